@@ -1,0 +1,217 @@
+"""Data, configuration, errors and limits shared by byok's core and UI. No I/O here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "MAX_USER_ID_LENGTH",
+    "MIN_SECRET_LENGTH",
+    "PROVIDER_PATTERN",
+    "APIKey",
+    "BYOKConfig",
+    "BYOKException",
+    "EncryptionError",
+    "EventKind",
+    "KeyEvent",
+    "KeyNotFoundError",
+    "KeyStorage",
+    "SecurityWarning",
+    "SessionFullError",
+    "StorageBackend",
+    "StorageError",
+    "UserAPIKey",
+    "ValidationError",
+    "utcnow",
+]
+
+MAX_KEY_LENGTH = 1024  # longest API key accepted, in characters (printable ASCII)
+MAX_USER_ID_LENGTH = 255  # longest user id accepted, in characters
+MIN_SECRET_LENGTH = 16  # shortest app secret accepted, in bytes (UTF-8)
+PROVIDER_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # provider names, fullmatch
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    """Treat a naive datetime as UTC; convert an aware one to UTC."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class StorageBackend(Enum):
+    """Where API keys are kept."""
+
+    SESSION = "session"  # in the signed session cookie (ciphertext only)
+    DATABASE = "database"  # in a database table (SQLite file or PostgreSQL)
+    HYBRID = "hybrid"  # database for persistence, session as a per-user cache
+
+
+@dataclass
+class APIKey:
+    """An encrypted API key with its metadata."""
+
+    provider: str  # provider name, e.g. 'openai', 'anthropic', 'google'
+    encrypted_value: bytes  # sealed key (see byok.core.security.Keyring)
+    created_at: datetime = field(default_factory=utcnow)  # when it was stored (UTC)
+    expires_at: datetime | None = None  # when it stops being usable (UTC), None = never
+    user_id: str | None = None  # owner, required for database storage
+
+    def __post_init__(self) -> None:
+        self.created_at = _aware(self.created_at)  # type: ignore[assignment]
+        self.expires_at = _aware(self.expires_at)
+
+    @property
+    def is_expired(self) -> bool:
+        """True once `expires_at` has passed."""
+        return self.expires_at is not None and utcnow() >= self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (the ciphertext as hex)."""
+        return {
+            "provider": self.provider,
+            "encrypted_value": self.encrypted_value.hex(),
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "user_id": self.user_id,
+        }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],  # a dict made by `to_dict`
+    ) -> APIKey:
+        """Rebuild an APIKey from `to_dict` output."""
+        try:
+            expires = data.get("expires_at")
+            return cls(
+                provider=data["provider"],
+                encrypted_value=bytes.fromhex(data["encrypted_value"]),
+                created_at=datetime.fromisoformat(data["created_at"]),
+                expires_at=datetime.fromisoformat(expires) if expires else None,
+                user_id=data.get("user_id"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise StorageError(f"malformed APIKey data: {type(e).__name__}") from None
+
+
+@runtime_checkable
+class KeyStorage(Protocol):
+    """What a storage backend provides (all take the request; user_id where it matters)."""
+
+    def store(self, request: Any, key: APIKey) -> None:
+        """Store (insert or replace) a key."""
+        ...
+
+    def retrieve(self, request: Any, provider: str, user_id: str | None = None) -> APIKey | None:
+        """The stored key for `provider`, or None."""
+        ...
+
+    def delete(self, request: Any, provider: str, user_id: str | None = None) -> None:
+        """Remove the key for `provider` (no error if absent)."""
+        ...
+
+    def list_providers(self, request: Any, user_id: str | None = None) -> list[str]:
+        """Providers with a stored key, sorted."""
+        ...
+
+    def clear_all(self, request: Any, user_id: str | None = None) -> None:
+        """Remove every key of this owner."""
+        ...
+
+
+class EventKind(str, Enum):
+    """What happened to a key (for logs and the event hook)."""
+
+    SET = "set"
+    DELETE = "delete"
+    CLEAR = "clear"
+    ROTATE = "rotate"
+    EXPIRE = "expire"
+    DECRYPT_FAILURE = "decrypt_failure"
+
+
+@dataclass(frozen=True)
+class KeyEvent:
+    """A key event; carries a masked key and a keyed fingerprint, never the key."""
+
+    kind: EventKind  # what happened
+    provider: str  # which provider
+    user_id: str | None = None  # whose key, when known
+    masked: str | None = None  # masked key, e.g. 'sk-…wxyz'
+    fingerprint: str | None = None  # HMAC fingerprint of the key
+    detail: str | None = None  # short extra context (never secret)
+
+
+@dataclass
+class BYOKConfig:
+    """Configuration of the BYOK system (reference names and defaults, plus byok's own)."""
+
+    storage_backend: StorageBackend = StorageBackend.SESSION  # where keys live
+    encryption_key: bytes | None = None  # raw 32-byte key; None = derive from the app secret
+    default_ttl: timedelta | None = timedelta(hours=24)  # key lifetime; None = never expires
+    session_key_prefix: str = "byok_"  # the session entry is named f"{prefix}keys"
+    db_table_name: str = "user_api_keys"  # database table name
+    auto_cleanup: bool = True  # remove expired keys when they are read / by the cleanup beforeware
+    require_https: bool = True  # refuse key routes over plain HTTP in production
+    # --- byok additions ---
+    key_version: int = 1  # version of the current secret / encryption_key
+    previous_keys: Mapping[int, str | bytes] = field(default_factory=dict)  # older versions
+    min_decrypt_version: int = 1  # ciphertexts older than this are refused (retired keys)
+    max_key_length: int = MAX_KEY_LENGTH  # longest API key accepted
+    cookie_limit: int = 4096  # byte budget of the whole Set-Cookie value
+    session_cookie: str = "session_"  # name of the app's session cookie (for the budget)
+    hybrid_cache_ttl: timedelta = timedelta(minutes=5)  # how long hybrid trusts its session copy
+    cleanup_interval: timedelta = timedelta(minutes=10)  # cleanup beforeware: per user, at most
+    is_production: bool | None = None  # None = read BYOK_ENV / ENVIRONMENT
+    on_event: Callable[[KeyEvent], None] | None = None  # hook for key events (masked only)
+
+
+class UserAPIKey:
+    """Database row of a stored key (the fastsql schema; the value is ciphertext)."""
+
+    user_id: str  # owner (part of the primary key)
+    provider: str  # provider name (part of the primary key)
+    encrypted_value: bytes  # sealed key
+    key_version: int  # keyring version that sealed it (indexed, for rotation)
+    created_at: int  # when it was stored, Unix microseconds UTC
+    expires_at: int | None  # when it expires, Unix microseconds UTC, or None
+    updated_at: int  # last write, Unix microseconds UTC
+
+
+class BYOKException(Exception):
+    """Base of every byok error."""
+
+
+class EncryptionError(BYOKException):
+    """A value could not be sealed or opened (wrong key, owner, provider or malformed)."""
+
+
+class StorageError(BYOKException):
+    """A storage operation failed."""
+
+
+class SessionFullError(StorageError):
+    """Storing this key would push the session cookie past the browsers' limit."""
+
+
+class KeyNotFoundError(BYOKException):
+    """The requested key is not stored."""
+
+
+class ValidationError(BYOKException, ValueError):
+    """Bad input (key, provider, user id, secret or configuration); nothing was stored."""
+
+
+class SecurityWarning(BYOKException, UserWarning):
+    """A security concern; a real Warning, usable with warnings.warn."""
