@@ -1,0 +1,294 @@
+"""Shared fixtures: a throwaway PostgreSQL, per-test database URLs, Chromium, a live server, HTML snapshots.
+
+Outside CI a missing PostgreSQL or Chromium skips the tests that need it; with CI=true it fails
+them instead, so nothing is silently skipped in CI. The fixtures start PostgreSQL themselves:
+`.ci/run` only installs the packages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+ROOT = Path(__file__).resolve().parent.parent  # the project checkout
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium (Playwright cannot download its own here)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PG_URL_ENV = "BYOK_TEST_PG_URL"  # use this server instead of starting a throwaway cluster
+PG_BIN_ENV = "BYOK_PG_BIN"  # directory holding initdb / pg_ctl, when not in a standard place
+
+
+def in_ci() -> bool:
+    """True when running in CI (env CI=true), where nothing may be skipped."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test locally, fail it in CI: a missing service must not pass CI silently."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: not skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bindir() -> Path | None:
+    """The directory of the PostgreSQL server binaries (initdb, pg_ctl), newest version first."""
+    override = os.environ.get(PG_BIN_ENV)
+    candidates = [Path(override)] if override else []
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates += versions
+    found = shutil.which("initdb")
+    if found:
+        candidates.append(Path(found).parent)
+    for c in candidates:
+        if (c / "initdb").is_file() and (c / "pg_ctl").is_file():
+            return c
+    return None
+
+
+class _PgCluster:
+    """A throwaway PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        # mkdtemp (not pytest's tmp dirs, which are 0700 under root's tree) so `postgres` can reach it
+        self.base = Path(tempfile.mkdtemp(prefix="byok-pg-"))
+        self.data = self.base / "data"
+        self.port = 0
+        self.as_postgres = os.geteuid() == 0  # root may not run the server: switch user
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = list(args)
+        if self.as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+    def start(self) -> None:
+        if self.as_postgres:
+            shutil.chown(self.base, "postgres", "postgres")
+        res = self._run(
+            str(self.bindir / "initdb"),
+            *("-D", str(self.data), "-U", "postgres", "--auth=trust"),
+            *("-E", "UTF8", "--locale=C.UTF-8", "--no-sync"),
+        )
+        if res.returncode != 0:
+            raise RuntimeError(f"initdb failed: {res.stderr.strip()[-2000:]}")
+        last = ""
+        for _ in range(3):  # the free port can be taken between probe and start: retry
+            self.port = free_port()
+            opts = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200"
+            )
+            res = self._run(
+                str(self.bindir / "pg_ctl"),
+                *("-D", str(self.data), "-l", str(self.data / "server.log")),
+                *("-w", "-t", "60", "-o", opts, "start"),
+            )
+            if res.returncode == 0:
+                return
+            log = self.data / "server.log"
+            last = (res.stderr + (log.read_text(errors="replace") if log.exists() else ""))[-2000:]
+        raise RuntimeError(f"pg_ctl start failed: {last.strip()}")
+
+    def stop(self) -> None:
+        if self.data.exists():
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _with_db(url: str, dbname: str) -> str:
+    """The same server URL, pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def _admin_exec(url: str, *statements: str) -> None:
+    """Run statements with autocommit (CREATE/DROP DATABASE cannot run in a transaction)."""
+    import psycopg
+
+    with psycopg.connect(_with_db(url, "postgres"), autocommit=True, connect_timeout=10) as conn:
+        for stmt in statements:
+            conn.execute(stmt)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a PostgreSQL database `byok_test` on a throwaway cluster (or $BYOK_TEST_PG_URL)."""
+    override = os.environ.get(PG_URL_ENV)
+    if override:
+        yield override
+        return
+    bindir = _pg_bindir()
+    if bindir is None:
+        unavailable(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; `bash .ci/run` installs them"
+        )
+    cluster = _PgCluster(bindir)  # type: ignore[arg-type]
+    try:
+        cluster.start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        cluster.stop()
+        unavailable(f"could not start a throwaway PostgreSQL: {e}")
+    url = f"postgresql://postgres@127.0.0.1:{cluster.port}/byok_test"
+    try:
+        _admin_exec(url, "CREATE DATABASE byok_test")
+        yield url
+    finally:
+        cluster.stop()
+
+
+_db_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL per test: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'byok.db'}"
+        return
+    server = request.getfixturevalue("pg_url")
+    name = f"byok_t{os.getpid()}_{next(_db_counter)}"
+    _admin_exec(server, f"CREATE DATABASE {name} TEMPLATE template0")
+    try:
+        yield _with_db(server, name)
+    finally:
+        # FORCE ends connections a test's engine may still hold open
+        _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# --------------------------------------------------------------------------- Browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's /usr/bin/chromium headless (Playwright's own download is unavailable)."""
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found; `bash .ci/run` installs it")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence one known deprecation inside pytest-base-url (pulled in by pytest-playwright)."""
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that drives a browser page `browser`, so `-m 'not browser'` works."""
+    for item in items:
+        if {"page", "context", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
+# --------------------------------------------------------------------------- Live server
+
+LiveServer = Callable[..., str]
+
+
+@pytest.fixture
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A factory: `live_server("pkg.mod:app")` serves an ASGI app with uvicorn, returns its base URL."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        app: str,  # ASGI app import string, e.g. "gallery.app:app"
+        env: dict[str, str] | None = None,  # extra environment variables for the server
+        factory: bool = False,  # `app` names a factory function returning the app
+        timeout: float = 30.0,  # seconds to wait for the first answer
+    ) -> str:
+        port = free_port()
+        log_path = tmp_path_factory.mktemp("live-server") / "server.log"
+        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--log-level", "warning", "--no-access-log"]
+        if factory:
+            cmd.append("--factory")
+        pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        full_env = {**os.environ, "PYTHONPATH": pythonpath, **(env or {})}
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+            )
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{app} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+                )
+            try:
+                httpx.get(base + "/", timeout=1.0)
+                return base  # any HTTP answer (even 404) means it is serving
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(
+            f"{app} did not answer within {timeout}s:\n{log_path.read_text()[-3000:]}"
+        )
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+
+
+# --------------------------------------------------------------------------- Snapshots
+
+
+class HTMLSnapshot(SingleFileSnapshotExtension):
+    """One readable .html file per snapshot (`__snapshots__/<module>/<test>[<param>].html`)."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "html"
+
+
+@pytest.fixture
+def html_snapshot(snapshot):
+    """A syrupy snapshot that stores a str as a single HTML file."""
+    return snapshot.use_extension(HTMLSnapshot)

@@ -1,0 +1,116 @@
+"""The test infrastructure itself: PostgreSQL, per-test databases, Chromium, live server, snapshots."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import HTMLSnapshot, LiveServer, unavailable
+
+PAGE = b"<!doctype html><html><head><title>byok infra</title></head><body><h1>it works</h1></body></html>"
+
+
+async def tiny_app(scope: dict, receive, send) -> None:
+    """A minimal ASGI app for the live-server and browser tests."""
+    if scope["type"] == "lifespan":
+        await receive()  # lifespan.startup
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    status = 200 if scope["path"] == "/" else 404
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/html")],
+        }
+    )
+    await send({"type": "http.response.body", "body": PAGE if status == 200 else b"not found"})
+
+
+@pytest.mark.postgres
+def test_pg_fixture_gives_a_working_server(pg_url: str) -> None:
+    import psycopg
+
+    assert pg_url.startswith("postgresql://postgres@127.0.0.1:")
+    assert pg_url.endswith("/byok_test")
+    with psycopg.connect(pg_url) as conn:
+        version = conn.execute("SELECT version()").fetchone()[0]
+        db = conn.execute("SELECT current_database()").fetchone()[0]
+    assert version.startswith("PostgreSQL ")
+    assert db == "byok_test"
+
+
+def test_db_url_is_fresh_and_writable(db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            names = sa.inspect(conn).get_table_names()
+            assert names == []  # every test starts from an empty database
+            conn.execute(sa.text("CREATE TABLE t (k VARCHAR(10) PRIMARY KEY, v INTEGER)"))
+            conn.execute(sa.text("INSERT INTO t VALUES ('a', 1), ('b', 2)"))
+        with engine.connect() as conn:
+            total = conn.execute(sa.text("SELECT SUM(v) FROM t")).scalar_one()
+        assert total == 3
+        assert engine.dialect.name in {"sqlite", "postgresql"}
+    finally:
+        engine.dispose()
+
+
+def test_db_url_kinds(db_url: str, request: pytest.FixtureRequest) -> None:
+    kind = request.node.callspec.params["db_url"]
+    expected = {"sqlite": "sqlite:///", "postgres": "postgresql://"}[kind]
+    assert db_url.startswith(expected)
+    if kind == "postgres":
+        assert request.node.get_closest_marker("postgres") is not None
+
+
+def test_live_server_serves_and_404s(live_server: LiveServer) -> None:
+    import httpx
+
+    base = live_server("tests.test_infra:tiny_app")
+    assert base.startswith("http://127.0.0.1:")
+    assert httpx.get(base + "/").text == PAGE.decode()
+    assert httpx.get(base + "/nope").status_code == 404
+
+
+def test_live_server_reports_a_broken_app(live_server: LiveServer) -> None:
+    with pytest.raises(RuntimeError, match="exited"):
+        live_server("tests.no_such_module:app", timeout=20)
+
+
+@pytest.mark.browser
+def test_chromium_loads_a_live_page(page, live_server: LiveServer) -> None:
+    base = live_server("tests.test_infra:tiny_app")
+    page.goto(base + "/")
+    assert page.title() == "byok infra"
+    assert page.get_by_role("heading", level=1).inner_text() == "it works"
+    assert "Chrome" in page.evaluate("navigator.userAgent")
+
+
+def test_html_snapshot_extension_writes_text_html() -> None:
+    ext = HTMLSnapshot()
+    assert ext.file_extension == "html"
+    markup = '<div class="alert">héllo</div>\n'
+    assert ext.serialize(markup) == markup
+
+
+def test_html_snapshot_fixture(html_snapshot) -> None:
+    assert html_snapshot == "<p>snapshot fixture</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"),
+    [
+        ("true", pytest.fail.Exception),
+        ("", pytest.skip.Exception),
+        ("false", pytest.skip.Exception),
+    ],
+)
+def test_missing_service_fails_in_ci_and_skips_locally(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no database here"):
+        unavailable("no database here")
