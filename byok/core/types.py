@@ -1,12 +1,10 @@
 """Data, configuration, errors and limits shared by byok's core and UI. No I/O here."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -90,7 +88,7 @@ class APIKey:
     def from_dict(
         cls,
         data: Mapping[str, Any],  # a dict made by `to_dict`
-    ) -> APIKey:
+    ) -> "APIKey":
         """Rebuild an APIKey from `to_dict` output."""
         try:
             expires = data.get("expires_at")
@@ -130,7 +128,7 @@ class KeyStorage(Protocol):
         ...
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """What happened to a key (for logs and the event hook)."""
 
     SET = "set"
@@ -177,16 +175,17 @@ class BYOKConfig:
     on_event: Callable[[KeyEvent], None] | None = None  # hook for key events (masked only)
 
 
+@dataclass
 class UserAPIKey:
-    """Database row of a stored key (the fastsql schema; the value is ciphertext)."""
+    """Database row of a stored key (the fastsql schema; the value is ciphertext only)."""
 
-    user_id: str  # owner (part of the primary key)
-    provider: str  # provider name (part of the primary key)
+    user_id: str  # owner (primary key, with provider)
+    provider: str  # provider name (primary key, with user_id)
     encrypted_value: bytes  # sealed key
     key_version: int  # keyring version that sealed it (indexed, for rotation)
-    created_at: int  # when it was stored, Unix microseconds UTC
-    expires_at: int | None  # when it expires, Unix microseconds UTC, or None
-    updated_at: int  # last write, Unix microseconds UTC
+    created_at: str  # when it was stored: ISO 8601, UTC, microseconds
+    expires_at: str | None  # when it expires: ISO 8601, UTC, microseconds; None = never
+    updated_at: str  # last write: ISO 8601, UTC, microseconds
 
 
 class BYOKException(Exception):

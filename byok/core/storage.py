@@ -1,0 +1,945 @@
+"""Where sealed keys live (session, database, hybrid) and the manager that ties storage to the
+keyring. Persistence only: every cryptographic step is delegated to `byok.core.security`.
+
+Data flows one way: `BYOKManager` validates input, seals with the keyring (bound to owner and
+provider), and hands an `APIKey` (ciphertext + metadata) to a storage backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from fastsql import Database
+
+from .security import Keyring, bind, mask_key
+from .types import (
+    MAX_USER_ID_LENGTH,
+    PROVIDER_PATTERN,
+    APIKey,
+    BYOKConfig,
+    EncryptionError,
+    EventKind,
+    KeyEvent,
+    SessionFullError,
+    StorageBackend,
+    StorageError,
+    UserAPIKey,
+    ValidationError,
+    utcnow,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BYOKManager",
+    "DatabaseStorage",
+    "HybridStorage",
+    "RotationReport",
+    "SessionStorage",
+    "validate_api_key",
+    "validate_provider",
+    "validate_user_id",
+]
+
+log = logging.getLogger("byok")
+
+SCHEMA_VERSION = 1  # version of the database layout this code writes
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
+_SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
+_ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def validate_provider(
+    provider: Any,  # a provider name
+) -> str:
+    """The provider name, or ValidationError when it does not match PROVIDER_PATTERN."""
+    if not isinstance(provider, str) or not PROVIDER_PATTERN.fullmatch(provider):
+        shown = provider[:40] if isinstance(provider, str) else type(provider).__name__
+        raise ValidationError(
+            f"invalid provider name {shown!r}: use 1-64 lowercase letters, digits, '-' or '_'"
+        )
+    return provider
+
+
+def validate_api_key(
+    api_key: Any,  # the key as typed by a user
+    max_length: int,  # longest key accepted
+) -> str:
+    """The key with surrounding whitespace removed, or ValidationError (the key is never echoed)."""
+    if not isinstance(api_key, str):
+        raise ValidationError(f"API key must be a string, not {type(api_key).__name__}")
+    key = api_key.strip()
+    if not key:
+        raise ValidationError("API key is empty")
+    if len(key) > max_length:
+        raise ValidationError(f"API key is too long ({len(key)} characters; at most {max_length})")
+    if not _KEY_CHARS.fullmatch(key):
+        raise ValidationError(
+            "API key may only contain printable ASCII characters (no spaces or control characters)"
+        )
+    return key
+
+
+def validate_user_id(
+    user_id: Any,  # a user id: str or int, or None
+    required: bool = False,  # whether None is an error (database storage)
+) -> str | None:
+    """The user id as text, or ValidationError."""
+    if user_id is None:
+        if required:
+            raise ValidationError("a user_id is required for database and hybrid storage")
+        return None
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        user_id = str(user_id)
+    if not isinstance(user_id, str):
+        raise ValidationError(f"user_id must be str or int, not {type(user_id).__name__}")
+    if not user_id or len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
+        raise ValidationError(f"user_id must be 1-{MAX_USER_ID_LENGTH} printable characters")
+    return user_id
+
+
+def _session(
+    request: Any,  # a Starlette request (or anything with a dict `.session`)
+) -> dict:
+    """The request's session dict, or StorageError when there is none."""
+    try:
+        session = request.session
+    except (AttributeError, AssertionError):
+        raise StorageError("session storage needs Starlette's SessionMiddleware") from None
+    if not isinstance(session, dict):
+        raise StorageError("request.session is not a dict")
+    return session
+
+
+# --- session ---------------------------------------------------------------------------------
+
+
+def _ts(dt: datetime | None) -> int | None:
+    """Whole seconds since the epoch (compact for the cookie)."""
+    return None if dt is None else int(dt.timestamp())
+
+
+def _from_ts(value: Any) -> datetime | None:
+    """Inverse of `_ts`."""
+    return None if value is None else datetime.fromtimestamp(int(value), tz=UTC)
+
+
+class SessionStorage:
+    """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
+
+    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "k": {<user or "">:
+    {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
+    """
+
+    def __init__(
+        self,
+        config: BYOKConfig,  # reads session_key_prefix, cookie_limit, session_cookie
+        namespace: str = "keys",  # suffix of the session entry (hybrid uses "cache")
+    ):
+        self.config = config
+        self.name = f"{config.session_key_prefix}{namespace}"
+
+    def _entry(self, request: Any) -> dict:
+        """A copy of this storage's session entry (copied, so writes reassign and get saved)."""
+        entry = _session(request).get(self.name)
+        if not isinstance(entry, dict):
+            return {"k": {}}
+        return {**entry, "k": {o: dict(v) for o, v in entry.get("k", {}).items()}}
+
+    def _save(self, request: Any, entry: dict) -> None:
+        """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
+        session = _session(request)
+        entry["k"] = {o: v for o, v in entry["k"].items() if v}
+        after = {**session, self.name: entry}
+        size = self.cookie_size(after)
+        if size > self.config.cookie_limit:
+            raise SessionFullError(
+                f"storing this key would make the session cookie {size} bytes, over the "
+                f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
+                "database storage"
+            )
+        session[self.name] = entry
+
+    def cookie_size(
+        self,
+        session: dict,  # a session dict as Starlette would serialise it
+    ) -> int:
+        """Projected Set-Cookie size: name, base64 JSON, signature and attribute headroom."""
+        body = len(json.dumps(session).encode())
+        return (
+            len(self.config.session_cookie)
+            + 1
+            + 4 * ((body + 2) // 3)
+            + _SIGNATURE_BYTES
+            + _ATTRIBUTE_BYTES
+        )
+
+    def session_id(
+        self,
+        request: Any,  # a request with a session
+    ) -> str:
+        """This session's random id (created on first use); binds anonymous keys to the session."""
+        session = _session(request)
+        entry = session.get(self.name)
+        if isinstance(entry, dict) and isinstance(entry.get("sid"), str):
+            return entry["sid"]
+        entry = self._entry(request)
+        entry["sid"] = secrets.token_urlsafe(12)
+        self._save(request, entry)
+        return entry["sid"]
+
+    def store(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # the sealed key and its metadata
+    ) -> None:
+        """Store or replace a key (SessionFullError if the cookie would pass its limit)."""
+        entry = self._entry(request)
+        owner = entry["k"].setdefault(key.user_id or "", {})
+        token = base64.urlsafe_b64encode(key.encrypted_value).rstrip(b"=").decode()
+        owner[key.provider] = [token, _ts(key.created_at), _ts(key.expires_at), _ts(utcnow())]
+        self._save(request, entry)
+
+    def written_at(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (None = the anonymous session)
+    ) -> datetime | None:
+        """When this session copy was written (hybrid's cache age)."""
+        raw = self._raw(request, provider, user_id)
+        return None if raw is None else _from_ts(raw[3])
+
+    def _raw(self, request: Any, provider: str, user_id: str | None) -> list | None:
+        entry = _session(request).get(self.name)
+        if not isinstance(entry, dict):
+            return None
+        raw = entry.get("k", {}).get(user_id or "", {}).get(provider)
+        if raw is not None and not (isinstance(raw, list) and len(raw) == 4):
+            raise StorageError(f"malformed session entry for provider {provider!r}")
+        return raw
+
+    def retrieve(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (None = the anonymous session)
+    ) -> APIKey | None:
+        """The stored key record (expired or not), or None."""
+        raw = self._raw(request, provider, user_id)
+        if raw is None:
+            return None
+        try:
+            token = raw[0] + "=" * (-len(raw[0]) % 4)
+            value = base64.urlsafe_b64decode(token)
+            return APIKey(provider, value, _from_ts(raw[1]), _from_ts(raw[2]), user_id)
+        except (TypeError, ValueError, binascii.Error, OverflowError, OSError):
+            raise StorageError(f"malformed session entry for provider {provider!r}") from None
+
+    def records(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> list[APIKey]:
+        """Every stored key record of this owner, sorted by provider."""
+        entry = _session(request).get(self.name)
+        owned = entry.get("k", {}).get(user_id or "", {}) if isinstance(entry, dict) else {}
+        found = (self.retrieve(request, p, user_id) for p in sorted(owned))
+        return [r for r in found if r is not None]
+
+    def delete(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Remove one key (no error when absent)."""
+        if self._raw(request, provider, user_id) is None:
+            return
+        entry = self._entry(request)
+        entry["k"].get(user_id or "", {}).pop(provider, None)
+        self._save(request, entry)
+
+    def list_providers(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> list[str]:
+        """Providers with a stored key (expired included; the manager filters), sorted."""
+        entry = _session(request).get(self.name)
+        return sorted(entry.get("k", {}).get(user_id or "", {})) if isinstance(entry, dict) else []
+
+    def clear_all(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Remove every key of this owner."""
+        entry = self._entry(request)
+        if entry["k"].pop(user_id or "", None) is not None:
+            self._save(request, entry)
+
+
+# --- database --------------------------------------------------------------------------------
+
+
+@dataclass
+class _ByokMeta:
+    name: str  # setting name, e.g. "schema:user_api_keys"
+    value: str  # setting value
+
+
+def _iso(dt: datetime | None) -> str | None:
+    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
+    return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class DatabaseStorage:
+    """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
+
+    One row per (user_id, provider), the primary key, written with a real upsert. Every read
+    commits, so a PostgreSQL connection never sits idle in a transaction. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        config: BYOKConfig,  # reads db_table_name
+        db_url: str | Database = "sqlite:///byok_keys.db",  # URL, or an open fastsql Database
+    ):
+        self.config = config
+        name = config.db_table_name
+        if not _IDENT.fullmatch(name):
+            raise ValidationError(f"invalid table name {name!r}")
+        self._lock = threading.RLock()
+        self.db = db_url if isinstance(db_url, Database) else _open(db_url)
+        with self._guard("open"):
+            self.table = self._migrate(name)
+        t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
+        self._select_one = sa.select(t).where(
+            t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
+        )
+
+    # connection hygiene
+
+    def _guard(self, what: str):
+        """Serialise access, end the transaction, and turn driver errors into StorageError."""
+        return _Guard(self, what)
+
+    def _migrate(self, name: str):
+        """Create or upgrade the table; the schema version is recorded in byok_meta."""
+        meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
+        row = meta.get(f"schema:{name}", as_cls=False, default=None)
+        version = int(row["value"]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"table {name} has schema version {version}; this byok understands up to "
+                f"{SCHEMA_VERSION}: upgrade byok"
+            )
+        table = self.db.create(
+            UserAPIKey,
+            pk=["user_id", "provider"],
+            name=name,
+            not_null={
+                "user_id",
+                "provider",
+                "encrypted_value",
+                "key_version",
+                "created_at",
+                "updated_at",
+            },
+        )
+        if version < 1:
+            self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
+            self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
+            self.db.conn.commit()
+            meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
+        return table
+
+    @staticmethod
+    def _record(row: dict) -> APIKey:
+        return APIKey(
+            provider=row["provider"],
+            encrypted_value=bytes(row["encrypted_value"]),
+            created_at=_from_iso(row["created_at"]),
+            expires_at=_from_iso(row["expires_at"]),
+            user_id=row["user_id"],
+        )
+
+    # KeyStorage
+
+    def store(
+        self,
+        request: Any,  # unused (kept for the KeyStorage interface)
+        key: APIKey,  # sealed key; key.user_id is required
+    ) -> None:
+        """Insert or replace the row of (user_id, provider)."""
+        user_id = validate_user_id(key.user_id, required=True)
+        with self._guard("store"):
+            self.table.upsert(
+                user_id=user_id,
+                provider=key.provider,
+                encrypted_value=key.encrypted_value,
+                key_version=int.from_bytes(key.encrypted_value[1:3], "big"),
+                created_at=_iso(key.created_at),
+                expires_at=_iso(key.expires_at),
+                updated_at=_iso(utcnow()),
+            )
+
+    def retrieve(
+        self,
+        request: Any,  # unused
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (required)
+    ) -> APIKey | None:
+        """The stored key record (expired or not), or None."""
+        user_id = validate_user_id(user_id, required=True)
+        with self._guard("retrieve"):
+            row = (
+                self.db.execute(self._select_one, {"u": user_id, "p": provider}).mappings().first()
+            )
+        return None if row is None else self._record(row)
+
+    def records(
+        self,
+        request: Any,  # unused
+        user_id: str | None = None,  # owner (required)
+    ) -> list[APIKey]:
+        """Every stored key record of this owner, sorted by provider."""
+        user_id = validate_user_id(user_id, required=True)
+        with self._guard("records"):
+            rows = self.table.rows_where("user_id = :u", {"u": user_id}, order_by="provider")
+            return [self._record(r) for r in rows]
+
+    def delete(
+        self,
+        request: Any,  # unused
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (required)
+    ) -> None:
+        """Remove one key (no error when absent)."""
+        user_id = validate_user_id(user_id, required=True)
+        with self._guard("delete"):
+            self.table.delete_where("user_id = :u AND provider = :p", {"u": user_id, "p": provider})
+
+    def list_providers(
+        self,
+        request: Any,  # unused
+        user_id: str | None = None,  # owner (required)
+    ) -> list[str]:
+        """Providers with a stored key (expired included; the manager filters), sorted."""
+        return [r.provider for r in self.records(request, user_id)]
+
+    def clear_all(
+        self,
+        request: Any,  # unused
+        user_id: str | None = None,  # owner (required)
+    ) -> None:
+        """Remove every key of this owner."""
+        user_id = validate_user_id(user_id, required=True)
+        with self._guard("clear"):
+            self.table.delete_where("user_id = :u", {"u": user_id})
+
+    # maintenance
+
+    def delete_expired(
+        self,
+        user_id: str | None = None,  # only this owner's keys; None = everyone's
+        now: datetime | None = None,  # reference time (UTC), default now
+    ) -> int:
+        """Delete expired rows; returns how many."""
+        where, args = (
+            "expires_at IS NOT NULL AND expires_at <= :now",
+            {"now": _iso(now or utcnow())},
+        )
+        if user_id is not None:
+            where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
+        with self._guard("cleanup"):
+            return len(self.table.delete_where(where, args))
+
+    def stale(
+        self,
+        version: int,  # the current key version
+        batch_size: int,  # rows per batch
+        after: tuple[str, str] = ("", ""),  # keyset cursor: (user_id, provider) already seen
+    ) -> list[APIKey]:
+        """The next batch of rows sealed with another key version, in primary-key order."""
+        where = "key_version <> :v AND (user_id > :u OR (user_id = :u AND provider > :p))"
+        with self._guard("scan"):
+            rows = self.table.rows_where(
+                where,
+                {"v": version, "u": after[0], "p": after[1]},
+                order_by="user_id, provider",
+                limit=batch_size,
+            )
+            return [self._record(r) for r in rows]
+
+    def replace_value(
+        self,
+        key: APIKey,  # the row as read (its encrypted_value is the expected current value)
+        new_value: bytes,  # the rewrapped value
+    ) -> bool:
+        """Compare-and-swap the sealed value; False when the row changed meanwhile."""
+        with self._guard("rewrap"):
+            done = self.table.update_where(
+                {
+                    "encrypted_value": new_value,
+                    "key_version": int.from_bytes(new_value[1:3], "big"),
+                },
+                "user_id = :u AND provider = :p AND encrypted_value = :old",
+                {"u": key.user_id, "p": key.provider, "old": key.encrypted_value},
+            )
+        return bool(done)
+
+    def count_stale(
+        self,
+        version: int,  # the current key version
+    ) -> int:
+        """Rows sealed with another key version."""
+        with self._guard("count"):
+            return self.table.count_where("key_version <> :v", {"v": version})
+
+    def count(self) -> int:
+        """Number of stored rows."""
+        with self._guard("count"):
+            return self.table.count
+
+    def close(self) -> None:
+        """Close the connection and the engine's pool."""
+        with self._lock:
+            self.db.close()
+            self.db.engine.dispose()
+
+
+class _Guard:
+    """Context of one database operation (see DatabaseStorage._guard)."""
+
+    def __init__(self, storage: DatabaseStorage, what: str):
+        self.storage, self.what = storage, what
+
+    def __enter__(self) -> None:
+        self.storage._lock.acquire()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        conn = self.storage.db.conn
+        try:
+            if exc_type is None:
+                conn.commit()  # end the read transaction: never idle-in-transaction
+            else:
+                conn.rollback()
+        except sa.exc.SQLAlchemyError:
+            pass
+        finally:
+            self.storage._lock.release()
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            raise StorageError(f"database {self.what} failed: {reason}") from None
+        return False
+
+
+def _open(
+    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
+) -> Database:
+    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        if url.startswith("sqlite"):
+            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
+            db.q("PRAGMA journal_mode=WAL")
+            db.q("PRAGMA synchronous=NORMAL")
+            db.q("PRAGMA busy_timeout=10000")
+        else:
+            db = Database(url, engine_kws={"pool_pre_ping": True})
+        db.conn.commit()
+    except sa.exc.SQLAlchemyError as e:
+        reason = str(getattr(e, "orig", None) or type(e).__name__).splitlines()[0]
+        raise StorageError(f"cannot open database: {reason}") from None
+    return db
+
+
+# --- hybrid ----------------------------------------------------------------------------------
+
+
+class HybridStorage:
+    """Database for persistence, a per-user session copy as a short-lived cache.
+
+    A cached copy is trusted for `config.hybrid_cache_ttl`; after that the database is asked
+    again, so a key deleted elsewhere disappears from every session within that time.
+    """
+
+    def __init__(
+        self,
+        config: BYOKConfig,  # configuration
+        db_url: str | Database | None = None,  # database URL or fastsql Database
+    ):
+        self.config = config
+        self.session = SessionStorage(config, namespace="cache")
+        self.database = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+
+    def _cache(self, request: Any, key: APIKey) -> None:
+        try:
+            self.session.store(request, key)
+        except SessionFullError:
+            self.session.delete(request, key.provider, key.user_id)  # the database has it
+
+    def store(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # sealed key; user_id required
+    ) -> None:
+        """Write to the database, then cache in the session."""
+        self.database.store(request, key)
+        self._cache(request, key)
+
+    def retrieve(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (required)
+    ) -> APIKey | None:
+        """The fresh session copy, else the database row (re-cached)."""
+        user_id = validate_user_id(user_id, required=True)
+        written = self.session.written_at(request, provider, user_id)
+        if written is not None and utcnow() - written < self.config.hybrid_cache_ttl:
+            return self.session.retrieve(request, provider, user_id)
+        key = self.database.retrieve(request, provider, user_id)
+        if key is None:
+            self.session.delete(request, provider, user_id)
+        else:
+            self._cache(request, key)
+        return key
+
+    def records(
+        self,
+        request: Any,  # unused
+        user_id: str | None = None,  # owner (required)
+    ) -> list[APIKey]:
+        """Every stored key record of this owner (from the database)."""
+        return self.database.records(request, user_id)
+
+    def delete(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (required)
+    ) -> None:
+        """Remove from both."""
+        self.database.delete(request, provider, user_id)
+        self.session.delete(request, provider, user_id)
+
+    def list_providers(
+        self,
+        request: Any,  # unused
+        user_id: str | None = None,  # owner (required)
+    ) -> list[str]:
+        """Providers with a stored key (from the database)."""
+        return self.database.list_providers(request, user_id)
+
+    def clear_all(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner (required)
+    ) -> None:
+        """Remove every key of this owner from both."""
+        self.database.clear_all(request, user_id)
+        self.session.clear_all(request, user_id)
+
+
+# --- manager ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RotationReport:
+    """What a rotation did."""
+
+    rewrapped: int = 0  # rows re-encrypted under the newest key
+    changed: int = 0  # rows skipped because they were rewritten meanwhile (already current)
+    failed: int = 0  # rows that could not be decrypted (left untouched, reported)
+
+
+class BYOKManager:
+    """Validates, seals and stores API keys; the one object an app talks to."""
+
+    def __init__(
+        self,
+        secret_key: str | bytes,  # the app secret (≥ 16 bytes); keys are derived from it by HKDF
+        db_url: str
+        | Database
+        | None = None,  # database URL or fastsql Database: implies database storage
+        config: BYOKConfig | None = None,  # configuration (defaults if None)
+    ):
+        self.config = config = config or BYOKConfig()
+        if db_url is not None and config.storage_backend is StorageBackend.SESSION:
+            config.storage_backend = StorageBackend.DATABASE  # a database given is a database used
+        self.keyring = Keyring.from_config(secret_key, config)
+        self.backend = config.storage_backend
+        self._sessions = SessionStorage(config)  # also owns the anonymous session id
+        if self.backend is StorageBackend.SESSION:
+            self.storage: Any = self._sessions
+        elif self.backend is StorageBackend.DATABASE:
+            self.storage = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+        elif self.backend is StorageBackend.HYBRID:
+            self.storage = HybridStorage(config, db_url)
+        else:
+            raise ValidationError(f"unknown storage backend {self.backend!r}")
+        self._needs_user = self.backend is not StorageBackend.SESSION
+
+    # helpers
+
+    def _owner(self, request: Any, user_id: str | None) -> str:
+        """Associated-data owner: the user, or this session's random id."""
+        if user_id is not None:
+            return f"user:{user_id}"
+        return f"session:{self._sessions.session_id(request)}"
+
+    def _args(self, provider: Any, user_id: Any) -> tuple[str, str | None]:
+        return validate_provider(provider), validate_user_id(user_id, required=self._needs_user)
+
+    def _emit(
+        self,
+        kind: EventKind,  # what happened
+        provider: str,  # which provider
+        user_id: str | None,  # whose key
+        key: str | None = None,  # the plaintext, only to mask and fingerprint it here
+        detail: str | None = None,  # extra context (never secret)
+    ) -> None:
+        """Log the event (masked) and call the hook; a failing hook never breaks the operation."""
+        level = logging.WARNING if kind is EventKind.DECRYPT_FAILURE else logging.INFO
+        if self.config.on_event is None and not log.isEnabledFor(level):
+            return  # nobody listens: skip masking and fingerprinting
+        masked = mask_key(key) if key else None
+        fp = self.keyring.fingerprint(key) if key else None
+        event = KeyEvent(kind, provider, user_id, masked, fp, detail)
+        log.log(
+            level,
+            "byok %s provider=%s user=%s key=%s fp=%s %s",
+            kind.value,
+            provider,
+            user_id,
+            masked,
+            fp,
+            detail or "",
+        )
+        if self.config.on_event is not None:
+            try:
+                self.config.on_event(event)
+            except Exception:
+                log.exception("byok on_event hook failed for %s", kind.value)
+
+    def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
+        """The key, or None when expired (then removed if auto_cleanup)."""
+        if key is None or not key.is_expired:
+            return key
+        if self.config.auto_cleanup:
+            self.storage.delete(request, key.provider, key.user_id)
+            self._emit(EventKind.EXPIRE, key.provider, key.user_id)
+        return None
+
+    # reference API
+
+    def set_key(
+        self,
+        request: Any,  # the request (its session for session storage)
+        provider: str,  # provider name, e.g. 'openai'
+        api_key: str,  # the key (surrounding whitespace is removed)
+        user_id: str | None = None,  # owner; required for database and hybrid storage
+        ttl: timedelta | None = None,  # lifetime; None = config.default_ttl
+    ) -> None:
+        """Validate, seal (bound to owner and provider) and store a key."""
+        provider, user_id = self._args(provider, user_id)
+        key = validate_api_key(api_key, self.config.max_key_length)
+        if ttl is None:
+            ttl = self.config.default_ttl
+        elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+            raise ValidationError("ttl must be a positive timedelta")
+        now = utcnow()
+        sealed = self.keyring.seal(key, bind(self._owner(request, user_id), provider))
+        expires = now + ttl if ttl is not None else None
+        self.storage.store(request, APIKey(provider, sealed, now, expires, user_id))
+        self._emit(EventKind.SET, provider, user_id, key)
+
+    def get_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> str | None:
+        """The decrypted key, None when absent or expired; EncryptionError when unreadable."""
+        provider, user_id = self._args(provider, user_id)
+        record = self._live(request, self.storage.retrieve(request, provider, user_id))
+        if record is None:
+            return None
+        aad = bind(self._owner(request, user_id), provider)
+        try:
+            key = self.keyring.open(record.encrypted_value, aad)
+        except EncryptionError:
+            self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
+            raise EncryptionError(
+                f"the stored {provider} key cannot be decrypted (was the app secret changed? "
+                "list the old one in config.previous_keys); it was kept"
+            ) from None
+        if self.backend is StorageBackend.SESSION and self.keyring.needs_rewrap(
+            record.encrypted_value
+        ):
+            record.encrypted_value = self.keyring.seal(key, aad)  # lazy rotation of the cookie
+            self.storage.store(request, record)
+        return key
+
+    def delete_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Delete a key (no error when absent)."""
+        provider, user_id = self._args(provider, user_id)
+        self.storage.delete(request, provider, user_id)
+        self._emit(EventKind.DELETE, provider, user_id)
+
+    def list_providers(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> list[str]:
+        """Providers with a live (unexpired) key, sorted."""
+        return [k.provider for k in self.list_keys(request, user_id)]
+
+    def clear_keys(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Delete every key of this owner."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        self.storage.clear_all(request, user_id)
+        self._emit(EventKind.CLEAR, "*", user_id)
+
+    def has_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> bool:
+        """True when a live key is stored (no decryption)."""
+        return self.get_key_info(request, provider, user_id) is not None
+
+    # byok additions
+
+    def get_key_info(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> APIKey | None:
+        """The live key's record (ciphertext and dates), without decrypting it."""
+        provider, user_id = self._args(provider, user_id)
+        return self._live(request, self.storage.retrieve(request, provider, user_id))
+
+    def get_masked_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+    ) -> str | None:
+        """The key masked for display (e.g. 'sk-p...wxyz'), or None."""
+        key = self.get_key(request, provider, user_id)
+        return None if key is None else mask_key(key)
+
+    def list_keys(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> list[APIKey]:
+        """Records of every live key of this owner, sorted by provider."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        return [k for k in self.storage.records(request, user_id) if self._live(request, k)]
+
+    def cleanup_expired(
+        self,
+        request: Any,  # the request (session storage) or None (database: every user)
+        user_id: str | None = None,  # owner; None with a database = all users
+    ) -> int:
+        """Remove expired keys; returns how many."""
+        if self.backend is StorageBackend.SESSION:
+            user_id = validate_user_id(user_id)
+            expired = [k for k in self.storage.records(request, user_id) if k.is_expired]
+            for k in expired:
+                self.storage.delete(request, k.provider, user_id)
+            return len(expired)
+        user_id = validate_user_id(user_id)
+        database = (
+            self.storage if self.backend is StorageBackend.DATABASE else self.storage.database
+        )
+        return database.delete_expired(user_id)
+
+    @property
+    def database(self) -> DatabaseStorage | None:
+        """The database storage, when keys persist in one."""
+        if self.backend is StorageBackend.DATABASE:
+            return self.storage
+        return self.storage.database if self.backend is StorageBackend.HYBRID else None
+
+    def rotate_keys(
+        self,
+        batch_size: int = 500,  # rows per batch (each batch commits)
+        progress: Callable[[int], None] | None = None,  # called with rows handled per batch
+    ) -> RotationReport:
+        """Re-encrypt every database row under the newest key. Resumable: run it again after a crash."""
+        database = self.database
+        if database is None:
+            raise StorageError("rotation needs database storage; session keys rotate when read")
+        report = RotationReport()
+        for batch in self._batches(database, batch_size):
+            for key in batch:
+                aad = bind(f"user:{key.user_id}", key.provider)
+                try:
+                    new_value = self.keyring.rewrap(key.encrypted_value, aad)
+                except EncryptionError:
+                    report.failed += 1
+                    self._emit(
+                        EventKind.DECRYPT_FAILURE, key.provider, key.user_id, detail="rotation"
+                    )
+                    continue
+                if database.replace_value(key, new_value):
+                    report.rewrapped += 1
+                else:
+                    report.changed += 1
+            if progress is not None:
+                progress(len(batch))
+        detail = f"rewrapped={report.rewrapped} changed={report.changed} failed={report.failed}"
+        self._emit(EventKind.ROTATE, "*", None, detail=detail)
+        return report
+
+    def _batches(self, database: DatabaseStorage, batch_size: int) -> Iterator[list[APIKey]]:
+        """Batches of rows not yet under the newest key, by keyset pagination."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError("batch_size must be a positive integer")
+        cursor = ("", "")
+        while batch := database.stale(self.keyring.version, batch_size, cursor):
+            yield batch
+            cursor = (batch[-1].user_id or "", batch[-1].provider)
+
+    def stale_count(self) -> int:
+        """Database rows not yet under the newest key."""
+        database = self.database
+        return 0 if database is None else database.count_stale(self.keyring.version)
