@@ -1,0 +1,98 @@
+"""Core rows: manager construction, session set+get, SQLite get, SQLite set+get (bars from ANCHORS.md)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from bench import Row
+
+SECRET = "bench-app-secret-0123456789abcdef-0123456789abcdef"  # app secret, ≥ 16 bytes for byok
+API_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX"  # a realistic 52-char key
+PROVIDER = "openai"  # provider under test
+USER = "user-42"  # owner for the database rows
+
+_tmp: tempfile.TemporaryDirectory[str] | None = None  # SQLite files, removed at exit
+
+
+def fake_request() -> Any:
+    """What both libraries read from a request for session storage: a `.session` dict."""
+    return SimpleNamespace(session={})
+
+
+def _db_path(name: str) -> str:
+    """A SQLAlchemy URL of a new SQLite file in this run's temporary directory."""
+    global _tmp
+    if _tmp is None:
+        _tmp = tempfile.TemporaryDirectory(prefix="byok-bench-")
+    return f"sqlite:///{Path(_tmp.name) / name}"
+
+
+def _ours() -> tuple[Any, Any, Any]:
+    """byok's manager class, config class and database backend enum value."""
+    from byok.core.storage import BYOKManager
+    from byok.core.types import BYOKConfig, StorageBackend
+
+    return BYOKManager, BYOKConfig, StorageBackend.DATABASE
+
+
+def _reference() -> tuple[Any, Any, Any]:
+    """cjm-fasthtml-byok 0.0.3's manager class, config class and database backend enum value."""
+    from cjm_fasthtml_byok.core.storage import BYOKManager
+    from cjm_fasthtml_byok.core.types import BYOKConfig, StorageBackend
+
+    return BYOKManager, BYOKConfig, StorageBackend.DATABASE
+
+
+def _set_get(manager: Any, request: Any, user_id: str | None) -> Any:
+    """A closure storing then reading the key back (checked once, so a broken side is caught)."""
+
+    def run() -> str | None:
+        manager.set_key(request, PROVIDER, API_KEY, user_id=user_id)
+        return manager.get_key(request, PROVIDER, user_id=user_id)
+
+    if run() != API_KEY:
+        raise AssertionError(f"{type(manager).__module__}: set_key + get_key lost the key")
+    return run
+
+
+def _get(manager: Any, request: Any, user_id: str) -> Any:
+    """A closure reading a key stored beforehand."""
+    manager.set_key(request, PROVIDER, API_KEY, user_id=user_id)
+
+    def run() -> str | None:
+        return manager.get_key(request, PROVIDER, user_id=user_id)
+
+    if run() != API_KEY:
+        raise AssertionError(f"{type(manager).__module__}: get_key lost the key")
+    return run
+
+
+def _sides(kind: str) -> tuple[Any, Any]:
+    """(ours, reference) closures for one kind of measurement."""
+    closures = []
+    for side, load in (("ours", _ours), ("reference", _reference)):
+        manager_cls, config_cls, database = load()
+        if kind == "construct":
+            closures.append(lambda cls=manager_cls: cls(SECRET))
+            continue
+        if kind == "session":
+            closures.append(_set_get(manager_cls(SECRET), fake_request(), None))
+            continue
+        url = _db_path(f"{side}-{kind}.db")
+        manager = manager_cls(SECRET, db_url=url, config=config_cls(storage_backend=database))
+        make = _get if kind == "sqlite-get" else _set_get
+        closures.append(make(manager, fake_request(), USER))
+    return closures[0], closures[1]
+
+
+def rows() -> list[Row]:
+    """The core benchmark rows, ours against cjm-fasthtml-byok 0.0.3."""
+    return [
+        Row("BYOKManager() construction (session)", *_sides("construct"), 0.01),
+        Row("session set_key + get_key", *_sides("session"), 1.0),
+        Row("SQLite get_key", *_sides("sqlite-get"), 0.5),
+        Row("SQLite set_key + get_key", *_sides("sqlite-set-get"), 0.5),
+    ]

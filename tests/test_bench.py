@@ -1,0 +1,72 @@
+"""The bench harness: rows are constructible and every callable runs (no timing asserted here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import QUICK, Measurement, Row, Timing, measure, per_call_times
+from bench.__main__ import collect, table
+
+
+def test_every_bench_module_loads_and_its_rows_run_once() -> None:
+    rows, errors = collect()
+    assert errors == []
+    labels = [row.label for _, row in rows]
+    assert len(labels) == len(set(labels)), "row labels must be unique"
+    assert {"BYOKManager() construction (session)", "SQLite get_key"} <= set(labels)
+    for _, row in rows:
+        assert isinstance(row, Row)
+        assert row.bar > 0
+        row.ours()
+        if row.reference is not None:
+            row.reference()
+
+
+def test_core_rows_return_the_stored_key() -> None:
+    from bench import core
+
+    by_label = {row.label: row for row in core.rows()}
+    for label in ("session set_key + get_key", "SQLite get_key", "SQLite set_key + get_key"):
+        row = by_label[label]
+        assert row.ours() == core.API_KEY
+        assert row.reference() == core.API_KEY
+
+
+def test_measure_interleaves_and_judges_against_the_bar() -> None:
+    calls: list[str] = []
+    row = Row("demo", lambda: calls.append("o"), lambda: calls.append("r"), 1e9)
+    timing = Timing(repeats=3, target_s=0.0005, warmup_s=0.0)
+    m = measure(row, timing)
+    assert m.error is None
+    assert m.ours_us is not None and m.ours_us > 0
+    assert m.reference_us is not None and m.reference_us > 0
+    assert m.passed is True
+    assert {"o", "r"} <= set(calls)
+
+
+def test_per_call_times_gives_one_sample_per_repeat_and_side() -> None:
+    samples = per_call_times([lambda: None, lambda: sum(range(50))], Timing(4, 0.0005, 0.0))
+    assert [len(s) for s in samples] == [4, 4]
+    assert all(v > 0 for side in samples for v in side)
+
+
+def test_a_failing_row_is_reported_not_raised() -> None:
+    def boom() -> None:
+        raise RuntimeError("broken side")
+
+    m = measure(Row("broken", boom, None, 1.0), QUICK)
+    assert m.error == "RuntimeError: broken side"
+    assert m.passed is None
+
+
+@pytest.mark.parametrize(
+    ("ours", "ref", "bar", "expected"),
+    [(1.0, 10.0, 0.5, True), (6.0, 10.0, 0.5, False), (5.0, None, 1.0, None)],
+)
+def test_verdicts_in_the_table(
+    ours: float, ref: float | None, bar: float, expected: bool | None
+) -> None:
+    m = Measurement("row", bar, ours_us=ours, reference_us=ref)
+    assert m.passed is expected
+    word = {True: "pass", False: "FAIL", None: "n/a"}[expected]
+    assert table([("core", m)]).splitlines()[-1].endswith(word)
