@@ -1,0 +1,177 @@
+"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment.
+
+Secrets are read from environment variables, never from the command line (argv is visible to
+every user of the machine): the current secret from BYOK_SECRET (or --secret-env), older ones
+from BYOK_SECRET_V<n> (n = their key version).
+"""
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tqdm import tqdm
+
+from .core.security import is_production
+from .core.storage import SCHEMA_VERSION, BYOKManager
+from .core.types import MIN_SECRET_LENGTH, BYOKConfig, BYOKException, StorageBackend
+
+__all__ = ["main"]
+
+_PREVIOUS = re.compile(r"BYOK_SECRET_V(\d+)")  # env names of older secrets
+
+
+class Level(StrEnum):
+    """Outcome of one doctor check."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `byok doctor`."""
+
+    level: Level  # how it went
+    message: str  # what was checked and found (never a secret)
+
+
+def _config(
+    args: argparse.Namespace,  # parsed command line
+) -> tuple[str, BYOKConfig]:
+    """The current secret and a database config from the environment and arguments."""
+    secret = os.environ.get(args.secret_env, "")
+    previous = {
+        int(m.group(1)): value
+        for name, value in os.environ.items()
+        if (m := _PREVIOUS.fullmatch(name)) and int(m.group(1)) != args.key_version
+    }
+    config = BYOKConfig(
+        storage_backend=StorageBackend.DATABASE,
+        db_table_name=args.table,
+        key_version=args.key_version,
+        previous_keys=previous,
+        min_decrypt_version=min([args.key_version, *previous]),
+    )
+    return secret, config
+
+
+def rotate(
+    args: argparse.Namespace,  # parsed command line
+) -> int:
+    """Re-encrypt every row under the newest key, with a progress bar; resumable."""
+    secret, config = _config(args)
+    manager = BYOKManager(secret, db_url=args.db, config=config)
+    total = manager.stale_count()
+    print(f"{total} stored keys to re-encrypt under key version {args.key_version}")
+    if args.dry_run or total == 0:
+        return 0
+    with tqdm(total=total, unit="key", disable=args.quiet) as bar:
+        report = manager.rotate_keys(batch_size=args.batch_size, progress=bar.update)
+    print(
+        f"rewrapped {report.rewrapped}, changed meanwhile {report.changed}, failed {report.failed}"
+    )
+    if report.failed:
+        print("rows that failed to decrypt were kept; is every old secret in BYOK_SECRET_V<n>?")
+    return 1 if report.failed else 0
+
+
+def diagnose(
+    args: argparse.Namespace,  # parsed command line
+) -> list[Check]:
+    """Every doctor check, in order."""
+    checks: list[Check] = []
+    secret = os.environ.get(args.secret_env, "")
+    if len(secret.encode()) >= MIN_SECRET_LENGTH:
+        checks.append(Check(Level.OK, f"{args.secret_env} is set ({len(secret.encode())} bytes)"))
+    else:
+        checks.append(
+            Check(Level.FAIL, f"{args.secret_env} is missing or under {MIN_SECRET_LENGTH} bytes")
+        )
+    prod = is_production()
+    checks.append(
+        Check(
+            Level.OK if prod else Level.WARN,
+            "production mode (BYOK_ENV=production): key routes require HTTPS"
+            if prod
+            else "development mode: set BYOK_ENV=production in production",
+        )
+    )
+    if args.db is None:
+        checks.append(Check(Level.WARN, "no --db given: keys live in session cookies only"))
+        return checks
+    if checks[0].level is Level.FAIL:
+        return checks
+    try:
+        _, config = _config(args)
+        manager = BYOKManager(secret, db_url=args.db, config=config)
+        stale = manager.stale_count()
+        rows = manager.database.count() if manager.database else 0
+    except BYOKException as e:
+        checks.append(Check(Level.FAIL, f"database: {e}"))
+        return checks
+    checks.append(
+        Check(Level.OK, f"database reachable, schema version {SCHEMA_VERSION}, {rows} keys")
+    )
+    checks.append(
+        Check(
+            Level.WARN if stale else Level.OK,
+            f"{stale} keys under older key versions: run `byok rotate`"
+            if stale
+            else f"every key is under key version {args.key_version}",
+        )
+    )
+    return checks
+
+
+def doctor(
+    args: argparse.Namespace,  # parsed command line
+) -> int:
+    """Print the checks; exit status 1 if any failed."""
+    checks = diagnose(args)
+    for c in checks:
+        print(f"[{c.level.value:>4}] {c.message}")
+    return 1 if any(c.level is Level.FAIL for c in checks) else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    p = argparse.ArgumentParser(prog="byok", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, func, helptext in (
+        ("rotate", rotate, "re-encrypt stored keys under the newest key version"),
+        ("doctor", doctor, "check a deployment's settings"),
+    ):
+        s = sub.add_parser(name, help=helptext)
+        s.set_defaults(func=func)
+        s.add_argument(
+            "--db", required=name == "rotate", help="database URL, e.g. sqlite:///keys.db"
+        )
+        s.add_argument("--table", default="user_api_keys", help="table name")
+        s.add_argument("--secret-env", default="BYOK_SECRET", help="env var of the current secret")
+        s.add_argument("--key-version", type=int, default=1, help="version of the current secret")
+    rot = sub.choices["rotate"]
+    rot.add_argument("--batch-size", type=int, default=500, help="rows per committed batch")
+    rot.add_argument("--dry-run", action="store_true", help="count, do not rewrite")
+    rot.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(
+    argv: Sequence[str] | None = None,  # arguments (default: sys.argv[1:])
+) -> int:
+    """Entry point of the `byok` command."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BYOKException as e:
+        print(f"byok: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The `byok` command line: rotate and doctor, against a real SQLite file."""
+
+import subprocess
+import sys
+
+import pytest
+
+from byok.cli import main
+from byok.core.storage import BYOKManager
+from byok.core.types import BYOKConfig, StorageBackend
+
+OLD, NEW = "old-secret-" + "a" * 24, "new-secret-" + "b" * 24
+
+
+class Req:
+    """A request carrying only a session (the database backend ignores it)."""
+
+    def __init__(self):
+        self.session = {}
+
+
+@pytest.fixture
+def filled(tmp_path):
+    """A SQLite file with 250 keys sealed under version 1."""
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    m = BYOKManager(OLD, db_url=url)
+    for i in range(250):
+        m.set_key(Req(), "openai", f"sk-canary-{i:05d}-xyz", user_id=f"user{i}")
+    m.database.close()
+    return url
+
+
+def _new_manager(url):
+    cfg = BYOKConfig(storage_backend=StorageBackend.DATABASE, key_version=2, previous_keys={1: OLD})
+    return BYOKManager(NEW, db_url=url, config=cfg)
+
+
+def test_rotate_rewraps_every_row_and_loses_none(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.setenv("BYOK_SECRET_V1", OLD)
+    assert (
+        main(["rotate", "--db", filled, "--key-version", "2", "--batch-size", "40", "--quiet"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "250 stored keys to re-encrypt" in out and "rewrapped 250" in out
+    m = _new_manager(filled)
+    assert m.stale_count() == 0
+    assert [m.get_key(Req(), "openai", f"user{i}") for i in range(250)] == [
+        f"sk-canary-{i:05d}-xyz" for i in range(250)
+    ]
+    # with version 1 retired, the new secret alone reads everything
+    retired = BYOKConfig(
+        storage_backend=StorageBackend.DATABASE, key_version=2, min_decrypt_version=2
+    )
+    assert BYOKManager(NEW, db_url=filled, config=retired).get_key(Req(), "openai", "user7") == (
+        "sk-canary-00007-xyz"
+    )
+
+
+def test_rotate_dry_run_changes_nothing(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.setenv("BYOK_SECRET_V1", OLD)
+    assert main(["rotate", "--db", filled, "--key-version", "2", "--dry-run"]) == 0
+    assert _new_manager(filled).stale_count() == 250
+
+
+def test_rotate_without_old_secret_fails_and_keeps_rows(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.delenv("BYOK_SECRET_V1", raising=False)
+    assert main(["rotate", "--db", filled, "--key-version", "2", "--quiet"]) == 1
+    assert "failed 250" in capsys.readouterr().out
+    assert _new_manager(filled).get_key(Req(), "openai", "user3") == "sk-canary-00003-xyz"
+
+
+def test_doctor_reports_stale_keys_and_never_prints_secrets(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.setenv("BYOK_SECRET_V1", OLD)
+    assert main(["doctor", "--db", filled, "--key-version", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "250 keys under older key versions" in out
+    assert NEW not in out and OLD not in out and "sk-canary" not in out
+
+
+def test_doctor_fails_without_a_secret(monkeypatch, capsys):
+    monkeypatch.delenv("BYOK_SECRET", raising=False)
+    assert main(["doctor"]) == 1
+    assert "[fail] BYOK_SECRET is missing" in capsys.readouterr().out
+
+
+def test_doctor_production_setting(monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.setenv("BYOK_ENV", "production")
+    assert main(["doctor"]) == 0
+    assert "[  ok] production mode" in capsys.readouterr().out
+
+
+def test_bad_database_url_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    assert main(["rotate", "--db", "not-a-url", "--quiet"]) == 2
+    assert "db_url must be a database URL" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    out = subprocess.run(
+        [sys.executable, "-m", "byok.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "rotate" in out and "doctor" in out
