@@ -114,3 +114,39 @@ def test_missing_service_fails_in_ci_and_skips_locally(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="no database here"):
         unavailable("no database here")
+
+
+def test_readme_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The README's quick example, executed as written: guarded route, 422 on bad input, masked key."""
+    import base64
+    import re
+    import sys
+
+    from starlette.testclient import TestClient
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Quick example\n+```python\n(.*?)```", readme, re.S)
+    assert code is not None, "README lost its quick example"
+    (tmp_path / "readme_app.py").write_text(code.group(1))
+    monkeypatch.setenv("APP_SECRET", "readme-example-secret-0123456789")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "readme_app", raising=False)
+    import readme_app
+
+    key = "sk-proj-readme0123456789abcdefghijkl"
+    client = TestClient(readme_app.app, follow_redirects=False)
+    assert client.get("/chat").headers["location"] == "/settings"
+    assert client.post("/settings", data={"key": " "}).status_code == 422
+    assert client.post("/settings", data={"key": key}).headers["location"] == "/chat"
+    page = client.get("/chat")
+    assert page.status_code == 200
+    assert "Using your OpenAI key" in page.text
+    assert key not in page.text
+    cookie = client.cookies["session_"]
+    payload = base64.b64decode(
+        cookie.split(".")[0] + "=="
+    ).decode()  # Starlette: signed, not encrypted
+    assert "byok_" in payload  # the sealed key is in there…
+    assert key not in payload  # …but never the key itself
