@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -93,7 +94,13 @@ class _PgCluster:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = list(args)
         if self.as_postgres:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            runuser = (
+                shutil.which("runuser") or "/usr/sbin/runuser"
+            )  # util-linux, /usr/sbin on Debian
+            if Path(runuser).exists():
+                cmd = [runuser, "-u", "postgres", "--", *cmd]
+            else:
+                cmd = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(cmd)]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
     def start(self) -> None:
