@@ -84,6 +84,22 @@ def table(results: list[tuple[str, Measurement]]) -> str:
     return "\n".join(out)
 
 
+def header() -> str:
+    """One line naming what was compared, on what."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "missing"
+
+    return (
+        f"byok {v('byok')} vs cjm-fasthtml-byok {v('cjm-fasthtml-byok')} — Python "
+        f"{platform.python_version()}, cryptography {v('cryptography')}, {platform.machine()}\n"
+    )
+
+
 def to_json(
     results: list[tuple[str, Measurement]],  # measured rows
     errors: list[str],  # module load errors
@@ -135,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  timing {module}: {row.label} …", file=sys.stderr, flush=True)
         results.append((module, measure(row, timing)))
 
+    print(header())
     print(table(results))
     for error in errors:
         print(f"ERROR loading {error}")
