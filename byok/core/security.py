@@ -66,7 +66,10 @@ def _secret_bytes(
 ) -> bytes:
     """The secret as bytes, refused when it is too short to be a key."""
     if isinstance(secret, str):
-        secret = secret.encode()
+        try:
+            secret = secret.encode()
+        except UnicodeEncodeError:
+            raise ValidationError("secret is not valid unicode (lone surrogates)") from None
     if not isinstance(secret, bytes | bytearray):
         raise ValidationError(f"secret must be str or bytes, not {type(secret).__name__}")
     if len(secret) < MIN_SECRET_LENGTH:
@@ -91,7 +94,10 @@ def _as_raw_key(
 ) -> bytes:
     """Accept a raw 32-byte key or its urlsafe-base64 form (what the reference generated)."""
     if isinstance(key, str):
-        key = key.encode()
+        try:
+            key = key.encode()
+        except UnicodeEncodeError:
+            raise ValidationError("encryption key is not valid unicode") from None
     if not isinstance(key, bytes | bytearray):
         raise ValidationError(f"encryption key must be bytes, not {type(key).__name__}")
     if len(key) == 32:
