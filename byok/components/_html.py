@@ -1,0 +1,148 @@
+"""Internal building blocks: fast element construction, slugs, safe URLs and ids.
+
+Elements are built as fastcore `FT` objects directly (fasthtml's tag functions re-map every
+keyword on each call, about 8x slower). Attribute values are escaped by `to_xml`; text children
+are escaped as text; nothing here ever produces JavaScript.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from fastcore.xml import FT, Safe, to_xml
+
+from byok.core.providers import safe_url
+from byok.core.types import PROVIDER_PATTERN
+
+__all__ = [
+    "FT",
+    "Safe",
+    "digest",
+    "el",
+    "headers_json",
+    "masked",
+    "path_segment",
+    "render_once",
+    "safe_dom_id",
+    "safe_url",
+    "slugify",
+    "void",
+]
+
+_DOM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")  # ids used as htmx targets
+_SLUG_JUNK = re.compile(r"[^a-z0-9_-]+")
+
+
+def el(
+    tag: str,  # element name
+    attrs: dict[str, Any],  # final attribute names ('class', 'hx-post', ...) -> values
+    *children: Any,  # child elements or text (escaped)
+) -> FT:
+    """An element; None/False attributes are dropped when rendered."""
+    return FT(tag, children, attrs)
+
+
+def void(
+    tag: str,  # void element name (input, ...)
+    attrs: dict[str, Any],  # final attribute names -> values
+) -> FT:
+    """A void element (no children, no closing tag)."""
+    return FT(tag, (), attrs, void_=True)
+
+
+def render_once(
+    ft: FT,  # a static element (no caller data)
+) -> Safe:
+    """Pre-rendered markup of a static element, inserted verbatim by `to_xml` (built once)."""
+    return Safe(to_xml(ft, indent=False))
+
+
+def digest(
+    *parts: str,  # values the id must depend on
+) -> str:
+    """8 hex characters of SHA-256 over the parts: stable across processes (unlike hash())."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()[:8]
+
+
+_slugs: dict[str, str] = {}  # memo of slugify for valid provider names (bounded by the pattern)
+
+
+def slugify(
+    value: str,  # a provider name or any label
+) -> str:
+    """An id-safe slug ([a-z0-9_-]): a valid provider name as is, else a cleaned prefix + digest."""
+    cached = _slugs.get(value)
+    if cached is not None:
+        return cached
+    value = str(value)
+    if PROVIDER_PATTERN.fullmatch(value):
+        if len(_slugs) < 4096:
+            _slugs[value] = value
+        return value
+    cleaned = _SLUG_JUNK.sub("-", value.lower()).strip("-_")[:40]
+    return f"{cleaned}-{digest(value)}" if cleaned else f"x-{digest(value)}"
+
+
+def path_segment(
+    value: str,  # a value placed in one URL path segment (e.g. a provider name)
+) -> str:
+    """The value percent-encoded for one path segment ('/' and '..' cannot escape it)."""
+    seg = quote(str(value), safe="")
+    return seg if seg not in (".", "..") else seg.replace(".", "%2E")
+
+
+def safe_dom_id(
+    value: str,  # an id that htmx will look up as a '#id' selector
+    param: str,  # parameter name, for the error message
+) -> str:
+    """The id if it is a plain identifier (letters, digits, '-', '_'), else ValueError."""
+    if not isinstance(value, str) or not _DOM_ID.fullmatch(value):
+        raise ValueError(
+            f"{param} must start with a letter and contain only letters, digits, '-' or '_'"
+        )
+    return value
+
+
+def headers_json(
+    csrf_token: str | None,  # CSRF token to send, or None
+    csrf_header: str,  # header name carrying it
+    extra: Mapping[str, str] | None,  # more headers for htmx requests
+) -> str | None:
+    """The value of an `hx-headers` attribute (JSON, never `js:`), or None when empty."""
+    headers: dict[str, str] = {}
+    if extra:
+        for k, v in extra.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise ValueError("hx_headers must map header names (str) to values (str)")
+            headers[k] = v
+    if csrf_token is not None:
+        if not isinstance(csrf_token, str):
+            raise ValueError("csrf_token must be a string")
+        headers[csrf_header] = csrf_token
+    if not headers:
+        return None
+    return json.dumps(headers, ensure_ascii=True, sort_keys=True)
+
+
+_MASK_MARKS = ("...", "…", "****", "••••")  # a masked key shows one of these
+
+
+def masked(
+    value: str,  # a key as passed to a component, expected masked
+) -> str:
+    """The value if it looks masked, else masked here: a component never shows a whole key."""
+    value = str(value)
+    if len(value) <= 24 and any(mark in value for mark in _MASK_MARKS):
+        return value
+    from byok.core.security import mask_key
+
+    return mask_key(value)

@@ -1,0 +1,254 @@
+"""KeyManagementCard (one provider's key: state, masked key, dates, save / test / delete) and
+KeyTestResult (what the "test key" route answers). The HTMX contract is in `forms`' docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from byok.core.providers import resolve_provider
+from byok.core.types import utcnow
+from byok.utils.helpers import format_expiration, format_key_age, to_utc
+
+from ._html import FT, el, headers_json, masked, render_once, safe_url
+from .alerts import Alert
+from .classes import CLASSES
+from .fields import SPINNER, csrf_input, key_field
+from .icons import icon_markup
+from .variants import AlertKind, AlertStyle, IconSize, KeyState, TestState, coerce
+from .wiring import CSRF_HEADER, card_id, input_id, test_slot_id, validation_id
+
+__all__ = ["EXPIRING_WITHIN", "KeyManagementCard", "KeyTestResult"]
+
+EXPIRING_WITHIN = timedelta(hours=2)  # a key expiring sooner than this is flagged "Expires soon"
+
+_BADGE = {  # state -> (badge class, text)
+    KeyState.EMPTY: (CLASSES["badge.empty"], "Not set"),
+    KeyState.STORED: (CLASSES["badge.stored"], "Stored"),
+    KeyState.EXPIRING: (CLASSES["badge.expiring"], "Expires soon"),
+    KeyState.EXPIRED: (CLASSES["badge.expired"], "Expired"),
+    KeyState.UNREADABLE: (CLASSES["badge.unreadable"], "Unreadable"),
+}
+_BADGE_HTML = {
+    state: render_once(el("span", {"class": cls}, text)) for state, (cls, text) in _BADGE.items()
+}
+_UNREADABLE_TEXT = (
+    "This key can no longer be decrypted (the app's secret may have changed). "
+    "Re-enter it to keep using it."
+)
+_UNREADABLE = render_once(
+    Alert(_UNREADABLE_TEXT, AlertKind.WARNING, show_icon=True, style=AlertStyle.SOFT)
+)
+
+_PENDING = render_once(el("span", {"class": CLASSES["spinner.visible"], "aria-hidden": "true"}))
+_TEST = {  # state -> (class, icon, default text)
+    TestState.PENDING: (CLASSES["test.pending"], None, "Testing…"),
+    TestState.VALID: (CLASSES["test.valid"], "success", "Key works"),
+    TestState.REJECTED: (CLASSES["test.rejected"], "error", "Key rejected"),
+    TestState.ERROR: (CLASSES["test.error"], "warning", "Could not test the key"),
+}
+
+
+def KeyTestResult(
+    state: TestState,  # pending, valid, rejected or error
+    message: str | None = None,  # text to show instead of the default for the state
+) -> FT:
+    """A badge with the outcome of a "test key" request (swapped into the card's test slot)."""
+    st = coerce(TestState, state, "state")
+    cls, icon, text = _TEST[st]
+    mark = _PENDING if icon is None else icon_markup(icon, IconSize.XS)
+    return el("span", {"class": cls}, mark, text if message is None else message)
+
+
+def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedelta) -> KeyState:
+    """The card state implied by its arguments."""
+    if not has_key:
+        return KeyState.EMPTY
+    if isinstance(expires_at, datetime):
+        remaining = to_utc(expires_at) - to_utc(now or utcnow())
+        if remaining <= timedelta(0):
+            return KeyState.EXPIRED
+        if remaining <= within:
+            return KeyState.EXPIRING
+    return KeyState.STORED
+
+
+def _when(label: str, value: Any, now: datetime | None, expiry: bool) -> FT | None:
+    """'Added 3 days ago' / 'Expires in 5 hours' (a <time> for datetimes; strings verbatim)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, datetime):
+        return el("p", {"class": CLASSES["card.meta"]}, f"{label}: {value}")
+    text = format_expiration(value, now) if expiry else f"Added {format_key_age(value, now)}"
+    return el(
+        "p",
+        {"class": CLASSES["card.meta"]},
+        el("time", {"datetime": value.isoformat(), "title": value.isoformat()}, text),
+    )
+
+
+def _save_form(
+    provider: str,
+    info: Any,
+    url: str,
+    target: str,
+    submit: str,
+    label: str,
+    csrf_token: str | None,
+) -> FT:
+    """The card's key form: posts the key, swaps the whole card with the answer."""
+    return el(
+        "form",
+        {
+            "method": "post",
+            "action": url,
+            "hx-post": url,
+            "hx-target": f"#{target}",
+            "hx-swap": "outerHTML",
+            "hx-disabled-elt": "find button[type='submit']",
+            "class": CLASSES["form.card"],
+            "data-byok-form": "",
+        },
+        csrf_input(csrf_token),
+        key_field(info, input_id(provider, "card"), validation_id(provider), label=label),
+        el(
+            "button",
+            {"type": "submit", "class": CLASSES["btn.save"]},
+            submit,
+            el("span", {"class": CLASSES["sr-only"]}, f" for {info.name}"),
+            SPINNER,
+        ),
+    )
+
+
+def KeyManagementCard(
+    provider: str,  # provider name, e.g. "openai"
+    has_key: bool,  # whether a key is stored
+    masked_key: str | None = None,  # the stored key, masked (masked again here if it is not)
+    created_at: str | datetime | None = None,  # when it was stored (datetime: shown relative)
+    expires_at: str | datetime | None = None,  # when it expires (datetime: relative + badges)
+    delete_action: str | None = None,  # URL for hx-delete (None: no Delete button)
+    update_action: str | None = None,  # URL the key form posts to (None: no form)
+    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    *,
+    test_url: str | None = None,  # URL of the "test key" route (None: no Test button)
+    status: KeyState | None = None,  # force a state (e.g. "unreadable"); None = derive it
+    csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
+    hx_headers: Mapping[str, str] | None = None,  # more headers for the card's htmx requests
+    now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
+    expiring_within: timedelta = EXPIRING_WITHIN,  # "Expires soon" below this remaining time
+) -> FT:
+    """A card for one provider's key: its state, masked key, dates and actions."""
+    info = resolve_provider(provider, provider_config)
+    state = (
+        coerce(KeyState, status, "status")
+        if status is not None
+        else _state(has_key, expires_at, now, expiring_within)
+    )
+    cid = card_id(provider)
+    title_id = f"{cid}-title"
+    update = safe_url(update_action, "update_action") if update_action is not None else None
+    delete = safe_url(delete_action, "delete_action") if delete_action is not None else None
+    test = safe_url(test_url, "test_url") if test_url is not None else None
+
+    body: list[Any] = [
+        el(
+            "div",
+            {"class": CLASSES["card.head"]},
+            el("h3", {"id": title_id, "class": CLASSES["card.title"]}, info.name),
+            _BADGE_HTML[state],
+        )
+    ]
+    live = state in (KeyState.STORED, KeyState.EXPIRING)
+    if state is KeyState.EMPTY:
+        body.append(el("p", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
+    elif state is KeyState.UNREADABLE:
+        body.append(_UNREADABLE)
+    elif state is KeyState.EXPIRED:
+        body.append(
+            el("p", {"class": CLASSES["card.empty"]}, "This key has expired. Enter a new one.")
+        )
+    if live:
+        if masked_key:
+            body.append(
+                el(
+                    "p",
+                    {"class": CLASSES["card.meta"]},
+                    "Current key ",
+                    el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
+                )
+            )
+        body.append(_when("Added", created_at, now, False))
+        body.append(_when("Expires", expires_at, now, True))
+
+    if update is not None:
+        if live:
+            form = _save_form(provider, info, update, cid, "Replace key", "New key", csrf_token)
+            body.append(
+                el(
+                    "details",
+                    {},
+                    el("summary", {"class": CLASSES["card.summary"]}, "Replace key"),
+                    form,
+                )
+            )
+        else:
+            submit = "Save key" if state is KeyState.EMPTY else "Save new key"
+            body.append(
+                _save_form(provider, info, update, cid, submit, f"{info.name} API key", csrf_token)
+            )
+
+    actions: list[Any] = []
+    if test is not None and live:
+        slot = test_slot_id(provider)
+        actions.append(el("span", {"id": slot, "role": "status", "aria-live": "polite"}))
+        actions.append(
+            el(
+                "button",
+                {
+                    "type": "button",
+                    "class": CLASSES["btn.test"],
+                    "hx-post": test,
+                    "hx-target": f"#{slot}",
+                    "hx-swap": "innerHTML",
+                    "hx-disabled-elt": "this",
+                },
+                "Test",
+                el("span", {"class": CLASSES["sr-only"]}, f" {info.name} key"),
+                SPINNER,
+            )
+        )
+    if delete is not None and state is not KeyState.EMPTY:
+        actions.append(
+            el(
+                "button",
+                {
+                    "type": "button",
+                    "class": CLASSES["btn.delete"],
+                    "hx-delete": delete,
+                    "hx-confirm": f"Delete the {info.name} API key?",
+                    "hx-target": f"#{cid}",
+                    "hx-swap": "outerHTML",
+                    "hx-disabled-elt": "this",
+                },
+                "Delete",
+                el("span", {"class": CLASSES["sr-only"]}, f" {info.name} key"),
+                SPINNER,
+            )
+        )
+    if actions:
+        body.append(el("div", {"class": CLASSES["card.actions"]}, *actions))
+
+    return el(
+        "article",
+        {
+            "id": cid,
+            "class": CLASSES["card"],
+            "aria-labelledby": title_id,
+            "data-byok-card": state.value,
+            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+        },
+        el("div", {"class": CLASSES["card.body"]}, *body),
+    )

@@ -1,0 +1,188 @@
+"""KeyManagerDashboard (every provider's card, from a BYOKManager) and its loading skeleton.
+
+The dashboard reads the manager through `list_providers`, `get_key_info` (metadata, no
+decryption) and `get_masked_key`; a key that cannot be decrypted shows as an "unreadable —
+re-enter it" card, and a storage failure as an error state, never an exception page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from byok.core.types import EncryptionError, StorageError
+
+from ._html import FT, el, headers_json, render_once, safe_url
+from .alerts import Alert, ToastContainer
+from .cards import KeyManagementCard
+from .classes import CLASSES
+from .variants import AlertKind, AlertStyle, KeyState
+from .wiring import CSRF_HEADER, DASHBOARD_ID, DEFAULT_BASE_URL, key_url, test_url
+
+__all__ = ["DashboardSkeleton", "KeyManagerDashboard"]
+
+_TITLE_ID = f"{DASHBOARD_ID}-title"
+_NO_MANAGER = render_once(
+    Alert(
+        "Key storage is not set up for this app (no BYOKManager was given or found in "
+        "request.scope['byok']).",
+        AlertKind.ERROR,
+        title="Your keys cannot be shown",
+    )
+)
+_STORAGE_FAILED = render_once(
+    Alert(
+        "Your stored keys could not be read right now. Nothing was changed; try again later.",
+        AlertKind.ERROR,
+        title="Your keys cannot be shown",
+    )
+)
+_NO_PROVIDERS = render_once(
+    Alert("No providers are configured for this app yet.", AlertKind.INFO, style=AlertStyle.SOFT)
+)
+
+
+def _manager_of(request: Any, byok_manager: Any) -> Any:
+    """The manager given, else the one the beforeware put in request.scope['byok'], else None."""
+    if byok_manager is not None:
+        return byok_manager
+    scope = getattr(request, "scope", None)
+    return scope.get("byok") if isinstance(scope, Mapping) else None
+
+
+def _header(title: str, lead: str) -> FT:
+    return el(
+        "header",
+        {},
+        el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title),
+        el("p", {"class": CLASSES["dash.lead"]}, lead),
+    )
+
+
+def KeyManagerDashboard(
+    request: Any,  # the request (its session / scope are read through the manager)
+    providers: Sequence[str],  # providers to show, in order
+    byok_manager: Any = None,  # a BYOKManager (default: request.scope['byok'])
+    user_id: str | None = None,  # owner, for database / hybrid storage
+    base_url: str = DEFAULT_BASE_URL,  # where the key routes live
+    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    *,
+    title: str = "API keys",  # heading
+    description: str = "Keys you bring are encrypted at rest and only ever shown masked.",
+    enable_test: bool = False,  # show a Test button posting to f"{base_url}/{provider}/test"
+    csrf_token: str | None = None,  # sent as X-CSRF-Token on every request from the dashboard
+    hx_headers: Mapping[str, str] | None = None,  # more headers for every htmx request
+    include_toasts: bool = True,  # include the ToastContainer that oob_toast() targets
+    now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
+) -> FT:
+    """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
+    names = [providers] if isinstance(providers, str) else list(providers)
+    safe_url(base_url, "base_url")
+    manager = _manager_of(request, byok_manager)
+    problem = None
+    stored_names: set[str] = set()
+    if manager is None:
+        problem = _NO_MANAGER
+    elif names:
+        try:
+            stored_names = set(manager.list_providers(request, user_id))
+        except StorageError:
+            problem = _STORAGE_FAILED
+
+    cards = []
+    if problem is None:
+        for p in names:
+            url = key_url(base_url, p)
+            status = None
+            masked_key = record = None
+            if p in stored_names:
+                try:
+                    record = manager.get_key_info(request, p, user_id)
+                    if record is not None:
+                        masked_key = manager.get_masked_key(request, p, user_id)
+                except (EncryptionError, StorageError):
+                    status = KeyState.UNREADABLE
+            has_key = record is not None or status is KeyState.UNREADABLE
+            cards.append(
+                KeyManagementCard(
+                    p,
+                    has_key,
+                    masked_key,
+                    record.created_at if record is not None else None,
+                    record.expires_at if record is not None else None,
+                    delete_action=url,
+                    update_action=url,
+                    provider_config=provider_config,
+                    test_url=test_url(base_url, p) if enable_test else None,
+                    status=status,
+                    now=now,
+                )
+            )
+
+    stored = sum(1 for c in cards if c.attrs.get("data-byok-card") != KeyState.EMPTY.value)
+    if problem is not None:
+        lead = description
+    elif not names:
+        lead = description
+        problem = _NO_PROVIDERS
+    elif stored:
+        lead = f"{description} {stored} of {len(names)} providers have a key."
+    else:
+        lead = f"{description} No keys stored yet: add one below."
+    return el(
+        "section",
+        {
+            "id": DASHBOARD_ID,
+            "class": CLASSES["dash.root"],
+            "aria-labelledby": _TITLE_ID,
+            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+        },
+        el(
+            "div",
+            {"class": CLASSES["dash.container"]},
+            _header(title, lead),
+            problem,
+            el("div", {"class": CLASSES["dash.grid"]}, *cards) if cards else None,
+        ),
+        ToastContainer() if include_toasts else None,
+    )
+
+
+def DashboardSkeleton(
+    src: str | None = None,  # URL of the dashboard to load in its place (hx-get on load)
+    cards: int = 3,  # placeholder cards shown while loading
+    title: str = "API keys",  # heading
+) -> FT:
+    """The dashboard's loading state: skeleton cards, optionally replaced by `src` once loaded."""
+    if isinstance(cards, bool) or not isinstance(cards, int) or not 0 <= cards <= 48:
+        raise ValueError("cards must be an int from 0 to 48")
+    attrs: dict[str, Any] = {
+        "id": DASHBOARD_ID,
+        "class": CLASSES["dash.root"],
+        "aria-labelledby": _TITLE_ID,
+        "aria-busy": "true",
+    }
+    if src is not None:
+        attrs.update({"hx-get": safe_url(src, "src"), "hx-trigger": "load", "hx-swap": "outerHTML"})
+    skeleton = render_once(el("div", {"class": CLASSES["dash.skeleton"], "aria-hidden": "true"}))
+    return el(
+        "section",
+        attrs,
+        el(
+            "div",
+            {"class": CLASSES["dash.container"]},
+            el(
+                "header",
+                {},
+                el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title),
+                el(
+                    "p",
+                    {"class": CLASSES["dash.lead"], "role": "status"},
+                    el("span", {"class": CLASSES["spinner.visible"], "aria-hidden": "true"}),
+                    " Loading your keys…",
+                ),
+            ),
+            el("div", {"class": CLASSES["dash.grid"]}, *([skeleton] * cards)),
+        ),
+    )

@@ -1,0 +1,151 @@
+/* byok.js: behaviour of the byok components, driven only by data-* attributes.
+ * No page data is ever evaluated: the script reads attributes and ids, never builds selectors
+ * or code from them. Works with and without htmx (new elements are picked up by a
+ * MutationObserver). Attributes:
+ *   data-byok-dismissible            an element a [data-byok-dismiss] button inside removes
+ *   data-byok-dismiss-after="ms"     removed after ms (paused while hovered or focused)
+ *   data-byok-toggle-visibility      button showing/hiding the input named by aria-controls
+ *   data-byok-provider-select        select whose option's data-placeholder / data-hint /
+ *                                    data-docs / data-docs-label update its form's key field
+ *   data-byok-form                   key form: 422 answers are swapped (validation message),
+ *                                    its key input is marked aria-invalid, and cleared on success
+ */
+(function () {
+  "use strict";
+  if (window.byokLoaded) return;
+  window.byokLoaded = true;
+
+  function remove(el) {
+    if (el && el.parentNode) el.parentNode.removeChild(el);
+  }
+
+  function busy(el) {
+    return el.matches(":hover") || el.contains(document.activeElement);
+  }
+
+  function schedule(el) {
+    if (el.byokTimer) return;
+    var ms = parseInt(el.getAttribute("data-byok-dismiss-after"), 10);
+    if (!(ms > 0)) return;
+    var tick = function () {
+      if (!el.isConnected) return;
+      if (busy(el)) { el.byokTimer = setTimeout(tick, 1000); return; }
+      remove(el);
+    };
+    el.byokTimer = setTimeout(tick, ms);
+  }
+
+  function arm(root) {
+    if (!root || root.nodeType !== 1) return;
+    if (root.hasAttribute("data-byok-dismiss-after")) schedule(root);
+    var found = root.querySelectorAll("[data-byok-dismiss-after]");
+    for (var i = 0; i < found.length; i++) schedule(found[i]);
+  }
+
+  function toggleVisibility(button) {
+    var input = document.getElementById(button.getAttribute("aria-controls") || "");
+    if (!input) return;
+    var show = input.type === "password";
+    input.type = show ? "text" : "password";
+    button.setAttribute("aria-pressed", show ? "true" : "false");
+    button.setAttribute("aria-label", show ? "Hide key" : "Show key");
+    var parts = button.querySelectorAll("[data-byok-when]");
+    for (var i = 0; i < parts.length; i++) {
+      parts[i].hidden = parts[i].getAttribute("data-byok-when") !== (show ? "shown" : "hidden");
+    }
+  }
+
+  function isSafeUrl(url) {
+    return /^(https?:\/\/|\/(?!\/)|\.\.?\/)/i.test(url);
+  }
+
+  function switchProvider(select) {
+    var option = select.options[select.selectedIndex];
+    var form = select.form;
+    if (!option || !form) return;
+    var input = form.querySelector("[data-byok-key-input]");
+    if (input) {
+      input.placeholder = option.getAttribute("data-placeholder") || "";
+      input.value = "";
+      input.type = "password";
+      input.removeAttribute("aria-invalid");
+    }
+    var help = form.querySelector("[data-byok-help]");
+    if (help) help.textContent = option.getAttribute("data-hint") || "";
+    var docs = form.querySelector("[data-byok-docs]");
+    if (docs) {
+      var url = option.getAttribute("data-docs") || "";
+      if (url && isSafeUrl(url)) {
+        docs.setAttribute("href", url);
+        var label = docs.querySelector("[data-byok-docs-label]");
+        if (label) label.textContent = option.getAttribute("data-docs-label") || "";
+        docs.hidden = false;
+      } else {
+        docs.hidden = true;
+      }
+    }
+  }
+
+  function keyInputs(form) {
+    return form ? form.querySelectorAll("[data-byok-key-input]") : [];
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var dismiss = target.closest("[data-byok-dismiss]");
+    if (dismiss) { remove(dismiss.closest("[data-byok-dismissible]")); return; }
+    var toggle = target.closest("[data-byok-toggle-visibility]");
+    if (toggle) toggleVisibility(toggle);
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("[data-byok-provider-select]")) {
+      switchProvider(target);
+    }
+  });
+
+  // htmx 2 does not swap 4xx answers by default: let a key form's 422 show its message.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    var elt = d && d.requestConfig && d.requestConfig.elt;
+    if (d && d.xhr && d.xhr.status === 422 && elt && elt.closest("[data-byok-form]")) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var d = event.detail;
+    var elt = d && d.elt;
+    var form = elt && elt.closest ? elt.closest("[data-byok-form]") : null;
+    if (!form || !d.xhr) return;
+    var inputs = keyInputs(form);
+    for (var i = 0; i < inputs.length; i++) {
+      if (d.xhr.status === 422) {
+        inputs[i].setAttribute("aria-invalid", "true");
+      } else if (d.successful) {
+        inputs[i].value = "";
+        inputs[i].type = "password";
+        inputs[i].removeAttribute("aria-invalid");
+      }
+    }
+  });
+
+  function start() {
+    arm(document.body);
+    new MutationObserver(function (mutations) {
+      for (var i = 0; i < mutations.length; i++) {
+        var added = mutations[i].addedNodes;
+        for (var j = 0; j < added.length; j++) arm(added[j]);
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,82 @@
+"""The HTMX contract between the byok components and the key routes: ids, URLs, header names.
+
+Routes (byok.routes) and components both import these, so an id or URL is spelled in one place.
+See the module docstring of `byok.components.forms` for the whole request/response contract.
+"""
+
+from __future__ import annotations
+
+from ._html import path_segment, safe_url, slugify
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "DASHBOARD_ID",
+    "DEFAULT_BASE_URL",
+    "MULTI_VALIDATION_ID",
+    "TOAST_CONTAINER_ID",
+    "card_id",
+    "input_id",
+    "key_url",
+    "test_slot_id",
+    "test_url",
+    "validation_id",
+]
+
+DEFAULT_BASE_URL = "/api/keys"  # where the key routes live unless configured
+TOAST_CONTAINER_ID = "toast-container"  # ToastContainer's default id; oob_toast targets it
+CSRF_HEADER = "X-CSRF-Token"  # header carrying the CSRF token on htmx requests (hx-headers)
+CSRF_FIELD = "csrf_token"  # form field carrying it on plain (non-htmx) form posts
+DASHBOARD_ID = "byok-dashboard"  # KeyManagerDashboard's (and DashboardSkeleton's) id
+MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result slot (its target)
+
+
+def card_id(
+    provider: str,  # provider name
+) -> str:
+    """Id of the provider's KeyManagementCard (save and delete swap it, outerHTML)."""
+    return f"byok-card-{slugify(provider)}"
+
+
+def validation_id(
+    provider: str,  # provider name
+) -> str:
+    """Id of the ValidationMessage slot beside the provider's key field."""
+    return f"byok-validation-{slugify(provider)}"
+
+
+def test_slot_id(
+    provider: str,  # provider name
+) -> str:
+    """Id of the slot where a "test key" result (KeyTestResult) is swapped in."""
+    return f"byok-test-{slugify(provider)}"
+
+
+test_slot_id.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def input_id(
+    provider: str,  # provider name
+    scope: str = "form",  # which form it belongs to: "form", "card" or "inline"
+) -> str:
+    """Id of a provider's key input (labels and the show/hide toggle point at it)."""
+    return f"byok-input-{scope}-{slugify(provider)}"
+
+
+def key_url(
+    base_url: str,  # where the key routes live, e.g. "/api/keys" (http(s) or relative)
+    provider: str,  # provider name (percent-encoded into one path segment)
+) -> str:
+    """The provider's key URL: POST saves, DELETE removes (f"{base_url}/{provider}")."""
+    return f"{safe_url(base_url, 'base_url').rstrip('/')}/{path_segment(provider)}"
+
+
+def test_url(
+    base_url: str,  # where the key routes live
+    provider: str,  # provider name
+) -> str:
+    """The provider's "test key" URL (POST), f"{base_url}/{provider}/test"."""
+    return f"{key_url(base_url, provider)}/test"
+
+
+test_url.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

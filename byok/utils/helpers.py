@@ -1,0 +1,165 @@
+"""Formatting and environment helpers (the reference's names), timezone-aware.
+
+Times are compared in UTC: a naive datetime is taken as UTC (as byok stores them), so the
+helpers never mix naive local time with aware times (the reference used naive local time).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from byok.core.providers import resolve_provider
+from byok.core.types import BYOKException, EncryptionError, StorageError, utcnow
+
+__all__ = [
+    "format_expiration",
+    "format_key_age",
+    "format_provider_name",
+    "get_env_key",
+    "get_key_summary",
+    "get_provider_info",
+    "import_from_env",
+    "to_utc",
+]
+
+_ENV_JUNK = re.compile(r"[^A-Z0-9_]")  # characters not allowed in an env variable name
+
+
+def get_provider_info(
+    provider: str,  # provider identifier, e.g. "openai"
+    provider_config: Mapping[str, Any] | None = None,  # overrides/extensions per provider
+) -> dict[str, Any]:
+    """The provider's info as a dict: registry defaults merged with the app's config."""
+    return resolve_provider(provider, provider_config).as_dict()
+
+
+def format_provider_name(
+    provider: str,  # provider identifier
+    provider_config: Mapping[str, Any] | None = None,  # overrides/extensions per provider
+) -> str:
+    """The provider's display name, e.g. "OpenAI"."""
+    return resolve_provider(provider, provider_config).name
+
+
+def to_utc(
+    dt: datetime,  # a datetime, naive (taken as UTC) or aware
+) -> datetime:
+    """The datetime in UTC; a naive one is taken as UTC."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _span(delta: timedelta) -> str:
+    """A positive duration in its largest whole unit: months (30 days), days, hours, minutes."""
+    seconds = int(delta.total_seconds())
+    days = seconds // 86400
+    if days >= 30:
+        return _plural(days // 30, "month")
+    if days >= 1:
+        return _plural(days, "day")
+    if seconds >= 3600:
+        return _plural(seconds // 3600, "hour")
+    return _plural(max(1, seconds // 60), "minute")
+
+
+def format_key_age(
+    created_at: datetime,  # when the key was stored (naive = UTC)
+    now: datetime | None = None,  # the current time (default: now, UTC); fixed for snapshots
+) -> str:
+    """How long ago the key was stored, e.g. "3 days ago" ("Just now" under a minute)."""
+    age = to_utc(now or utcnow()) - to_utc(created_at)
+    if age < timedelta(minutes=1):
+        return "Just now"
+    return f"{_span(age)} ago"
+
+
+def format_expiration(
+    expires_at: datetime | None,  # when the key expires (naive = UTC), None = never
+    now: datetime | None = None,  # the current time (default: now, UTC); fixed for snapshots
+) -> str:
+    """When the key expires, e.g. "Expires in 5 hours", "Expired" or "Never"."""
+    if expires_at is None:
+        return "Never"
+    remaining = to_utc(expires_at) - to_utc(now or utcnow())
+    if remaining <= timedelta(0):
+        return "Expired"
+    return f"Expires in {_span(remaining)}"
+
+
+def get_key_summary(
+    byok_manager: Any,  # a BYOKManager
+    request: Any,  # the request
+    user_id: str | None = None,  # owner
+    provider_config: Mapping[str, Any] | None = None,  # overrides/extensions per provider
+    now: datetime | None = None,  # the current time (default: now, UTC)
+) -> dict[str, Any]:
+    """Every stored key: display name, masked key, age, expiry; unreadable ones flagged."""
+    from byok.core.security import get_key_fingerprint, mask_key
+
+    keys = []
+    for provider in byok_manager.list_providers(request, user_id):
+        record = byok_manager.get_key_info(request, provider, user_id)
+        if record is None:
+            continue
+        try:
+            plain = byok_manager.get_key(request, provider, user_id)
+            unreadable = False
+        except (EncryptionError, StorageError):
+            plain, unreadable = None, True
+        masked = mask_key(plain) if plain else None
+        keys.append(
+            {
+                "provider": provider,
+                "display_name": format_provider_name(provider, provider_config),
+                "masked_key": masked or "N/A",
+                "fingerprint": get_key_fingerprint(plain) if plain else "N/A",
+                "created": format_key_age(record.created_at, now),
+                "expires": format_expiration(record.expires_at, now),
+                "is_expired": record.is_expired,
+                "unreadable": unreadable,
+            }
+        )
+        plain = None
+    return {"count": len(keys), "keys": keys}
+
+
+def _env_name(provider: str, env_prefix: str) -> str:
+    return env_prefix + _ENV_JUNK.sub("_", str(provider).upper())
+
+
+def get_env_key(
+    provider: str,  # provider name, e.g. "openai" -> API_KEY_OPENAI
+    env_prefix: str = "API_KEY_",  # environment variable prefix
+) -> str | None:
+    """The key in the environment variable f"{env_prefix}{PROVIDER}" ('-' -> '_'), or None."""
+    value = os.environ.get(_env_name(provider, env_prefix))
+    return value.strip() or None if value is not None else None
+
+
+def import_from_env(
+    byok_manager: Any,  # a BYOKManager
+    request: Any,  # the request
+    providers: Iterable[str],  # providers to look for
+    user_id: str | None = None,  # owner
+    env_prefix: str = "API_KEY_",  # environment variable prefix
+) -> dict[str, bool]:
+    """Store every key found in the environment; provider -> whether it was stored."""
+    results: dict[str, bool] = {}
+    for provider in providers:
+        key = get_env_key(provider, env_prefix)
+        stored = False
+        if key:
+            try:
+                byok_manager.set_key(request, provider, key, user_id)
+                stored = True
+            except BYOKException:  # invalid key/provider, session full, storage failure
+                stored = False
+        results[provider] = stored
+    return results
