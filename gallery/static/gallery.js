@@ -1,0 +1,128 @@
+/* byok gallery: theme and viewport switchers, sidebar search, copy buttons, tab permalinks.
+   Static: it reads data-* attributes and localStorage only; no server data is ever spliced in. */
+(function () {
+  "use strict";
+  var THEME_KEY = "byok-gallery-theme";
+  var VIEWPORT_KEY = "byok-gallery-viewport";
+  var NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+  function stored(key) {
+    try {
+      var value = window.localStorage.getItem(key);
+      return value && NAME.test(value) ? value : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  function store(key, value) {
+    try {
+      window.localStorage.setItem(key, value);
+    } catch (e) {
+      /* private mode: not remembered */
+    }
+  }
+
+  // Theme: applied before the first paint (this script sits in <head>).
+  var theme = stored(THEME_KEY);
+  if (theme) document.documentElement.setAttribute("data-theme", theme);
+
+  function syncControls() {
+    var current = document.documentElement.getAttribute("data-theme") || "light";
+    document.querySelectorAll("[data-theme-select]").forEach(function (select) {
+      select.value = current;
+    });
+    var viewport = stored(VIEWPORT_KEY) || "desktop";
+    document.querySelectorAll("[data-canvas]").forEach(function (canvas) {
+      canvas.setAttribute("data-viewport", viewport);
+    });
+    document.querySelectorAll("[data-viewport-button]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.value === viewport));
+    });
+    var tab = new URLSearchParams(window.location.search).get("tab");
+    if (tab && NAME.test(tab)) {
+      var radio = document.querySelector('input[name="story-tab"][value="' + tab + '"]');
+      if (radio && !radio.checked) radio.checked = true;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches("[data-theme-select]") && NAME.test(el.value)) {
+      document.documentElement.setAttribute("data-theme", el.value);
+      store(THEME_KEY, el.value);
+    } else if (el.matches('input[name="story-tab"]') && NAME.test(el.value)) {
+      var url = new URL(window.location.href);
+      url.searchParams.set("tab", el.value);
+      window.history.replaceState(window.history.state, "", url);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var viewport = event.target.closest("[data-viewport-button]");
+    if (viewport && NAME.test(viewport.value)) {
+      store(VIEWPORT_KEY, viewport.value);
+      syncControls();
+      return;
+    }
+    var copy = event.target.closest("[data-copy-target]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy-target"));
+      if (!source) return;
+      var text = source.textContent;
+      var done = function () {
+        copy.setAttribute("data-copied", "true");
+        copy.querySelector("[data-copy-label]").textContent = "Copied";
+        window.setTimeout(function () {
+          copy.removeAttribute("data-copied");
+          copy.querySelector("[data-copy-label]").textContent = "Copy";
+        }, 1500);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () {});
+      } else {
+        var area = document.createElement("textarea");
+        area.value = text;
+        document.body.appendChild(area);
+        area.select();
+        try {
+          document.execCommand("copy");
+          done();
+        } catch (e) {
+          /* copying is not allowed here */
+        }
+        area.remove();
+      }
+    }
+  });
+
+  // Sidebar search: hides stories, components and groups that do not match, as you type.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches("[data-story-filter]")) return;
+    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var tree = document.getElementById(input.getAttribute("data-story-filter"));
+    if (!tree) return;
+    var shown = 0;
+    tree.querySelectorAll("[data-search]").forEach(function (item) {
+      var text = item.getAttribute("data-search");
+      var match = terms.every(function (t) { return text.indexOf(t) !== -1; });
+      item.hidden = !match;
+      if (match) shown += 1;
+    });
+    tree.querySelectorAll("[data-component]").forEach(function (component) {
+      var any = component.querySelector("[data-search]:not([hidden])");
+      component.hidden = !any;
+      var details = component.querySelector("details");
+      if (details && terms.length) details.open = Boolean(any);
+    });
+    tree.querySelectorAll("[data-group]").forEach(function (group) {
+      group.hidden = !group.querySelector("[data-component]:not([hidden])");
+    });
+    var empty = document.getElementById("story-filter-empty");
+    if (empty) empty.hidden = shown !== 0;
+  });
+
+  document.addEventListener("DOMContentLoaded", syncControls);
+  document.addEventListener("htmx:afterSettle", syncControls);
+  window.addEventListener("popstate", syncControls);
+})();
