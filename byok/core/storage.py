@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import re
@@ -160,12 +161,16 @@ class SessionStorage:
             return {"k": {}}
         return {**entry, "k": {o: dict(v) for o, v in entry.get("k", {}).items()}}
 
-    def _save(self, request: Any, entry: dict) -> None:
+    def _save(
+        self,
+        request: Any,  # a request with a session
+        entry: dict,  # the new value of this storage's entry
+        grows: bool = True,  # False for removals: they may always be written
+    ) -> None:
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
         session = _session(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
-        after = {**session, self.name: entry}
-        size = self.cookie_size(after)
+        size = self.cookie_size({**session, self.name: entry}) if grows else 0
         if size > self.config.cookie_limit:
             raise SessionFullError(
                 f"storing this key would make the session cookie {size} bytes, over the "
@@ -272,7 +277,7 @@ class SessionStorage:
             return
         entry = self._entry(request)
         entry["k"].get(user_id or "", {}).pop(provider, None)
-        self._save(request, entry)
+        self._save(request, entry, grows=False)
 
     def list_providers(
         self,
@@ -291,7 +296,7 @@ class SessionStorage:
         """Remove every key of this owner."""
         entry = self._entry(request)
         if entry["k"].pop(user_id or "", None) is not None:
-            self._save(request, entry)
+            self._save(request, entry, grows=False)
 
 
 # --- database --------------------------------------------------------------------------------
@@ -802,7 +807,8 @@ class BYOKManager:
             record.encrypted_value
         ):
             record.encrypted_value = self.keyring.seal(key, aad)  # lazy rotation of the cookie
-            self.storage.store(request, record)
+            with contextlib.suppress(SessionFullError):  # a read never fails for lack of room
+                self.storage.store(request, record)
         return key
 
     def delete_key(

@@ -1,0 +1,713 @@
+"""byok.core.storage: session, database (SQLite and PostgreSQL) and hybrid storage semantics.
+
+Also home of small helpers the other core test modules import (`FakeRequest`, `make_app`,
+`session_cookie`, `SECRET`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from base64 import b64decode
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fasthtml.common import FastHTML, Response
+from starlette.testclient import TestClient
+
+from byok.core.security import Keyring, bind
+from byok.core.storage import (
+    SCHEMA_VERSION,
+    BYOKManager,
+    DatabaseStorage,
+    HybridStorage,
+    SessionStorage,
+)
+from byok.core.types import (
+    APIKey,
+    BYOKConfig,
+    EncryptionError,
+    SessionFullError,
+    StorageBackend,
+    StorageError,
+    ValidationError,
+    utcnow,
+)
+
+SECRET = "storage-test-secret-0123456789abcdef"  # app secret shared by the helpers
+COOKIE = "session_"  # FastHTML's session cookie name
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class FakeRequest:
+    """Anything with a dict `.session`, like a Starlette request behind SessionMiddleware."""
+
+    def __init__(self, session: dict | None = None):
+        self.session = {} if session is None else session
+
+
+def make_app(
+    manager: BYOKManager,  # the manager the routes use
+    secret: str = SECRET,  # the app's session-signing secret
+    user_param: bool = False,  # read ?user=… and pass it as user_id
+) -> FastHTML:
+    """A real FastHTML app with key routes: POST /keys/{provider} (form `key`), GET /keys/{provider}.
+
+    POST answers 200 with the storage's projected cookie size, 413 on SessionFullError, 422 on
+    ValidationError. GET answers the masked key or 404; GET /digest/{provider} its SHA-256.
+    """
+    app = FastHTML(secret_key=secret, session_cookie=COOKIE)
+
+    def uid(req) -> str | None:
+        return req.query_params.get("user") if user_param else None
+
+    @app.post("/keys/{provider}")
+    def save(req, provider: str, key: str):
+        try:
+            manager.set_key(req, provider, key, user_id=uid(req))
+        except SessionFullError as e:
+            return Response(str(e), status_code=413)
+        except ValidationError as e:
+            return Response(str(e), status_code=422)
+        return Response(str(manager._sessions.cookie_size(req.session)))
+
+    @app.get("/keys/{provider}")
+    def show(req, provider: str):
+        masked = manager.get_masked_key(req, provider, user_id=uid(req))
+        return Response(masked or "", status_code=200 if masked else 404)
+
+    @app.get("/digest/{provider}")
+    def digest(req, provider: str):
+        key = manager.get_key(req, provider, user_id=uid(req))
+        return Response(sha256_hex(key) if key else "", status_code=200 if key else 404)
+
+    @app.get("/session")
+    def dump(req):
+        return Response(json.dumps(req.session))
+
+    @app.post("/app-data")
+    def app_data(req, name: str, value: str):
+        req.session[name] = value
+        return Response("ok")
+
+    return app
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 of a text, to compare keys through HTTP without sending them back."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def session_cookie(response) -> str | None:
+    """The full Set-Cookie header value of the session cookie in a response, if any."""
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith(f"{COOKIE}="):
+            return header
+    return None
+
+
+def cookie_payload(header: str) -> dict:
+    """The JSON session inside a Starlette session Set-Cookie header (signature stripped)."""
+    value = header.split(";", 1)[0].split("=", 1)[1]
+    body = value.rsplit(".", 2)[0]
+    return json.loads(b64decode(body))
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
+    """A factory of managers on this test's database (closed at the end)."""
+    made: list[BYOKManager] = []
+
+    def make(secret: str = SECRET, **config: Any) -> BYOKManager:
+        config.setdefault("storage_backend", StorageBackend.DATABASE)
+        manager = BYOKManager(secret, db_url=db_url, config=BYOKConfig(**config))
+        made.append(manager)
+        return manager
+
+    yield make
+    for m in made:
+        m.database.close()
+
+
+def raw_rows(manager: BYOKManager) -> list[dict]:
+    """Every row of the key table, read directly."""
+    storage = manager.database
+    with storage._guard("test"):
+        return [dict(r) for r in storage.table.rows_where(order_by="user_id, provider")]
+
+
+# --------------------------------------------------------------------------- database semantics
+
+
+def test_db_url_alone_means_database_storage(db_url):
+    manager = BYOKManager(SECRET, db_url=db_url)
+    try:
+        assert manager.backend is StorageBackend.DATABASE
+        manager.set_key(None, "openai", "sk-persisted-0001", user_id="u1")
+        again = BYOKManager(SECRET, db_url=db_url)
+        assert again.get_key(None, "openai", user_id="u1") == "sk-persisted-0001"
+        again.database.close()
+    finally:
+        manager.database.close()
+
+
+def test_upsert_replaces_one_row_per_user_and_provider(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-first-000000", user_id="u1")
+    m.set_key(None, "openai", "sk-second-00000", user_id="u1")
+    m.set_key(None, "openai", "sk-other-user-0", user_id="u2")
+    rows = raw_rows(m)
+    assert [(r["user_id"], r["provider"]) for r in rows] == [("u1", "openai"), ("u2", "openai")]
+    assert m.get_key(None, "openai", "u1") == "sk-second-00000"
+    assert m.get_key(None, "openai", "u2") == "sk-other-user-0"
+    assert m.database.count() == 2
+
+
+def test_unique_user_provider_is_enforced_by_the_database(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-unique-000000", user_id="u1")
+    row = raw_rows(m)[0]
+    with pytest.raises(sa.exc.IntegrityError):
+        m.database.db.execute(m.database.table.table.insert().values(**row))
+    m.database.db.conn.rollback()
+
+
+def test_rows_hold_ciphertext_version_and_utc_iso_times(make_manager):
+    m = make_manager()
+    m.set_key(None, "anthropic", "sk-ant-row-check-0001", user_id="u1")
+    (row,) = raw_rows(m)
+    value = bytes(row["encrypted_value"])
+    assert value[:1] == b"B" and b"sk-ant-row-check-0001" not in value
+    assert row["key_version"] == 1
+    for col in ("created_at", "updated_at", "expires_at"):
+        assert row[col].endswith("+00:00"), row[col]
+        assert datetime.fromisoformat(row[col]).tzinfo is not None
+
+
+def test_timezone_aware_datetimes_round_trip(make_manager):
+    m = make_manager()
+    tz = timezone(timedelta(hours=5, minutes=30))
+    created = datetime(2031, 3, 4, 5, 6, 7, 123456, tzinfo=tz)
+    expires = datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-8)))
+    sealed = m.keyring.seal("sk-tz-000000", bind("user:u1", "openai"))
+    m.database.store(None, APIKey("openai", sealed, created, expires, "u1"))
+    back = m.database.retrieve(None, "openai", "u1")
+    assert back.created_at == created and back.expires_at == expires  # same instants
+    assert back.created_at.utcoffset() == timedelta(0) and back.expires_at.tzinfo is not None
+    assert back.created_at.microsecond == 123456
+    assert m.get_key(None, "openai", "u1") == "sk-tz-000000"
+
+
+def test_expired_keys_read_as_absent_and_are_removed(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-live-0000000", user_id="u1")
+    sealed = m.keyring.seal("sk-expired-0000", bind("user:u1", "google"))
+    past = utcnow() - timedelta(seconds=1)
+    m.database.store(None, APIKey("google", sealed, past - timedelta(hours=1), past, "u1"))
+    assert m.database.count() == 2
+    assert m.list_providers(None, "u1") == ["openai"]  # filtered and cleaned up
+    assert m.database.count() == 1
+    m.database.store(None, APIKey("google", sealed, past - timedelta(hours=1), past, "u1"))
+    assert m.get_key(None, "google", "u1") is None
+    assert not m.has_key(None, "google", "u1")
+    assert m.get_key_info(None, "google", "u1") is None
+    assert m.database.retrieve(None, "google", "u1") is None  # the row is gone
+
+
+def test_expired_keys_are_kept_without_auto_cleanup(make_manager):
+    m = make_manager(auto_cleanup=False)
+    sealed = m.keyring.seal("sk-expired-0000", bind("user:u1", "google"))
+    past = utcnow() - timedelta(seconds=1)
+    m.database.store(None, APIKey("google", sealed, past, past, "u1"))
+    assert m.get_key(None, "google", "u1") is None
+    assert m.database.count() == 1
+    assert m.cleanup_expired(None) == 1
+    assert m.database.count() == 0
+
+
+def test_ttl_per_key_and_cleanup_of_every_user(make_manager):
+    m = make_manager(default_ttl=None)
+    m.set_key(None, "openai", "sk-forever-00000", user_id="u1")
+    m.set_key(None, "google", "sk-short-lived-0", user_id="u1", ttl=timedelta(hours=1))
+    m.set_key(None, "google", "sk-short-lived-1", user_id="u2", ttl=timedelta(hours=1))
+    info = {k.provider: k for k in m.list_keys(None, "u1")}
+    assert info["openai"].expires_at is None
+    assert timedelta(minutes=59) < info["google"].expires_at - utcnow() <= timedelta(hours=1)
+    removed = m.database.delete_expired(now=utcnow() + timedelta(hours=2))
+    assert removed == 2
+    assert m.list_providers(None, "u1") == ["openai"] and m.list_providers(None, "u2") == []
+
+
+def test_decrypt_failure_raises_and_keeps_the_row(make_manager):
+    events = []
+    good = make_manager()
+    good.set_key(None, "openai", "sk-keep-me-00000", user_id="u1")
+    other = make_manager("a-different-app-secret-0123456789", on_event=events.append)
+    with pytest.raises(EncryptionError, match="kept"):
+        other.get_key(None, "openai", "u1")
+    with pytest.raises(EncryptionError):
+        other.get_masked_key(None, "openai", "u1")
+    assert other.has_key(None, "openai", "u1")  # metadata is still there
+    assert len(raw_rows(good)) == 1
+    assert good.get_key(None, "openai", "u1") == "sk-keep-me-00000"
+    assert [e.kind.value for e in events] == ["decrypt_failure", "decrypt_failure"]
+
+
+def test_users_are_isolated(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-alice-0000000", user_id="alice")
+    m.set_key(None, "google", "sk-alice-g000000", user_id="alice")
+    m.set_key(None, "openai", "sk-bob-000000000", user_id="bob")
+    assert m.list_providers(None, "alice") == ["google", "openai"]
+    assert m.list_providers(None, "bob") == ["openai"]
+    assert m.get_key(None, "google", "bob") is None
+    m.clear_keys(None, "alice")
+    assert m.list_providers(None, "alice") == []
+    assert m.get_key(None, "openai", "bob") == "sk-bob-000000000"
+    m.delete_key(None, "openai", "bob")
+    m.delete_key(None, "openai", "bob")  # absent: no error
+    assert m.database.count() == 0
+
+
+def test_int_user_ids_are_text(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-int-user-0000", user_id=42)  # type: ignore[arg-type]
+    assert m.get_key(None, "openai", "42") == "sk-int-user-0000"
+    assert raw_rows(m)[0]["user_id"] == "42"
+
+
+BAD_KEYS = ["", "   \t ", "x" * 1025, "sk-with\x00nul", "sk-with\nnewline", "sk with space"]
+BAD_KEYS += ["sk-ünïcode", "sk-\u202etrick", None, b"sk-bytes-key-00", 12345, ["sk-list"]]
+BAD_PROVIDERS = ["OpenAI", "", "../etc", "a" * 65, "open ai", "ünï", None, 7, ["openai"]]
+BAD_USERS = [None, "", "x" * 256, "tab\there", "nul\x00", True, 1.5, [], b"u1"]
+
+
+def test_bad_input_raises_validation_error_and_stores_nothing(make_manager):
+    m = make_manager()
+    cases = [("openai", key, "u1") for key in BAD_KEYS]
+    cases += [(provider, "sk-good-key-000", "u1") for provider in BAD_PROVIDERS]
+    cases += [("openai", "sk-good-key-000", user) for user in BAD_USERS]
+    for provider, key, user in cases:
+        with pytest.raises(ValidationError):
+            m.set_key(None, provider, key, user_id=user)
+    assert m.database.count() == 0
+    for user in BAD_USERS:
+        for call in (m.get_key, m.has_key, m.delete_key, m.get_key_info, m.get_masked_key):
+            with pytest.raises(ValidationError):
+                call(None, "openai", user_id=user)
+        for call in (m.list_providers, m.list_keys, m.clear_keys):
+            with pytest.raises(ValidationError):
+                call(None, user_id=user)
+    assert len(cases) == 30
+
+
+def test_max_length_is_accepted_exactly(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "k" * 1024, user_id="u1")
+    m.set_key(None, "google", "  sk-padded-000  ", user_id="u1")  # surrounding blanks trimmed
+    assert m.get_key(None, "openai", "u1") == "k" * 1024
+    assert m.get_key(None, "google", "u1") == "sk-padded-000"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_postgres_connection_is_never_idle_in_transaction(make_manager, db_url):
+    import psycopg
+
+    m = make_manager()
+    m.set_key(None, "openai", "sk-pg-idle-00000", user_id="u1")
+    with psycopg.connect(db_url, autocommit=True) as watcher:
+
+        def states() -> list[str]:
+            rows = watcher.execute(
+                "SELECT state FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        operations = [
+            lambda: m.get_key(None, "openai", "u1"),
+            lambda: m.get_key(None, "missing", "u1"),
+            lambda: m.has_key(None, "openai", "u1"),
+            lambda: m.list_providers(None, "u1"),
+            lambda: m.list_keys(None, "u1"),
+            lambda: m.stale_count(),
+            lambda: m.database.count(),
+            lambda: m.cleanup_expired(None),
+            lambda: m.rotate_keys(),
+        ]
+        for op in operations:
+            op()
+            found = states()
+            assert found, "the manager's connection should be visible"
+            assert "idle in transaction" not in found, found
+        # and a DDL from another connection is not blocked by a lingering lock
+        watcher.execute("SET lock_timeout = '2s'")
+        watcher.execute(f'ALTER TABLE "{m.config.db_table_name}" ADD COLUMN probe integer')
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    storage = DatabaseStorage(BYOKConfig(), f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        assert storage.db.q("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+        assert storage.db.q("PRAGMA busy_timeout")[0]["timeout"] == 10000
+    finally:
+        storage.close()
+
+
+def test_lookups_are_indexed(make_manager):
+    m = make_manager()
+    inspector = sa.inspect(m.database.db.engine)
+    table = m.config.db_table_name
+    pk = inspector.get_pk_constraint(table)["constrained_columns"]
+    assert pk == ["user_id", "provider"]
+    indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
+    assert ("key_version",) in indexed and ("expires_at",) in indexed
+
+
+# frozen DDL of schema version 1, as this byok writes it (a later version must still read it)
+V1_DDL = """
+CREATE TABLE byok_meta (name VARCHAR NOT NULL PRIMARY KEY, value VARCHAR);
+CREATE TABLE user_api_keys (
+    user_id VARCHAR NOT NULL, provider VARCHAR NOT NULL, encrypted_value {blob} NOT NULL,
+    key_version INTEGER NOT NULL, created_at VARCHAR NOT NULL, expires_at VARCHAR,
+    updated_at VARCHAR NOT NULL, PRIMARY KEY (user_id, provider));
+CREATE INDEX user_api_keys_version ON user_api_keys (key_version);
+CREATE INDEX user_api_keys_expires ON user_api_keys (expires_at);
+INSERT INTO byok_meta VALUES ('schema:user_api_keys', '1');
+"""
+
+
+def _run_ddl(url: str, ddl: str) -> None:
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url)
+    blob = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
+    try:
+        with engine.begin() as conn:
+            for stmt in ddl.format(blob=blob).split(";"):
+                if stmt.strip():
+                    conn.execute(sa.text(stmt))
+    finally:
+        engine.dispose()
+
+
+def test_a_schema_version_1_table_is_recognised(db_url):
+    assert SCHEMA_VERSION == 1
+    _run_ddl(db_url, V1_DDL)
+    ring = Keyring.from_secret(SECRET)
+    sealed = ring.seal("sk-from-v1-table", bind("user:u1", "openai"))
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO user_api_keys VALUES (:u, :p, :v, 1, :c, NULL, :c)").bindparams(
+                sa.bindparam("v", type_=sa.LargeBinary)
+            ),
+            {"u": "u1", "p": "openai", "v": sealed, "c": "2030-01-01T00:00:00.000000+00:00"},
+        )
+    engine.dispose()
+    manager = BYOKManager(SECRET, db_url=db_url)
+    try:
+        assert manager.get_key(None, "openai", "u1") == "sk-from-v1-table"
+        manager.set_key(None, "openai", "sk-rewritten-v1", user_id="u1")
+        assert manager.database.count() == 1
+        created = manager.get_key_info(None, "openai", "u1").created_at
+        assert created.tzinfo is not None
+    finally:
+        manager.database.close()
+
+
+def test_a_too_new_schema_is_refused(db_url):
+    _run_ddl(db_url, V1_DDL.replace("'1')", "'2')"))
+    with pytest.raises(StorageError, match="schema version 2"):
+        DatabaseStorage(BYOKConfig(), db_url)
+
+
+def test_reopening_keeps_the_schema_version(db_url):
+    first = DatabaseStorage(BYOKConfig(), db_url)
+    first.close()
+    second = DatabaseStorage(BYOKConfig(), db_url)
+    try:
+        with second._guard("test"):
+            rows = second.db.q("SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'")
+        assert rows == [{"value": str(SCHEMA_VERSION)}]
+    finally:
+        second.close()
+
+
+def test_custom_table_name_and_bad_names(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    m = BYOKManager(SECRET, db_url=url, config=BYOKConfig(db_table_name="my_keys"))
+    m.set_key(None, "openai", "sk-custom-table", user_id="u")
+    assert "my_keys" in sa.inspect(m.database.db.engine).get_table_names()
+    m.database.close()
+    for bad in ("drop table x", "1abc", "a;b", 'q"t', ""):
+        with pytest.raises(ValidationError):
+            DatabaseStorage(BYOKConfig(db_table_name=bad), url)
+
+
+@pytest.mark.parametrize("url", ["", "not a url", None, 42])
+def test_bad_database_urls_are_validation_errors(url):
+    with pytest.raises(ValidationError):
+        DatabaseStorage(BYOKConfig(), url)
+
+
+def test_unreachable_database_is_a_storage_error(tmp_path):
+    with pytest.raises(StorageError):
+        DatabaseStorage(BYOKConfig(), f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+
+
+def test_driver_errors_become_storage_errors_and_the_connection_recovers(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-before-drop-0", user_id="u1")
+    name = m.config.db_table_name
+    m.database.db.q(f'ALTER TABLE "{name}" RENAME TO moved_away')
+    m.database.db.conn.commit()
+    with pytest.raises(StorageError, match="database retrieve failed"):
+        m.get_key(None, "openai", "u1")
+    with pytest.raises(StorageError):
+        m.set_key(None, "openai", "sk-after-drop-00", user_id="u1")
+    m.database.db.q(f'ALTER TABLE moved_away RENAME TO "{name}"')
+    m.database.db.conn.commit()
+    assert m.get_key(None, "openai", "u1") == "sk-before-drop-0"
+
+
+# --------------------------------------------------------------------------- session storage
+
+
+def test_session_holds_one_namespaced_entry_with_ciphertext_only():
+    m = BYOKManager(SECRET)
+    req = FakeRequest({"byok_settings": {"theme": "dark"}, "user": "kept"})
+    m.set_key(req, "openai", "sk-session-plain-0001")
+    assert set(req.session) == {"byok_settings", "user", "byok_keys"}
+    assert "sk-session-plain-0001" not in json.dumps(req.session)
+    assert req.session["byok_settings"] == {"theme": "dark"}
+    assert m.get_key(req, "openai") == "sk-session-plain-0001"
+
+
+def test_session_namespace_does_not_collide_with_app_entries():
+    m = BYOKManager(SECRET)
+    app_data = {"byok_settings": "app", "byok_openai": "app", "settings": "app", "keys": "app"}
+    req = FakeRequest(dict(app_data))
+    for provider in ("settings", "openai", "keys", "cache"):
+        m.set_key(req, provider, f"sk-{provider}-000000")
+    for provider in ("settings", "openai", "keys", "cache"):
+        assert m.get_key(req, provider) == f"sk-{provider}-000000"
+    assert {k: req.session[k] for k in app_data} == app_data
+    m.clear_keys(req)
+    assert m.list_providers(req) == []
+    assert {k: req.session[k] for k in app_data} == app_data
+
+
+def test_session_writes_reassign_the_entry():
+    m = BYOKManager(SECRET)
+    req = FakeRequest()
+    m.set_key(req, "openai", "sk-first-0000000")
+    before = req.session["byok_keys"]
+    snapshot = json.dumps(before, sort_keys=True)
+    m.set_key(req, "google", "sk-second-000000")
+    assert req.session["byok_keys"] is not before  # a new object: session backends see a change
+    assert json.dumps(before, sort_keys=True) == snapshot  # the old one was not mutated
+    m.delete_key(req, "openai")
+    assert m.list_providers(req) == ["google"]
+
+
+def test_anonymous_session_keys_are_bound_to_their_session():
+    m = BYOKManager(SECRET)
+    a, b = FakeRequest(), FakeRequest()
+    m.set_key(a, "openai", "sk-session-a-000")
+    m.set_key(b, "openai", "sk-session-b-000")
+    b.session["byok_keys"]["k"][""]["openai"] = a.session["byok_keys"]["k"][""]["openai"]
+    with pytest.raises(EncryptionError):
+        m.get_key(b, "openai")  # a's ciphertext pasted into b's session
+    assert m.get_key(a, "openai") == "sk-session-a-000"
+
+
+def test_session_users_are_partitioned():
+    m = BYOKManager(SECRET)
+    req = FakeRequest()
+    m.set_key(req, "openai", "sk-user-one-0000", user_id="one")
+    m.set_key(req, "openai", "sk-anonymous-000")
+    assert m.get_key(req, "openai", user_id="two") is None
+    assert m.get_key(req, "openai", user_id="one") == "sk-user-one-0000"
+    assert m.get_key(req, "openai") == "sk-anonymous-000"
+    m.clear_keys(req, user_id="one")
+    assert m.get_key(req, "openai") == "sk-anonymous-000"
+
+
+def test_session_storage_needs_a_session():
+    m = BYOKManager(SECRET)
+    for request in (None, object()):
+        with pytest.raises(StorageError, match="SessionMiddleware"):
+            m.set_key(request, "openai", "sk-no-session-00")
+    with pytest.raises(StorageError):
+        m.get_key(FakeRequest(session="not a dict"), "openai")  # type: ignore[arg-type]
+
+
+def test_session_full_raises_before_writing_and_keeps_stored_keys():
+    config = BYOKConfig(cookie_limit=1500)
+    m = BYOKManager(SECRET, config=config)
+    req = FakeRequest()
+    stored = []
+    with pytest.raises(SessionFullError, match="1500-byte limit"):
+        for i in range(50):
+            m.set_key(req, f"p{i}", "k" * 200)
+            stored.append(f"p{i}")
+    assert 1 <= len(stored) < 50
+    before = json.dumps(req.session)
+    with pytest.raises(SessionFullError):
+        m.set_key(req, "one-more", "k" * 200)
+    assert json.dumps(req.session) == before  # nothing half-written
+    assert m.list_providers(req) == sorted(stored)
+    assert all(m.get_key(req, p) == "k" * 200 for p in stored)
+    assert SessionStorage(config).cookie_size(req.session) <= 1500
+
+
+def test_deleting_always_works_even_when_the_app_filled_the_cookie():
+    m = BYOKManager(SECRET)
+    req = FakeRequest()
+    m.set_key(req, "openai", "sk-delete-me-000")
+    m.set_key(req, "google", "sk-delete-me-001")
+    req.session["app_blob"] = "x" * 5000  # the app alone is over budget now
+    m.delete_key(req, "openai")  # shrinking is always allowed
+    assert m.list_providers(req) == ["google"]
+    m.clear_keys(req)
+    assert m.list_providers(req) == []
+    with pytest.raises(SessionFullError):
+        m.set_key(req, "openai", "sk-no-room-00000")
+
+
+def test_real_cookie_with_20_providers_of_200_characters():
+    """The real Set-Cookie stays ≤ 4,096 bytes, or set_key refuses with SessionFullError (413)
+    and the keys already stored survive; the storage's projection is ≥ the real size."""
+    manager = BYOKManager(SECRET)
+    client = TestClient(make_app(manager))
+    stored, refused, sizes = [], [], []
+    for i in range(20):
+        provider, key = f"provider-{i:02d}", f"sk-{i:02d}-" + "x" * 194
+        assert len(key) == 200
+        response = client.post(f"/keys/{provider}", data={"key": key})
+        if response.status_code == 413:
+            assert "4096-byte limit" in response.text and key not in response.text
+            refused.append(provider)
+            continue
+        assert response.status_code == 200, response.text
+        header = session_cookie(response)
+        assert header is not None
+        real, projected = len(header.encode()), int(response.text)
+        sizes.append((real, projected))
+        assert real <= 4096
+        assert projected >= real, (projected, real)
+        stored.append(provider)
+    assert stored and refused and len(stored) + len(refused) == 20
+    assert stored == [f"provider-{i:02d}" for i in range(len(stored))]  # refused only at the end
+    for i, provider in enumerate(stored):
+        got = client.get(f"/digest/{provider}")
+        assert got.status_code == 200 and got.text == sha256_hex(f"sk-{i:02d}-" + "x" * 194)
+    assert all(client.get(f"/keys/{p}").status_code == 404 for p in refused)
+    largest_real = max(r for r, _ in sizes)
+    slack = max(p - r for r, p in sizes)
+    print(
+        f"\ncookie: {len(stored)} of 20 providers × 200 chars fit; largest Set-Cookie "
+        f"{largest_real} B; projection over-estimates by ≤ {slack} B; {len(refused)} refused (413)"
+    )
+    assert slack <= 120
+
+
+def test_real_cookie_is_signed_and_carries_no_plaintext():
+    manager = BYOKManager(SECRET)
+    client = TestClient(make_app(manager))
+    response = client.post("/keys/openai", data={"key": "sk-cookie-canary-123456"})
+    header = session_cookie(response)
+    payload = cookie_payload(header)
+    assert set(payload) == {"byok_keys"}
+    assert "sk-cookie-canary-123456" not in header and "sk-cookie-canary" not in json.dumps(payload)
+    # a tampered cookie is ignored by the signature check: the key is simply absent
+    value = header.split(";")[0].split("=", 1)[1]
+    assert TestClient(client.app, cookies={COOKIE: value}).get("/keys/openai").status_code == 200
+    tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    assert TestClient(client.app, cookies={COOKIE: tampered}).get("/keys/openai").status_code == 404
+
+
+# --------------------------------------------------------------------------- hybrid
+
+
+@pytest.fixture
+def hybrid(tmp_path) -> Iterator[BYOKManager]:
+    config = BYOKConfig(storage_backend=StorageBackend.HYBRID)
+    manager = BYOKManager(SECRET, db_url=f"sqlite:///{tmp_path / 'h.db'}", config=config)
+    yield manager
+    manager.database.close()
+
+
+def test_hybrid_cache_is_per_user_in_one_session(hybrid):
+    req = FakeRequest()  # one browser session, two users in turn
+    hybrid.set_key(req, "openai", "sk-alice-hybrid-0", user_id="alice")
+    assert hybrid.get_key(req, "openai", user_id="bob") is None
+    hybrid.set_key(req, "openai", "sk-bob-hybrid-000", user_id="bob")
+    assert hybrid.get_key(req, "openai", user_id="alice") == "sk-alice-hybrid-0"
+    assert hybrid.get_key(req, "openai", user_id="bob") == "sk-bob-hybrid-000"
+    cache = req.session["byok_cache"]["k"]
+    assert set(cache) == {"alice", "bob"}
+    # even a copy pasted into the other user's partition does not open
+    cache["bob"]["openai"] = cache["alice"]["openai"]
+    with pytest.raises(EncryptionError):
+        hybrid.get_key(req, "openai", user_id="bob")
+
+
+def test_hybrid_reads_the_database_when_the_cache_is_cold_or_stale(hybrid):
+    hybrid.set_key(FakeRequest(), "openai", "sk-from-elsewhere", user_id="u1")
+    fresh = FakeRequest()  # another device: empty session
+    assert hybrid.get_key(fresh, "openai", user_id="u1") == "sk-from-elsewhere"
+    assert "openai" in fresh.session["byok_cache"]["k"]["u1"]  # re-cached
+    hybrid.database.delete(None, "openai", "u1")  # deleted from another device
+    assert hybrid.get_key(fresh, "openai", user_id="u1") == "sk-from-elsewhere"  # cache trusted
+    hybrid.config.hybrid_cache_ttl = timedelta(0)
+    assert hybrid.get_key(fresh, "openai", user_id="u1") is None  # stale cache: database asked
+    assert "openai" not in fresh.session["byok_cache"]["k"].get("u1", {})
+
+
+def test_hybrid_falls_back_to_the_database_when_the_cookie_is_full(hybrid):
+    req = FakeRequest({"app_blob": "x" * 3900})
+    hybrid.set_key(req, "openai", "sk-too-big-for-cookie", user_id="u1")
+    assert "byok_cache" not in req.session or not req.session["byok_cache"]["k"]
+    assert hybrid.get_key(req, "openai", user_id="u1") == "sk-too-big-for-cookie"
+    assert hybrid.list_providers(req, user_id="u1") == ["openai"]
+    hybrid.clear_keys(req, user_id="u1")
+    assert hybrid.database.count() == 0
+
+
+def test_hybrid_needs_a_user_id(hybrid):
+    with pytest.raises(ValidationError):
+        hybrid.set_key(FakeRequest(), "openai", "sk-anonymous-000")
+    assert isinstance(hybrid.storage, HybridStorage)
+
+
+def test_hybrid_expired_copy_is_removed_from_both(hybrid):
+    req = FakeRequest()
+    hybrid.set_key(req, "openai", "sk-expiring-0000", user_id="u1", ttl=timedelta(seconds=30))
+    later = utcnow() + timedelta(minutes=1)
+    record = hybrid.database.retrieve(None, "openai", "u1")
+    record.expires_at = utcnow() - timedelta(seconds=1)
+    hybrid.storage.store(req, record)
+    assert hybrid.get_key(req, "openai", user_id="u1") is None
+    assert hybrid.database.count() == 0
+    assert later > utcnow()
+    assert "openai" not in req.session["byok_cache"]["k"].get("u1", {})
+
+
+def test_session_storage_timestamps_are_utc():
+    storage = SessionStorage(BYOKConfig())
+    req = FakeRequest()
+    created = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+    storage.store(req, APIKey("openai", b"B\x00\x01" + b"\x00" * 40, created, None, None))
+    back = storage.retrieve(req, "openai")
+    assert back.created_at == created and back.created_at.tzinfo is not None
+    assert storage.written_at(req, "openai").tzinfo is not None
