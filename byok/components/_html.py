@@ -1,8 +1,11 @@
-"""Internal building blocks: fast element construction, slugs, safe URLs and ids.
+"""Internal building blocks: fast elements and rendering, slugs, safe URLs and ids.
 
-Elements are built as fastcore `FT` objects directly (fasthtml's tag functions re-map every
-keyword on each call, about 8x slower). Attribute values are escaped by `to_xml`; text children
-are escaped as text; nothing here ever produces JavaScript.
+Components return `Tag`s: real fastcore `FT` elements (tag, children, attrs; composable with
+any FastHTML tree) that render themselves through `__ft__` with a small serializer instead of
+fastcore's generic one, about 4x faster. Its escaping is the stricter of the two: text gets
+`&`, `<`, `>` escaped, every attribute value is double-quoted with `&`, `<`, `>`, `"` and `'`
+escaped; children that are not byok elements are rendered by fastcore's own `to_xml`.
+Nothing here ever produces JavaScript.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -22,11 +26,13 @@ from byok.core.types import PROVIDER_PATTERN
 __all__ = [
     "FT",
     "Safe",
+    "Tag",
     "digest",
     "el",
     "headers_json",
     "masked",
     "path_segment",
+    "render",
     "render_once",
     "safe_dom_id",
     "safe_url",
@@ -38,28 +44,101 @@ _DOM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")  # ids used as htmx targe
 _SLUG_JUNK = re.compile(r"[^a-z0-9_-]+")
 
 
+class Tag(FT):
+    """An FT built by byok; `to_xml` renders it (and its byok children) with `render`."""
+
+    def __ft__(self) -> Safe:
+        """What fastcore's to_xml renders in this element's place: its HTML."""
+        return Safe(render(self))
+
+
+_new = object.__new__
+
+
 def el(
     tag: str,  # element name
     attrs: dict[str, Any],  # final attribute names ('class', 'hx-post', ...) -> values
-    *children: Any,  # child elements or text (escaped)
-) -> FT:
-    """An element; None/False attributes are dropped when rendered."""
-    return FT(tag, children, attrs)
+    *children: Any,  # child elements or text (escaped); None is skipped
+) -> Tag:
+    """An element; None/False attributes are dropped when rendered, True ones are bare."""
+    t = _new(Tag)
+    t.__dict__.update(tag=tag, children=children, attrs=attrs, void_=False, listeners_=[])
+    return t
 
 
 def void(
     tag: str,  # void element name (input, ...)
     attrs: dict[str, Any],  # final attribute names -> values
-) -> FT:
+) -> Tag:
     """A void element (no children, no closing tag)."""
-    return FT(tag, (), attrs, void_=True)
+    t = _new(Tag)
+    t.__dict__.update(tag=tag, children=(), attrs=attrs, void_=True, listeners_=[])
+    return t
+
+
+def _attr_text(value: Any) -> str:
+    """An attribute value as text (a Mapping as JSON, like fastcore), before escaping."""
+    if isinstance(value, Mapping):
+        return json.dumps(value)
+    return value.__html__() if hasattr(value, "__html__") else str(value)
+
+
+def _render(ft: FT, out: list[str]) -> None:
+    tag = ft.tag
+    attrs = ft.attrs
+    if attrs:
+        parts = [tag]
+        for k, v in attrs.items():
+            if v is None or v is False:
+                continue
+            if v is True:
+                parts.append(k)
+            else:
+                parts.append(f'{k}="{escape(v if v.__class__ is str else _attr_text(v))}"')
+        out.append(f"<{' '.join(parts)}>")
+    else:
+        out.append(f"<{tag}>")
+    if ft.void_:
+        return
+    _children(ft.children, out)
+    out.append(f"</{tag}>")
+
+
+def _children(children: Any, out: list[str]) -> None:
+    for c in children:
+        cls = c.__class__
+        if cls is str:
+            out.append(escape(c, False))
+        elif cls is Tag:
+            _render(c, out)
+        elif cls is Safe:
+            out.append(c)
+        elif c is None:
+            continue
+        elif cls is tuple or cls is list:
+            _children(c, out)
+        elif isinstance(c, FT) or hasattr(c, "__ft__") or hasattr(c, "__html__"):
+            out.append(to_xml(c, indent=False))  # someone else's element: their renderer
+        elif isinstance(c, bytes):
+            out.append(escape(c.decode("utf-8", "replace"), False))
+        else:
+            out.append(escape(str(c), False))
+
+
+def render(
+    ft: FT,  # a byok element
+) -> str:
+    """The element's HTML."""
+    out: list[str] = []
+    _render(ft, out)
+    return "".join(out)
 
 
 def render_once(
     ft: FT,  # a static element (no caller data)
 ) -> Safe:
     """Pre-rendered markup of a static element, inserted verbatim by `to_xml` (built once)."""
-    return Safe(to_xml(ft, indent=False))
+    return Safe(render(ft))
 
 
 def digest(
