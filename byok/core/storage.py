@@ -16,7 +16,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,6 +105,8 @@ def validate_user_id(
             raise ValidationError("a user_id is required for database and hybrid storage")
         return None
     if isinstance(user_id, int) and not isinstance(user_id, bool):
+        if user_id.bit_length() > 4 * MAX_USER_ID_LENGTH:  # str() of a huge int is slow, or fails
+            raise ValidationError(f"user_id must be 1-{MAX_USER_ID_LENGTH} printable characters")
         user_id = str(user_id)
     if not isinstance(user_id, str):
         raise ValidationError(f"user_id must be str or int, not {type(user_id).__name__}")
@@ -693,9 +695,11 @@ class BYOKManager:
         | None = None,  # database URL or fastsql Database: implies database storage
         config: BYOKConfig | None = None,  # configuration (defaults if None)
     ):
-        self.config = config = config or BYOKConfig()
+        config = config or BYOKConfig()
         if db_url is not None and config.storage_backend is StorageBackend.SESSION:
-            config.storage_backend = StorageBackend.DATABASE  # a database given is a database used
+            # a database given is a database used (on a copy: the caller's config is not changed)
+            config = replace(config, storage_backend=StorageBackend.DATABASE)
+        self.config = config
         self.keyring = Keyring.from_config(secret_key, config)
         self.backend = config.storage_backend
         self._sessions = SessionStorage(config)  # also owns the anonymous session id
@@ -778,8 +782,11 @@ class BYOKManager:
         elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
             raise ValidationError("ttl must be a positive timedelta")
         now = utcnow()
+        try:
+            expires = now + ttl if ttl is not None else None
+        except OverflowError:
+            raise ValidationError("ttl is too long") from None
         sealed = self.keyring.seal(key, bind(self._owner(request, user_id), provider))
-        expires = now + ttl if ttl is not None else None
         self.storage.store(request, APIKey(provider, sealed, now, expires, user_id))
         self._emit(EventKind.SET, provider, user_id, key)
 
