@@ -605,6 +605,7 @@ def create_app(
 
     assets = locate()
     playground = Playground.create(db_url=db_url, secret_key=secret_key)
+
     def not_found(req: Request, exc: Exception) -> Response:
         return _page(req, "Not found", not_found_page(LIVE, "page"), status=404)
 

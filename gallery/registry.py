@@ -132,13 +132,19 @@ class _Imports:
             if block and out:
                 out.append("")
             for m in block:
-                names = ", ".join(sorted(self.by_module[m], key=lambda n: (n.lower(), n)))
-                line = f"from {m} import {names}"
+                ordered = sorted(self.by_module[m], key=_isort_key)
+                line = f"from {m} import {', '.join(ordered)}"
                 if len(line) > LINE_WIDTH:
-                    inner = "".join(f"{INDENT}{n},\n" for n in sorted(self.by_module[m]))
+                    inner = "".join(f"{INDENT}{n},\n" for n in ordered)
                     line = f"from {m} import (\n{inner})"
                 out.append(line)
         return out
+
+
+def _isort_key(name: str) -> tuple[int, str, str]:
+    """isort's order-by-type (ruff's default): CONSTANTS, then Classes, then functions."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower(), name
 
 
 def _str_literal(s: str) -> str:
@@ -178,10 +184,11 @@ def snippet_value(
         return repr(value)
     if isinstance(value, datetime):
         imports.add(datetime)
-        parts = [str(value.year), str(value.month), str(value.day)]
-        for unit in ("hour", "minute", "second", "microsecond"):
-            if getattr(value, unit):
-                parts.append(f"{unit}={getattr(value, unit)}")
+        fields = [value.year, value.month, value.day, value.hour, value.minute, value.second]
+        fields.append(value.microsecond)
+        while len(fields) > 3 and not fields[-1]:
+            fields.pop()
+        parts = [str(f) for f in fields]
         if value.tzinfo is not None:
             if value.utcoffset() != timedelta(0):
                 raise TypeError("story datetimes must be naive or in UTC")

@@ -1,0 +1,136 @@
+"""Key cards: KeyManagementCard in every state, and KeyTestResult.
+
+Dates are fixed (`now=`) so the relative times ("Added 3 days ago") never change.
+"""
+
+from datetime import UTC, datetime
+
+from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestState
+from gallery.registry import Story
+
+ORDER = 40
+GROUP = "Cards"
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the fixed "current time" of the stories
+URL = "/api/keys/openai"
+
+STORIES = [
+    Story(
+        KeyManagementCard,
+        "Empty",
+        {"provider": "openai", "has_key": False, "update_action": URL, "now": NOW},
+        GROUP,
+        "No key yet: the card holds the form to add one.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Stored",
+        {
+            "provider": "openai",
+            "has_key": True,
+            "masked_key": "sk-p...wxyz",
+            "created_at": datetime(2025, 5, 29, 9, 30, tzinfo=UTC),
+            "expires_at": datetime(2025, 6, 20, tzinfo=UTC),
+            "delete_action": URL,
+            "update_action": URL,
+            "now": NOW,
+        },
+        GROUP,
+        "A live key: masked, with its age and expiry; replace or delete it.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Stored, with test",
+        {
+            "provider": "anthropic",
+            "has_key": True,
+            "masked_key": "sk-a...9f3k",
+            "created_at": datetime(2025, 6, 1, 11, 15, tzinfo=UTC),
+            "delete_action": "/api/keys/anthropic",
+            "test_url": "/api/keys/anthropic/test",
+            "now": NOW,
+        },
+        GROUP,
+        "test_url adds a Test button; its result is swapped into the card.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Expiring soon",
+        {
+            "provider": "google",
+            "has_key": True,
+            "masked_key": "AIza...Q8c0",
+            "created_at": datetime(2025, 5, 31, 13, 0, tzinfo=UTC),
+            "expires_at": datetime(2025, 6, 1, 13, 0, tzinfo=UTC),
+            "delete_action": "/api/keys/google",
+            "update_action": "/api/keys/google",
+            "now": NOW,
+        },
+        GROUP,
+        'Less than 2 hours left (expiring_within): an "Expires soon" badge.',
+    ),
+    Story(
+        KeyManagementCard,
+        "Expired",
+        {
+            "provider": "mistral",
+            "has_key": True,
+            "masked_key": "abcd...wxyz",
+            "created_at": datetime(2025, 5, 1, tzinfo=UTC),
+            "expires_at": datetime(2025, 5, 31, tzinfo=UTC),
+            "update_action": "/api/keys/mistral",
+            "now": NOW,
+        },
+        GROUP,
+        "Past its expiry: asks for a new key.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Read-only",
+        {
+            "provider": "groq",
+            "has_key": True,
+            "masked_key": "gsk_...7h2m",
+            "created_at": "2025-05-20",
+            "expires_at": "never",
+        },
+        GROUP,
+        "No action URLs: no buttons. String dates are shown as given.",
+    ),
+] + [
+    Story(
+        KeyManagementCard,
+        f"Forced {state.value}",
+        {
+            "provider": "cohere",
+            "has_key": state is not KeyState.EMPTY,
+            "masked_key": None if state is KeyState.EMPTY else "co-1...k9x2",
+            "delete_action": "/api/keys/cohere",
+            "update_action": "/api/keys/cohere",
+            "status": state,
+            "now": NOW,
+        },
+        GROUP,
+        f"status={state.value!r} overrides the state derived from the arguments.",
+    )
+    for state in KeyState
+]
+
+STORIES += [
+    Story(
+        KeyTestResult,
+        state.value.title(),
+        {"state": state},
+        GROUP,
+        f"The {state.value} outcome of a key test.",
+    )
+    for state in TestState
+] + [
+    Story(
+        KeyTestResult,
+        "Custom message",
+        {"state": TestState.REJECTED, "message": "401 from the provider: key revoked"},
+        GROUP,
+        "message replaces the default text.",
+    ),
+]

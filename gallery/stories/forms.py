@@ -1,0 +1,183 @@
+"""Key forms: KeyInputForm, MultiProviderKeyForm and InlineKeyInput.
+
+The forms post to the default key routes (/api/keys/...), which the live gallery serves with the
+playground's real manager: saving a key in a story really stores it (for your session only).
+"""
+
+from byok.components import (
+    FieldType,
+    FormMethod,
+    InlineKeyInput,
+    KeyInputForm,
+    MultiProviderKeyForm,
+)
+from gallery.registry import Story
+
+ORDER = 30
+GROUP = "Forms"
+
+STORIES = (
+    [
+        Story(
+            KeyInputForm,
+            "OpenAI",
+            {"provider": "openai"},
+            GROUP,
+            "The provider's label, placeholder, format hint and docs link come from the registry.",
+        ),
+        Story(
+            KeyInputForm,
+            "Anthropic",
+            {"provider": "anthropic"},
+            GROUP,
+            "Another built-in provider.",
+        ),
+    ]
+    + [
+        Story(
+            KeyInputForm,
+            f"Method {method.value}",
+            {"provider": "google", "method": method},
+            GROUP,
+            f"hx-{method.value} (never GET: a key must not end up in a URL).",
+        )
+        for method in FormMethod
+    ]
+    + [
+        Story(
+            KeyInputForm,
+            "Without help",
+            {"provider": "mistral", "show_help": False},
+            GROUP,
+            "show_help=False hides the format hint and the security note.",
+        ),
+        Story(
+            KeyInputForm,
+            "Custom placeholder and button",
+            {
+                "provider": "groq",
+                "custom_placeholder": "Paste your Groq key",
+                "submit_text": "Connect Groq",
+            },
+            GROUP,
+            "custom_placeholder and submit_text.",
+        ),
+        Story(
+            KeyInputForm,
+            "Extra fields",
+            {
+                "provider": "openai",
+                "extra_fields": [
+                    ("organization", FieldType.TEXT, "org-...", False),
+                    ("project_password", FieldType.PASSWORD, "Project password", False),
+                    ("contact_email", FieldType.EMAIL, "you@example.com", True),
+                    ("endpoint", FieldType.URL, "https://api.openai.com/v1", False),
+                    ("max_tokens", FieldType.NUMBER, "4096", False),
+                    ("phone", FieldType.TEL, "+1 555 0100", False),
+                    ("source", FieldType.HIDDEN, "gallery", False),
+                ],
+            },
+            GROUP,
+            "More fields as (name, type, placeholder, required) tuples; a hidden field's third item "
+            "is its value.",
+        ),
+        Story(
+            KeyInputForm,
+            "Custom provider",
+            {
+                "provider": "acme-ai",
+                "provider_config": {
+                    "acme-ai": {
+                        "name": "Acme AI",
+                        "placeholder": "acme_...",
+                        "key_hint": 'Starts with "acme_"',
+                        "docs_url": "https://example.com/acme/keys",
+                    }
+                },
+            },
+            GROUP,
+            "A provider the registry does not know, described with provider_config.",
+        ),
+        Story(
+            KeyInputForm,
+            "Unknown provider, defaults",
+            {"provider": "my_local_llm"},
+            GROUP,
+            "No config: a title-cased name and a generic placeholder.",
+        ),
+        Story(
+            KeyInputForm,
+            "With CSRF token",
+            {"provider": "openai", "csrf_token": "demo-csrf-token"},
+            GROUP,
+            "The token goes in hx-headers (X-CSRF-Token) and a hidden field.",
+        ),
+    ]
+)
+
+STORIES += [
+    Story(
+        MultiProviderKeyForm,
+        "Three providers",
+        {"providers": ["openai", "anthropic", "google"]},
+        GROUP,
+        "Switching the provider updates the placeholder, hint and docs link (byok.js).",
+    ),
+    Story(
+        MultiProviderKeyForm,
+        "Default provider",
+        {"providers": ["openai", "anthropic", "google"], "default_provider": "anthropic"},
+        GROUP,
+        "default_provider picks the initial selection.",
+    ),
+    Story(
+        MultiProviderKeyForm,
+        "Every built-in provider",
+        {
+            "providers": [
+                "openai",
+                "anthropic",
+                "google",
+                "mistral",
+                "groq",
+                "cohere",
+                "openrouter",
+            ]
+        },
+        GROUP,
+        "A longer list.",
+    ),
+] + [
+    Story(
+        MultiProviderKeyForm,
+        f"Method {method.value}",
+        {"providers": ["openai", "anthropic"], "method": method},
+        GROUP,
+        f"hx-{method.value}.",
+    )
+    for method in (FormMethod.PUT, FormMethod.PATCH)
+]
+
+STORIES += [
+    Story(
+        InlineKeyInput,
+        "Compact",
+        {"provider": "openai"},
+        GROUP,
+        "A one-line input and Save button; the answer arrives out of band (toast).",
+    ),
+    Story(
+        InlineKeyInput,
+        "Wide",
+        {"provider": "anthropic", "compact": False},
+        GROUP,
+        "compact=False: full-size input and button.",
+    ),
+    Story(
+        InlineKeyInput,
+        "Custom save URL and id",
+        {"provider": "groq", "on_save": "/api/keys/groq", "input_id": "groq-key"},
+        GROUP,
+        "on_save takes a URL only (the reference also ran JavaScript from it).",
+    ),
+]
