@@ -80,13 +80,24 @@ def _pg_bindir() -> Path | None:
     return None
 
 
+def _fast_tmp() -> str | None:
+    """A RAM-backed temp dir when there is room (CREATE DATABASE: ~10 ms there, ~400 ms on a slow disk)."""
+    shm = Path("/dev/shm")
+    try:
+        if os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= 1 << 30:
+            return str(shm)
+    except OSError:
+        pass
+    return None  # the default temp dir
+
+
 class _PgCluster:
     """A throwaway PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only."""
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
         # mkdtemp (not pytest's tmp dirs, which are 0700 under root's tree) so `postgres` can reach it
-        self.base = Path(tempfile.mkdtemp(prefix="byok-pg-"))
+        self.base = Path(tempfile.mkdtemp(prefix="byok-pg-", dir=_fast_tmp()))
         self.data = self.base / "data"
         self.port = 0
         self.as_postgres = os.geteuid() == 0  # root may not run the server: switch user
