@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from byok.components import (
+    DEFAULT_BASE_URL,
+    MULTI_VALIDATION_ID,
     AlertKind,
     KeyManagementCard,
     KeyManagerDashboard,
@@ -54,7 +56,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROVIDERS = ("openai", "anthropic", "google", "mistral", "groq")  # cards on the playground
-KEYS_URL = "/playground/keys"  # where the playground's key routes live
+KEYS_URL = DEFAULT_BASE_URL  # the default key routes: story forms post here and really work
 DB_ENV = "BYOK_GALLERY_DB"  # database URL override
 SECRET_ENV = "BYOK_GALLERY_SECRET"  # app secret override
 SESSION_USER = "playground_user"  # session entry holding this browser's playground user id
@@ -157,16 +159,23 @@ class Playground:
                 " for OpenAI.",
                 cls="text-base-content/80 mt-1 max-w-3xl",
             ),
-            KeyManagerDashboard(
-                req,
-                PROVIDERS,
-                self.manager,
-                self.user_id(req),
-                base_url=KEYS_URL,
-                enable_test=True,
-                title="Your playground keys",
-            ),
+            self.dashboard(req),
             cls="flex flex-col gap-4",
+        )
+
+    def dashboard(
+        self,
+        req: Request,  # the request
+    ) -> FT:
+        """This browser's dashboard: one card per playground provider, Test buttons on."""
+        return KeyManagerDashboard(
+            req,
+            PROVIDERS,
+            self.manager,
+            self.user_id(req),
+            base_url=KEYS_URL,
+            enable_test=True,
+            title="Your playground keys",
         )
 
     # --- the fallback key routes (same contract as byok.routes) ---
@@ -218,6 +227,38 @@ class Playground:
         def fragment(*parts: Any, status: int = 200, **headers: str) -> HTMLResponse:
             return HTMLResponse(to_xml(parts), status_code=status, headers=headers)
 
+        def store(req: Request, provider: str, key: object) -> str:
+            """Validate and store; the toast text on success, ValidationError otherwise."""
+            name = resolve_provider(provider).name
+            if not isinstance(key, str):
+                raise ValidationError("enter a key")
+            if key_matches(provider, key) is False:
+                raise ValidationError(f"this does not look like a {name} key")
+            existed = self.manager.has_key(req, provider, self.user_id(req))
+            self.manager.set_key(req, provider, key, self.user_id(req))
+            return f"{name} key {'updated' if existed else 'saved'}"
+
+        @app.get(KEYS_URL)
+        def dashboard(req: Request):
+            return fragment(self.dashboard(req))
+
+        @app.post(KEYS_URL)
+        async def save_any(req: Request):
+            if cross_site(req):
+                return Response("cross-site request refused", status_code=403)
+            form = await req.form()
+            provider = form.get("provider")
+            try:
+                if not isinstance(provider, str) or not known(provider):
+                    raise ValidationError("choose one of the listed providers")
+                toast = store(req, provider, form.get(KEY_FIELD))
+            except ValidationError as e:
+                return fragment(ValidationMessage(str(e), id=MULTI_VALIDATION_ID), status=422)
+            return fragment(
+                ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID),
+                oob_toast(toast, AlertKind.SUCCESS),
+            )
+
         @app.post(KEYS_URL + "/{provider}")
         async def save(req: Request, provider: str):
             if not known(provider):
@@ -225,15 +266,8 @@ class Playground:
             if cross_site(req):
                 return Response("cross-site request refused", status_code=403)
             form = await req.form()
-            key = form.get(KEY_FIELD)
-            name = resolve_provider(provider).name
             try:
-                if not isinstance(key, str):
-                    raise ValidationError("enter a key")
-                if key_matches(provider, key) is False:
-                    raise ValidationError(f"this does not look like an {name} key")
-                existed = self.manager.has_key(req, provider, self.user_id(req))
-                self.manager.set_key(req, provider, key, self.user_id(req))
+                toast = store(req, provider, form.get(KEY_FIELD))
             except ValidationError as e:
                 slot = validation_id(provider)
                 return fragment(
@@ -241,11 +275,7 @@ class Playground:
                     status=422,
                     **{"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"},
                 )
-            verb = "updated" if existed else "saved"
-            return fragment(
-                self.card(req, provider),
-                oob_toast(f"{name} key {verb}", AlertKind.SUCCESS),
-            )
+            return fragment(self.card(req, provider), oob_toast(toast, AlertKind.SUCCESS))
 
         @app.delete(KEYS_URL + "/{provider}")
         def delete(req: Request, provider: str):

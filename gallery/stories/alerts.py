@@ -32,7 +32,8 @@ STORIES = [
         f"{kind.value.title()}, {STYLE_NAMES[style]}",
         {"message": MESSAGES[kind], "kind": kind, **({"style": style} if style else {})},
         GROUP,
-        f"A {kind.value} alert in the {STYLE_NAMES[style]} style.",
+        f"{'An' if kind is AlertKind.ERROR else 'A'} {kind.value} alert in the "
+        f"{STYLE_NAMES[style]} style.",
     )
     for kind in AlertKind
     for style in (None, *AlertStyle)

@@ -1,0 +1,722 @@
+"""The gallery: registry and coverage rule, snippets, controls, docs, routes, playground, export.
+
+Everything iterates the same registry as the app and the snapshot tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from starlette.testclient import TestClient
+
+import byok.components as components
+from gallery import app as gallery_app
+from gallery.__main__ import _parser, main
+from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
+from gallery.controls import ControlError, controls_form, editable, parse_args, query_args
+from gallery.export import export
+from gallery.introspect import Control, params, signature_text, variant_axes
+from gallery.playground import PROVIDERS, Playground, verify_key
+from gallery.registry import Call, Registry, Story, registry, slugify
+
+ROOT = Path(__file__).resolve().parent.parent
+REG = registry()
+SECRET = "gallery-test-secret-0123456789abcdef"
+
+
+def effective_args(story: Story) -> dict[str, Any]:
+    """The story's arguments with the signature's defaults filled in."""
+    out = {p.name: p.default for p in params(story.component) if not p.required}
+    return out | dict(story.args)
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every value inside a story argument (lists, dicts, tuples, nested calls)."""
+    yield value
+    if isinstance(value, Call):
+        for v in value.args.values():
+            yield from walk(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from walk(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk(k)
+            yield from walk(v)
+
+
+# ----------------------------------------------------------------------------- coverage rule
+
+
+def public_components() -> list[Any]:
+    """byok.components' public components: COMPONENTS, and every capitalised function exported."""
+    exported = [
+        getattr(components, n)
+        for n in components.__all__
+        if n[:1].isupper()
+        and callable(getattr(components, n))
+        and not isinstance(getattr(components, n), type)
+    ]
+    return list(dict.fromkeys([*components.COMPONENTS, *exported]))
+
+
+def test_every_public_component_has_stories() -> None:
+    covered = {s.component for s in REG}
+    missing = [c.__name__ for c in public_components() if c not in covered]
+    assert not missing, f"components without a story: {missing}"
+    assert len(covered) >= 18
+
+
+def test_every_variant_value_appears_in_a_story() -> None:
+    missing = []
+    for component in public_components():
+        stories = [s for s in REG if s.component is component]
+        for name, values in variant_axes(component).items():
+            shown = {effective_args(s).get(name) for s in stories}
+            missing += [f"{component.__name__}.{name}={v!r}" for v in values if v not in shown]
+    assert not missing, f"variant values no story shows: {missing}"
+
+
+def test_every_variant_enum_value_appears_somewhere() -> None:
+    """Enums used inside arguments (e.g. FieldType in extra_fields) are covered too."""
+    seen = {
+        v
+        for s in REG
+        for arg in effective_args(s).values()
+        for v in walk(arg)
+        if isinstance(v, Enum)
+    }
+    missing = [f"{e.__name__}.{m.name}" for e in components.VARIANTS for m in e if m not in seen]
+    assert not missing, missing
+
+
+def test_variant_axes_are_found_on_signatures() -> None:
+    from byok.components import Alert, AlertKind, AlertStyle, ToastContainer
+
+    axes = variant_axes(Alert)
+    assert axes["kind"] == tuple(AlertKind)
+    assert axes["style"] == tuple(AlertStyle)
+    assert set(variant_axes(ToastContainer)) == {"position", "align"}
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_slugs_are_unique_and_url_safe() -> None:
+    slugs = [s.slug for s in REG]
+    assert len(slugs) == len(set(slugs)) == len(REG)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*--[a-z0-9]+(-[a-z0-9]+)*", s) for s in slugs)
+    assert slugify("KeyManagementCard") == "key-management-card"
+    assert slugify("Error, soft") == "error-soft"
+
+
+def test_duplicate_slug_is_refused() -> None:
+    from byok.components import Alert
+
+    with pytest.raises(ValueError, match="share the slug"):
+        Registry([Story(Alert, "A b", {"message": "x"}), Story(Alert, "A-B", {"message": "y"})])
+
+
+def test_story_refuses_arguments_a_snippet_cannot_spell() -> None:
+    from byok.components import Alert
+
+    with pytest.raises(TypeError, match="Call"):
+        Story(Alert, "Raw", {"message": Alert("raw element")})
+    with pytest.raises(TypeError):
+        Story(Alert, "Object", {"message": object()})
+
+
+def test_story_args_are_read_only_and_with_args_copies() -> None:
+    story = REG.get("alert--info-filled")
+    assert story is not None
+    with pytest.raises(TypeError):
+        story.args["kind"] = "error"  # type: ignore[index]
+    tweaked = story.with_args({"title": "Hi"})
+    assert tweaked.args["title"] == "Hi" and "title" not in story.args
+    assert tweaked.slug == story.slug
+
+
+def test_groups_and_order_follow_the_story_modules() -> None:
+    tree = REG.tree()
+    assert list(tree)[:2] == ["Feedback", "Forms"]
+    assert all(s.source.startswith("gallery/stories/") for s in REG)
+
+
+def test_render_is_deterministic_across_processes() -> None:
+    code = (
+        "import hashlib; from gallery.registry import registry; "
+        "print(hashlib.sha256(''.join(s.render() for s in registry()).encode()).hexdigest())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    import hashlib
+
+    here = hashlib.sha256("".join(s.render() for s in REG).encode()).hexdigest()
+    assert out == here
+
+
+def test_no_builder_repr_or_plaintext_key_in_any_story() -> None:
+    for s in REG:
+        html = s.render()
+        assert "object at 0x" not in html, s.slug
+        assert "sk-proj-" not in html.replace('placeholder="sk-proj-...', ""), s.slug
+
+
+# ----------------------------------------------------------------------------- snippets
+
+
+def test_snippets_are_ruff_clean(tmp_path: Path) -> None:
+    """Every Code tab snippet passes `ruff check` and `ruff format --check` (project config)."""
+    folder = tmp_path / "snippets"
+    folder.mkdir()
+    for i, s in enumerate(REG):
+        (folder / f"s{i:03d}_{s.slug.replace('-', '_')}.py").write_text(s.snippet())
+    ruff = [sys.executable, "-m", "ruff"]
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    check = subprocess.run(
+        [*ruff, "check", *config, "--no-cache", str(folder)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout[-3000:]
+    fmt = subprocess.run(
+        [*ruff, "format", *config, "--check", "--no-cache", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout[-3000:]
+
+
+def test_snippet_spells_enums_by_name_and_imports_them() -> None:
+    story = REG.get("alert--error-soft")
+    assert story is not None
+    code = story.snippet()
+    assert code.startswith("from byok.components import Alert, AlertKind, AlertStyle\n\n")
+    assert "kind=AlertKind.ERROR" in code and "style=AlertStyle.SOFT" in code
+    assert "'error'" not in code
+
+
+def test_snippet_writes_nested_calls_and_datetimes() -> None:
+    code = REG.get("key-manager-dashboard--three-keys-of-six").snippet()  # type: ignore[union-attr]
+    assert "from datetime import UTC, datetime" in code
+    assert "from gallery.fixtures import DemoManager" in code
+    assert "byok_manager=DemoManager(" in code
+    assert "now=datetime(2025, 6, 1, 12, tzinfo=UTC)" in code
+
+
+# ----------------------------------------------------------------------------- introspection
+
+
+def test_every_parameter_of_every_component_has_a_comment() -> None:
+    missing = [
+        f"{c.__name__}.{p.name}" for c in public_components() for p in params(c) if not p.comment
+    ]
+    assert not missing, f"parameters without an inline comment: {missing}"
+
+
+def test_params_read_types_defaults_and_comments_from_source() -> None:
+    from byok.components import Alert, KeyManagementCard
+
+    by_name = {p.name: p for p in params(Alert)}
+    assert by_name["message"].required and by_name["message"].comment == "the alert text (escaped)"
+    assert (
+        by_name["kind"].type_text == "AlertKind"
+        and by_name["kind"].default_text == "AlertKind.INFO"
+    )
+    assert by_name["style"].control is Control.CHOICE and by_name["style"].optional
+    assert by_name["dismissible"].control is Control.BOOL
+    card = {p.name: p for p in params(KeyManagementCard)}
+    assert card["test_url"].comment.startswith("URL of the")  # keyword-only, after `*,`
+    assert card["created_at"].control is Control.NONE  # str | datetime: not editable
+    sig = signature_text(Alert)
+    assert sig.startswith("Alert(\n    message: str,\n") and sig.endswith(") -> FT")
+
+
+def test_comment_parser_handles_wrapped_parameters() -> None:
+    from byok.core.storage import BYOKManager
+
+    by_name = {p.name: p for p in params(BYOKManager)}
+    assert by_name["db_url"].comment.startswith("database URL or fastsql Database")
+    assert by_name["secret_key"].comment.startswith("the app secret")
+
+
+# ----------------------------------------------------------------------------- controls
+
+
+def test_controls_form_has_a_widget_per_editable_parameter() -> None:
+    from byok.components import Alert
+
+    form = BeautifulSoup(
+        gallery_app.to_xml(controls_form(Alert, {"message": "m"}, "/x")), "html.parser"
+    )
+    kind = form.find("select", attrs={"name": "kind"})
+    assert [o["value"] for o in kind.find_all("option")] == ["info", "success", "warning", "error"]
+    style = form.find("select", attrs={"name": "style"})
+    assert style.find("option")["value"] == ""  # optional: a "(none)" choice
+    assert form.find("input", attrs={"name": "dismissible", "type": "checkbox"})
+    assert form.find("input", attrs={"name": "dismissible", "type": "hidden", "value": "false"})
+    assert form.find("input", attrs={"name": "message", "type": "text"})["value"] == "m"
+    assert form.find("form")["hx-get"] == "/x"
+    for p in editable(Alert):
+        assert form.find(attrs={"name": p.name}) is not None
+
+
+def test_controls_form_is_disabled_without_a_server() -> None:
+    from byok.components import Alert
+
+    html = gallery_app.to_xml(controls_form(Alert, {"message": "m"}, None))
+    assert "hx-get" not in html and "disabled" in html and "uv run gallery" in html
+
+
+def test_parse_args_converts_each_control_type() -> None:
+    from byok.components import Alert, AlertKind, AlertStyle, Toast
+
+    q = {"kind": ["error"], "style": [""], "dismissible": ["false", "true"], "title": ["Hi"]}
+    assert parse_args(Alert, q) == {
+        "kind": AlertKind.ERROR,
+        "style": None,
+        "dismissible": True,
+        "title": "Hi",
+    }
+    assert parse_args(Alert, {"dismissible": ["false"]}) == {"dismissible": False}
+    assert parse_args(Alert, {"style": ["dash"], "unknown": ["x"]}) == {"style": AlertStyle.DASH}
+    assert parse_args(Toast, {"duration": ["250"]}) == {"duration": 250}
+    for bad in ({"kind": ["purple"]}, {"dismissible": ["maybe"]}, {"title": ["x" * 5000]}):
+        with pytest.raises(ControlError):
+            parse_args(Alert, bad)
+    with pytest.raises(ControlError, match="whole number"):
+        parse_args(Toast, {"duration": ["1.5"]})
+
+
+def test_query_args_round_trip_through_parse_args() -> None:
+    for s in REG:
+        args = effective_args(s)
+        pairs = query_args(s.component, args)
+        query: dict[str, list[str]] = {}
+        for k, v in pairs:
+            query.setdefault(k, []).append(v)
+        parsed = parse_args(s.component, query)
+        for name, value in parsed.items():
+            assert value == args[name] or (value in ("", None) and args[name] in ("", None)), (
+                s.slug,
+                name,
+            )
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = tmp_path_factory.mktemp("gallery") / "gallery.db"
+    app = gallery_app.create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+HX = {"HX-Request": "true"}
+
+
+def soup(text: str) -> BeautifulSoup:
+    return BeautifulSoup(text, "html.parser")
+
+
+def test_index_lists_every_story_and_component(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    page = soup(r.text)
+    links = {a["href"] for a in page.select("#story-tree a")}
+    assert {f"/story/{s.slug}" for s in REG} <= links
+    assert {f"/component/{slug}" for slug in REG.by_component} <= links
+    assert len(page.select("#main li.card")) == len(REG.by_component)
+    assert page.find("input", attrs={"data-story-filter": "story-tree"})
+
+
+def test_story_direct_load_is_a_full_page_htmx_gets_a_fragment(client: TestClient) -> None:
+    full = client.get("/story/alert--error-soft")
+    assert full.status_code == 200 and full.text.startswith("<!doctype html>")
+    assert soup(full.text).select_one("nav #story-tree") is not None
+    assert "HX-Request" in full.headers["vary"]
+    frag = client.get("/story/alert--error-soft", headers=HX)
+    assert frag.status_code == 200
+    assert "<html" not in frag.text and "story-tree" not in frag.text
+    assert "<title>Alert · Error, soft · byok gallery</title>" in frag.text
+    assert 'id="story"' in frag.text
+    restore = client.get(
+        "/story/alert--error-soft", headers={**HX, "HX-History-Restore-Request": "true"}
+    )
+    assert restore.text.startswith("<!doctype html>")
+
+
+def test_sidebar_links_navigate_with_htmx_into_main(client: TestClient) -> None:
+    nav = soup(client.get("/").text).select_one("aside nav")
+    assert nav["hx-boost"] == "true" and nav["hx-target"] == "#main"
+
+
+def test_every_story_page_and_kitchen_sink_renders(client: TestClient) -> None:
+    for s in REG:
+        r = client.get(f"/story/{s.slug}", headers=HX)
+        assert r.status_code == 200, s.slug
+        assert s.render() in r.text, s.slug  # the exact bytes, inside the canvas
+        canvas = soup(r.text).select_one("#canvas")
+        assert canvas is not None and canvas.decode_contents().strip() == soup(s.render()).decode()
+    for slug, _, stories in REG.components():
+        r = client.get(f"/component/{slug}", headers=HX)
+        assert r.status_code == 200
+        assert r.text.count('aria-label="Open the story') == len(stories)
+
+
+def test_story_tabs_show_code_html_docs_controls(client: TestClient) -> None:
+    story = REG.get("alert--everything")
+    assert story is not None
+    page = soup(client.get(f"/story/{story.slug}", headers=HX).text)
+    tabs = page.select('input[name="story-tab"]')
+    assert [t["value"] for t in tabs] == ["code", "html", "docs", "controls"]
+    assert [t["value"] for t in tabs if t.has_attr("checked")] == ["code"]
+    assert page.select_one("#code-source").get_text() == story.snippet()
+    assert page.select_one("#html-source").get_text() == story.render()
+    docs = page.select_one(".tab-content table")
+    names = [row.find("td").get_text(strip=True) for row in docs.select("tbody tr")]
+    assert names == [p.name for p in params(story.component)]
+    assert "the alert text (escaped)" in docs.get_text()
+    assert page.select_one("#controls-form")["hx-get"] == f"/story/{story.slug}/canvas"
+
+
+def test_tab_permalink_selects_the_tab(client: TestClient) -> None:
+    for tab in ("html", "docs", "controls"):
+        page = soup(client.get(f"/story/alert--info-filled?tab={tab}", headers=HX).text)
+        checked = [
+            t["value"] for t in page.select('input[name="story-tab"]') if t.has_attr("checked")
+        ]
+        assert checked == [tab]
+    page = soup(client.get("/story/alert--info-filled?tab=nonsense", headers=HX).text)
+    assert [t["value"] for t in page.select('input[name="story-tab"][checked]')] == ["code"]
+
+
+def test_url_arguments_rerender_the_story(client: TestClient) -> None:
+    r = client.get("/story/alert--info-filled?kind=error&title=Heads+up&dismissible=true")
+    assert r.status_code == 200
+    page = soup(r.text)
+    canvas = page.select_one("#canvas")
+    assert "alert-error" in canvas.div["class"] and "Heads up" in canvas.get_text()
+    assert canvas.select_one("[data-byok-dismiss]") is not None
+    code = page.select_one("#code-source").get_text()
+    assert "kind=AlertKind.ERROR" in code and 'title="Heads up"' in code
+    assert page.select_one('select[name="kind"] option[selected]')["value"] == "error"
+
+
+def test_canvas_endpoint_rerenders_canvas_code_and_html(client: TestClient) -> None:
+    r = client.get("/story/alert--info-filled/canvas?kind=warning&style=dash&dismissible=false")
+    assert r.status_code == 200
+    page = soup(r.text)
+    assert "alert-warning" in page.div["class"] and "alert-dash" in page.div["class"]
+    assert page.select_one('#code-panel[hx-swap-oob="true"]') is not None
+    assert page.select_one('#html-panel[hx-swap-oob="true"]') is not None
+    assert "style=AlertStyle.DASH" in page.select_one("#code-source").get_text()
+    # the pushed URL keeps only what differs from the story, so it can be shared
+    assert (
+        r.headers["hx-push-url"] == "/story/alert--info-filled?tab=controls&kind=warning&style=dash"
+    )
+
+
+def test_bad_arguments_answer_422_never_500(client: TestClient) -> None:
+    for url in (
+        "/story/alert--info-filled?kind=purple",
+        "/story/toast-container--top-end?id=not%20an%20id",
+        "/story/toast--info?duration=-5",
+        "/story/toast--info?duration=abc",
+        "/story/alert--info-filled/canvas?kind=purple",
+    ):
+        r = client.get(url, headers=HX)
+        assert r.status_code == 422, url
+        assert 'role="alert"' in r.text
+    assert client.get("/story/toast--info?duration=-5").text.startswith("<!doctype html>")
+
+
+def test_unknown_pages_are_404(client: TestClient) -> None:
+    for url in ("/story/nope", "/component/nope", "/nope", "/story/nope/canvas"):
+        assert client.get(url).status_code == 404, url
+    assert "Not found" in client.get("/story/nope").text
+
+
+def test_index_json_lists_every_story(client: TestClient) -> None:
+    data = client.get("/index.json").json()
+    assert data["v"] == 5
+    assert list(data["entries"]) == [s.slug for s in REG]
+    entry = data["entries"]["alert--error-soft"]
+    assert entry == {
+        "id": "alert--error-soft",
+        "title": "Feedback/Alert",
+        "name": "Error, soft",
+        "component": "Alert",
+        "group": "Feedback",
+        "importPath": "gallery/stories/alerts.py",
+        "description": "An error alert in the soft style.",
+        "args": {
+            "message": "That key was rejected by the provider.",
+            "kind": "error",
+            "style": "soft",
+        },
+    }
+    json.dumps(data)  # plain JSON all the way down
+
+
+def test_assets_are_served_from_a_whitelist_only(client: TestClient) -> None:
+    assets = locate()
+    for name in assets.files():
+        r = client.get(f"/assets/{name}")
+        assert r.status_code == 200, name
+    for url in (
+        "/assets/nope.js",
+        "/assets/..%2Fpyproject.toml",
+        "/pyproject.toml",
+        "/gallery/app.py",
+        "/README.md",
+        "/.sesskey",
+        "/uv.lock",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_pages_reference_local_assets_only(client: TestClient) -> None:
+    head = soup(client.get("/").text).head
+    urls = [t.get("src") or t.get("href") for t in head.find_all(["script", "link"])]
+    assert urls and all(u.startswith("/assets/") or u == "data:," for u in urls), urls
+    assert soup(client.get("/").text).find(id="asset-notice") is None
+
+
+def test_missing_node_modules_falls_back_to_cdn_with_a_notice() -> None:
+    assets = Assets(None)
+    html = gallery_app.to_xml(gallery_app.document(gallery_app.LIVE, "x", "y", assets))
+    notice = soup(html).find(id="asset-notice")
+    assert notice is not None and "npm ci" in notice.get_text()
+    for name, npm in NPM_FILES.items():
+        assert npm.cdn in html, name
+    assert "/assets/gallery.js" in html and "/assets/byok.js" in html  # shipped with Python
+
+
+def test_find_node_modules_honours_the_override(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BYOK_NODE_MODULES", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    found = find_node_modules()
+    assert found is None or found != tmp_path  # an empty folder is never chosen
+    for npm in NPM_FILES.values():
+        (tmp_path / npm.package / npm.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / npm.package / npm.path).write_text("x")
+    assert find_node_modules() == tmp_path
+
+
+def test_pinned_asset_versions_match_package_json_and_lock() -> None:
+    pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    for npm in [*NPM_FILES.values(), AXE]:
+        assert pkg[npm.package] == npm.version, npm.package
+        assert lock[f"node_modules/{npm.package}"]["version"] == npm.version
+
+
+def test_index_renders_fast() -> None:
+    assert gallery_app.render_index_ms(repeat=5) < 50  # issue bar; a bench row records it
+
+
+# ----------------------------------------------------------------------------- playground
+
+
+OPENAI_KEY = "sk-proj-" + "A1b2C3d4" * 4
+
+
+def test_playground_flow_add_card_test_delete(client: TestClient) -> None:
+    page = client.get("/playground")
+    assert page.status_code == 200
+    assert soup(page.text).select_one("#byok-card-openai[data-byok-card=empty]") is not None
+
+    saved = client.post("/api/keys/openai", data={"api_key": OPENAI_KEY})
+    assert saved.status_code == 200
+    html = soup(saved.text)
+    assert html.select_one("#byok-card-openai")["data-byok-card"] == "stored"
+    assert html.select_one('#toast-container[hx-swap-oob="beforeend"]') is not None
+    assert "OpenAI key saved" in saved.text
+    assert OPENAI_KEY not in saved.text and OPENAI_KEY[-4:] in saved.text  # masked only
+
+    again = client.post("/api/keys/openai", data={"api_key": OPENAI_KEY})
+    assert "OpenAI key updated" in again.text
+
+    tested = client.post("/api/keys/openai/test")
+    assert tested.status_code == 200 and "Key works" in tested.text
+
+    dashboard = client.get("/playground").text
+    assert OPENAI_KEY not in dashboard
+    assert soup(dashboard).select_one("#byok-card-openai")["data-byok-card"] == "stored"
+
+    deleted = client.delete("/api/keys/openai")
+    assert deleted.status_code == 200
+    assert soup(deleted.text).select_one("#byok-card-openai")["data-byok-card"] == "empty"
+    assert "OpenAI key deleted" in deleted.text
+    assert "No key stored" in client.post("/api/keys/openai/test").text
+
+
+def test_playground_rejects_bad_input_with_422(client: TestClient) -> None:
+    r = client.post("/api/keys/openai", data={"api_key": "not-an-openai-key"})
+    assert r.status_code == 422
+    assert r.headers["hx-retarget"] == "#byok-validation-openai"
+    assert 'id="byok-validation-openai"' in r.text and "not-an-openai-key" not in r.text
+    assert client.post("/api/keys/openai", data={}).status_code == 422
+    assert client.post("/api/keys/openai", data={"api_key": "x" * 5000}).status_code == 422
+    assert client.post("/api/keys/evil", data={"api_key": OPENAI_KEY}).status_code == 404
+    assert client.post("/api/keys", data={"provider": "evil", "api_key": "k"}).status_code == 422
+    cross = client.post(
+        "/api/keys/openai", data={"api_key": OPENAI_KEY}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross.status_code == 403
+    assert (
+        client.delete("/api/keys/openai", headers={"Sec-Fetch-Site": "cross-site"}).status_code
+        == 403
+    )
+
+
+def test_multi_provider_form_saves_through_the_playground(client: TestClient) -> None:
+    r = client.post("/api/keys", data={"provider": "groq", "api_key": "gsk_" + "x" * 40})
+    assert r.status_code == 200 and "Groq key saved" in r.text
+    assert 'id="byok-validation-multi"' in r.text
+    assert client.get("/api/keys").status_code == 200
+    client.delete("/api/keys/groq")
+
+
+def test_playground_users_are_separate_sessions(tmp_path: Path) -> None:
+    app = gallery_app.create_app(db_url=f"sqlite:///{tmp_path / 'g.db'}", secret_key=SECRET)
+    with TestClient(app) as a, TestClient(app) as b:
+        a.post("/api/keys/openai", data={"api_key": OPENAI_KEY})
+        assert (
+            soup(a.get("/playground").text).select_one("#byok-card-openai")["data-byok-card"]
+            == "stored"
+        )
+        assert (
+            soup(b.get("/playground").text).select_one("#byok-card-openai")["data-byok-card"]
+            == "empty"
+        )
+    raw = (tmp_path / "g.db").read_bytes()
+    assert OPENAI_KEY.encode() not in raw  # only ciphertext at rest
+
+
+def test_offline_verifier_checks_the_format() -> None:
+    from byok.components import TestState
+
+    assert verify_key("openai", OPENAI_KEY) is TestState.VALID
+    assert verify_key("openai", "nope") is TestState.REJECTED
+    assert set(PROVIDERS) >= {"openai", "anthropic"}
+
+
+def test_playground_defaults_use_env_and_data_dir(tmp_path: Path, monkeypatch) -> None:
+    from gallery import playground
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("BYOK_GALLERY_DB", raising=False)
+    monkeypatch.delenv("BYOK_GALLERY_SECRET", raising=False)
+    assert playground.default_db_url() == f"sqlite:///{tmp_path / 'byok-gallery' / 'gallery.db'}"
+    secret = playground.default_secret()
+    path = tmp_path / "byok-gallery" / "secret"
+    assert len(secret) >= 32 and path.read_text().strip() == secret
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert playground.default_secret() == secret  # kept
+    monkeypatch.setenv("BYOK_GALLERY_DB", "sqlite:///elsewhere.db")
+    assert playground.default_db_url() == "sqlite:///elsewhere.db"
+    pg = Playground.create(db_url=f"sqlite:///{tmp_path / 'p.db'}", secret_key=SECRET)
+    assert pg.manager.database is not None
+
+
+# ----------------------------------------------------------------------------- export and CLI
+
+
+def test_export_writes_every_page_and_the_assets(tmp_path: Path) -> None:
+    report = export(tmp_path / "site")
+    root = report.root
+    assert report.pages == 1 + len(REG) + len(REG.by_component)
+    assert (root / "index.html").is_file() and (root / "index.json").is_file()
+    for s in REG:
+        assert (root / "story" / f"{s.slug}.html").is_file(), s.slug
+    for slug in REG.by_component:
+        assert (root / "component" / f"{slug}.html").is_file()
+    for name in locate().files():
+        assert (root / "assets" / name).is_file(), name
+    assert json.loads((root / "index.json").read_text())["entries"].keys() == REG.by_slug.keys()
+
+    text = (root / "story" / "alert--error-soft.html").read_text()
+    assert REG.get("alert--error-soft").render() in text  # type: ignore[union-attr]
+    page = soup(text)
+    hrefs = [a["href"] for a in page.find_all("a", href=True)]
+    local = [h for h in hrefs if not h.startswith("http")]
+    assert local and not any(h.startswith("/") for h in local), local  # relative links only
+    assert "../story/alert--info-filled.html" in hrefs
+    for target in local:
+        assert (root / "story" / target.split("#")[0]).resolve().is_file(), target
+    assert not page.select("[hx-boost]") and page.select_one("#controls-form fieldset")
+    head_urls = [t.get("src") or t.get("href") for t in page.head.find_all(["script", "link"])]
+    assert all(u.startswith("../assets/") or u == "data:," for u in head_urls)
+    index_links = [
+        a["href"] for a in soup((root / "index.html").read_text()).find_all("a", href=True)
+    ]
+    assert "story/alert--error-soft.html" in index_links
+
+
+def test_export_is_deterministic(tmp_path: Path) -> None:
+    export(tmp_path / "a")
+    export(tmp_path / "b")
+    for f in (tmp_path / "a").rglob("*.html"):
+        assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes()
+
+
+def test_cli_export_and_defaults(tmp_path: Path, capsys) -> None:
+    assert main(["export", str(tmp_path / "out")]) == 0
+    assert "pages" in capsys.readouterr().out
+    assert (tmp_path / "out" / "index.html").is_file()
+    args = _parser().parse_args([])
+    assert (args.host, args.port, args.command) == ("127.0.0.1", 5001, None)
+    args = _parser().parse_args(["--host", "0.0.0.0", "--port", "8000"])
+    assert (args.host, args.port) == ("0.0.0.0", 8000)
+
+
+def test_gallery_entry_point_is_declared() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'gallery = "gallery.__main__:main"' in text
+
+
+def test_fixtures_demo_manager_states() -> None:
+    from byok.core.types import EncryptionError, StorageError
+    from gallery.fixtures import DemoManager
+
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    m = DemoManager({"openai": {"masked": "sk-...abcd", "created_at": when}}, unreadable=["groq"])
+    assert m.list_providers(None) == ["groq", "openai"]
+    assert m.get_masked_key(None, "openai") == "sk-...abcd"
+    assert m.get_key_info(None, "anthropic") is None
+    with pytest.raises(EncryptionError):
+        m.get_key_info(None, "groq")
+    with pytest.raises(StorageError):
+        DemoManager(failing=True).list_providers(None)
+
+
+def test_enum_values_are_written_by_name_in_index_json() -> None:
+    entry = REG.index()["entries"]["key-input-form--extra-fields"]
+    types = [f[1] for f in entry["args"]["extra_fields"]]
+    assert types == [m.value for m in components.FieldType]
+    assert all(not isinstance(t, Enum) for t in types)
+
+
+def test_the_served_gallery_does_not_write_sesskey_in_cwd(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    gallery_app.create_app(db_url=f"sqlite:///{tmp_path / 'g.db'}", secret_key=SECRET)
+    assert not (tmp_path / ".sesskey").exists()
+    assert os.listdir(tmp_path) == ["g.db"] or set(os.listdir(tmp_path)) <= {
+        "g.db",
+        "g.db-wal",
+        "g.db-shm",
+    }
