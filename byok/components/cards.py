@@ -180,6 +180,8 @@ def KeyManagementCard(
                     el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
                 )
             )
+
+    if live or state is KeyState.EXPIRED:
         body.append(_when("Added", created_at, now, False))
         body.append(_when("Expires", expires_at, now, True))
 

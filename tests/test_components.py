@@ -1,0 +1,974 @@
+"""byok.components: every component × every variant value, the HTMX contract, accessibility,
+masking, class recipes, the dashboard over a fake and a real manager, determinism, byok.js."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastcore.xml import to_xml
+
+import byok.components as bc
+from byok.components import (
+    COMPONENTS,
+    VARIANTS,
+    Alert,
+    AlertKind,
+    AlertStack,
+    AlertStyle,
+    DashboardSkeleton,
+    ErrorIcon,
+    FieldType,
+    FormMethod,
+    IconSize,
+    InfoIcon,
+    InlineKeyInput,
+    KeyInputForm,
+    KeyManagementCard,
+    KeyManagerDashboard,
+    KeyState,
+    KeyStatus,
+    KeyStatusNotification,
+    KeyTestResult,
+    MultiProviderKeyForm,
+    SecurityAlert,
+    Severity,
+    StackSpacing,
+    SuccessIcon,
+    TestState,
+    Toast,
+    ToastAlign,
+    ToastContainer,
+    ToastPosition,
+    ValidationMessage,
+    WarningIcon,
+    oob_toast,
+)
+from byok.components.classes import CLASSES
+from byok.core.types import MAX_KEY_LENGTH, EncryptionError, StorageError
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # fixed "now" for relative dates
+FULL_KEY = "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX"  # a whole key: must never render
+SECRET = "tests-app-secret-0123456789abcdef"  # app secret for real managers
+
+
+def html(ft: Any) -> str:
+    """Render like an app does."""
+    return to_xml(ft)
+
+
+def soup(ft: Any) -> BeautifulSoup:
+    """Parse the rendering with Python's HTML parser."""
+    return BeautifulSoup(html(ft), "html.parser")
+
+
+def root(ft: Any) -> Any:
+    """The rendering's top element."""
+    return next(iter(soup(ft).find_all(True)))
+
+
+def classes(ft: Any) -> list[str]:
+    """The class list of the top element."""
+    return root(ft).get("class", [])
+
+
+# ----------------------------------------------------------------------------- class recipes
+
+
+def test_class_table_matches_the_builders() -> None:
+    from byok.components.classes import recipes
+
+    built = recipes()
+    assert dict(CLASSES) == built, "run `uv run python -m byok.components.classes`"
+
+
+def test_no_class_is_a_builder_repr_and_colours_are_semantic() -> None:
+    banned = re.compile(
+        r"\b(?:bg|text|border|stroke|fill)-(?:white|black|gray|slate|zinc|red|blue)"
+    )
+    for name, value in CLASSES.items():
+        assert "object at 0x" not in value, name
+        assert value == value.strip() and "  " not in value and value, name
+        assert not banned.search(value), f"{name}: use daisyUI semantic colours ({value})"
+
+
+def test_rendered_classes_never_contain_a_repr() -> None:
+    rendered = "".join(html(call()) for call in all_variant_calls())
+    assert "object at 0x" not in rendered
+    assert "<cjm_fasthtml" not in rendered
+
+
+def test_import_is_light_no_ipython() -> None:
+    code = "import sys, byok.components, byok.utils.helpers; print('IPython' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- variants
+
+
+def enum_params() -> list[tuple[Any, str, type[Enum]]]:
+    """(component, parameter, enum) for every enum-typed parameter of every component."""
+    found = []
+    for comp in COMPONENTS:
+        for name, p in inspect.signature(comp).parameters.items():
+            ann = p.annotation
+            for enum in VARIANTS:
+                if enum.__name__ in str(ann):
+                    found.append((comp, name, enum))
+    return found
+
+
+REQUIRED = {  # minimal valid arguments of each component
+    "Alert": {"message": "m"},
+    "SecurityAlert": {"message": "m"},
+    "KeyStatusNotification": {"provider": "openai", "status": "added"},
+    "Toast": {"message": "m"},
+    "ValidationMessage": {"message": "m"},
+    "AlertStack": {"alerts": []},
+    "KeyInputForm": {"provider": "openai"},
+    "MultiProviderKeyForm": {"providers": ["openai"]},
+    "KeyManagementCard": {"provider": "openai", "has_key": True},
+    "KeyTestResult": {"state": "valid"},
+    "KeyManagerDashboard": {"request": SimpleNamespace(session={}), "providers": []},
+    "InlineKeyInput": {"provider": "openai"},
+}
+
+
+def test_every_axis_is_an_enum_parameter() -> None:
+    axes = {(c.__name__, p) for c, p, _ in enum_params()}
+    for expected in [
+        ("Alert", "kind"),
+        ("Alert", "style"),
+        ("SecurityAlert", "severity"),
+        ("KeyStatusNotification", "status"),
+        ("ToastContainer", "position"),
+        ("ToastContainer", "align"),
+        ("Toast", "kind"),
+        ("AlertStack", "spacing"),
+        ("InfoIcon", "size"),
+        ("KeyInputForm", "method"),
+        ("MultiProviderKeyForm", "method"),
+        ("KeyManagementCard", "status"),
+        ("KeyTestResult", "state"),
+    ]:
+        assert expected in axes
+
+
+@pytest.mark.parametrize(
+    ("comp", "param", "enum"), enum_params(), ids=lambda v: getattr(v, "__name__", str(v))
+)
+def test_axis_accepts_members_and_strings_and_names_allowed_values(
+    comp: Any, param: str, enum: type[Enum]
+) -> None:
+    base = dict(REQUIRED.get(comp.__name__, {}))
+    for member in enum:
+        as_member = html(comp(**{**base, param: member}))
+        as_string = html(comp(**{**base, param: member.value}))
+        assert as_member == as_string
+    with pytest.raises(ValueError) as err:
+        comp(**{**base, param: "not-a-value"})
+    message = str(err.value)
+    assert param in message
+    for member in enum:
+        assert repr(member.value) in message
+
+
+ICONS = {InfoIcon: "info", SuccessIcon: "success", WarningIcon: "warning", ErrorIcon: "error"}
+
+
+@pytest.mark.parametrize("size", list(IconSize))
+@pytest.mark.parametrize("icon", list(ICONS), ids=lambda f: f.__name__)
+@pytest.mark.parametrize("colored", [True, False])
+def test_icons(icon: Any, size: IconSize, colored: bool) -> None:
+    svg = root(icon(size, colored=colored))
+    assert svg.name == "svg" and svg["aria-hidden"] == "true"
+    assert f"h-{size.value}" in svg["class"] and f"w-{size.value}" in svg["class"]
+    assert (f"text-{ICONS[icon]}" in svg["class"]) is colored
+    assert svg.find(["path", "circle"]) is not None
+    assert icon(size.value, colored=colored) is not icon(size.value, colored=colored)  # fresh
+
+
+ALERT_ROLES = {"info": "status", "success": "status", "warning": "alert", "error": "alert"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "style", "title", "dismissible", "show_icon"),
+    list(
+        itertools.product(AlertKind, [None, *AlertStyle], [None, "T"], [False, True], [True, False])
+    ),
+)
+def test_alert_every_combination(
+    kind: AlertKind, style: AlertStyle | None, title: str | None, dismissible: bool, show_icon: bool
+) -> None:
+    node = root(Alert("Hello", kind, title, dismissible, show_icon, style, id="a1"))
+    assert node["id"] == "a1"
+    assert node["role"] == ALERT_ROLES[kind.value]
+    assert f"alert-{kind.value}" in node["class"] and "alert" in node["class"]
+    for other in AlertStyle:
+        assert (f"alert-{other.value}" in node["class"]) is (other is style)
+    assert (node.find("svg", recursive=False) is not None) is show_icon
+    button = node.find("button")
+    assert (button is not None) is dismissible
+    if button is not None:
+        assert button["aria-label"] == "Dismiss" and button.has_attr("data-byok-dismiss")
+        assert node.has_attr("data-byok-dismissible") and button["type"] == "button"
+    assert ("T" in node.get_text()) is (title is not None)
+    assert "Hello" in node.get_text()
+
+
+SEVERITY = {"low": "alert-info", "medium": "alert-warning", "high": "alert-error"}
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+@pytest.mark.parametrize("action", [None, "/settings/security", "https://example.com/fix"])
+def test_security_alert(severity: Severity, action: str | None) -> None:
+    node = root(SecurityAlert("Plain HTTP in production", severity, action, "Fix it", id="sec"))
+    assert node["role"] == "alert" and node["id"] == "sec"
+    assert SEVERITY.get(severity.value, "alert-error") in node["class"]
+    assert ("alert-soft" in node["class"]) is (severity is not Severity.CRITICAL)
+    assert severity.value.upper() in node.get_text()
+    link = node.find("a")
+    assert (link is not None) is (action is not None)
+    if link is not None:
+        assert link["href"] == action and link.get_text() == "Fix it"
+    assert not any(a.startswith("on") for t in node.find_all(True) for a in t.attrs)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " javascript:x",
+        "JaVaScRiPt:x",
+        "data:text/html,x",
+        "java\tscript:x",
+        "vbscript:x",
+        "",
+    ],
+)
+def test_security_alert_refuses_non_http_urls(url: str) -> None:
+    with pytest.raises(ValueError, match="action_url"):
+        SecurityAlert("m", action_url=url)
+
+
+STATUS_KIND = {
+    "added": "success",
+    "updated": "success",
+    "deleted": "info",
+    "expired": "warning",
+    "invalid": "error",
+}
+
+
+@pytest.mark.parametrize("status", list(KeyStatus))
+@pytest.mark.parametrize("auto_dismiss", [True, False])
+def test_key_status_notification(status: KeyStatus, auto_dismiss: bool) -> None:
+    node = root(KeyStatusNotification("openai", status, "sk-p...wxyz", auto_dismiss, 4000))
+    assert node["id"] == f"byok-notification-openai-{status.value}"
+    assert f"alert-{STATUS_KIND[status.value]}" in node["class"]
+    assert "OpenAI" in node.get_text()
+    shows_key = status in (KeyStatus.ADDED, KeyStatus.UPDATED)
+    assert ("sk-p...wxyz" in node.get_text()) is shows_key
+    assert (node.get("data-byok-dismiss-after") == "4000") is auto_dismiss
+    assert node.find("button", attrs={"data-byok-dismiss": True}) is not None
+    assert soup(KeyStatusNotification("openai", status)).find("script") is None
+
+
+def test_notification_masks_a_whole_key_and_checks_duration() -> None:
+    text = html(KeyStatusNotification("openai", "added", masked_key=FULL_KEY))
+    assert FULL_KEY not in text and FULL_KEY[:12] not in text
+    with pytest.raises(ValueError, match="dismiss_after"):
+        KeyStatusNotification("openai", "added", dismiss_after=-1)
+    with pytest.raises(ValueError, match="dismiss_after"):
+        KeyStatusNotification("openai", "added", dismiss_after="5000")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("position", "align"), list(itertools.product(ToastPosition, ToastAlign)))
+def test_toast_container(position: ToastPosition, align: ToastAlign) -> None:
+    node = root(ToastContainer(position, align))
+    assert node["id"] == "toast-container"
+    assert {"toast", f"toast-{position.value}", f"toast-{align.value}"} <= set(node["class"])
+    assert node["role"] == "region" and node["aria-label"]
+
+
+@pytest.mark.parametrize("bad", ["toast container", "#x", "1abc", "a'b", ""])
+def test_toast_container_id_must_be_plain(bad: str) -> None:
+    with pytest.raises(ValueError, match="id"):
+        ToastContainer(id=bad)
+
+
+@pytest.mark.parametrize("kind", list(AlertKind))
+@pytest.mark.parametrize("duration", [0, 3000])
+def test_toast(kind: AlertKind, duration: int) -> None:
+    node = root(Toast("Saved", kind, duration))
+    assert f"alert-{kind.value}" in node["class"]
+    assert node["id"].startswith("byok-toast-") and re.fullmatch(
+        r"byok-toast-[0-9a-f]{8}", node["id"]
+    )
+    assert node.get("data-byok-dismiss-after") == (str(duration) if duration else None)
+    assert root(Toast("Saved", kind, duration))["id"] == node["id"]  # deterministic
+    assert root(Toast("Other", kind, duration))["id"] != node["id"]
+    assert root(Toast("Saved", kind, duration, id="t1"))["id"] == "t1"
+
+
+def test_oob_toast_wraps_a_toast_for_the_container() -> None:
+    node = root(oob_toast("Key saved", "success"))
+    assert node["id"] == "toast-container" and node["hx-swap-oob"] == "beforeend"
+    toast = node.find("div", attrs={"role": "status"})
+    assert "alert-success" in toast["class"] and "Key saved" in toast.get_text()
+    assert root(oob_toast("x", container_id="my-toasts"))["id"] == "my-toasts"
+    with pytest.raises(ValueError):
+        oob_toast("x", container_id="a b")
+
+
+@pytest.mark.parametrize("is_valid", [True, False])
+@pytest.mark.parametrize("show_icon", [True, False])
+def test_validation_message(is_valid: bool, show_icon: bool) -> None:
+    node = root(
+        ValidationMessage("Key looks wrong", is_valid, show_icon, id="byok-validation-openai")
+    )
+    assert node["id"] == "byok-validation-openai"
+    assert node["role"] == ("status" if is_valid else "alert")
+    assert ("text-success" if is_valid else "text-error") in node["class"]
+    assert (node.find("svg") is not None) is show_icon
+
+
+@pytest.mark.parametrize("spacing", list(StackSpacing))
+@pytest.mark.parametrize("count", [0, 2, 3, 5])
+def test_alert_stack(spacing: StackSpacing, count: int) -> None:
+    alerts = [Alert(f"alert {i}", id=f"a{i}") for i in range(count)]
+    before = [html(a) for a in alerts]
+    node = root(AlertStack(alerts, 3, spacing))
+    assert f"gap-{spacing.value}" in node["class"]
+    details = node.find("details")
+    assert (details is not None) is (count > 3)
+    if details is not None:
+        assert details.summary.get_text() == f"+{count - 3} more"
+        assert [d["id"] for d in details.find_all("div", attrs={"role": True})] == [
+            f"a{i}" for i in range(3, count)
+        ]
+    assert len(node.find_all("div", attrs={"role": "status"})) == count
+    assert [html(a) for a in alerts] == before  # the input was not modified
+    with pytest.raises(ValueError):
+        AlertStack(alerts, -1)
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+def key_inputs(tree: Any) -> list[Any]:
+    return tree.find_all("input", attrs={"name": "api_key"})
+
+
+def assert_key_input(node: Any) -> None:
+    """A key input: password, no autocomplete, bounded, labelled, with a show/hide toggle."""
+    assert node["type"] == "password"
+    assert node["autocomplete"] == "off"
+    assert node["maxlength"] == str(MAX_KEY_LENGTH)
+    assert node.has_attr("required")
+    doc = node.find_parent("form") or node.find_parent()
+    assert doc.find("label", attrs={"for": node["id"]}) is not None
+    toggle = doc.find("button", attrs={"aria-controls": node["id"]})
+    assert toggle is not None and toggle["aria-label"] == "Show key" and toggle["type"] == "button"
+    assert toggle.has_attr("data-byok-toggle-visibility") and toggle["aria-pressed"] == "false"
+
+
+@pytest.mark.parametrize("method", list(FormMethod))
+@pytest.mark.parametrize("show_help", [True, False])
+def test_key_input_form(method: FormMethod, show_help: bool) -> None:
+    form = root(KeyInputForm("openai", method=method, show_help=show_help, csrf_token="tok"))
+    assert form.name == "form" and form["id"] == "byok-form-openai"
+    assert form[f"hx-{method.value}"] == "/api/keys/openai" and form["action"] == "/api/keys/openai"
+    assert form["method"] == "post"  # native fallback
+    assert form["hx-target"] == "this" and form["hx-swap"] == "outerHTML"
+    assert form["hx-headers"] == '{"X-CSRF-Token": "tok"}'
+    assert form.find("input", attrs={"name": "csrf_token"})["value"] == "tok"
+    (key,) = key_inputs(form)
+    assert_key_input(key)
+    assert key["placeholder"] == "sk-proj-..."
+    slot = form.find(id="byok-validation-openai")
+    assert slot is not None and slot["aria-live"] == "polite"
+    assert (form.find(attrs={"data-byok-help": True}) is not None) is show_help
+    assert "byok-validation-openai" in key["aria-describedby"]
+    assert form.find("a", href="https://platform.openai.com/api-keys")["rel"] == [
+        "noopener",
+        "noreferrer",
+    ]
+    assert form.find("button", type="submit") is not None
+
+
+def test_key_input_form_never_uses_get() -> None:
+    with pytest.raises(ValueError, match="method"):
+        KeyInputForm("openai", method="get")
+
+
+@pytest.mark.parametrize("ftype", list(FieldType))
+def test_key_input_form_extra_fields(ftype: FieldType) -> None:
+    form = root(
+        KeyInputForm(
+            "azure",
+            extra_fields=[("org_id", ftype, "org-123", True), ("region",)],
+            custom_placeholder="Your Azure key",
+        )
+    )
+    field = form.find("input", attrs={"name": "org_id"})
+    assert field["type"] == ftype.value
+    if ftype is FieldType.HIDDEN:
+        assert field["value"] == "org-123"
+    else:
+        assert field["placeholder"] == "org-123" and field.has_attr("required")
+        assert form.find("label", attrs={"for": field["id"]}).get_text() == "Org Id"
+    region = form.find("input", attrs={"name": "region"})
+    assert region["type"] == "text" and not region.has_attr("required")
+    assert key_inputs(form)[0]["placeholder"] == "Your Azure key"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [("api_key", "text", "", False)],
+        [("x", "submit", "", False)],
+        ["name"],
+        [("", "text")],
+        [("a", "text", "", False, 5)],
+    ],
+)
+def test_key_input_form_refuses_bad_extra_fields(bad: Any) -> None:
+    with pytest.raises(ValueError):
+        KeyInputForm("openai", extra_fields=bad)
+
+
+def test_key_input_form_partial_provider_config_falls_back() -> None:
+    form = root(KeyInputForm("openai", provider_config={"openai": {"name": "OpenAI (work)"}}))
+    assert form.find("label").get_text() == "OpenAI (work) API key"
+    assert key_inputs(form)[0]["placeholder"] == "sk-proj-..."  # default kept
+    custom = root(KeyInputForm("acme", provider_config={"acme": {"placeholder": "acme_..."}}))
+    assert custom.find("label").get_text() == "Acme API key"
+    assert key_inputs(custom)[0]["placeholder"] == "acme_..."
+
+
+def test_provider_is_quoted_into_one_path_segment() -> None:
+    form = root(KeyInputForm("a/b c?d#e"))
+    assert form["hx-post"] == "/api/keys/a%2Fb%20c%3Fd%23e"
+    assert re.fullmatch(r"byok-form-[a-z0-9_-]+", form["id"])
+    card = root(KeyManagementCard("../x", True, update_action="/k/..%2Fx", delete_action="/k/x"))
+    assert re.fullmatch(r"byok-card-[a-z0-9_-]+", card["id"])
+    assert root(KeyInputForm("..", base_url="/api/keys/"))["hx-post"] == "/api/keys/%2E%2E"
+
+
+@pytest.mark.parametrize("method", list(FormMethod))
+@pytest.mark.parametrize("default", [None, "anthropic"])
+def test_multi_provider_form(method: FormMethod, default: str | None) -> None:
+    providers = ["openai", "anthropic", "acme"]
+    form = root(MultiProviderKeyForm(providers, method=method, default_provider=default))
+    assert form[f"hx-{method.value}"] == "/api/keys"
+    assert form["hx-target"] == "#byok-validation-multi" and form["hx-swap"] == "outerHTML"
+    select = form.find("select")
+    assert select["name"] == "provider" and select.has_attr("data-byok-provider-select")
+    assert not any(a.startswith("on") for a in select.attrs)  # no undefined updatePlaceholder()
+    assert form.find("label", attrs={"for": select["id"]}) is not None
+    options = select.find_all("option")
+    assert [o["value"] for o in options] == providers
+    chosen = default or "openai"
+    assert [o["value"] for o in options if o.has_attr("selected")] == [chosen]
+    for o in options:
+        assert (
+            o.has_attr("data-placeholder") and o.has_attr("data-hint") and o.has_attr("data-docs")
+        )
+    assert options[2]["data-docs"] == "" and options[1]["data-placeholder"] == "sk-ant-..."
+    (key,) = key_inputs(form)
+    assert_key_input(key)
+    assert key["placeholder"] == ("sk-ant-..." if default else "sk-proj-...")
+    assert form.find(id="byok-validation-multi") is not None
+    assert form.find("a", attrs={"data-byok-docs": True}) is not None
+
+
+def test_multi_provider_form_checks_its_arguments() -> None:
+    with pytest.raises(ValueError):
+        MultiProviderKeyForm([])
+    with pytest.raises(ValueError):
+        MultiProviderKeyForm(["openai"], default_provider="anthropic")
+    with pytest.raises(ValueError):
+        MultiProviderKeyForm(["openai"], action="javascript:alert(1)")
+
+
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("on_save", [None, "/custom/save", "https://example.com/save"])
+def test_inline_key_input(compact: bool, on_save: str | None) -> None:
+    form = root(InlineKeyInput("openai", None, on_save, compact))
+    assert form.name == "form"
+    assert form["hx-post"] == (on_save or "/api/keys/openai")
+    assert form["hx-swap"] == "none"
+    (key,) = key_inputs(form)
+    assert key["id"] == "byok-input-inline-openai"
+    assert_key_input(key)
+    assert ("input-sm" in key["class"]) is compact
+    assert form.find(id="byok-validation-openai") is not None
+    assert root(InlineKeyInput("openai", input_id="my-key")).find("input", id="my-key") is not None
+
+
+@pytest.mark.parametrize(
+    "on_save", ["alert(1)", "saveKey()", "javascript:alert(1)", "x');alert(1);//"]
+)
+def test_inline_key_input_refuses_javascript(on_save: str) -> None:
+    with pytest.raises(ValueError, match="on_save"):
+        InlineKeyInput("openai", on_save=on_save)
+
+
+# ----------------------------------------------------------------------------- cards
+
+
+STATE_BADGE = {
+    "empty": "Not set",
+    "stored": "Stored",
+    "expiring": "Expires soon",
+    "expired": "Expired",
+    "unreadable": "Unreadable",
+}
+
+
+def full_card(**kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "provider": "openai",
+        "has_key": True,
+        "masked_key": "sk-p...wxyz",
+        "created_at": NOW - timedelta(days=3),
+        "expires_at": NOW + timedelta(days=1),
+        "delete_action": "/api/keys/openai",
+        "update_action": "/api/keys/openai",
+        "test_url": "/api/keys/openai/test",
+        "now": NOW,
+    }
+    args.update(kw)
+    return KeyManagementCard(**args)
+
+
+@pytest.mark.parametrize("state", list(KeyState))
+def test_card_every_state(state: KeyState) -> None:
+    card = root(full_card(status=state, has_key=state is not KeyState.EMPTY))
+    assert card.name == "article" and card["id"] == "byok-card-openai"
+    assert card["data-byok-card"] == state.value
+    assert card["aria-labelledby"] == "byok-card-openai-title"
+    assert card.find(id="byok-card-openai-title").get_text() == "OpenAI"
+    assert STATE_BADGE[state.value] in card.get_text()
+    live = state in (KeyState.STORED, KeyState.EXPIRING)
+    assert ("sk-p...wxyz" in card.get_text()) is live
+    assert (card.find("details") is not None) is live  # replace form folded when a key is live
+    form = card.find("form")
+    assert form["hx-post"] == "/api/keys/openai"
+    assert form["hx-target"] == "#byok-card-openai" and form["hx-swap"] == "outerHTML"
+    assert_key_input(key_inputs(form)[0])
+    assert card.find(id="byok-validation-openai") is not None
+    delete = card.find("button", attrs={"hx-delete": True})
+    assert (delete is not None) is (state is not KeyState.EMPTY)
+    if delete is not None:
+        assert delete["hx-delete"] == "/api/keys/openai"
+        assert delete["hx-confirm"] == "Delete the OpenAI API key?"
+        assert delete["hx-target"] == "#byok-card-openai" and delete["hx-swap"] == "outerHTML"
+        assert "Delete OpenAI key" in " ".join(delete.get_text().split())
+    test = card.find("button", attrs={"hx-post": "/api/keys/openai/test"})
+    assert (test is not None) is live
+    if test is not None:
+        assert test["hx-target"] == "#byok-test-openai" and card.find(id="byok-test-openai")
+    unreadable = card.find("div", attrs={"role": "alert"})
+    assert (unreadable is not None) is (state is KeyState.UNREADABLE)
+    if unreadable is not None:
+        assert "Re-enter" in unreadable.get_text()
+
+
+@pytest.mark.parametrize(
+    ("expires", "state"),
+    [
+        (None, "stored"),
+        (timedelta(days=2), "stored"),
+        (timedelta(minutes=30), "expiring"),
+        (timedelta(minutes=-1), "expired"),
+    ],
+)
+def test_card_derives_expiry_state(expires: timedelta | None, state: str) -> None:
+    expires_at = None if expires is None else NOW + expires
+    card = root(full_card(expires_at=expires_at))
+    assert card["data-byok-card"] == state
+    text = " ".join(card.get_text().split())
+    assert "Added 3 days ago" in text
+    if state == "stored" and expires:
+        assert "Expires in 2 days" in text
+    if state == "expiring":
+        assert "Expires in 30 minutes" in text
+    times = card.find_all("time")
+    assert all(t["datetime"].endswith("+00:00") for t in times)
+
+
+def test_card_reference_call_with_strings_and_no_actions() -> None:
+    card = root(KeyManagementCard("anthropic", True, "sk-a...1234", "2026-01-02", "2026-02-02"))
+    text = card.get_text()
+    assert "Added: 2026-01-02" in text and "Expires: 2026-02-02" in text
+    assert card.find("form") is None and card.find("button", attrs={"hx-delete": True}) is None
+    empty = root(KeyManagementCard("anthropic", False))
+    assert "No API key stored yet." in empty.get_text() and empty["data-byok-card"] == "empty"
+
+
+def test_card_never_renders_a_whole_key() -> None:
+    text = html(full_card(masked_key=FULL_KEY))
+    assert FULL_KEY not in text and FULL_KEY[8:20] not in text
+    assert "sk-p...wxyz" in html(full_card())
+
+
+def test_card_refuses_script_urls() -> None:
+    for param in ("delete_action", "update_action", "test_url"):
+        with pytest.raises(ValueError, match=param):
+            full_card(**{param: "javascript:alert(1)"})
+
+
+@pytest.mark.parametrize("state", list(TestState))
+def test_key_test_result(state: TestState) -> None:
+    node = root(KeyTestResult(state))
+    assert "badge" in node["class"] and node.get_text().strip()
+    assert root(KeyTestResult(state, "Quota left: 10"))
+    assert "Quota left: 10" in root(KeyTestResult(state, "Quota left: 10")).get_text()
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+class FakeManager:
+    """Test double of BYOKManager's read interface: list_providers, get_key_info, get_masked_key."""
+
+    def __init__(self, keys: dict[str, Any], list_error: Exception | None = None) -> None:
+        self.keys = keys  # provider -> masked key, or an exception get_masked_key raises
+        self.list_error = list_error
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def list_providers(self, request: Any, user_id: str | None = None) -> list[str]:
+        self.calls.append(("list_providers", "", user_id))
+        if self.list_error:
+            raise self.list_error
+        return sorted(self.keys)
+
+    def get_key_info(self, request: Any, provider: str, user_id: str | None = None) -> Any:
+        self.calls.append(("get_key_info", provider, user_id))
+        return SimpleNamespace(
+            created_at=NOW - timedelta(hours=2), expires_at=NOW + timedelta(hours=22)
+        )
+
+    def get_masked_key(self, request: Any, provider: str, user_id: str | None = None) -> str:
+        self.calls.append(("get_masked_key", provider, user_id))
+        value = self.keys[provider]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+
+PROVIDERS = ["openai", "anthropic", "google", "mistral", "groq", "cohere"]
+
+
+def cards_of(tree: Any) -> dict[str, str]:
+    return {a["id"]: a["data-byok-card"] for a in tree.find_all("article")}
+
+
+def test_dashboard_over_a_fake_manager() -> None:
+    manager = FakeManager({"openai": "sk-p...wxyz", "google": "AIza...9Q", "ignored": "x...y"})
+    tree = root(
+        KeyManagerDashboard(
+            SimpleNamespace(),
+            PROVIDERS,
+            manager,
+            "u1",
+            "/keys",
+            enable_test=True,
+            now=NOW,
+            csrf_token="tok",
+        )
+    )
+    assert tree.name == "section" and tree["id"] == "byok-dashboard"
+    assert tree["hx-headers"] == '{"X-CSRF-Token": "tok"}'
+    assert cards_of(tree) == {
+        "byok-card-openai": "stored",
+        "byok-card-anthropic": "empty",
+        "byok-card-google": "stored",
+        "byok-card-mistral": "empty",
+        "byok-card-groq": "empty",
+        "byok-card-cohere": "empty",
+    }
+    assert "2 of 6 providers have a key" in tree.get_text()
+    assert tree.find(id="toast-container") is not None
+    openai = tree.find(id="byok-card-openai")
+    assert openai.find("button", attrs={"hx-post": "/keys/openai/test"}) is not None
+    assert openai.find("button", attrs={"hx-delete": "/keys/openai"}) is not None
+    assert {c for c in manager.calls if c[0] != "list_providers"} == {
+        ("get_key_info", p, "u1") for p in ("openai", "google")
+    } | {("get_masked_key", p, "u1") for p in ("openai", "google")}
+    assert tree.find("h2").get_text() == "API keys"
+    assert [h.get_text() for h in tree.find_all("h3")][:2] == ["OpenAI", "Anthropic"]
+
+
+def test_dashboard_unreadable_key_is_a_card_state() -> None:
+    manager = FakeManager({"openai": EncryptionError("secret changed"), "groq": "gsk_...ab"})
+    tree = root(KeyManagerDashboard(SimpleNamespace(), PROVIDERS, manager, now=NOW))
+    states = cards_of(tree)
+    assert states["byok-card-openai"] == "unreadable" and states["byok-card-groq"] == "stored"
+    card = tree.find(id="byok-card-openai")
+    assert "Re-enter" in card.get_text() and card.find("form") is not None
+
+
+def test_dashboard_error_empty_and_missing_manager_states() -> None:
+    failing = FakeManager({}, list_error=StorageError("db down"))
+    tree = root(KeyManagerDashboard(SimpleNamespace(), PROVIDERS, failing))
+    assert not tree.find_all("article") and "could not be read" in tree.get_text()
+    assert tree.find("div", attrs={"role": "alert"}) is not None
+    none = root(KeyManagerDashboard(SimpleNamespace(scope={}), PROVIDERS))
+    assert not none.find_all("article") and "not set up" in none.get_text()
+    via_scope = root(
+        KeyManagerDashboard(SimpleNamespace(scope={"byok": FakeManager({})}), ["openai"])
+    )
+    assert cards_of(via_scope) == {"byok-card-openai": "empty"}
+    assert "No keys stored yet" in via_scope.get_text()
+    empty = root(KeyManagerDashboard(SimpleNamespace(), [], FakeManager({})))
+    assert "No providers are configured" in empty.get_text()
+    bare = root(
+        KeyManagerDashboard(SimpleNamespace(), ["openai"], FakeManager({}), include_toasts=False)
+    )
+    assert bare.find(id="toast-container") is None
+
+
+def test_dashboard_over_the_real_manager() -> None:
+    from byok.core.storage import BYOKManager
+
+    request = SimpleNamespace(session={}, scope={})
+    manager = BYOKManager(SECRET)
+    manager.set_key(request, "openai", FULL_KEY)
+    manager.set_key(request, "anthropic", "sk-ant-api03-" + "x" * 40)
+    text = html(KeyManagerDashboard(request, PROVIDERS, manager))
+    tree = BeautifulSoup(text, "html.parser")
+    assert cards_of(tree)["byok-card-openai"] == "stored"
+    assert cards_of(tree)["byok-card-anthropic"] == "stored"
+    assert FULL_KEY not in text and FULL_KEY[:12] not in text
+    assert manager.get_masked_key(request, "openai") in text
+    # the app secret changed: the stored keys cannot be decrypted, the dashboard says so
+    other = BYOKManager("another-app-secret-0123456789abcdef")
+    tree = BeautifulSoup(html(KeyManagerDashboard(request, PROVIDERS, other)), "html.parser")
+    assert cards_of(tree)["byok-card-openai"] == "unreadable"
+    assert manager.get_key(request, "openai") == FULL_KEY  # kept, not deleted
+
+
+@pytest.mark.parametrize("src", [None, "/keys/dashboard"])
+def test_dashboard_skeleton(src: str | None) -> None:
+    node = root(DashboardSkeleton(src, cards=4))
+    assert node["aria-busy"] == "true" and node["id"] == "byok-dashboard"
+    assert len(node.find_all(class_="skeleton")) == 4
+    assert node.get("hx-get") == src and (node.get("hx-trigger") == "load") is (src is not None)
+    with pytest.raises(ValueError):
+        DashboardSkeleton("javascript:alert(1)")
+    with pytest.raises(ValueError):
+        DashboardSkeleton(cards=-1)
+
+
+# ----------------------------------------------------------------------------- accessibility
+
+
+def all_variant_calls() -> list[Any]:
+    """A call per variant value of every component (the corpus for cross-cutting checks)."""
+    calls: list[Any] = []
+    for icon in ICONS:
+        calls += [lambda i=icon, s=s: i(s) for s in IconSize]
+    calls += [
+        lambda k=k, s=s: Alert("m", k, "t", True, True, s, "x")
+        for k in AlertKind
+        for s in [None, *AlertStyle]
+    ]
+    calls += [lambda s=s: SecurityAlert("m", s, "/fix") for s in Severity]
+    calls += [lambda s=s: KeyStatusNotification("openai", s, "sk-...a") for s in KeyStatus]
+    calls += [lambda p=p, a=a: ToastContainer(p, a) for p in ToastPosition for a in ToastAlign]
+    calls += [lambda k=k: Toast("m", k) for k in AlertKind]
+    calls += [lambda v=v: ValidationMessage("m", v) for v in (True, False)]
+    calls += [lambda s=s: AlertStack([Alert(str(i)) for i in range(5)], 2, s) for s in StackSpacing]
+    calls += [
+        lambda m=m: KeyInputForm("openai", method=m, extra_fields=[("org", "text", "o", True)])
+        for m in FormMethod
+    ]
+    calls += [lambda m=m: MultiProviderKeyForm(PROVIDERS, method=m) for m in FormMethod]
+    calls += [lambda s=s: full_card(status=s) for s in KeyState]
+    calls += [lambda s=s: KeyTestResult(s) for s in TestState]
+    calls += [
+        lambda: KeyManagerDashboard(
+            SimpleNamespace(), PROVIDERS, FakeManager({"openai": "sk-...x"}), now=NOW
+        )
+    ]
+    calls += [
+        lambda: DashboardSkeleton("/d"),
+        lambda: InlineKeyInput("openai"),
+        lambda: InlineKeyInput("openai", compact=False),
+    ]
+    return calls
+
+
+@pytest.mark.parametrize("call", all_variant_calls())
+def test_accessibility_basics(call: Any) -> None:
+    tree = soup(call())
+    for svg in tree.find_all("svg"):
+        assert svg.get("aria-hidden") == "true"
+    for button in tree.find_all("button"):
+        name = button.get("aria-label") or " ".join(button.get_text().split())
+        assert name, f"button without an accessible name: {button}"
+        assert button.get("type") in ("button", "submit")
+    for field in tree.find_all(["input", "select"]):
+        if field.get("type") == "hidden":
+            continue
+        assert field.get("id") and tree.find("label", attrs={"for": field["id"]}), field
+    ids = [t["id"] for t in tree.find_all(id=True)]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    for link in tree.find_all("a", target="_blank"):
+        assert "noopener" in link["rel"]
+    for node in tree.find_all(attrs={"role": ["alert", "status"]}):
+        assert node.get("aria-live") in (None, "polite", "assertive")
+    assert tree.find("script") is None
+    assert not [a for t in tree.find_all(True) for a in t.attrs if a.lower().startswith("on")]
+
+
+def test_every_component_is_exported_from_its_reference_module() -> None:
+    import byok.components.alerts as alerts
+    import byok.components.forms as forms
+
+    for name in [
+        "InfoIcon",
+        "SuccessIcon",
+        "WarningIcon",
+        "ErrorIcon",
+        "Alert",
+        "SecurityAlert",
+        "KeyStatusNotification",
+        "ToastContainer",
+        "Toast",
+        "ValidationMessage",
+        "AlertStack",
+    ]:
+        assert callable(getattr(alerts, name)) and name in alerts.__all__
+    for name in [
+        "KeyInputForm",
+        "MultiProviderKeyForm",
+        "KeyManagementCard",
+        "KeyManagerDashboard",
+        "InlineKeyInput",
+    ]:
+        assert callable(getattr(forms, name)) and name in forms.__all__
+    for name in bc.__all__:
+        assert hasattr(bc, name), name
+
+
+def test_reference_signatures_are_kept() -> None:
+    from cjm_fasthtml_byok.components import alerts as ref_alerts
+    from cjm_fasthtml_byok.components import forms as ref_forms
+
+    for ref in (ref_alerts, ref_forms):
+        for name in ref.__all__:
+            ours = list(inspect.signature(getattr(bc, name)).parameters)
+            theirs = list(inspect.signature(getattr(ref, name)).parameters)
+            assert ours[: len(theirs)] == theirs, name
+
+
+def test_components_return_composable_ft_elements() -> None:
+    from fasthtml.common import FT, Div
+
+    for call in all_variant_calls():
+        ft = call()
+        assert isinstance(ft, FT) and ft.tag
+        wrapped = to_xml(Div(ft, cls="wrap"))
+        assert wrapped.startswith('<div class="wrap">') and html(ft).strip() in wrapped
+
+
+# ----------------------------------------------------------------------------- determinism
+
+
+RENDER_SCRIPT = """
+import hashlib
+from datetime import UTC, datetime, timedelta
+from fastcore.xml import to_xml
+from byok.components import *
+now = datetime(2026, 3, 1, tzinfo=UTC)
+calls = [
+    Alert("x", "error", "t", True, True, "dash", "id1"), Toast("Saved ünï", "success"),
+    oob_toast("</script><script>alert(1)</script>", "error"), KeyStatusNotification("open ai/x", "added", "sk-...1"),
+    KeyInputForm("openai", extra_fields=[("org", "text", "o", True)], csrf_token="t"),
+    MultiProviderKeyForm(["openai", "anthropic", "x y"]), InlineKeyInput("<p>"),
+    KeyManagementCard("openai", True, "sk-...1", now - timedelta(days=1), now + timedelta(hours=1),
+                      "/k/openai", "/k/openai", test_url="/k/openai/test", now=now),
+    AlertStack([Alert(str(i)) for i in range(6)]), SecurityAlert("s", "high", "/fix"),
+    DashboardSkeleton("/d"), KeyTestResult("rejected"),
+]
+print(hashlib.sha256("\\n".join(to_xml(c) for c in calls).encode()).hexdigest())
+"""
+
+
+def test_same_call_same_html_in_separate_processes() -> None:
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", RENDER_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        outputs.add(out.stdout.strip())
+    assert len(outputs) == 1 and re.fullmatch(r"[0-9a-f]{64}", outputs.pop())
+
+
+def test_ids_never_come_from_memory_addresses_or_time() -> None:
+    text = "".join(html(call()) for call in all_variant_calls())
+    for value in re.findall(r'id="([^"]*)"', text):
+        assert not re.search(r"\d{9,}", value), value
+
+
+# ----------------------------------------------------------------------------- byok.js
+
+
+def test_byok_js_is_static_and_data_driven() -> None:
+    source = bc.byok_js()
+    for banned in (
+        "eval(",
+        "new Function",
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "</script",
+    ):
+        assert banned not in source
+    for attr in (
+        "data-byok-dismiss",
+        "data-byok-dismiss-after",
+        "data-byok-toggle-visibility",
+        "data-byok-provider-select",
+        "data-byok-form",
+    ):
+        assert attr in source
+    assert "htmx:beforeSwap" in source and "422" in source
+
+
+def test_byok_script_and_served_route() -> None:
+    from fasthtml.common import fast_app
+    from starlette.testclient import TestClient
+
+    tag = root(bc.byok_script())
+    assert tag.name == "script" and tag["src"] == "/byok/byok.js" and tag.has_attr("defer")
+    inline = html(bc.byok_script(inline=True))
+    assert inline.count("<script") == 1 and "byokLoaded" in inline
+    with pytest.raises(ValueError):
+        bc.byok_script("javascript:alert(1)")
+    app, _ = fast_app()  # registers a catch-all static route first
+    bc.serve_byok_js(app)
+    response = TestClient(app).get("/byok/byok.js")
+    assert response.status_code == 200 and response.text == bc.byok_js()
+    assert response.headers["content-type"].startswith("text/javascript")
