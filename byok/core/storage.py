@@ -343,6 +343,15 @@ class DatabaseStorage:
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
         )
+        self._swap = (  # rotation's compare-and-swap of one sealed value
+            t.update()
+            .where(
+                t.c.user_id == sa.bindparam("u"),
+                t.c.provider == sa.bindparam("p"),
+                t.c.encrypted_value == sa.bindparam("old"),
+            )
+            .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
+        )
 
     # connection hygiene
 
@@ -504,16 +513,31 @@ class DatabaseStorage:
         new_value: bytes,  # the rewrapped value
     ) -> bool:
         """Compare-and-swap the sealed value; False when the row changed meanwhile."""
+        return self.replace_values([(key, new_value)]) == 1
+
+    def replace_values(
+        self,
+        changes: list[tuple[APIKey, bytes]],  # (row as read, its rewrapped value) pairs
+    ) -> int:
+        """Compare-and-swap many sealed values in one transaction; returns how many were replaced.
+
+        A row rewritten meanwhile (its value is no longer the one read) is left alone.
+        """
         with self._guard("rewrap"):
-            done = self.table.update_where(
-                {
-                    "encrypted_value": new_value,
-                    "key_version": int.from_bytes(new_value[1:3], "big"),
-                },
-                "user_id = :u AND provider = :p AND encrypted_value = :old",
-                {"u": key.user_id, "p": key.provider, "old": key.encrypted_value},
-            )
-        return bool(done)
+            replaced = 0
+            for key, new_value in changes:
+                result = self.db.execute(
+                    self._swap,
+                    {
+                        "u": key.user_id,
+                        "p": key.provider,
+                        "old": key.encrypted_value,
+                        "new": new_value,
+                        "v": int.from_bytes(new_value[1:3], "big"),
+                    },
+                )
+                replaced += result.rowcount
+        return replaced
 
     def count_stale(
         self,
@@ -629,6 +653,16 @@ class HybridStorage:
         written = self.session.written_at(request, provider, user_id)
         if written is not None and utcnow() - written < self.config.hybrid_cache_ttl:
             return self.session.retrieve(request, provider, user_id)
+        return self.refresh(request, provider, user_id)
+
+    def refresh(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (required)
+    ) -> APIKey | None:
+        """The database row, bypassing the session copy (which is replaced or removed)."""
+        user_id = validate_user_id(user_id, required=True)
         key = self.database.retrieve(request, provider, user_id)
         if key is None:
             self.session.delete(request, provider, user_id)
@@ -764,6 +798,19 @@ class BYOKManager:
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
+    def _reopen_from_database(self, request: Any, record: APIKey, aad: bytes) -> str | None:
+        """Hybrid: a session copy that fails to open (e.g. sealed with a key retired since) is
+        dropped and the database row tried instead; None when that fails too."""
+        if self.backend is not StorageBackend.HYBRID:
+            return None
+        fresh = self.storage.refresh(request, record.provider, record.user_id)
+        if fresh is None or fresh.encrypted_value == record.encrypted_value:
+            return None
+        try:
+            return self.keyring.open(fresh.encrypted_value, aad)
+        except EncryptionError:
+            return None
+
     # reference API
 
     def set_key(
@@ -805,11 +852,13 @@ class BYOKManager:
         try:
             key = self.keyring.open(record.encrypted_value, aad)
         except EncryptionError:
+            key = self._reopen_from_database(request, record, aad)
+        if key is None:
             self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
             raise EncryptionError(
                 f"the stored {provider} key cannot be decrypted (was the app secret changed? "
                 "list the old one in config.previous_keys); it was kept"
-            ) from None
+            )
         if self.backend is StorageBackend.SESSION and self.keyring.needs_rewrap(
             record.encrypted_value
         ):
@@ -923,20 +972,19 @@ class BYOKManager:
             raise StorageError("rotation needs database storage; session keys rotate when read")
         report = RotationReport()
         for batch in self._batches(database, batch_size):
+            changes = []
             for key in batch:
                 aad = bind(f"user:{key.user_id}", key.provider)
                 try:
-                    new_value = self.keyring.rewrap(key.encrypted_value, aad)
+                    changes.append((key, self.keyring.rewrap(key.encrypted_value, aad)))
                 except EncryptionError:
                     report.failed += 1
                     self._emit(
                         EventKind.DECRYPT_FAILURE, key.provider, key.user_id, detail="rotation"
                     )
-                    continue
-                if database.replace_value(key, new_value):
-                    report.rewrapped += 1
-                else:
-                    report.changed += 1
+            replaced = database.replace_values(changes)  # one transaction per batch
+            report.rewrapped += replaced
+            report.changed += len(changes) - replaced
             if progress is not None:
                 progress(len(batch))
         detail = f"rewrapped={report.rewrapped} changed={report.changed} failed={report.failed}"
