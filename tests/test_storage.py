@@ -656,10 +656,18 @@ def test_hybrid_cache_is_per_user_in_one_session(hybrid):
     assert hybrid.get_key(req, "openai", user_id="bob") == "sk-bob-hybrid-000"
     cache = req.session["byok_cache"]["k"]
     assert set(cache) == {"alice", "bob"}
-    # even a copy pasted into the other user's partition does not open
-    cache["bob"]["openai"] = cache["alice"]["openai"]
+    # a copy pasted into the other user's partition does not open: bob gets his own key back
+    cache["bob"]["openai"] = list(cache["alice"]["openai"])
+    assert hybrid.get_key(req, "openai", user_id="bob") == "sk-bob-hybrid-000"
+    cache = req.session["byok_cache"]["k"]
+    assert cache["bob"]["openai"][0] != cache["alice"]["openai"][0]  # the bad copy was replaced
+    cache["bob"]["openai"] = list(cache["alice"]["openai"])
+    hybrid.database.delete(None, "openai", "bob")
+    assert hybrid.get_key(req, "openai", user_id="bob") is None  # never alice's key
+    assert "bob" not in req.session["byok_cache"]["k"]
+    other_secret = BYOKManager("another-secret-0123456789abc", hybrid.database.db, hybrid.config)
     with pytest.raises(EncryptionError):
-        hybrid.get_key(req, "openai", user_id="bob")
+        other_secret.get_key(req, "openai", user_id="alice")  # unreadable in both: reported
 
 
 def test_hybrid_reads_the_database_when_the_cache_is_cold_or_stale(hybrid):

@@ -798,18 +798,24 @@ class BYOKManager:
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
-    def _reopen_from_database(self, request: Any, record: APIKey, aad: bytes) -> str | None:
+    def _unreadable(self, provider: str, user_id: str | None) -> EncryptionError:
+        """Report a key that fails to decrypt (it is kept, never deleted) and make its error."""
+        self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
+        return EncryptionError(
+            f"the stored {provider} key cannot be decrypted (was the app secret changed? "
+            "list the old one in config.previous_keys); it was kept"
+        )
+
+    def _open_from_database(self, request: Any, record: APIKey, aad: bytes) -> str | None:
         """Hybrid: a session copy that fails to open (e.g. sealed with a key retired since) is
-        dropped and the database row tried instead; None when that fails too."""
-        if self.backend is not StorageBackend.HYBRID:
-            return None
-        fresh = self.storage.refresh(request, record.provider, record.user_id)
-        if fresh is None or fresh.encrypted_value == record.encrypted_value:
+        dropped and the database row opened instead; None when the row is gone or expired."""
+        fresh = self._live(request, self.storage.refresh(request, record.provider, record.user_id))
+        if fresh is None:
             return None
         try:
             return self.keyring.open(fresh.encrypted_value, aad)
         except EncryptionError:
-            return None
+            raise self._unreadable(record.provider, record.user_id) from None
 
     # reference API
 
@@ -852,13 +858,9 @@ class BYOKManager:
         try:
             key = self.keyring.open(record.encrypted_value, aad)
         except EncryptionError:
-            key = self._reopen_from_database(request, record, aad)
-        if key is None:
-            self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
-            raise EncryptionError(
-                f"the stored {provider} key cannot be decrypted (was the app secret changed? "
-                "list the old one in config.previous_keys); it was kept"
-            )
+            if self.backend is StorageBackend.HYBRID:  # the session copy may be outdated
+                return self._open_from_database(request, record, aad)
+            raise self._unreadable(provider, user_id) from None
         if self.backend is StorageBackend.SESSION and self.keyring.needs_rewrap(
             record.encrypted_value
         ):
