@@ -1,0 +1,222 @@
+"""The documentation cannot rot: every ```python block of docs/**/*.md and README.md runs, and the
+site builds with `mkdocs build --strict`, offline.
+
+A block runs in a fresh namespace, in a temporary working directory (so the SQLite files it makes
+land there), with the environment a deployment would give it (APP_SECRET, BYOK_SECRET,
+BYOK_SECRET_V1; DATABASE_URL, pointing at a throwaway PostgreSQL, only for the blocks that read
+it), restored afterwards.
+A block preceded by `<!-- no-run -->` (one that starts a server) is only compiled.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+DOCS = ROOT / "docs"
+NO_RUN = "<!-- no-run -->"  # marker on the line before a block that must only be compiled
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```python[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
+DOC_ENV = {  # what the examples read from the environment, as a deployment would set it
+    "APP_SECRET": "docs-example-app-secret-0123456789abcdef",
+    "BYOK_SECRET": "docs-example-byok-secret-0123456789abcdef",
+    "BYOK_SECRET_V1": "docs-example-old-secret-0123456789abcdef",
+}
+MAX_NO_RUN = 4  # "sparingly": a few server-starting blocks at most
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced Python block of a page."""
+
+    path: Path  # the markdown file
+    line: int  # 1-based line of the opening fence
+    code: str  # the dedented source
+    run: bool  # False when marked no-run (compile only)
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def doc_pages() -> list[Path]:
+    """README.md and every markdown page of the site."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+
+
+def extract(path: Path) -> list[Block]:
+    """The python blocks of one markdown file, in order (indented ones, e.g. in tabs, too)."""
+    text = path.read_text(encoding="utf-8")
+    blocks = []
+    for m in FENCE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        before = [ln.strip() for ln in text[: m.start()].splitlines() if ln.strip()]
+        body = textwrap.dedent(m.group("body"))
+        blocks.append(Block(path, line, body, run=not (before and before[-1] == NO_RUN)))
+    return blocks
+
+
+BLOCKS = [b for p in doc_pages() for b in extract(p)]
+
+
+def test_blocks_are_found() -> None:
+    """The extractor finds the examples (a broken regex would make every test below vacuous)."""
+    pages = {b.path.name for b in BLOCKS}
+    assert {"README.md", "index.md", "getting-started.md", "storage.md", "security.md"} <= pages
+    assert len(BLOCKS) >= 20
+    assert sum(not b.run for b in BLOCKS) <= MAX_NO_RUN
+
+
+def test_extract_handles_markers_and_indentation(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# t\n\n```python\nx = 1\n```\n\n<!-- no-run -->\n```python\nserve()\n```\n\n"
+        '=== "Tab"\n\n    ```python\n    y = 2\n    ```\n\n```bash\nls\n```\n'
+    )
+    got = [(b.line, b.code, b.run) for b in extract(page)]
+    assert got == [(3, "x = 1\n", True), (8, "serve()\n", False), (14, "y = 2\n", True)]
+
+
+@pytest.fixture
+def example_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A temporary working directory and the examples' environment; everything restored after."""
+    saved_env = dict(os.environ)
+    saved_path = list(sys.path)
+    monkeypatch.chdir(tmp_path)
+    os.environ.update(DOC_ENV)
+    import uvicorn
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("a docs example tried to start a server: mark it <!-- no-run -->")
+
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved_env)
+    sys.path[:] = saved_path
+
+
+@pytest.mark.filterwarnings("ignore::byok.core.types.SecurityWarning")  # plain-HTTP test client
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+def test_example(block: Block, example_env: Path, request: pytest.FixtureRequest) -> None:
+    """Every docs example compiles; every one not marked no-run also runs without error."""
+    # padded so that tracebacks point at the real line of the markdown file
+    code = compile("\n" * block.line + block.code, str(block.path), "exec")
+    if not block.run:
+        return
+    if "DATABASE_URL" in block.code:  # the PostgreSQL examples get a real PostgreSQL
+        os.environ["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    namespace = {"__name__": "__docs_example__", "__file__": str(example_env / "example.py")}
+    exec(code, namespace)
+
+
+def test_no_run_blocks_parse() -> None:
+    """no-run blocks are still valid Python (ast-checked here as well as compiled above)."""
+    for b in BLOCKS:
+        if not b.run:
+            ast.parse(b.code, filename=b.id)
+
+
+# --------------------------------------------------------------------------- site build
+
+OFFLINE_ENV = {  # any attempt to fetch over HTTP(S) goes to a closed port and fails
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "no_proxy": "",
+    "NO_PROXY": "",
+    "NO_MKDOCS_2_WARNING": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once with `mkdocs build --strict` and no network."""
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, **OFFLINE_ENV}
+    start = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    assert res.returncode == 0, f"mkdocs build --strict failed:\n{res.stdout}\n{res.stderr}"
+    assert "WARNING" not in res.stderr, res.stderr
+    print(f"mkdocs build --strict: {elapsed:.2f} s")
+    return out
+
+
+def test_site_builds_strict_offline(site: Path) -> None:
+    """Every page of the nav is built."""
+    for page in sorted(DOCS.rglob("*.md")):
+        rel = page.relative_to(DOCS).with_suffix("")
+        target = site / "index.html" if rel.name == "index" and rel.parent == Path() else None
+        if target is None:
+            target = (
+                site / rel.parent / "index.html"
+                if rel.name == "index"
+                else site / rel / "index.html"
+            )
+        assert target.is_file(), f"{page} was not built"
+
+
+def test_site_loads_nothing_remote(site: Path) -> None:
+    """No web fonts, CDN scripts or stylesheets: the built site works offline too."""
+    remote = re.compile(r"""<(?:script|link)[^>]+(?:src|href)=["']https?://""", re.I)
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not remote.search(text), f"{page} loads a remote resource"
+        assert "fonts.googleapis.com" not in text and "fonts.gstatic.com" not in text
+
+
+def _inline_comment(path: Path, func: str, param: str) -> str:
+    """The inline comment of one parameter in byok's source (what the API pages must show)."""
+    import io
+    import tokenize
+
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    node = next(
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == func
+    )
+    arg = next(a for a in [*node.args.args, *node.args.kwonlyargs] if a.arg == param)
+    line = source.splitlines()[arg.end_lineno - 1]
+    tokens = tokenize.generate_tokens(io.StringIO(line + "\n").readline)
+    return next(t.string for t in tokens if t.type == tokenize.COMMENT).lstrip("#").strip()
+
+
+@pytest.mark.parametrize(
+    ("module", "page", "func", "param"),
+    [
+        ("byok/core/storage.py", "reference/storage", "set_key", "api_key"),
+        ("byok/core/security.py", "reference/security", "mask_key", "visible_chars"),
+    ],
+)
+def test_api_reference_shows_parameter_comments(
+    site: Path, module: str, page: str, func: str, param: str
+) -> None:
+    """The API pages render each parameter's inline `# comment` as its description."""
+    comment = _inline_comment(ROOT / module, func, param)
+    built = (site / page / "index.html").read_text(encoding="utf-8")
+    assert html.escape(comment, quote=False) in built or comment in built
