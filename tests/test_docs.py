@@ -220,3 +220,35 @@ def test_api_reference_shows_parameter_comments(
     comment = _inline_comment(ROOT / module, func, param)
     built = (site / page / "index.html").read_text(encoding="utf-8")
     assert html.escape(comment, quote=False) in built or comment in built
+
+
+def test_components_page_covers_every_component() -> None:
+    """components.md has, for every public component: a section, a picture and a gallery link."""
+    from byok.components import COMPONENTS
+    from gallery.registry import registry
+
+    text = (DOCS / "components.md").read_text(encoding="utf-8")
+    headings = {
+        name.strip()
+        for line in text.splitlines()
+        if line.startswith("### ")
+        for name in line[4:].split(",")
+    }
+    slug_of = {component: slug for slug, component, _ in registry().components()}
+    for component in COMPONENTS:
+        name, slug = component.__name__, slug_of[component]
+        assert name in headings, f"components.md has no section for {name}"
+        assert f"](gallery/component/{slug}.html)" in text, f"no gallery link for {name}"
+        picture = DOCS / "assets" / "components" / f"{slug}.png"
+        assert f"](assets/components/{slug}.png)" in text and picture.is_file(), name
+
+
+def test_pictures_are_real_screenshots() -> None:
+    """The pictures are PNG screenshots (docs/_ext/screenshots.py), not placeholders."""
+    for picture in [
+        DOCS / "assets" / "gallery.png",
+        *(DOCS / "assets" / "components").glob("*.png"),
+    ]:
+        data = picture.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n"), picture
+        assert len(data) > 1000, f"{picture} is suspiciously small"
