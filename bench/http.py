@@ -1,0 +1,207 @@
+"""Request throughput with the beforeware: a trivial route, 3 stored keys, against the bare app.
+
+Each request goes straight into the ASGI app on one event loop (no HTTP client, no socket), so
+the app's own cost is all that is timed and the beforeware's share is as large as it can be: a
+stricter figure than a TestClient or socket loop, where client overhead dilutes it.
+
+cjm-fasthtml-byok's `setup_byok` cannot run inside `fast_app` (every request answers 400: its
+beforeware annotate `request: Any`, so FastHTML looks the request up as a form field, and two of
+them return truthy values that would replace every response). Its row calls the same three objects
+through adapters that FastHTML can call (sync, in the thread pool, as FastHTML runs sync `before`
+functions), so their per-request work is what is measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fasthtml.common import FastHTML
+from starlette.requests import Request
+from starlette.testclient import TestClient
+
+from bench import Row
+
+__all__ = ["ASGIDriver", "rows"]
+
+SECRET = "bench-secret-0123456789abcdef-0123456789"  # app secret and session signing key
+PROVIDERS = ("openai", "anthropic", "google")  # the 3 stored keys
+KEY = "sk-bench-" + "x" * 40  # a plausible API key
+RPS_BAR = 1 / 0.97  # time per request with the beforeware ≤ 1/0.97 × without (rps ≥ 0.97×)
+REF_BAR = 1 / 0.88  # the reference's anchor figure (rps 0.88×), as a time ratio
+
+
+class ASGIDriver:
+    """Calls an ASGI app with one GET request per call, on a private event loop."""
+
+    def __init__(
+        self,
+        app: Any,  # the ASGI app
+        path: str = "/",  # request path
+        cookie: str | None = None,  # Cookie header value
+    ):
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        headers = [(b"host", b"testserver"), (b"accept", b"text/html")]
+        if cookie:
+            headers.append((b"cookie", cookie.encode()))
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        self.status = 0
+
+    async def _receive(self) -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def _send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+
+    async def _one(self) -> None:
+        await self.app(dict(self.scope), self._receive, self._send)
+
+    def __call__(self) -> int:
+        """One request; returns its status."""
+        self.loop.run_until_complete(self._one())
+        return self.status
+
+
+def _trivial(app: FastHTML) -> None:
+    @app.get("/")
+    async def index() -> str:
+        return "ok"
+
+
+def _cookie(app: FastHTML) -> str:
+    """Session cookie after the seed route stored the keys and one request went through `app`
+    (a browser keeps what the beforeware wrote, e.g. the time of the last cleanup)."""
+    client = TestClient(app)
+    for path in ("/_seed", "/"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:200])
+    value = client.cookies.get("session_")
+    assert value, "the seed route did not set a session cookie"
+    return f"session_={value}"
+
+
+def _seed_route(app: FastHTML, store: Callable[[Any], None]) -> None:
+    @app.get("/_seed")
+    def seed(req: Request) -> str:
+        store(req)
+        return "seeded"
+
+
+class _Apps:
+    """One side's apps, sharing a session cookie that holds 3 stored keys."""
+
+    def __init__(self, before: list[Any], store: Callable[[Any], None]):
+        self.with_bw = FastHTML(before=before, secret_key=SECRET, default_hdrs=False)
+        self.bare = FastHTML(secret_key=SECRET, default_hdrs=False)
+        for app in (self.with_bw, self.bare):
+            _trivial(app)
+            _seed_route(app, store)
+        self.cookie = _cookie(self.with_bw)
+
+    def client(self, app: FastHTML) -> Callable[[], int]:
+        """One GET / through Starlette's TestClient per call (the anchors' method)."""
+        client = TestClient(app)
+        name, _, value = self.cookie.partition("=")
+        client.cookies.set(name, value)
+
+        def call() -> int:
+            response = client.get("/")
+            assert response.status_code == 200, response.status_code
+            return response.status_code
+
+        call()
+        return call
+
+    def asgi(self, app: FastHTML) -> ASGIDriver:
+        """One GET / straight into the ASGI app per call."""
+        driver = ASGIDriver(app, cookie=self.cookie)
+        assert driver() == 200
+        return driver
+
+
+def _ours() -> _Apps:
+    """byok: setup_byok's beforeware (manager, CSRF, HTTPS check, cleanup)."""
+    import warnings
+
+    from byok.core.types import SecurityWarning
+    from byok.middleware import setup_byok
+
+    warnings.simplefilter("ignore", SecurityWarning)  # plain HTTP in development: expected here
+    before, manager = setup_byok(SECRET)
+
+    def store(req: Any) -> None:
+        for p in PROVIDERS:
+            manager.set_key(req, p, KEY)
+
+    return _Apps(before, store)
+
+
+def _reference() -> _Apps:
+    """cjm-fasthtml-byok: its three beforeware objects through callable adapters."""
+    from cjm_fasthtml_byok.middleware.beforeware import setup_byok as ref_setup
+
+    handlers, manager = ref_setup(SECRET)
+
+    def adapt(f: Callable[..., Any]) -> Callable[..., None]:
+        def before(req, sess):  # unannotated: FastHTML injects the request and the session
+            f(req, sess)  # the reference's work; its truthy return value is dropped
+
+        return before
+
+    def store(req: Any) -> None:
+        for p in PROVIDERS:
+            manager.set_key(req, p, KEY)
+
+    return _Apps([adapt(h) for h in handlers], store)
+
+
+async def _noop_before(req: Request) -> None:
+    """A `before` function that does nothing: FastHTML's own cost of having one."""
+    return None
+
+
+def rows() -> list[Row]:
+    """Throughput rows: TestClient (the anchors' method) and straight ASGI calls."""
+    ours, ref = _ours(), _reference()
+    noop = FastHTML(before=[_noop_before], secret_key=SECRET, default_hdrs=False)
+    _trivial(noop)
+    ours_tc = ours.client(ours.with_bw)
+    ref_tc = ref.client(ref.with_bw)
+    return [
+        Row(
+            "TestClient GET / + 3 keys: byok beforeware vs none (rps ≥ 0.97×)",
+            ours_tc,
+            ours.client(ours.bare),
+            RPS_BAR,
+        ),
+        Row(
+            "TestClient GET / + 3 keys: cjm beforeware vs none (anchor 0.88×)",
+            ref_tc,
+            ref.client(ref.bare),
+            REF_BAR,
+        ),
+        Row("TestClient GET / + 3 keys: byok beforeware vs cjm's", ours_tc, ref_tc, 1.0),
+        Row(
+            "ASGI GET / + 3 keys: byok beforeware vs a no-op before (FastHTML's floor)",
+            ours.asgi(ours.with_bw),
+            ours.asgi(noop),
+            1.0,
+        ),
+    ]

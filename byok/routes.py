@@ -1,0 +1,513 @@
+"""The key-management routes, mounted under a prefix: dashboard, save, delete and test.
+
+`mount_key_routes(app, manager, prefix="/api/keys", providers=[...])` adds:
+
+| method | path | answer |
+|---|---|---|
+| GET | `{prefix}` | the `KeyManagerDashboard` page (a fragment for htmx, a summary for JSON) |
+| POST | `{prefix}` | save from `MultiProviderKeyForm` (`provider` + `api_key`) |
+| POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast |
+| DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast |
+| POST | `{prefix}/{provider}/test` | run the app's async verifier: a `KeyTestResult` |
+
+The HTMX contract (ids, targets, 422 with `ValidationMessage` and `HX-Retarget`) is the one in
+`byok.components.forms`. Every route checks for itself what it needs, so no beforeware `skip`
+list can open a hole: HTTPS in production, the Fetch Metadata / Origin check and the per-session
+CSRF token on every write. Bad input is a 4xx and nothing is stored; a storage failure is a 503
+with an alert; no route answers 500 for anything a user sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fasthtml.common import A, FtResponse, Main, Meta, Title
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from byok.components import (
+    Alert,
+    AlertKind,
+    KeyManagementCard,
+    KeyManagerDashboard,
+    KeyTestResult,
+    Severity,
+    TestState,
+    Toast,
+    ValidationMessage,
+    byok_script,
+    oob_toast,
+    serve_byok_js,
+)
+from byok.components.wiring import (
+    DEFAULT_BASE_URL,
+    MULTI_VALIDATION_ID,
+    key_url,
+    test_url,
+    validation_id,
+)
+from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
+from byok.core.security import mask_key
+from byok.core.storage import BYOKManager, validate_api_key, validate_provider
+from byok.core.types import (
+    EncryptionError,
+    SessionFullError,
+    StorageBackend,
+    StorageError,
+    ValidationError,
+)
+from byok.middleware.beforeware import (
+    RequestKind,
+    SecurityPolicy,
+    UserIdFunc,
+    call_storage,
+    find_manager,
+    problem_response,
+    refusal,
+    request_kind,
+    resolve_user_id,
+    safe_next,
+    secure_session_cookie,
+)
+from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+
+__all__ = ["HTMX_CONFIG", "KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
+
+log = logging.getLogger("byok")
+
+KEY_FIELD = "api_key"  # form field carrying the key (the components' field name)
+PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
+# htmx 2 swaps only 2xx by default; on the dashboard page problems are shown too (they are
+# retargeted to the toast container, or to the validation slot for a 422)
+HTMX_CONFIG = (
+    '{"responseHandling": [{"code": "204", "swap": false}, {"code": "[23]..", "swap": true},'
+    ' {"code": "[45]..", "swap": true, "error": true}]}'
+)
+
+Verifier = Callable[[str, str], Awaitable[bool | str] | bool | str]
+"""`verifier(provider, api_key)`: True = the key works; False or a message = rejected."""
+
+
+@dataclass
+class _Saved:
+    provider: str
+    masked: str
+    created_at: Any
+    expires_at: Any
+    replaced: bool
+
+
+class KeyRoutes:
+    """The key routes of one app: their settings and handlers (see `mount_key_routes`)."""
+
+    def __init__(
+        self,
+        manager: BYOKManager | None,  # None = app.state.byok / request.scope["byok"]
+        prefix: str,  # where the routes live, e.g. "/api/keys"
+        providers: Sequence[str],  # providers offered, in order
+        user_id_func: UserIdFunc | None,  # request -> user id, sync or async
+        verifier: Verifier | None,  # tests a key; None = no test route
+        provider_config: Mapping[str, Any] | None,  # display overrides per provider
+        policy: SecurityPolicy,  # HTTPS, origins, CSRF
+        title: str,  # dashboard heading and page title
+        verify_timeout: float,  # seconds the verifier may take
+        check_format: bool,  # refuse keys that do not fit the provider's pattern
+    ):
+        self.manager = manager
+        self.prefix = prefix
+        self.providers = tuple(providers)
+        self._known = frozenset(self.providers)
+        self.user_id_func = user_id_func
+        self.verifier = verifier
+        self.provider_config = provider_config
+        self.policy = policy
+        self.title = title
+        self.verify_timeout = verify_timeout
+        self.check_format = check_format
+
+    # --- shared steps ------------------------------------------------------------------------
+
+    def _gate(self, req: Request, data: Mapping[str, Any] | None) -> Response | FtResponse | None:
+        """HTTPS in production; on writes the origin check and the CSRF token. None = go on."""
+        reason = self.policy.transport_refusal(req)
+        if reason is not None:
+            return refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
+        if req.scope["method"] in SAFE_METHODS:
+            return None
+        reason = self.policy.origin_refusal(req)
+        if reason is not None:
+            return refusal(req, 403, reason, code="csrf")
+        if self.policy.csrf and not check_csrf_token(req, data):
+            return refusal(
+                req,
+                403,
+                "This form has expired or did not come from this site: reload the page and try again",
+                code="csrf_token",
+            )
+        return None
+
+    def _problem(self, req: Request, status: int, code: str, detail: str) -> Response | FtResponse:
+        """A non-security problem (unknown provider, storage down, not signed in)."""
+        fragment = (
+            Toast(detail, AlertKind.ERROR, duration=0)
+            if request_kind(req) is RequestKind.HTMX
+            else Alert(detail, AlertKind.ERROR, title="Something went wrong")
+        )
+        return problem_response(req, status, fragment, code, detail, title=self.title)
+
+    async def _context(self, req: Request) -> tuple[BYOKManager, Any] | Response | FtResponse:
+        """(manager, user id), or the answer when there is no manager or no user."""
+        manager = find_manager(req, self.manager)
+        if manager is None:
+            return self._problem(req, 503, "not_configured", "API key storage is not configured")
+        user_id = await resolve_user_id(req, self.user_id_func)
+        if user_id is None and manager.backend is not StorageBackend.SESSION:
+            return self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
+        return manager, user_id
+
+    def _provider(self, req: Request, name: Any) -> str | Response | FtResponse:
+        """The provider named in the URL if this app offers it, else a 404 answer."""
+        if isinstance(name, str) and name in self._known:
+            return name
+        return self._problem(req, 404, "unknown_provider", "Unknown API key provider")
+
+    def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
+        """The provider's card: stored (masked) after a save, empty after a delete."""
+        url = key_url(self.prefix, provider)
+        token = csrf_token(req) if self.policy.csrf else None
+        return KeyManagementCard(
+            provider,
+            saved is not None,
+            saved.masked if saved else None,
+            saved.created_at if saved else None,
+            saved.expires_at if saved else None,
+            delete_action=url,
+            update_action=url,
+            provider_config=self.provider_config,
+            test_url=test_url(self.prefix, provider) if self.verifier else None,
+            csrf_token=token,
+        )
+
+    def _name(self, provider: str) -> str:
+        return resolve_provider(provider, self.provider_config).name
+
+    def _invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Any:
+        """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return JSONResponse({"error": "invalid", "detail": message}, status_code=422)
+        msg = ValidationMessage(message, is_valid=False, id=slot)
+        if kind is RequestKind.HTMX:
+            headers = {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"} if retarget else None
+            return FtResponse(msg, status_code=422, headers=headers)
+        page = (Title(self.title), Main(msg, A("Back to your API keys", href=self.prefix)))
+        return FtResponse(page, status_code=422)
+
+    def _key_from(self, data: Mapping[str, Any], req: Request) -> str:
+        """The typed key from the body (never the URL), or ValidationError."""
+        if KEY_FIELD in req.query_params:
+            raise ValidationError("API keys must be sent in the form body, never in the URL")
+        raw = data.get(KEY_FIELD)
+        if raw is None:
+            raise ValidationError("Enter an API key")
+        if not isinstance(raw, str):
+            raise ValidationError("Send exactly one API key as text")
+        return raw
+
+    async def _store(
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, raw: str
+    ) -> _Saved:
+        """Validate (length, characters, the provider's format) and store; errors are typed."""
+        key = validate_api_key(raw, manager.config.max_key_length)
+        if (
+            self.check_format
+            and resolve_provider(provider, self.provider_config).matches(key) is False
+        ):
+            info = resolve_provider(provider, self.provider_config)
+            hint = f" ({info.key_hint})" if info.key_hint else ""
+            raise ValidationError(f"This does not look like a {info.name} API key{hint}")
+        before = await call_storage(manager, manager.get_key_info, req, provider, user_id)
+        await call_storage(manager, manager.set_key, req, provider, key, user_id)
+        record = await call_storage(manager, manager.get_key_info, req, provider, user_id)
+        return _Saved(
+            provider,
+            mask_key(key),
+            record.created_at if record else None,
+            record.expires_at if record else None,
+            before is not None,
+        )
+
+    async def _save(
+        self, req: Request, data: Mapping[str, Any], provider: str, slot: str, retarget: bool
+    ) -> _Saved | Any:
+        """The save shared by both forms: a _Saved, or the 4xx / 503 answer."""
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        manager, user_id = ctx
+        try:
+            raw = self._key_from(data, req)
+            return await self._store(req, manager, user_id, provider, raw)
+        except ValidationError as e:
+            return self._invalid(req, slot, str(e), retarget)
+        except SessionFullError:
+            return self._invalid(
+                req,
+                slot,
+                "Your browser session cannot hold another key this long: remove a key first",
+                retarget,
+            )
+        except (StorageError, EncryptionError):
+            log.warning("byok save failed for provider %s", provider, exc_info=True)
+            return self._problem(
+                req, 503, "storage", "Your key could not be saved; try again later"
+            )
+
+    def _saved_json(self, saved: _Saved) -> JSONResponse:
+        return JSONResponse(
+            {
+                "provider": saved.provider,
+                "stored": True,
+                "masked": saved.masked,
+                "expires_at": saved.expires_at.isoformat() if saved.expires_at else None,
+            }
+        )
+
+    def _toast_text(self, saved: _Saved) -> str:
+        verb = "updated" if saved.replaced else "saved"
+        return f"{self._name(saved.provider)} key {verb}: {saved.masked}"
+
+    # --- handlers ------------------------------------------------------------------------------
+
+    async def dashboard(self, req: Request) -> Any:
+        """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
+        gate = self._gate(req, None)
+        if gate is not None:
+            return gate
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        manager, user_id = ctx
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            try:
+                records = await call_storage(manager, manager.list_keys, req, user_id)
+            except (StorageError, ValidationError):
+                return self._problem(req, 503, "storage", "API key storage is unavailable")
+            stored = {r.provider: r for r in records}
+            rows = [
+                {
+                    "provider": p,
+                    "stored": p in stored,
+                    "expires_at": stored[p].expires_at.isoformat()
+                    if p in stored and stored[p].expires_at
+                    else None,
+                }
+                for p in self.providers
+            ]
+            return JSONResponse({"providers": rows})
+        token = csrf_token(req) if self.policy.csrf else None
+        try:
+            if manager.backend is StorageBackend.SESSION:
+                board = self._board(req, manager, user_id, token)
+            else:
+                board = await run_in_threadpool(self._board, req, manager, user_id, token)
+        except (StorageError, ValidationError, EncryptionError):
+            log.warning("byok dashboard failed", exc_info=True)
+            return self._problem(req, 503, "storage", "API key storage is unavailable")
+        if kind is RequestKind.HTMX:
+            return board
+        target = req.query_params.get("next")
+        back = safe_next(target, default="") if target else ""
+        return (
+            Title(self.title),
+            Meta(name="htmx-config", content=HTMX_CONFIG),
+            Main(board, A("Continue", href=back, cls="link") if back else None),
+            byok_script(),
+        )
+
+    def _board(self, req: Request, manager: BYOKManager, user_id: Any, token: str | None) -> Any:
+        return KeyManagerDashboard(
+            req,
+            self.providers,
+            manager,
+            user_id,
+            base_url=self.prefix,
+            provider_config=self.provider_config,
+            title=self.title,
+            enable_test=self.verifier is not None,
+            csrf_token=token,
+        )
+
+    async def save(self, req: Request, data: dict) -> Any:
+        """POST {prefix}/{provider}: store the key; the card + a toast, or 422 / 4xx."""
+        gate = self._gate(req, data)
+        if gate is not None:
+            return gate
+        provider = self._provider(req, req.path_params.get("provider"))
+        if not isinstance(provider, str):
+            return provider
+        saved = await self._save(req, data, provider, validation_id(provider), True)
+        if not isinstance(saved, _Saved):
+            return saved
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return self._saved_json(saved)
+        if kind is RequestKind.PAGE:
+            return RedirectResponse(self.prefix, status_code=303)
+        return self._card(req, provider, saved), oob_toast(
+            self._toast_text(saved), AlertKind.SUCCESS
+        )
+
+    async def save_any(self, req: Request, data: dict) -> Any:
+        """POST {prefix}: store the key of the provider chosen in MultiProviderKeyForm."""
+        gate = self._gate(req, data)
+        if gate is not None:
+            return gate
+        name = data.get(PROVIDER_FIELD)
+        if not isinstance(name, str) or name not in self._known:
+            return self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
+        saved = await self._save(req, data, name, MULTI_VALIDATION_ID, False)
+        if not isinstance(saved, _Saved):
+            return saved
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return self._saved_json(saved)
+        if kind is RequestKind.PAGE:
+            return RedirectResponse(self.prefix, status_code=303)
+        card = self._card(req, name, saved)
+        card.attrs["hx-swap-oob"] = "true"  # refresh the card when it is on the page
+        text = self._toast_text(saved)
+        return (
+            ValidationMessage(text, is_valid=True, id=MULTI_VALIDATION_ID),
+            card,
+            oob_toast(text, AlertKind.SUCCESS),
+        )
+
+    async def delete(self, req: Request, data: dict) -> Any:
+        """DELETE {prefix}/{provider}: remove the key; the empty card + a toast."""
+        gate = self._gate(req, data)
+        if gate is not None:
+            return gate
+        provider = self._provider(req, req.path_params.get("provider"))
+        if not isinstance(provider, str):
+            return provider
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        manager, user_id = ctx
+        try:
+            await call_storage(manager, manager.delete_key, req, provider, user_id)
+        except (StorageError, ValidationError):
+            log.warning("byok delete failed for provider %s", provider, exc_info=True)
+            return self._problem(req, 503, "storage", "Your key could not be removed; try again")
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return JSONResponse({"provider": provider, "stored": False})
+        if kind is RequestKind.PAGE:
+            return RedirectResponse(self.prefix, status_code=303)
+        text = f"{self._name(provider)} key removed"
+        return self._card(req, provider, None), oob_toast(text, AlertKind.INFO)
+
+    async def test(self, req: Request, data: dict) -> Any:
+        """POST {prefix}/{provider}/test: ask the verifier; a KeyTestResult (always 200)."""
+        gate = self._gate(req, data)
+        if gate is not None:
+            return gate
+        provider = self._provider(req, req.path_params.get("provider"))
+        if not isinstance(provider, str):
+            return provider
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        manager, user_id = ctx
+        state, message = await self._verify(req, manager, user_id, provider)
+        if request_kind(req) is RequestKind.JSON:
+            return JSONResponse({"provider": provider, "state": state.value, "detail": message})
+        return KeyTestResult(state, message)
+
+    async def _verify(
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str
+    ) -> tuple[TestState, str | None]:
+        """Decrypt the key and run the verifier with a timeout; (state, message)."""
+        try:
+            key = await call_storage(manager, manager.get_key, req, provider, user_id)
+        except EncryptionError:
+            return TestState.ERROR, "The stored key cannot be read: enter it again"
+        except (StorageError, ValidationError):
+            return TestState.ERROR, "API key storage is unavailable"
+        if key is None:
+            return TestState.ERROR, "No key stored"
+        try:
+            result = self.verifier(provider, key)  # type: ignore[misc]
+            if inspect.isawaitable(result):
+                result = await asyncio.wait_for(result, self.verify_timeout)
+        except TimeoutError:
+            return TestState.ERROR, "The provider did not answer in time"
+        except Exception as e:  # the app's verifier failed: report it, never a 500
+            log.warning("byok verifier failed for %s: %s", provider, type(e).__name__)
+            return TestState.ERROR, None
+        if result is True:
+            return TestState.VALID, None
+        if isinstance(result, str) and result:
+            return TestState.REJECTED, result
+        return TestState.REJECTED, None
+
+
+def mount_key_routes(
+    app: Any,  # the FastHTML app
+    manager: BYOKManager | None = None,  # the manager (default: app.state.byok, set by setup_byok)
+    prefix: str = DEFAULT_BASE_URL,  # where the routes live
+    providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
+    user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
+    verifier: Verifier
+    | None = None,  # async (provider, key) -> True | False | "why"; None = no test
+    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF (pass setup_byok's policy)
+    title: str = "API keys",  # dashboard heading and page title
+    verify_timeout: float = 10.0,  # seconds the verifier may take
+    check_format: bool = True,  # refuse keys that do not fit the provider's known pattern
+    serve_script: bool = True,  # also serve byok.js (the dashboard page loads it)
+) -> KeyRoutes:
+    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings."""
+    if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
+        raise ValueError("prefix must be an absolute path such as '/api/keys'")
+    prefix = prefix.rstrip("/") or "/"
+    names = [
+        validate_provider(p) for p in (providers if providers is not None else BUILTIN_PROVIDERS)
+    ]
+    if not names:
+        raise ValidationError("mount_key_routes needs at least one provider")
+    policy = policy or SecurityPolicy()
+    if policy.is_production:
+        secure_session_cookie(app)
+    if manager is not None and getattr(app.state, "byok", None) is None:
+        app.state.byok = manager
+    routes = KeyRoutes(
+        manager,
+        prefix,
+        names,
+        user_id_func,
+        verifier,
+        provider_config,
+        policy,
+        title,
+        verify_timeout,
+        check_format,
+    )
+    base = "" if prefix == "/" else prefix
+    app.route(prefix, methods=["get"], name="byok_dashboard")(routes.dashboard)
+    app.route(prefix, methods=["post"], name="byok_save_any")(routes.save_any)
+    app.route(f"{base}/{{provider}}", methods=["post"], name="byok_save")(routes.save)
+    app.route(f"{base}/{{provider}}", methods=["delete"], name="byok_delete")(routes.delete)
+    if verifier is not None:
+        app.route(f"{base}/{{provider}}/test", methods=["post"], name="byok_test")(routes.test)
+    if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):
+        serve_byok_js(app)
+    return routes
