@@ -9,8 +9,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -217,7 +219,11 @@ def test_alert_every_combination(
     assert f"alert-{kind.value}" in node["class"] and "alert" in node["class"]
     for other in AlertStyle:
         assert (f"alert-{other.value}" in node["class"]) is (other is style)
-    assert (node.find("svg", recursive=False) is not None) is show_icon
+    icon = node.find("svg", recursive=False)
+    assert (icon is not None) is show_icon
+    if style is not None:  # tinted styles: readable text, the colour on the icon
+        assert "text-base-content" in node["class"]
+        assert icon is None or f"text-{kind.value}" in icon["class"]
     button = node.find("button")
     assert (button is not None) is dismissible
     if button is not None:
@@ -340,8 +346,11 @@ def test_validation_message(is_valid: bool, show_icon: bool) -> None:
     )
     assert node["id"] == "byok-validation-openai"
     assert node["role"] == ("status" if is_valid else "alert")
-    assert ("text-success" if is_valid else "text-error") in node["class"]
-    assert (node.find("svg") is not None) is show_icon
+    assert "text-base-content" in node["class"]  # readable text in every theme
+    icon = node.find("svg")
+    assert (icon is not None) is show_icon
+    if icon is not None:  # the colour is carried by the icon
+        assert ("text-success" if is_valid else "text-error") in icon["class"]
 
 
 @pytest.mark.parametrize("spacing", list(StackSpacing))
@@ -972,3 +981,182 @@ def test_byok_script_and_served_route() -> None:
     response = TestClient(app).get("/byok/byok.js")
     assert response.status_code == 200 and response.text == bc.byok_js()
     assert response.headers["content-type"].startswith("text/javascript")
+
+
+# ----------------------------------------------------------------------------- in a browser
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+HTMX_JS = NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js"
+ORIGIN = "http://byok.test"
+
+
+class KeyRoutes:
+    """The key routes of the HTMX contract, played by Playwright request interception."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, str] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+
+    def card(self, provider: str) -> Any:
+        url = f"/api/keys/{provider}"
+        key = self.stored.get(provider)
+        return KeyManagementCard(
+            provider,
+            key is not None,
+            key and key[:4] + "..." + key[-4:],
+            delete_action=url,
+            update_action=url,
+            test_url=url + "/test",
+        )
+
+    def page(self) -> str:
+        body = to_xml(
+            (
+                self.card("openai"),
+                KeyInputForm("groq"),
+                MultiProviderKeyForm(["openai", "anthropic", "acme"]),
+                Alert("Dismiss me", dismissible=True, id="dismissable"),
+                Toast("Short-lived", duration=300, id="short-toast"),
+                ToastContainer(),
+            )
+        )
+        return (
+            '<!doctype html><html lang="en"><head><title>t</title>'
+            '<script src="/htmx.js"></script><script src="/byok.js" defer></script>'
+            f"</head><body>{body}</body></html>"
+        )
+
+    def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict, str]:
+        from byok.components import MULTI_VALIDATION_ID, validation_id
+
+        if path == "/":
+            return 200, {"content-type": "text/html"}, self.page()
+        if path == "/htmx.js":
+            return 200, {"content-type": "text/javascript"}, HTMX_JS.read_text()
+        if path == "/byok.js":
+            return 200, {"content-type": "text/javascript"}, bc.byok_js()
+        html_type = {"content-type": "text/html"}
+        provider = path.removeprefix("/api/keys").strip("/").removesuffix("/test")
+        if path.endswith("/test"):
+            return 200, html_type, to_xml(KeyTestResult("valid"))
+        if method == "DELETE":
+            self.stored.pop(provider, None)
+            return 200, html_type, to_xml((self.card(provider), oob_toast("Key removed", "info")))
+        provider = provider or form.get("provider", "")
+        key = form.get("api_key", "")
+        multi = path == "/api/keys"
+        slot = MULTI_VALIDATION_ID if multi else validation_id(provider)
+        if len(key) < 20:
+            headers = {**html_type, "HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
+            return 422, headers, to_xml(ValidationMessage("Too short for an API key", id=slot))
+        self.stored[provider] = key
+        done = ValidationMessage("Saved", True, id=slot) if multi else self.card(provider)
+        return 200, html_type, to_xml((done, oob_toast("Key saved", "success", 400)))
+
+
+@pytest.fixture
+def key_page(page: Any) -> Iterator[tuple[Any, KeyRoutes]]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    if not HTMX_JS.exists():
+        from tests.conftest import unavailable
+
+        unavailable("node_modules/htmx.org missing: run `npm ci`")
+    routes = KeyRoutes()
+
+    def handle(route: Any) -> None:
+        request = route.request
+        form = dict(parse_qsl(request.post_data or ""))
+        path = urlsplit(request.url).path
+        routes.requests.append((request.method, path, request.headers))
+        status, headers, body = routes.answer(request.method, path, form)
+        route.fulfill(status=status, headers=headers, body=body)
+
+    page.route(f"{ORIGIN}/**", handle)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(ORIGIN + "/")
+    page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+    yield page, routes
+    assert errors == []
+
+
+def test_browser_toggle_dismiss_and_auto_dismiss(key_page: Any) -> None:
+    page, _ = key_page
+    field = page.locator("#byok-input-form-groq")
+    toggle = page.locator("button[aria-controls='byok-input-form-groq']")
+    field.fill("gsk_secret")
+    toggle.click()
+    assert field.get_attribute("type") == "text" and toggle.get_attribute("aria-pressed") == "true"
+    assert toggle.get_attribute("aria-label") == "Hide key"
+    toggle.click()
+    assert (
+        field.get_attribute("type") == "password"
+        and toggle.get_attribute("aria-label") == "Show key"
+    )
+    page.locator("#dismissable [data-byok-dismiss]").click()
+    assert page.locator("#dismissable").count() == 0
+    page.wait_for_selector("#short-toast", state="detached", timeout=3000)
+
+
+def test_browser_provider_switch(key_page: Any) -> None:
+    page, _ = key_page
+    form = page.locator("form:has(#byok-provider-select)")
+    page.select_option("#byok-provider-select", "anthropic")
+    assert form.locator("#byok-input-multi").get_attribute("placeholder") == "sk-ant-..."
+    assert "sk-ant-" in form.locator("[data-byok-help]").inner_text()
+    docs = form.locator("[data-byok-docs]")
+    assert docs.get_attribute("href") == "https://console.anthropic.com/settings/keys"
+    assert docs.inner_text().strip() == "Get your Anthropic key"
+    page.select_option("#byok-provider-select", "acme")
+    assert docs.is_hidden()
+
+
+def test_browser_save_validation_test_and_delete(key_page: Any) -> None:
+    page, routes = key_page
+    card = page.locator("#byok-card-openai")
+    assert card.get_attribute("data-byok-card") == "empty"
+    card.locator("input[name=api_key]").fill("too-short")
+    card.locator("button[type=submit]").click()
+    message = page.locator("#byok-validation-openai[role=alert]")
+    message.wait_for()
+    assert "Too short" in message.inner_text()
+    key_input = card.locator("input[name=api_key]")
+    assert key_input.get_attribute("aria-invalid") == "true"
+    assert key_input.input_value() == "too-short"  # what the user typed is kept
+    key_input.fill("sk-proj-" + "a" * 40)
+    card.locator("button[type=submit]").click()
+    page.wait_for_selector("#byok-card-openai[data-byok-card=stored]")
+    assert "sk-p...aaaa" in page.locator("#byok-card-openai").inner_text()
+    toast = page.locator("#toast-container [role=status]")
+    toast.wait_for()
+    assert "Key saved" in toast.inner_text()
+    toast.wait_for(state="detached", timeout=3000)  # auto-dismissed after 400 ms
+    assert routes.stored == {"openai": "sk-proj-" + "a" * 40}
+    page.locator("#byok-card-openai button[hx-post$='/test']").click()
+    page.wait_for_selector("#byok-test-openai .badge")
+    assert "Key works" in page.locator("#byok-test-openai").inner_text()
+    page.once(
+        "dialog", lambda d: d.accept() if "Delete the OpenAI API key?" in d.message else d.dismiss()
+    )
+    page.locator("#byok-card-openai button[hx-delete]").click()
+    page.wait_for_selector("#byok-card-openai[data-byok-card=empty]")
+    assert routes.stored == {}
+    assert ("DELETE", "/api/keys/openai") in [(m, p) for m, p, _ in routes.requests]
+
+
+def test_browser_standalone_and_multi_forms(key_page: Any) -> None:
+    page, routes = key_page
+    form = page.locator("#byok-form-groq")
+    form.locator("input[name=api_key]").fill("gsk_" + "b" * 30)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#byok-card-groq[data-byok-card=stored]")  # the card replaced the form
+    assert page.locator("#byok-form-groq").count() == 0
+    multi = page.locator("form:has(#byok-provider-select)")
+    page.select_option("#byok-provider-select", "anthropic")
+    multi.locator("#byok-input-multi").fill("sk-ant-" + "c" * 30)
+    multi.locator("button[type=submit]").click()
+    page.wait_for_selector("#byok-validation-multi[role=status]")
+    assert "Saved" in page.locator("#byok-validation-multi").inner_text()
+    assert multi.locator("#byok-input-multi").input_value() == ""  # cleared after success
+    assert routes.stored["anthropic"] == "sk-ant-" + "c" * 30

@@ -53,7 +53,11 @@ _ROLE = {  # polite for news, assertive for problems
     AlertKind.WARNING: ("alert", "assertive"),
     AlertKind.ERROR: ("alert", "assertive"),
 }
-_ALERT_ICON = {kind: icon_markup(kind.value) for kind in AlertKind}  # inherits the alert colour
+_ALERT_ICON = {  # filled: inherits the alert's content colour; tinted styles: the kind's colour
+    (kind, style): icon_markup(kind.value, IconSize.BASE, None if style is None else kind)
+    for kind in AlertKind
+    for style in (None, *AlertStyle)
+}
 _DISMISS = render_once(
     el(
         "button",
@@ -100,7 +104,7 @@ def _alert(
     return el(
         "div",
         attrs,
-        _ALERT_ICON[kind] if show_icon else None,
+        _ALERT_ICON[kind, style] if show_icon else None,
         body,
         _DISMISS if dismissible else None,
     )
@@ -158,7 +162,7 @@ def SecurityAlert(
     return el(
         "div",
         {"role": "alert", "aria-live": "assertive", "class": _ALERT_CLS[kind, style], "id": id},
-        icon_markup(icon),
+        icon_markup(icon, IconSize.BASE, None if style is None else kind),
         el(
             "div",
             {"class": _BODY_CLS},
@@ -262,8 +266,16 @@ def oob_toast(
 
 
 _VALIDATION = {
-    True: ("status", CLASSES["validation.valid"], icon_markup("success", IconSize.SM)),
-    False: ("alert", CLASSES["validation.invalid"], icon_markup("error", IconSize.SM)),
+    True: (
+        "status",
+        CLASSES["validation.valid"],
+        icon_markup("success", IconSize.SM, AlertKind.SUCCESS),
+    ),
+    False: (
+        "alert",
+        CLASSES["validation.invalid"],
+        icon_markup("error", IconSize.SM, AlertKind.ERROR),
+    ),
 }
 
 

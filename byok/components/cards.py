@@ -80,10 +80,10 @@ def _when(label: str, value: Any, now: datetime | None, expiry: bool) -> FT | No
     if value is None or value == "":
         return None
     if not isinstance(value, datetime):
-        return el("p", {"class": CLASSES["card.meta"]}, f"{label}: {value}")
+        return el("div", {"class": CLASSES["card.meta"]}, f"{label}: {value}")
     text = format_expiration(value, now) if expiry else f"Added {format_key_age(value, now)}"
     return el(
-        "p",
+        "div",
         {"class": CLASSES["card.meta"]},
         el("time", {"datetime": value.isoformat(), "title": value.isoformat()}, text),
     )
@@ -163,23 +163,22 @@ def KeyManagementCard(
     ]
     live = state in (KeyState.STORED, KeyState.EXPIRING)
     if state is KeyState.EMPTY:
-        body.append(el("p", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
+        body.append(el("div", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
     elif state is KeyState.UNREADABLE:
         body.append(_UNREADABLE)
     elif state is KeyState.EXPIRED:
         body.append(
-            el("p", {"class": CLASSES["card.empty"]}, "This key has expired. Enter a new one.")
+            el("div", {"class": CLASSES["card.empty"]}, "This key has expired. Enter a new one.")
         )
-    if live:
-        if masked_key:
-            body.append(
-                el(
-                    "p",
-                    {"class": CLASSES["card.meta"]},
-                    "Current key ",
-                    el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
-                )
+    if live and masked_key:
+        body.append(
+            el(
+                "div",
+                {"class": CLASSES["card.meta"]},
+                "Current key ",
+                el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
             )
+        )
 
     if live or state is KeyState.EXPIRED:
         body.append(_when("Added", created_at, now, False))

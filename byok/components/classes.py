@@ -64,7 +64,7 @@ def recipes() -> dict[str, str]:
     from cjm_fasthtml_daisyui.components.feedback.skeleton import skeleton
     from cjm_fasthtml_daisyui.components.feedback.toast import toast, toast_placement
     from cjm_fasthtml_daisyui.components.layout.join import join, join_item
-    from cjm_fasthtml_daisyui.components.navigation.link import link, link_colors, link_styles
+    from cjm_fasthtml_daisyui.components.navigation.link import link, link_styles
     from cjm_fasthtml_daisyui.utilities.semantic_colors import bg_dui, border_dui, text_dui
     from cjm_fasthtml_tailwind.core.base import combine_classes as cc
     from cjm_fasthtml_tailwind.utilities.accessibility import sr_only
@@ -83,7 +83,7 @@ def recipes() -> dict[str, str]:
         shrink,
     )
     from cjm_fasthtml_tailwind.utilities.interactivity import cursor
-    from cjm_fasthtml_tailwind.utilities.layout import z
+    from cjm_fasthtml_tailwind.utilities.layout import display_tw, z
     from cjm_fasthtml_tailwind.utilities.sizing import h, max_w, min_w, w
     from cjm_fasthtml_tailwind.utilities.spacing import m, p
     from cjm_fasthtml_tailwind.utilities.svg import stroke
@@ -108,8 +108,13 @@ def recipes() -> dict[str, str]:
     for kind in _KINDS:
         r[f"alert.{kind}"] = cc(alert, getattr(alert_colors, kind))
         for style in _STYLES:
+            # tinted styles keep the text in base-content: the kind colours on a light
+            # background fail WCAG contrast; the icon carries the colour instead
             r[f"alert.{kind}.{style}"] = cc(
-                alert, getattr(alert_colors, kind), getattr(alert_styles, style)
+                alert,
+                getattr(alert_colors, kind),
+                getattr(alert_styles, style),
+                text_dui.base_content,
             )
     r["alert.body"] = cc(flex_display, flex_direction.col, gap(1), min_w(0))
     r["alert.title"] = cc(font_weight.bold)
@@ -132,8 +137,8 @@ def recipes() -> dict[str, str]:
 
     # validation
     base = (flex_display, items.center, gap(1), font_size.sm, m.t(1))
-    r["validation.valid"] = cc(*base, text_dui.success)
-    r["validation.invalid"] = cc(*base, text_dui.error)
+    r["validation.valid"] = cc(*base, text_dui.base_content)  # the icon is tinted
+    r["validation.invalid"] = cc(*base, text_dui.base_content)
     r["validation.slot"] = cc(font_size.sm)
 
     # alert stack
@@ -156,9 +161,10 @@ def recipes() -> dict[str, str]:
         border(),
         border_dui.base_300,
     )
-    r["form.inline"] = cc(flex_display, flex_wrap.wrap, items.start, gap(2))
-    r["form.inline.wide"] = cc(flex_display, flex_wrap.wrap, items.start, gap(2), w.full)
+    r["form.inline"] = cc(flex_display, items.start, gap(2))
+    r["form.inline.wide"] = cc(flex_display, items.start, gap(2), w.full)
     r["fieldset"] = cc(fieldset, w.full)
+    r["fieldset.inline"] = cc(fieldset, grow(), min_w(0), p.y(0))
     r["fieldset.legend"] = cc(fieldset_legend, text_dui.base_content)
     r["field.join"] = cc(join, w.full)
     r["field.input"] = cc(text_input, join_item, w.full, font_family.mono)
@@ -168,15 +174,16 @@ def recipes() -> dict[str, str]:
     r["field.plain"] = cc(text_input, w.full)
     r["field.select"] = cc(select, select_sizes.md, w.full)
     r["field.help"] = cc(font_size.sm, muted)
-    r["field.docs"] = cc(link, link_colors.primary, font_size.sm)
+    r["field.docs"] = cc(link, font_size.sm, flex_display.inline, items.center, gap(1))
     r["sr-only"] = cc(sr_only)
     r["btn.submit"] = cc(btn, btn_colors.primary, w.full)
     r["btn.save"] = cc(btn, btn_colors.primary, btn_sizes.sm)
     r["btn.save.md"] = cc(btn, btn_colors.primary)
-    r["btn.delete"] = cc(btn, btn_colors.error, btn_styles.soft, btn_sizes.sm)
+    r["btn.delete"] = cc(btn, btn_colors.error, btn_sizes.sm)
     r["btn.test"] = cc(btn, btn_styles.ghost, btn_sizes.sm)
     r["spinner.visible"] = cc(loading, loading_styles.spinner, loading_sizes.xs)
-    r["spinner"] = r["spinner.visible"] + " htmx-indicator"  # shown only during its request
+    # hidden (taking no room) until an ancestor carries htmx's request class
+    r["spinner"] = cc(r["spinner.visible"], display_tw.hidden) + " in-[.htmx-request]:inline-block"
 
     # key cards
     r["card"] = cc(card, bg_dui.base_100, border(), border_dui.base_300, shadow.sm, w.full)
@@ -189,7 +196,7 @@ def recipes() -> dict[str, str]:
     r["card.meta"] = cc(font_size.sm, muted)
     r["card.actions"] = cc(card_actions, justify.end, items.center, flex_wrap.wrap, gap(2))
     r["card.empty"] = cc(font_size.sm, muted)
-    r["card.summary"] = cc(link, link_styles.hover, link_colors.primary, font_size.sm)
+    r["card.summary"] = cc(link, link_styles.hover, font_size.sm)
     r["form.card"] = cc(flex_display, flex_direction.col, gap(2), m.t(2))
     for state, color in (
         ("empty", badge_styles.ghost),
@@ -198,8 +205,7 @@ def recipes() -> dict[str, str]:
         ("expired", badge_colors.error),
         ("unreadable", badge_colors.error),
     ):
-        extra = badge_styles.outline if state == "unreadable" else badge_styles.soft
-        r[f"badge.{state}"] = cc(badge, color, extra if state != "empty" else None, badge_sizes.sm)
+        r[f"badge.{state}"] = cc(badge, color, badge_sizes.sm)  # filled: readable in every theme
     for state, color in (
         ("pending", badge_styles.ghost),
         ("valid", badge_colors.success),
@@ -234,21 +240,21 @@ _GENERATED: dict[str, str] = {
     "icon.tint.warning": "text-warning",
     "icon.tint.error": "text-error",
     "alert.info": "alert alert-info",
-    "alert.info.soft": "alert alert-info alert-soft",
-    "alert.info.outline": "alert alert-info alert-outline",
-    "alert.info.dash": "alert alert-info alert-dash",
+    "alert.info.soft": "alert alert-info alert-soft text-base-content",
+    "alert.info.outline": "alert alert-info alert-outline text-base-content",
+    "alert.info.dash": "alert alert-info alert-dash text-base-content",
     "alert.success": "alert alert-success",
-    "alert.success.soft": "alert alert-success alert-soft",
-    "alert.success.outline": "alert alert-success alert-outline",
-    "alert.success.dash": "alert alert-success alert-dash",
+    "alert.success.soft": "alert alert-success alert-soft text-base-content",
+    "alert.success.outline": "alert alert-success alert-outline text-base-content",
+    "alert.success.dash": "alert alert-success alert-dash text-base-content",
     "alert.warning": "alert alert-warning",
-    "alert.warning.soft": "alert alert-warning alert-soft",
-    "alert.warning.outline": "alert alert-warning alert-outline",
-    "alert.warning.dash": "alert alert-warning alert-dash",
+    "alert.warning.soft": "alert alert-warning alert-soft text-base-content",
+    "alert.warning.outline": "alert alert-warning alert-outline text-base-content",
+    "alert.warning.dash": "alert alert-warning alert-dash text-base-content",
     "alert.error": "alert alert-error",
-    "alert.error.soft": "alert alert-error alert-soft",
-    "alert.error.outline": "alert alert-error alert-outline",
-    "alert.error.dash": "alert alert-error alert-dash",
+    "alert.error.soft": "alert alert-error alert-soft text-base-content",
+    "alert.error.outline": "alert alert-error alert-outline text-base-content",
+    "alert.error.dash": "alert alert-error alert-dash text-base-content",
     "alert.body": "flex flex-col gap-1 min-w-0",
     "alert.title": "font-bold",
     "alert.dismiss": "btn btn-ghost btn-xs btn-square",
@@ -270,8 +276,8 @@ _GENERATED: dict[str, str] = {
     "toast.bottom.start": "toast toast-bottom toast-start z-50",
     "toast.bottom.center": "toast toast-bottom toast-center z-50",
     "toast.bottom.end": "toast toast-bottom toast-end z-50",
-    "validation.valid": "flex items-center gap-1 text-sm mt-1 text-success",
-    "validation.invalid": "flex items-center gap-1 text-sm mt-1 text-error",
+    "validation.valid": "flex items-center gap-1 text-sm mt-1 text-base-content",
+    "validation.invalid": "flex items-center gap-1 text-sm mt-1 text-base-content",
     "validation.slot": "text-sm",
     "stack.0": "flex flex-col gap-0",
     "stack.1": "flex flex-col gap-1",
@@ -284,9 +290,10 @@ _GENERATED: dict[str, str] = {
     "form": "flex flex-col gap-4 max-w-md w-full",
     "form.multi": "flex flex-col gap-4 max-w-lg w-full",
     "form.panel": "flex flex-col gap-4 p-6 bg-base-200 rounded-lg border border-base-300",
-    "form.inline": "flex flex-wrap items-start gap-2",
-    "form.inline.wide": "flex flex-wrap items-start gap-2 w-full",
+    "form.inline": "flex items-start gap-2",
+    "form.inline.wide": "flex items-start gap-2 w-full",
     "fieldset": "fieldset w-full",
+    "fieldset.inline": "fieldset grow-1 min-w-0 py-0",
     "fieldset.legend": "fieldset-legend text-base-content",
     "field.join": "join w-full",
     "field.input": "input join-item w-full font-mono",
@@ -296,15 +303,15 @@ _GENERATED: dict[str, str] = {
     "field.plain": "input w-full",
     "field.select": "select select-md w-full",
     "field.help": "text-sm text-base-content/70",
-    "field.docs": "link link-primary text-sm",
+    "field.docs": "link text-sm inline-flex items-center gap-1",
     "sr-only": "sr-only",
     "btn.submit": "btn btn-primary w-full",
     "btn.save": "btn btn-primary btn-sm",
     "btn.save.md": "btn btn-primary",
-    "btn.delete": "btn btn-error btn-soft btn-sm",
+    "btn.delete": "btn btn-error btn-sm",
     "btn.test": "btn btn-ghost btn-sm",
     "spinner.visible": "loading loading-spinner loading-xs",
-    "spinner": "loading loading-spinner loading-xs htmx-indicator",
+    "spinner": "loading loading-spinner loading-xs hidden in-[.htmx-request]:inline-block",
     "card": "card bg-base-100 border border-base-300 shadow-sm w-full",
     "card.body": "card-body gap-3",
     "card.head": "flex items-center justify-between gap-2",
@@ -313,13 +320,13 @@ _GENERATED: dict[str, str] = {
     "card.meta": "text-sm text-base-content/70",
     "card.actions": "card-actions justify-end items-center flex-wrap gap-2",
     "card.empty": "text-sm text-base-content/70",
-    "card.summary": "link link-hover link-primary text-sm",
+    "card.summary": "link link-hover text-sm",
     "form.card": "flex flex-col gap-2 mt-2",
     "badge.empty": "badge badge-ghost badge-sm",
-    "badge.stored": "badge badge-success badge-soft badge-sm",
-    "badge.expiring": "badge badge-warning badge-soft badge-sm",
-    "badge.expired": "badge badge-error badge-soft badge-sm",
-    "badge.unreadable": "badge badge-error badge-outline badge-sm",
+    "badge.stored": "badge badge-success badge-sm",
+    "badge.expiring": "badge badge-warning badge-sm",
+    "badge.expired": "badge badge-error badge-sm",
+    "badge.unreadable": "badge badge-error badge-sm",
     "test.pending": "badge badge-ghost badge-sm gap-1",
     "test.valid": "badge badge-success badge-sm gap-1",
     "test.rejected": "badge badge-error badge-sm gap-1",

@@ -80,6 +80,7 @@ def key_field(
     compact: bool = False,  # small input and toggle
     visible_label: bool = True,  # False keeps the label for screen readers only
     always_docs: bool = False,  # render the docs link even without a URL (hidden; multi form)
+    inline: bool = False,  # grow beside a button instead of taking the full width
     extra_input: dict[str, Any] | None = None,  # more input attributes (data-*)
 ) -> FT:
     """The key field block."""
@@ -122,7 +123,7 @@ def key_field(
         )
     return el(
         "div",
-        {"class": CLASSES["fieldset"]},
+        {"class": CLASSES["fieldset.inline" if inline else "fieldset"]},
         el(
             "label",
             {

@@ -307,6 +307,7 @@ def InlineKeyInput(
             show_docs=False,
             compact=compact,
             visible_label=False,
+            inline=True,
         ),
         _submit("Save", "btn.save" if compact else "btn.save.md", f" {info.name} key"),
     )
