@@ -116,27 +116,57 @@ def test_missing_service_fails_in_ci_and_skips_locally(
         unavailable("no database here")
 
 
-def test_readme_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """The README's quick example, executed as written: guarded route, 422 on bad input, masked key."""
-    import base64
+def _readme_block(heading: str) -> str:
+    """The first python block under a README heading."""
     import re
-    import sys
-
-    from starlette.testclient import TestClient
 
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    code = re.search(r"## Quick example\n+```python\n(.*?)```", readme, re.S)
-    assert code is not None, "README lost its quick example"
-    (tmp_path / "readme_app.py").write_text(code.group(1))
+    code = re.search(rf"{re.escape(heading)}\n+```python\n(.*?)```", readme, re.S)
+    assert code is not None, f"README lost its example under {heading!r}"
+    return code.group(1)
+
+
+def _load_readme_app(code: str, name: str, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """Import a README example as a module, with APP_SECRET set."""
+    import importlib
+    import sys
+
+    (tmp_path / f"{name}.py").write_text(code)
     monkeypatch.setenv("APP_SECRET", "readme-example-secret-0123456789")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "readme_app", raising=False)
-    import readme_app
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return importlib.import_module(name)
 
+
+def test_readme_quick_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The README's quick example as written: the guard redirects, the dashboard answers."""
+    from starlette.testclient import TestClient
+
+    mod = _load_readme_app(_readme_block("## Quick example"), "readme_quick", tmp_path, monkeypatch)
+    from byok.core.types import SecurityWarning
+
+    client = TestClient(mod.app, follow_redirects=False)
+    with pytest.warns(SecurityWarning, match="plain HTTP"):  # development over http: warned once
+        missing = client.get("/chat")
+    assert missing.status_code in (302, 303, 307)
+    assert missing.headers["location"].startswith("/api/keys?next=")
+    dashboard = client.get("/api/keys")
+    assert dashboard.status_code == 200
+    assert "openai" in dashboard.text.lower()
+
+
+def test_readme_manager_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The README's manager example as written: guarded route, 422 on bad input, masked key."""
+    import base64
+
+    from starlette.testclient import TestClient
+
+    code = _readme_block("### Using the manager directly")
+    mod = _load_readme_app(code, "readme_manager", tmp_path, monkeypatch)
     key = "sk-proj-readme0123456789abcdefghijkl"
-    client = TestClient(readme_app.app, follow_redirects=False)
+    client = TestClient(mod.app, follow_redirects=False)
     assert client.get("/chat").headers["location"] == "/settings"
     assert client.post("/settings", data={"key": " "}).status_code == 422
     assert client.post("/settings", data={"key": key}).headers["location"] == "/chat"
