@@ -22,6 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .security import Keyring, bind, mask_key
 from .types import (
@@ -352,6 +354,7 @@ class DatabaseStorage:
             )
             .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
         )
+        self._upsert = _upsert_statement(t, self.db.engine.dialect.name)
 
     # connection hygiene
 
@@ -407,17 +410,20 @@ class DatabaseStorage:
         key: APIKey,  # sealed key; key.user_id is required
     ) -> None:
         """Insert or replace the row of (user_id, provider)."""
-        user_id = validate_user_id(key.user_id, required=True)
+        row = {
+            "user_id": validate_user_id(key.user_id, required=True),
+            "provider": key.provider,
+            "encrypted_value": key.encrypted_value,
+            "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
+            "created_at": _iso(key.created_at),
+            "expires_at": _iso(key.expires_at),
+            "updated_at": _iso(utcnow()),
+        }
         with self._guard("store"):
-            self.table.upsert(
-                user_id=user_id,
-                provider=key.provider,
-                encrypted_value=key.encrypted_value,
-                key_version=int.from_bytes(key.encrypted_value[1:3], "big"),
-                created_at=_iso(key.created_at),
-                expires_at=_iso(key.expires_at),
-                updated_at=_iso(utcnow()),
-            )
+            if self._upsert is None:
+                self.table.upsert(**row)  # fastsql's portable upsert
+            else:
+                self.db.execute(self._upsert, row)
 
     def retrieve(
         self,
@@ -583,6 +589,21 @@ class _Guard:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
             raise StorageError(f"database {self.what} failed: {reason}") from None
         return False
+
+
+def _upsert_statement(
+    table: sa.Table,  # the key table
+    dialect: str,  # the engine's dialect name
+) -> sa.Insert | None:
+    """INSERT … ON CONFLICT (user_id, provider) DO UPDATE, built once (fastsql rebuilds it on
+    every call); None for dialects without it."""
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
+    if insert is None:
+        return None
+    stmt = insert(table)
+    keys = ("user_id", "provider")
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
 
 
 def _open(
