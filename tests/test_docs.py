@@ -252,3 +252,61 @@ def test_pictures_are_real_screenshots() -> None:
         data = picture.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n"), picture
         assert len(data) > 1000, f"{picture} is suspiciously small"
+
+
+def _byok_imports(path: Path) -> set[str]:
+    """The byok modules a source file imports (relative imports resolved), any depth."""
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("byok")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            if name.startswith("byok"):
+                found.add(name)
+    return found
+
+
+def _group(module: str) -> str:
+    """The architecture page's name for a module: core.<x>, utils.helpers, components, …"""
+    parts = module.split(".")[1:]
+    if not parts:
+        return "byok"
+    if parts[0] in ("core", "utils") and len(parts) > 1:
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def test_architecture_import_table_is_true() -> None:
+    """docs/architecture.md's 'who imports whom' table matches the imports in byok/."""
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("## Who imports whom", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    allowed: dict[str, set[str]] = {}
+    for line in table.strip().splitlines():
+        name, _, rest = line.partition(" ")
+        deps = rest.split("←", 1)[1] if "←" in rest else ""
+        allowed[name.removesuffix(".*")] = {d.strip().removesuffix(".*") for d in deps.split(",")}
+    for path in sorted((ROOT / "byok").rglob("*.py")):
+        group = _group(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        if group not in allowed:
+            continue  # byok/__init__.py and package __init__ files re-export
+        for target in _byok_imports(path):
+            dep = _group(target)
+            ok = (
+                dep == group
+                or dep in allowed[group]
+                or (dep.startswith("core.") and "core" in allowed[group])
+            )
+            assert ok, f"{path.relative_to(ROOT)} imports {target}: not in architecture.md"
+    crypto_users = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "byok").rglob("*.py")
+        if "cryptography" in p.read_text(encoding="utf-8")
+    ]
+    assert crypto_users == ["byok/core/security.py"]

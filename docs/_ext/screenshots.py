@@ -42,7 +42,7 @@ SHOTS: dict[str, tuple[tuple[str, ...], int]] = {
     "toast-container": (("bottom-end",), 420),
     "validation-message": (("invalid", "valid"), 480),
     "alert-stack": (("overflow",), 640),
-    "key-input-form": (("open-ai",), 560),
+    "key-input-form": (("openai",), 560),
     "multi-provider-key-form": (("three-providers",), 560),
     "inline-key-input": (("compact", "wide"), 560),
     "key-management-card": (("stored", "expiring-soon", "empty"), 420),
@@ -100,7 +100,11 @@ def main() -> int:
         for slug, (names, width) in SHOTS.items():
             parts = []
             for name in names:
-                story_html = reg.get(f"{slug}--{name}").render()
+                story = reg.get(f"{slug}--{name}")
+                if story is None:  # renamed in the gallery: fall back to its first story
+                    story = reg.by_component[slug][0]
+                    print(f"warning: no story {slug}--{name}, using {story.slug}", file=sys.stderr)
+                story_html = story.render()
                 if slug == "toast-container":
                     story_html = _toast_container(story_html)
                 parts.append(f'<div title="{html.escape(name)}">{story_html}</div>')
