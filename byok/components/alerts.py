@@ -144,6 +144,7 @@ def SecurityAlert(
     severity: Severity = Severity.MEDIUM,  # low, medium, high or critical
     action_url: str | None = None,  # remediation link (http(s) or relative only)
     action_text: str = "Fix Now",  # text of the remediation link
+    *,
     id: str | None = None,  # HTML id of the alert
 ) -> FT:
     """A security alert with a severity badge and an optional remediation link."""
@@ -200,6 +201,7 @@ def KeyStatusNotification(
     masked_key: str | None = None,  # masked key shown for added/updated (masked again if whole)
     auto_dismiss: bool = True,  # remove itself after `dismiss_after` ms (byok.js)
     dismiss_after: int = 5000,  # milliseconds before it is removed
+    *,
     provider_config: Mapping[str, Any] | None = None,  # display-name overrides
 ) -> FT:
     """A dismissible notification that a provider's key was added, removed, expired..."""
@@ -239,6 +241,7 @@ def Toast(
     message: str,  # toast text (escaped)
     kind: AlertKind = AlertKind.INFO,  # info, success, warning or error
     duration: int = 3000,  # milliseconds before it removes itself; 0 = stays
+    *,
     id: str | None = None,  # HTML id; default derived from kind, message and duration
     dismissible: bool = True,  # show a close button
 ) -> FT:
@@ -283,6 +286,7 @@ def ValidationMessage(
     message: str,  # the message (escaped)
     is_valid: bool = False,  # success style (True) or error style (False)
     show_icon: bool = True,  # show a check / cross icon
+    *,
     id: str | None = None,  # HTML id; the key routes use wiring.validation_id(provider)
 ) -> FT:
     """An inline message under a form field: role=alert when invalid, role=status when valid."""

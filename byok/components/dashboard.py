@@ -23,6 +23,7 @@ from .wiring import CSRF_HEADER, DASHBOARD_ID, DEFAULT_BASE_URL, key_url, test_u
 __all__ = ["DashboardSkeleton", "KeyManagerDashboard"]
 
 _TITLE_ID = f"{DASHBOARD_ID}-title"
+DESCRIPTION = "Keys you bring are encrypted at rest and only ever shown masked."
 _NO_MANAGER = render_once(
     Alert(
         "Key storage is not set up for this app (no BYOKManager was given or found in "
@@ -69,7 +70,7 @@ def KeyManagerDashboard(
     provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
     *,
     title: str = "API keys",  # heading
-    description: str = "Keys you bring are encrypted at rest and only ever shown masked.",
+    description: str = DESCRIPTION,  # text under the heading (the key count is appended)
     enable_test: bool = False,  # show a Test button posting to f"{base_url}/{provider}/test"
     csrf_token: str | None = None,  # sent as X-CSRF-Token on every request from the dashboard
     hx_headers: Mapping[str, str] | None = None,  # more headers for every htmx request

@@ -99,6 +99,7 @@ def _public(shape: str, kind: AlertKind, size: object, colored: bool) -> FT:
 
 def InfoIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
+    *,
     colored: bool = True,  # tint with the info colour; False inherits the text colour
 ) -> FT:
     """An info icon (a circled 'i')."""
@@ -107,6 +108,7 @@ def InfoIcon(
 
 def SuccessIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
+    *,
     colored: bool = True,  # tint with the success colour; False inherits the text colour
 ) -> FT:
     """A success icon (a circled check mark)."""
@@ -115,6 +117,7 @@ def SuccessIcon(
 
 def WarningIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
+    *,
     colored: bool = True,  # tint with the warning colour; False inherits the text colour
 ) -> FT:
     """A warning icon (an exclamation mark in a triangle)."""
@@ -123,6 +126,7 @@ def WarningIcon(
 
 def ErrorIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
+    *,
     colored: bool = True,  # tint with the error colour; False inherits the text colour
 ) -> FT:
     """An error icon (a circled cross)."""
