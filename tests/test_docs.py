@@ -310,3 +310,22 @@ def test_architecture_import_table_is_true() -> None:
         if "cryptography" in p.read_text(encoding="utf-8")
     ]
     assert crypto_users == ["byok/core/security.py"]
+
+
+RUFF_DOCS = ["--line-length", "88", "--stdin-filename", "example.py", "-"]  # narrower: the page
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.path.parent == DOCS], ids=lambda b: b.id)
+def test_example_is_tidy(block: Block) -> None:
+    """Docs examples are ruff-formatted for the page's width and lint-clean (copied as is)."""
+    ruff = [sys.executable, "-m", "ruff"]
+    fmt = subprocess.run(
+        [*ruff, "format", "--diff", *RUFF_DOCS], input=block.code, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, f"{block.id} is not ruff-formatted:\n{fmt.stdout}{fmt.stderr}"
+    # F811: FastHTML's style names several handlers get/post on purpose
+    rules = ["--select", "F,I,B,UP,SIM", "--ignore", "F811"]
+    lint = subprocess.run(
+        [*ruff, "check", *rules, *RUFF_DOCS], input=block.code, capture_output=True, text=True
+    )
+    assert lint.returncode == 0, f"{block.id}:\n{lint.stdout}{lint.stderr}"
