@@ -206,7 +206,7 @@ def _sidebar_tree(site: Site) -> Safe:
             )
         groups.append(
             Li(
-                H2(group, cls="menu-title"),
+                H2(group, cls="menu-title text-base-content/70"),
                 Ul(*items),
                 data_group=group,
             )
@@ -308,7 +308,7 @@ def document(
                     cls="drawer-content flex min-h-screen flex-col",
                 ),
                 Div(
-                    Label(fr="nav-drawer", aria_label="Close the story list", cls="drawer-overlay"),
+                    Label(fr="nav-drawer", aria_hidden="true", cls="drawer-overlay"),
                     sidebar(site),
                     cls="drawer-side z-20",
                 ),

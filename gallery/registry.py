@@ -39,9 +39,13 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 def slugify(
     text: str,  # a component or story name, e.g. "KeyManagementCard" or "Soft, with title"
+    camel: bool = False,  # split CamelCase words (component names), not "OpenAI" in a story name
 ) -> str:
-    """A URL-safe slug: "KeyManagementCard" -> "key-management-card"."""
-    return _SLUG_JUNK.sub("-", _CAMEL.sub("-", text).lower()).strip("-")
+    """A URL-safe slug: "Soft, with title" -> "soft-with-title"; camel: "KeyManagementCard" ->
+    "key-management-card"."""
+    if camel:
+        text = _CAMEL.sub("-", text)
+    return _SLUG_JUNK.sub("-", text.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -264,7 +268,7 @@ class Story:
     @property
     def component_slug(self) -> str:
         """The component's slug, e.g. "key-management-card"."""
-        return slugify(self.component_name)
+        return slugify(self.component_name, camel=True)
 
     @property
     def slug(self) -> str:

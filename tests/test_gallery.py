@@ -117,7 +117,8 @@ def test_slugs_are_unique_and_url_safe() -> None:
     slugs = [s.slug for s in REG]
     assert len(slugs) == len(set(slugs)) == len(REG)
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*--[a-z0-9]+(-[a-z0-9]+)*", s) for s in slugs)
-    assert slugify("KeyManagementCard") == "key-management-card"
+    assert slugify("KeyManagementCard", camel=True) == "key-management-card"
+    assert slugify("OpenAI") == "openai"
     assert slugify("Error, soft") == "error-soft"
 
 

@@ -38,6 +38,13 @@
     document.querySelectorAll("[data-viewport-button]").forEach(function (button) {
       button.setAttribute("aria-pressed", String(button.value === viewport));
     });
+    var here = window.location.pathname;
+    document.querySelectorAll("#story-tree a").forEach(function (link) {
+      var on = link.pathname === here;
+      link.classList.toggle("menu-active", on);
+      if (on) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
     var tab = new URLSearchParams(window.location.search).get("tab");
     if (tab && NAME.test(tab)) {
       var radio = document.querySelector('input[name="story-tab"][value="' + tab + '"]');
@@ -122,7 +129,11 @@
     if (empty) empty.hidden = shown !== 0;
   });
 
-  document.addEventListener("DOMContentLoaded", syncControls);
+  document.addEventListener("DOMContentLoaded", function () {
+    syncControls();
+    var active = document.querySelector('#story-tree a[aria-current="page"]');
+    if (active) active.scrollIntoView({block: "nearest"});
+  });
   document.addEventListener("htmx:afterSettle", syncControls);
   window.addEventListener("popstate", syncControls);
 })();
