@@ -354,3 +354,29 @@ def ruff_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_example_is_tidy(block: Block, ruff_report: dict[str, str]) -> None:
     """Docs examples are ruff-formatted for the page's width and lint-clean (copied as is)."""
     assert not ruff_report[block.id], ruff_report[block.id]
+
+
+REFERENCE_MODULES = (  # cjm-fasthtml-byok 0.0.3's modules; byok keeps the same paths
+    "core.types",
+    "core.security",
+    "core.storage",
+    "components.alerts",
+    "components.forms",
+    "middleware.beforeware",
+    "utils.helpers",
+)
+
+
+@pytest.mark.parametrize("module", REFERENCE_MODULES)
+def test_migration_table_lists_every_reference_name(module: str) -> None:
+    """Every public name of the reference is in the migration guide and importable from byok."""
+    import importlib
+
+    reference = importlib.import_module(f"cjm_fasthtml_byok.{module}")
+    ours = importlib.import_module(f"byok.{module}")
+    page = (DOCS / "migration.md").read_text(encoding="utf-8")
+    section = page.split(f"### `{module}`", 1)[1].split("\n### ", 1)[0]
+    for name in reference.__all__:
+        listed = re.search(rf"`{re.escape(name)}[`(]", section)
+        assert listed, f"migration.md: {module}.{name} is not in its table"
+        assert hasattr(ours, name), f"byok.{module} lacks {name}"
