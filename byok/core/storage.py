@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,7 @@ log = logging.getLogger("byok")
 SCHEMA_VERSION = 1  # version of the database layout this code writes
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
+_SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
 
@@ -340,7 +342,7 @@ class DatabaseStorage:
         self._lock = threading.RLock()
         self.db = db_url if isinstance(db_url, Database) else _open(db_url)
         with self._guard("open"):
-            self.table = self._migrate(name)
+            self.table = self._open_schema(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
@@ -361,6 +363,17 @@ class DatabaseStorage:
     def _guard(self, what: str):
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
         return _Guard(self, what)
+
+    def _open_schema(self, name: str):
+        """`_migrate`, retried: processes starting together race to create the same tables
+        (the loser sees "already exists"); a retry finds them made and only checks them."""
+        for attempt in range(1, _SCHEMA_ATTEMPTS):
+            try:
+                return self._migrate(name)
+            except sa.exc.SQLAlchemyError:
+                self.db.conn.rollback()
+                time.sleep(0.05 * attempt + secrets.randbelow(50) / 1000)  # let the winner finish
+        return self._migrate(name)  # the last try's error propagates
 
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
