@@ -14,6 +14,7 @@ functions), so their per-request work is what is measured.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -77,7 +78,11 @@ class ASGIDriver:
 
     def __call__(self) -> int:
         """One request; returns its status."""
-        self.loop.run_until_complete(self._one())
+        if asyncio._get_running_loop() is None:
+            self.loop.run_until_complete(self._one())
+        else:  # called from inside a running loop (e.g. a test session): use a worker thread
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(self.loop.run_until_complete, self._one()).result()
         return self.status
 
 
