@@ -95,6 +95,8 @@ def main() -> int:
         page.goto((out / "story" / f"{HOME_STORY}.html").as_uri())
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(300)
+        # show the sidebar from its top (brand and search), not scrolled to the current story
+        page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
         page.screenshot(path=str(ASSETS / "gallery.png"))
         print("docs/assets/gallery.png")
         for slug, (names, width) in SHOTS.items():
