@@ -73,9 +73,10 @@ def validate_provider(
 ) -> str:
     """The provider name, or ValidationError when it does not match PROVIDER_PATTERN."""
     if not isinstance(provider, str) or not PROVIDER_PATTERN.fullmatch(provider):
-        shown = provider[:40] if isinstance(provider, str) else type(provider).__name__
+        # masked: a provider argument that fails is sometimes the API key (arguments swapped)
+        shown = repr(mask_key(provider)) if isinstance(provider, str) else type(provider).__name__
         raise ValidationError(
-            f"invalid provider name {shown!r}: use 1-64 lowercase letters, digits, '-' or '_'"
+            f"invalid provider name {shown}: use 1-64 lowercase letters, digits, '-' or '_'"
         )
     return provider
 
