@@ -6,6 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 import platform
 import sys
 from datetime import UTC, datetime
@@ -66,7 +67,7 @@ def table(results: list[tuple[str, Measurement]]) -> str:
                 _us(m.reference_us),
                 _spread(m.reference_spread),
                 ratio,
-                f"≤ {m.bar:g}×",
+                "—" if math.isinf(m.bar) else f"≤ {m.bar:.3g}×",
                 verdict(m) + (f"  {m.error}" if m.error else ""),
             )
         )
@@ -123,7 +124,7 @@ def to_json(
                 "ours_spread": m.ours_spread,
                 "reference_spread": m.reference_spread,
                 "ratio": m.ratio,
-                "bar": m.bar,
+                "bar": None if math.isinf(m.bar) else m.bar,
                 "passed": m.passed,
                 "error": m.error,
             }

@@ -61,7 +61,12 @@ def test_a_failing_row_is_reported_not_raised() -> None:
 
 @pytest.mark.parametrize(
     ("ours", "ref", "bar", "expected"),
-    [(1.0, 10.0, 0.5, True), (6.0, 10.0, 0.5, False), (5.0, None, 1.0, None)],
+    [
+        (1.0, 10.0, 0.5, True),
+        (6.0, 10.0, 0.5, False),
+        (5.0, None, 1.0, None),
+        (5.0, 1.0, float("inf"), None),  # no bar: information only
+    ],
 )
 def test_verdicts_in_the_table(
     ours: float, ref: float | None, bar: float, expected: bool | None
