@@ -55,6 +55,8 @@ from fasthtml.common import (
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from byok.middleware.csrf import csrf_headers
+
 from .assets import NPM_INSTALL, Assets, locate
 from .controls import ControlError, controls_form, parse_args, query_args
 from .highlight import highlight_html, highlight_python
@@ -281,6 +283,7 @@ def document(
     title: str,  # the page title (without the brand)
     main: FT | tuple,  # the #main content
     assets: Assets | None = None,  # where assets come from (default: located once)
+    hx_headers: str | None = None,  # JSON headers for every htmx request (the CSRF token), live
 ) -> FT:
     """A whole page: head with the assets, the drawer layout, the sidebar and `main`."""
     assets = assets or locate()
@@ -315,6 +318,7 @@ def document(
                 cls="drawer lg:drawer-open",
             ),
             cls="bg-base-200 text-base-content min-h-screen",
+            hx_headers=hx_headers,
         ),
         lang="en",
     )
@@ -474,7 +478,7 @@ def component_page(
                             "Open story",
                             href=site.story(s.slug),
                             cls="link text-sm",
-                            aria_label=f"Open the story {s.name}",
+                            aria_label=f"Open story: {s.name}",
                         ),
                         cls="flex items-baseline justify-between gap-2",
                         **site.boost(),
@@ -515,7 +519,7 @@ def index_page(
                             "First story",
                             href=site.story(stories[0].slug),
                             cls="btn btn-sm btn-primary",
-                            aria_label=f"First {component.__name__} story",
+                            aria_label=f"First story of {component.__name__}",
                         ),
                         cls="card-actions justify-end",
                     ),
@@ -570,7 +574,7 @@ def _page(
     if _is_fragment(req):
         body = to_xml((Title(f"{title} · {BRAND}"), main))
     else:
-        body = to_xml(document(LIVE, title, main))
+        body = to_xml(document(LIVE, title, main, hx_headers=csrf_headers(req)))
     return HTMLResponse(body, status_code=status, headers=hdrs)
 
 

@@ -60,11 +60,12 @@ GALLERY_FILES = {  # served name -> file shipped with the Python packages (alway
     "byok.js": BYOK_JS_PATH,  # the component kit's one static script (dismiss, toggles, ...)
 }
 
-# htmx settings: swap 422 answers (validation messages) and never cache pages in localStorage
+# htmx settings: never cache pages in localStorage; swap error answers too (the key routes send
+# a toast or a message for them), a 422 (a validation message) without logging it as an error
 HTMX_CONFIG = (
     '{"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":['
     '{"code":"204","swap":false},{"code":"[23]..","swap":true},'
-    '{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}'
+    '{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}'
 )
 
 

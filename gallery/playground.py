@@ -1,9 +1,9 @@
 """The playground: a real BYOKManager on SQLite behind the key dashboard — add a key, see its card,
 test it, delete it, watch the toasts.
 
-Key routes: the project's own `byok.routes` when it provides a mount function, else the small
-fallback below (same HTMX contract, see `byok.components.forms`). The key test is an offline
-stand-in: it checks the key's format against the provider registry and never calls a provider.
+The key routes are the project's own (`byok.routes.mount_key_routes`, CSRF token included) at the
+default /api/keys, so the forms of the stories work too. The key test is an offline stand-in: it
+checks the key's format against the provider registry and never calls a provider.
 """
 
 from __future__ import annotations
@@ -15,35 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastcore.xml import FT, to_xml
+from fastcore.xml import FT
 from fasthtml.common import H1, Code, Div, P
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
-from byok.components import (
-    DEFAULT_BASE_URL,
-    MULTI_VALIDATION_ID,
-    AlertKind,
-    KeyManagementCard,
-    KeyManagerDashboard,
-    KeyState,
-    KeyTestResult,
-    TestState,
-    ValidationMessage,
-    key_url,
-    oob_toast,
-    test_url,
-    validation_id,
-)
-from byok.core.providers import key_matches, resolve_provider
+from byok.components import DEFAULT_BASE_URL, KeyManagerDashboard
+from byok.core.providers import key_matches
 from byok.core.storage import BYOKManager
-from byok.core.types import (
-    BYOKConfig,
-    EncryptionError,
-    StorageBackend,
-    StorageError,
-    ValidationError,
-)
+from byok.core.types import BYOKConfig, StorageBackend
+from byok.middleware.csrf import csrf_token
+from byok.routes import KeyRoutes, mount_key_routes
 
 __all__ = [
     "KEYS_URL",
@@ -51,6 +33,7 @@ __all__ = [
     "Playground",
     "data_dir",
     "default_db_url",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,7 +43,6 @@ KEYS_URL = DEFAULT_BASE_URL  # the default key routes: story forms post here and
 DB_ENV = "BYOK_GALLERY_DB"  # database URL override
 SECRET_ENV = "BYOK_GALLERY_SECRET"  # app secret override
 SESSION_USER = "playground_user"  # session entry holding this browser's playground user id
-KEY_FIELD = "api_key"  # the form field carrying the key (the components' contract)
 
 
 def data_dir() -> Path | None:
@@ -98,12 +80,14 @@ def default_secret() -> str:
     return path.read_text().strip()
 
 
-def verify_key(
+async def verify(
     provider: str,  # provider name
     key: str,  # the decrypted key
-) -> TestState:
-    """Offline stand-in for a provider call: VALID when the key fits the provider's format."""
-    return TestState.REJECTED if key_matches(provider, key) is False else TestState.VALID
+) -> bool | str:
+    """Offline stand-in for a provider call: accepted when the key fits the provider's format."""
+    if key_matches(provider, key) is False:
+        return "Not a key of this provider's format"
+    return True
 
 
 class Playground:
@@ -175,128 +159,28 @@ class Playground:
             self.user_id(req),
             base_url=KEYS_URL,
             enable_test=True,
+            csrf_token=csrf_token(req),
             title="Your playground keys",
-        )
-
-    # --- the fallback key routes (same contract as byok.routes) ---
-
-    def card(
-        self,
-        req: Request,  # the request
-        provider: str,  # provider name
-    ) -> FT:
-        """The provider's card as stored now (empty, stored or unreadable)."""
-        uid = self.user_id(req)
-        url = key_url(KEYS_URL, provider)
-        status = record = masked = None
-        try:
-            record = self.manager.get_key_info(req, provider, uid)
-            if record is not None:
-                masked = self.manager.get_masked_key(req, provider, uid)
-        except (EncryptionError, StorageError):
-            status = KeyState.UNREADABLE
-        return KeyManagementCard(
-            provider,
-            record is not None or status is not None,
-            masked,
-            record.created_at if record else None,
-            record.expires_at if record else None,
-            delete_action=url,
-            update_action=url,
-            test_url=test_url(KEYS_URL, provider),
-            status=status,
         )
 
     def mount(
         self,
         app: Any,  # the gallery's FastHTML app
         page: Callable[..., Response],  # renders (req, title, main) as a page or a fragment
-    ) -> None:
-        """Add /playground and its key routes to the app."""
+    ) -> KeyRoutes:
+        """Add /playground, and the project's key routes (byok.routes) under KEYS_URL."""
 
         @app.get("/playground")
         def playground(req: Request):
             return page(req, "Playground", self.main(req))
 
-        def known(provider: str) -> bool:
-            return provider in PROVIDERS
-
-        def cross_site(req: Request) -> bool:
-            return req.headers.get("sec-fetch-site", "same-origin") == "cross-site"
-
-        def fragment(*parts: Any, status: int = 200, **headers: str) -> HTMLResponse:
-            return HTMLResponse(to_xml(parts), status_code=status, headers=headers)
-
-        def store(req: Request, provider: str, key: object) -> str:
-            """Validate and store; the toast text on success, ValidationError otherwise."""
-            name = resolve_provider(provider).name
-            if not isinstance(key, str):
-                raise ValidationError("enter a key")
-            if key_matches(provider, key) is False:
-                raise ValidationError(f"this does not look like a {name} key")
-            existed = self.manager.has_key(req, provider, self.user_id(req))
-            self.manager.set_key(req, provider, key, self.user_id(req))
-            return f"{name} key {'updated' if existed else 'saved'}"
-
-        @app.get(KEYS_URL)
-        def dashboard(req: Request):
-            return fragment(self.dashboard(req))
-
-        @app.post(KEYS_URL)
-        async def save_any(req: Request):
-            if cross_site(req):
-                return Response("cross-site request refused", status_code=403)
-            form = await req.form()
-            provider = form.get("provider")
-            try:
-                if not isinstance(provider, str) or not known(provider):
-                    raise ValidationError("choose one of the listed providers")
-                toast = store(req, provider, form.get(KEY_FIELD))
-            except ValidationError as e:
-                return fragment(ValidationMessage(str(e), id=MULTI_VALIDATION_ID), status=422)
-            return fragment(
-                ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID),
-                oob_toast(toast, AlertKind.SUCCESS),
-            )
-
-        @app.post(KEYS_URL + "/{provider}")
-        async def save(req: Request, provider: str):
-            if not known(provider):
-                return Response("unknown provider", status_code=404)
-            if cross_site(req):
-                return Response("cross-site request refused", status_code=403)
-            form = await req.form()
-            try:
-                toast = store(req, provider, form.get(KEY_FIELD))
-            except ValidationError as e:
-                slot = validation_id(provider)
-                return fragment(
-                    ValidationMessage(str(e), id=slot),
-                    status=422,
-                    **{"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"},
-                )
-            return fragment(self.card(req, provider), oob_toast(toast, AlertKind.SUCCESS))
-
-        @app.delete(KEYS_URL + "/{provider}")
-        def delete(req: Request, provider: str):
-            if not known(provider):
-                return Response("unknown provider", status_code=404)
-            if cross_site(req):
-                return Response("cross-site request refused", status_code=403)
-            self.manager.delete_key(req, provider, self.user_id(req))
-            name = resolve_provider(provider).name
-            return fragment(self.card(req, provider), oob_toast(f"{name} key deleted"))
-
-        @app.post(KEYS_URL + "/{provider}/test")
-        def test(req: Request, provider: str):
-            if not known(provider):
-                return Response("unknown provider", status_code=404)
-            if cross_site(req):
-                return Response("cross-site request refused", status_code=403)
-            try:
-                key = self.manager.get_key(req, provider, self.user_id(req))
-            except EncryptionError:
-                return fragment(KeyTestResult(TestState.ERROR, "Stored key is unreadable"))
-            if key is None:
-                return fragment(KeyTestResult(TestState.ERROR, "No key stored"))
-            return fragment(KeyTestResult(verify_key(provider, key)))
+        return mount_key_routes(
+            app,
+            self.manager,
+            prefix=KEYS_URL,
+            providers=PROVIDERS,
+            user_id_func=self.user_id,
+            verifier=verify,
+            title="Your playground keys",
+            serve_script=False,  # the gallery serves byok.js with its other assets
+        )
