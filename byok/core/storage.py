@@ -161,12 +161,20 @@ class SessionStorage:
         self.config = config
         self.name = f"{config.session_key_prefix}{namespace}"
 
+    def _owners(self, request: Any) -> dict[str, dict]:
+        """The entry's {owner: {provider: cell}} (read only); malformed parts read as empty and
+        the next write replaces them (the entry is byok's own namespace)."""
+        entry = _session(request).get(self.name)
+        owners = entry.get("k") if isinstance(entry, dict) else None
+        if not isinstance(owners, dict):
+            return {}
+        return {o: v for o, v in owners.items() if isinstance(v, dict)}
+
     def _entry(self, request: Any) -> dict:
         """A copy of this storage's session entry (copied, so writes reassign and get saved)."""
         entry = _session(request).get(self.name)
-        if not isinstance(entry, dict):
-            return {"k": {}}
-        return {**entry, "k": {o: dict(v) for o, v in entry.get("k", {}).items()}}
+        base = entry if isinstance(entry, dict) else {}
+        return {**base, "k": {o: dict(v) for o, v in self._owners(request).items()}}
 
     def _save(
         self,
@@ -234,16 +242,25 @@ class SessionStorage:
     ) -> datetime | None:
         """When this session copy was written (hybrid's cache age)."""
         raw = self._raw(request, provider, user_id)
-        return None if raw is None else _from_ts(raw[3])
+        return None if raw is None else self._decode(raw, provider, user_id)[1]
 
     def _raw(self, request: Any, provider: str, user_id: str | None) -> list | None:
-        entry = _session(request).get(self.name)
-        if not isinstance(entry, dict):
-            return None
-        raw = entry.get("k", {}).get(user_id or "", {}).get(provider)
+        """The stored cell of one key, or None."""
+        raw = self._owners(request).get(user_id or "", {}).get(provider)
         if raw is not None and not (isinstance(raw, list) and len(raw) == 4):
             raise StorageError(f"malformed session entry for provider {provider!r}")
         return raw
+
+    @staticmethod
+    def _decode(raw: list, provider: str, user_id: str | None) -> tuple[APIKey, datetime | None]:
+        """A stored cell as (record, when it was written); StorageError when malformed."""
+        try:
+            token = raw[0] + "=" * (-len(raw[0]) % 4)
+            value = base64.urlsafe_b64decode(token)
+            key = APIKey(provider, value, _from_ts(raw[1]), _from_ts(raw[2]), user_id)
+            return key, _from_ts(raw[3])
+        except (TypeError, ValueError, binascii.Error, OverflowError, OSError):
+            raise StorageError(f"malformed session entry for provider {provider!r}") from None
 
     def retrieve(
         self,
@@ -253,14 +270,7 @@ class SessionStorage:
     ) -> APIKey | None:
         """The stored key record (expired or not), or None."""
         raw = self._raw(request, provider, user_id)
-        if raw is None:
-            return None
-        try:
-            token = raw[0] + "=" * (-len(raw[0]) % 4)
-            value = base64.urlsafe_b64decode(token)
-            return APIKey(provider, value, _from_ts(raw[1]), _from_ts(raw[2]), user_id)
-        except (TypeError, ValueError, binascii.Error, OverflowError, OSError):
-            raise StorageError(f"malformed session entry for provider {provider!r}") from None
+        return None if raw is None else self._decode(raw, provider, user_id)[0]
 
     def records(
         self,
@@ -268,8 +278,7 @@ class SessionStorage:
         user_id: str | None = None,  # owner
     ) -> list[APIKey]:
         """Every stored key record of this owner, sorted by provider."""
-        entry = _session(request).get(self.name)
-        owned = entry.get("k", {}).get(user_id or "", {}) if isinstance(entry, dict) else {}
+        owned = self._owners(request).get(user_id or "", {})
         found = (self.retrieve(request, p, user_id) for p in sorted(owned))
         return [r for r in found if r is not None]
 
@@ -292,8 +301,7 @@ class SessionStorage:
         user_id: str | None = None,  # owner
     ) -> list[str]:
         """Providers with a stored key (expired included; the manager filters), sorted."""
-        entry = _session(request).get(self.name)
-        return sorted(entry.get("k", {}).get(user_id or "", {})) if isinstance(entry, dict) else []
+        return sorted(self._owners(request).get(user_id or "", {}))
 
     def clear_all(
         self,
