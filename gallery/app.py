@@ -274,7 +274,7 @@ def navbar(site: Site) -> FT:
                 cls="select select-sm w-36",
             ),
         ),
-        cls="navbar bg-base-100 border-base-300 sticky top-0 z-10 gap-2 border-b px-4",
+        cls="navbar bg-base-100 border-base-300 sticky top-0 z-10 flex-wrap gap-2 border-b px-4",
     )
 
 
