@@ -594,15 +594,14 @@ def _story_with_query(story: Story, req: Request) -> tuple[Story, str | None]:
     tweaked = story.with_args(overrides)
     try:
         tweaked.render()
-    except (ValueError, TypeError) as e:
+    except Exception as e:  # whatever the component refuses is shown (422), never a 500
         return tweaked, f"{story.component_name} refused these arguments: {e}"
     return tweaked, None
 
 
 def create_app(
-    db_url: str
-    | None = None,  # the playground's database URL (default: a SQLite file, see playground)
-    secret_key: str | None = None,  # session and BYOKManager secret (default: a stored random one)
+    db_url: str | None = None,  # playground database URL (default: playground.default_db_url)
+    secret_key: str | None = None,  # session and manager secret (default: a stored random one)
 ) -> FastHTML:
     """The gallery app (a factory: `uvicorn --factory gallery.app:create_app`)."""
     from .playground import Playground

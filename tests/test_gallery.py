@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import byok.components as components
@@ -32,6 +34,7 @@ from gallery.registry import Call, Registry, Story, registry, slugify
 
 ROOT = Path(__file__).resolve().parent.parent
 REG = registry()
+STORY_LIST = list(REG)
 SECRET = "gallery-test-secret-0123456789abcdef"
 
 
@@ -736,3 +739,16 @@ def test_the_served_gallery_does_not_write_sesskey_in_cwd(tmp_path: Path, monkey
         "g.db-wal",
         "g.db-shm",
     }
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_control_values_never_answer_500(client: TestClient, data: st.DataObject) -> None:
+    story = data.draw(st.sampled_from(STORY_LIST))
+    names = [p.name for p in editable(story.component)] + ["tab", "junk"]
+    query = data.draw(st.lists(st.tuples(st.sampled_from(names), st.text(max_size=30)), max_size=4))
+    for path in (f"/story/{story.slug}", f"/story/{story.slug}/canvas"):
+        r = client.get(path, params=query, headers=HX)
+        assert r.status_code in (200, 422), (path, query, r.status_code)
