@@ -742,7 +742,7 @@ def test_the_served_gallery_does_not_write_sesskey_in_cwd(tmp_path: Path, monkey
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_random_control_values_never_answer_500(client: TestClient, data: st.DataObject) -> None:
