@@ -285,7 +285,10 @@ class KeyRoutes:
 
     # --- handlers ------------------------------------------------------------------------------
 
-    async def dashboard(self, req: Request) -> Any:
+    async def dashboard(
+        self,
+        req: Request,  # the incoming request
+    ) -> Any:
         """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
         gate = self._gate(req, None)
         if gate is not None:
@@ -345,7 +348,11 @@ class KeyRoutes:
             csrf_token=token,
         )
 
-    async def save(self, req: Request, data: dict) -> Any:
+    async def save(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
         """POST {prefix}/{provider}: store the key; the card + a toast, or 422 / 4xx."""
         gate = self._gate(req, data)
         if gate is not None:
@@ -365,7 +372,11 @@ class KeyRoutes:
             self._toast_text(saved), AlertKind.SUCCESS
         )
 
-    async def save_any(self, req: Request, data: dict) -> Any:
+    async def save_any(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
         """POST {prefix}: store the key of the provider chosen in MultiProviderKeyForm."""
         gate = self._gate(req, data)
         if gate is not None:
@@ -390,7 +401,11 @@ class KeyRoutes:
             oob_toast(text, AlertKind.SUCCESS),
         )
 
-    async def delete(self, req: Request, data: dict) -> Any:
+    async def delete(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
         """DELETE {prefix}/{provider}: remove the key; the empty card + a toast."""
         gate = self._gate(req, data)
         if gate is not None:
@@ -415,7 +430,11 @@ class KeyRoutes:
         text = f"{self._name(provider)} key removed"
         return self._card(req, provider, None), oob_toast(text, AlertKind.INFO)
 
-    async def test(self, req: Request, data: dict) -> Any:
+    async def test(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
         """POST {prefix}/{provider}/test: ask the verifier; a KeyTestResult (always 200)."""
         gate = self._gate(req, data)
         if gate is not None:

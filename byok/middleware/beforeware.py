@@ -319,7 +319,10 @@ class _Before:
         # FastHTML inspects a before function's signature on every request: give it one ready
         self.__signature__ = inspect.signature(self.__call__, eval_str=True)
 
-    async def __call__(self, req: Request) -> Response | FtResponse | None:
+    async def __call__(
+        self,
+        req: Request,  # the incoming request
+    ) -> Response | FtResponse | None:
         raise NotImplementedError
 
 
@@ -336,7 +339,10 @@ class BYOKBeforeware(_Before):
         self.policy = policy or SecurityPolicy()
         self._app: Any = None
 
-    async def __call__(self, req: Request) -> Response | FtResponse | None:
+    async def __call__(
+        self,
+        req: Request,  # the incoming request
+    ) -> Response | FtResponse | None:
         """Expose the manager; refuse an unsafe cross-site request with 403."""
         scope = req.scope
         scope[SCOPE_KEY] = self.manager
@@ -409,7 +415,10 @@ class SecurityCheckBeforeware(_Before):
         self._warned = False
         self._hardened: Any = None
 
-    async def __call__(self, req: Request) -> Response | FtResponse | None:
+    async def __call__(
+        self,
+        req: Request,  # the incoming request
+    ) -> Response | FtResponse | None:
         """Refuse a protected path over plain HTTP in production; warn once in development."""
         policy = self.policy
         if policy.is_production:
@@ -458,7 +467,10 @@ class CleanupBeforeware(_Before):
         self._entry = f"{byok_manager.config.session_key_prefix}keys"
         self.runs = 0  # cleanups started (for tests and monitoring)
 
-    async def __call__(self, req: Request) -> None:
+    async def __call__(
+        self,
+        req: Request,  # the incoming request
+    ) -> None:
         """Run the owner's cleanup when it is due; never blocks or fails the request."""
         manager = self.byok
         if not manager.config.auto_cleanup:
@@ -517,7 +529,10 @@ class BeforewareChain(_Before):
         super().__init__()
         self.parts = parts
 
-    async def __call__(self, req: Request) -> Response | FtResponse | None:
+    async def __call__(
+        self,
+        req: Request,  # the incoming request
+    ) -> Response | FtResponse | None:
         """Run each part; the first answer (a Response) stops the chain."""
         for part in self.parts:
             resp = await part(req)
