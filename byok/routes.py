@@ -68,6 +68,7 @@ from byok.middleware.beforeware import (
     UserIdFunc,
     call_storage,
     find_manager,
+    policy_for,
     problem_response,
     refusal,
     request_kind,
@@ -488,7 +489,7 @@ def mount_key_routes(
     verifier: Verifier
     | None = None,  # async (provider, key) -> True | False | "why"; None = no test
     provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
-    policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF (pass setup_byok's policy)
+    policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's for manager
     title: str = "API keys",  # dashboard heading and page title
     verify_timeout: float = 10.0,  # seconds the verifier may take
     check_format: bool = True,  # refuse keys that do not fit the provider's known pattern
@@ -503,7 +504,7 @@ def mount_key_routes(
     ]
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
-    policy = policy or SecurityPolicy()
+    policy = policy or policy_for(manager)
     if policy.is_production:
         secure_session_cookie(app)
     if manager is not None and getattr(app.state, "byok", None) is None:

@@ -694,3 +694,17 @@ def test_the_matrix_finds_holes_in_a_beforeware_only_guard() -> None:
     client = TestClient(app, follow_redirects=False)
     leaks = [v for v in _variants("/chat/gpt") if MARKER in client.get(v).text]
     assert "/chat/gpt.css" in leaks and "/chat/gpt/" not in leaks
+
+
+def test_mount_applies_the_policy_setup_byok_gave_the_manager() -> None:
+    from byok.routes import mount_key_routes
+
+    before, manager = setup_byok(SECRET, policy=SecurityPolicy(is_production=True))
+    app = fast_app(before=Beforeware(before[0], skip=[r"/api/.*"]), secret_key=SECRET)[0]
+    mount_key_routes(app, manager, providers=["openai"])  # no policy passed
+    assert TestClient(app).get(PREFIX).status_code == 403  # beforeware skipped, routes refuse
+    configured = BYOKManager(SECRET, config=BYOKConfig(is_production=True))
+    other = FastHTML(secret_key=SECRET)
+    mount_key_routes(other, configured, providers=["openai"])
+    assert TestClient(other).get(PREFIX).status_code == 403
+    assert TestClient(other, base_url="https://testserver").get(PREFIX).status_code == 200

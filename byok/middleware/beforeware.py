@@ -24,6 +24,7 @@ import os
 import re
 import time
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ __all__ = [
     "call_storage",
     "create_byok_beforeware",
     "find_manager",
+    "policy_for",
     "problem_response",
     "refusal",
     "request_kind",
@@ -541,6 +543,19 @@ class BeforewareChain(_Before):
         return None
 
 
+_POLICIES: weakref.WeakKeyDictionary[BYOKManager, SecurityPolicy] = weakref.WeakKeyDictionary()
+
+
+def policy_for(
+    manager: BYOKManager | None,  # a manager, typically from setup_byok
+) -> SecurityPolicy:
+    """The policy setup_byok gave this manager, else one from its config (and the environment)."""
+    if manager is not None and manager in _POLICIES:
+        return _POLICIES[manager]
+    config = manager.config if manager is not None else BYOKConfig()
+    return SecurityPolicy(is_production=config.is_production, require_https=config.require_https)
+
+
 def setup_byok(
     secret_key: str,  # application secret (≥ 16 bytes), also the session signing key is fine
     db: Any = None,  # database URL or fastsql Database: keys persist there
@@ -559,6 +574,7 @@ def setup_byok(
         policy = SecurityPolicy(
             is_production=config.is_production, require_https=config.require_https
         )
+    _POLICIES[manager] = policy  # mount_key_routes(app, manager) applies the same policy
     parts: list[Any] = [BYOKBeforeware(manager, policy)]
     if enable_security_checks:
         parts.append(SecurityCheckBeforeware(policy=policy))
