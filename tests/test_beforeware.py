@@ -565,7 +565,7 @@ def test_reference_style_composition_still_works() -> None:
         return P(f"manager {req.scope[SCOPE_KEY] is manager}")
 
     assert "manager True" in TestClient(app).get("/").text
-    assert isinstance(setup_byok(SECRET)[0][0], BeforewareChain)
+    assert isinstance(setup_byok(SECRET)[0][0].chain, BeforewareChain)
 
 
 # --------------------------------------------------------------------------- skip lists
