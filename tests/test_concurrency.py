@@ -4,9 +4,11 @@ sharing one manager. Nothing may be lost and no writer may see an error."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,13 +42,24 @@ def manager_for(db_url: str) -> BYOKManager:
     )
 
 
-def worker(index: int, db_url: str, barrier: Any, results: Any) -> None:
-    """Write own keys and the shared keys, reading each back; report counts and errors."""
+_BARRIER: Any = None  # in each pool process: the barrier every worker waits on
+
+
+def _init_worker(barrier: Any) -> None:
+    """Pool initializer: keep the shared barrier (unpickling it imported this module)."""
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def worker(index: int, db_url: str) -> tuple[int, int, list[str], float, float]:
+    """Write own keys and the shared keys, reading each back.
+
+    Returns (pid, writes, errors, when writing started, when it ended)."""
     errors: list[str] = []
     writes = 0
     ready = done = time.time()
     try:
-        barrier.wait(timeout=120)  # everybody opens the database at the same moment
+        _BARRIER.wait(timeout=120)  # all 8 processes open the database at the same moment
         ready = time.time()
         m = manager_for(db_url)
         for j in range(OWN):
@@ -66,21 +79,24 @@ def worker(index: int, db_url: str, barrier: Any, results: Any) -> None:
         done = time.time()
     except Exception:
         errors.append(traceback.format_exc()[-1500:])
-    results.put((index, writes, errors, ready, done))
+    return os.getpid(), writes, errors, ready, done
 
 
-def run_workers(db_url: str) -> tuple[int, list[str], float]:
-    """Start WORKERS spawned processes on db_url; (total writes, errors, seconds of writing)."""
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Any]:
+    """WORKERS spawned processes, shared by the SQLite and PostgreSQL runs (spawning is the
+    expensive part: each process imports the whole stack)."""
     ctx = mp.get_context("spawn")
-    barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(i, db_url, barrier, results)) for i in range(WORKERS)]
-    for p in procs:
-        p.start()
-    reports = [results.get(timeout=300) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-    elapsed = max(r[4] for r in reports) - min(r[3] for r in reports)  # after spawning
-    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+    with ctx.Pool(WORKERS, initializer=_init_worker, initargs=(ctx.Barrier(WORKERS),)) as p:
+        yield p
+
+
+def run_workers(pool: Any, db_url: str) -> tuple[int, list[str], float]:
+    """Run one worker per pool process on db_url; (total writes, errors, seconds of writing)."""
+    reports = pool.starmap(worker, [(i, db_url) for i in range(WORKERS)], chunksize=1)
+    assert len({r[0] for r in reports}) == WORKERS  # eight distinct processes
+    assert max(r[3] for r in reports) < min(r[4] for r in reports)  # all writing at once
+    elapsed = max(r[4] for r in reports) - min(r[3] for r in reports)
     writes = sum(r[1] for r in reports)
     errors = [e for r in reports for e in r[2]]
     return writes, errors, elapsed
@@ -119,8 +135,8 @@ def check_final_rows(db_url: str) -> int:
         m.database.close()
 
 
-def _concurrent_writers(db_url: str) -> None:
-    writes, errors, elapsed = run_workers(db_url)
+def _concurrent_writers(pool: Any, db_url: str) -> None:
+    writes, errors, elapsed = run_workers(pool, db_url)
     assert errors == [], errors[:3]
     expected_writes = WORKERS * (OWN + len(range(0, OWN, 10)) * ROUNDS * len(SHARED_USERS))
     assert writes == expected_writes
@@ -133,15 +149,15 @@ def _concurrent_writers(db_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_eight_processes_on_one_sqlite_file(tmp_path):
-    _concurrent_writers(f"sqlite:///{tmp_path / 'shared.db'}")
+def test_eight_processes_on_one_sqlite_file(pool, tmp_path):
+    _concurrent_writers(pool, f"sqlite:///{tmp_path / 'shared.db'}")
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_eight_processes_on_postgres(db_url):
-    _concurrent_writers(db_url)
+def test_eight_processes_on_postgres(pool, db_url):
+    _concurrent_writers(pool, db_url)
 
 
 def test_threads_sharing_one_manager(db_url):
