@@ -116,6 +116,23 @@ def test_reference_api_round_trip_in_the_session():
     assert m.list_providers(req) == [] and m.get_masked_key(req, "anthropic") is None
 
 
+def test_bad_input_in_the_session_stores_nothing():
+    from tests.test_storage import BAD_KEYS, BAD_PROVIDERS
+
+    m = BYOKManager(SECRET)
+    req = FakeRequest({"app": "data"})
+    for key in BAD_KEYS:
+        with pytest.raises(ValidationError):
+            m.set_key(req, "openai", key)
+    for provider in BAD_PROVIDERS:
+        with pytest.raises(ValidationError):
+            m.set_key(req, provider, "sk-good-key-000")
+    for user in ("", "x" * 256, "tab\t", True, 2.5, ["u"]):
+        with pytest.raises(ValidationError):
+            m.set_key(req, "openai", "sk-good-key-000", user_id=user)
+    assert req.session == {"app": "data"}  # not even a session id was written
+
+
 def test_get_key_info_does_not_decrypt():
     req = FakeRequest()
     BYOKManager(SECRET).set_key(req, "openai", "sk-info-only-000")

@@ -373,6 +373,25 @@ def test_lookups_are_indexed(make_manager):
     assert ("key_version",) in indexed and ("expires_at",) in indexed
 
 
+def test_a_row_damaged_outside_byok_is_a_storage_error_and_is_kept(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-damaged-row-01", user_id="u1")
+    with m.database._guard("damage"):
+        m.database.db.q(f"UPDATE \"{m.config.db_table_name}\" SET created_at = 'yesterday'")
+    for call in (m.get_key, m.has_key, m.get_masked_key):
+        with pytest.raises(StorageError, match="malformed row"):
+            call(None, "openai", "u1")
+    with pytest.raises(StorageError):
+        m.list_keys(None, "u1")
+    assert m.database.count() == 1
+
+
+def test_an_unreadable_schema_version_is_a_storage_error(db_url):
+    _run_ddl(db_url, V1_DDL.replace("'1')", "'one')"))
+    with pytest.raises(StorageError, match="schema version"):
+        DatabaseStorage(BYOKConfig(), db_url)
+
+
 # frozen DDL of schema version 1, as this byok writes it (a later version must still read it)
 V1_DDL = """
 CREATE TABLE byok_meta (name VARCHAR NOT NULL PRIMARY KEY, value VARCHAR);

@@ -388,7 +388,10 @@ class DatabaseStorage:
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
         meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
         row = meta.get(f"schema:{name}", as_cls=False, default=None)
-        version = int(row["value"]) if row else 0
+        try:
+            version = int(row["value"]) if row else 0
+        except (TypeError, ValueError):
+            raise StorageError(f"unreadable schema version of table {name}") from None
         if version > SCHEMA_VERSION:
             raise StorageError(
                 f"table {name} has schema version {version}; this byok understands up to "
@@ -416,13 +419,20 @@ class DatabaseStorage:
 
     @staticmethod
     def _record(row: dict) -> APIKey:
-        return APIKey(
-            provider=row["provider"],
-            encrypted_value=bytes(row["encrypted_value"]),
-            created_at=_from_iso(row["created_at"]),
-            expires_at=_from_iso(row["expires_at"]),
-            user_id=row["user_id"],
-        )
+        """A row as an APIKey; StorageError when a value was damaged outside byok."""
+        try:
+            return APIKey(
+                provider=row["provider"],
+                encrypted_value=bytes(row["encrypted_value"]),
+                created_at=_from_iso(row["created_at"]),
+                expires_at=_from_iso(row["expires_at"]),
+                user_id=row["user_id"],
+            )
+        except (TypeError, ValueError) as e:
+            reason = type(e).__name__
+            raise StorageError(
+                f"malformed row for provider {row['provider']!r} ({reason})"
+            ) from None
 
     # KeyStorage
 
