@@ -624,9 +624,14 @@ def test_playground_users_are_separate_sessions(tmp_path: Path) -> None:
 
 def test_offline_verifier_checks_the_format() -> None:
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    assert asyncio.run(verify("openai", OPENAI_KEY)) is True
-    assert isinstance(asyncio.run(verify("openai", "nope")), str)
+    def run(key: str):  # own thread: Playwright's sync API may hold this thread's loop
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, verify("openai", key)).result()
+
+    assert run(OPENAI_KEY) is True
+    assert isinstance(run("nope"), str)
     assert set(PROVIDERS) >= {"openai", "anthropic"}
 
 
