@@ -708,3 +708,17 @@ def test_mount_applies_the_policy_setup_byok_gave_the_manager() -> None:
     mount_key_routes(other, configured, providers=["openai"])
     assert TestClient(other).get(PREFIX).status_code == 403
     assert TestClient(other, base_url="https://testserver").get(PREFIX).status_code == 200
+
+
+def test_odd_headers_and_settings_never_500() -> None:
+    with pytest.raises(ValueError):
+        SecurityPolicy(trusted_proxies=["not-an-ip"])
+    app, _, _ = make_app()
+    add_guarded_routes(app)
+    client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    for value in ("http://[x", "::::", "http://testserver:99999/", "\x7f", ""):
+        hx = client.get("/bare", headers={"HX-Request": "true", "HX-Current-URL": value})
+        assert hx.status_code == 401 and hx.headers["HX-Redirect"].startswith(f"{PREFIX}?next=/")
+    for origin in ("http://[x", "http://a:b:c", "null", "\x7f"):
+        assert client.post("/ask", headers={"Origin": origin}).status_code == 403
+        assert client.post("/ask", headers={"Referer": origin}).status_code == 403

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import ipaddress
 import logging
 import os
 import re
@@ -175,7 +176,10 @@ def safe_next(
     """`target` when it is a same-origin absolute path (no scheme, host or '//'), else `default`."""
     if not isinstance(target, str) or len(target) > 2048 or not _SAFE_NEXT.fullmatch(target):
         return default
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
     if parts.scheme or parts.netloc:
         return default
     return target
@@ -190,8 +194,11 @@ def _next_of(request: HTTPConnection) -> str:
     """Where the user was: the page (HX-Current-URL, same host only) or the request's own path."""
     current = request.headers.get("hx-current-url")
     if current:
-        parts = urlsplit(current)
-        if parts.netloc.lower() == request.headers.get("host", "").lower():
+        try:
+            parts = urlsplit(current)
+        except ValueError:  # e.g. "http://[x": not a URL, ignore it
+            parts = None
+        if parts is not None and parts.netloc.lower() == request.headers.get("host", "").lower():
             return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
     query = request.scope.get("query_string", b"").decode("latin-1")
     return safe_next(request.scope.get("path", "/") + (f"?{query}" if query else ""))
@@ -222,6 +229,13 @@ class SecurityPolicy:
         if self.trusted_proxies is None:
             self.trusted_proxies = _env_list(PROXIES_ENV)
         self.trusted_proxies = tuple(self.trusted_proxies)
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValidationError(
+                    f"trusted proxy {proxy!r} is not an IP address or network"
+                ) from None
         if self.trusted_origins is None:
             self.trusted_origins = _env_list(ORIGINS_ENV)
         self._origins = normalize_origins(self.trusted_origins)
