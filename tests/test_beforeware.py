@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from fasthtml.common import Beforeware, FastHTML, P, fast_app
 from fastsql import Database
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -722,3 +724,37 @@ def test_odd_headers_and_settings_never_500() -> None:
     for origin in ("http://[x", "http://a:b:c", "null", "\x7f"):
         assert client.post("/ask", headers={"Origin": origin}).status_code == 403
         assert client.post("/ask", headers={"Referer": origin}).status_code == 403
+
+
+HEADER_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40
+) | st.sampled_from(
+    ["http://[x", "null", ORIGIN, "https://evil.example", "same-origin", "cross-site"]
+)
+
+
+def test_random_browser_headers_never_500() -> None:
+    app, _, _ = make_app()
+    add_guarded_routes(app)
+    client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    names = ["Origin", "Referer", "Sec-Fetch-Site", "HX-Current-URL", "Accept", "X-CSRF-Token"]
+    targets = [("GET", "/bare"), ("POST", "/ask"), ("POST", f"{PREFIX}/openai"), ("GET", PREFIX)]
+    seen: list[int] = []
+
+    @settings(max_examples=500, deadline=None, derandomize=True, database=None)
+    @given(
+        headers=st.dictionaries(st.sampled_from(names), HEADER_TEXT, max_size=6),
+        htmx=st.booleans(),
+        target=st.sampled_from(targets),
+    )
+    def run(headers: dict[str, str], htmx: bool, target: tuple[str, str]) -> None:
+        if htmx:
+            headers = {**headers, "HX-Request": "true"}
+        method, path = target
+        response = client.request(method, path, headers=headers, data={"question": "q"})
+        seen.append(response.status_code)
+        assert response.status_code < 500, (headers, response.text[:200])
+        assert MARKER not in response.text  # never the guarded handler: no key is stored
+
+    run()
+    assert len(seen) >= 500 and {303, 401, 403} <= set(seen)
