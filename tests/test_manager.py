@@ -56,9 +56,11 @@ def test_construction_is_fast_no_slow_kdf():
         t = time.perf_counter()
         BYOKManager(SECRET)
         times.append(time.perf_counter() - t)
-    median = statistics.median(times)
-    # the reference ran PBKDF2 (≈10 ms) on every construction; HKDF takes microseconds
-    assert median < 0.001, f"median construction {median * 1e6:.0f} µs"
+    best, median = min(times), statistics.median(times)
+    # the reference ran PBKDF2 (≈10 ms) on every construction; HKDF takes microseconds.
+    # The best of 200 is immune to a busy machine; the median is reported.
+    assert best < 0.001, f"construction: best {best * 1e6:.0f} µs, median {median * 1e6:.0f} µs"
+    print(f"\nmanager construction: median {median * 1e6:.0f} µs (best {best * 1e6:.0f} µs)")
 
 
 def test_backends_are_chosen_from_config_and_db_url(tmp_path):
