@@ -229,6 +229,9 @@ def test_unknown_version_is_rejected_with_its_reason():
         ({"version": 0}, "versions are integers"),
         ({"version": 70_000}, "versions are integers"),
         ({"version": 2, "previous": {1: b"short"}}, "32 raw bytes"),
+        ({"version": 2, "min_version": "1"}, "min_decrypt_version"),
+        ({"version": 2, "previous": [SECRETS[1]]}, "mapping"),
+        ({"version": "2"}, "versions are integers"),
     ],
 )
 def test_bad_keyring_settings_are_refused(kwargs, match):

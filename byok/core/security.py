@@ -138,7 +138,7 @@ class Keyring:
             if len(k) != 32:
                 raise ValidationError(f"key version {v} is not 32 bytes")
         self.version = max(keys)  # version used for new seals
-        if not 1 <= min_version <= self.version:
+        if not isinstance(min_version, int) or not 1 <= min_version <= self.version:
             raise ValidationError(f"min_decrypt_version must be 1..{self.version}")
         self.min_version = min_version
         self._aeads = {v: AESGCM(k) for v, k in keys.items() if v >= min_version}
@@ -156,6 +156,8 @@ class Keyring:
         raw_key: bytes | None = None,  # a raw 32-byte key used instead of deriving one
     ) -> Keyring:
         """Build a keyring from the app secret by HKDF (one label per purpose and version)."""
+        if previous is not None and not isinstance(previous, Mapping):
+            raise ValidationError("previous keys must be a mapping {version: secret or raw key}")
         keys = {v: _previous_key(s, v) for v, s in (previous or {}).items()}
         if version in keys:
             raise ValidationError(f"key version {version} is both current and previous")
