@@ -204,6 +204,9 @@ def test_timezone_aware_datetimes_round_trip(make_manager):
     assert back.created_at.utcoffset() == timedelta(0) and back.expires_at.tzinfo is not None
     assert back.created_at.microsecond == 123456
     assert m.get_key(None, "openai", "u1") == "sk-tz-000000"
+    early = datetime(5, 1, 2, tzinfo=UTC)  # year 5: still fixed-width text, still sortable
+    m.database.store(None, APIKey("google", sealed, early, None, "u1"))
+    assert m.database.retrieve(None, "google", "u1").created_at == early
 
 
 def test_expired_keys_read_as_absent_and_are_removed(make_manager):

@@ -325,7 +325,7 @@ class _ByokMeta:
 
 def _iso(dt: datetime | None) -> str | None:
     """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
-    return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _from_iso(text: str | None) -> datetime | None:
