@@ -22,7 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+# In CI property tests are derandomized: the same cases every run, so a red CI is reproducible
+# (locally they stay random, to keep finding new cases).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent  # the project checkout
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium (Playwright cannot download its own here)
