@@ -10,6 +10,7 @@ provider or relabelled with another version fails to open.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -112,6 +113,7 @@ def _as_raw_key(
     raise ValidationError("encryption key must be 32 raw bytes (or their urlsafe base64 form)")
 
 
+@functools.lru_cache(maxsize=4096)  # a few owners and providers are hot: skip re-encoding them
 def bind(
     owner: str,  # who the value belongs to, e.g. "user:42" or "session:<sid>"
     provider: str,  # which provider's key it is

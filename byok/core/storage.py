@@ -246,7 +246,10 @@ class SessionStorage:
 
     def _raw(self, request: Any, provider: str, user_id: str | None) -> list | None:
         """The stored cell of one key, or None."""
-        raw = self._owners(request).get(user_id or "", {}).get(provider)
+        entry = _session(request).get(self.name)
+        owners = entry.get("k") if isinstance(entry, dict) else None
+        cells = owners.get(user_id or "") if isinstance(owners, dict) else None
+        raw = cells.get(provider) if isinstance(cells, dict) else None
         if raw is not None and not (isinstance(raw, list) and len(raw) == 4):
             raise StorageError(f"malformed session entry for provider {provider!r}")
         return raw

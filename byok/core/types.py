@@ -42,8 +42,8 @@ def utcnow() -> datetime:
 
 def _aware(dt: datetime | None) -> datetime | None:
     """Treat a naive datetime as UTC; convert an aware one to UTC."""
-    if dt is None:
-        return None
+    if dt is None or dt.tzinfo is UTC:
+        return dt
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
