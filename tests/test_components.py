@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -729,6 +730,36 @@ def test_dashboard_unreadable_key_is_a_card_state() -> None:
     assert states["byok-card-openai"] == "unreadable" and states["byok-card-groq"] == "stored"
     card = tree.find(id="byok-card-openai")
     assert "Re-enter" in card.get_text() and card.find("form") is not None
+
+
+def test_dashboard_passes_its_csrf_token_and_headers_to_every_card_form() -> None:
+    """Every form carries the token twice: the hidden field (a no-JavaScript post) and the
+    hx-headers of its card (what htmx sends, and what a card swapped in alone keeps)."""
+    manager = FakeManager({"openai": "sk-p...wxyz", "groq": EncryptionError("secret changed")})
+    tree = root(
+        KeyManagerDashboard(
+            SimpleNamespace(),
+            PROVIDERS,
+            manager,
+            enable_test=True,
+            csrf_token="tok-123",
+            hx_headers={"X-App": "1"},
+            now=NOW,
+        )
+    )
+    forms = tree.find_all("form")
+    assert len(forms) == len(PROVIDERS)  # stored (replace), unreadable and empty cards
+    for form in forms:
+        hidden = form.find("input", attrs={"type": "hidden", "name": "csrf_token"})
+        assert hidden is not None and hidden["value"] == "tok-123", form.get("action")
+        card = form.find_parent("article")
+        assert json.loads(card["hx-headers"]) == {"X-App": "1", "X-CSRF-Token": "tok-123"}
+    for action in tree.find_all(attrs={"hx-delete": True}) + tree.find_all(attrs={"hx-post": True}):
+        headers = action.find_parent(attrs={"hx-headers": True})
+        assert json.loads(headers["hx-headers"])["X-CSRF-Token"] == "tok-123"
+    bare = root(KeyManagerDashboard(SimpleNamespace(), PROVIDERS, manager, now=NOW))
+    assert bare.find(attrs={"hx-headers": True}) is None  # no token: no header, no field
+    assert bare.find("input", attrs={"name": "csrf_token"}) is None
 
 
 def test_dashboard_error_empty_and_missing_manager_states() -> None:

@@ -232,6 +232,26 @@ def test_save_page_post_redirects_and_json_answers_masked(tab: Page) -> None:
     assert tab.stored() == ["anthropic", "google"]
 
 
+def test_dashboard_forms_post_without_javascript(tab: Page) -> None:
+    """Every card form of the dashboard page carries the session's token as a hidden field, so a
+    browser without JavaScript (a plain form post: no header, no htmx) is not refused."""
+    tab.save("openai", OPENAI_KEY)
+    page = soup(tab.client.get(PREFIX))
+    forms = page.find_all("form", attrs={"data-byok-form": True})
+    assert {f["action"] for f in forms} == {f"{PREFIX}/{p}" for p in PROVIDERS}
+    for form in forms:
+        assert form.find("input", attrs={"name": "csrf_token"})["value"] == tab.token()
+    form = next(f for f in forms if f["action"] == f"{PREFIX}/google")
+    fields = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
+    posted = tab.client.post(
+        form["action"],
+        data={**fields, "api_key": GOOGLE_KEY},
+        headers={"Origin": ORIGIN, "Sec-Fetch-Site": "same-origin"},
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == PREFIX
+    assert tab.stored() == ["google", "openai"]
+
+
 INVALID_KEYS = [
     ("", "empty"),
     ("   ", "empty"),

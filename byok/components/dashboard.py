@@ -72,8 +72,8 @@ def KeyManagerDashboard(
     title: str = "API keys",  # heading
     description: str = DESCRIPTION,  # text under the heading (the key count is appended)
     enable_test: bool = False,  # show a Test button posting to f"{base_url}/{provider}/test"
-    csrf_token: str | None = None,  # sent as X-CSRF-Token on every request from the dashboard
-    hx_headers: Mapping[str, str] | None = None,  # more headers for every htmx request
+    csrf_token: str | None = None,  # sent by every card: X-CSRF-Token header + hidden form field
+    hx_headers: Mapping[str, str] | None = None,  # more headers for every card's htmx requests
     include_toasts: bool = True,  # include the ToastContainer that oob_toast() targets
     now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
 ) -> FT:
@@ -117,6 +117,8 @@ def KeyManagerDashboard(
                     provider_config=provider_config,
                     test_url=test_url(base_url, p) if enable_test else None,
                     status=status,
+                    csrf_token=csrf_token,
+                    hx_headers=hx_headers,
                     now=now,
                 )
             )

@@ -26,7 +26,8 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
   around a `Toast`; the page must contain `ToastContainer()` (the dashboard includes one).
 - **CSRF**: with `csrf_token=...` a component sends `hx-headers='{"X-CSRF-Token": ...}'`
   (`wiring.CSRF_HEADER`) and a hidden `csrf_token` field (`wiring.CSRF_FIELD`); the dashboard
-  sets the header once on its root, inherited by every card inside it.
+  passes its token (and `hx_headers`) to every card, so each card's form carries both and a
+  card swapped in alone (a route's answer) keeps them.
 - After a successful request byok.js clears the key inputs of the form that sent it.
 
 Every form also has `method="post" action=...` so it degrades to a plain POST without htmx.
