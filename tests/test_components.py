@@ -620,6 +620,22 @@ def test_card_derives_expiry_state(expires: timedelta | None, state: str) -> Non
     assert all(t["datetime"].endswith("+00:00") for t in times)
 
 
+def test_card_dates_read_as_sentences() -> None:
+    """Relative phrases sit mid-sentence: "Added just now", never "Added Just now"."""
+    fresh = root(
+        KeyManagementCard("openai", True, "sk-p...wxyz", NOW - timedelta(seconds=5), now=NOW)
+    )
+    added = fresh.find("time")
+    assert added.get_text() == "Added just now"
+    later = root(
+        KeyManagementCard("openai", True, "sk-p...wxyz", NOW - timedelta(hours=5), now=NOW)
+    )
+    assert later.find("time").get_text() == "Added 5 hours ago"
+    for card in (fresh, later):  # no capital letter after the first word of a date line
+        for line in card.find_all("time"):
+            assert not re.search(r"\s[A-Z]", line.get_text()), line.get_text()
+
+
 def test_card_reference_call_with_strings_and_no_actions() -> None:
     card = root(KeyManagementCard("anthropic", True, "sk-a...1234", "2026-01-02", "2026-02-02"))
     text = card.get_text()

@@ -44,8 +44,8 @@ def test_provider_info_dicts_with_defaults() -> None:
 @pytest.mark.parametrize(
     ("age", "text"),
     [
-        (timedelta(seconds=10), "Just now"),
-        (timedelta(seconds=-30), "Just now"),
+        (timedelta(seconds=10), "just now"),
+        (timedelta(seconds=-30), "just now"),
         (timedelta(minutes=1), "1 minute ago"),
         (timedelta(minutes=59), "59 minutes ago"),
         (timedelta(hours=1), "1 hour ago"),
@@ -104,7 +104,7 @@ def test_key_summary_masks_and_flags_unreadable_keys() -> None:
     assert OPENAI_KEY not in repr(summary) and OPENAI_KEY[8:20] not in repr(summary)
     assert len(by["openai"]["fingerprint"]) == 16
     assert by["groq"]["expires"] in ("Expires in 2 hours", "Expires in 3 hours")
-    assert by["openai"]["created"] == "Just now" and not by["openai"]["unreadable"]
+    assert by["openai"]["created"] == "just now" and not by["openai"]["unreadable"]
     stranger = BYOKManager("a-different-app-secret-0123456789")  # cannot decrypt these keys
     unreadable = get_key_summary(stranger, req)
     assert unreadable["count"] == 2 and all(k["unreadable"] for k in unreadable["keys"])

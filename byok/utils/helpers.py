@@ -73,10 +73,10 @@ def format_key_age(
     created_at: datetime,  # when the key was stored (naive = UTC)
     now: datetime | None = None,  # the current time (default: now, UTC); fixed for snapshots
 ) -> str:
-    """How long ago the key was stored, e.g. "3 days ago" ("Just now" under a minute)."""
+    """How long ago the key was stored, e.g. "3 days ago" or "just now" (reads inside a sentence)."""
     age = to_utc(now or utcnow()) - to_utc(created_at)
-    if age < timedelta(minutes=1):
-        return "Just now"
+    if age < timedelta(minutes=1):  # also a time slightly ahead of ours (clock skew)
+        return "just now"
     return f"{_span(age)} ago"
 
 
