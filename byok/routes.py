@@ -10,8 +10,8 @@
 | DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast |
 | POST | `{prefix}/{provider}/test` | run the app's async verifier: a `KeyTestResult` |
 
-The HTMX contract (ids, targets, 422 with `ValidationMessage` and `HX-Retarget`) is the one in
-`byok.components.forms`. Every route checks for itself what it needs, so no beforeware `skip`
+The HTMX contract (ids, targets, 422 with `ValidationMessage` and `HX-Retarget`, error toasts
+marked with the `BYOK-Problem` header that byok.js swaps) is the one in `byok.components.forms`. Every route checks for itself what it needs, so no beforeware `skip`
 list can open a hole: HTTPS in production, the Fetch Metadata / Origin check and the per-session
 CSRF token on every write. Bad input is a 4xx and nothing is stored; a storage failure is a 503
 with an alert; no route answers 500 for anything a user sends.
@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fasthtml.common import A, FtResponse, Main, Meta, Title
+from fasthtml.common import A, FtResponse, Main, Title
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -48,6 +48,7 @@ from byok.components import (
 from byok.components.wiring import (
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
+    PROBLEM_HEADER,
     key_url,
     test_url,
     validation_id,
@@ -78,18 +79,12 @@ from byok.middleware.beforeware import (
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
 
-__all__ = ["HTMX_CONFIG", "KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
+__all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
 log = logging.getLogger("byok")
 
 KEY_FIELD = "api_key"  # form field carrying the key (the components' field name)
 PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
-# htmx 2 swaps only 2xx by default; on the dashboard page problems are shown too (they are
-# retargeted to the toast container, or to the validation slot for a 422)
-HTMX_CONFIG = (
-    '{"responseHandling": [{"code": "204", "swap": false}, {"code": "[23]..", "swap": true},'
-    ' {"code": "[45]..", "swap": true, "error": true}]}'
-)
 
 Verifier = Callable[[str, str], Awaitable[bool | str] | bool | str]
 """`verifier(provider, api_key)`: True = the key works; False or a message = rejected."""
@@ -204,8 +199,10 @@ class KeyRoutes:
         if kind is RequestKind.JSON:
             return JSONResponse({"error": "invalid", "detail": message}, status_code=422)
         msg = ValidationMessage(message, is_valid=False, id=slot)
-        if kind is RequestKind.HTMX:
-            headers = {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"} if retarget else None
+        if kind is RequestKind.HTMX:  # PROBLEM_HEADER: byok.js lets htmx swap it
+            headers = {PROBLEM_HEADER: "invalid"}
+            if retarget:
+                headers |= {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
             return FtResponse(msg, status_code=422, headers=headers)
         page = (Title(self.title), Main(msg, A("Back to your API keys", href=self.prefix)))
         return FtResponse(page, status_code=422)
@@ -331,7 +328,6 @@ class KeyRoutes:
         back = safe_next(target, default="") if target else ""
         return (
             Title(self.title),
-            Meta(name="htmx-config", content=HTMX_CONFIG),
             Main(board, A("Continue", href=back, cls="link") if back else None),
             byok_script(),
         )

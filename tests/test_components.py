@@ -1011,6 +1011,8 @@ def test_byok_js_is_static_and_data_driven() -> None:
     ):
         assert attr in source
     assert "htmx:beforeSwap" in source and "422" in source
+    # error answers are swapped when byok marked them, by this header name (one spelling)
+    assert f'"{bc.PROBLEM_HEADER}"' in source and bc.PROBLEM_HEADER == "BYOK-Problem"
 
 
 def test_byok_script_and_served_route() -> None:
@@ -1093,8 +1095,18 @@ class KeyRoutes:
         key = form.get("api_key", "")
         multi = path == "/api/keys"
         slot = MULTI_VALIDATION_ID if multi else validation_id(provider)
+        if key.startswith("fail-"):  # storage down: a toast, marked for byok.js or not
+            headers = {**html_type, "HX-Retarget": "#toast-container", "HX-Reswap": "afterbegin"}
+            if key == "fail-marked":
+                headers[bc.PROBLEM_HEADER] = "storage"
+            return 503, headers, to_xml(Toast(f"Storage down ({key})", "error", duration=0))
         if len(key) < 20:
-            headers = {**html_type, "HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
+            headers = {
+                **html_type,
+                "HX-Retarget": f"#{slot}",
+                "HX-Reswap": "outerHTML",
+                bc.PROBLEM_HEADER: "invalid",
+            }
             return 422, headers, to_xml(ValidationMessage("Too short for an API key", id=slot))
         self.stored[provider] = key
         done = ValidationMessage("Saved", True, id=slot) if multi else self.card(provider)
@@ -1190,6 +1202,25 @@ def test_browser_save_validation_test_and_delete(key_page: Any) -> None:
     page.wait_for_selector("#byok-card-openai[data-byok-card=empty]")
     assert routes.stored == {}
     assert ("DELETE", "/api/keys/openai") in [(m, p) for m, p, _ in routes.requests]
+
+
+def test_browser_error_answers_show_only_when_marked(key_page: Any) -> None:
+    """htmx swaps a 503 that carries PROBLEM_HEADER (its toast appears) and leaves an unmarked
+    one alone (htmx's default: an app's own error answers are not byok's business)."""
+    page, _ = key_page
+    card = page.locator("#byok-card-openai")
+    key_input = card.locator("input[name=api_key]")
+    key_input.fill("fail-plain")
+    card.locator("button[type=submit]").click()
+    page.wait_for_function("document.querySelector('#byok-card-openai button[disabled]') === null")
+    key_input.fill("fail-marked")
+    card.locator("button[type=submit]").click()
+    toast = page.locator("#toast-container [role=alert]")
+    toast.wait_for()
+    assert "Storage down (fail-marked)" in toast.inner_text()
+    assert "fail-plain" not in page.locator("#toast-container").inner_text()
+    assert key_input.input_value() == "fail-marked"  # kept: the save failed
+    assert card.get_attribute("data-byok-card") == "empty"
 
 
 def test_browser_standalone_and_multi_forms(key_page: Any) -> None:

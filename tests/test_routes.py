@@ -164,7 +164,7 @@ def test_dashboard_page_has_cards_token_toasts_and_script(tab: Page) -> None:
     for provider in PROVIDERS:
         assert doc.find(id=f"byok-card-{provider}") is not None
     assert doc.find(id=TOAST_CONTAINER_ID) is not None
-    assert doc.find("meta", attrs={"name": "htmx-config"}) is not None
+    assert doc.find("meta", attrs={"name": "htmx-config"}) is None  # byok.js shows errors
     assert doc.find("script", src="/byok/byok.js") is not None
     headers = json.loads(doc.find(attrs={"hx-headers": True})["hx-headers"])
     assert headers["X-CSRF-Token"] == tab.token()
@@ -305,6 +305,55 @@ def test_unknown_provider_is_404_and_nothing_stored(tab: Page, provider: str) ->
     response = tab.save(provider, OPENAI_KEY)
     assert response.status_code == 404
     assert response.headers["HX-Retarget"] == f"#{TOAST_CONTAINER_ID}"
+    assert tab.stored() == []
+
+
+def test_every_htmx_error_answer_is_marked_for_byok_js(app_parts, monkeypatch) -> None:
+    """byok.js swaps an error answer only when it carries PROBLEM_HEADER (its reason code):
+    every htmx error of the key routes has it, with a target that exists on a dashboard."""
+    from byok.components.wiring import PROBLEM_HEADER
+
+    app, manager, _ = app_parts
+    tab = Page(app)
+    stale = Page(app)  # another session: its token is not this one's
+    answers = {
+        "invalid": tab.save("openai", "not a key"),
+        "invalid_multi": tab.send("POST", PREFIX, data={"provider": "nope", "api_key": "x"}),
+        "unknown_provider": tab.save("mistral", OPENAI_KEY),
+        "csrf_token": tab.client.post(
+            f"{PREFIX}/openai",
+            data={"api_key": OPENAI_KEY},
+            headers={**tab.headers(), "X-CSRF-Token": stale.token()},
+        ),
+        "csrf": tab.save(
+            "openai",
+            OPENAI_KEY,
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        ),
+    }
+
+    ok = stale.save("openai", OPENAI_KEY)
+    assert ok.status_code == 200 and PROBLEM_HEADER not in ok.headers  # a success is not marked
+    stale.send("DELETE", f"{PREFIX}/openai")
+
+    def broken(*a: Any, **k: Any) -> None:
+        raise StorageError("database is down")
+
+    monkeypatch.setattr(manager, "set_key", broken)
+    answers["storage"] = tab.save("openai", OPENAI_KEY)
+    expected = {
+        "invalid": (422, "invalid", "#byok-validation-openai"),
+        "invalid_multi": (422, "invalid", None),  # the form targets its slot already
+        "unknown_provider": (404, "unknown_provider", f"#{TOAST_CONTAINER_ID}"),
+        "csrf_token": (403, "csrf_token", f"#{TOAST_CONTAINER_ID}"),
+        "csrf": (403, "csrf", f"#{TOAST_CONTAINER_ID}"),
+        "storage": (503, "storage", f"#{TOAST_CONTAINER_ID}"),
+    }
+    for name, (status, code, target) in expected.items():
+        response = answers[name]
+        assert response.status_code == status, name
+        assert response.headers.get(PROBLEM_HEADER) == code, name
+        assert response.headers.get("HX-Retarget") == target, name
     assert tab.stored() == []
 
 

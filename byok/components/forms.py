@@ -10,14 +10,20 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
   replaces it; `InlineKeyInput` uses `hx-swap="none"` (only out-of-band parts apply).
   Answer 200: `KeyManagementCard(...)` for the provider + `oob_toast(...)`.
 - **Validation error**: answer **422** with `ValidationMessage(msg, id=validation_id(p))` and
-  headers `HX-Retarget: #byok-validation-{slug}`, `HX-Reswap: outerHTML`. Every single-provider
-  form holds an empty slot with that id; byok.js lets htmx swap 422 answers and marks the key
-  input `aria-invalid`. The typed key is never echoed back; the form keeps what the user typed.
+  headers `HX-Retarget: #byok-validation-{slug}`, `HX-Reswap: outerHTML`,
+  `BYOK-Problem: invalid`. Every single-provider form holds an empty slot with that id; byok.js
+  marks the key input `aria-invalid`. The typed key is never echoed back; the form keeps what
+  the user typed.
+- **Other errors** (403 refused, 404 unknown provider, 401 / 503): answer a `Toast` or
+  `SecurityAlert` with `HX-Retarget: #toast-container`, `HX-Reswap: afterbegin` and
+  `BYOK-Problem: <reason>`. htmx 2 swaps only 2xx answers: byok.js lets htmx swap every error
+  answer that carries the `BYOK-Problem` header (`wiring.PROBLEM_HEADER`), and no other, so a
+  page needs no `htmx-config`.
 - **Multi-provider save**: `MultiProviderKeyForm` posts `provider` + `api_key` to `action`
   (`POST {base}`), `hx-target="#byok-validation-multi" hx-swap="outerHTML"`: answer
   `ValidationMessage(..., id=MULTI_VALIDATION_ID)` — `is_valid=True` with 200 on success, 422
-  on error (no retarget needed) — plus `oob_toast(...)`, and optionally the provider's card
-  with `hx-swap-oob="true"` to refresh it when it is on the page.
+  with `BYOK-Problem: invalid` on error (no retarget needed) — plus `oob_toast(...)`, and
+  optionally the provider's card with `hx-swap-oob="true"` to refresh it when it is on the page.
 - **Delete**: `DELETE {base}/{p}` (`hx-confirm` asks first), targets `#byok-card-{slug}`
   outerHTML: answer the empty-state `KeyManagementCard(p, has_key=False, ...)` + `oob_toast(...)`.
 - **Test**: `POST {base}/{p}/test`, targets `#byok-test-{slug}` innerHTML: answer

@@ -14,6 +14,7 @@ __all__ = [
     "DASHBOARD_ID",
     "DEFAULT_BASE_URL",
     "MULTI_VALIDATION_ID",
+    "PROBLEM_HEADER",
     "TOAST_CONTAINER_ID",
     "card_id",
     "input_id",
@@ -29,6 +30,9 @@ CSRF_HEADER = "X-CSRF-Token"  # header carrying the CSRF token on htmx requests 
 CSRF_FIELD = "csrf_token"  # form field carrying it on plain (non-htmx) form posts
 DASHBOARD_ID = "byok-dashboard"  # KeyManagerDashboard's (and DashboardSkeleton's) id
 MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result slot (its target)
+# marks an htmx error answer (4xx / 503) that byok.js lets htmx swap (htmx 2 swaps only 2xx);
+# its value is the machine-readable reason ("invalid", "csrf_token", "storage", ...)
+PROBLEM_HEADER = "BYOK-Problem"
 
 
 def card_id(

@@ -42,7 +42,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from byok.components.alerts import SecurityAlert
 from byok.components.variants import Severity
-from byok.components.wiring import DEFAULT_BASE_URL, TOAST_CONTAINER_ID, key_url
+from byok.components.wiring import DEFAULT_BASE_URL, PROBLEM_HEADER, TOAST_CONTAINER_ID, key_url
 from byok.core.security import check_https
 from byok.core.security import is_production as _env_is_production
 from byok.core.storage import BYOKManager, validate_provider
@@ -147,8 +147,12 @@ def problem_response(
     kind = request_kind(request)
     if kind is RequestKind.JSON:
         return JSONResponse({"error": code, "detail": detail}, status_code=status)
-    if kind is RequestKind.HTMX:  # shown in the ToastContainer, not in place of the target
-        headers = {"HX-Retarget": f"#{TOAST_CONTAINER_ID}", "HX-Reswap": "afterbegin"}
+    if kind is RequestKind.HTMX:  # byok.js swaps it into the ToastContainer, not the target
+        headers = {
+            "HX-Retarget": f"#{TOAST_CONTAINER_ID}",
+            "HX-Reswap": "afterbegin",
+            PROBLEM_HEADER: code,
+        }
         return FtResponse(fragment, status_code=status, headers=headers)
     return FtResponse((Title(title), Main(fragment, cls="p-6")), status_code=status)
 

@@ -7,8 +7,13 @@
  *   data-byok-toggle-visibility      button showing/hiding the input named by aria-controls
  *   data-byok-provider-select        select whose option's data-placeholder / data-hint /
  *                                    data-docs / data-docs-label update its form's key field
- *   data-byok-form                   key form: 422 answers are swapped (validation message),
- *                                    its key input is marked aria-invalid, and cleared on success
+ *   data-byok-form                   key form: its key input is marked aria-invalid on a 422
+ *                                    answer and cleared on success
+ * htmx error answers: htmx 2 swaps only 2xx answers. An error answer carrying the BYOK-Problem
+ * header (byok's key routes and guards mark theirs: 403, 404, 422, 503, ...) is swapped where the
+ * server retargeted it (a toast in the ToastContainer, a ValidationMessage beside the field), so
+ * a dashboard embedded in any page shows it without an htmx-config. A 422 is an expected outcome
+ * (not logged as an htmx error); other statuses still raise htmx:responseError.
  */
 (function () {
   "use strict";
@@ -106,14 +111,15 @@
     }
   });
 
-  // htmx 2 does not swap 4xx answers by default: let a key form's 422 show its message.
+  var PROBLEM_HEADER = "BYOK-Problem";
+
+  // htmx 2 does not swap error answers by default: show the ones byok marked as displayable.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var d = event.detail;
-    var elt = d && d.requestConfig && d.requestConfig.elt;
-    if (d && d.xhr && d.xhr.status === 422 && elt && elt.closest("[data-byok-form]")) {
-      d.shouldSwap = true;
-      d.isError = false;
-    }
+    var xhr = d && d.xhr;
+    if (!xhr || xhr.status < 400 || !xhr.getResponseHeader(PROBLEM_HEADER)) return;
+    d.shouldSwap = true;
+    if (xhr.status === 422) d.isError = false;
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {

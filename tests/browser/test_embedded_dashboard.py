@@ -1,0 +1,100 @@
+"""A KeyManagerDashboard embedded in an app's own page (not the routes' dashboard page), in Chromium.
+
+The page is the app's: its own title and layout, htmx and byok.js, and no `htmx-config`. What
+the key routes answer must still show there: a refused write (403), a validation error (422).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fasthtml.common import H1, FastHTML, FileResponse, Main, P, Script, Title
+from playwright.sync_api import Page, expect
+from starlette.requests import Request
+
+from byok.components import TOAST_CONTAINER_ID, KeyManagerDashboard, byok_script
+from byok.middleware import SecurityPolicy, csrf_token, setup_byok
+from byok.routes import mount_key_routes
+from tests.conftest import ROOT, unavailable
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP"),
+]
+
+SECRET = "embedded-dashboard-secret-0123456789"
+PROVIDERS = ["openai", "anthropic", "google"]
+OPENAI_KEY = "sk-proj-" + "Qw3rTy7u" * 5
+HTMX_JS = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+
+
+def create_app() -> FastHTML:
+    """An app page at /settings embedding the dashboard; the key routes under /api/keys."""
+    policy = SecurityPolicy(is_production=False)
+    before, manager = setup_byok(SECRET, policy=policy)
+    app = FastHTML(
+        before=before,
+        secret_key=SECRET,
+        default_hdrs=False,
+        hdrs=[Script(src="/_htmx")],  # htmx from node_modules: the test runs offline
+    )
+    mount_key_routes(app, manager, providers=PROVIDERS, policy=policy)
+
+    @app.get("/_htmx")
+    def htmx_js() -> Any:
+        return FileResponse(Path(HTMX_JS), media_type="text/javascript")
+
+    @app.get("/settings")
+    def settings(req: Request) -> Any:
+        board = KeyManagerDashboard(req, PROVIDERS, manager, csrf_token=csrf_token(req))
+        return (
+            Title("Acme settings"),
+            Main(H1("Settings"), P("Your account."), board),
+            byok_script(),
+        )
+
+    return app
+
+
+@pytest.fixture
+def settings_page(page: Page, live_server: Any) -> Page:
+    """The app's /settings page, loaded, with htmx and byok.js running."""
+    if not HTMX_JS.exists():
+        unavailable(f"{HTMX_JS} missing: run `npm ci`")
+    base = live_server("tests.browser.test_embedded_dashboard:create_app", factory=True)
+    page.goto(f"{base}/settings")
+    page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+    assert page.locator("meta[name='htmx-config']").count() == 0  # nothing but byok.js helps
+    return page
+
+
+def save(page: Page, provider: str, key: str) -> None:
+    card = page.locator(f"#byok-card-{provider}")
+    card.locator("input[name='api_key']").fill(key)
+    card.get_by_role("button", name=re.compile("Save")).click()
+
+
+def test_stale_csrf_token_shows_a_toast_on_an_app_page(settings_page: Page) -> None:
+    page = settings_page
+    page.context.clear_cookies()  # the session (and its CSRF token) expired: the token is stale
+    save(page, "openai", OPENAI_KEY)
+    toast = page.locator(f"#{TOAST_CONTAINER_ID} [role='alert']")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("reload the page")
+    expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "empty")
+    assert OPENAI_KEY not in page.content()
+
+
+def test_validation_error_and_save_on_an_app_page(settings_page: Page) -> None:
+    page = settings_page
+    save(page, "openai", "not a key")
+    expect(page.locator("#byok-validation-openai")).to_contain_text("printable")
+    field = page.locator("#byok-card-openai input[name='api_key']")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    save(page, "openai", OPENAI_KEY)
+    expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "stored")
+    expect(page.locator(f"#{TOAST_CONTAINER_ID}")).to_contain_text("OpenAI key saved")
+    expect(page).to_have_title("Acme settings")  # still the app's page
