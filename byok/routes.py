@@ -6,12 +6,16 @@
 |---|---|---|
 | GET | `{prefix}` | the `KeyManagerDashboard` page (a fragment for htmx, a summary for JSON) |
 | POST | `{prefix}` | save from `MultiProviderKeyForm` (`provider` + `api_key`) |
-| POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast |
-| DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast |
+| POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast (+ count) |
+| DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast (+ count) |
 | POST | `{prefix}/{provider}/test` | run the app's async verifier: a `KeyTestResult` |
 
+(+ count): a request sent from inside a dashboard (its `BYOK-Dashboard` header) also gets the
+dashboard's key count, `dashboard_summary(...)`, out of band.
+
 The HTMX contract (ids, targets, 422 with `ValidationMessage` and `HX-Retarget`, error toasts
-marked with the `BYOK-Problem` header that byok.js swaps) is the one in `byok.components.forms`. Every route checks for itself what it needs, so no beforeware `skip`
+marked with the `BYOK-Problem` header that byok.js swaps) is the one in
+`byok.components.forms`. Every route checks for itself what it needs, so no beforeware `skip`
 list can open a hole: HTTPS in production, the Fetch Metadata / Origin check and the per-session
 CSRF token on every write. Bad input is a 4xx and nothing is stored; a storage failure is a 503
 with an alert; no route answers 500 for anything a user sends.
@@ -42,14 +46,17 @@ from byok.components import (
     Toast,
     ValidationMessage,
     byok_script,
+    dashboard_summary,
     oob_toast,
     serve_byok_js,
 )
 from byok.components.wiring import (
+    DASHBOARD_HEADER,
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
     key_url,
+    parse_dashboard_header,
     test_url,
     validation_id,
 )
@@ -242,13 +249,16 @@ class KeyRoutes:
         )
 
     async def _save(
-        self, req: Request, data: Mapping[str, Any], provider: str, slot: str, retarget: bool
+        self,
+        req: Request,
+        data: Mapping[str, Any],
+        provider: str,
+        slot: str,
+        retarget: bool,
+        manager: BYOKManager,
+        user_id: Any,
     ) -> _Saved | Any:
         """The save shared by both forms: a _Saved, or the 4xx / 503 answer."""
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        manager, user_id = ctx
         try:
             raw = self._key_from(data, req)
             return await self._store(req, manager, user_id, provider, raw)
@@ -266,6 +276,18 @@ class KeyRoutes:
             return self._problem(
                 req, 503, "storage", "Your key could not be saved; try again later"
             )
+
+    async def _summary(self, req: Request, manager: BYOKManager, user_id: Any) -> Any:
+        """The key count of the dashboard that sent the request, out of band (else None)."""
+        shown = parse_dashboard_header(req.headers.get(DASHBOARD_HEADER))
+        if shown is None:  # not sent from inside a dashboard: nothing to refresh
+            return None
+        try:
+            stored = set(await call_storage(manager, manager.list_providers, req, user_id))
+        except (StorageError, ValidationError):
+            log.warning("byok: the dashboard summary could not be counted", exc_info=True)
+            return None  # the write itself succeeded; the count refreshes on the next load
+        return dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
 
     def _saved_json(self, saved: _Saved) -> JSONResponse:
         return JSONResponse(
@@ -357,7 +379,10 @@ class KeyRoutes:
         provider = self._provider(req, req.path_params.get("provider"))
         if not isinstance(provider, str):
             return provider
-        saved = await self._save(req, data, provider, validation_id(provider), True)
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        saved = await self._save(req, data, provider, validation_id(provider), True, *ctx)
         if not isinstance(saved, _Saved):
             return saved
         kind = request_kind(req)
@@ -365,8 +390,10 @@ class KeyRoutes:
             return self._saved_json(saved)
         if kind is RequestKind.PAGE:
             return RedirectResponse(self.prefix, status_code=303)
-        return self._card(req, provider, saved), oob_toast(
-            self._toast_text(saved), AlertKind.SUCCESS
+        return (
+            self._card(req, provider, saved),
+            oob_toast(self._toast_text(saved), AlertKind.SUCCESS),
+            await self._summary(req, *ctx),
         )
 
     async def save_any(
@@ -381,7 +408,10 @@ class KeyRoutes:
         name = data.get(PROVIDER_FIELD)
         if not isinstance(name, str) or name not in self._known:
             return self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
-        saved = await self._save(req, data, name, MULTI_VALIDATION_ID, False)
+        ctx = await self._context(req)
+        if not isinstance(ctx, tuple):
+            return ctx
+        saved = await self._save(req, data, name, MULTI_VALIDATION_ID, False, *ctx)
         if not isinstance(saved, _Saved):
             return saved
         kind = request_kind(req)
@@ -396,6 +426,7 @@ class KeyRoutes:
             ValidationMessage(text, is_valid=True, id=MULTI_VALIDATION_ID),
             card,
             oob_toast(text, AlertKind.SUCCESS),
+            await self._summary(req, *ctx),
         )
 
     async def delete(
@@ -425,7 +456,11 @@ class KeyRoutes:
         if kind is RequestKind.PAGE:
             return RedirectResponse(self.prefix, status_code=303)
         text = f"{self._name(provider)} key removed"
-        return self._card(req, provider, None), oob_toast(text, AlertKind.INFO)
+        return (
+            self._card(req, provider, None),
+            oob_toast(text, AlertKind.INFO),
+            await self._summary(req, manager, user_id),
+        )
 
     async def test(
         self,

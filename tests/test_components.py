@@ -718,7 +718,10 @@ def test_dashboard_over_a_fake_manager() -> None:
         )
     )
     assert tree.name == "section" and tree["id"] == "byok-dashboard"
-    assert tree["hx-headers"] == '{"X-CSRF-Token": "tok"}'
+    assert json.loads(tree["hx-headers"]) == {
+        "BYOK-Dashboard": ",".join(PROVIDERS),  # the routes refresh the count for these
+        "X-CSRF-Token": "tok",
+    }
     assert cards_of(tree) == {
         "byok-card-openai": "stored",
         "byok-card-anthropic": "empty",
@@ -776,6 +779,53 @@ def test_dashboard_passes_its_csrf_token_and_headers_to_every_card_form() -> Non
     bare = root(KeyManagerDashboard(SimpleNamespace(), PROVIDERS, manager, now=NOW))
     assert bare.find(attrs={"hx-headers": True}) is None  # no token: no header, no field
     assert bare.find("input", attrs={"name": "csrf_token"}) is None
+
+
+def test_dashboard_summary_is_one_element_the_routes_can_replace() -> None:
+    """The count sits in its own id'd element after the description, worded by
+    dashboard_summary; the dashboard tells the routes which providers it counts."""
+    manager = FakeManager({"openai": "sk-p...wxyz"})
+    tree = root(
+        KeyManagerDashboard(SimpleNamespace(), PROVIDERS[:3], manager, description="Yours.")
+    )
+    summary = tree.find(id=bc.SUMMARY_ID)
+    assert summary.get_text() == "1 of 3 providers have a key."
+    assert summary.find_parent("p").get_text() == "Yours. 1 of 3 providers have a key."
+    assert not summary.has_attr("hx-swap-oob")
+    assert json.loads(tree["hx-headers"]) == {"BYOK-Dashboard": "openai,anthropic,google"}
+    assert html(bc.dashboard_summary(2, 6, oob=True)) == (
+        '<span id="byok-dashboard-summary" hx-swap-oob="true">2 of 6 providers have a key.</span>'
+    )
+    assert bc.dashboard_summary(0, 3).children == ("No keys stored yet: add one below.",)
+    empty = root(KeyManagerDashboard(SimpleNamespace(), PROVIDERS[:2], FakeManager({})))
+    assert empty.find(id=bc.SUMMARY_ID).get_text() == "No keys stored yet: add one below."
+    failing = FakeManager({}, list_error=StorageError("db down"))
+    for broken in (  # no cards: no count, no header (nothing would send it)
+        KeyManagerDashboard(SimpleNamespace(), PROVIDERS, failing),
+        KeyManagerDashboard(SimpleNamespace(), [], FakeManager({})),
+    ):
+        assert root(broken).find(id=bc.SUMMARY_ID) is None
+        assert not root(broken).has_attr("hx-headers")
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["openai"], ["my,provider", "ünï", "a b"], ["x" * 64] * 3, ["openai", "openai", "groq"]],
+)
+def test_dashboard_header_round_trips_provider_names(names: list[str]) -> None:
+    from byok.components.wiring import dashboard_header_value, parse_dashboard_header
+
+    value = dashboard_header_value(names)
+    assert value is not None and value.isascii() and "\n" not in value  # a valid header value
+    assert parse_dashboard_header(value) == list(dict.fromkeys(names))
+
+
+def test_dashboard_header_refuses_oversized_and_junk_values() -> None:
+    from byok.components.wiring import dashboard_header_value, parse_dashboard_header
+
+    assert dashboard_header_value(["p" * 64] * 40) is None  # > 2 KB: not sent
+    for junk in (None, "", ",", "openai,,groq", "x" * 3000):
+        assert parse_dashboard_header(junk) is None
 
 
 def test_dashboard_error_empty_and_missing_manager_states() -> None:

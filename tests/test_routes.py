@@ -220,6 +220,49 @@ def test_save_returns_card_and_oob_toast_and_stores(tab: Page) -> None:
     assert "updated" in soup(again).find(attrs={"hx-swap-oob": "beforeend"}).get_text()
 
 
+def dashboard_headers(tab: Page) -> dict[str, str]:
+    """The hx-headers of the dashboard fragment (what every request from its cards carries)."""
+    board = soup(tab.client.get(PREFIX, headers={"HX-Request": "true"})).find(id="byok-dashboard")
+    return json.loads(board["hx-headers"])
+
+
+def summary_of(response: Any) -> str | None:
+    """The text of the out-of-band dashboard count in an answer, or None."""
+    from byok.components.wiring import SUMMARY_ID
+
+    node = soup(response).find(id=SUMMARY_ID)
+    if node is None:
+        return None
+    assert node["hx-swap-oob"] == "true"
+    return node.get_text()
+
+
+def test_save_and_delete_refresh_the_dashboard_count_out_of_band(tab: Page) -> None:
+    first = soup(tab.client.get(PREFIX)).find(id="byok-dashboard-summary")
+    assert first.get_text() == "No keys stored yet: add one below."
+    board = dashboard_headers(tab)
+    assert board["BYOK-Dashboard"] == ",".join(PROVIDERS)
+    saved = tab.save("openai", OPENAI_KEY, headers=board)
+    assert summary_of(saved) == "1 of 3 providers have a key."
+    saved = tab.save("google", GOOGLE_KEY, headers=board)
+    assert summary_of(saved) == "2 of 3 providers have a key."
+    subset = {"BYOK-Dashboard": "google,anthropic"}  # an app's dashboard of two providers
+    assert summary_of(tab.save("anthropic", ANTHROPIC_KEY, headers=subset)) == (
+        "2 of 2 providers have a key."
+    )
+    multi = tab.send("POST", PREFIX, data={"provider": "openai", "api_key": OPENAI_KEY})
+    assert summary_of(multi) is None  # not from a dashboard: no element without a target
+    deleted = tab.send("DELETE", f"{PREFIX}/openai", headers=board)
+    assert summary_of(deleted) == "2 of 3 providers have a key."
+    for p in ("google", "anthropic"):
+        deleted = tab.send("DELETE", f"{PREFIX}/{p}", headers=board)
+    assert summary_of(deleted) == "No keys stored yet: add one below."
+    alone = tab.save("openai", OPENAI_KEY)  # a card or form outside a dashboard
+    assert alone.status_code == 200 and summary_of(alone) is None
+    junk = tab.save("openai", OPENAI_KEY, headers={"BYOK-Dashboard": ",,"})
+    assert junk.status_code == 200 and summary_of(junk) is None
+
+
 def test_save_page_post_redirects_and_json_answers_masked(tab: Page) -> None:
     plain = tab.save("google", GOOGLE_KEY, htmx=False)
     assert plain.status_code == 303 and plain.headers["location"] == PREFIX

@@ -19,7 +19,7 @@ from .alerts import (
 )
 from .assets import BYOK_JS_PATH, BYOK_JS_URL, byok_js, byok_script, serve_byok_js
 from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult
-from .dashboard import DashboardSkeleton, KeyManagerDashboard
+from .dashboard import DashboardSkeleton, KeyManagerDashboard, dashboard_summary
 from .forms import InlineKeyInput, KeyInputForm, MultiProviderKeyForm
 from .icons import ErrorIcon, InfoIcon, SuccessIcon, WarningIcon
 from .variants import (
@@ -39,10 +39,12 @@ from .variants import (
 from .wiring import (
     CSRF_FIELD,
     CSRF_HEADER,
+    DASHBOARD_HEADER,
     DASHBOARD_ID,
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
+    SUMMARY_ID,
     TOAST_CONTAINER_ID,
     card_id,
     input_id,
@@ -94,11 +96,13 @@ __all__ = [
     "COMPONENTS",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "DASHBOARD_HEADER",
     "DASHBOARD_ID",
     "DEFAULT_BASE_URL",
     "EXPIRING_WITHIN",
     "MULTI_VALIDATION_ID",
     "PROBLEM_HEADER",
+    "SUMMARY_ID",
     "TOAST_CONTAINER_ID",
     "VARIANTS",
     "Alert",
@@ -134,6 +138,7 @@ __all__ = [
     "byok_js",
     "byok_script",
     "card_id",
+    "dashboard_summary",
     "input_id",
     "key_url",
     "oob_toast",

@@ -18,9 +18,18 @@ from .alerts import Alert, ToastContainer
 from .cards import KeyManagementCard
 from .classes import CLASSES
 from .variants import AlertKind, AlertStyle, KeyState
-from .wiring import CSRF_HEADER, DASHBOARD_ID, DEFAULT_BASE_URL, key_url, test_url
+from .wiring import (
+    CSRF_HEADER,
+    DASHBOARD_HEADER,
+    DASHBOARD_ID,
+    DEFAULT_BASE_URL,
+    SUMMARY_ID,
+    dashboard_header_value,
+    key_url,
+    test_url,
+)
 
-__all__ = ["DashboardSkeleton", "KeyManagerDashboard"]
+__all__ = ["DashboardSkeleton", "KeyManagerDashboard", "dashboard_summary"]
 
 _TITLE_ID = f"{DASHBOARD_ID}-title"
 DESCRIPTION = "Keys you bring are encrypted at rest and only ever shown masked."
@@ -52,12 +61,25 @@ def _manager_of(request: Any, byok_manager: Any) -> Any:
     return scope.get("byok") if isinstance(scope, Mapping) else None
 
 
-def _header(title: str, lead: str) -> FT:
+def dashboard_summary(
+    stored: int,  # how many of the dashboard's providers have a key
+    total: int,  # how many providers the dashboard shows
+    oob: bool = False,  # mark it hx-swap-oob (a route's answer refreshing a dashboard's count)
+) -> FT:
+    """The dashboard's key count ("2 of 6 providers have a key."), id'd SUMMARY_ID."""
+    if stored:
+        text = f"{stored} of {total} providers have a key."
+    else:
+        text = "No keys stored yet: add one below."
+    return el("span", {"id": SUMMARY_ID, "hx-swap-oob": "true" if oob else None}, text)
+
+
+def _header(title: str, lead: str, summary: FT | None) -> FT:
     return el(
         "header",
         {},
         el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title),
-        el("p", {"class": CLASSES["dash.lead"]}, lead),
+        el("p", {"class": CLASSES["dash.lead"]}, lead, " " if summary else None, summary),
     )
 
 
@@ -70,7 +92,7 @@ def KeyManagerDashboard(
     provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
     *,
     title: str = "API keys",  # heading
-    description: str = DESCRIPTION,  # text under the heading (the key count is appended)
+    description: str = DESCRIPTION,  # text under the heading (the key count follows it)
     enable_test: bool = False,  # show a Test button posting to f"{base_url}/{provider}/test"
     csrf_token: str | None = None,  # sent by every card: X-CSRF-Token header + hidden form field
     hx_headers: Mapping[str, str] | None = None,  # more headers for every card's htmx requests
@@ -123,28 +145,28 @@ def KeyManagerDashboard(
                 )
             )
 
-    stored = sum(1 for c in cards if c.attrs.get("data-byok-card") != KeyState.EMPTY.value)
-    if problem is not None:
-        lead = description
-    elif not names:
-        lead = description
+    summary = headers = None
+    if problem is None and not names:
         problem = _NO_PROVIDERS
-    elif stored:
-        lead = f"{description} {stored} of {len(names)} providers have a key."
-    else:
-        lead = f"{description} No keys stored yet: add one below."
+    if cards:
+        stored = sum(1 for c in cards if c.attrs.get("data-byok-card") != KeyState.EMPTY.value)
+        summary = dashboard_summary(stored, len(names))
+        headers = dict(hx_headers) if hx_headers else {}
+        shown = dashboard_header_value(names)
+        if shown is not None:  # the routes refresh `summary` in their answers to the cards
+            headers[DASHBOARD_HEADER] = shown
     return el(
         "section",
         {
             "id": DASHBOARD_ID,
             "class": CLASSES["dash.root"],
             "aria-labelledby": _TITLE_ID,
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+            "hx-headers": headers_json(csrf_token, CSRF_HEADER, headers or hx_headers),
         },
         el(
             "div",
             {"class": CLASSES["dash.container"]},
-            _header(title, lead),
+            _header(title, description, summary),
             problem,
             el("div", {"class": CLASSES["dash.grid"]}, *cards) if cards else None,
         ),

@@ -28,6 +28,12 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
   outerHTML: answer the empty-state `KeyManagementCard(p, has_key=False, ...)` + `oob_toast(...)`.
 - **Test**: `POST {base}/{p}/test`, targets `#byok-test-{slug}` innerHTML: answer
   `KeyTestResult(state)`; the button's spinner shows while pending.
+- **Dashboard count**: the dashboard's hx-headers add `BYOK-Dashboard: {p},{p},...` (the
+  providers it shows, percent-encoded; `wiring.DASHBOARD_HEADER`) to every request from its
+  cards; a save / delete answer to such a request adds
+  `dashboard_summary(stored, total, oob=True)` (`#byok-dashboard-summary`, `hx-swap-oob`), so the
+  count under the heading follows. Without the header (a form outside a dashboard) it is left
+  out: no out-of-band element without a target.
 - **Toasts**: `oob_toast(message, kind)` is `<div id="toast-container" hx-swap-oob="beforeend">`
   around a `Toast`; the page must contain `ToastContainer()` (the dashboard includes one).
 - **CSRF**: with `csrf_token=...` a component sends `hx-headers='{"X-CSRF-Token": ...}'`

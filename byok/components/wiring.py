@@ -6,19 +6,26 @@ See the module docstring of `byok.components.forms` for the whole request/respon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from urllib.parse import quote, unquote
+
 from ._html import path_segment, safe_url, slugify
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "DASHBOARD_HEADER",
     "DASHBOARD_ID",
     "DEFAULT_BASE_URL",
     "MULTI_VALIDATION_ID",
     "PROBLEM_HEADER",
+    "SUMMARY_ID",
     "TOAST_CONTAINER_ID",
     "card_id",
+    "dashboard_header_value",
     "input_id",
     "key_url",
+    "parse_dashboard_header",
     "test_slot_id",
     "test_url",
     "validation_id",
@@ -29,6 +36,11 @@ TOAST_CONTAINER_ID = "toast-container"  # ToastContainer's default id; oob_toast
 CSRF_HEADER = "X-CSRF-Token"  # header carrying the CSRF token on htmx requests (hx-headers)
 CSRF_FIELD = "csrf_token"  # form field carrying it on plain (non-htmx) form posts
 DASHBOARD_ID = "byok-dashboard"  # KeyManagerDashboard's (and DashboardSkeleton's) id
+SUMMARY_ID = "byok-dashboard-summary"  # the dashboard's key count; routes refresh it out of band
+# sent (through the dashboard's hx-headers) by every htmx request from inside a dashboard: the
+# providers it shows, so a save / delete answer can refresh its summary out of band
+DASHBOARD_HEADER = "BYOK-Dashboard"
+_DASHBOARD_HEADER_MAX = 2048  # longer lists are not sent (no refresh) rather than overflow limits
 MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result slot (its target)
 # marks an htmx error answer (4xx / 503) that byok.js lets htmx swap (htmx 2 swaps only 2xx);
 # its value is the machine-readable reason ("invalid", "csrf_token", "storage", ...)
@@ -84,3 +96,23 @@ def test_url(
 
 
 test_url.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def dashboard_header_value(
+    providers: Sequence[str],  # the providers a dashboard shows, in order
+) -> str | None:
+    """DASHBOARD_HEADER's value: the names percent-encoded, comma-separated (None if too long)."""
+    value = ",".join(quote(str(p), safe="") for p in providers)
+    return value if value and len(value) <= _DASHBOARD_HEADER_MAX else None
+
+
+def parse_dashboard_header(
+    value: str | None,  # the DASHBOARD_HEADER of a request, if any
+) -> list[str] | None:
+    """The providers a dashboard shows (distinct, in order), or None without a usable header."""
+    if not value or len(value) > _DASHBOARD_HEADER_MAX:
+        return None
+    names = [unquote(part) for part in value.split(",")]
+    if not all(names):
+        return None
+    return list(dict.fromkeys(names))

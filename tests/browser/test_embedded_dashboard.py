@@ -15,7 +15,7 @@ from fasthtml.common import H1, FastHTML, FileResponse, Main, P, Script, Title
 from playwright.sync_api import Page, expect
 from starlette.requests import Request
 
-from byok.components import TOAST_CONTAINER_ID, KeyManagerDashboard, byok_script
+from byok.components import SUMMARY_ID, TOAST_CONTAINER_ID, KeyManagerDashboard, byok_script
 from byok.middleware import SecurityPolicy, csrf_token, setup_byok
 from byok.routes import mount_key_routes
 from tests.conftest import ROOT, unavailable
@@ -88,8 +88,10 @@ def test_stale_csrf_token_shows_a_toast_on_an_app_page(settings_page: Page) -> N
     assert OPENAI_KEY not in page.content()
 
 
-def test_validation_error_and_save_on_an_app_page(settings_page: Page) -> None:
+def test_validation_save_and_delete_on_an_app_page(settings_page: Page) -> None:
     page = settings_page
+    summary = page.locator(f"#{SUMMARY_ID}")
+    expect(summary).to_have_text("No keys stored yet: add one below.")
     save(page, "openai", "not a key")
     expect(page.locator("#byok-validation-openai")).to_contain_text("printable")
     field = page.locator("#byok-card-openai input[name='api_key']")
@@ -97,4 +99,9 @@ def test_validation_error_and_save_on_an_app_page(settings_page: Page) -> None:
     save(page, "openai", OPENAI_KEY)
     expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "stored")
     expect(page.locator(f"#{TOAST_CONTAINER_ID}")).to_contain_text("OpenAI key saved")
+    expect(summary).to_have_text("1 of 3 providers have a key.")  # refreshed out of band
     expect(page).to_have_title("Acme settings")  # still the app's page
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#byok-card-openai").get_by_role("button", name=re.compile("Delete")).click()
+    expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "empty")
+    expect(summary).to_have_text("No keys stored yet: add one below.")
