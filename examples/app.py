@@ -3,17 +3,20 @@
 import os
 import secrets
 
-from fasthtml.common import A, Link, P, Script, Titled, fast_app
+from fasthtml.common import A, P, Titled, fast_app
 
+from byok.components import front_end
 from byok.core.security import mask_key
 from byok.middleware import require_api_key, setup_byok
 from byok.routes import mount_key_routes
 
 SECRET = os.environ.get("APP_SECRET") or secrets.token_urlsafe(32)  # keep it stable in production
 before, byok = setup_byok(SECRET)  # manager + beforeware: CSRF, HTTPS in production, cleanup
-CDN = "https://cdn.jsdelivr.net/npm/"  # daisyUI 5 + Tailwind 4 (the components' styles)
-HDRS = (Link(rel="stylesheet", href=CDN + "daisyui@5"), Script(src=CDN + "@tailwindcss/browser@4"))
-app, rt = fast_app(before=before, secret_key=SECRET, pico=False, hdrs=HDRS)
+assets = front_end()  # daisyUI, Tailwind, htmx: from node_modules (`npm ci`), else the CDN
+app, rt = fast_app(
+    before=before, secret_key=SECRET, pico=False, default_hdrs=False, hdrs=assets.headers()
+)
+assets.serve(app)  # the local files under /byok/
 
 
 async def verify(provider: str, api_key: str) -> bool | str:
@@ -26,7 +29,8 @@ mount_key_routes(app, byok, providers=["openai", "anthropic", "google"], verifie
 
 @rt("/")
 def index():
-    return Titled("byok example", P(A("Chat", href="/chat")), P(A("API keys", href="/api/keys")))
+    links = P(A("Chat", href="/chat")), P(A("API keys", href="/api/keys"))
+    return Titled("byok example", assets.notice(), *links)  # notice: only when on the CDN
 
 
 @rt("/chat")

@@ -1065,6 +1065,72 @@ def test_byok_js_is_static_and_data_driven() -> None:
     assert f'"{bc.PROBLEM_HEADER}"' in source and bc.PROBLEM_HEADER == "BYOK-Problem"
 
 
+def head_urls(elements: list[Any]) -> list[str]:
+    """src / href of every script and link in rendered <head> elements."""
+    tags = soup(tuple(elements)).find_all(["script", "link"])
+    return [t.get("src") or t.get("href") for t in tags]
+
+
+def test_front_end_local_headers_and_whitelisted_files(tmp_path: Path) -> None:
+    from fasthtml.common import fast_app
+    from starlette.testclient import TestClient
+
+    for npm in bc.NPM_FILES.values():  # a node_modules holding exactly the pinned files
+        (tmp_path / npm.package / npm.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / npm.package / npm.path).write_text(f"/* {npm.package} */")
+    local = bc.FrontEnd(tmp_path)
+    assert local.local and local.notice() is None
+    assert head_urls(local.headers()) == [
+        "/byok/daisyui.css",
+        "/byok/themes.css",
+        "/byok/tailwind.js",
+        "/byok/htmx.js",
+        "/byok/byok.js",
+    ]
+    assert soup(tuple(local.headers())).find("meta", charset="utf-8") is not None
+    app, _ = fast_app(default_hdrs=False, hdrs=local.headers())  # its catch-all static route
+    local.serve(app)
+    client = TestClient(app)
+    for url in head_urls(local.headers()):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert client.get("/byok/htmx.js").text == "/* htmx.org */"
+    assert client.get("/byok/byok.js").text == bc.byok_js()
+    for url in ("/byok/axe.js", "/byok/..%2Fpackage.json", "/byok/", "/byok/static/byok.js"):
+        assert client.get(url).status_code == 404, url
+    with pytest.raises(ValueError):
+        local.serve(app, "byok")
+    assert bc.find_node_modules() is not None  # this checkout has run `npm ci`
+
+
+def test_front_end_without_node_modules_uses_the_cdn_with_a_notice() -> None:
+    cdn = bc.FrontEnd(None)
+    urls = head_urls(cdn.headers())
+    assert urls[:4] == [bc.NPM_FILES[n].cdn for n in bc.NPM_FILES]
+    assert all(u.startswith("https://cdn.jsdelivr.net/npm/") for u in urls[:4])
+    assert urls[4] == "/byok/byok.js"  # shipped with Python: always local
+    notice = root(cdn.notice())
+    assert notice["id"] == "byok-asset-notice" and notice["role"] == "alert"
+    assert "CDN" in notice.get_text() and f"npm install {bc.NPM_PACKAGES}" in notice.get_text()
+    assert bc.NPM_PACKAGES == "@tailwindcss/browser@4.3.4 daisyui@5.8.1 htmx.org@2.0.7"
+
+
+def test_gallery_assets_are_byoks_plus_the_gallerys_own() -> None:
+    from gallery.assets import Assets, locate
+
+    assets = locate()
+    assert isinstance(assets, bc.FrontEnd) and assets.local  # one home for the lookup
+    assert assets.node_modules == bc.front_end().node_modules
+    assert bc.FrontEnd.files(assets).items() <= assets.files().items()
+    assert {"gallery.js", "gallery.css"} <= set(assets.files())
+    assert head_urls(Assets(None).headers())[2:6] == [
+        bc.NPM_FILES["daisyui.css"].cdn,
+        bc.NPM_FILES["themes.css"].cdn,
+        "/assets/gallery.css",
+        bc.NPM_FILES["tailwind.js"].cdn,
+    ]
+
+
 def test_byok_script_and_served_route() -> None:
     from fasthtml.common import fast_app
     from starlette.testclient import TestClient

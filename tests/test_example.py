@@ -93,3 +93,57 @@ def test_example_serves_under_uvicorn(live_server) -> None:
         saved = client.post("/api/keys/openai", data={"api_key": OPENAI_KEY}, headers=headers)
         assert saved.status_code == 200
         assert "Ready to call OpenAI" in client.get("/chat").text
+
+
+def head_urls(html: str) -> list[str]:
+    """Scripts and stylesheets the page loads (not its canonical link)."""
+    head = BeautifulSoup(html, "html.parser").head
+    scripts = [t["src"] for t in head.find_all("script", src=True)]
+    return [t["href"] for t in head.find_all("link", rel="stylesheet")] + scripts
+
+
+def test_example_serves_the_front_end_from_node_modules(monkeypatch) -> None:
+    example = load_example(monkeypatch)
+    assert example.assets.local  # this checkout has run `npm ci`
+    client = TestClient(example.app)
+    for page in ("/", "/api/keys"):
+        html = client.get(page).text
+        urls = head_urls(html)
+        assert {"/byok/daisyui.css", "/byok/tailwind.js", "/byok/htmx.js"} <= set(urls)
+        assert not [u for u in urls if "://" in u], urls  # nothing from a CDN: works offline
+        assert 'id="byok-asset-notice"' not in html
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+
+
+def test_example_falls_back_to_the_cdn_with_a_visible_notice(monkeypatch) -> None:
+    import byok.components.assets as assets
+
+    assets.front_end.cache_clear()
+    monkeypatch.setattr(assets, "find_node_modules", lambda *roots: None)
+    try:
+        example = load_example(monkeypatch)
+    finally:
+        assets.front_end.cache_clear()  # the next caller looks node_modules up again
+    html = TestClient(example.app).get("/").text
+    urls = head_urls(html)
+    assert assets.NPM_FILES["daisyui.css"].cdn in urls and assets.NPM_FILES["htmx.js"].cdn in urls
+    notice = BeautifulSoup(html, "html.parser").find(id="byok-asset-notice")
+    assert notice is not None and "npm install" in notice.get_text()
+
+
+def test_example_is_styled_offline_in_a_browser(page, live_server) -> None:
+    """Chromium loads every asset from the app itself, and daisyUI + Tailwind apply."""
+    base = live_server("examples.app:app", env={"APP_SECRET": SECRET})
+    foreign: list[str] = []
+    page.on("request", lambda r: r.url.startswith(base) or foreign.append(r.url))
+    page.goto(f"{base}/api/keys")
+    page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+    card = page.locator("#byok-card-openai")
+    page.wait_for_function(  # bg-base-100: a Tailwind utility on a daisyUI theme colour
+        "getComputedStyle(document.querySelector('#byok-card-openai')).backgroundColor"
+        " !== 'rgba(0, 0, 0, 0)'"
+    )
+    radius = card.evaluate("el => getComputedStyle(el).borderTopLeftRadius")
+    assert radius not in ("", "0px")  # daisyUI's .card
+    assert foreign == []

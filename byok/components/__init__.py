@@ -17,7 +17,20 @@ from .alerts import (
     ValidationMessage,
     oob_toast,
 )
-from .assets import BYOK_JS_PATH, BYOK_JS_URL, byok_js, byok_script, serve_byok_js
+from .assets import (
+    ASSETS_URL,
+    BYOK_JS_PATH,
+    BYOK_JS_URL,
+    NPM_FILES,
+    NPM_PACKAGES,
+    FrontEnd,
+    NpmFile,
+    byok_js,
+    byok_script,
+    find_node_modules,
+    front_end,
+    serve_byok_js,
+)
 from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult
 from .dashboard import DashboardSkeleton, KeyManagerDashboard, dashboard_summary
 from .forms import InlineKeyInput, KeyInputForm, MultiProviderKeyForm
@@ -91,6 +104,7 @@ VARIANTS = (  # every variant axis (str-Enums; plain strings are accepted too)
 )
 
 __all__ = [
+    "ASSETS_URL",
     "BYOK_JS_PATH",
     "BYOK_JS_URL",
     "COMPONENTS",
@@ -101,6 +115,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "EXPIRING_WITHIN",
     "MULTI_VALIDATION_ID",
+    "NPM_FILES",
+    "NPM_PACKAGES",
     "PROBLEM_HEADER",
     "SUMMARY_ID",
     "TOAST_CONTAINER_ID",
@@ -113,6 +129,7 @@ __all__ = [
     "ErrorIcon",
     "FieldType",
     "FormMethod",
+    "FrontEnd",
     "IconSize",
     "InfoIcon",
     "InlineKeyInput",
@@ -124,6 +141,7 @@ __all__ = [
     "KeyStatusNotification",
     "KeyTestResult",
     "MultiProviderKeyForm",
+    "NpmFile",
     "SecurityAlert",
     "Severity",
     "StackSpacing",
@@ -139,6 +157,8 @@ __all__ = [
     "byok_script",
     "card_id",
     "dashboard_summary",
+    "find_node_modules",
+    "front_end",
     "input_id",
     "key_url",
     "oob_toast",

@@ -1,21 +1,202 @@
-"""The one static script of the kit (`static/byok.js`) and ways to put it on a page.
+"""Front-end assets: the kit's one static script (`static/byok.js`), and the daisyUI / Tailwind /
+htmx files the components are styled and driven by, served locally from npm's node_modules
+(offline) or, when node_modules is missing, from the CDN with a visible notice.
 
-Prefer serving the file (`serve_byok_js(app)` + `byok_script()`), which works under a strict
+Prefer serving byok.js (`serve_byok_js(app)` + `byok_script()`), which works under a strict
 Content-Security-Policy; `byok_script(inline=True)` embeds the same static file (no page data).
+
+For a whole page: `assets = front_end()` once, `hdrs=assets.headers()` in
+`fast_app(default_hdrs=False, ...)`, then `assets.serve(app)`; show `assets.notice()` somewhere.
+`npm install` of `NPM_PACKAGES` (or `npm ci` in this repository) provides the files.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._html import FT, Safe, el, safe_url
+from ._html import FT, Safe, el, safe_url, void
 
-__all__ = ["BYOK_JS_PATH", "BYOK_JS_URL", "byok_js", "byok_script", "serve_byok_js"]
+__all__ = [
+    "ASSETS_URL",
+    "BYOK_JS_PATH",
+    "BYOK_JS_URL",
+    "NODE_MODULES_ENV",
+    "NPM_FILES",
+    "NPM_PACKAGES",
+    "FrontEnd",
+    "NpmFile",
+    "byok_js",
+    "byok_script",
+    "find_node_modules",
+    "front_end",
+    "serve_byok_js",
+]
+
+log = logging.getLogger("byok")
 
 BYOK_JS_PATH = Path(__file__).resolve().parent / "static" / "byok.js"  # the file on disk
 BYOK_JS_URL = "/byok/byok.js"  # where serve_byok_js() serves it by default
+ASSETS_URL = "/byok/"  # where FrontEnd.serve() serves its files by default (byok.js included)
+NODE_MODULES_ENV = "BYOK_NODE_MODULES"  # override: a node_modules directory to serve from
+_CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root (package.json)
+
+
+@dataclass(frozen=True)
+class NpmFile:
+    """One file of a pinned npm package."""
+
+    package: str  # npm package name
+    version: str  # pinned version (as in package.json)
+    path: str  # path inside the package
+
+    @property
+    def cdn(self) -> str:
+        """The same file on jsDelivr (the fallback when node_modules is missing)."""
+        return f"https://cdn.jsdelivr.net/npm/{self.package}@{self.version}/{self.path}"
+
+
+# served name -> npm file: what the components need on a page
+NPM_FILES: dict[str, NpmFile] = {
+    "daisyui.css": NpmFile("daisyui", "5.8.1", "daisyui.css"),  # components + light/dark
+    "themes.css": NpmFile("daisyui", "5.8.1", "themes.css"),  # every other daisyUI theme
+    "tailwind.js": NpmFile("@tailwindcss/browser", "4.3.4", "dist/index.global.js"),
+    "htmx.js": NpmFile("htmx.org", "2.0.7", "dist/htmx.min.js"),  # fasthtml 0.14 speaks htmx 2
+}
+NPM_PACKAGES = " ".join(sorted({f"{f.package}@{f.version}" for f in NPM_FILES.values()}))
+_STYLES = ("daisyui.css", "themes.css")
+_SCRIPTS = ("tailwind.js", "htmx.js")
+
+
+def find_node_modules(
+    *roots: Path,  # more directories whose node_modules to try (after the cwd and its parents)
+) -> Path | None:
+    """The node_modules directory holding every file of NPM_FILES, or None.
+
+    Looked for in $BYOK_NODE_MODULES, then the current directory and its parents, then `roots`,
+    then this checkout's root."""
+    candidates: list[Path] = []
+    if os.environ.get(NODE_MODULES_ENV):
+        candidates.append(Path(os.environ[NODE_MODULES_ENV]))
+    cwd = Path.cwd().resolve()
+    candidates += [d / "node_modules" for d in (cwd, *cwd.parents)]
+    candidates += [Path(r) / "node_modules" for r in roots]
+    candidates.append(_CHECKOUT / "node_modules")
+    for nm in candidates:
+        if all((nm / f.package / f.path).is_file() for f in NPM_FILES.values()):
+            return nm
+    return None
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """Where the page assets come from: local files, or the CDN when node_modules is missing."""
+
+    node_modules: Path | None  # the directory served from, None when missing
+
+    @property
+    def local(self) -> bool:
+        """True when every npm asset is served from disk."""
+        return self.node_modules is not None
+
+    def files(self) -> dict[str, Path]:
+        """Served name -> file on disk (byok.js always; the npm files when found)."""
+        out = {"byok.js": BYOK_JS_PATH}
+        if self.node_modules is not None:
+            out |= {n: self.node_modules / f.package / f.path for n, f in NPM_FILES.items()}
+        return out
+
+    def url(
+        self,
+        name: str,  # a served name (a key of files() or NPM_FILES)
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> str:
+        """The file's URL: under `prefix` when served locally, else its CDN address."""
+        if name in NPM_FILES and not self.local:
+            return NPM_FILES[name].cdn
+        return prefix + name
+
+    def meta(self) -> list[FT]:
+        """charset and viewport (what fast_app's default headers would have added)."""
+        return [
+            void("meta", {"charset": "utf-8"}),
+            void("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}),
+        ]
+
+    def styles(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """daisyUI's stylesheets (components, light/dark, then the other themes)."""
+        return [void("link", {"rel": "stylesheet", "href": self.url(n, prefix)}) for n in _STYLES]
+
+    def scripts(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """Tailwind's browser build, htmx and byok.js."""
+        out = [el("script", {"src": self.url(n, prefix)}) for n in _SCRIPTS]
+        return [*out, byok_script(self.url("byok.js", prefix))]
+
+    def headers(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """Every <head> element the components need: `fast_app(default_hdrs=False, hdrs=...)`."""
+        return [*self.meta(), *self.styles(prefix), *self.scripts(prefix)]
+
+    def notice(self) -> FT | None:
+        """A visible warning when the CDN is used (None when served locally)."""
+        if self.local:
+            return None
+        from .alerts import Alert
+        from .variants import AlertKind
+
+        return Alert(
+            "daisyUI, Tailwind and htmx load from the CDN (node_modules not found): without "
+            f"internet the page is unstyled. For offline use run: npm install {NPM_PACKAGES}",
+            AlertKind.WARNING,
+            title="Front-end assets from the CDN",
+            id="byok-asset-notice",
+        )
+
+    def serve(
+        self,
+        app: Any,  # a FastHTML / Starlette app
+        prefix: str = ASSETS_URL,  # URL prefix to serve files() under
+    ) -> None:
+        """Add a GET route serving files() (a whitelist: nothing else is reachable)."""
+        from starlette.responses import FileResponse, Response
+        from starlette.routing import Route
+
+        if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
+            raise ValueError("prefix must be an absolute URL path ending in '/', e.g. '/byok/'")
+        files = self.files()
+
+        async def byok_asset(request: Any) -> Response:
+            path = files.get(request.path_params["name"])
+            if path is None or not path.is_file():
+                return Response("not found", status_code=404, media_type="text/plain")
+            return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+        # first, so a catch-all static route registered earlier (fast_app's) cannot shadow it
+        route = Route(prefix + "{name}", byok_asset, methods=["GET"], name="byok_assets")
+        app.router.routes.insert(0, route)
+
+
+@cache
+def front_end() -> FrontEnd:
+    """This process's assets (node_modules looked up once; a warning when the CDN is used)."""
+    found = FrontEnd(find_node_modules())
+    if not found.local:
+        log.warning(
+            "byok: node_modules with %s not found: pages load them from the CDN", NPM_PACKAGES
+        )
+    return found
 
 
 @cache

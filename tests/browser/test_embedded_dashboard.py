@@ -1,24 +1,24 @@
 """A KeyManagerDashboard embedded in an app's own page (not the routes' dashboard page), in Chromium.
 
-The page is the app's: its own title and layout, htmx and byok.js, and no `htmx-config`. What
-the key routes answer must still show there: a refused write (403), a validation error (422).
+The page is the app's: its own title and layout, byok's front end (`front_end().headers()`:
+daisyUI, Tailwind, htmx, byok.js from node_modules), and no `htmx-config`. What the key routes
+answer must still show there: a refused write (403), a validation error (422), the new count.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fasthtml.common import H1, FastHTML, FileResponse, Main, P, Script, Title
+from fasthtml.common import H1, FastHTML, Main, P, Title
 from playwright.sync_api import Page, expect
 from starlette.requests import Request
 
-from byok.components import SUMMARY_ID, TOAST_CONTAINER_ID, KeyManagerDashboard, byok_script
+from byok.components import SUMMARY_ID, TOAST_CONTAINER_ID, KeyManagerDashboard, front_end
 from byok.middleware import SecurityPolicy, csrf_token, setup_byok
 from byok.routes import mount_key_routes
-from tests.conftest import ROOT, unavailable
+from tests.conftest import unavailable
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,33 +28,21 @@ pytestmark = [
 SECRET = "embedded-dashboard-secret-0123456789"
 PROVIDERS = ["openai", "anthropic", "google"]
 OPENAI_KEY = "sk-proj-" + "Qw3rTy7u" * 5
-HTMX_JS = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
 
 
 def create_app() -> FastHTML:
     """An app page at /settings embedding the dashboard; the key routes under /api/keys."""
     policy = SecurityPolicy(is_production=False)
     before, manager = setup_byok(SECRET, policy=policy)
-    app = FastHTML(
-        before=before,
-        secret_key=SECRET,
-        default_hdrs=False,
-        hdrs=[Script(src="/_htmx")],  # htmx from node_modules: the test runs offline
-    )
+    assets = front_end()  # daisyUI, Tailwind, htmx and byok.js from node_modules: offline
+    app = FastHTML(before=before, secret_key=SECRET, default_hdrs=False, hdrs=assets.headers())
+    assets.serve(app)
     mount_key_routes(app, manager, providers=PROVIDERS, policy=policy)
-
-    @app.get("/_htmx")
-    def htmx_js() -> Any:
-        return FileResponse(Path(HTMX_JS), media_type="text/javascript")
 
     @app.get("/settings")
     def settings(req: Request) -> Any:
         board = KeyManagerDashboard(req, PROVIDERS, manager, csrf_token=csrf_token(req))
-        return (
-            Title("Acme settings"),
-            Main(H1("Settings"), P("Your account."), board),
-            byok_script(),
-        )
+        return Title("Acme settings"), Main(H1("Settings"), P("Your account."), board)
 
     return app
 
@@ -62,8 +50,8 @@ def create_app() -> FastHTML:
 @pytest.fixture
 def settings_page(page: Page, live_server: Any) -> Page:
     """The app's /settings page, loaded, with htmx and byok.js running."""
-    if not HTMX_JS.exists():
-        unavailable(f"{HTMX_JS} missing: run `npm ci`")
+    if not front_end().local:
+        unavailable("node_modules missing: run `npm ci`")
     base = live_server("tests.browser.test_embedded_dashboard:create_app", factory=True)
     page.goto(f"{base}/settings")
     page.wait_for_function("window.byokLoaded === true && !!window.htmx")
