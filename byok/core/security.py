@@ -47,6 +47,8 @@ __all__ = [
     "get_or_create_app_key",
     "is_production",
     "mask_key",
+    "random_token",
+    "tokens_equal",
     "validate_environment",
 ]
 
@@ -343,6 +345,23 @@ def mask_key(
     if shown == 0:
         return "********"
     return f"{key[:shown]}...{key[-shown:]}"
+
+
+def random_token(
+    nbytes: int = 32,  # bytes of randomness (the text is about 4/3 as long)
+) -> str:
+    """A URL-safe random token from the OS CSPRNG (session ids, CSRF tokens)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def tokens_equal(
+    sent: str,  # the token a client sent
+    expected: str,  # the token we kept
+) -> bool:
+    """Constant-time comparison of two ASCII tokens (False for non-ASCII input)."""
+    if not (sent.isascii() and expected.isascii()):
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 _PROCESS_FP_KEY = secrets.token_bytes(32)  # fingerprints without a secret: stable per process

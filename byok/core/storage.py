@@ -12,8 +12,8 @@ import binascii
 import contextlib
 import json
 import logging
+import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +26,7 @@ from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .security import Keyring, bind, mask_key
+from .security import Keyring, bind, mask_key, random_token
 from .types import (
     MAX_USER_ID_LENGTH,
     PROVIDER_PATTERN,
@@ -218,7 +218,7 @@ class SessionStorage:
         if isinstance(entry, dict) and isinstance(entry.get("sid"), str):
             return entry["sid"]
         entry = self._entry(request)
-        entry["sid"] = secrets.token_urlsafe(12)
+        entry["sid"] = random_token(12)
         self._save(request, entry)
         return entry["sid"]
 
@@ -384,7 +384,7 @@ class DatabaseStorage:
                 return self._migrate(name)
             except sa.exc.SQLAlchemyError:
                 self.db.conn.rollback()
-                time.sleep(0.05 * attempt + secrets.randbelow(50) / 1000)  # let the winner finish
+                time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
         return self._migrate(name)  # the last try's error propagates
 
     def _migrate(self, name: str):

@@ -16,9 +16,7 @@ Two layers, after the OWASP CSRF cheat sheet:
 
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -27,6 +25,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 
 from byok.components.wiring import CSRF_FIELD, CSRF_HEADER
+from byok.core.security import random_token, tokens_equal
 
 __all__ = [
     "CSRF_FIELD",
@@ -148,7 +147,7 @@ def csrf_token(
         raise RuntimeError("CSRF tokens need Starlette's SessionMiddleware (fast_app adds it)")
     token = session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        token = random_token(_TOKEN_BYTES)
         session[CSRF_SESSION_KEY] = token
     return token
 
@@ -172,6 +171,4 @@ def check_csrf_token(
     sent: Any = request.headers.get(CSRF_HEADER)
     if sent is None and data is not None:
         sent = data.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not sent.isascii():
-        return False
-    return hmac.compare_digest(sent.encode(), expected.encode())
+    return isinstance(sent, str) and tokens_equal(sent, expected)
