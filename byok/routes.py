@@ -24,6 +24,7 @@ with an alert; no route answers 500 for anything a user sends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from typing import Any
 from fasthtml.common import A, FtResponse, Main, Title
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse
 
 from byok.components import (
     Alert,
@@ -106,6 +107,27 @@ class _Saved:
     replaced: bool
 
 
+class _Refusal(Exception):
+    """Stops a handler early; `response` is its answer (turned back by `_answering`)."""
+
+    def __init__(self, response: Any):
+        super().__init__()
+        self.response = response
+
+
+def _answering(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The handler as a route: a `_Refusal` it raises becomes its response."""
+
+    @functools.wraps(handler)  # keeps the signature FastHTML reads the parameters from
+    async def route(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await handler(*args, **kwargs)
+        except _Refusal as refused:
+            return refused.response
+
+    return route
+
+
 class KeyRoutes:
     """The key routes of one app: their settings and handlers (see `mount_key_routes`)."""
 
@@ -134,85 +156,71 @@ class KeyRoutes:
         self.verify_timeout = verify_timeout
         self.check_format = check_format
 
-    # --- shared steps ------------------------------------------------------------------------
+    # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
-    def _gate(self, req: Request, data: Mapping[str, Any] | None) -> Response | FtResponse | None:
-        """HTTPS in production; on writes the origin check and the CSRF token. None = go on."""
+    def _gate(self, req: Request, data: Mapping[str, Any] | None) -> None:
+        """HTTPS in production; on writes the origin check and the CSRF token."""
         reason = self.policy.transport_refusal(req)
         if reason is not None:
-            return refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
+            raise _Refusal(
+                refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
+            )
         if req.scope["method"] in SAFE_METHODS:
-            return None
+            return
         reason = self.policy.origin_refusal(req)
         if reason is not None:
-            return refusal(req, 403, reason, code="csrf")
+            raise _Refusal(refusal(req, 403, reason, code="csrf"))
         if self.policy.csrf and not check_csrf_token(req, data):
-            return refusal(
-                req,
-                403,
-                "This form has expired or did not come from this site: reload the page and try again",
-                code="csrf_token",
+            raise _Refusal(
+                refusal(
+                    req,
+                    403,
+                    "This form has expired or did not come from this site: reload the page and try again",
+                    code="csrf_token",
+                )
             )
-        return None
 
-    def _problem(self, req: Request, status: int, code: str, detail: str) -> Response | FtResponse:
-        """A non-security problem (unknown provider, storage down, not signed in)."""
+    def _problem(self, req: Request, status: int, code: str, detail: str) -> _Refusal:
+        """A non-security problem (unknown provider, storage down, not signed in), to raise."""
         fragment = (
             Toast(detail, AlertKind.ERROR, duration=0)
             if request_kind(req) is RequestKind.HTMX
             else Alert(detail, AlertKind.ERROR, title="Something went wrong")
         )
-        return problem_response(req, status, fragment, code, detail, title=self.title)
+        return _Refusal(problem_response(req, status, fragment, code, detail, title=self.title))
 
-    async def _context(self, req: Request) -> tuple[BYOKManager, Any] | Response | FtResponse:
-        """(manager, user id), or the answer when there is no manager or no user."""
+    async def _context(self, req: Request) -> tuple[BYOKManager, Any]:
+        """(manager, user id); refused when there is no manager or no user."""
         manager = find_manager(req, self.manager)
         if manager is None:
-            return self._problem(req, 503, "not_configured", "API key storage is not configured")
+            raise self._problem(req, 503, "not_configured", "API key storage is not configured")
         user_id = await resolve_user_id(req, self.user_id_func)
         if user_id is None and manager.backend is not StorageBackend.SESSION:
-            return self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
+            raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
         return manager, user_id
 
-    def _provider(self, req: Request, name: Any) -> str | Response | FtResponse:
-        """The provider named in the URL if this app offers it, else a 404 answer."""
+    def _provider(self, req: Request) -> str:
+        """The provider named in the URL if this app offers it; refused (404) otherwise."""
+        name = req.path_params.get("provider")
         if isinstance(name, str) and name in self._known:
             return name
-        return self._problem(req, 404, "unknown_provider", "Unknown API key provider")
+        raise self._problem(req, 404, "unknown_provider", "Unknown API key provider")
 
-    def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
-        """The provider's card: stored (masked) after a save, empty after a delete."""
-        url = key_url(self.prefix, provider)
-        token = csrf_token(req) if self.policy.csrf else None
-        return KeyManagementCard(
-            provider,
-            saved is not None,
-            saved.masked if saved else None,
-            saved.created_at if saved else None,
-            saved.expires_at if saved else None,
-            delete_action=url,
-            update_action=url,
-            provider_config=self.provider_config,
-            test_url=test_url(self.prefix, provider) if self.verifier else None,
-            csrf_token=token,
-        )
-
-    def _name(self, provider: str) -> str:
-        return resolve_provider(provider, self.provider_config).name
-
-    def _invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Any:
+    def _invalid(self, req: Request, slot: str, message: str, retarget: bool) -> _Refusal:
         """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
         kind = request_kind(req)
         if kind is RequestKind.JSON:
-            return JSONResponse({"error": "invalid", "detail": message}, status_code=422)
+            return _Refusal(JSONResponse({"error": "invalid", "detail": message}, status_code=422))
         msg = ValidationMessage(message, is_valid=False, id=slot)
         if kind is RequestKind.HTMX:  # PROBLEM_HEADER: byok.js lets htmx swap it
             headers = {PROBLEM_HEADER: "invalid"}
             if retarget:
                 headers |= {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
-            return FtResponse(msg, status_code=422, headers=headers)
+            return _Refusal(FtResponse(msg, status_code=422, headers=headers))
         page = (Title(self.title), Main(msg, A("Back to your API keys", href=self.prefix)))
-        return FtResponse(page, status_code=422)
+        return _Refusal(FtResponse(page, status_code=422))
+
+    # --- shared steps ------------------------------------------------------------------------
 
     def _key_from(self, data: Mapping[str, Any], req: Request) -> str:
         """The typed key from the body (never the URL), or ValidationError."""
@@ -230,11 +238,8 @@ class KeyRoutes:
     ) -> _Saved:
         """Validate (length, characters, the provider's format) and store; errors are typed."""
         key = validate_api_key(raw, manager.config.max_key_length)
-        if (
-            self.check_format
-            and resolve_provider(provider, self.provider_config).matches(key) is False
-        ):
-            info = resolve_provider(provider, self.provider_config)
+        info = resolve_provider(provider, self.provider_config)
+        if self.check_format and info.matches(key) is False:
             hint = f" ({info.key_hint})" if info.key_hint else ""
             raise ValidationError(f"This does not look like a {info.name} API key{hint}")
         before = await call_storage(manager, manager.get_key_info, req, provider, user_id)
@@ -257,25 +262,41 @@ class KeyRoutes:
         retarget: bool,
         manager: BYOKManager,
         user_id: Any,
-    ) -> _Saved | Any:
-        """The save shared by both forms: a _Saved, or the 4xx / 503 answer."""
+    ) -> _Saved:
+        """The save shared by both forms; refused with the 422 / 503 answer."""
         try:
             raw = self._key_from(data, req)
             return await self._store(req, manager, user_id, provider, raw)
         except ValidationError as e:
-            return self._invalid(req, slot, str(e), retarget)
+            raise self._invalid(req, slot, str(e), retarget) from None
         except SessionFullError:
-            return self._invalid(
+            raise self._invalid(
                 req,
                 slot,
                 "Your browser session cannot hold another key this long: remove a key first",
                 retarget,
-            )
+            ) from None
         except (StorageError, EncryptionError):
             log.warning("byok save failed for provider %s", provider, exc_info=True)
-            return self._problem(
+            raise self._problem(
                 req, 503, "storage", "Your key could not be saved; try again later"
-            )
+            ) from None
+
+    async def _written(
+        self,
+        req: Request,
+        manager: BYOKManager,
+        user_id: Any,
+        json_body: dict[str, Any],
+        fragments: Callable[[], tuple[Any, ...]],
+    ) -> Any:
+        """After a write: JSON, back to the dashboard (plain form), or the htmx fragments + count."""
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return JSONResponse(json_body)
+        if kind is RequestKind.PAGE:
+            return RedirectResponse(self.prefix, status_code=303)
+        return (*fragments(), await self._summary(req, manager, user_id))
 
     async def _summary(self, req: Request, manager: BYOKManager, user_id: Any) -> Any:
         """The key count of the dashboard that sent the request, out of band (else None)."""
@@ -289,70 +310,55 @@ class KeyRoutes:
             return None  # the write itself succeeded; the count refreshes on the next load
         return dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
 
-    def _saved_json(self, saved: _Saved) -> JSONResponse:
-        return JSONResponse(
-            {
-                "provider": saved.provider,
-                "stored": True,
-                "masked": saved.masked,
-                "expires_at": saved.expires_at.isoformat() if saved.expires_at else None,
-            }
+    def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
+        """The provider's card: stored (masked) after a save, empty after a delete."""
+        url = key_url(self.prefix, provider)
+        token = csrf_token(req) if self.policy.csrf else None
+        return KeyManagementCard(
+            provider,
+            saved is not None,
+            saved.masked if saved else None,
+            saved.created_at if saved else None,
+            saved.expires_at if saved else None,
+            delete_action=url,
+            update_action=url,
+            provider_config=self.provider_config,
+            test_url=test_url(self.prefix, provider) if self.verifier else None,
+            csrf_token=token,
         )
+
+    def _name(self, provider: str) -> str:
+        return resolve_provider(provider, self.provider_config).name
+
+    def _saved_json(self, saved: _Saved) -> dict[str, Any]:
+        return {
+            "provider": saved.provider,
+            "stored": True,
+            "masked": saved.masked,
+            "expires_at": saved.expires_at.isoformat() if saved.expires_at else None,
+        }
 
     def _toast_text(self, saved: _Saved) -> str:
         verb = "updated" if saved.replaced else "saved"
         return f"{self._name(saved.provider)} key {verb}: {saved.masked}"
 
-    # --- handlers ------------------------------------------------------------------------------
-
-    async def dashboard(
-        self,
-        req: Request,  # the incoming request
-    ) -> Any:
-        """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
-        gate = self._gate(req, None)
-        if gate is not None:
-            return gate
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        manager, user_id = ctx
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            try:
-                records = await call_storage(manager, manager.list_keys, req, user_id)
-            except (StorageError, ValidationError):
-                return self._problem(req, 503, "storage", "API key storage is unavailable")
-            stored = {r.provider: r for r in records}
-            rows = [
-                {
-                    "provider": p,
-                    "stored": p in stored,
-                    "expires_at": stored[p].expires_at.isoformat()
-                    if p in stored and stored[p].expires_at
-                    else None,
-                }
-                for p in self.providers
-            ]
-            return JSONResponse({"providers": rows})
-        token = csrf_token(req) if self.policy.csrf else None
+    async def _rows(self, req: Request, manager: BYOKManager, user_id: Any) -> list[dict]:
+        """The dashboard as JSON rows: each provider, stored or not, and its expiry."""
         try:
-            if manager.backend is StorageBackend.SESSION:
-                board = self._board(req, manager, user_id, token)
-            else:
-                board = await run_in_threadpool(self._board, req, manager, user_id, token)
-        except (StorageError, ValidationError, EncryptionError):
-            log.warning("byok dashboard failed", exc_info=True)
-            return self._problem(req, 503, "storage", "API key storage is unavailable")
-        if kind is RequestKind.HTMX:
-            return board
-        target = req.query_params.get("next")
-        back = safe_next(target, default="") if target else ""
-        return (
-            Title(self.title),
-            Main(board, A("Continue", href=back, cls="link") if back else None),
-            byok_script(),
-        )
+            records = await call_storage(manager, manager.list_keys, req, user_id)
+        except (StorageError, ValidationError):
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+        stored = {r.provider: r for r in records}
+        return [
+            {
+                "provider": p,
+                "stored": p in stored,
+                "expires_at": stored[p].expires_at.isoformat()
+                if p in stored and stored[p].expires_at
+                else None,
+            }
+            for p in self.providers
+        ]
 
     def _board(self, req: Request, manager: BYOKManager, user_id: Any, token: str | None) -> Any:
         return KeyManagerDashboard(
@@ -367,33 +373,57 @@ class KeyRoutes:
             csrf_token=token,
         )
 
+    # --- handlers (registered through `_answering`) ---------------------------------------------
+
+    async def dashboard(
+        self,
+        req: Request,  # the incoming request
+    ) -> Any:
+        """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
+        self._gate(req, None)
+        manager, user_id = await self._context(req)
+        kind = request_kind(req)
+        if kind is RequestKind.JSON:
+            return JSONResponse({"providers": await self._rows(req, manager, user_id)})
+        token = csrf_token(req) if self.policy.csrf else None
+        try:
+            if manager.backend is StorageBackend.SESSION:
+                board = self._board(req, manager, user_id, token)
+            else:
+                board = await run_in_threadpool(self._board, req, manager, user_id, token)
+        except (StorageError, ValidationError, EncryptionError):
+            log.warning("byok dashboard failed", exc_info=True)
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+        if kind is RequestKind.HTMX:
+            return board
+        target = req.query_params.get("next")
+        back = safe_next(target, default="") if target else ""
+        return (
+            Title(self.title),
+            Main(board, A("Continue", href=back, cls="link") if back else None),
+            byok_script(),
+        )
+
     async def save(
         self,
         req: Request,  # the incoming request
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """POST {prefix}/{provider}: store the key; the card + a toast, or 422 / 4xx."""
-        gate = self._gate(req, data)
-        if gate is not None:
-            return gate
-        provider = self._provider(req, req.path_params.get("provider"))
-        if not isinstance(provider, str):
-            return provider
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        saved = await self._save(req, data, provider, validation_id(provider), True, *ctx)
-        if not isinstance(saved, _Saved):
-            return saved
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            return self._saved_json(saved)
-        if kind is RequestKind.PAGE:
-            return RedirectResponse(self.prefix, status_code=303)
-        return (
-            self._card(req, provider, saved),
-            oob_toast(self._toast_text(saved), AlertKind.SUCCESS),
-            await self._summary(req, *ctx),
+        self._gate(req, data)
+        provider = self._provider(req)
+        manager, user_id = await self._context(req)
+        slot = validation_id(provider)
+        saved = await self._save(req, data, provider, slot, True, manager, user_id)
+        return await self._written(
+            req,
+            manager,
+            user_id,
+            self._saved_json(saved),
+            lambda: (
+                self._card(req, provider, saved),
+                oob_toast(self._toast_text(saved), AlertKind.SUCCESS),
+            ),
         )
 
     async def save_any(
@@ -402,32 +432,24 @@ class KeyRoutes:
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """POST {prefix}: store the key of the provider chosen in MultiProviderKeyForm."""
-        gate = self._gate(req, data)
-        if gate is not None:
-            return gate
-        name = data.get(PROVIDER_FIELD)
-        if not isinstance(name, str) or name not in self._known:
-            return self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        saved = await self._save(req, data, name, MULTI_VALIDATION_ID, False, *ctx)
-        if not isinstance(saved, _Saved):
-            return saved
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            return self._saved_json(saved)
-        if kind is RequestKind.PAGE:
-            return RedirectResponse(self.prefix, status_code=303)
-        card = self._card(req, name, saved)
-        card.attrs["hx-swap-oob"] = "true"  # refresh the card when it is on the page
-        text = self._toast_text(saved)
-        return (
-            ValidationMessage(text, is_valid=True, id=MULTI_VALIDATION_ID),
-            card,
-            oob_toast(text, AlertKind.SUCCESS),
-            await self._summary(req, *ctx),
-        )
+        self._gate(req, data)
+        provider = data.get(PROVIDER_FIELD)
+        if not isinstance(provider, str) or provider not in self._known:
+            raise self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
+        manager, user_id = await self._context(req)
+        saved = await self._save(req, data, provider, MULTI_VALIDATION_ID, False, manager, user_id)
+
+        def fragments() -> tuple[Any, ...]:
+            card = self._card(req, provider, saved)
+            card.attrs["hx-swap-oob"] = "true"  # refresh the card when it is on the page
+            text = self._toast_text(saved)
+            return (
+                ValidationMessage(text, is_valid=True, id=MULTI_VALIDATION_ID),
+                card,
+                oob_toast(text, AlertKind.SUCCESS),
+            )
+
+        return await self._written(req, manager, user_id, self._saved_json(saved), fragments)
 
     async def delete(
         self,
@@ -435,31 +457,25 @@ class KeyRoutes:
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """DELETE {prefix}/{provider}: remove the key; the empty card + a toast."""
-        gate = self._gate(req, data)
-        if gate is not None:
-            return gate
-        provider = self._provider(req, req.path_params.get("provider"))
-        if not isinstance(provider, str):
-            return provider
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        manager, user_id = ctx
+        self._gate(req, data)
+        provider = self._provider(req)
+        manager, user_id = await self._context(req)
         try:
             await call_storage(manager, manager.delete_key, req, provider, user_id)
         except (StorageError, ValidationError):
             log.warning("byok delete failed for provider %s", provider, exc_info=True)
-            return self._problem(req, 503, "storage", "Your key could not be removed; try again")
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            return JSONResponse({"provider": provider, "stored": False})
-        if kind is RequestKind.PAGE:
-            return RedirectResponse(self.prefix, status_code=303)
-        text = f"{self._name(provider)} key removed"
-        return (
-            self._card(req, provider, None),
-            oob_toast(text, AlertKind.INFO),
-            await self._summary(req, manager, user_id),
+            raise self._problem(
+                req, 503, "storage", "Your key could not be removed; try again"
+            ) from None
+        return await self._written(
+            req,
+            manager,
+            user_id,
+            {"provider": provider, "stored": False},
+            lambda: (
+                self._card(req, provider, None),
+                oob_toast(f"{self._name(provider)} key removed", AlertKind.INFO),
+            ),
         )
 
     async def test(
@@ -468,16 +484,9 @@ class KeyRoutes:
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """POST {prefix}/{provider}/test: ask the verifier; a KeyTestResult (always 200)."""
-        gate = self._gate(req, data)
-        if gate is not None:
-            return gate
-        provider = self._provider(req, req.path_params.get("provider"))
-        if not isinstance(provider, str):
-            return provider
-        ctx = await self._context(req)
-        if not isinstance(ctx, tuple):
-            return ctx
-        manager, user_id = ctx
+        self._gate(req, data)
+        provider = self._provider(req)
+        manager, user_id = await self._context(req)
         state, message = await self._verify(req, manager, user_id, provider)
         if request_kind(req) is RequestKind.JSON:
             return JSONResponse({"provider": provider, "state": state.value, "detail": message})
@@ -553,12 +562,16 @@ def mount_key_routes(
         check_format,
     )
     base = "" if prefix == "/" else prefix
-    app.route(prefix, methods=["get"], name="byok_dashboard")(routes.dashboard)
-    app.route(prefix, methods=["post"], name="byok_save_any")(routes.save_any)
-    app.route(f"{base}/{{provider}}", methods=["post"], name="byok_save")(routes.save)
-    app.route(f"{base}/{{provider}}", methods=["delete"], name="byok_delete")(routes.delete)
+    handlers = [
+        (prefix, "get", "byok_dashboard", routes.dashboard),
+        (prefix, "post", "byok_save_any", routes.save_any),
+        (f"{base}/{{provider}}", "post", "byok_save", routes.save),
+        (f"{base}/{{provider}}", "delete", "byok_delete", routes.delete),
+    ]
     if verifier is not None:
-        app.route(f"{base}/{{provider}}/test", methods=["post"], name="byok_test")(routes.test)
+        handlers.append((f"{base}/{{provider}}/test", "post", "byok_test", routes.test))
+    for path, method, name, handler in handlers:
+        app.route(path, methods=[method], name=name)(_answering(handler))
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):
         serve_byok_js(app)
     return routes
