@@ -93,8 +93,9 @@ def icon_markup(
     return render_once(_svg(shape, size, tint))
 
 
-def _public(shape: str, kind: AlertKind, size: object, colored: bool) -> FT:
-    return _svg(shape, coerce(IconSize, size, "size"), kind if colored else None)
+def _kind_icon(kind: AlertKind, size: object, colored: bool) -> FT:
+    """The public icon of a kind: its shape shares the kind's name (as in the alerts)."""
+    return _svg(kind.value, coerce(IconSize, size, "size"), kind if colored else None)
 
 
 def InfoIcon(
@@ -103,7 +104,7 @@ def InfoIcon(
     colored: bool = True,  # tint with the info colour; False inherits the text colour
 ) -> FT:
     """An info icon (a circled 'i')."""
-    return _public("info", AlertKind.INFO, size, colored)
+    return _kind_icon(AlertKind.INFO, size, colored)
 
 
 def SuccessIcon(
@@ -112,7 +113,7 @@ def SuccessIcon(
     colored: bool = True,  # tint with the success colour; False inherits the text colour
 ) -> FT:
     """A success icon (a circled check mark)."""
-    return _public("success", AlertKind.SUCCESS, size, colored)
+    return _kind_icon(AlertKind.SUCCESS, size, colored)
 
 
 def WarningIcon(
@@ -121,7 +122,7 @@ def WarningIcon(
     colored: bool = True,  # tint with the warning colour; False inherits the text colour
 ) -> FT:
     """A warning icon (an exclamation mark in a triangle)."""
-    return _public("warning", AlertKind.WARNING, size, colored)
+    return _kind_icon(AlertKind.WARNING, size, colored)
 
 
 def ErrorIcon(
@@ -130,4 +131,4 @@ def ErrorIcon(
     colored: bool = True,  # tint with the error colour; False inherits the text colour
 ) -> FT:
     """An error icon (a circled cross)."""
-    return _public("error", AlertKind.ERROR, size, colored)
+    return _kind_icon(AlertKind.ERROR, size, colored)
