@@ -14,7 +14,12 @@ from pathlib import Path
 
 from bench import FULL, QUICK, Measurement, Row, Timing, measure
 
-MODULES = ("core", "components", "http", "gallery")  # bench/<name>.py, each with rows() -> list[Row]
+MODULES = (
+    "core",
+    "components",
+    "http",
+    "gallery",
+)  # bench/<name>.py, each with rows() -> list[Row]
 
 
 def collect(
