@@ -121,15 +121,8 @@ def _seed_route(app: FastHTML, store: Callable[[Any], None]) -> None:
 class _Apps:
     """One side's apps, sharing a session cookie that holds 3 stored keys."""
 
-    def __init__(
-        self,
-        before: list[Any],  # `before=` of the app with byok
-        store: Callable[[Any], None],  # stores the 3 keys in a request's session
-        middleware: list[Any] | None = None,  # `middleware=` of the app with byok
-    ):
-        self.with_bw = FastHTML(
-            before=before, middleware=middleware, secret_key=SECRET, default_hdrs=False
-        )
+    def __init__(self, before: list[Any], store: Callable[[Any], None]):
+        self.with_bw = FastHTML(before=before, secret_key=SECRET, default_hdrs=False)
         self.bare = FastHTML(secret_key=SECRET, default_hdrs=False)
         for app in (self.with_bw, self.bare):
             _trivial(app)
@@ -175,23 +168,6 @@ def _ours() -> _Apps:
     return _Apps(before, store)
 
 
-def _ours_middleware() -> _Apps:
-    """byok: setup_byok(as_middleware=True), the same work as ASGI middleware."""
-    import warnings
-
-    from byok.core.types import SecurityWarning
-    from byok.middleware import setup_byok
-
-    warnings.simplefilter("ignore", SecurityWarning)  # plain HTTP in development: expected here
-    middleware, manager = setup_byok(SECRET, as_middleware=True)
-
-    def store(req: Any) -> None:
-        for p in PROVIDERS:
-            manager.set_key(req, p, KEY)
-
-    return _Apps([], store, middleware=middleware)
-
-
 def _reference() -> _Apps:
     """cjm-fasthtml-byok: its three beforeware objects through callable adapters."""
     from cjm_fasthtml_byok.middleware.beforeware import setup_byok as ref_setup
@@ -222,7 +198,7 @@ _noop_before.__signature__ = inspect.signature(_noop_before, eval_str=True)  # t
 
 def rows() -> list[Row]:
     """Throughput rows: straight ASGI calls (precise) and TestClient (the anchors' method)."""
-    ours, ref, mw = _ours(), _reference(), _ours_middleware()
+    ours, ref = _ours(), _reference()
     floor = FastHTML(before=[_noop_before], secret_key=SECRET, default_hdrs=False)
     _trivial(floor)
     ours_asgi, ref_asgi = ours.asgi(ours.with_bw), ref.asgi(ref.with_bw)
@@ -238,12 +214,6 @@ def rows() -> list[Row]:
             ours_asgi,
             ours.asgi(ours.bare),
             NO_BAR,
-        ),
-        Row(
-            "ASGI GET / + 3 keys: byok middleware vs none",
-            mw.asgi(mw.with_bw),
-            mw.asgi(mw.bare),
-            RPS_BAR,
         ),
         Row(
             "ASGI GET / + 3 keys: byok beforeware vs FastHTML's no-op before (byok's own work)",

@@ -1,6 +1,5 @@
 """Beforeware, route guards and CSRF defences for FastHTML apps (see `beforeware` and `csrf`)."""
 
-from .asgi import BYOKMiddleware, byok_middleware
 from .beforeware import (
     BeforewareChain,
     BYOKBeforeware,
@@ -9,7 +8,6 @@ from .beforeware import (
     RequestKind,
     SecurityCheckBeforeware,
     SecurityPolicy,
-    byok_chain,
     create_byok_beforeware,
     find_manager,
     request_kind,
@@ -23,15 +21,12 @@ from .csrf import check_csrf_token, csrf_headers, csrf_token, origin_refusal
 
 __all__ = [
     "BYOKBeforeware",
-    "BYOKMiddleware",
     "BeforewareChain",
     "CleanupBeforeware",
     "MissingKeyResponse",
     "RequestKind",
     "SecurityCheckBeforeware",
     "SecurityPolicy",
-    "byok_chain",
-    "byok_middleware",
     "check_csrf_token",
     "create_byok_beforeware",
     "csrf_headers",

@@ -70,7 +70,6 @@ __all__ = [
     "RequestKind",
     "SecurityCheckBeforeware",
     "SecurityPolicy",
-    "byok_chain",
     "call_storage",
     "create_byok_beforeware",
     "find_manager",
@@ -596,8 +595,6 @@ def setup_byok(
     policy: SecurityPolicy | None = None,  # production, proxies, origins, CSRF (default: env)
     skip: Sequence[str]
     | None = None,  # FastHTML skip regexes (key routes still protect themselves)
-    *,
-    as_middleware: bool = False,  # True = ([Middleware], manager) for fast_app(middleware=…)
 ) -> tuple[list[Any], BYOKManager]:
     """Complete setup for `fast_app(before=…)`: returns ([beforeware], manager)."""
     config = config or BYOKConfig()
@@ -607,30 +604,13 @@ def setup_byok(
             is_production=config.is_production, require_https=config.require_https
         )
     _POLICIES[manager] = policy  # mount_key_routes(app, manager) applies the same policy
-    chain = byok_chain(manager, policy, user_id_func, enable_security_checks, enable_cleanup)
-    if as_middleware:  # the ASGI fast path: one Starlette Middleware for fast_app(middleware=…)
-        from .asgi import byok_middleware
-
-        return [byok_middleware(manager, chain=chain, skip=skip)], manager
-    before = chain.function
-    return [Beforeware(before, skip=list(skip)) if skip else before], manager
-
-
-def byok_chain(
-    manager: BYOKManager,  # the manager to expose and clean
-    policy: SecurityPolicy | None = None,  # None = policy_for(manager)
-    user_id_func: UserIdFunc | None = None,  # request -> user id, sync or async
-    enable_security_checks: bool = True,  # HTTPS in production, session cookie hardening
-    enable_cleanup: bool = True,  # remove expired keys once per interval per user
-) -> BeforewareChain:
-    """byok's per-request work as one chain: manager + CSRF, HTTPS check, cleanup."""
-    policy = policy or policy_for(manager)
     parts: list[Any] = [BYOKBeforeware(manager, policy)]
     if enable_security_checks:
         parts.append(SecurityCheckBeforeware(policy=policy))
     if enable_cleanup:
         parts.append(CleanupBeforeware(manager, user_id_func))
-    return BeforewareChain(*parts)
+    before = BeforewareChain(*parts).function
+    return [Beforeware(before, skip=list(skip)) if skip else before], manager
 
 
 # --- guards ----------------------------------------------------------------------------------
