@@ -8,15 +8,9 @@ import pytest
 from byok.cli import main
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
+from tests.test_storage import FakeRequest as Req
 
 OLD, NEW = "old-secret-" + "a" * 24, "new-secret-" + "b" * 24
-
-
-class Req:
-    """A request carrying only a session (the database backend ignores it)."""
-
-    def __init__(self):
-        self.session = {}
 
 
 @pytest.fixture

@@ -621,8 +621,7 @@ class _Guard:
         finally:
             self.storage._lock.release()
         if isinstance(exc, sa.exc.SQLAlchemyError):
-            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-            raise StorageError(f"database {self.what} failed: {reason}") from None
+            raise StorageError(f"database {self.what} failed: {_db_reason(exc)}") from None
         return False
 
 
@@ -639,6 +638,13 @@ def _upsert_statement(
     keys = ("user_id", "provider")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+
+
+def _db_reason(
+    exc: BaseException,  # a SQLAlchemy error
+) -> str:
+    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
+    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
 
 
 def _open(
@@ -659,8 +665,7 @@ def _open(
             db = Database(url, engine_kws={"pool_pre_ping": True})
         db.conn.commit()
     except sa.exc.SQLAlchemyError as e:
-        reason = str(getattr(e, "orig", None) or type(e).__name__).splitlines()[0]
-        raise StorageError(f"cannot open database: {reason}") from None
+        raise StorageError(f"cannot open database: {_db_reason(e)}") from None
     return db
 
 
