@@ -21,6 +21,7 @@ from typing import Any
 from fastcore.xml import FT, to_xml
 
 __all__ = [
+    "REQUEST",
     "Call",
     "Registry",
     "Story",
@@ -67,11 +68,30 @@ class Call:
         return self.component(**{k: resolve(v) for k, v in self.args.items()})
 
 
+class _Request:
+    """A story argument standing for the route's request: `request` in the snippet, a bare
+    Starlette request (no session, nothing in its scope) when the story renders."""
+
+    def __repr__(self) -> str:
+        return "REQUEST"
+
+    def build(self) -> Any:
+        """A fresh GET / request, as a route handler without middleware would receive it."""
+        from starlette.requests import Request
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+        return Request(scope)
+
+
+REQUEST = _Request()  # the route's request, for components that take one (the dashboard)
+REQUEST_NOTE = "# inside a route handler: request is the handler's Request"  # snippet comment
+
+
 def resolve(
     value: Any,  # a story argument
 ) -> Any:
-    """The argument as the component receives it: every `Call` inside it built."""
-    if isinstance(value, Call):
+    """The argument as the component receives it: every `Call` (and REQUEST) inside it built."""
+    if isinstance(value, Call | _Request):
         return value.build()
     if isinstance(value, list):
         return [resolve(v) for v in value]
@@ -82,6 +102,19 @@ def resolve(
     return value
 
 
+def _uses_request(value: Any) -> bool:
+    """True when REQUEST appears anywhere in a story argument."""
+    if value is REQUEST:
+        return True
+    if isinstance(value, Call):
+        return any(_uses_request(v) for v in value.args.values())
+    if isinstance(value, list | tuple):
+        return any(_uses_request(v) for v in value)
+    if isinstance(value, dict):
+        return any(_uses_request(v) for v in value.values())
+    return False
+
+
 def _check_args(args: Mapping[str, Any]) -> None:
     """Refuse argument values a snippet cannot spell (raw elements, objects): use `Call`."""
     for name, value in args.items():
@@ -89,7 +122,9 @@ def _check_args(args: Mapping[str, Any]) -> None:
 
 
 def _check_value(value: Any, where: str) -> None:
-    if isinstance(value, Call | Enum | str | bool | int | float | datetime | date | timedelta):
+    if isinstance(
+        value, Call | _Request | Enum | str | bool | int | float | datetime | date | timedelta
+    ):
         return
     if value is None:
         return
@@ -176,6 +211,8 @@ def snippet_value(
 ) -> str:
     """Python source that evaluates to the argument (enums by name, calls as calls)."""
     inner = indent + INDENT
+    if value is REQUEST:
+        return "request"
     if isinstance(value, Call):
         name = imports.add(value.component)
         items = [f"{k}={snippet_value(v, imports, inner)}" for k, v in value.args.items()]
@@ -229,6 +266,8 @@ def _json_value(value: Any) -> Any:
         }
     if isinstance(value, Enum):
         return value.value
+    if value is REQUEST:
+        return "request"
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -299,7 +338,13 @@ class Story:
         """The Python code that produces this story: imports, a blank line, the call."""
         imports = _Imports()
         call = snippet_value(Call(self.component, self.args), imports)
-        return "\n".join([*imports.lines(), "", call]) + "\n"
+        note = [REQUEST_NOTE] if self.needs_request else []
+        return "\n".join([*imports.lines(), "", *note, call]) + "\n"
+
+    @property
+    def needs_request(self) -> bool:
+        """True when the story passes the route's request (its snippet runs inside a route)."""
+        return any(_uses_request(v) for v in self.args.values())
 
     def describe(self) -> dict[str, Any]:
         """The story's entry in /index.json."""

@@ -213,8 +213,9 @@ def test_snippet_spells_enums_by_name_and_imports_them() -> None:
 def test_snippet_writes_nested_calls_and_datetimes() -> None:
     code = REG.get("key-manager-dashboard--three-keys-of-six").snippet()  # type: ignore[union-attr]
     assert "from datetime import UTC, datetime" in code
-    assert "from gallery.fixtures import DemoManager" in code
-    assert "byok_manager=DemoManager(" in code
+    assert "from byok.components import KeyManagerDashboard, KeyOverview" in code
+    assert "keys={" in code and '"openai": KeyOverview(' in code
+    assert code.count("# inside a route handler") == 1 and "request,\n" in code
     assert "now=datetime(2025, 6, 1, 12, tzinfo=UTC)" in code
 
 
@@ -713,19 +714,23 @@ def test_gallery_entry_point_is_declared() -> None:
     assert 'gallery = "gallery.__main__:main"' in text
 
 
-def test_fixtures_demo_manager_states() -> None:
-    from byok.core.types import EncryptionError, StorageError
-    from gallery.fixtures import DemoManager
+def test_key_overview_reads_a_real_manager_like_the_dashboard() -> None:
+    """key_overview() is what the dashboard reads from a manager: its stories pass the same data."""
+    from byok.components import KeyManagerDashboard, KeyOverview, key_overview
+    from byok.core.storage import BYOKManager
+    from byok.core.types import BYOKConfig, StorageBackend
 
-    when = datetime(2025, 1, 1, tzinfo=UTC)
-    m = DemoManager({"openai": {"masked": "sk-...abcd", "created_at": when}}, unreadable=["groq"])
-    assert m.list_providers(None) == ["groq", "openai"]
-    assert m.get_masked_key(None, "openai") == "sk-...abcd"
-    assert m.get_key_info(None, "anthropic") is None
-    with pytest.raises(EncryptionError):
-        m.get_key_info(None, "groq")
-    with pytest.raises(StorageError):
-        DemoManager(failing=True).list_providers(None)
+    config = BYOKConfig(storage_backend=StorageBackend.DATABASE, require_https=False)
+    manager = BYOKManager(SECRET, db_url="sqlite://", config=config)
+    manager.set_key(None, "openai", "sk-proj-" + "Zz9" * 10, user_id="u1")
+    overview = key_overview(None, manager, ["openai", "groq"], "u1")
+    assert list(overview) == ["openai"]
+    found = overview["openai"]
+    assert isinstance(found, KeyOverview) and found.masked_key.endswith("9Zz9")
+    assert "Zz9" * 10 not in repr(found) and not found.unreadable
+    from_manager = KeyManagerDashboard(None, ["openai", "groq"], manager, "u1")
+    from_data = KeyManagerDashboard(None, ["openai", "groq"], keys=overview)
+    assert gallery_app.to_xml(from_manager) == gallery_app.to_xml(from_data)
 
 
 def test_enum_values_are_written_by_name_in_index_json() -> None:

@@ -32,7 +32,13 @@ from .assets import (
     serve_byok_js,
 )
 from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult
-from .dashboard import DashboardSkeleton, KeyManagerDashboard, dashboard_summary
+from .dashboard import (
+    DashboardSkeleton,
+    KeyManagerDashboard,
+    KeyOverview,
+    dashboard_summary,
+    key_overview,
+)
 from .forms import InlineKeyInput, KeyInputForm, MultiProviderKeyForm
 from .icons import ErrorIcon, InfoIcon, SuccessIcon, WarningIcon
 from .variants import (
@@ -136,6 +142,7 @@ __all__ = [
     "KeyInputForm",
     "KeyManagementCard",
     "KeyManagerDashboard",
+    "KeyOverview",
     "KeyState",
     "KeyStatus",
     "KeyStatusNotification",
@@ -160,6 +167,7 @@ __all__ = [
     "find_node_modules",
     "front_end",
     "input_id",
+    "key_overview",
     "key_url",
     "oob_toast",
     "serve_byok_js",

@@ -8,6 +8,7 @@ re-enter it" card, and a storage failure as an error state, never an exception p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,13 @@ from .wiring import (
     test_url,
 )
 
-__all__ = ["DashboardSkeleton", "KeyManagerDashboard", "dashboard_summary"]
+__all__ = [
+    "DashboardSkeleton",
+    "KeyManagerDashboard",
+    "KeyOverview",
+    "dashboard_summary",
+    "key_overview",
+]
 
 _TITLE_ID = f"{DASHBOARD_ID}-title"
 DESCRIPTION = "Keys you bring are encrypted at rest and only ever shown masked."
@@ -51,6 +58,40 @@ _STORAGE_FAILED = render_once(
 _NO_PROVIDERS = render_once(
     Alert("No providers are configured for this app yet.", AlertKind.INFO, style=AlertStyle.SOFT)
 )
+
+
+@dataclass(frozen=True)
+class KeyOverview:
+    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
+
+    masked_key: str | None = None  # the key masked for display (None when unreadable)
+    created_at: datetime | None = None  # when it was stored
+    expires_at: datetime | None = None  # when it expires (None = never)
+    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
+
+
+def key_overview(
+    request: Any,  # the request (its session for session storage)
+    byok_manager: Any,  # the BYOKManager to read
+    providers: Sequence[str],  # the providers asked about
+    user_id: str | None = None,  # owner, for database / hybrid storage
+) -> dict[str, KeyOverview]:
+    """provider -> KeyOverview for each of `providers` with a key (StorageError when unreadable)."""
+    out: dict[str, KeyOverview] = {}
+    stored = set(byok_manager.list_providers(request, user_id))
+    for p in providers:
+        if p not in stored:
+            continue
+        try:
+            record = byok_manager.get_key_info(request, p, user_id)
+            if record is None:
+                continue
+            masked_key = byok_manager.get_masked_key(request, p, user_id)
+        except (EncryptionError, StorageError):
+            out[p] = KeyOverview(unreadable=True)
+            continue
+        out[p] = KeyOverview(masked_key, record.created_at, record.expires_at)
+    return out
 
 
 def _manager_of(request: Any, byok_manager: Any) -> Any:
@@ -98,18 +139,20 @@ def KeyManagerDashboard(
     hx_headers: Mapping[str, str] | None = None,  # more headers for every card's htmx requests
     include_toasts: bool = True,  # include the ToastContainer that oob_toast() targets
     now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
+    keys: Mapping[str, KeyOverview] | None = None,  # provider -> its key, instead of a manager
 ) -> FT:
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
     safe_url(base_url, "base_url")
-    manager = _manager_of(request, byok_manager)
     problem = None
-    stored_names: set[str] = set()
-    if manager is None:
+    overview: Mapping[str, KeyOverview] = {}
+    if keys is not None:
+        overview = keys
+    elif (manager := _manager_of(request, byok_manager)) is None:
         problem = _NO_MANAGER
     elif names:
         try:
-            stored_names = set(manager.list_providers(request, user_id))
+            overview = key_overview(request, manager, names, user_id)
         except StorageError:
             problem = _STORAGE_FAILED
 
@@ -117,28 +160,19 @@ def KeyManagerDashboard(
     if problem is None:
         for p in names:
             url = key_url(base_url, p)
-            status = None
-            masked_key = record = None
-            if p in stored_names:
-                try:
-                    record = manager.get_key_info(request, p, user_id)
-                    if record is not None:
-                        masked_key = manager.get_masked_key(request, p, user_id)
-                except (EncryptionError, StorageError):
-                    status = KeyState.UNREADABLE
-            has_key = record is not None or status is KeyState.UNREADABLE
+            found = overview.get(p)
             cards.append(
                 KeyManagementCard(
                     p,
-                    has_key,
-                    masked_key,
-                    record.created_at if record is not None else None,
-                    record.expires_at if record is not None else None,
+                    found is not None,
+                    found.masked_key if found else None,
+                    found.created_at if found else None,
+                    found.expires_at if found else None,
                     delete_action=url,
                     update_action=url,
                     provider_config=provider_config,
                     test_url=test_url(base_url, p) if enable_test else None,
-                    status=status,
+                    status=KeyState.UNREADABLE if found and found.unreadable else None,
                     csrf_token=csrf_token,
                     hx_headers=hx_headers,
                     now=now,

@@ -1,14 +1,15 @@
 """The dashboard: KeyManagerDashboard in its states, and its loading skeleton.
 
-The stories give the dashboard a `DemoManager` (gallery.fixtures): fixed keys and dates, so the
-HTML never changes. The playground shows the same dashboard on a real BYOKManager.
+The stories give the dashboard its keys as data (`keys=`, a `KeyOverview` per provider: what
+`key_overview()` reads from a real BYOKManager), with fixed dates, so the HTML never changes. The
+playground shows the same dashboard on a real BYOKManager.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from byok.components import DashboardSkeleton, KeyManagerDashboard
-from gallery.fixtures import DemoManager
-from gallery.registry import Call, Story
+from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
+from byok.core.storage import BYOKManager
+from gallery.registry import REQUEST, Call, Story
 
 ORDER = 50
 GROUP = "Dashboard"
@@ -16,48 +17,42 @@ GROUP = "Dashboard"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the fixed "current time" of the stories
 SIX = ["openai", "anthropic", "google", "mistral", "groq", "cohere"]
 THREE_KEYS = {
-    "openai": {
-        "masked": "sk-p...wxyz",
-        "created_at": NOW - timedelta(days=3),
-        "expires_at": NOW + timedelta(days=27),
-    },
-    "anthropic": {
-        "masked": "sk-a...9f3k",
-        "created_at": NOW - timedelta(hours=5),
-        "expires_at": NOW + timedelta(hours=1),
-    },
-    "groq": {"masked": "gsk_...7h2m", "created_at": NOW - timedelta(days=40)},
+    "openai": Call(
+        KeyOverview,
+        {
+            "masked_key": "sk-p...wxyz",
+            "created_at": NOW - timedelta(days=3),
+            "expires_at": NOW + timedelta(days=27),
+        },
+    ),
+    "anthropic": Call(
+        KeyOverview,
+        {
+            "masked_key": "sk-a...9f3k",
+            "created_at": NOW - timedelta(hours=5),
+            "expires_at": NOW + timedelta(hours=1),
+        },
+    ),
+    "groq": Call(
+        KeyOverview, {"masked_key": "gsk_...7h2m", "created_at": NOW - timedelta(days=40)}
+    ),
 }
-
-
-def _demo(**kwargs: object) -> Call:
-    return Call(DemoManager, kwargs)
+# a real manager on session storage, in a request without SessionMiddleware: reading fails
+NO_SESSION_MANAGER = Call(BYOKManager, {"secret_key": "gallery-demo-secret-0123456789"})
 
 
 STORIES = [
     Story(
         KeyManagerDashboard,
         "Three keys of six",
-        {
-            "request": None,
-            "providers": SIX,
-            "byok_manager": _demo(keys=THREE_KEYS),
-            "user_id": "demo-user",
-            "now": NOW,
-        },
+        {"request": REQUEST, "providers": SIX, "now": NOW, "keys": THREE_KEYS},
         GROUP,
         "Six providers, three keys stored (one expiring soon): the bench's reference case.",
     ),
     Story(
         KeyManagerDashboard,
         "No keys yet",
-        {
-            "request": None,
-            "providers": ["openai", "anthropic", "google"],
-            "byok_manager": _demo(),
-            "user_id": "demo-user",
-            "now": NOW,
-        },
+        {"request": REQUEST, "providers": ["openai", "anthropic", "google"], "keys": {}},
         GROUP,
         "Every card in its empty state, each with its form.",
     ),
@@ -65,14 +60,13 @@ STORIES = [
         KeyManagerDashboard,
         "With test buttons",
         {
-            "request": None,
+            "request": REQUEST,
             "providers": ["openai", "anthropic"],
-            "byok_manager": _demo(keys=THREE_KEYS),
-            "user_id": "demo-user",
             "enable_test": True,
             "title": "Your keys",
             "description": "Test a key to check that the provider accepts it.",
             "now": NOW,
+            "keys": THREE_KEYS,
         },
         GROUP,
         "enable_test=True, a custom title and description.",
@@ -81,11 +75,13 @@ STORIES = [
         KeyManagerDashboard,
         "Unreadable key",
         {
-            "request": None,
+            "request": REQUEST,
             "providers": ["openai", "anthropic"],
-            "byok_manager": _demo(keys=THREE_KEYS, unreadable=["openai"]),
-            "user_id": "demo-user",
             "now": NOW,
+            "keys": {
+                "openai": Call(KeyOverview, {"unreadable": True}),
+                "anthropic": THREE_KEYS["anthropic"],
+            },
         },
         GROUP,
         "A key that cannot be decrypted (the app secret changed) asks to be re-entered.",
@@ -94,25 +90,25 @@ STORIES = [
         KeyManagerDashboard,
         "Storage failure",
         {
-            "request": None,
+            "request": REQUEST,
             "providers": ["openai", "anthropic"],
-            "byok_manager": _demo(failing=True),
-            "user_id": "demo-user",
+            "byok_manager": NO_SESSION_MANAGER,
         },
         GROUP,
-        "The database is down: an error state, not an exception page.",
+        "A real BYOKManager on session storage in an app without SessionMiddleware: its keys "
+        "cannot be read, and the dashboard shows an error state, not an exception page.",
     ),
     Story(
         KeyManagerDashboard,
         "No providers",
-        {"request": None, "providers": [], "byok_manager": _demo()},
+        {"request": REQUEST, "providers": [], "keys": {}},
         GROUP,
         "Nothing configured yet.",
     ),
     Story(
         KeyManagerDashboard,
         "No manager",
-        {"request": None, "providers": ["openai"], "include_toasts": False},
+        {"request": REQUEST, "providers": ["openai"], "include_toasts": False},
         GROUP,
         "No BYOKManager given or found in request.scope['byok'].",
     ),
@@ -135,6 +131,6 @@ STORIES = [
         "Loads the dashboard",
         {"src": "/api/keys"},
         GROUP,
-        "src: fetched on load (hx-get) and swapped in place: here the playground's dashboard.",
+        "src: fetched on load (hx-get) and swapped in place: here the story sandbox's dashboard.",
     ),
 ]

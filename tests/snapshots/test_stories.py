@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastcore.xml import to_xml
 
-from gallery.registry import Story, registry
+from gallery.registry import REQUEST, Story, registry
 
 STORIES = list(registry())
 IDS = [s.slug for s in STORIES]
@@ -30,11 +30,14 @@ def test_story_html(story: Story, html_snapshot) -> None:
 
 
 def run_snippet(code: str) -> object:
-    """Execute a snippet (imports, then one expression) and return the expression's value."""
+    """Execute a snippet (imports, then one expression) and return the expression's value.
+
+    `request` is bound as in a route handler without middleware (a snippet that says it runs
+    inside a route uses it)."""
     tree = ast.parse(code)
     *body, last = tree.body
     assert isinstance(last, ast.Expr), "a snippet ends with the component call"
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"request": REQUEST.build()}
     exec(compile(ast.Module(body=body, type_ignores=[]), "<snippet>", "exec"), namespace)
     return eval(compile(ast.Expression(last.value), "<snippet>", "eval"), namespace)
 
@@ -43,6 +46,8 @@ def run_snippet(code: str) -> object:
 def test_snippet_renders_the_story(story: Story) -> None:
     code = story.snippet()
     assert "object at 0x" not in code
+    assert "from gallery" not in code and "import gallery" not in code  # byok's public API only
+    assert "request=None" not in code
     assert to_xml(run_snippet(code)) == story.render()
 
 
