@@ -86,6 +86,7 @@ from byok.middleware.beforeware import (
     secure_session_cookie,
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+from byok.utils.helpers import article
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
@@ -241,7 +242,9 @@ class KeyRoutes:
         info = resolve_provider(provider, self.provider_config)
         if self.check_format and info.matches(key) is False:
             hint = f" ({info.key_hint})" if info.key_hint else ""
-            raise ValidationError(f"This does not look like a {info.name} API key{hint}")
+            raise ValidationError(
+                f"This does not look like {article(info.name)} {info.name} API key{hint}"
+            )
         before = await call_storage(manager, manager.get_key_info, req, provider, user_id)
         await call_storage(manager, manager.set_key, req, provider, key, user_id)
         record = await call_storage(manager, manager.get_key_info, req, provider, user_id)

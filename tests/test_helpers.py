@@ -132,3 +132,12 @@ def test_import_from_env_stores_valid_keys_only(monkeypatch: pytest.MonkeyPatch)
     assert result == {"openai": True, "groq": False, "mistral": False, "Bad Name": False}
     assert manager.get_key(req, "openai") == OPENAI_KEY
     assert manager.list_providers(req) == ["openai"]
+
+
+def test_article_goes_by_sound_not_spelling() -> None:
+    from byok.utils.helpers import article
+
+    an = ["OpenAI", "Anthropic", "OpenRouter", "info", "error", "API", "SDK", "hour", "Acme AI"]
+    a = ["Google", "Mistral", "Groq", "Cohere", "user", "unique", "GPU", "one", "warning", ""]
+    assert [article(w) for w in an] == ["an"] * len(an)
+    assert [article(w) for w in a] == ["a"] * len(a)

@@ -16,6 +16,7 @@ from byok.core.providers import resolve_provider
 from byok.core.types import BYOKException, EncryptionError, StorageError, utcnow
 
 __all__ = [
+    "article",
     "format_expiration",
     "format_key_age",
     "format_provider_name",
@@ -27,6 +28,29 @@ __all__ = [
 ]
 
 _ENV_JUNK = re.compile(r"[^A-Z0-9_]")  # characters not allowed in an env variable name
+
+
+_VOWEL_LETTERS = frozenset("AEFHILMNORSX")  # letters whose name starts with a vowel sound: "an F"
+_CONSONANT_SOUND = ("eu", "one", "uni", "use", "usa", "ubi", "uti")  # "a user", "a unique key"
+_SILENT_H = ("hour", "honest", "honor", "heir")  # "an hour"
+
+
+def article(
+    word: str,  # the word that follows, e.g. "OpenAI", "info", "API", "user"
+) -> str:
+    """ "a" or "an" by how the word sounds: "an OpenAI key", "an info alert", "an API", "a user"."""
+    w = word.strip()
+    if not w:
+        return "a"
+    head = w.split()[0].strip("\"'(")
+    if len(head) > 1 and head.isupper():  # an acronym, read letter by letter: "an SDK", "a GPU"
+        return "an" if head[0] in _VOWEL_LETTERS else "a"
+    low = head.lower()
+    if low.startswith(_SILENT_H):
+        return "an"
+    if low.startswith(_CONSONANT_SOUND):
+        return "a"
+    return "an" if low[:1] in "aeiou" else "a"
 
 
 def get_provider_info(

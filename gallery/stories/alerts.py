@@ -13,6 +13,7 @@ from byok.components import (
     StackSpacing,
     ValidationMessage,
 )
+from byok.utils.helpers import article
 from gallery.registry import Call, Story
 
 ORDER = 10
@@ -32,8 +33,7 @@ STORIES = [
         f"{kind.value.title()}, {STYLE_NAMES[style]}",
         {"message": MESSAGES[kind], "kind": kind, **({"style": style} if style else {})},
         GROUP,
-        f"{'An' if kind is AlertKind.ERROR else 'A'} {kind.value} alert in the "
-        f"{STYLE_NAMES[style]} style.",
+        f"{article(kind.value).title()} {kind.value} alert in the {STYLE_NAMES[style]} style.",
     )
     for kind in AlertKind
     for style in (None, *AlertStyle)

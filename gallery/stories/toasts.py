@@ -1,6 +1,7 @@
 """Toasts: the ToastContainer in every position and alignment, and Toast in every kind."""
 
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
+from byok.utils.helpers import article
 from gallery.registry import Story
 
 ORDER = 20
@@ -23,7 +24,11 @@ STORIES += [
     Story(
         Toast,
         kind.value.title(),
-        {"message": f"A {kind.value} toast.", "kind": kind, "duration": 0},
+        {
+            "message": f"{article(kind.value).title()} {kind.value} toast.",
+            "kind": kind,
+            "duration": 0,
+        },
         GROUP,
         "duration=0: it stays until dismissed.",
     )
