@@ -30,10 +30,12 @@ __all__ = [
 NPM_INSTALL = "npm ci"  # the command that fetches the pinned assets (run in the project root)
 STATIC_DIR = Path(__file__).resolve().parent / "static"  # gallery.js, gallery.css
 
-AXE = NpmFile("axe-core", "4.14.1", "axe.min.js")  # accessibility checks (browser tests only)
+AXE = NpmFile("axe-core", "4.14.1", "axe.min.js")  # accessibility checks (a11y panel, tests)
 GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
-    "gallery.js": STATIC_DIR / "gallery.js",  # theme/viewport switchers, search, copy, tabs
-    "gallery.css": STATIC_DIR / "gallery.css",  # canvas widths, code colours
+    "gallery.js": STATIC_DIR / "gallery.js",  # navigation, search, canvas tools, panels, copy
+    "gallery.css": STATIC_DIR / "gallery.css",  # stage, focus ring, code colours
+    "canvas.js": STATIC_DIR / "canvas.js",  # inside the canvas: actions log, sandbox, a11y runs
+    "canvas.css": STATIC_DIR / "canvas.css",  # canvas layouts, backgrounds, outline, highlight
 }
 
 # htmx settings for the gallery's own pages: never cache pages in localStorage; swap the
@@ -51,7 +53,8 @@ class Assets(FrontEnd):
 
     def files(self) -> dict[str, Path]:
         """Served name -> file on disk, for every asset the gallery can serve itself."""
-        return {**GALLERY_FILES, **super().files()}
+        axe = {AXE.path: path} if (path := self.axe()) else {}
+        return {**GALLERY_FILES, **super().files(), **axe}
 
     def axe(self) -> Path | None:
         """axe-core's script on disk (for the accessibility tests), or None."""

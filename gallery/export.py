@@ -1,8 +1,11 @@
-"""The static export: every story page, every kitchen sink, the index, index.json and the assets,
-as plain files that any static server (or the docs site) can publish.
+"""The static export: every story page and its canvas, every component's docs page, the index,
+index.json and the assets, as plain files that any static server (or the docs site) can publish,
+and that also work opened from disk (file://).
 
-Pages are the live app's markup with relative links; Controls are shown disabled (they need the
-server) and the playground is left out.
+Pages are the live app's markup with relative links. Controls are shown disabled and the
+playground is left out (they need the server); an interactive story's canvas sends no request
+(canvas.js stops it and says that the live gallery is needed) instead of swapping in a static
+server's error page.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from pathlib import Path
 
 from fastcore.xml import to_xml
 
-from .app import Site, component_page, document, index_json_text, index_page, story_page
+from .app import index_json_text
 from .assets import Assets, locate
+from .canvas import canvas_document
+from .pages import component_page, index_page, story_page
 from .registry import Registry, registry
+from .shell import document
+from .site import Site
 
 __all__ = ["ExportReport", "export"]
 
@@ -56,12 +63,15 @@ def export(
     pages += 1
     for story in reg:
         title = f"{story.component_name} · {story.name}"
-        html = to_xml(document(deep, title, story_page(deep, story), assets))
-        _write(root / "story" / f"{story.slug}.html", html)
-        pages += 1
+        page = document(deep, title, story_page(deep, story), assets, group=story.group)
+        _write(root / "story" / f"{story.slug}.html", to_xml(page))
+        canvas = canvas_document(deep, story, story.render(), assets)
+        _write(root / "canvas" / f"{story.slug}.html", to_xml(canvas))
+        pages += 2
     for slug, component, stories in reg.components():
-        html = to_xml(document(deep, component.__name__, component_page(deep, stories), assets))
-        _write(root / "component" / f"{slug}.html", html)
+        main = component_page(deep, stories)
+        page = document(deep, component.__name__, main, assets, group=stories[0].group)
+        _write(root / "component" / f"{slug}.html", to_xml(page))
         pages += 1
     _write(root / "index.json", index_json_text(reg))
 

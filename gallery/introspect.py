@@ -8,14 +8,17 @@ description is its inline `# comment`, read with `tokenize` (no docstring conven
 from __future__ import annotations
 
 import ast
+import collections.abc
 import inspect
 import io
+import re
 import textwrap
 import tokenize
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, Literal
@@ -30,6 +33,9 @@ __all__ = [
 ]
 
 EMPTY = inspect.Parameter.empty  # marks a parameter without a default
+_RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")  # "(0 to 48)" in a comment
+_AT_LEAST = re.compile(r"\(≥ ?(-?\d+(?:\.\d+)?)\)")  # "(≥ 0)" in a comment
+_NONE_MEANS = re.compile(r"\bNone(?: \(the default\))? = ([^;,.()]+)")  # "None = filled"
 
 
 class Control(StrEnum):
@@ -40,7 +46,10 @@ class Control(StrEnum):
     INT = "int"  # a number input (integers)
     FLOAT = "float"  # a number input (any number)
     TEXT = "text"  # a text input
-    NONE = "none"  # not editable from the form (lists, components, requests, ...)
+    DATETIME = "datetime"  # a datetime-local input (UTC)
+    DATE = "date"  # a date input
+    JSON = "json"  # a JSON editor (lists, tuples, dicts of literals)
+    NONE = "none"  # not editable from the form (components, requests, Any, ...)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,21 @@ class Param:
     control: Control  # which form control edits it
     choices: tuple[Any, ...]  # for CHOICE: the Enum members or Literal values, in order
     optional: bool  # None is an accepted value
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(min, max) of a number, read from its comment: "(0 to 48)", "(≥ 0)"; None = open."""
+        if m := _RANGE.search(self.comment):
+            return float(m.group(1)), float(m.group(2))
+        if m := _AT_LEAST.search(self.comment):
+            return float(m.group(1)), None
+        return None, None
+
+    @property
+    def none_means(self) -> str:
+        """What None stands for, from the comment ("None = filled" -> "filled"), else ""."""
+        m = _NONE_MEANS.search(self.comment)
+        return m.group(1).strip() if m else ""
 
     @property
     def required(self) -> bool:
@@ -106,7 +130,24 @@ def _classify(tp: Any) -> tuple[Control, tuple[Any, ...], bool]:
         return Control.FLOAT, (), optional
     if members == (str,):
         return Control.TEXT, (), optional
+    if datetime in members and set(members) <= {datetime, str}:
+        return Control.DATETIME, (), optional
+    if date in members and set(members) <= {date, str}:
+        return Control.DATE, (), optional
+    if members and all(_is_container(m) for m in members):
+        return Control.JSON, (), optional
     return Control.NONE, (), optional
+
+
+def _is_container(tp: Any) -> bool:
+    """True for list / tuple / dict types and their abstract forms (Sequence, Mapping)."""
+    origin = typing.get_origin(tp) or tp
+    if not isinstance(origin, type):
+        return False
+    return issubclass(origin, list | tuple | dict) or origin in (
+        collections.abc.Sequence,
+        collections.abc.Mapping,
+    )
 
 
 def _target(obj: Callable) -> Callable:

@@ -16,13 +16,15 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from fastcore.xml import FT, to_xml
 
 __all__ = [
+    "LAYOUTS",
     "REQUEST",
     "Call",
+    "Layout",
     "Registry",
     "Story",
     "registry",
@@ -30,10 +32,14 @@ __all__ = [
     "snippet_value",
 ]
 
+_STDLIB = ("datetime", "enum", "os", "secrets")  # standard-library modules snippets import
 LINE_WIDTH = 88  # snippets are wrapped like `ruff format` at this width
 INDENT = "    "
 PUBLIC_MODULE = "byok.components"  # snippets import from here when the name is exported there
 
+Layout = Literal["centered", "padded", "fullscreen"]  # how the canvas places a story
+LAYOUTS: tuple[Layout, ...] = ("centered", "padded", "fullscreen")
+_HTMX_REQUEST = re.compile(r'\shx-(get|post|put|patch|delete)="')  # an element that calls a server
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -115,6 +121,14 @@ def _uses_request(value: Any) -> bool:
     return False
 
 
+def _inside(outer: str, inner: str) -> str:
+    """`inner` placed as the last child of the element `outer` (HTML of one element)."""
+    end = outer.rstrip().rfind("</")
+    if end < 0:
+        raise ValueError("a story's wrap must be an element with a closing tag")
+    return outer[:end] + inner + outer[end:]
+
+
 def _check_args(args: Mapping[str, Any]) -> None:
     """Refuse argument values a snippet cannot spell (raw elements, objects): use `Call`."""
     for name, value in args.items():
@@ -162,15 +176,25 @@ class _Imports:
         self.by_module.setdefault(module, set()).add(name)
         return obj.__qualname__
 
+    def names(
+        self,
+        module: str,  # a module path, e.g. "fasthtml.common"
+        *names: str,  # names imported from it
+    ) -> None:
+        """Record imports by name (for code around the snippet)."""
+        self.by_module.setdefault(module, set()).update(names)
+
     def lines(self) -> list[str]:
-        """Import lines, isort style: standard library first, then the rest, a blank between."""
-        std = sorted(m for m in self.by_module if m.split(".")[0] in ("datetime", "enum"))
-        rest = sorted(m for m in self.by_module if m not in std)
+        """Import lines, isort style: standard library, third party, then byok; blank between."""
+        std = sorted(m for m in self.by_module if m.split(".")[0] in _STDLIB)
+        ours = sorted(m for m in self.by_module if m.split(".")[0] in ("byok", "gallery"))
+        rest = sorted(m for m in self.by_module if m not in std and m not in ours)
         out: list[str] = []
-        for block in (std, rest):
+        for block in (std, rest, ours):
             if block and out:
                 out.append("")
-            for m in block:
+            out += [f"import {m}" for m in block if not self.by_module[m]]  # isort: these first
+            for m in (m for m in block if self.by_module[m]):
                 ordered = sorted(self.by_module[m], key=_isort_key)
                 line = f"from {m} import {', '.join(ordered)}"
                 if len(line) > LINE_WIDTH:
@@ -292,12 +316,18 @@ class Story:
     group: str = "Components"  # sidebar group, e.g. "Feedback"
     description: str = ""  # one or two sentences shown above the canvas
     source: str = ""  # module that declared it (set by the registry)
+    layout: Layout = "padded"  # the canvas: centered, padded, or fullscreen (edge to edge)
+    wrap: Call | None = None  # an element the canvas shows it in (a ToastContainer for a Toast)
+    samples: tuple[Call, ...] = ()  # elements the canvas puts inside it (toasts in a container)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+        object.__setattr__(self, "samples", tuple(self.samples))
         _check_args(self.args)
         if not slugify(self.name):
             raise ValueError(f"story name {self.name!r} has no letters or digits")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, not {self.layout!r}")
 
     @property
     def component_name(self) -> str:
@@ -334,12 +364,36 @@ class Story:
         """The story's HTML (deterministic: the same story gives the same bytes in any process)."""
         return to_xml(self.build())
 
+    def canvas_html(
+        self,
+        html: str | None = None,  # the story's HTML (rendered here when not given)
+    ) -> str:
+        """What the canvas shows: the story's HTML with its samples inside, inside its wrap."""
+        out = self.render() if html is None else html
+        if self.samples:
+            out = _inside(out, "".join(to_xml(c.build()) for c in self.samples))
+        if self.wrap is not None:
+            out = _inside(to_xml(self.wrap.build()), out)
+        return out
+
+    @property
+    def interactive(self) -> bool:
+        """True when its HTML calls a server (hx-get, hx-post, ...): it needs the live gallery."""
+        return bool(_HTMX_REQUEST.search(self.render()))
+
     def snippet(self) -> str:
         """The Python code that produces this story: imports, a blank line, the call."""
-        imports = _Imports()
-        call = snippet_value(Call(self.component, self.args), imports)
+        imports, call = self.snippet_parts()
         note = [REQUEST_NOTE] if self.needs_request else []
         return "\n".join([*imports.lines(), "", *note, call]) + "\n"
+
+    def snippet_parts(
+        self,
+        indent: str = "",  # indentation of the line the call starts on
+    ) -> tuple[_Imports, str]:
+        """The snippet's imports (to extend) and its call, wrapped for `indent`."""
+        imports = _Imports()
+        return imports, snippet_value(Call(self.component, self.args), imports, indent)
 
     @property
     def needs_request(self) -> bool:
@@ -357,6 +411,7 @@ class Story:
             "importPath": self.source,
             "description": self.description,
             "args": {k: _json_value(v) for k, v in self.args.items()},
+            "parameters": {"layout": self.layout},
         }
 
 

@@ -200,7 +200,7 @@ def KeyStatusNotification(
     status: KeyStatus,  # added, updated, deleted, expired or invalid
     masked_key: str | None = None,  # masked key shown for added/updated (masked again if whole)
     auto_dismiss: bool = True,  # remove itself after `dismiss_after` ms (byok.js)
-    dismiss_after: int = 5000,  # milliseconds before it is removed
+    dismiss_after: int = 5000,  # milliseconds before it is removed (≥ 0)
     *,
     provider_config: Mapping[str, Any] | None = None,  # display-name overrides
 ) -> FT:
@@ -240,7 +240,7 @@ def ToastContainer(
 def Toast(
     message: str,  # toast text (escaped)
     kind: AlertKind = AlertKind.INFO,  # info, success, warning or error
-    duration: int = 3000,  # milliseconds before it removes itself; 0 = stays
+    duration: int = 3000,  # milliseconds before it removes itself (≥ 0); 0 = stays
     *,
     id: str | None = None,  # HTML id; default derived from kind, message and duration
     dismissible: bool = True,  # show a close button
@@ -256,7 +256,7 @@ def Toast(
 def oob_toast(
     message: str,  # toast text (escaped)
     kind: AlertKind = AlertKind.INFO,  # info, success, warning or error
-    duration: int = 3000,  # milliseconds before it removes itself; 0 = stays
+    duration: int = 3000,  # milliseconds before it removes itself (≥ 0); 0 = stays
     container_id: str = TOAST_CONTAINER_ID,  # the ToastContainer's id
     id: str | None = None,  # the toast's id (default derived from its content)
 ) -> FT:
@@ -301,7 +301,7 @@ def ValidationMessage(
 
 def AlertStack(
     alerts: Sequence[Any],  # alert elements, shown in order (the sequence is not modified)
-    max_visible: int = 3,  # how many show at once; the rest fold under "+N more"
+    max_visible: int = 3,  # how many show at once (≥ 0); the rest fold under "+N more"
     spacing: StackSpacing = StackSpacing.BASE,  # gap between alerts, Tailwind units
 ) -> FT:
     """A vertical stack of alerts; overflow folds into a native <details> (no script)."""

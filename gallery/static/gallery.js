@@ -1,139 +1,659 @@
-/* byok gallery: theme and viewport switchers, sidebar search, copy buttons, tab permalinks.
-   Static: it reads data-* attributes and localStorage only; no server data is ever spliced in. */
+/* byok gallery shell: theme, sidebar (collapsible groups, fuzzy search, shortcuts), the canvas
+   tools (viewport, resize, zoom, background, outline, layout), the Actions and Accessibility
+   panels (fed by canvas.js over postMessage), Controls (changed markers, reset, JSON checks),
+   copy buttons and tab permalinks.
+   Static: it reads data-* attributes, localStorage and messages from its own iframes only;
+   whatever a canvas sends is written with textContent, never parsed as HTML. */
 (function () {
   "use strict";
   var THEME_KEY = "byok-gallery-theme";
   var VIEWPORT_KEY = "byok-gallery-viewport";
+  var GROUPS_KEY = "byok-gallery-groups";
   var NAME = /^[a-z][a-z0-9-]{0,31}$/;
+  var ZOOMS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
+  var VIEWPORTS = {
+    "responsive": null, "mobile-s": [320, 568], "mobile": [375, 667], "tablet": [768, 1024],
+    "laptop": [1024, 768], "desktop": [1280, 800], "wide": [1536, 864]
+  };
+  var canvas = {zoom: 1, background: "page", outline: false, layout: null, size: null};
 
   function stored(key) {
     try {
       var value = window.localStorage.getItem(key);
       return value && NAME.test(value) ? value : null;
-    } catch (e) {
-      return null;
-    }
+    } catch (e) { return null; }
+  }
+  function storedJSON(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
   }
   function store(key, value) {
-    try {
-      window.localStorage.setItem(key, value);
-    } catch (e) {
-      /* private mode: not remembered */
-    }
+    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
+  }
+  function $(id) { return document.getElementById(id); }
+  function make(tag, cls, text) {
+    var el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text !== undefined && text !== null) el.textContent = String(text);
+    return el;
   }
 
   // Theme: applied before the first paint (this script sits in <head>).
   var theme = stored(THEME_KEY);
   if (theme) document.documentElement.setAttribute("data-theme", theme);
+  function currentTheme() { return document.documentElement.getAttribute("data-theme") || "light"; }
 
-  function syncControls() {
-    var current = document.documentElement.getAttribute("data-theme") || "light";
-    document.querySelectorAll("[data-theme-select]").forEach(function (select) {
-      select.value = current;
+  // ---------------------------------------------------------------- frames and messages
+  function frame() { return $("canvas-frame"); }
+  function send(win, type, data) {
+    if (!win) return;
+    var message = {byokGallery: 1, type: type};
+    for (var k in data || {}) message[k] = data[k];
+    win.postMessage(message, "*");
+  }
+  function settings() {
+    var s = {theme: currentTheme(), background: canvas.background, outline: canvas.outline};
+    if (canvas.layout) s.layout = canvas.layout;
+    return s;
+  }
+  function broadcast() {
+    document.querySelectorAll("iframe").forEach(function (f) {
+      var s = f === frame() ? settings() : {theme: currentTheme()};
+      send(f.contentWindow, "settings", s);
     });
-    var viewport = stored(VIEWPORT_KEY) || "desktop";
-    document.querySelectorAll("[data-canvas]").forEach(function (canvas) {
-      canvas.setAttribute("data-viewport", viewport);
-    });
-    document.querySelectorAll("[data-viewport-button]").forEach(function (button) {
-      button.setAttribute("aria-pressed", String(button.value === viewport));
-    });
-    var here = window.location.pathname;
-    document.querySelectorAll("#story-tree a").forEach(function (link) {
-      var on = link.pathname === here;
-      link.classList.toggle("menu-active", on);
-      if (on) link.setAttribute("aria-current", "page");
-      else link.removeAttribute("aria-current");
-    });
-    var tab = new URLSearchParams(window.location.search).get("tab");
-    if (tab && NAME.test(tab)) {
-      var radio = document.querySelector('input[name="story-tab"][value="' + tab + '"]');
-      if (radio && !radio.checked) radio.checked = true;
-    }
+  }
+  function sourceFrame(win) {
+    var found = null;
+    document.querySelectorAll("iframe").forEach(function (f) { if (f.contentWindow === win) found = f; });
+    return found;
   }
 
+  window.addEventListener("message", function (event) {
+    var m = event.data;
+    if (!m || m.byokGallery !== 1) return;
+    var from = sourceFrame(event.source);
+    if (!from) return;
+    if (from !== frame()) {
+      if (m.type === "hello") send(from.contentWindow, "settings", {theme: currentTheme()});
+      if (m.type === "size" && from.hasAttribute("data-autoheight")) autoHeight(from, m.content);
+      return;
+    }
+    if (m.type === "hello") {
+      send(from.contentWindow, "settings", settings());
+      clearActions();
+      a11yState("Checking…");
+    } else if (m.type === "loaded") {
+      if (tabChecked("a11y")) runA11y(); else a11yState("Not run yet: open this tab or select Run checks.");
+    } else if (m.type === "size") {
+      showSize(m.width, m.height);
+    } else if (m.type === "action" && m.entry) {
+      addAction(m.entry);
+    } else if (m.type === "a11y") {
+      showA11y(m);
+    }
+  });
+
+  function autoHeight(el, content) {
+    var h = Math.max(80, Math.min(900, Number(content) || 0));
+    if (h > el.getBoundingClientRect().height + 1) el.style.height = h + "px"; // grow only
+  }
+
+  // ---------------------------------------------------------------- canvas tools
+  function box() { return $("canvas-box"); }
+  function setViewport(name, remember) {
+    if (!(name in VIEWPORTS)) name = "responsive";
+    var b = box();
+    if (!b) return;
+    var dims = VIEWPORTS[name];
+    canvas.size = dims ? dims.slice() : null;
+    if (remember) store(VIEWPORT_KEY, name);
+    var select = document.querySelector('[data-canvas-setting="viewport"]');
+    if (select) select.value = name;
+    layoutBox();
+  }
+  function layoutBox() {
+    var b = box(), sizer = $("canvas-sizer");
+    if (!b || !sizer) return;
+    var w = canvas.size ? canvas.size[0] : null;
+    var h = canvas.size ? canvas.size[1] : parseInt(b.getAttribute("data-height") || b.style.height, 10) || 560;
+    if (!b.hasAttribute("data-height")) b.setAttribute("data-height", String(h));
+    b.style.width = w ? w + "px" : "100%";
+    b.style.height = h + "px";
+    b.style.transform = canvas.zoom === 1 ? "" : "scale(" + canvas.zoom + ")";
+    sizer.style.width = w ? Math.round(w * canvas.zoom) + "px" : (canvas.zoom === 1 ? "100%" : Math.round(100 * canvas.zoom) + "%");
+    if (!w && canvas.zoom !== 1) b.style.width = (100 / 1) + "%";
+    sizer.style.height = Math.round(h * canvas.zoom) + "px";
+    var handle = document.querySelector("[data-canvas-resize]");
+    if (handle) handle.setAttribute("aria-valuenow", String(w || Math.round(b.getBoundingClientRect().width / canvas.zoom)));
+    var zoom = $("canvas-zoom");
+    if (zoom) {
+      zoom.textContent = Math.round(canvas.zoom * 100) + "%";
+      zoom.setAttribute("aria-label", "Reset zoom (" + Math.round(canvas.zoom * 100) + "%)");
+    }
+  }
+  function showSize(w, h) {
+    var out = $("canvas-size");
+    if (out) out.textContent = Math.round(w) + " × " + Math.round(h);
+  }
+  function resizeTo(w, h) {
+    canvas.size = [Math.max(200, Math.min(2560, Math.round(w))), Math.max(120, Math.min(2400, Math.round(h)))];
+    var select = document.querySelector('[data-canvas-setting="viewport"]');
+    if (select) select.value = "responsive";
+    layoutBox();
+  }
+  function currentSize() {
+    var b = box();
+    var r = b.getBoundingClientRect();
+    return [r.width / canvas.zoom, r.height / canvas.zoom];
+  }
+
+  document.addEventListener("pointerdown", function (event) {
+    var handle = event.target.closest && event.target.closest("[data-canvas-resize]");
+    if (!handle) return;
+    event.preventDefault();
+    var start = [event.clientX, event.clientY], size0 = currentSize();
+    var b = box();
+    b.setAttribute("data-dragging", "");
+    handle.setPointerCapture(event.pointerId);
+    function move(e) {
+      resizeTo(size0[0] + (e.clientX - start[0]) / canvas.zoom, size0[1] + (e.clientY - start[1]) / canvas.zoom);
+    }
+    function up() {
+      b.removeAttribute("data-dragging");
+      handle.removeEventListener("pointermove", move);
+      handle.removeEventListener("pointerup", up);
+      handle.removeEventListener("pointercancel", up);
+    }
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", up);
+    handle.addEventListener("pointercancel", up);
+  });
+
+  // ---------------------------------------------------------------- actions panel
+  var actionCount = 0;
+  function tabChecked(value) {
+    var radio = document.querySelector('input[name="story-tab"][value="' + value + '"]');
+    return Boolean(radio && radio.checked);
+  }
+  function tabLabel(value, count) {
+    var radio = document.querySelector('input[name="story-tab"][value="' + value + '"]');
+    if (!radio) return;
+    var base = radio.getAttribute("data-tab-label") || value;
+    radio.setAttribute("aria-label", count === null ? base : base + " (" + count + ")");
+  }
+  function clearActions() {
+    var log = $("actions-log");
+    if (log) log.textContent = "";
+    actionCount = 0;
+    var empty = $("actions-empty");
+    if (empty) empty.hidden = false;
+    tabLabel("actions", null);
+  }
+  function kv(pairs) {
+    var dl = make("dl", "gallery-kv");
+    pairs.forEach(function (p) {
+      dl.appendChild(make("dt", "", p[0]));
+      dl.appendChild(make("dd", "", p[1]));
+    });
+    return dl;
+  }
+  function section(title, content) {
+    var wrap = make("div", "mt-2");
+    wrap.appendChild(make("h3", "text-xs font-semibold uppercase tracking-wide", title));
+    wrap.appendChild(content);
+    return wrap;
+  }
+  function addAction(e) {
+    var log = $("actions-log");
+    if (!log) return;
+    actionCount += 1;
+    var empty = $("actions-empty");
+    if (empty) empty.hidden = true;
+    tabLabel("actions", actionCount);
+    var item = make("li", "gallery-action bg-base-200 rounded-box p-3");
+    item.setAttribute("data-action", String(e.id));
+    var details = make("details");
+    var summary = make("summary", "font-mono text-sm");
+    var status = e.status === "blocked" ? "blocked" : (e.error ? e.error : String(e.status));
+    var ok = typeof e.status === "number" && e.status < 400;
+    summary.appendChild(make("span", "badge badge-sm " + (ok ? "badge-success" : "badge-warning"), status));
+    summary.appendChild(document.createTextNode(" " + e.method + " " + e.url));
+    var swaps = (e.swaps || []).length;
+    var meta = [];
+    if (e.ms !== undefined) meta.push(e.ms + " ms");
+    if (swaps) meta.push(swaps + (swaps === 1 ? " swap" : " swaps"));
+    if (meta.length) summary.appendChild(make("span", "text-base-content/80", " · " + meta.join(" · ")));
+    details.appendChild(summary);
+    var body = make("div", "flex flex-col");
+    var request = [["method", e.method], ["url", e.url]];
+    if (e.sentTo) request.push(["sent to", e.sentTo + " (this story's sandbox)"]);
+    request.push(["trigger", e.trigger], ["target", e.target]);
+    if (e.note) request.push(["note", e.note]);
+    body.appendChild(section("Request", kv(request)));
+    if (e.headers && e.headers.length) body.appendChild(section("Request headers", kv(e.headers)));
+    body.appendChild(section("Form fields", e.fields && e.fields.length ? kv(e.fields) : make("p", "text-xs", "none")));
+    if (e.responseHeaders) {
+      var response = [["status", status]];
+      if (e.ms !== undefined) response.push(["time", e.ms + " ms"]);
+      if (e.size !== undefined) response.push(["body", e.size + " characters"]);
+      body.appendChild(section("Response", kv(response.concat(e.responseHeaders))));
+    }
+    if (swaps) {
+      body.appendChild(section("Swapped", kv(e.swaps.map(function (s) {
+        var how = s.missing ? "out of band: target missing" : (s.oob ? "out of band" : (s.style || "swap"));
+        return [s.target, how];
+      }))));
+    }
+    details.appendChild(body);
+    item.appendChild(details);
+    log.insertBefore(item, log.firstChild);
+  }
+
+  // ---------------------------------------------------------------- accessibility panel
+  function a11yState(text) {
+    var summary = $("a11y-summary");
+    if (summary) summary.textContent = text;
+  }
+  function runA11y() {
+    var f = frame();
+    if (!f) return;
+    a11yState("Checking…");
+    send(f.contentWindow, "a11y-run", {});
+  }
+  function showA11y(m) {
+    var list = $("a11y-list");
+    if (!list) return;
+    list.textContent = "";
+    if (m.error) { a11yState("axe-core could not run: " + m.error); return; }
+    var v = m.violations || [];
+    var severe = v.filter(function (x) { return x.impact === "serious" || x.impact === "critical"; }).length;
+    a11yState(v.length === 0 ? "No violations (" + (m.passes || 0) + " rules passed)." :
+      v.length + (v.length === 1 ? " violation" : " violations") + ", " + severe + " serious or critical (" + (m.passes || 0) + " rules passed).");
+    list.setAttribute("data-count", String(v.length));
+    tabLabel("a11y", v.length);
+    v.forEach(function (x) {
+      var item = make("li", "bg-base-200 rounded-box p-3");
+      item.setAttribute("data-violation", x.id);
+      var head = make("p", "text-sm");
+      head.appendChild(make("span", "badge badge-sm " + (x.impact === "critical" || x.impact === "serious" ? "badge-error" : "badge-warning"), x.impact || "minor"));
+      head.appendChild(document.createTextNode(" " + x.help + " "));
+      head.appendChild(make("code", "text-xs", x.id));
+      item.appendChild(head);
+      var nodes = make("ul", "mt-2 flex flex-col gap-1");
+      (x.nodes || []).forEach(function (n) {
+        var li = make("li", "flex flex-wrap items-center gap-2");
+        var button = make("button", "btn btn-xs", "Highlight");
+        button.type = "button";
+        button.setAttribute("data-a11y-target", n.target);
+        button.setAttribute("aria-label", "Highlight " + n.target + " in the canvas");
+        li.appendChild(button);
+        li.appendChild(make("code", "text-xs", n.target));
+        if (n.summary) li.appendChild(make("span", "text-xs text-base-content/80 w-full", n.summary));
+        nodes.appendChild(li);
+      });
+      item.appendChild(nodes);
+      list.appendChild(item);
+    });
+  }
+
+  // ---------------------------------------------------------------- controls
+  function controlValue(el) {
+    if (el.type === "checkbox") return el.checked ? "true" : "false";
+    return el.value;
+  }
+  function sameValue(el, a, b) {
+    if (el.hasAttribute("data-json")) {
+      try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch (e) { return a === b; }
+    }
+    return a === b;
+  }
+  function markChanged() {
+    var form = $("controls-form");
+    if (!form) return;
+    var changed = 0;
+    form.querySelectorAll("[data-control]").forEach(function (field) {
+      var el = field.querySelector("[data-default]");
+      if (!el) return;
+      var differs = !sameValue(el, controlValue(el), el.getAttribute("data-default"));
+      var marker = field.querySelector("[data-changed-marker]");
+      if (marker) marker.hidden = !differs;
+      if (differs) changed += 1;
+    });
+    var count = form.querySelector("[data-changed-count]");
+    if (count) count.textContent = changed ? changed + " changed" : "";
+  }
+  function resetControl(el) {
+    var value = el.getAttribute("data-default");
+    if (el.type === "checkbox") el.checked = value === "true";
+    else el.value = value;
+    checkJSON(el);
+  }
+  function checkJSON(el) {
+    if (!el.hasAttribute("data-json")) return;
+    var slot = $(el.id + "-error");
+    var message = "";
+    if (el.value.trim()) {
+      try { JSON.parse(el.value); } catch (e) { message = "Not valid JSON: " + e.message; }
+    }
+    if (message) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
+    if (slot) { slot.textContent = message; slot.hidden = !message; }
+  }
+
+  // ---------------------------------------------------------------- sidebar and search
+  function tree() { return $("story-tree"); }
+  function storyLinks(visibleOnly) {
+    var t = tree();
+    if (!t) return [];
+    return Array.prototype.filter.call(t.querySelectorAll("a[data-story-link]"), function (a) {
+      return !visibleOnly || a.closest("li[data-search]").hidden === false && !a.closest("[data-component]").hidden;
+    });
+  }
+  function saveGroups() {
+    var open = [];
+    document.querySelectorAll("#story-tree details[data-group]").forEach(function (d) { if (d.open) open.push(d.getAttribute("data-group")); });
+    store(GROUPS_KEY, JSON.stringify(open));
+  }
+  function restoreGroups() {
+    var open = storedJSON(GROUPS_KEY);
+    if (!Array.isArray(open)) return;
+    document.querySelectorAll("#story-tree details[data-group]").forEach(function (d) {
+      if (open.indexOf(d.getAttribute("data-group")) !== -1) d.open = true;
+    });
+  }
+  function editDistanceAtMostOne(a, b) {
+    if (Math.abs(a.length - b.length) > 1) return false;
+    var i = 0, j = 0, edits = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] === b[j]) { i++; j++; continue; }
+      if (++edits > 1) return false;
+      if (a[i + 1] === b[j + 1] && a[i + 1] !== undefined && a[i] === b[j + 1] && a[i + 1] === b[j]) { i += 2; j += 2; continue; } // swap
+      if (a.length > b.length) i++; else if (a.length < b.length) j++; else { i++; j++; }
+    }
+    return edits + (a.length - i) + (b.length - j) <= 1;
+  }
+  function termMatches(term, text, words) {
+    if (text.indexOf(term) !== -1) return 3;
+    if (term.length < 3) return 0;
+    for (var w = 0; w < words.length; w++) {
+      var word = words[w];
+      if (editDistanceAtMostOne(term, word.slice(0, term.length)) || editDistanceAtMostOne(term, word)) return 2;
+    }
+    var k = 0; // subsequence of the whole text ("kmc" finds key management card)
+    for (var c = 0; c < text.length && k < term.length; c++) if (text[c] === term[k]) k++;
+    return k === term.length && term.length >= 3 ? 1 : 0;
+  }
+  var groupsBefore = null;
+  function filter(input) {
+    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var t = tree();
+    if (!t) return;
+    if (terms.length && groupsBefore === null) {
+      groupsBefore = [];
+      t.querySelectorAll("details[data-group]").forEach(function (d) { if (d.open) groupsBefore.push(d); });
+    }
+    var shown = 0;
+    t.querySelectorAll("[data-search]").forEach(function (item) {
+      var text = item.getAttribute("data-search");
+      var words = text.split(/[\s,()·-]+/).filter(Boolean);
+      var score = 0, match = true;
+      for (var i = 0; i < terms.length; i++) {
+        var s = termMatches(terms[i], text, words);
+        if (!s) { match = false; break; }
+        score += s;
+      }
+      item.hidden = !match;
+      item.setAttribute("data-score", String(score));
+      if (match) shown += 1;
+    });
+    t.querySelectorAll("[data-component]").forEach(function (component) {
+      component.hidden = !component.querySelector("[data-search]:not([hidden])");
+    });
+    t.querySelectorAll("details[data-group]").forEach(function (d) {
+      var any = d.querySelector("[data-component]:not([hidden])");
+      d.parentNode.hidden = !any;
+      if (terms.length) d.open = Boolean(any);
+    });
+    if (!terms.length && groupsBefore !== null) {
+      t.querySelectorAll("details[data-group]").forEach(function (d) { d.open = groupsBefore.indexOf(d) !== -1; });
+      groupsBefore = null;
+      syncActive();
+    }
+    var empty = $("story-filter-empty");
+    if (empty) empty.hidden = shown !== 0;
+  }
+  function bestMatch() {
+    var best = null, top = -1;
+    storyLinks(true).forEach(function (a) {
+      var s = parseInt(a.closest("li[data-search]").getAttribute("data-score") || "0", 10);
+      if (s > top) { top = s; best = a; }
+    });
+    return best;
+  }
+  function go(link) {
+    if (!link) return;
+    var details = link.closest("details");
+    if (details) details.open = true;
+    link.click();
+  }
+  function syncActive() {
+    var here = window.location.pathname.replace(/\/$/, "") || "/";
+    var active = null;
+    document.querySelectorAll("#story-tree a").forEach(function (link) {
+      var path = link.pathname.replace(/\/$/, "") || "/";
+      var on = path === here;
+      link.classList.toggle("menu-active", on);
+      if (on) { link.setAttribute("aria-current", "page"); active = link; }
+      else link.removeAttribute("aria-current");
+    });
+    if (active) {
+      var details = active.closest("details");
+      if (details && !details.open) details.open = true;
+    }
+    return active;
+  }
+
+  function isTyping(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  document.addEventListener("keydown", function (event) {
+    var search = $("story-search");
+    var target = event.target;
+    if ((event.key === "k" || event.key === "K") && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (event.key === "/" && !isTyping(target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (event.altKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      var links = storyLinks(false);
+      var here = links.findIndex(function (a) { return a.getAttribute("aria-current") === "page"; });
+      var next = event.key === "ArrowDown" ? here + 1 : here - 1;
+      if (here === -1) next = event.key === "ArrowDown" ? 0 : links.length - 1;
+      if (links[next]) { event.preventDefault(); go(links[next]); }
+      return;
+    }
+    if (target === search) {
+      if (event.key === "ArrowDown") {
+        var first = storyLinks(true)[0];
+        if (first) { event.preventDefault(); var d = first.closest("details"); if (d) d.open = true; first.focus(); }
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        go(bestMatch());
+      } else if (event.key === "Escape" && search.value) {
+        search.value = ""; filter(search);
+      }
+      return;
+    }
+    if (target.matches && target.matches("#story-tree a[data-story-link]") && (event.key === "ArrowDown" || event.key === "ArrowUp" || event.key === "Escape")) {
+      if (event.key === "Escape") { if (search) search.focus(); return; }
+      var visible = storyLinks(true).filter(function (a) { var dd = a.closest("details"); return !dd || dd.open; });
+      var at = visible.indexOf(target);
+      var to = event.key === "ArrowDown" ? at + 1 : at - 1;
+      event.preventDefault();
+      if (to < 0 && search) search.focus();
+      else if (visible[to]) visible[to].focus();
+      return;
+    }
+    if (target.matches && target.matches("[data-canvas-resize]") && /^Arrow/.test(event.key)) {
+      var step = event.shiftKey ? 50 : 10;
+      var size = currentSize();
+      if (event.key === "ArrowRight") size[0] += step;
+      if (event.key === "ArrowLeft") size[0] -= step;
+      if (event.key === "ArrowDown") size[1] += step;
+      if (event.key === "ArrowUp") size[1] -= step;
+      event.preventDefault();
+      resizeTo(size[0], size[1]);
+    }
+  });
+
+  // ---------------------------------------------------------------- events
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (el.matches("[data-theme-select]") && NAME.test(el.value)) {
       document.documentElement.setAttribute("data-theme", el.value);
       store(THEME_KEY, el.value);
+      broadcast();
     } else if (el.matches('input[name="story-tab"]') && NAME.test(el.value)) {
       var url = new URL(window.location.href);
       url.searchParams.set("tab", el.value);
       window.history.replaceState(window.history.state, "", url);
+      if (el.value === "a11y") runA11y();
+    } else if (el.matches('[data-canvas-setting="viewport"]')) {
+      setViewport(el.value, true);
+    } else if (el.matches('[data-canvas-setting="background"]') && NAME.test(el.value)) {
+      canvas.background = el.value;
+      var stage = $("canvas-stage");
+      if (stage) stage.setAttribute("data-background", el.value);
+      send(frame() && frame().contentWindow, "settings", {background: el.value});
+    } else if (el.matches('[data-canvas-setting="layout"]') && NAME.test(el.value)) {
+      canvas.layout = el.value;
+      send(frame() && frame().contentWindow, "settings", {layout: el.value});
     }
+    if (el.closest && el.closest("#controls-form")) markChanged();
   });
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el.matches("[data-story-filter]")) filter(el);
+    if (el.closest && el.closest("#controls-form")) { checkJSON(el); markChanged(); }
+  });
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("#story-tree details[data-group]") && groupsBefore === null) saveGroups();
+  }, true);
 
   document.addEventListener("click", function (event) {
-    var viewport = event.target.closest("[data-viewport-button]");
-    if (viewport && NAME.test(viewport.value)) {
-      store(VIEWPORT_KEY, viewport.value);
-      syncControls();
+    var t = event.target;
+    var toggle = t.closest("[data-sidebar-toggle]");
+    if (toggle) {
+      var side = $("sidebar");
+      var open = !side.hasAttribute("data-open");
+      if (open) side.setAttribute("data-open", ""); else side.removeAttribute("data-open");
+      toggle.setAttribute("aria-expanded", String(open));
+      if (open) { var s = $("story-search"); if (s) s.focus(); }
       return;
     }
-    var copy = event.target.closest("[data-copy-target]");
-    if (copy) {
-      var source = document.getElementById(copy.getAttribute("data-copy-target"));
-      if (!source) return;
-      var text = source.textContent;
-      var done = function () {
-        copy.setAttribute("data-copied", "true");
-        copy.querySelector("[data-copy-label]").textContent = "Copied";
-        window.setTimeout(function () {
-          copy.removeAttribute("data-copied");
-          copy.querySelector("[data-copy-label]").textContent = "Copy";
-        }, 1500);
-      };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, function () {});
-      } else {
-        var area = document.createElement("textarea");
-        area.value = text;
-        document.body.appendChild(area);
-        area.select();
-        try {
-          document.execCommand("copy");
-          done();
-        } catch (e) {
-          /* copying is not allowed here */
-        }
-        area.remove();
-      }
+    var zoom = t.closest("[data-zoom]");
+    if (zoom) {
+      var step = parseInt(zoom.getAttribute("data-zoom"), 10);
+      var i = ZOOMS.indexOf(canvas.zoom);
+      canvas.zoom = step === 0 ? 1 : ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, i + step))];
+      layoutBox();
+      return;
     }
+    var outline = t.closest("[data-canvas-outline]");
+    if (outline) {
+      canvas.outline = !canvas.outline;
+      outline.setAttribute("aria-pressed", String(canvas.outline));
+      send(frame() && frame().contentWindow, "settings", {outline: canvas.outline});
+      return;
+    }
+    if (t.closest("[data-actions-clear]")) { clearActions(); return; }
+    if (t.closest("[data-a11y-run]")) { runA11y(); return; }
+    var hl = t.closest("[data-a11y-target]");
+    if (hl) { send(frame() && frame().contentWindow, "highlight", {target: hl.getAttribute("data-a11y-target")}); return; }
+    var reset = t.closest("[data-control-reset]");
+    if (reset) {
+      var field = reset.closest("[data-control]");
+      var el = field && field.querySelector("[data-default]");
+      if (el) { resetControl(el); el.dispatchEvent(new Event("change", {bubbles: true})); }
+      return;
+    }
+    if (t.closest("[data-controls-reset]")) {
+      var form = $("controls-form");
+      form.querySelectorAll("[data-default]").forEach(resetControl);
+      form.dispatchEvent(new Event("change", {bubbles: true}));
+      markChanged();
+      return;
+    }
+    var copy = t.closest("[data-copy-target]");
+    if (copy) copyFrom(copy);
   });
 
-  // Sidebar search: hides stories, components and groups that do not match, as you type.
-  document.addEventListener("input", function (event) {
-    var input = event.target;
-    if (!input.matches("[data-story-filter]")) return;
-    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-    var tree = document.getElementById(input.getAttribute("data-story-filter"));
-    if (!tree) return;
-    var shown = 0;
-    tree.querySelectorAll("[data-search]").forEach(function (item) {
-      var text = item.getAttribute("data-search");
-      var match = terms.every(function (t) { return text.indexOf(t) !== -1; });
-      item.hidden = !match;
-      if (match) shown += 1;
-    });
-    tree.querySelectorAll("[data-component]").forEach(function (component) {
-      var any = component.querySelector("[data-search]:not([hidden])");
-      component.hidden = !any;
-      var details = component.querySelector("details");
-      if (details && terms.length) details.open = Boolean(any);
-    });
-    tree.querySelectorAll("[data-group]").forEach(function (group) {
-      group.hidden = !group.querySelector("[data-component]:not([hidden])");
-    });
-    var empty = document.getElementById("story-filter-empty");
-    if (empty) empty.hidden = shown !== 0;
+  function copyFrom(copy) {
+    var source = $(copy.getAttribute("data-copy-target"));
+    if (!source) return;
+    var text = source.tagName === "TEXTAREA" ? source.value : source.textContent;
+    var label = copy.querySelector("[data-copy-label]");
+    var done = function () {
+      copy.setAttribute("data-copied", "true");
+      label.textContent = "Copied";
+      window.setTimeout(function () {
+        copy.removeAttribute("data-copied");
+        label.textContent = label.getAttribute("data-copy-label") || "Copy";
+      }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else {
+      var area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); done(); } catch (e) { /* not allowed */ }
+      area.remove();
+    }
+  }
+
+  // The Controls answer names the new canvas URL: load it in place (no history entry).
+  document.addEventListener("gallery:canvas", function (event) {
+    var src = event.detail && event.detail.src;
+    var f = frame();
+    if (!f || typeof src !== "string" || src.charAt(0) !== "/" || src.charAt(1) === "/") return;
+    f.contentWindow.location.replace(src);
+    var open = $("canvas-open");
+    if (open) open.setAttribute("href", src);
   });
+
+  function sync() {
+    var current = currentTheme();
+    document.querySelectorAll("[data-theme-select]").forEach(function (select) { select.value = current; });
+    syncActive();
+    var tab = new URLSearchParams(window.location.search).get("tab");
+    if (tab && NAME.test(tab)) {
+      var radio = document.querySelector('input[name="story-tab"][value="' + tab + '"]');
+      if (radio && !radio.checked) radio.checked = true;
+    }
+    if (box()) {
+      canvas.zoom = 1; canvas.layout = null; canvas.outline = false; canvas.background = "page";
+      setViewport(stored(VIEWPORT_KEY) || "responsive", false);
+    }
+    markChanged();
+    var side = $("sidebar");
+    if (side && side.hasAttribute("data-open")) {
+      side.removeAttribute("data-open");
+      var toggle = document.querySelector("[data-sidebar-toggle]");
+      if (toggle) toggle.setAttribute("aria-expanded", "false");
+    }
+  }
 
   document.addEventListener("DOMContentLoaded", function () {
-    syncControls();
+    restoreGroups();
+    sync();
     var active = document.querySelector('#story-tree a[aria-current="page"]');
     if (active) active.scrollIntoView({block: "nearest"});
   });
-  document.addEventListener("htmx:afterSettle", syncControls);
-  window.addEventListener("popstate", syncControls);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "main") sync();
+  });
+  window.addEventListener("popstate", function () { window.setTimeout(sync, 0); });
 })();

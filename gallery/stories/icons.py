@@ -13,6 +13,7 @@ STORIES = [
         {"size": size},
         GROUP,
         f"{icon.__name__} at h-{size.value} w-{size.value}, tinted with its kind's colour.",
+        layout="centered",
     )
     for icon in (InfoIcon, SuccessIcon, WarningIcon, ErrorIcon)
     for size in IconSize
@@ -23,6 +24,7 @@ STORIES = [
         {"size": IconSize.LG, "colored": False},
         GROUP,
         "colored=False: the icon takes the colour of the text around it (currentColor).",
+        layout="centered",
     )
     for icon in (InfoIcon, SuccessIcon, WarningIcon, ErrorIcon)
 ]

@@ -1,11 +1,23 @@
-"""Toasts: the ToastContainer in every position and alignment, and Toast in every kind."""
+"""Toasts: the ToastContainer in every position and alignment, and Toast in every kind.
+
+The canvas is a page of its own, so fixed positions are real: a container's story shows two
+sample toasts where a route's out-of-band toasts would land, and a Toast sits in a container.
+"""
 
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
 from byok.utils.helpers import article
-from gallery.registry import Story
+from gallery.registry import Call, Story
 
 ORDER = 20
 GROUP = "Feedback"
+SAMPLES = (  # what a container's canvas shows in it (not part of the story's HTML)
+    Call(
+        Toast,
+        {"message": "OpenAI key saved (sk-p...wxyz).", "kind": AlertKind.SUCCESS, "duration": 0},
+    ),
+    Call(Toast, {"message": "Anthropic key removed.", "kind": AlertKind.INFO, "duration": 0}),
+)
+IN_CONTAINER = Call(ToastContainer, {})  # where a Toast story is shown
 
 STORIES = [
     Story(
@@ -13,8 +25,10 @@ STORIES = [
         f"{position.value.title()} {align.value}",
         {"position": position, "align": align},
         GROUP,
-        f"The (empty) fixed container at the {position.value} {align.value} of the viewport; "
-        "routes append toasts to it out-of-band.",
+        f"The fixed container at the {position.value} {align.value} of the viewport; routes "
+        "append toasts to it out of band (the canvas shows two samples in it).",
+        layout="fullscreen",
+        samples=SAMPLES,
     )
     for position in ToastPosition
     for align in ToastAlign
@@ -31,6 +45,8 @@ STORIES += [
         },
         GROUP,
         "duration=0: it stays until dismissed.",
+        layout="fullscreen",
+        wrap=IN_CONTAINER,
     )
     for kind in AlertKind
 ] + [
@@ -40,6 +56,8 @@ STORIES += [
         {"message": "Saved. This toast removes itself.", "kind": AlertKind.SUCCESS},
         GROUP,
         "Removes itself after 3 seconds (the default duration).",
+        layout="fullscreen",
+        wrap=IN_CONTAINER,
     ),
     Story(
         Toast,
@@ -52,5 +70,7 @@ STORIES += [
         },
         GROUP,
         "dismissible=False.",
+        layout="fullscreen",
+        wrap=IN_CONTAINER,
     ),
 ]

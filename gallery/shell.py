@@ -1,0 +1,213 @@
+"""The gallery's shell: the document around every page, the sidebar (skip link, sticky search,
+collapsible groups) and the top bar. The sidebar comes first in the document, so it is first in
+the tab order, after the skip link.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from fastcore.xml import FT, Safe, to_xml
+from fasthtml.common import (
+    A,
+    Aside,
+    Body,
+    Button,
+    Code,
+    Details,
+    Div,
+    Footer,
+    Head,
+    Header,
+    Html,
+    Input,
+    Kbd,
+    Label,
+    Li,
+    Main,
+    Nav,
+    Option,
+    P,
+    Select,
+    Span,
+    Summary,
+    Title,
+    Ul,
+)
+
+from .assets import NPM_INSTALL, Assets, locate
+from .registry import registry
+from .site import Site
+
+__all__ = ["BRAND", "THEMES", "document", "sidebar"]
+
+BRAND = "byok gallery"
+THEMES = ("light", "dark", "cupcake", "corporate", "emerald", "nord", "synthwave", "dracula")
+
+
+def _asset_notice(assets: Assets) -> FT | str:
+    """A visible banner when the npm assets are missing and the CDN is used instead."""
+    if assets.local:
+        return ""
+    return Div(
+        Span(
+            "Front-end assets not found in node_modules: styles and htmx load from the CDN "
+            "(needs internet). For offline use, run "
+        ),
+        Code(NPM_INSTALL, cls="font-mono font-bold"),
+        Span(" in the project root."),
+        role="status",
+        id="asset-notice",
+        cls="alert alert-warning rounded-none",
+    )
+
+
+@cache
+def _tree(site: Site) -> str:
+    """The story tree (group -> component -> story) as HTML, rendered once per site."""
+    groups = []
+    for group, components in registry().tree().items():
+        items = []
+        for name, stories in components.items():
+            links = [
+                Li(
+                    A(s.name, href=site.story(s.slug), data_story_link=s.slug),
+                    data_search=f"{name} {s.name} {group}".lower(),
+                )
+                for s in stories
+            ]
+            items.append(
+                Li(
+                    A(
+                        name,
+                        href=site.component(stories[0].component_slug),
+                        cls="font-medium",
+                        aria_label=f"{name} docs",
+                    ),
+                    Ul(*links),
+                    data_component=name,
+                )
+            )
+        groups.append(
+            Li(
+                Details(
+                    Summary(group, cls="font-semibold"),
+                    Ul(*items),
+                    data_group=group,
+                ),
+            )
+        )
+    return to_xml(Ul(*groups, id="story-tree", cls="menu menu-sm w-full"))
+
+
+def _tree_open_at(site: Site, group: str | None) -> Safe:
+    """The tree with `group` open (the current story's); the others as the visitor left them."""
+    html = _tree(site)
+    if group:
+        mark = f'<details data-group="{group}">'
+        html = html.replace(mark, f'<details data-group="{group}" open>', 1)
+    return Safe(html)
+
+
+def sidebar(
+    site: Site,  # how links are written
+    group: str | None = None,  # the group to show open (the current story's)
+) -> FT:
+    """The sidebar: brand, sticky search box, the story tree."""
+    return Aside(
+        Div(
+            A(BRAND, href=site.home, cls="btn btn-ghost text-lg justify-start px-2"),
+            Label(
+                Span("Search stories", cls="sr-only"),
+                Input(
+                    type="search",
+                    id="story-search",
+                    placeholder="Search stories",
+                    data_story_filter="story-tree",
+                    autocomplete="off",
+                    aria_describedby="story-search-hint",
+                    cls="grow",
+                ),
+                Kbd("/", cls="kbd kbd-sm", aria_hidden="true"),
+                cls="input input-sm w-full",
+            ),
+            P(
+                "Press / or Ctrl+K to search, ↓ and Enter to open, Alt+↑/↓ for the previous or "
+                "next story.",
+                id="story-search-hint",
+                cls="sr-only",
+            ),
+            P("No story matches.", id="story-filter-empty", hidden=True, cls="px-2 text-sm"),
+            cls="bg-base-100 sticky top-0 z-10 flex flex-col gap-2 pb-3",
+        ),
+        Nav(_tree_open_at(site, group), aria_label="Stories", **site.boost()),
+        id="sidebar",
+        cls="gallery-sidebar bg-base-100 border-base-300 border-r px-4 pb-4",
+    )
+
+
+def navbar(site: Site) -> FT:
+    """The top bar: menu button (small screens), page links, theme switcher."""
+    links = [A("Components", href=site.home, cls="btn btn-ghost btn-sm")]
+    if site.playground:
+        links.append(A("Playground", href=site.playground, cls="btn btn-ghost btn-sm"))
+    return Header(
+        Button(
+            "Menu",
+            type="button",
+            aria_controls="sidebar",
+            aria_expanded="false",
+            data_sidebar_toggle=True,
+            cls="btn btn-ghost btn-sm lg:hidden",
+        ),
+        Nav(*links, aria_label="Gallery", cls="flex flex-1 gap-1", **site.boost()),
+        Label(
+            Span("Theme", cls="sr-only"),
+            Select(
+                *[Option(t, value=t, selected=t == "light") for t in THEMES],
+                data_theme_select=True,
+                cls="select select-sm w-36",
+            ),
+        ),
+        cls="navbar bg-base-100 border-base-300 sticky top-0 z-10 min-h-12 gap-2 border-b px-4",
+    )
+
+
+def document(
+    site: Site,  # how links are written
+    title: str,  # the page title (without the brand)
+    main: FT | tuple,  # the #main content
+    assets: Assets | None = None,  # where assets come from (default: located once)
+    hx_headers: str | None = None,  # JSON headers for every htmx request (the CSRF token), live
+    group: str | None = None,  # the sidebar group to show open (the current story's)
+) -> FT:
+    """A whole page: head with the assets, skip link, sidebar, top bar and `main`."""
+    assets = assets or locate()
+    reg = registry()
+    return Html(
+        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets)),
+        Body(
+            A("Skip to content", href="#main", cls="skip-link btn btn-primary btn-sm"),
+            _asset_notice(assets),
+            Div(
+                sidebar(site, group),
+                Div(
+                    navbar(site),
+                    Main(main, id="main", tabindex="-1", cls="flex-1 p-4 lg:p-8"),
+                    Footer(
+                        P(
+                            f"{len(reg)} stories of {len(reg.by_component)} components, from "
+                            "gallery/stories/ · ",
+                            A("index.json", href=site.index_json, cls="link"),
+                        ),
+                        cls="footer footer-center text-base-content/80 p-4 text-sm",
+                    ),
+                    cls="flex min-h-screen min-w-0 flex-1 flex-col",
+                ),
+                cls="gallery-layout",
+            ),
+            cls="bg-base-200 text-base-content min-h-screen",
+            hx_headers=hx_headers,
+        ),
+        lang="en",
+    )

@@ -1,0 +1,94 @@
+"""How gallery pages link to each other: the live app (absolute URLs, htmx) or a static export
+(relative .html links, no server). Every page is built from a `Site`, so both share their markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+__all__ = ["LIVE", "Site"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """The URLs of the gallery's pages and assets, live or exported."""
+
+    static: bool = False  # True for the static export (relative .html links, no server)
+    root: str = "/"  # prefix of every link: "/" live; "" or "../" in an export
+
+    def at_depth(
+        self,
+        depth: int,  # how many folders below the export's root the page sits
+    ) -> Site:
+        """The same site, seen from a page `depth` folders deep (exports only)."""
+        return Site(self.static, "../" * depth) if self.static else self
+
+    @property
+    def home(self) -> str:
+        """The index page."""
+        return f"{self.root}index.html" if self.static else self.root
+
+    @property
+    def assets(self) -> str:
+        """URL prefix of the locally served assets."""
+        return f"{self.root}assets/"
+
+    @property
+    def index_json(self) -> str:
+        """The story index (Storybook-like)."""
+        return f"{self.root}index.json"
+
+    @property
+    def playground(self) -> str | None:
+        """The playground (live only: it needs a server)."""
+        return None if self.static else f"{self.root}playground"
+
+    def story(
+        self,
+        slug: str,  # story slug
+        query: list[tuple[str, str]] | None = None,  # tab and arguments (live only)
+    ) -> str:
+        """A story's page."""
+        if self.static:
+            return f"{self.root}story/{slug}.html"
+        return f"{self.root}story/{slug}" + (f"?{urlencode(query)}" if query else "")
+
+    def canvas(
+        self,
+        slug: str,  # story slug
+        query: list[tuple[str, str]] | None = None,  # arguments (live only)
+    ) -> str:
+        """A story's canvas: the component alone on a chrome-free page (the iframe's source)."""
+        if self.static:
+            return f"{self.root}canvas/{slug}.html"
+        return f"{self.root}story/{slug}/canvas" + (f"?{urlencode(query)}" if query else "")
+
+    def panels(
+        self,
+        slug: str,  # story slug
+    ) -> str | None:
+        """Where the Controls form sends its values (None in an export: no server)."""
+        return None if self.static else f"{self.root}story/{slug}/panels"
+
+    def component(
+        self,
+        slug: str,  # component slug
+    ) -> str:
+        """A component's docs page (description, parameters, every story)."""
+        if self.static:
+            return f"{self.root}component/{slug}.html"
+        return f"{self.root}component/{slug}"
+
+    def boost(self) -> dict[str, str]:
+        """htmx attributes that turn links into fragment navigation into #main (live only)."""
+        if self.static:
+            return {}
+        return {
+            "hx_boost": "true",
+            "hx_target": "#main",
+            "hx_swap": "innerHTML show:window:top",
+        }
+
+
+LIVE = Site()

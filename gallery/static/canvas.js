@@ -1,0 +1,240 @@
+/* byok gallery canvas: runs inside the story's iframe (loaded first in <head>).
+   - applies the theme before the first paint, and the story page's settings (theme, background,
+     outline, layout) sent with postMessage;
+   - sends the key routes (/api/keys...) to the story's sandbox (data-sandbox on <body>);
+   - logs every htmx request (method, URL, headers, form fields with key values masked, status,
+     response headers, swapped elements, timing) to the story page's Actions panel;
+   - in the static export (data-static), stops every request and says the live gallery is needed;
+   - runs axe-core on request (Accessibility panel) and highlights a node it names.
+   Messages go to window.parent only, and only messages from window.parent are obeyed. */
+(function () {
+  "use strict";
+  var THEME_KEY = "byok-gallery-theme";
+  var NAME = /^[a-z][a-z0-9-]{0,31}$/;
+  var KEYS_PATH = "/api/keys";
+  var root = document.documentElement;
+  var embedded = window.parent && window.parent !== window;
+
+  try {
+    var theme = window.localStorage.getItem(THEME_KEY);
+    if (theme && NAME.test(theme)) root.setAttribute("data-theme", theme);
+  } catch (e) { /* storage unavailable (file:// in some browsers) */ }
+
+  function post(type, data) {
+    if (!embedded) return;
+    var message = {byokGallery: 1, type: type, story: document.body && document.body.getAttribute("data-story")};
+    for (var k in data) message[k] = data[k];
+    window.parent.postMessage(message, "*");
+  }
+
+  // ---------------------------------------------------------------- masking
+  var SECRET_NAME = /(^|[_-])(api[_-]?key|key|secret|token|password|pass(word)?|csrf[_-]?token)$/i;
+  var KEY_LIKE = /^(sk-|sk_|gsk_|AIza|xai-|pk_|rk_|acme_)/;
+  function maskValue(value) {
+    if (value.length < 12) return value ? "•".repeat(Math.min(value.length, 8)) : "";
+    return value.slice(0, 4) + "…" + value.slice(-4);
+  }
+  function maskField(name, value) {
+    if (typeof value !== "string") return "(file)";
+    if (SECRET_NAME.test(name) || KEY_LIKE.test(value)) return maskValue(value);
+    return value;
+  }
+  function maskHeader(name, value) {
+    value = String(value);
+    return /csrf|token|authorization|cookie/i.test(name) ? maskValue(value) : value;
+  }
+
+  function describe(el) {
+    if (!el || el.nodeType !== 1) return "?";
+    if (el.id) return "#" + el.id;
+    var cls = (el.getAttribute("class") || "").split(/\s+/).filter(Boolean).slice(0, 2);
+    return el.tagName.toLowerCase() + (cls.length ? "." + cls.join(".") : "");
+  }
+
+  // ---------------------------------------------------------------- actions
+  var seq = 0;
+  var current = null; // the entry whose answer is being swapped
+  function sandboxed(path) {
+    var body = document.body;
+    var token = body && body.getAttribute("data-sandbox");
+    if (!token) return null;
+    var url;
+    try { url = new URL(path, window.location.href); } catch (e) { return null; }
+    if (url.origin !== window.location.origin) return null;
+    if (url.pathname !== KEYS_PATH && url.pathname.indexOf(KEYS_PATH + "/") !== 0) return null;
+    return body.getAttribute("data-sandbox-url") + url.pathname + url.search;
+  }
+
+  function notice(text) {
+    var box = document.getElementById("toast-container") || document.body;
+    var el = document.createElement("div");
+    el.setAttribute("role", "status");
+    el.className = "alert alert-info";
+    el.setAttribute("data-gallery-notice", "");
+    el.textContent = text;
+    box.appendChild(el);
+    setTimeout(function () { if (el.parentNode) el.parentNode.removeChild(el); }, 6000);
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    var entry = {
+      id: ++seq,
+      method: String(d.verb || "get").toUpperCase(),
+      url: d.path,
+      sentTo: null,
+      trigger: describe(d.elt),
+      target: describe(d.target),
+      swap: (d.elt && d.elt.closest && d.elt.closest("[hx-swap]") || {getAttribute: function () { return null; }}).getAttribute("hx-swap") || "innerHTML",
+      headers: [],
+      fields: [],
+      swaps: [],
+      start: performance.now()
+    };
+    var sandbox = sandboxed(d.path);
+    if (sandbox) {
+      d.path = sandbox;
+      entry.sentTo = sandbox;
+      d.headers[document.body.getAttribute("data-sandbox-header")] = document.body.getAttribute("data-sandbox");
+    }
+    for (var name in d.headers) entry.headers.push([name, maskHeader(name, d.headers[name])]);
+    if (d.formData && d.formData.forEach) {
+      d.formData.forEach(function (value, key) { entry.fields.push([key, maskField(key, value)]); });
+    }
+    if (document.body.hasAttribute("data-static")) {
+      event.preventDefault();
+      entry.status = "blocked";
+      entry.note = "Static copy: requests need the live gallery (uv run gallery).";
+      post("action", {entry: entry});
+      notice("This story sends requests: they need the live gallery (run uv run gallery).");
+      return;
+    }
+    d.__galleryEntry = entry;
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.__galleryEntry) event.detail.xhr.__galleryEntry = config.__galleryEntry;
+  });
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var entry = xhr && xhr.__galleryEntry;
+    if (!entry) return;
+    entry.status = xhr.status;
+    entry.ms = Math.round(performance.now() - entry.start);
+    entry.responseHeaders = [];
+    (xhr.getAllResponseHeaders() || "").trim().split(/[\r\n]+/).forEach(function (line) {
+      var at = line.indexOf(":");
+      if (at < 1) return;
+      var name = line.slice(0, at).trim();
+      if (/^(hx-|byok-|content-type|vary|location)/i.test(name)) {
+        entry.responseHeaders.push([name, line.slice(at + 1).trim()]);
+      }
+    });
+    entry.size = (xhr.responseText || "").length;
+    current = entry;
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    if (current) current.swaps.push({target: describe(event.detail.target), oob: true});
+  });
+  document.addEventListener("htmx:oobErrorNoTarget", function (event) {
+    var content = event.detail && event.detail.content;
+    if (current) current.swaps.push({target: describe(content), oob: true, missing: true});
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var entry = current;
+    if (!entry) return;
+    var xhr = event.detail.xhr;
+    var reswap = xhr && xhr.getResponseHeader("HX-Reswap");
+    var retarget = xhr && xhr.getResponseHeader("HX-Retarget");
+    entry.swaps.push({
+      target: retarget || (event.detail.target && event.detail.target.isConnected ? describe(event.detail.target) : entry.target),
+      style: reswap || entry.swap,
+      oob: false
+    });
+  });
+  function finish(event, error) {
+    var xhr = event.detail.xhr;
+    var entry = xhr && xhr.__galleryEntry;
+    if (!entry || entry.done) return;
+    entry.done = true;
+    if (entry.ms === undefined) entry.ms = Math.round(performance.now() - entry.start);
+    if (error) entry.error = error;
+    if (current === entry) current = null;
+    delete entry.start;
+    post("action", {entry: entry});
+  }
+  document.addEventListener("htmx:afterRequest", function (event) { finish(event, null); });
+  document.addEventListener("htmx:sendError", function (event) { finish(event, "network error"); });
+  document.addEventListener("htmx:timeout", function (event) { finish(event, "timed out"); });
+
+  // ---------------------------------------------------------------- settings from the page
+  function apply(settings) {
+    if (settings.theme && NAME.test(settings.theme)) root.setAttribute("data-theme", settings.theme);
+    if (settings.background && NAME.test(settings.background)) root.setAttribute("data-background", settings.background);
+    if (typeof settings.outline === "boolean") {
+      if (settings.outline) root.setAttribute("data-outline", ""); else root.removeAttribute("data-outline");
+    }
+    if (settings.layout && NAME.test(settings.layout) && document.body) document.body.setAttribute("data-layout", settings.layout);
+  }
+
+  // ---------------------------------------------------------------- accessibility
+  function loadAxe(done) {
+    if (window.axe) return done();
+    var meta = document.querySelector('meta[name="byok-gallery-axe"]');
+    if (!meta) return done(new Error("axe-core is not available"));
+    var script = document.createElement("script");
+    script.src = meta.getAttribute("content");
+    script.onload = function () { done(); };
+    script.onerror = function () { done(new Error("axe-core could not be loaded (run npm ci)")); };
+    document.head.appendChild(script);
+  }
+  function runAxe() {
+    loadAxe(function (err) {
+      if (err) return post("a11y", {error: err.message});
+      window.axe.run(document, {resultTypes: ["violations"]}).then(function (result) {
+        var violations = result.violations.map(function (v) {
+          return {
+            id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+            nodes: v.nodes.slice(0, 20).map(function (n) {
+              return {target: n.target.join(" "), html: (n.html || "").slice(0, 240), summary: n.failureSummary || ""};
+            })
+          };
+        });
+        post("a11y", {violations: violations, passes: result.passes ? result.passes.length : 0});
+      }, function (e) { post("a11y", {error: String(e && e.message || e)}); });
+    });
+  }
+  function highlight(selector) {
+    document.querySelectorAll("[data-gallery-highlight]").forEach(function (el) { el.removeAttribute("data-gallery-highlight"); });
+    if (!selector) return;
+    var el = null;
+    try { el = document.querySelector(selector); } catch (e) { return; }
+    if (!el) return;
+    el.setAttribute("data-gallery-highlight", "");
+    el.scrollIntoView({block: "center", inline: "nearest"});
+  }
+
+  window.addEventListener("message", function (event) {
+    if (!embedded || event.source !== window.parent) return;
+    var m = event.data;
+    if (!m || m.byokGallery !== 1) return;
+    if (m.type === "settings") apply(m);
+    else if (m.type === "a11y-run") runAxe();
+    else if (m.type === "highlight") highlight(typeof m.target === "string" ? m.target : "");
+  });
+
+  // ---------------------------------------------------------------- size
+  function size() {
+    post("size", {width: window.innerWidth, height: window.innerHeight, content: Math.ceil(root.scrollHeight)});
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    post("hello", {});
+    size();
+    if (window.ResizeObserver) new ResizeObserver(size).observe(document.body);
+    window.addEventListener("resize", size);
+  });
+  window.addEventListener("load", function () { post("loaded", {}); size(); });
+})();
