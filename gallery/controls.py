@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import typing
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -83,10 +85,11 @@ def editable(
     for p in params(component):
         if p.control is Control.NONE:
             continue
-        if p.control is Control.JSON:
-            value = (args or {}).get(p.name, None if p.required else p.default)
-            if not _literal(value):
-                continue
+        value = (args or {}).get(p.name, None if p.required else p.default)
+        if p.control is Control.JSON and not _literal(value):
+            continue
+        if p.control in (Control.DATETIME, Control.DATE) and isinstance(value, str):
+            p = replace(p, control=Control.TEXT)  # the story shows a text as written
         out.append(p)
     return out
 
@@ -139,6 +142,19 @@ def _parse_number(p: Param, raw: str) -> int | float:
     return number
 
 
+def _takes_str(p: Param) -> bool:
+    """True when the parameter also accepts a plain string."""
+    return str in typing.get_args(p.annotation) or p.annotation is str
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_json(p: Param, raw: str) -> Any:
     if len(raw) > MAX_JSON:
         raise ValueError(f"at most {MAX_JSON} characters of JSON")
@@ -186,6 +202,8 @@ def _parse_one(p: Param, raw: str) -> Any:
         try:
             value = datetime.fromisoformat(raw)
         except ValueError:
+            if _takes_str(p):  # `str | datetime`: a text shown as written ("in 3 days")
+                return raw
             raise ValueError("must be a date and time, e.g. 2025-06-01T12:00") from None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if p.control is Control.DATE:
@@ -252,7 +270,7 @@ def _choice_label(p: Param) -> str:
     return f"None · {p.none_means}" if p.none_means else "None (the default)"
 
 
-def _widget(p: Param, text: str, field_id: str, disabled: bool, described: str) -> FT:
+def _widget(p: Param, text: str, default: str, field_id: str, disabled: bool, described: str) -> FT:
     common = {"name": p.name, "id": field_id, "disabled": disabled, "aria_describedby": described}
     if p.control is Control.CHOICE:
         options = [Option(_choice_label(p), value=NONE_CHOICE, selected=text == "")] * p.optional
@@ -260,14 +278,14 @@ def _widget(p: Param, text: str, field_id: str, disabled: bool, described: str) 
             Option(_value_text(c), value=_value_text(c), selected=_value_text(c) == text)
             for c in p.choices
         ]
-        return Select(*options, data_default=text, cls="select select-sm w-full", **common)
+        return Select(*options, data_default=default, cls="select select-sm w-full", **common)
     if p.control is Control.JSON:
         return Textarea(
             text,
             rows=str(min(8, 2 + text.count(",") // 2)),
             spellcheck="false",
             data_json=True,
-            data_default=text,
+            data_default=default,
             maxlength=str(MAX_JSON),
             cls="textarea textarea-sm w-full font-mono",
             **common,
@@ -275,7 +293,7 @@ def _widget(p: Param, text: str, field_id: str, disabled: bool, described: str) 
     kind = {
         Control.INT: "number",
         Control.FLOAT: "number",
-        Control.DATETIME: "datetime-local",
+        Control.DATETIME: "datetime-local" if not text or _is_iso(text) else "text",
         Control.DATE: "date",
     }.get(p.control, "text")
     low, high = p.bounds
@@ -286,20 +304,21 @@ def _widget(p: Param, text: str, field_id: str, disabled: bool, described: str) 
         min=f"{low:g}" if low is not None and kind == "number" else None,
         max=f"{high:g}" if high is not None and kind == "number" else None,
         maxlength=str(MAX_TEXT) if kind == "text" else None,
-        data_default=text,
+        data_default=default,
         cls="input input-sm w-full",
         **common,
     )
 
 
-def _field(p: Param, value: Any, disabled: bool) -> FT:
+def _field(p: Param, value: Any, own: Any, disabled: bool) -> FT:
     """One labelled control, its changed marker, reset button, hint and error slot."""
     field_id = f"control-{p.name}"
     hint_id, error_id = f"{field_id}-hint", f"{field_id}-error"
-    text = _value_text(value, p)
-    hint = Span(p.comment, id=hint_id, cls="text-base-content/80 text-xs") if p.comment else ""
+    text, default = _value_text(value, p), _value_text(own, p)
+    comment = p.comment.replace("`", "")  # a hint is plain text
     if p.control is Control.DATETIME:
-        hint = Span(p.comment, " (UTC)", id=hint_id, cls="text-base-content/80 text-xs")
+        comment += " (UTC)"
+    hint = Span(comment, id=hint_id, cls="text-base-content/80 text-xs") if p.comment else ""
     described = f"{hint_id} {error_id}" if p.comment else error_id
     changed = Span(
         "changed", data_changed_marker=True, hidden=True, cls="badge badge-warning badge-xs"
@@ -316,7 +335,7 @@ def _field(p: Param, value: Any, disabled: bool) -> FT:
                 id=field_id,
                 checked=bool(value),
                 disabled=disabled,
-                data_default=text,
+                data_default=default,
                 aria_describedby=described,
                 cls="checkbox checkbox-sm",
             ),
@@ -333,7 +352,7 @@ def _field(p: Param, value: Any, disabled: bool) -> FT:
             _reset_button(p),
             cls="flex items-center gap-2",
         )
-        body = (_widget(p, text, field_id, disabled, described),)
+        body = (_widget(p, text, default, field_id, disabled, described),)
     return Div(
         head,
         *body,
@@ -389,8 +408,8 @@ def controls_form(
     defaults = {p.name: p.default for p in params(component) if not p.required}
     fields = []
     for p in ps:
-        field = _field(p, args.get(p.name, defaults.get(p.name)), action is None)
-        fields.append(field)
+        value = args.get(p.name, defaults.get(p.name))
+        fields.append(_field(p, value, own.get(p.name, defaults.get(p.name)), action is None))
     editable_names = {p.name for p in ps}
     fixed = [p.name for p in params(component) if p.name not in editable_names]
     notes = []

@@ -175,15 +175,20 @@ def story_page(
 ) -> FT:
     """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels."""
     base = base or story
-    html = "" if (errors or general) else story.render()
+    if errors or general:  # show the refused values in Controls, the story as declared elsewhere
+        controls = controls_form(
+            story.component, story.args, site.panels(story.slug), base.args, errors, general
+        )
+        story = base
+    else:
+        controls = controls_form(story.component, story.args, site.panels(story.slug), base.args)
+    html = story.render()
     changed = [(k, v) for k, v in query_args(story.component, dict(story.args), base.args)]
     own = dict(query_args(base.component, dict(base.args)))
     query = [(k, v) for k, v in changed if own.get(k) != v]
     canvas_url = site.canvas(story.slug, query)
     panels = {
-        "controls": controls_form(
-            story.component, story.args, site.panels(story.slug), base.args, errors, general
-        ),
+        "controls": controls,
         "actions": actions_panel(live=not site.static),
         "a11y": a11y_panel(),
         "code": code_panel(story),

@@ -6,8 +6,9 @@ Code, HTML and Docs. Actions and Accessibility are filled by gallery.js from wha
 from __future__ import annotations
 
 import re
+from html import escape
 
-from fastcore.xml import FT
+from fastcore.xml import FT, Safe
 from fasthtml.common import (
     Button,
     Code,
@@ -120,7 +121,13 @@ def html_panel(
             cls="flex items-center justify-between gap-2",
         ),
         Pre(highlight_html(pretty_html(html)), id="html-source", tabindex="0", cls="code-block"),
-        Textarea(html, id="html-exact", hidden=True, readonly=True, aria_hidden="true"),
+        Textarea(  # the exact HTML (escaped here: a rendered story is a Safe string)
+            Safe(escape(html, quote=False)),
+            id="html-exact",
+            hidden=True,
+            readonly=True,
+            aria_hidden="true",
+        ),
         id="html-panel",
         hx_swap_oob="true" if oob else None,
     )
@@ -133,7 +140,7 @@ def param_table(story: Story) -> FT:
             Td(Code(p.name)),
             Td(Code(p.type_text) if p.type_text else "—"),
             Td(Code(p.default_text) if not p.required else Span("required", cls="badge badge-sm")),
-            Td(p.comment or "—"),
+            Td(*rich_text(p.comment) if p.comment else "—"),
         )
         for p in params(story.component)
     ]

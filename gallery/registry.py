@@ -90,7 +90,7 @@ class _Request:
 
 
 REQUEST = _Request()  # the route's request, for components that take one (the dashboard)
-REQUEST_NOTE = "# inside a route handler: request is the handler's Request"  # snippet comment
+ROUTE_NAME = "keys_page"  # the route handler a snippet using REQUEST is written as
 
 
 def resolve(
@@ -383,9 +383,13 @@ class Story:
 
     def snippet(self) -> str:
         """The Python code that produces this story: imports, a blank line, the call."""
-        imports, call = self.snippet_parts()
-        note = [REQUEST_NOTE] if self.needs_request else []
-        return "\n".join([*imports.lines(), "", *note, call]) + "\n"
+        if not self.needs_request:
+            imports, call = self.snippet_parts()
+            return "\n".join([*imports.lines(), "", call]) + "\n"
+        imports, call = self.snippet_parts(INDENT)  # written as the route handler an app has
+        imports.names("starlette.requests", "Request")
+        handler = [f"def {ROUTE_NAME}(request: Request):", f"{INDENT}return {call}"]
+        return "\n".join([*imports.lines(), "", "", *handler]) + "\n"
 
     def snippet_parts(
         self,

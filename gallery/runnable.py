@@ -41,16 +41,15 @@ def runnable_app(
         imports.names("secrets")
         imports.names("byok.middleware", "csrf_headers", "setup_byok")
         imports.names("byok.routes", "mount_key_routes")
-        imports.names("byok.components", "ToastContainer")
     if story.needs_request or keys:
         imports.names("starlette.requests", "Request")
-    lines = imports.lines()
     title = _str_literal(f"{story.component_name} · {story.name}")
     extra = []
     if keys:
         extra.append(f"{body}hx_headers=csrf_headers(request),  # the CSRF token for the routes")
     children = [f"{body}{call},"]
-    if keys and "ToastContainer(" not in call and story.component_name != "KeyManagerDashboard":
+    if keys and 'id="toast-container"' not in story.render():
+        imports.names("byok.components", "ToastContainer")
         children.append(f"{body}ToastContainer(),  # where the routes' toasts appear")
     arg = "request: Request" if story.needs_request or keys else ""
     route = [
@@ -62,6 +61,7 @@ def runnable_app(
         f'{body}cls="p-6",',
         f"{INDENT})",
     ]
+    lines = imports.lines()
     doc = f'"""{story.component_name} · {story.name}: `python app.py`, then open the URL it prints."""'
     setup = _SETUP_KEYS if keys else _SETUP
     out = [doc, "", *lines, "", setup.rstrip("\n"), "", "", *route, "", "", "serve()"]

@@ -5,6 +5,7 @@ Everything iterates the same registry as the app and the snapshot tests.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
 import re
@@ -25,11 +26,14 @@ import byok.components as components
 from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
 from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
+from gallery.canvas import VIEWPORTS
 from gallery.controls import ControlError, controls_form, editable, parse_args, query_args
 from gallery.export import export
 from gallery.introspect import Control, params, signature_text, variant_axes
 from gallery.playground import PROVIDERS, Playground, verify
+from gallery.pretty import pretty_html
 from gallery.registry import Call, Registry, Story, registry, slugify
+from gallery.runnable import runnable_app
 
 ROOT = Path(__file__).resolve().parent.parent
 REG = registry()
@@ -186,6 +190,7 @@ def test_snippets_are_ruff_clean(tmp_path: Path) -> None:
     folder.mkdir()
     for i, s in enumerate(REG):
         (folder / f"s{i:03d}_{s.slug.replace('-', '_')}.py").write_text(s.snippet())
+        (folder / f"a{i:03d}_{s.slug.replace('-', '_')}.py").write_text(runnable_app(s))
     ruff = [sys.executable, "-m", "ruff"]
     config = ["--config", str(ROOT / "pyproject.toml")]
     check = subprocess.run(
@@ -214,7 +219,8 @@ def test_snippet_writes_nested_calls_and_datetimes() -> None:
     assert "from datetime import UTC, datetime" in code
     assert "from byok.components import KeyManagerDashboard, KeyOverview" in code
     assert "keys={" in code and '"openai": KeyOverview(' in code
-    assert code.count("# inside a route handler") == 1 and "request,\n" in code
+    assert "def keys_page(request: Request):\n    return KeyManagerDashboard(\n" in code
+    assert "from starlette.requests import Request" in code and "request=request," in code
     assert "now=datetime(2025, 6, 1, 12, tzinfo=UTC)" in code
 
 
@@ -241,7 +247,8 @@ def test_params_read_types_defaults_and_comments_from_source() -> None:
     assert by_name["dismissible"].control is Control.BOOL
     card = {p.name: p for p in params(KeyManagementCard)}
     assert card["test_url"].comment.startswith("URL of the")  # keyword-only, after `*,`
-    assert card["created_at"].control is Control.NONE  # str | datetime: not editable
+    assert card["created_at"].control is Control.DATETIME  # str | datetime: a datetime input
+    assert card["provider_config"].control is Control.JSON
     sig = signature_text(Alert)
     assert sig.startswith("Alert(\n    message: str,\n") and sig.endswith(") -> FT")
 
@@ -305,11 +312,11 @@ def test_parse_args_converts_each_control_type() -> None:
 def test_query_args_round_trip_through_parse_args() -> None:
     for s in REG:
         args = effective_args(s)
-        pairs = query_args(s.component, args)
+        pairs = query_args(s.component, args, s.args)
         query: dict[str, list[str]] = {}
         for k, v in pairs:
             query.setdefault(k, []).append(v)
-        parsed = parse_args(s.component, query)
+        parsed = parse_args(s.component, query, s.args)
         for name, value in parsed.items():
             assert value == args[name] or (value in ("", None) and args[name] in ("", None)), (
                 s.slug,
@@ -333,6 +340,13 @@ HX = {"HX-Request": "true"}
 
 def soup(text: str) -> BeautifulSoup:
     return BeautifulSoup(text, "html.parser")
+
+
+def exact_html(text: str) -> str:
+    """What the HTML panel's copy button copies (the hidden textarea's value)."""
+    found = re.search(r'<textarea[^>]*id="html-exact"[^>]*>(.*?)</textarea>', text, re.S)
+    assert found is not None, "no #html-exact"
+    return html_module.unescape(found.group(1))
 
 
 def test_index_lists_every_story_and_component(client: TestClient) -> None:
@@ -367,70 +381,121 @@ def test_sidebar_links_navigate_with_htmx_into_main(client: TestClient) -> None:
     assert nav["hx-boost"] == "true" and nav["hx-target"] == "#main"
 
 
-def test_every_story_page_and_kitchen_sink_renders(client: TestClient) -> None:
+def test_every_story_page_canvas_and_docs_page_renders(client: TestClient) -> None:
     for s in REG:
         r = client.get(f"/story/{s.slug}", headers=HX)
         assert r.status_code == 200, s.slug
-        assert s.render() in r.text, s.slug  # the exact bytes, inside the canvas
-        canvas = soup(r.text).select_one("#canvas")
-        assert canvas is not None and canvas.decode_contents().strip() == soup(s.render()).decode()
+        frame = soup(r.text).select_one("iframe#canvas-frame")
+        assert frame["src"] == f"/story/{s.slug}/canvas" and frame["title"].startswith("Canvas: ")
+        assert exact_html(r.text) == s.render()  # what Copy copies: the exact HTML
+        canvas = client.get(f"/story/{s.slug}/canvas")
+        assert canvas.status_code == 200 and canvas.text.startswith("<!doctype html>")
+        assert s.canvas_html() in canvas.text, s.slug  # the exact bytes, inside the canvas
+        root = soup(canvas.text).select_one("main#story-root")
+        assert root is not None and soup(canvas.text).select('[id="toast-container"]')
     for slug, _, stories in REG.components():
         r = client.get(f"/component/{slug}", headers=HX)
         assert r.status_code == 200
         assert r.text.count('aria-label="Open story: ') == len(stories)
+        page = soup(r.text)
+        assert len(page.select("iframe.gallery-preview")) == len(stories)
+        assert page.select_one("table")  # the parameter table
+        assert "`" not in page.get_text()  # descriptions: backticks became <code>
 
 
-def test_story_tabs_show_code_html_docs_controls(client: TestClient) -> None:
+def test_story_tabs_show_controls_actions_a11y_code_html_docs(client: TestClient) -> None:
     story = REG.get("alert--everything")
     assert story is not None
-    page = soup(client.get(f"/story/{story.slug}", headers=HX).text)
+    text = client.get(f"/story/{story.slug}", headers=HX).text
+    page = soup(text)
     tabs = page.select('input[name="story-tab"]')
-    assert [t["value"] for t in tabs] == ["code", "html", "docs", "controls"]
-    assert [t["value"] for t in tabs if t.has_attr("checked")] == ["code"]
+    assert [t["value"] for t in tabs] == ["controls", "actions", "a11y", "code", "html", "docs"]
+    assert [t["value"] for t in tabs if t.has_attr("checked")] == ["controls"]
     assert page.select_one("#code-source").get_text() == story.snippet()
-    assert page.select_one("#html-source").get_text() == story.render()
-    docs = page.select_one(".tab-content table")
+    assert page.select_one("#app-source").get_text() == runnable_app(story)
+    assert exact_html(text) == story.render()
+    shown = page.select_one("#html-source").get_text()
+    assert shown == pretty_html(story.render()) and shown.count("\n") > 10  # indented
+    docs = page.select("table")[-1]
     names = [row.find("td").get_text(strip=True) for row in docs.select("tbody tr")]
     assert names == [p.name for p in params(story.component)]
     assert "the alert text (escaped)" in docs.get_text()
-    assert page.select_one("#controls-form")["hx-get"] == f"/story/{story.slug}/canvas"
+    assert page.select_one("#controls-form")["hx-get"] == f"/story/{story.slug}/panels"
+    assert page.select_one("#actions-log") is not None and page.select_one("#a11y-summary")
+    toolbar = page.select_one('[role="toolbar"]')
+    assert [o["value"] for o in toolbar.select('select[name="viewport"] option')] == list(VIEWPORTS)
+    assert toolbar.select_one("#canvas-open")["href"] == f"/story/{story.slug}/canvas"
 
 
 def test_tab_permalink_selects_the_tab(client: TestClient) -> None:
-    for tab in ("html", "docs", "controls"):
+    for tab in ("html", "docs", "code", "actions", "a11y"):
         page = soup(client.get(f"/story/alert--info-filled?tab={tab}", headers=HX).text)
         checked = [
             t["value"] for t in page.select('input[name="story-tab"]') if t.has_attr("checked")
         ]
         assert checked == [tab]
     page = soup(client.get("/story/alert--info-filled?tab=nonsense", headers=HX).text)
-    assert [t["value"] for t in page.select('input[name="story-tab"][checked]')] == ["code"]
+    assert [t["value"] for t in page.select('input[name="story-tab"][checked]')] == ["controls"]
 
 
 def test_url_arguments_rerender_the_story(client: TestClient) -> None:
     r = client.get("/story/alert--info-filled?kind=error&title=Heads+up&dismissible=true")
     assert r.status_code == 200
     page = soup(r.text)
-    canvas = page.select_one("#canvas")
+    src = page.select_one("#canvas-frame")["src"]
+    path, _, query = src.partition("?")
+    assert path == "/story/alert--info-filled/canvas"
+    assert sorted(query.split("&")) == ["dismissible=true", "kind=error", "title=Heads+up"]
+    canvas = soup(client.get(src).text).select_one("#story-root")
     assert "alert-error" in canvas.div["class"] and "Heads up" in canvas.get_text()
     assert canvas.select_one("[data-byok-dismiss]") is not None
     code = page.select_one("#code-source").get_text()
     assert "kind=AlertKind.ERROR" in code and 'title="Heads up"' in code
     assert page.select_one('select[name="kind"] option[selected]')["value"] == "error"
+    assert page.select_one('select[name="kind"]')["data-default"] == "info"  # the reset value
 
 
-def test_canvas_endpoint_rerenders_canvas_code_and_html(client: TestClient) -> None:
-    r = client.get("/story/alert--info-filled/canvas?kind=warning&style=dash&dismissible=false")
+def test_panels_answer_rerenders_code_and_html_and_names_the_canvas(client: TestClient) -> None:
+    r = client.get("/story/alert--info-filled/panels?kind=warning&style=dash&dismissible=false")
     assert r.status_code == 200
     page = soup(r.text)
-    assert "alert-warning" in page.div["class"] and "alert-dash" in page.div["class"]
     assert page.select_one('#code-panel[hx-swap-oob="true"]') is not None
     assert page.select_one('#html-panel[hx-swap-oob="true"]') is not None
     assert "style=AlertStyle.DASH" in page.select_one("#code-source").get_text()
+    assert "alert-dash" in exact_html(r.text)
     # the pushed URL keeps only what differs from the story, so it can be shared
     assert (
         r.headers["hx-push-url"] == "/story/alert--info-filled?tab=controls&kind=warning&style=dash"
     )
+    trigger = json.loads(r.headers["hx-trigger"])
+    assert trigger == {
+        "gallery:canvas": {"src": "/story/alert--info-filled/canvas?kind=warning&style=dash"}
+    }
+    canvas = client.get(trigger["gallery:canvas"]["src"])
+    assert "alert-warning" in canvas.text and "alert-dash" in canvas.text
+
+
+def test_json_and_number_controls_report_errors_inline(client: TestClient) -> None:
+    base = "/story/key-manager-dashboard--no-keys-yet/panels"
+    bad = client.get(base, params={"providers": '["openai", '})
+    assert bad.status_code == 422
+    slot = soup(bad.text).select_one("#control-providers-error")
+    assert slot["hx-swap-oob"] == "true" and "not valid JSON" in slot.get_text()
+    assert not slot.has_attr("hidden")
+    wrong = client.get(base, params={"providers": '{"a": 1}'})
+    assert "must be a JSON array" in soup(wrong.text).select_one("#control-providers-error").text
+    ok = client.get(base, params={"providers": '["groq"]'})
+    assert ok.status_code == 200
+    assert 'providers=["groq"]' in soup(ok.text).select_one("#code-source").get_text()
+    assert soup(ok.text).select_one("#control-providers-error").has_attr("hidden")  # cleared
+    many = client.get("/story/dashboard-skeleton--three-cards/panels", params={"cards": "49"})
+    assert "must be at most 48" in many.text
+    form = soup(client.get("/story/dashboard-skeleton--three-cards", headers=HX).text)
+    cards = form.select_one('input[name="cards"]')
+    assert cards["type"] == "number" and cards["min"] == "0" and cards["max"] == "48"
+    refused = client.get("/story/toast-container--top-end/panels", params={"id": "not an id"})
+    assert refused.status_code == 422
+    assert "refused" in soup(refused.text).select_one("#controls-error").get_text()
 
 
 def test_bad_arguments_answer_422_never_500(client: TestClient) -> None:
@@ -440,11 +505,15 @@ def test_bad_arguments_answer_422_never_500(client: TestClient) -> None:
         "/story/toast--info?duration=-5",
         "/story/toast--info?duration=abc",
         "/story/alert--info-filled/canvas?kind=purple",
+        "/story/alert--info-filled/panels?kind=purple",
     ):
         r = client.get(url, headers=HX)
         assert r.status_code == 422, url
-        assert 'role="alert"' in r.text
-    assert client.get("/story/toast--info?duration=-5").text.startswith("<!doctype html>")
+        assert 'role="alert"' in r.text or "must be" in r.text, url
+    page = client.get("/story/toast--info?duration=-5")
+    assert page.text.startswith("<!doctype html>")
+    slot = soup(page.text).select_one("#control-duration-error")
+    assert "at least 0" in slot.get_text() and not slot.has_attr("hidden")  # shown in place
 
 
 def test_unknown_pages_are_404(client: TestClient) -> None:
@@ -471,6 +540,7 @@ def test_index_json_lists_every_story(client: TestClient) -> None:
             "kind": "error",
             "style": "soft",
         },
+        "parameters": {"layout": "padded"},
     }
     json.dumps(data)  # plain JSON all the way down
 
@@ -603,6 +673,57 @@ def test_playground_rejects_bad_input_and_foreign_requests(client: TestClient) -
     assert card_state(client.get("/playground").text) == "empty"  # nothing stored by any of them
 
 
+def canvas_session(client: TestClient, slug: str) -> dict[str, str]:
+    """The headers canvas.js sends from a story's canvas: CSRF token and sandbox token."""
+    body = soup(client.get(f"/story/{slug}/canvas").text).body
+    return {**HX, **json.loads(body["hx-headers"]), "Gallery-Sandbox": body["data-sandbox"]}
+
+
+def test_story_forms_talk_to_their_own_sandbox_never_the_playground(
+    client: TestClient, tmp_path: Path
+) -> None:
+    playground_db = soup(client.get("/playground").text)  # the visitor's playground: empty
+    assert card_state(str(playground_db)) == "empty"
+    h = canvas_session(client, "key-input-form--openai")
+    saved = client.post("/sandbox/api/keys/openai", data={"api_key": OPENAI_KEY}, headers=h)
+    assert saved.status_code == 200 and "OpenAI key saved" in saved.text
+    assert 'hx-swap-oob="beforeend"' in saved.text  # the toast, out of band
+    assert card_state(client.get("/playground").text) == "empty"  # the playground is untouched
+    tested = client.post("/sandbox/api/keys/openai/test", headers=h)
+    assert "Key works" in tested.text  # the sandbox's key, not the playground's
+    again = canvas_session(client, "key-input-form--openai")  # a reload: a new, empty sandbox
+    assert again["Gallery-Sandbox"] != h["Gallery-Sandbox"]
+    fresh = client.post("/sandbox/api/keys/openai/test", headers=again)
+    assert "Key works" not in fresh.text
+    unknown = {**h, "Gallery-Sandbox": "0" * 24}
+    assert (
+        client.post(
+            "/sandbox/api/keys/openai", data={"api_key": OPENAI_KEY}, headers=unknown
+        ).status_code
+        >= 400
+    )
+    no_csrf = {k: v for k, v in h.items() if k != "X-CSRF-Token"}
+    refused = client.post("/sandbox/api/keys/openai", data={"api_key": OPENAI_KEY}, headers=no_csrf)
+    assert refused.status_code == 403 and "byok-problem" in refused.headers
+
+
+def test_sandboxes_are_capped_and_cleared(monkeypatch) -> None:
+    from gallery import sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_SANDBOXES", 2)
+    boxes = sandbox.Sandboxes(SECRET)
+    try:
+        first = boxes.open("a")
+        boxes.manager.set_key(None, "openai", OPENAI_KEY, user_id=f"sandbox-{first}")
+        boxes.open("b")
+        boxes.open("c")
+        assert len(boxes) == 2
+        assert boxes.manager.list_providers(None, f"sandbox-{first}") == []  # cleared
+    finally:
+        boxes.close()
+    assert not boxes.folder.exists()
+
+
 def test_multi_provider_form_saves_through_the_routes(client: TestClient) -> None:
     h = {**HX, **csrf(client)}
     r = client.post("/api/keys", data={"provider": "groq", "api_key": "gsk_" + "x" * 40}, headers=h)
@@ -664,10 +785,12 @@ def exported(tmp_path_factory: pytest.TempPathFactory):
 def test_export_writes_every_page_and_the_assets(exported) -> None:
     report = exported
     root = report.root
-    assert report.pages == 1 + len(REG) + len(REG.by_component)
+    assert report.pages == 1 + 2 * len(REG) + len(REG.by_component)  # story + canvas each
     assert (root / "index.html").is_file() and (root / "index.json").is_file()
     for s in REG:
         assert (root / "story" / f"{s.slug}.html").is_file(), s.slug
+        canvas = (root / "canvas" / f"{s.slug}.html").read_text()
+        assert s.canvas_html() in canvas and 'data-static="true"' in canvas, s.slug
     for slug in REG.by_component:
         assert (root / "component" / f"{slug}.html").is_file()
     for name in locate().files():
@@ -675,10 +798,11 @@ def test_export_writes_every_page_and_the_assets(exported) -> None:
     assert json.loads((root / "index.json").read_text())["entries"].keys() == REG.by_slug.keys()
 
     text = (root / "story" / "alert--error-soft.html").read_text()
-    assert REG.get("alert--error-soft").render() in text  # type: ignore[union-attr]
     page = soup(text)
+    assert page.select_one("#canvas-frame")["src"] == "../canvas/alert--error-soft.html"
+    assert exact_html(text) == REG.get("alert--error-soft").render()  # type: ignore[union-attr]
     hrefs = [a["href"] for a in page.find_all("a", href=True)]
-    local = [h for h in hrefs if not h.startswith("http")]
+    local = [h for h in hrefs if not h.startswith(("http", "#"))]
     assert local and not any(h.startswith("/") for h in local), local  # relative links only
     assert "../story/alert--info-filled.html" in hrefs
     for target in local:
