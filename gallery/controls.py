@@ -431,7 +431,7 @@ def controls_form(
             "hx_get": action,
             "hx_trigger": "change, input delay:400ms",
             "hx_swap": "none",
-            "hx_sync": "this:replace",
+            "hx_sync": "this:queue last",  # no aborted request: the last value wins
         }
     reset_all = Button(
         "Reset all",

@@ -94,11 +94,10 @@ def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
         Div(
             Button("−", type="button", data_zoom="-1", aria_label="Zoom out", cls="btn btn-xs"),
             Button(
-                "100%",
+                Span("Reset zoom, now ", cls="sr-only"),
+                Span("100%", id="canvas-zoom"),
                 type="button",
                 data_zoom="0",
-                id="canvas-zoom",
-                aria_label="Reset zoom (100%)",
                 cls="btn btn-xs font-mono",
             ),
             Button("+", type="button", data_zoom="1", aria_label="Zoom in", cls="btn btn-xs"),

@@ -125,10 +125,7 @@
     var handle = document.querySelector("[data-canvas-resize]");
     if (handle) handle.setAttribute("aria-valuenow", String(w || Math.round(b.getBoundingClientRect().width / canvas.zoom)));
     var zoom = $("canvas-zoom");
-    if (zoom) {
-      zoom.textContent = Math.round(canvas.zoom * 100) + "%";
-      zoom.setAttribute("aria-label", "Reset zoom (" + Math.round(canvas.zoom * 100) + "%)");
-    }
+    if (zoom) zoom.textContent = Math.round(canvas.zoom * 100) + "%";
   }
   function showSize(w, h) {
     var out = $("canvas-size");
@@ -537,9 +534,11 @@
     if (el.matches("[data-story-filter]")) filter(el);
     if (el.closest && el.closest("#controls-form")) { checkJSON(el); markChanged(); }
   });
-  document.addEventListener("toggle", function (event) {
-    if (event.target.matches && event.target.matches("#story-tree details[data-group]") && groupsBefore === null) saveGroups();
-  }, true);
+  // a group opened or closed by the visitor (a click, or Enter/Space on its summary) is remembered
+  document.addEventListener("click", function (event) {
+    if (groupsBefore !== null || !event.target.closest) return;
+    if (event.target.closest("#story-tree details[data-group] > summary")) window.setTimeout(saveGroups, 0);
+  });
 
   document.addEventListener("click", function (event) {
     var t = event.target;
