@@ -255,12 +255,11 @@ def story_page(
     )
 
 
-def _preview(site: Site, story: Story, title: str, height: int, *, lazy: bool = True) -> FT:
+def _preview(site: Site, story: Story, title: str, height: int) -> FT:
     """A story's canvas as a live preview (an iframe; inert on the index)."""
     return Iframe(
-        src=site.canvas(story.slug),
+        data_src=site.canvas(story.slug),  # gallery.js sets src after the page's load, when near
         title=title,
-        loading="lazy" if lazy else None,
         cls="gallery-preview",
         style=f"height:{height}px",
         data_autoheight="true",
@@ -275,7 +274,7 @@ def component_page(
     first = stories[0]
     doc = (first.component.__doc__ or "").strip().split("\n\n")
     sections = []
-    for i, s in enumerate(stories):
+    for s in stories:
         code_id = f"code-{s.slug}"
         sections.append(
             Section(
@@ -293,7 +292,7 @@ def component_page(
                 P(*rich_text(s.description), cls="text-sm text-base-content/80")
                 if s.description
                 else "",
-                _preview(site, s, f"Canvas: {s.component_name}, {s.name}", 200, lazy=i > 1),
+                _preview(site, s, f"Canvas: {s.component_name}, {s.name}", 200),
                 Div(
                     copy_button(code_id, f"the code of {s.name}"),
                     cls="flex justify-end",

@@ -298,6 +298,9 @@
     return el.value;
   }
   function sameValue(el, a, b) {
+    if ((el.type === "datetime-local" || el.type === "date") && a && b) {
+      return Date.parse(a) === Date.parse(b); // the browser drops ":00" seconds
+    }
     if (el.hasAttribute("data-json")) {
       try { return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b)); } catch (e) { return a === b; }
     }
@@ -644,6 +647,23 @@
       if (toggle) toggle.setAttribute("aria-expanded", "false");
     }
   }
+
+  // Previews (index cards, docs pages) load once the page has, and only when scrolled near:
+  // the page's own load never waits for a dozen canvases.
+  function loadPreviews() {
+    var frames = document.querySelectorAll("iframe[data-src]");
+    if (!frames.length) return;
+    var start = function (f) { if (f.hasAttribute("data-src")) { f.src = f.getAttribute("data-src"); f.removeAttribute("data-src"); } };
+    if (!window.IntersectionObserver) { frames.forEach(start); return; }
+    var seen = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting) { start(e.target); seen.unobserve(e.target); } });
+    }, {rootMargin: "200px"});
+    frames.forEach(function (f) { seen.observe(f); });
+  }
+  window.addEventListener("load", loadPreviews);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "main") loadPreviews();
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     restoreGroups();

@@ -321,7 +321,8 @@ def test_actions_panel_logs_a_save_and_its_oob_toast_in_a_sandbox(
     assert "api_key" in text and OPENAI_KEY not in text and OPENAI_KEY[-4:] in text  # masked
     assert OPENAI_KEY not in page.content()
     expect(page.get_by_role("radio", name="Actions (1)")).to_be_checked()
-    page.screenshot(path=str(results_dir / "actions-panel.png"), full_page=True)
+    page.locator("#actions-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(results_dir / "actions-panel.png"))
     # the playground never saw it
     goto(page, f"{gallery_url}/playground")
     expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "empty")
