@@ -221,6 +221,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# --------------------------------------------------------------------------- Time zones
+
+
+@pytest.fixture
+def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this process's local time zone (TZ + tzset) for one test; restored afterwards."""
+
+    def use(zone: str) -> None:  # an IANA zone name, e.g. "Asia/Tokyo"
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
 # --------------------------------------------------------------------------- Browser
 
 

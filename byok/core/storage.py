@@ -63,6 +63,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
 _SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
+CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -298,6 +299,18 @@ class SessionStorage:
         entry["k"].get(user_id or "", {}).pop(provider, None)
         self._save(request, entry, grows=False)
 
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired copy as it was read
+    ) -> bool:
+        """Remove `key` only if it is still the stored copy (compare-and-delete); True if removed."""
+        raw = self._raw(request, key.provider, key.user_id)
+        if raw is None or self._decode(raw, key.provider, key.user_id)[0] != key:
+            return False
+        self.delete(request, key.provider, key.user_id)
+        return True
+
     def list_providers(
         self,
         request: Any,  # a request with a session
@@ -331,8 +344,16 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _from_iso(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+def _from_iso(text: Any) -> datetime | None:
+    """Inverse of `_iso`; ValueError / TypeError for anything byok did not write."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise TypeError(f"a time stored as {type(text).__name__}, not text")
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:  # byok always writes the offset: a bare time was written elsewhere
+        raise ValueError("a stored time without its timezone")
+    return dt
 
 
 class DatabaseStorage:
@@ -367,6 +388,12 @@ class DatabaseStorage:
                 t.c.encrypted_value == sa.bindparam("old"),
             )
             .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
+        )
+        self._delete_expired = t.delete().where(  # compare-and-delete of one expired row
+            t.c.user_id == sa.bindparam("u"),
+            t.c.provider == sa.bindparam("p"),
+            t.c.encrypted_value == sa.bindparam("v"),
+            t.c.expires_at == sa.bindparam("e"),
         )
         self._upsert = _upsert_statement(t, self.db.engine.dialect.name)
 
@@ -421,17 +448,23 @@ class DatabaseStorage:
         return table
 
     @staticmethod
-    def _record(row: dict) -> APIKey:
-        """A row as an APIKey; StorageError when a value was damaged outside byok."""
+    def _record(row: Any) -> APIKey:
+        """A row as an APIKey; StorageError when a value was damaged outside byok (kept)."""
+        value = row["encrypted_value"]
         try:
+            if not isinstance(value, bytes | bytearray | memoryview):  # SQLite: any type fits
+                raise TypeError(f"encrypted_value is {type(value).__name__}, not bytes")
+            created = _from_iso(row["created_at"])
+            if created is None:
+                raise TypeError("created_at is empty")
             return APIKey(
                 provider=row["provider"],
-                encrypted_value=bytes(row["encrypted_value"]),
-                created_at=_from_iso(row["created_at"]),
+                encrypted_value=bytes(value),
+                created_at=created,
                 expires_at=_from_iso(row["expires_at"]),
                 user_id=row["user_id"],
             )
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             reason = type(e).__name__
             raise StorageError(
                 f"malformed row for provider {row['provider']!r} ({reason})"
@@ -496,6 +529,29 @@ class DatabaseStorage:
         with self._guard("delete"):
             self.table.delete_where("user_id = :u AND provider = :p", {"u": user_id, "p": provider})
 
+    def discard(
+        self,
+        request: Any,  # unused
+        key: APIKey,  # an expired row as it was read
+    ) -> bool:
+        """Delete the row only if it still holds this value and has expired; True if deleted.
+
+        The check is in the statement, so a key saved since the row was read is never removed.
+        """
+        return self._discard([key], utcnow()) == 1
+
+    def _discard(self, keys: list[APIKey], now: datetime) -> int:
+        """Compare-and-delete expired rows (same value, same expiry, expiry passed)."""
+        expired = [k for k in keys if k.expires_at is not None and k.expires_at <= now]
+        if not expired:
+            return 0
+        params = [
+            {"u": k.user_id, "p": k.provider, "v": k.encrypted_value, "e": _iso(k.expires_at)}
+            for k in expired
+        ]
+        with self._guard("cleanup"):
+            return sum(self.db.execute(self._delete_expired, p).rowcount for p in params)
+
     def list_providers(
         self,
         request: Any,  # unused
@@ -521,15 +577,20 @@ class DatabaseStorage:
         user_id: str | None = None,  # only this owner's keys; None = everyone's
         now: datetime | None = None,  # reference time (UTC), default now
     ) -> int:
-        """Delete expired rows; returns how many."""
-        where, args = (
-            "expires_at IS NOT NULL AND expires_at <= :now",
-            {"now": _iso(now or utcnow())},
-        )
+        """Delete expired rows; returns how many. A row whose expiry is damaged is kept."""
+        now = now or utcnow()
+        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": _iso(now)}
         if user_id is not None:
             where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
         with self._guard("cleanup"):
-            return len(self.table.delete_where(where, args))
+            rows = self.table.rows_where(where, args)
+            candidates = []
+            for row in rows:  # text that merely sorts before "now" is not an expiry
+                try:
+                    candidates.append(self._record(row))
+                except StorageError:
+                    log.warning("byok cleanup kept a damaged row (provider %r)", row["provider"])
+        return self._discard(candidates, now)
 
     def stale(
         self,
@@ -709,11 +770,23 @@ class HybridStorage:
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
     ) -> APIKey | None:
-        """The fresh session copy, else the database row (re-cached)."""
+        """The fresh session copy, else the database row (re-cached).
+
+        A copy is fresh when written less than `hybrid_cache_ttl` ago (one written in the future,
+        past a small clock-skew tolerance, is not) and unexpired: an expired copy is only a
+        stale copy, the database decides whether the key expired.
+        """
         user_id = validate_user_id(user_id, required=True)
-        written = self.session.written_at(request, provider, user_id)
-        if written is not None and utcnow() - written < self.config.hybrid_cache_ttl:
-            return self.session.retrieve(request, provider, user_id)
+        raw = self.session._raw(request, provider, user_id)
+        if raw is not None:
+            copy, written = self.session._decode(raw, provider, user_id)
+            age = utcnow() - written if written is not None else None
+            if (
+                age is not None
+                and -CLOCK_SKEW <= age < self.config.hybrid_cache_ttl
+                and not copy.is_expired
+            ):
+                return copy
         return self.refresh(request, provider, user_id)
 
     def refresh(
@@ -725,7 +798,7 @@ class HybridStorage:
         """The database row, bypassing the session copy (which is replaced or removed)."""
         user_id = validate_user_id(user_id, required=True)
         key = self.database.retrieve(request, provider, user_id)
-        if key is None:
+        if key is None or key.is_expired:
             self.session.delete(request, provider, user_id)
         else:
             self._cache(request, key)
@@ -738,6 +811,15 @@ class HybridStorage:
     ) -> list[APIKey]:
         """Every stored key record of this owner (from the database)."""
         return self.database.records(request, user_id)
+
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired database row as it was read
+    ) -> bool:
+        """Compare-and-delete the expired row; the session copy goes either way (it is a cache)."""
+        self.session.delete(request, key.provider, key.user_id)
+        return self.database.discard(request, key)
 
     def delete(
         self,
@@ -851,11 +933,11 @@ class BYOKManager:
                 log.exception("byok on_event hook failed for %s", kind.value)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
-        """The key, or None when expired (then removed if auto_cleanup)."""
+        """The key, or None when expired (then removed if auto_cleanup: only the copy read, so
+        a key saved meanwhile, from another device or process, is never removed)."""
         if key is None or not key.is_expired:
             return key
-        if self.config.auto_cleanup:
-            self.storage.delete(request, key.provider, key.user_id)
+        if self.config.auto_cleanup and self.storage.discard(request, key):
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
@@ -1008,9 +1090,7 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             user_id = validate_user_id(user_id)
             expired = [k for k in self.storage.records(request, user_id) if k.is_expired]
-            for k in expired:
-                self.storage.delete(request, k.provider, user_id)
-            return len(expired)
+            return sum(self.storage.discard(request, k) for k in expired)
         user_id = validate_user_id(user_id)
         database = (
             self.storage if self.backend is StorageBackend.DATABASE else self.storage.database
