@@ -75,6 +75,7 @@ from byok.middleware.beforeware import (
     RequestKind,
     SecurityPolicy,
     UserIdFunc,
+    app_manager,
     call_storage,
     find_manager,
     policy_for,
@@ -139,7 +140,7 @@ class KeyRoutes:
         user_id_func: UserIdFunc | None,  # request -> user id, sync or async
         verifier: Verifier | None,  # tests a key; None = no test route
         provider_config: Mapping[str, Any] | None,  # display overrides per provider
-        policy: SecurityPolicy,  # HTTPS, origins, CSRF
+        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = the app manager's
         title: str,  # dashboard heading and page title
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
@@ -158,19 +159,32 @@ class KeyRoutes:
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
+    def _resolve_policy(self, req: Request) -> SecurityPolicy:
+        """The policy, once the app's manager is known: setup_byok's, so the production decision
+        is the one setup_byok was given (code or environment), wherever the routes are mounted."""
+        if self.policy is None:
+            manager = find_manager(req, self.manager)
+            if manager is None:
+                return policy_for(None)  # no manager: _context refuses the request anyway
+            self.policy = policy_for(manager)
+            if self.policy.is_production:
+                secure_session_cookie(req.scope.get("app"))
+        return self.policy
+
     def _gate(self, req: Request, data: Mapping[str, Any] | None) -> None:
         """HTTPS in production; on writes the origin check and the CSRF token."""
-        reason = self.policy.transport_refusal(req)
+        policy = self._resolve_policy(req)
+        reason = policy.transport_refusal(req)
         if reason is not None:
             raise _Refusal(
                 refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
             )
         if req.scope["method"] in SAFE_METHODS:
             return
-        reason = self.policy.origin_refusal(req)
+        reason = policy.origin_refusal(req)
         if reason is not None:
             raise _Refusal(refusal(req, 403, reason, code="csrf"))
-        if self.policy.csrf and not check_csrf_token(req, data):
+        if policy.csrf and not check_csrf_token(req, data):
             raise _Refusal(
                 refusal(
                     req,
@@ -313,7 +327,7 @@ class KeyRoutes:
     def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
         """The provider's card: stored (masked) after a save, empty after a delete."""
         url = key_url(self.prefix, provider)
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         return KeyManagementCard(
             provider,
             saved is not None,
@@ -385,7 +399,7 @@ class KeyRoutes:
         kind = request_kind(req)
         if kind is RequestKind.JSON:
             return JSONResponse({"providers": await self._rows(req, manager, user_id)})
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         try:
             if manager.backend is StorageBackend.SESSION:
                 board = self._board(req, manager, user_id, token)
@@ -544,11 +558,13 @@ def mount_key_routes(
     ]
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
-    policy = policy or policy_for(manager)
-    if policy.is_production:
-        secure_session_cookie(app)
     if manager is not None and getattr(app.state, "byok", None) is None:
         app.state.byok = manager
+    known = manager or app_manager(app)  # setup_byok's, from the app's beforeware
+    if policy is None and known is not None:
+        policy = policy_for(known)
+    if policy is not None and policy.is_production:
+        secure_session_cookie(app)
     routes = KeyRoutes(
         manager,
         prefix,

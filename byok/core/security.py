@@ -404,7 +404,11 @@ def check_https(
     request: Any,  # a Starlette request
     trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
 ) -> bool:
-    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy)."""
+    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy).
+
+    The value believed is the last one, the one the nearest (trusted) proxy set: a proxy that
+    appends to the header keeps what the client sent in front (as uvicorn's proxy handling).
+    """
     if request.url.scheme in ("https", "wss"):
         return True
     proxies = tuple(trusted_proxies)
@@ -413,8 +417,9 @@ def check_https(
     client = getattr(request, "client", None)
     if not _trusted(client.host if client else None, proxies):
         return False
-    proto = request.headers.get("x-forwarded-proto", "")
-    return proto.split(",")[0].strip().lower() == "https"
+    values = ",".join(request.headers.getlist("x-forwarded-proto")).split(",")
+    nearest = next((v.strip().lower() for v in reversed(values) if v.strip()), "")
+    return nearest == "https"
 
 
 def validate_environment(

@@ -44,6 +44,7 @@ from .types import (
 )
 
 __all__ = [
+    "CSRF_SESSION_KEY",
     "SCHEMA_VERSION",
     "BYOKManager",
     "DatabaseStorage",
@@ -64,6 +65,10 @@ _SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start 
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
 CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
+CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
+_CSRF_TOKEN_CHARS = 43  # random_token(32)
+_STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
+_OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -150,8 +155,10 @@ def _from_ts(value: Any) -> datetime | None:
 class SessionStorage:
     """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
 
-    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "k": {<user or "">:
-    {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
+    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "c": <last cleanup>, "k":
+    {<user or "">: {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
+    Every byte byok writes to the session counts against `config.cookie_limit`: room for the
+    CSRF token and the cleanup stamp is kept before they are written.
     """
 
     def __init__(
@@ -160,6 +167,7 @@ class SessionStorage:
         namespace: str = "keys",  # suffix of the session entry (hybrid uses "cache")
     ):
         self.config = config
+        self.namespace = namespace
         self.name = f"{config.session_key_prefix}{namespace}"
 
     def _owners(self, request: Any) -> dict[str, dict]:
@@ -186,14 +194,37 @@ class SessionStorage:
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
         session = _session(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
-        size = self.cookie_size({**session, self.name: entry}) if grows else 0
+        size = self.cookie_size(self._projected(session, entry)) if grows else 0
         if size > self.config.cookie_limit:
             raise SessionFullError(
                 f"storing this key would make the session cookie {size} bytes, over the "
                 f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
                 "database storage"
             )
+        session.pop(_OLD_STAMP, None)
         session[self.name] = entry
+
+    def _projected(self, session: dict, entry: dict) -> dict:
+        """The session with `entry`, and room kept for what byok writes later on its own: the
+        CSRF token and the cleanup stamp count against the budget before they exist."""
+        out = {k: v for k, v in session.items() if k != _OLD_STAMP}
+        out[self.name] = (
+            entry
+            if _STAMP in entry or self.namespace != "keys"
+            else {
+                **entry,
+                _STAMP: 10**10,
+            }
+        )
+        out.setdefault(CSRF_SESSION_KEY, "x" * _CSRF_TOKEN_CHARS)
+        return out
+
+    def fits(
+        self,
+        session: dict,  # a session dict about to be written
+    ) -> bool:
+        """True when this session's cookie stays within `config.cookie_limit`."""
+        return self.cookie_size(session) <= self.config.cookie_limit
 
     def cookie_size(
         self,
@@ -309,6 +340,36 @@ class SessionStorage:
         if raw is None or self._decode(raw, key.provider, key.user_id)[0] != key:
             return False
         self.delete(request, key.provider, key.user_id)
+        return True
+
+    def owners(
+        self,
+        request: Any,  # a request with a session
+    ) -> list[str | None]:
+        """Every owner with a key in this session (None = the anonymous session)."""
+        return [o or None for o in self._owners(request)]
+
+    def cleaned_at(
+        self,
+        request: Any,  # a request with a session
+    ) -> int | None:
+        """When expired keys were last removed from this session (epoch seconds), or None."""
+        entry = _session(request).get(self.name)
+        stamp = entry.get(_STAMP) if isinstance(entry, dict) else None
+        return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+
+    def mark_cleaned(
+        self,
+        request: Any,  # a request with a session
+        when: int,  # epoch seconds
+    ) -> bool:
+        """Record a cleanup (a number, no user id); False when the cookie has no room for it."""
+        entry = self._entry(request)
+        entry[_STAMP] = int(when)
+        try:
+            self._save(request, entry)
+        except SessionFullError:
+            return False
         return True
 
     def list_providers(
