@@ -28,6 +28,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,7 @@ from byok.middleware.beforeware import (
     secure_session_cookie,
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+from byok.middleware.limits import BodyLimit
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
@@ -519,9 +521,9 @@ class KeyRoutes:
         if key is None:
             return TestState.ERROR, "No key stored"
         try:
-            result = self.verifier(provider, key)  # type: ignore[misc]
-            if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.verify_timeout)
+            result = await asyncio.wait_for(
+                _run_verifier(self.verifier, provider, key), self.verify_timeout
+            )
         except TimeoutError:
             return TestState.ERROR, "The provider did not answer in time"
         except Exception as e:  # the app's verifier failed: report it, never a 500
@@ -532,6 +534,21 @@ class KeyRoutes:
         if isinstance(result, str) and result:
             return TestState.REJECTED, result
         return TestState.REJECTED, None
+
+
+_VERIFIER_THREADS = ThreadPoolExecutor(8, "byok-verifier")  # sync verifiers; never the loop's
+
+
+async def _run_verifier(verifier: Any, provider: str, key: str) -> Any:
+    """The verifier's answer: a coroutine function is awaited, a sync one runs in byok's own
+    threads (a blocking `requests.get` never holds the event loop, and stalled verifiers never
+    take the threads storage calls use); the caller's timeout covers both."""
+    method = type(verifier).__call__  # an object with an async __call__ counts as async
+    if inspect.iscoroutinefunction(verifier) or inspect.iscoroutinefunction(method):
+        return await verifier(provider, key)
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(_VERIFIER_THREADS, verifier, provider, key)
+    return await result if inspect.isawaitable(result) else result
 
 
 def mount_key_routes(
@@ -560,6 +577,10 @@ def mount_key_routes(
         raise ValidationError("mount_key_routes needs at least one provider")
     if manager is not None and getattr(app.state, "byok", None) is None:
         app.state.byok = manager
+    try:  # FastHTML parses bodies before any check: cap them first (413 / 400, never a 500)
+        app.add_middleware(BodyLimit, paths=[prefix])
+    except RuntimeError:  # the app is already serving: its middleware is fixed
+        log.warning("byok: mount_key_routes after the app started: bodies are not limited")
     known = manager or app_manager(app)  # setup_byok's, from the app's beforeware
     if policy is None and known is not None:
         policy = policy_for(known)

@@ -5,7 +5,9 @@ verifier and hostile bodies. Storage-level ones are in test_hardening.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
@@ -200,3 +202,140 @@ def test_a_damaged_row_answers_503_on_the_dashboard_the_summary_and_the_guard(tm
         assert response.status_code == 503, (path, headers, response.status_code)
     assert manager.database.count() == 1  # kept, for someone to look at
     manager.database.close()
+
+
+# --------------------------------------------------------------------------- 3: sync verifiers
+
+
+def _verifier_app(verifier: Any, timeout: float) -> tuple[Any, Page]:
+    """A test app whose test route runs `verifier`, with the OpenAI key saved by a tab."""
+    policy = SecurityPolicy(is_production=False)
+    app, _, _ = make_app(mount=False, policy=policy)
+    mount_key_routes(app, providers=["openai"], verifier=verifier, verify_timeout=timeout)
+    page = Page(app)
+    saved = page.client.post(
+        f"{PREFIX}/openai", data={"api_key": OPENAI_KEY}, headers=page.headers()
+    )
+    assert saved.status_code == 200
+    return app, page
+
+
+async def _test_while(app: Any, page: Page, other: str) -> tuple[dict, httpx.Response]:
+    """POST the test route and, while it runs, GET `other` on the same event loop."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {**page.headers(htmx=False), "Accept": "application/json"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url=ORIGIN, cookies={"session_": page.client.cookies["session_"]}
+    ) as client:
+        test = asyncio.create_task(client.post(f"{PREFIX}/openai/test", headers=headers))
+        await asyncio.sleep(0.05)  # the test request is in its verifier now
+        unrelated = await client.get(other)
+        return (await test).json(), unrelated
+
+
+def test_a_sync_verifier_runs_off_the_event_loop():
+    released = threading.Event()
+
+    def blocking_verifier(provider: str, api_key: str) -> bool:  # as a requests.get would
+        return released.wait(timeout=5)  # True once /release ran: the loop was free
+
+    app, page = _verifier_app(blocking_verifier, timeout=10)
+
+    @app.get("/release")
+    def release() -> str:
+        released.set()
+        return "released"
+
+    result, unrelated = asyncio.run(_test_while(app, page, "/release"))
+    assert unrelated.text == "released"
+    assert result == {"provider": "openai", "state": "valid", "detail": None}
+
+
+def test_a_sync_verifier_is_held_to_verify_timeout():
+    never = threading.Event()
+    app, page = _verifier_app(lambda provider, api_key: never.wait(timeout=5), timeout=0.2)
+    try:
+        result, unrelated = asyncio.run(_test_while(app, page, PREFIX))
+    finally:
+        never.set()  # let the abandoned thread finish
+    assert unrelated.status_code == 200
+    assert result["state"] == "error" and "in time" in result["detail"]
+
+
+# --------------------------------------------------------------------------- 7: hostile bodies
+
+DEEP = ["[" * 1000, '{"a":' * 1000, '{"api_key": ' + "[" * 1000, '["a\\"[[[", ' + "[" * 5000]
+
+
+@pytest.mark.parametrize("body", DEEP, ids=["arrays", "objects", "in-a-field", "after-a-string"])
+def test_deeply_nested_json_answers_400_on_every_key_route(body: str):
+    app, _, _ = make_app()
+    page = Page(app, raise_server_exceptions=False)
+    json_headers = {**page.headers(htmx=False), "Content-Type": "application/json"}
+    for method, path in (
+        ("post", PREFIX),
+        ("post", f"{PREFIX}/openai"),
+        ("delete", f"{PREFIX}/openai"),
+        ("post", f"{PREFIX}/openai/test"),
+        ("get", PREFIX),
+    ):
+        for accept in ("application/json", "text/html"):
+            response = page.client.request(
+                method, path, content=body, headers={**json_headers, "Accept": accept}
+            )
+            assert response.status_code == 400, (method, path, response.status_code)
+    htmx = page.client.post(
+        f"{PREFIX}/openai", content=body, headers={**json_headers, "HX-Request": "true"}
+    )
+    assert htmx.status_code == 400 and htmx.headers["BYOK-Problem"] == "body_too_deep"
+
+
+def test_oversized_bodies_answer_413_and_ordinary_json_still_saves():
+    app, _, _ = make_app()
+    page = Page(app, raise_server_exceptions=False)
+    headers = {**page.headers(htmx=False), "Accept": "application/json"}
+    big = {"api_key": OPENAI_KEY, "pad": "x" * 70_000}
+    response = page.client.post(f"{PREFIX}/openai", json=big, headers=headers)
+    assert response.status_code == 413 and response.json()["error"] == "body_too_large"
+    nested_ok = {"api_key": OPENAI_KEY, "meta": [[[["fine"]]]], "text": "[[[[" * 50}
+    response = page.client.post(f"{PREFIX}/openai", json=nested_ok, headers=headers)
+    assert response.status_code == 200 and response.json()["stored"] is True
+
+
+def test_an_app_protects_its_own_routes_with_body_limit():
+    from byok.middleware import BodyLimit
+
+    def client(protected: bool) -> TestClient:
+        app, _, _ = make_app()
+        if protected:
+            app.add_middleware(BodyLimit, paths=["/"])  # the documented recipe
+
+        @app.post("/app/echo")
+        def echo(data: dict) -> dict:
+            return {"fields": sorted(data)}
+
+        return TestClient(app, base_url=ORIGIN, raise_server_exceptions=False)
+
+    deep = {"content": "[" * 1000, "headers": {"Content-Type": "application/json"}}
+    assert client(protected=False).post("/app/echo", **deep).status_code == 500  # FastHTML's
+    protected = client(protected=True)
+    assert protected.post("/app/echo", **deep).status_code == 400
+    assert protected.post("/app/echo", json={"a": 1}).json() == {"fields": ["a"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "deep"),
+    [
+        (b"[[[[", True),
+        (b"[[[]]]", False),
+        (b'["[[[[[[[[[[[[["]', False),  # brackets inside a string do not nest
+        (b'["\\"[[[[[[[", [[[[]]]]', True),  # an escaped quote does not end the string
+        (b'["\\\\", [[[]]]]', True),  # an escaped backslash does: the brackets count
+        (b'{"a": {"b": {"c": 1}}}', False),
+        (b"not json at all [[[[", True),
+    ],
+)
+def test_json_depth_scan(body: bytes, deep: bool):
+    from byok.middleware.limits import json_too_deep
+
+    assert json_too_deep(body, 3) is deep
