@@ -12,6 +12,7 @@ import binascii
 import contextlib
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastsql import Database
@@ -64,6 +65,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
 _SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
+Access = Literal["create", "write", "read"]  # how DatabaseStorage opens its database
 CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
 CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
 _CSRF_TOKEN_CHARS = 43  # random_token(32)
@@ -428,15 +430,19 @@ class DatabaseStorage:
         self,
         config: BYOKConfig,  # reads db_table_name
         db_url: str | Database = "sqlite:///byok_keys.db",  # URL, or an open fastsql Database
+        access: Access = "create",  # "create": make / upgrade the schema; "write" / "read":
+        # an existing byok table only (StorageError otherwise), "read" opening it read-only
     ):
         self.config = config
         name = config.db_table_name
         if not _IDENT.fullmatch(name):
             raise ValidationError(f"invalid table name {name!r}")
+        if access not in ("create", "write", "read"):
+            raise ValidationError(f"access must be 'create', 'write' or 'read', not {access!r}")
         self._lock = threading.RLock()
-        self.db = db_url if isinstance(db_url, Database) else _open(db_url)
+        self.db = db_url if isinstance(db_url, Database) else _open(db_url, access)
         with self._guard("open"):
-            self.table = self._open_schema(name)
+            self.table = self._open_schema(name) if access == "create" else self._existing(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
@@ -507,6 +513,25 @@ class DatabaseStorage:
             self.db.conn.commit()
             meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
         return table
+
+    def _existing(self, name: str):
+        """The table as it is, never created or migrated (tools pointed at a database)."""
+        tables = set(sa.inspect(self.db.engine).get_table_names())
+        if name not in tables or "byok_meta" not in tables:
+            raise StorageError(
+                f"this database has no byok key table {name!r}: is the database URL right?"
+            )
+        rows = self.db.q("SELECT value FROM byok_meta WHERE name = :n", n=f"schema:{name}")
+        try:
+            version = int(rows[0]["value"]) if rows else 0
+        except (TypeError, ValueError):
+            raise StorageError(f"unreadable schema version of table {name}") from None
+        if version != SCHEMA_VERSION:
+            raise StorageError(
+                f"table {name} has schema version {version}, this byok uses {SCHEMA_VERSION}: "
+                "start the app once with this byok (it migrates), or use the matching byok"
+            )
+        return self.db.table(name)
 
     @staticmethod
     def _record(row: Any) -> APIKey:
@@ -771,24 +796,42 @@ def _db_reason(
 
 def _open(
     url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
+    access: Access = "create",  # "create" may make a SQLite file; "read" opens read-only
 ) -> Database:
     """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
     if not isinstance(url, str) or "://" not in url:
         raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    sqlite = url.startswith("sqlite")
+    if sqlite and access != "create":
+        url = _existing_sqlite(url, read_only=access == "read")
     try:
-        if url.startswith("sqlite"):
+        if sqlite:
             db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
-            db.q("PRAGMA journal_mode=WAL")
-            db.q("PRAGMA synchronous=NORMAL")
+            if access != "read":
+                db.q("PRAGMA journal_mode=WAL")
+                db.q("PRAGMA synchronous=NORMAL")
             db.q("PRAGMA busy_timeout=10000")
         else:
-            db = Database(url, engine_kws={"pool_pre_ping": True})
+            read_only = {"options": "-c default_transaction_read_only=on"}
+            kws = {"connect_args": read_only} if access == "read" else {}
+            db = Database(url, engine_kws={"pool_pre_ping": True, **kws})
         db.conn.commit()
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {_db_reason(e)}") from None
     return db
+
+
+def _existing_sqlite(
+    url: str,  # sqlite:///<path>
+    read_only: bool,  # open with mode=ro
+) -> str:
+    """The URL of an existing SQLite file (StorageError when there is none: never create one)."""
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    if not path or path == ":memory:" or not os.path.isfile(path):
+        raise StorageError(f"no SQLite database at {path or url!r}: is the database URL right?")
+    return f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else url
 
 
 # --- hybrid ----------------------------------------------------------------------------------
@@ -930,7 +973,8 @@ class BYOKManager:
         secret_key: str | bytes,  # the app secret (≥ 16 bytes); keys are derived from it by HKDF
         db_url: str
         | Database
-        | None = None,  # database URL or fastsql Database: implies database storage
+        | DatabaseStorage
+        | None = None,  # database URL, fastsql Database or DatabaseStorage: a database is used
         config: BYOKConfig | None = None,  # configuration (defaults if None)
     ):
         config = config or BYOKConfig()
@@ -944,7 +988,11 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             self.storage: Any = self._sessions
         elif self.backend is StorageBackend.DATABASE:
-            self.storage = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            self.storage = (
+                db_url
+                if isinstance(db_url, DatabaseStorage)
+                else DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            )
         elif self.backend is StorageBackend.HYBRID:
             self.storage = HybridStorage(config, db_url)
         else:
@@ -1203,6 +1251,17 @@ class BYOKManager:
         while batch := database.stale(self.keyring.version, batch_size, cursor):
             yield batch
             cursor = (batch[-1].user_id or "", batch[-1].provider)
+
+    def opens(
+        self,
+        key: APIKey,  # a database record (owner user_id, provider, sealed value)
+    ) -> bool:
+        """True when this manager's secrets open the record (nothing is decrypted for show)."""
+        try:
+            self.keyring.open(key.encrypted_value, bind(f"user:{key.user_id}", key.provider))
+        except EncryptionError:
+            return False
+        return True
 
     def stale_count(self) -> int:
         """Database rows not yet under the newest key."""
