@@ -67,7 +67,9 @@ NPM_FILES: dict[str, NpmFile] = {
     "tailwind.js": NpmFile("@tailwindcss/browser", "4.3.4", "dist/index.global.js"),
     "htmx.js": NpmFile("htmx.org", "2.0.7", "dist/htmx.min.js"),  # fasthtml 0.14 speaks htmx 2
 }
+"""Served name -> the npm file behind it (package, pinned version, path in the package)."""
 NPM_PACKAGES = " ".join(sorted({f"{f.package}@{f.version}" for f in NPM_FILES.values()}))
+"""The `npm install` arguments for every file in `NPM_FILES`, e.g. "daisyui@5.8.1 ..."."""
 _STYLES = ("daisyui.css", "themes.css")
 _SCRIPTS = ("tailwind.js", "htmx.js")
 
@@ -146,7 +148,7 @@ class FrontEnd:
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
-        """Every <head> element the components need: `fast_app(default_hdrs=False, hdrs=...)`."""
+        """Every `<head>` element the components need: `fast_app(default_hdrs=False, hdrs=...)`."""
         return [*self.meta(), *self.styles(prefix), *self.scripts(prefix)]
 
     def notice(self) -> FT | None:
@@ -212,7 +214,7 @@ def byok_script(
     src: str = BYOK_JS_URL,  # URL the script is served at (http(s) or relative)
     inline: bool = False,  # embed the static file instead of referencing it
 ) -> FT:
-    """A <script> element loading byok.js (deferred), or embedding it when `inline`."""
+    """A `<script>` element loading byok.js (deferred), or embedding it when `inline`."""
     if inline:
         return el("script", {}, Safe(byok_js()))
     return el("script", {"src": safe_url(src, "src"), "defer": True})

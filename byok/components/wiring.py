@@ -40,11 +40,13 @@ SUMMARY_ID = "byok-dashboard-summary"  # the dashboard's key count; routes refre
 # sent (through the dashboard's hx-headers) by every htmx request from inside a dashboard: the
 # providers it shows, so a save / delete answer can refresh its summary out of band
 DASHBOARD_HEADER = "BYOK-Dashboard"
+"""Request header naming the providers a dashboard shows (sent by its htmx requests)."""
 _DASHBOARD_HEADER_MAX = 2048  # longer lists are not sent (no refresh) rather than overflow limits
 MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result slot (its target)
 # marks an htmx error answer (4xx / 503) that byok.js lets htmx swap (htmx 2 swaps only 2xx);
 # its value is the machine-readable reason ("invalid", "csrf_token", "storage", ...)
 PROBLEM_HEADER = "BYOK-Problem"
+"""Response header marking an htmx error answer byok.js swaps; its value is the reason."""
 
 
 def card_id(

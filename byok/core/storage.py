@@ -824,7 +824,7 @@ def _open(
 
 
 def _existing_sqlite(
-    url: str,  # sqlite:///<path>
+    url: str,  # `sqlite:///<path>`
     read_only: bool,  # open with mode=ro
 ) -> str:
     """The URL of an existing SQLite file (StorageError when there is none: never create one)."""
@@ -974,7 +974,7 @@ class BYOKManager:
         db_url: str
         | Database
         | DatabaseStorage
-        | None = None,  # database URL, fastsql Database or DatabaseStorage: a database is used
+        | None = None,  # database URL or fastsql Database (or DatabaseStorage): implies a database
         config: BYOKConfig | None = None,  # configuration (defaults if None)
     ):
         config = config or BYOKConfig()
