@@ -9,6 +9,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -233,6 +234,13 @@ async def _test_while(app: Any, page: Page, other: str) -> tuple[dict, httpx.Res
         return (await test).json(), unrelated
 
 
+def _in_own_loop(coro: Any) -> Any:
+    """Run a coroutine on a fresh event loop in its own thread (Playwright's sync API may hold
+    this thread's loop when the browser tests ran first)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_a_sync_verifier_runs_off_the_event_loop():
     released = threading.Event()
 
@@ -246,7 +254,7 @@ def test_a_sync_verifier_runs_off_the_event_loop():
         released.set()
         return "released"
 
-    result, unrelated = asyncio.run(_test_while(app, page, "/release"))
+    result, unrelated = _in_own_loop(_test_while(app, page, "/release"))
     assert unrelated.text == "released"
     assert result == {"provider": "openai", "state": "valid", "detail": None}
 
@@ -255,7 +263,7 @@ def test_a_sync_verifier_is_held_to_verify_timeout():
     never = threading.Event()
     app, page = _verifier_app(lambda provider, api_key: never.wait(timeout=5), timeout=0.2)
     try:
-        result, unrelated = asyncio.run(_test_while(app, page, PREFIX))
+        result, unrelated = _in_own_loop(_test_while(app, page, PREFIX))
     finally:
         never.set()  # let the abandoned thread finish
     assert unrelated.status_code == 200
