@@ -12,10 +12,8 @@ import binascii
 import contextlib
 import json
 import logging
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,15 @@ from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .database import (
+    Guard,
+    from_iso,
+    open_database,
+    open_schema,
+    record_schema_version,
+    schema_version,
+    to_iso,
+)
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
     MAX_USER_ID_LENGTH,
@@ -60,7 +67,6 @@ log = logging.getLogger("byok")
 SCHEMA_VERSION = 1  # version of the database layout this code writes
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
-_SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
 
@@ -320,21 +326,6 @@ class SessionStorage:
 # --- database --------------------------------------------------------------------------------
 
 
-@dataclass
-class _ByokMeta:
-    name: str  # setting name, e.g. "schema:user_api_keys"
-    value: str  # setting value
-
-
-def _iso(dt: datetime | None) -> str | None:
-    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 class DatabaseStorage:
     """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
 
@@ -352,9 +343,9 @@ class DatabaseStorage:
         if not _IDENT.fullmatch(name):
             raise ValidationError(f"invalid table name {name!r}")
         self._lock = threading.RLock()
-        self.db = db_url if isinstance(db_url, Database) else _open(db_url)
+        self.db = db_url if isinstance(db_url, Database) else open_database(db_url)
         with self._guard("open"):
-            self.table = self._open_schema(name)
+            self.table = open_schema(self.db, lambda: self._migrate(name))
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
@@ -372,34 +363,13 @@ class DatabaseStorage:
 
     # connection hygiene
 
-    def _guard(self, what: str):
+    def _guard(self, what: str) -> Guard:
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
-        return _Guard(self, what)
-
-    def _open_schema(self, name: str):
-        """`_migrate`, retried: processes starting together race to create the same tables
-        (the loser sees "already exists"); a retry finds them made and only checks them."""
-        for attempt in range(1, _SCHEMA_ATTEMPTS):
-            try:
-                return self._migrate(name)
-            except sa.exc.SQLAlchemyError:
-                self.db.conn.rollback()
-                time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
-        return self._migrate(name)  # the last try's error propagates
+        return Guard(self._lock, self.db, what)
 
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
-        meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
-        row = meta.get(f"schema:{name}", as_cls=False, default=None)
-        try:
-            version = int(row["value"]) if row else 0
-        except (TypeError, ValueError):
-            raise StorageError(f"unreadable schema version of table {name}") from None
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"table {name} has schema version {version}; this byok understands up to "
-                f"{SCHEMA_VERSION}: upgrade byok"
-            )
+        version = schema_version(self.db, name, SCHEMA_VERSION)
         table = self.db.create(
             UserAPIKey,
             pk=["user_id", "provider"],
@@ -417,7 +387,7 @@ class DatabaseStorage:
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
             self.db.conn.commit()
-            meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
+            record_schema_version(self.db, name, SCHEMA_VERSION)
         return table
 
     @staticmethod
@@ -427,8 +397,8 @@ class DatabaseStorage:
             return APIKey(
                 provider=row["provider"],
                 encrypted_value=bytes(row["encrypted_value"]),
-                created_at=_from_iso(row["created_at"]),
-                expires_at=_from_iso(row["expires_at"]),
+                created_at=from_iso(row["created_at"]),
+                expires_at=from_iso(row["expires_at"]),
                 user_id=row["user_id"],
             )
         except (TypeError, ValueError) as e:
@@ -450,9 +420,9 @@ class DatabaseStorage:
             "provider": key.provider,
             "encrypted_value": key.encrypted_value,
             "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
-            "created_at": _iso(key.created_at),
-            "expires_at": _iso(key.expires_at),
-            "updated_at": _iso(utcnow()),
+            "created_at": to_iso(key.created_at),
+            "expires_at": to_iso(key.expires_at),
+            "updated_at": to_iso(utcnow()),
         }
         with self._guard("store"):
             if self._upsert is None:
@@ -524,7 +494,7 @@ class DatabaseStorage:
         """Delete expired rows; returns how many."""
         where, args = (
             "expires_at IS NOT NULL AND expires_at <= :now",
-            {"now": _iso(now or utcnow())},
+            {"now": to_iso(now or utcnow())},
         )
         if user_id is not None:
             where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
@@ -600,31 +570,6 @@ class DatabaseStorage:
             self.db.engine.dispose()
 
 
-class _Guard:
-    """Context of one database operation (see DatabaseStorage._guard)."""
-
-    def __init__(self, storage: DatabaseStorage, what: str):
-        self.storage, self.what = storage, what
-
-    def __enter__(self) -> None:
-        self.storage._lock.acquire()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        conn = self.storage.db.conn
-        try:
-            if exc_type is None:
-                conn.commit()  # end the read transaction: never idle-in-transaction
-            else:
-                conn.rollback()
-        except sa.exc.SQLAlchemyError:
-            pass
-        finally:
-            self.storage._lock.release()
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            raise StorageError(f"database {self.what} failed: {_db_reason(exc)}") from None
-        return False
-
-
 def _upsert_statement(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
@@ -638,35 +583,6 @@ def _upsert_statement(
     keys = ("user_id", "provider")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-
-
-def _db_reason(
-    exc: BaseException,  # a SQLAlchemy error
-) -> str:
-    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
-    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-
-
-def _open(
-    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
-) -> Database:
-    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    try:
-        if url.startswith("sqlite"):
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
-            db.q("PRAGMA journal_mode=WAL")
-            db.q("PRAGMA synchronous=NORMAL")
-            db.q("PRAGMA busy_timeout=10000")
-        else:
-            db = Database(url, engine_kws={"pool_pre_ping": True})
-        db.conn.commit()
-    except sa.exc.SQLAlchemyError as e:
-        raise StorageError(f"cannot open database: {_db_reason(e)}") from None
-    return db
 
 
 # --- hybrid ----------------------------------------------------------------------------------
