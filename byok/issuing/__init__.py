@@ -19,6 +19,15 @@ from .errors import (
     QuotaError,
     RevokedKeyError,
 )
+from .guard import (
+    ISSUED_KEY,
+    SCOPE_ISSUED_KEY,
+    issued_key_beforeware,
+    issued_key_of,
+    key_problem,
+    presented_key,
+    require_scopes,
+)
 from .keys import ISSUED_KEY_PATTERN, ISSUED_KEY_REGEX, KeyFormat, looks_like_issued_key
 from .models import (
     APIKey,
@@ -38,8 +47,10 @@ from .models import (
 )
 
 __all__ = [
+    "ISSUED_KEY",
     "ISSUED_KEY_PATTERN",
     "ISSUED_KEY_REGEX",
+    "SCOPE_ISSUED_KEY",
     "APIKey",
     "APIKeyClient",
     "APIKeyCreated",
@@ -68,5 +79,10 @@ __all__ = [
     "RevokedKeyError",
     "UsageDay",
     "create_tables",
+    "issued_key_beforeware",
+    "issued_key_of",
+    "key_problem",
     "looks_like_issued_key",
+    "presented_key",
+    "require_scopes",
 ]
