@@ -1,4 +1,5 @@
-"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment.
+"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment,
+`byok keys …` issues and manages API keys for your own API (byok.issuing.cli).
 
 Secrets are read from environment variables, never from the command line (argv is visible to
 every user of the machine): the current secret from BYOK_SECRET (or --secret-env), older ones
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from .core.security import is_production
 from .core.storage import SCHEMA_VERSION, BYOKManager
 from .core.types import MIN_SECRET_LENGTH, BYOKConfig, BYOKException, StorageBackend
+from .issuing.cli import add_keys_parser
 
 __all__ = ["main"]
 
@@ -154,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--table", default="user_api_keys", help="table name")
         s.add_argument("--secret-env", default="BYOK_SECRET", help="env var of the current secret")
         s.add_argument("--key-version", type=int, default=1, help="version of the current secret")
+    add_keys_parser(sub)
     rot = sub.choices["rotate"]
     rot.add_argument("--batch-size", type=int, default=500, help="rows per committed batch")
     rot.add_argument("--dry-run", action="store_true", help="count, do not rewrite")
