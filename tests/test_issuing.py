@@ -296,6 +296,26 @@ def test_unknown_or_malformed_ids_are_typed_errors(issuer: KeyIssuer, bad: objec
             call()
 
 
+def test_a_key_passed_as_an_id_is_never_echoed(issuer: KeyIssuer, org) -> None:
+    made = issuer.create_key(org.id)
+    for call in (issuer.get_key, issuer.revoke_key, issuer.use_organization):
+        with pytest.raises(NotFoundError) as e:
+            call(made.plaintext)
+        assert made.plaintext[3:12] not in str(e.value)
+
+
+def test_old_usage_rows_are_pruned_while_validating(issuer: KeyIssuer, org, clock: Clock) -> None:
+    made = issuer.create_key(org.id)
+    issuer.validate_key(made.plaintext)  # day 0, counted in the key's row
+    clock.advance(days=450)
+    issuer.validate_key(made.plaintext)  # day 0 moves to issued_key_usage, is over 400 days old
+    recent = clock.now.date().isoformat()
+    clock.advance(days=1)
+    issuer.validate_key(made.plaintext)  # day 450 moves to the table, and stays
+    assert {r["day"] for r in raw_rows(issuer, "issued_key_usage")} == {recent}
+    assert [u.count for u in issuer.key_usage(made.key.id, days=2)] == [1, 1]
+
+
 def test_get_or_create_is_idempotent_and_create_names_the_existing_one(issuer: KeyIssuer) -> None:
     org, created = issuer.get_or_create_organization("Acme")
     again, created_again = issuer.get_or_create_organization("Acme")
