@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from byok.core.types import SecurityWarning, StorageError, ValidationError
 from byok.issuing import (
@@ -152,6 +154,28 @@ def test_malformed_keys_are_invalid_without_a_query(
         issuer.validate_key(bad)  # type: ignore[arg-type]
     assert "\ud800" not in str(e.value) and len(str(e.value)) < 100
     assert not looks_like_issued_key(bad)
+
+
+@given(st.one_of(st.text(max_size=120), st.binary(max_size=60), st.integers(), st.none()))
+def test_parsing_anything_is_a_key_or_an_invalid_key_error(value: object) -> None:
+    fmt = KeyFormat("sk", "live")
+    try:
+        assert fmt.parse(value) == value and looks_like_issued_key(value)
+    except InvalidKeyError:
+        assert not (
+            isinstance(value, str) and fmt.pattern.fullmatch(value) and looks_like_issued_key(value)
+        )
+
+
+@given(st.integers(0, 2**256 - 1), st.integers(0, 48), st.sampled_from("0Aa9zZ"))
+def test_any_single_substitution_is_caught(bits: int, at: int, char: str) -> None:
+    from byok.issuing.keys import _base62, _checksum
+
+    head = "sk_" + _base62(bits, 43)
+    key = head + _checksum(head)
+    i = 3 + at
+    typo = key[:i] + char + key[i + 1 :]
+    assert (typo == key) == looks_like_issued_key(typo)
 
 
 # --------------------------------------------------------------------------- storage
