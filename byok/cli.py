@@ -1,4 +1,5 @@
-"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment.
+"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment,
+`byok keys …` issues and manages API keys for your own API (byok.issuing.cli).
 
 Both open an existing key table only (never create or migrate one): a mistyped database URL
 fails loudly instead of reporting an empty, freshly made database; doctor opens it read-only.
@@ -21,6 +22,7 @@ from tqdm import tqdm
 from .core.security import is_production
 from .core.storage import SCHEMA_VERSION, Access, BYOKManager, DatabaseStorage
 from .core.types import MIN_SECRET_LENGTH, BYOKConfig, BYOKException, StorageBackend
+from .issuing.cli import add_keys_parser
 
 __all__ = ["main"]
 
@@ -208,6 +210,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument(
             "--allow-empty", action="store_true", help="an empty key table is not an error"
         )
+    add_keys_parser(sub)
     rot = sub.choices["rotate"]
     rot.add_argument("--batch-size", type=int, default=500, help="rows per committed batch")
     rot.add_argument("--dry-run", action="store_true", help="count, do not rewrite")

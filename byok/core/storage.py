@@ -12,21 +12,28 @@ import binascii
 import contextlib
 import json
 import logging
-import os
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .database import (
+    Access,
+    Guard,
+    from_iso,
+    open_database,
+    open_schema,
+    record_schema_version,
+    schema_version,
+    to_iso,
+)
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
     MAX_USER_ID_LENGTH,
@@ -62,10 +69,8 @@ log = logging.getLogger("byok")
 SCHEMA_VERSION = 1  # version of the database layout this code writes
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
-_SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
-Access = Literal["create", "write", "read"]  # how DatabaseStorage opens its database
 CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
 CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
 _CSRF_TOKEN_CHARS = 43  # random_token(32)
@@ -396,29 +401,6 @@ class SessionStorage:
 # --- database --------------------------------------------------------------------------------
 
 
-@dataclass
-class _ByokMeta:
-    name: str  # setting name, e.g. "schema:user_api_keys"
-    value: str  # setting value
-
-
-def _iso(dt: datetime | None) -> str | None:
-    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_iso(text: Any) -> datetime | None:
-    """Inverse of `_iso`; ValueError / TypeError for anything byok did not write."""
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise TypeError(f"a time stored as {type(text).__name__}, not text")
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:  # byok always writes the offset: a bare time was written elsewhere
-        raise ValueError("a stored time without its timezone")
-    return dt
-
-
 class DatabaseStorage:
     """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
 
@@ -440,9 +422,12 @@ class DatabaseStorage:
         if access not in ("create", "write", "read"):
             raise ValidationError(f"access must be 'create', 'write' or 'read', not {access!r}")
         self._lock = threading.RLock()
-        self.db = db_url if isinstance(db_url, Database) else _open(db_url, access)
+        self.db = db_url if isinstance(db_url, Database) else open_database(db_url, access)
         with self._guard("open"):
-            self.table = self._open_schema(name) if access == "create" else self._existing(name)
+            if access == "create":
+                self.table = open_schema(self.db, lambda: self._migrate(name))
+            else:
+                self.table = self._existing(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
@@ -466,34 +451,13 @@ class DatabaseStorage:
 
     # connection hygiene
 
-    def _guard(self, what: str):
+    def _guard(self, what: str) -> Guard:
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
-        return _Guard(self, what)
-
-    def _open_schema(self, name: str):
-        """`_migrate`, retried: processes starting together race to create the same tables
-        (the loser sees "already exists"); a retry finds them made and only checks them."""
-        for attempt in range(1, _SCHEMA_ATTEMPTS):
-            try:
-                return self._migrate(name)
-            except sa.exc.SQLAlchemyError:
-                self.db.conn.rollback()
-                time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
-        return self._migrate(name)  # the last try's error propagates
+        return Guard(self._lock, self.db, what)
 
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
-        meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
-        row = meta.get(f"schema:{name}", as_cls=False, default=None)
-        try:
-            version = int(row["value"]) if row else 0
-        except (TypeError, ValueError):
-            raise StorageError(f"unreadable schema version of table {name}") from None
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"table {name} has schema version {version}; this byok understands up to "
-                f"{SCHEMA_VERSION}: upgrade byok"
-            )
+        version = schema_version(self.db, name, SCHEMA_VERSION)
         table = self.db.create(
             UserAPIKey,
             pk=["user_id", "provider"],
@@ -511,7 +475,7 @@ class DatabaseStorage:
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
             self.db.conn.commit()
-            meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
+            record_schema_version(self.db, name, SCHEMA_VERSION)
         return table
 
     def _existing(self, name: str):
@@ -540,14 +504,14 @@ class DatabaseStorage:
         try:
             if not isinstance(value, bytes | bytearray | memoryview):  # SQLite: any type fits
                 raise TypeError(f"encrypted_value is {type(value).__name__}, not bytes")
-            created = _from_iso(row["created_at"])
+            created = from_iso(row["created_at"])
             if created is None:
                 raise TypeError("created_at is empty")
             return APIKey(
                 provider=row["provider"],
                 encrypted_value=bytes(value),
                 created_at=created,
-                expires_at=_from_iso(row["expires_at"]),
+                expires_at=from_iso(row["expires_at"]),
                 user_id=row["user_id"],
             )
         except (TypeError, ValueError, OverflowError) as e:
@@ -569,9 +533,9 @@ class DatabaseStorage:
             "provider": key.provider,
             "encrypted_value": key.encrypted_value,
             "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
-            "created_at": _iso(key.created_at),
-            "expires_at": _iso(key.expires_at),
-            "updated_at": _iso(utcnow()),
+            "created_at": to_iso(key.created_at),
+            "expires_at": to_iso(key.expires_at),
+            "updated_at": to_iso(utcnow()),
         }
         with self._guard("store"):
             if self._upsert is None:
@@ -632,7 +596,7 @@ class DatabaseStorage:
         if not expired:
             return 0
         params = [
-            {"u": k.user_id, "p": k.provider, "v": k.encrypted_value, "e": _iso(k.expires_at)}
+            {"u": k.user_id, "p": k.provider, "v": k.encrypted_value, "e": to_iso(k.expires_at)}
             for k in expired
         ]
         with self._guard("cleanup"):
@@ -665,7 +629,7 @@ class DatabaseStorage:
     ) -> int:
         """Delete expired rows; returns how many. A row whose expiry is damaged is kept."""
         now = now or utcnow()
-        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": _iso(now)}
+        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": to_iso(now)}
         if user_id is not None:
             where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
         with self._guard("cleanup"):
@@ -747,31 +711,6 @@ class DatabaseStorage:
             self.db.engine.dispose()
 
 
-class _Guard:
-    """Context of one database operation (see DatabaseStorage._guard)."""
-
-    def __init__(self, storage: DatabaseStorage, what: str):
-        self.storage, self.what = storage, what
-
-    def __enter__(self) -> None:
-        self.storage._lock.acquire()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        conn = self.storage.db.conn
-        try:
-            if exc_type is None:
-                conn.commit()  # end the read transaction: never idle-in-transaction
-            else:
-                conn.rollback()
-        except sa.exc.SQLAlchemyError:
-            pass
-        finally:
-            self.storage._lock.release()
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            raise StorageError(f"database {self.what} failed: {_db_reason(exc)}") from None
-        return False
-
-
 def _upsert_statement(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
@@ -785,53 +724,6 @@ def _upsert_statement(
     keys = ("user_id", "provider")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-
-
-def _db_reason(
-    exc: BaseException,  # a SQLAlchemy error
-) -> str:
-    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
-    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-
-
-def _open(
-    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
-    access: Access = "create",  # "create" may make a SQLite file; "read" opens read-only
-) -> Database:
-    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sqlite = url.startswith("sqlite")
-    if sqlite and access != "create":
-        url = _existing_sqlite(url, read_only=access == "read")
-    try:
-        if sqlite:
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
-            if access != "read":
-                db.q("PRAGMA journal_mode=WAL")
-                db.q("PRAGMA synchronous=NORMAL")
-            db.q("PRAGMA busy_timeout=10000")
-        else:
-            read_only = {"options": "-c default_transaction_read_only=on"}
-            kws = {"connect_args": read_only} if access == "read" else {}
-            db = Database(url, engine_kws={"pool_pre_ping": True, **kws})
-        db.conn.commit()
-    except sa.exc.SQLAlchemyError as e:
-        raise StorageError(f"cannot open database: {_db_reason(e)}") from None
-    return db
-
-
-def _existing_sqlite(
-    url: str,  # `sqlite:///<path>`
-    read_only: bool,  # open with mode=ro
-) -> str:
-    """The URL of an existing SQLite file (StorageError when there is none: never create one)."""
-    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
-    if not path or path == ":memory:" or not os.path.isfile(path):
-        raise StorageError(f"no SQLite database at {path or url!r}: is the database URL right?")
-    return f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else url
 
 
 # --- hybrid ----------------------------------------------------------------------------------

@@ -655,14 +655,19 @@ _REQ = "byok_request_"  # parameter added to a guarded handler that does not tak
 class _Plan:
     """How a guarded handler is called: its visible signature and the parameters byok fills."""
 
-    def __init__(self, func: Callable[..., Any]):
+    def __init__(
+        self,
+        func: Callable[..., Any],  # the handler
+        injected: tuple[str, ...] = (INJECT_KEY, INJECT_PROVIDER),  # parameters the guard fills
+    ):
         try:
             sig = inspect.signature(func, eval_str=True)
         except (NameError, TypeError):  # unresolvable string annotations: keep them as they are
             sig = inspect.signature(func)
         params = dict(sig.parameters)
-        self.wants_key = params.pop(INJECT_KEY, None) is not None
-        self.wants_provider = params.pop(INJECT_PROVIDER, None) is not None
+        self.injected = {n for n in injected if params.pop(n, None) is not None}  # ones it takes
+        self.wants_key = INJECT_KEY in self.injected
+        self.wants_provider = INJECT_PROVIDER in self.injected
         self.request_name = next((n for n, p in params.items() if _is_request_param(n, p)), None)
         self.added_request = self.request_name is None
         visible = list(params.values())
