@@ -44,7 +44,7 @@ from .issued import (
     issued_masked,
 )
 from .issued_forms import CreateKeyForm, RollKeyDialog, ScopePicker, scope_list
-from .issued_table import IssuedKeyTable, IssuedPage, issued_page
+from .issued_table import IssuedKeyTable, IssuedPage, issued_page, issued_panel
 from .variants import (
     AlertKind,
     AlertStyle,
@@ -227,6 +227,7 @@ __all__ = [
     "issued_key_url",
     "issued_masked",
     "issued_page",
+    "issued_panel",
     "issued_validation_id",
     "issued_view_url",
     "key_url",

@@ -24,12 +24,13 @@ from .wiring import (
     CSRF_HEADER,
     ISSUED_BASE_URL,
     ISSUED_DIALOG_ID,
+    ISSUED_REVEAL_ID,
     ISSUED_TABLE_ID,
     issued_key_url,
     issued_view_url,
 )
 
-__all__ = ["MAX_PER_PAGE", "IssuedKeyTable", "IssuedPage", "issued_page"]
+__all__ = ["MAX_PER_PAGE", "IssuedKeyTable", "IssuedPage", "issued_page", "issued_panel"]
 
 MAX_PER_PAGE = 200  # most rows on one page
 _TITLE_ID = f"{ISSUED_TABLE_ID}-title"
@@ -238,7 +239,7 @@ def _row(key: Any, state: IssuedKeyStatus, base: str, view: IssuedPage, ctx: dic
     )
 
 
-def _pager(base: str, view: IssuedPage, per_page: int) -> FT | None:
+def _pager(base: str, view: IssuedPage) -> FT | None:
     if view.total == 0:
         return None
     last = view.first + len(view.keys) - 1
@@ -357,5 +358,31 @@ def IssuedKeyTable(
             _filters(base, view),
         ),
         body,
-        _pager(base, view, per_page),
+        _pager(base, view),
+    )
+
+
+def issued_panel(
+    form: Any,  # the CreateKeyForm
+    table: Any,  # the IssuedKeyTable
+    reveal: Any = None,  # an IssuedKeyReveal to show (after a create or roll without htmx)
+    dialog: Any = None,  # a RollKeyDialog to show (the roll page without htmx)
+    *,
+    title: str = "API keys",  # the heading
+    description: str = "Keys let your programs call the API as you. Each is shown once.",  # lead
+) -> FT:
+    """The page's content: heading, the create form, the reveal and dialog slots, the table."""
+    return el(
+        "section",
+        {"class": CLASSES["dash.container"], "aria-labelledby": "byok-issued-page-title"},
+        el(
+            "header",
+            {},
+            el("h1", {"id": "byok-issued-page-title", "class": CLASSES["dash.title"]}, title),
+            el("p", {"class": CLASSES["dash.lead"]}, description),
+        ),
+        form,
+        el("div", {"id": ISSUED_REVEAL_ID, "aria-live": "polite"}, reveal),
+        table,
+        el("div", {"id": ISSUED_DIALOG_ID}, dialog),
     )
