@@ -143,6 +143,15 @@ def ScopePicker(
     )
 
 
+def _typed(enum: Any, value: Any, default: Any) -> Any:
+    """A typed choice kept when it is one of the choices, else the default (typed text can be
+    anything: it is shown again, never refused)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return default
+
+
 def _label(for_id: str, text: str) -> FT:
     return el("label", {"for": for_id, "class": CLASSES["fieldset.legend"]}, text)
 
@@ -176,8 +185,8 @@ def CreateKeyForm(
     v = dict(values or {})
     errs = dict(errors or {})
     envs = [environments] if isinstance(environments, str) else list(environments)
-    expires = coerce(ExpiryChoice, v.get("expires") or ExpiryChoice.NEVER, "values['expires']")
-    window = coerce(RateWindow, v.get("rate_window") or RateWindow.MINUTE, "values['rate_window']")
+    expires = _typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
+    window = _typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
     chosen = v.get("scopes") or ()
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
     name_field = el(

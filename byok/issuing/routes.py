@@ -473,8 +473,12 @@ def mount_issuing_routes(
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/account/api-keys'")
     prefix = prefix.rstrip("/") or "/"
-    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else dict(issuer)
-    if not issuers or not all(isinstance(i, KeyIssuer) for i in issuers.values()):
+    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else issuer
+    if (
+        not isinstance(issuers, Mapping)
+        or not issuers
+        or not all(isinstance(e, str) and isinstance(i, KeyIssuer) for e, i in issuers.items())
+    ):
         raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
     if len(issuers) > 1 and "" in issuers:
         raise ValueError("name every environment (no '' among several issuers)")
@@ -489,7 +493,7 @@ def mount_issuing_routes(
     if policy.is_production:
         secure_session_cookie(app)
     routes = IssuingRoutes(
-        issuers, prefix, owner, declared, policy, title, per_page, form_defaults or {}
+        dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}
     )
     base = "" if prefix == "/" else prefix
     key = f"{base}/{{key_id}}"
