@@ -41,7 +41,38 @@ SCOPES = {
 }
 DEMO_KEY = "sk_live_" + "7Hq2ZpXvB9mK4tRwY6nC1sDfG8jL3aQeU5oI0yTbN2xWc4VdE"  # not a real key
 MASKED = "sk_live_7Hq2ZpXv…"
-USAGE = [0, 0, 2, 5, 3, 0, 1, 8, 13, 9, 4, 0, 0, 6, 11, 7, 3, 2, 0, 0, 5, 9, 14, 10, 6, 1, 0, 3, 8, 4]
+USAGE = [
+    0,
+    0,
+    2,
+    5,
+    3,
+    0,
+    1,
+    8,
+    13,
+    9,
+    4,
+    0,
+    0,
+    6,
+    11,
+    7,
+    3,
+    2,
+    0,
+    0,
+    5,
+    9,
+    14,
+    10,
+    6,
+    1,
+    0,
+    3,
+    8,
+    4,
+]
 
 
 def _key(
