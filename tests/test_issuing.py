@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from byok.core.types import SecurityWarning, StorageError, ValidationError
 from byok.issuing import (
@@ -154,6 +156,28 @@ def test_malformed_keys_are_invalid_without_a_query(
     assert not looks_like_issued_key(bad)
 
 
+@given(st.one_of(st.text(max_size=120), st.binary(max_size=60), st.integers(), st.none()))
+def test_parsing_anything_is_a_key_or_an_invalid_key_error(value: object) -> None:
+    fmt = KeyFormat("sk", "live")
+    try:
+        assert fmt.parse(value) == value and looks_like_issued_key(value)
+    except InvalidKeyError:
+        assert not (
+            isinstance(value, str) and fmt.pattern.fullmatch(value) and looks_like_issued_key(value)
+        )
+
+
+@given(st.integers(0, 2**256 - 1), st.integers(0, 48), st.sampled_from("0Aa9zZ"))
+def test_any_single_substitution_is_caught(bits: int, at: int, char: str) -> None:
+    from byok.issuing.keys import _base62, _checksum
+
+    head = "sk_" + _base62(bits, 43)
+    key = head + _checksum(head)
+    i = 3 + at
+    typo = key[:i] + char + key[i + 1 :]
+    assert (typo == key) == looks_like_issued_key(typo)
+
+
 # --------------------------------------------------------------------------- storage
 
 
@@ -294,6 +318,26 @@ def test_unknown_or_malformed_ids_are_typed_errors(issuer: KeyIssuer, bad: objec
     for call in calls:
         with pytest.raises(NotFoundError):
             call()
+
+
+def test_a_key_passed_as_an_id_is_never_echoed(issuer: KeyIssuer, org) -> None:
+    made = issuer.create_key(org.id)
+    for call in (issuer.get_key, issuer.revoke_key, issuer.use_organization):
+        with pytest.raises(NotFoundError) as e:
+            call(made.plaintext)
+        assert made.plaintext[3:12] not in str(e.value)
+
+
+def test_old_usage_rows_are_pruned_while_validating(issuer: KeyIssuer, org, clock: Clock) -> None:
+    made = issuer.create_key(org.id)
+    issuer.validate_key(made.plaintext)  # day 0, counted in the key's row
+    clock.advance(days=450)
+    issuer.validate_key(made.plaintext)  # day 0 moves to issued_key_usage, is over 400 days old
+    recent = clock.now.date().isoformat()
+    clock.advance(days=1)
+    issuer.validate_key(made.plaintext)  # day 450 moves to the table, and stays
+    assert {r["day"] for r in raw_rows(issuer, "issued_key_usage")} == {recent}
+    assert [u.count for u in issuer.key_usage(made.key.id, days=2)] == [1, 1]
 
 
 def test_get_or_create_is_idempotent_and_create_names_the_existing_one(issuer: KeyIssuer) -> None:

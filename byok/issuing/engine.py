@@ -323,6 +323,7 @@ class KeyIssuer(Lifecycle):
             use_count, usage_count, prev_day, prev_count = counted
             if usage_count == 1 and prev_day is not None and prev_count:  # the day turned
                 t.run(t.add_day, {"kid": row["id"], "day": prev_day, "n": prev_count})
+                self._prune_daily(now)
             counters = {"usage_day": day, "usage_count": usage_count}
         elif t.run(t.spend_untracked, params).rowcount != 1:
             return None

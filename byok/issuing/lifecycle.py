@@ -376,10 +376,20 @@ class Lifecycle(Tenancy):
         self,
         keep_days: int = MAX_USAGE_DAYS,  # days of history to keep
     ) -> int:
-        """Delete usage rows older than `keep_days`; returns how many."""
+        """Delete usage rows older than `keep_days`; returns how many (validation also does
+        this, once a day per process)."""
         if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
             raise InvalidInputError("keep_days must be a positive integer")
-        cutoff: date = self.clock().date() - timedelta(days=keep_days)
-        u = self.tables.usage.table
         with self._guard("prune usage"):
-            return self.tables.execute(u.delete().where(u.c.day < cutoff.isoformat())).rowcount
+            return self._prune(self.clock().date() - timedelta(days=keep_days))
+
+    def _prune(self, cutoff: date) -> int:
+        u = self.tables.usage.table
+        return self.tables.execute(u.delete().where(u.c.day < cutoff.isoformat())).rowcount
+
+    def _prune_daily(self, now: datetime) -> None:
+        """Inside a write: drop usage rows older than MAX_USAGE_DAYS, once a day per process."""
+        today = now.date()
+        if getattr(self, "_pruned_on", None) != today:
+            self._pruned_on = today
+            self._prune(today - timedelta(days=MAX_USAGE_DAYS))

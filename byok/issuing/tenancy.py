@@ -41,8 +41,10 @@ def canonical_id(
 
 
 def _shown(value: Any) -> str:
-    """An id for a message: short, and only its repr."""
-    return repr(value)[:48] if isinstance(value, str | uuid.UUID) else type(value).__name__
+    """An id for a message: a UUID is shown; anything else is not (it may be a key passed in
+    the id's place)."""
+    found = canonical_id(value)
+    return repr(found) if found is not None else f"(not a UUID: {type(value).__name__})"
 
 
 class Tenancy:
