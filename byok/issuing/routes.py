@@ -216,15 +216,16 @@ class IssuingRoutes:
         shown = issued_page(keys, status, page, self.per_page, now).keys
         return keys, {k.id: self.issuer.key_usage(k.id, days=30) for k in shown}
 
-    async def _table(
+    def table(
         self,
-        req: Request,
-        owner: KeyOwner,
-        view: tuple[StatusFilter, int],
-        highlight: str | None = None,
-        oob: bool = False,
+        req: Request,  # the request (its session's CSRF token is used)
+        owner: KeyOwner,  # whose keys
+        view: tuple[StatusFilter, int] = (StatusFilter.ALL, 1),  # (status filter, page)
+        highlight: str | None = None,  # id of a key to mark as new
+        oob: bool = False,  # mark it for an out-of-band swap
     ) -> Any:
-        keys, usage = await self._run(req, self._table_data, owner, *view)
+        """The owner's IssuedKeyTable (blocking: the issuer is queried in this thread)."""
+        keys, usage = self._table_data(owner, *view)
         return IssuedKeyTable(
             keys,
             view[0],
@@ -238,6 +239,9 @@ class IssuingRoutes:
             oob=oob,
             now=self.issuer.clock(),
         )
+
+    async def _table(self, req: Request, owner: KeyOwner, view: Any, **kw: Any) -> Any:
+        return await self._run(req, self.table, req, owner, view, **kw)
 
     def _form(self, req: Request, new: NewKey | None = None, oob: bool = False) -> Any:
         return CreateKeyForm(
@@ -264,14 +268,19 @@ class IssuingRoutes:
         )
         return (Title(self.title), Main(panel, ToastContainer()), byok_script())
 
-    async def section(
+    def section(
         self,
         req: Request,  # the request (its session's CSRF token is used)
         owner: KeyOwner,  # whose keys
+        title: str | None = None,  # heading (default: the routes' title)
+        description: str | None = None,  # text under it (default: issued_panel's)
     ) -> Any:
-        """The page's content (form, slots, table) to embed in a page of your own."""
-        table = await self._table(req, owner, (StatusFilter.ALL, 1))
-        return issued_panel(self._form(req), table, title=self.title)
+        """The page's content (form, slots, table) to embed in a page of your own (blocking:
+        call it from a sync handler, which FastHTML runs in a thread)."""
+        extra = {} if description is None else {"description": description}
+        return issued_panel(
+            self._form(req), self.table(req, owner), title=title or self.title, **extra
+        )
 
     def _changed(self, req: Request, view: tuple[StatusFilter, int]) -> RedirectResponse:
         return RedirectResponse(issued_view_url(self.prefix, view[0].value, view[1]), 303)
