@@ -253,7 +253,7 @@ def recipes() -> dict[str, str]:
     r["issued.head"] = cc(flex_display, flex_wrap.wrap, items.center, justify.between, gap(2))
     r["issued.title"] = cc(font_size.xl, font_weight.bold, text_dui.base_content)
     r["issued.tabs"] = cc(tabs, tabs_styles.box, tabs_sizes.sm)
-    r["issued.tab"] = cc(tab)
+    r["issued.tab"] = cc(tab, text_dui.base_content)  # daisyUI dims inactive tabs below AA
     r["issued.tab.active"] = cc(tab, tab_modifiers.active)
     r["issued.scroll"] = cc(overflow.x.auto, rounded.box, border(), border_dui.base_300)
     r["issued.table"] = cc(table, table_sizes.sm)
@@ -438,7 +438,7 @@ _GENERATED: dict[str, str] = {
     "issued.head": "flex flex-wrap items-center justify-between gap-2",
     "issued.title": "text-xl font-bold text-base-content",
     "issued.tabs": "tabs tabs-box tabs-sm",
-    "issued.tab": "tab",
+    "issued.tab": "tab text-base-content",
     "issued.tab.active": "tab tab-active",
     "issued.scroll": "overflow-x-auto rounded-box border border-base-300",
     "issued.table": "table table-sm",
