@@ -263,7 +263,7 @@ def recipes() -> dict[str, str]:
     r["issued.row.new"] = cc(bg_dui.success.opacity(10))
     r["issued.actions"] = cc(flex_display, justify.end, items.center, gap(1))
     r["issued.action"] = cc(btn, btn_styles.ghost, btn_sizes.xs)
-    r["issued.action.danger"] = cc(btn, btn_styles.ghost, btn_sizes.xs, text_dui.error)
+    r["issued.action.danger"] = cc(btn, btn_styles.outline, btn_sizes.xs)  # red text fails AA
     r["issued.empty"] = cc(p(6), text_align.center, muted)
     r["issued.pages"] = cc(flex_display, flex_wrap.wrap, items.center, justify.between, gap(2))
     r["issued.pages.info"] = cc(font_size.sm, muted)
@@ -448,7 +448,7 @@ _GENERATED: dict[str, str] = {
     "issued.row.new": "bg-success/10",
     "issued.actions": "flex justify-end items-center gap-1",
     "issued.action": "btn btn-ghost btn-xs",
-    "issued.action.danger": "btn btn-ghost btn-xs text-error",
+    "issued.action.danger": "btn btn-outline btn-xs",
     "issued.empty": "p-6 text-center text-base-content/70",
     "issued.pages": "flex flex-wrap items-center justify-between gap-2",
     "issued.pages.info": "text-sm text-base-content/70",
