@@ -604,6 +604,7 @@ def create_app(
     secret_key: str | None = None,  # session and manager secret (default: a stored random one)
 ) -> FastHTML:
     """The gallery app (a factory: `uvicorn --factory gallery.app:create_app`)."""
+    from .issuing_playground import IssuePlayground
     from .playground import Playground
 
     assets = locate()
@@ -677,6 +678,11 @@ def create_app(
         return _page(req, stories[0].component_name, component_page(LIVE, stories))
 
     playground.mount(app, _page)
+    issue_keys = IssuePlayground.create(
+        playground.db_url, playground.secret_key, playground.user_id
+    )
+    issue_keys.mount(app)
+    playground.sections.append(issue_keys.section)
 
     return app
 

@@ -127,7 +127,7 @@ def enum_params() -> list[tuple[Any, str, type[Enum]]]:
         for name, p in inspect.signature(comp).parameters.items():
             ann = p.annotation
             for enum in VARIANTS:
-                if enum.__name__ in str(ann):
+                if re.search(rf"\b{enum.__name__}\b", str(ann)):
                     found.append((comp, name, enum))
     return found
 
@@ -145,6 +145,12 @@ REQUIRED = {  # minimal valid arguments of each component
     "KeyTestResult": {"state": "valid"},
     "KeyManagerDashboard": {"request": SimpleNamespace(session={}), "providers": []},
     "InlineKeyInput": {"provider": "openai"},
+    "UsageSparkline": {"counts": [0, 2, 1]},
+    "IssuedKeyReveal": {"plaintext": "sk_live_x", "masked_key": "sk_live_x…"},
+    "ScopePicker": {"scopes": {"read": "Read"}},
+    "CreateKeyForm": {"scopes": {"read": "Read"}},
+    "RollKeyDialog": {"name": "Prod", "action": "/account/api-keys/k/roll"},
+    "IssuedKeyTable": {"keys": []},
 }
 
 
@@ -164,6 +170,12 @@ def test_every_axis_is_an_enum_parameter() -> None:
         ("MultiProviderKeyForm", "method"),
         ("KeyManagementCard", "status"),
         ("KeyTestResult", "state"),
+        ("KeyStatusBadge", "status"),
+        ("UsageSparkline", "style"),
+        ("IssuedKeyReveal", "state"),
+        ("RollKeyDialog", "grace"),
+        ("RollKeyDialog", "mode"),
+        ("IssuedKeyTable", "status"),
     ]:
         assert expected in axes
 

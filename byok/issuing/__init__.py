@@ -45,6 +45,7 @@ from .models import (
     RefillInterval,
     UsageDay,
 )
+from .routes import IssuingRoutes, KeyOwner, OwnerFunc, mount_issuing_routes
 
 __all__ = [
     "ISSUED_KEY",
@@ -63,12 +64,15 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidInputError",
     "InvalidKeyError",
+    "IssuingRoutes",
     "KeyFormat",
     "KeyIssuer",
     "KeyMetadata",
+    "KeyOwner",
     "KeyStatus",
     "NotFoundError",
     "Organization",
+    "OwnerFunc",
     "Product",
     "Project",
     "QuotaError",
@@ -83,6 +87,7 @@ __all__ = [
     "issued_key_of",
     "key_problem",
     "looks_like_issued_key",
+    "mount_issuing_routes",
     "presented_key",
     "require_scopes",
 ]
