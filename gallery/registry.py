@@ -3,31 +3,47 @@ writes its own Python snippet, names its slug and describes itself for /index.js
 
 The gallery app, the snapshot tests, the snippet-fidelity test, the browser tests, the static export
 and the coverage test all iterate `registry()`: adding a story adds it everywhere.
+
+A story package is any importable package whose modules each declare `STORIES` (a list of
+`Story`) and optionally `ORDER` (their place in the sidebar): byok's own is `gallery.stories`;
+`use_stories("myapp.stories")` (what `gallery --stories myapp.stories` does) makes the gallery
+show another. This module is public API: `from byok_gallery import Story, Call`.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
-from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from fastcore.xml import FT, to_xml
 
 __all__ = [
+    "DEFAULT_STORIES",
     "Call",
     "Registry",
+    "StoriesError",
     "Story",
+    "load",
+    "public_module",
     "registry",
+    "reload_stories",
     "slugify",
     "snippet_value",
+    "story_packages",
+    "use_stories",
 ]
+
+DEFAULT_STORIES = __name__.rpartition(".")[0] + ".stories"  # byok's own stories
 
 LINE_WIDTH = 88  # snippets are wrapped like `ruff format` at this width
 INDENT = "    "
@@ -111,6 +127,16 @@ def _check_value(value: Any, where: str) -> None:
 # ----------------------------------------------------------------------------- snippets
 
 
+def public_module(
+    obj: Any,  # a component, enum or other top-level name a snippet imports
+) -> str:
+    """The module to import `obj` from: byok.components when it is exported there."""
+    public = importlib.import_module(PUBLIC_MODULE)
+    if getattr(public, obj.__qualname__.split(".")[0], None) is obj:
+        return PUBLIC_MODULE
+    return obj.__module__
+
+
 class _Imports:
     """The names a snippet needs, grouped by module."""
 
@@ -120,11 +146,7 @@ class _Imports:
     def add(self, obj: Any) -> str:
         """Record the import of a function/class; returns the name to write."""
         name = obj.__qualname__.split(".")[0]
-        module = obj.__module__
-        public = importlib.import_module(PUBLIC_MODULE)
-        if getattr(public, name, None) is obj:
-            module = PUBLIC_MODULE
-        self.by_module.setdefault(module, set()).add(name)
+        self.by_module.setdefault(public_module(obj), set()).add(name)
         return obj.__qualname__
 
     def lines(self) -> list[str]:
@@ -361,25 +383,98 @@ class Registry:
         return {"v": 5, "entries": {s.slug: s.describe() for s in self.stories}}
 
 
-def load(
-    package: str = "gallery.stories",  # the package holding one module per component family
-) -> Registry:
-    """Import every module of the package and collect their `STORIES`, ordered by `ORDER`."""
-    pkg = importlib.import_module(package)
+class StoriesError(ImportError):
+    """A story package could not be imported or declares something that is not a story."""
+
+
+def _modules(package: str) -> list[Any]:
+    """The package's story modules (not starting with "_"), in `ORDER`, then name order."""
+    try:
+        pkg = importlib.import_module(package)
+    except ImportError as e:
+        raise StoriesError(f"cannot import story package {package!r}: {e}") from e
+    if not hasattr(pkg, "__path__"):  # a plain module holding STORIES itself
+        return [pkg]
     modules = [
         importlib.import_module(f"{package}.{info.name}")
         for info in pkgutil.iter_modules(pkg.__path__)
         if not info.name.startswith("_")
     ]
     modules.sort(key=lambda m: (getattr(m, "ORDER", 1000), m.__name__))
+    return modules
+
+
+def load(
+    *packages: str,  # story packages (or modules), default: byok's own (gallery.stories)
+) -> Registry:
+    """Import every module of the packages and collect their `STORIES`, ordered by `ORDER`."""
     stories: list[Story] = []
-    for module in modules:
-        path = module.__name__.replace(".", "/") + ".py"
-        stories += [replace(s, source=path) for s in getattr(module, "STORIES", ())]
+    for package in packages or (DEFAULT_STORIES,):
+        for module in _modules(package):
+            path = module.__name__.replace(".", "/") + ".py"
+            found = getattr(module, "STORIES", ())
+            wrong = [s for s in found if not isinstance(s, Story)]
+            if wrong:
+                raise StoriesError(f"{module.__name__}.STORIES holds a {type(wrong[0]).__name__}")
+            stories += [replace(s, source=path) for s in found]
     return Registry(stories)
 
 
-@cache
+_packages: tuple[str, ...] = (DEFAULT_STORIES,)  # what registry() loads
+_current: Registry | None = None  # what registry() returns, loaded on first use
+
+
+def story_packages() -> tuple[str, ...]:
+    """The story packages registry() holds."""
+    return _packages
+
+
 def registry() -> Registry:
-    """The gallery's registry (loaded once per process)."""
-    return load()
+    """The gallery's registry (loaded once per process; `use_stories` changes what it holds)."""
+    global _current
+    if _current is None:
+        _current = load(*_packages)
+    return _current
+
+
+def use_stories(
+    *packages: str,  # story packages, e.g. "myapp.stories" (none: byok's own)
+) -> Registry:
+    """Make registry() hold these packages' stories (for this process); returns it."""
+    global _packages, _current
+    new = load(*packages)  # first, so a broken package leaves the current registry in place
+    _packages, _current = tuple(packages) or (DEFAULT_STORIES,), new
+    return new
+
+
+def reload_stories(
+    watched: tuple[Path, ...],  # folders whose modules are imported afresh (stories, components)
+) -> Registry:
+    """Forget every module loaded from `watched` and load the story packages again.
+
+    On an error (a syntax error in a story, a story refusing its arguments) the modules are
+    restored and the current registry stays; the error is raised."""
+    roots = tuple(os.path.join(p.resolve(), "") for p in watched)
+    saved = {name: m for name, m in list(sys.modules.items()) if _under(m, roots)}
+    for name in saved:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    try:
+        new = load(*_packages)
+        for s in new:
+            s.render()  # a story that no longer renders is an error now, not on its page
+    except BaseException:
+        for name, m in list(sys.modules.items()):
+            if name not in saved and _under(m, roots):
+                del sys.modules[name]
+        sys.modules.update(saved)
+        raise
+    global _current
+    _current = new
+    return new
+
+
+def _under(module: Any, roots: tuple[str, ...]) -> bool:
+    """True when the module was loaded from a file inside one of the folders."""
+    f = getattr(module, "__file__", None)
+    return isinstance(f, str) and str(Path(f).resolve()).startswith(roots)
