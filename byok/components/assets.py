@@ -149,9 +149,10 @@ class FrontEnd:
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
-        """htmx, then byok.js (deferred)."""
+        """htmx, then byok.js: both deferred (run in this order once the page is parsed, so
+        they never hold up the first paint)."""
         return [
-            el("script", {"src": self.url("htmx.js", prefix)}),
+            el("script", {"src": self.url("htmx.js", prefix), "defer": True}),
             byok_script(self.url("byok.js", prefix)),
         ]
 
