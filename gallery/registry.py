@@ -387,16 +387,21 @@ class StoriesError(ImportError):
     """A story package could not be imported or declares something that is not a story."""
 
 
+def _import(name: str, what: str) -> Any:
+    """Import a module; whatever goes wrong (missing, a syntax error, ...) is a StoriesError."""
+    try:
+        return importlib.import_module(name)
+    except Exception as e:
+        raise StoriesError(f"cannot import {what} {name!r}: {type(e).__name__}: {e}") from e
+
+
 def _modules(package: str) -> list[Any]:
     """The package's story modules (not starting with "_"), in `ORDER`, then name order."""
-    try:
-        pkg = importlib.import_module(package)
-    except ImportError as e:
-        raise StoriesError(f"cannot import story package {package!r}: {e}") from e
+    pkg = _import(package, "story package")
     if not hasattr(pkg, "__path__"):  # a plain module holding STORIES itself
         return [pkg]
     modules = [
-        importlib.import_module(f"{package}.{info.name}")
+        _import(f"{package}.{info.name}", "story module")
         for info in pkgutil.iter_modules(pkg.__path__)
         if not info.name.startswith("_")
     ]

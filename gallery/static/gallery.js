@@ -141,8 +141,9 @@
 
   // Hot reload (`gallery --reload`): the page knows the state it was rendered at; a long-poll
   // answers when a story or component changed (reload the page) or failed to load (say why).
-  var marker = document.querySelector('meta[name="gallery-reload"]');
-  if (marker && window.fetch) {
+  function watchForReload() {
+    var marker = document.querySelector('meta[name="gallery-reload"]');
+    if (!marker || !window.fetch) return;
     var state = marker.getAttribute("content") || "";
     var version = state.slice(0, state.lastIndexOf("-"));
     var showError = function (text) {
@@ -176,7 +177,9 @@
         })
         .catch(function () { window.setTimeout(poll, 250); });  // restarting: try again
     };
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", poll);
-    else poll();
+    poll();
   }
+  // this script runs in <head>, before the marker is parsed
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForReload);
+  else watchForReload();
 })();
