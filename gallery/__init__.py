@@ -3,11 +3,12 @@
 Installed from the wheel it is `byok_gallery` (the checkout's `gallery/` folder; in a checkout
 both names work). Its public API, for a developer's own stories (`gallery --stories PKG`):
 `Story` (one rendering of a component), `Call` (a component call as an argument), `Registry`,
-`load` / `use_stories` / `registry`, and `byok_gallery.testing` (a pytest snapshot helper).
+`load` / `use_stories` (`registry.registry()` is what the gallery shows), `StoriesError`, and
+`byok_gallery.testing` (a pytest snapshot helper).
 """
 
 from __future__ import annotations
 
-from .registry import Call, Registry, StoriesError, Story, load, registry, use_stories
+from .registry import Call, Registry, StoriesError, Story, load, use_stories
 
-__all__ = ["Call", "Registry", "StoriesError", "Story", "load", "registry", "use_stories"]
+__all__ = ["Call", "Registry", "StoriesError", "Story", "load", "use_stories"]

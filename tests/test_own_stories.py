@@ -14,10 +14,11 @@ from bs4 import BeautifulSoup
 from starlette.testclient import TestClient
 
 import examples.shopkit.components as shop
-from gallery import Call, StoriesError, Story, load, registry, use_stories
+from gallery import Call, StoriesError, Story, load, use_stories
 from gallery.__main__ import main
 from gallery.app import create_app
 from gallery.assets import assets_for
+from gallery.registry import registry
 from gallery.testing import assert_story_snapshot, story_params, uncovered
 
 ROOT = Path(__file__).resolve().parent.parent
