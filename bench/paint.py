@@ -95,26 +95,25 @@ def measure(runs: int = 9) -> dict[str, dict[str, dict[str, float]]]:
         _gallery("prebuilt", Path(tmp)) as after,
         sync_playwright() as pw,
     ):
-        if True:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            sides = {"before (in-browser Tailwind)": before, "after (byok.css)": after}
-            for run in range(runs + 1):  # the first run warms the servers, not counted
-                for side, base in sides.items():
-                    for page_name, path in PAGES.items():
-                        context = browser.new_context()  # a cold cache every time
-                        page = context.new_page()
-                        page.add_init_script(STYLED)
-                        page.goto(base + path, wait_until="load")
-                        page.wait_for_function("window.__styledAt > 0", timeout=10_000)
-                        got = page.evaluate(PROBE)
-                        context.close()
-                        if run == 0:
-                            continue
-                        slot = samples.setdefault(side, {}).setdefault(page_name, {})
-                        for k, v in got.items():
-                            if v is not None:
-                                slot.setdefault(k, []).append(float(v))
-            browser.close()
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        sides = {"before (in-browser Tailwind)": before, "after (byok.css)": after}
+        for run in range(runs + 1):  # the first run warms the servers, not counted
+            for side, base in sides.items():
+                for page_name, path in PAGES.items():
+                    context = browser.new_context()  # a cold cache every time
+                    page = context.new_page()
+                    page.add_init_script(STYLED)
+                    page.goto(base + path, wait_until="load")
+                    page.wait_for_function("window.__styledAt > 0", timeout=10_000)
+                    got = page.evaluate(PROBE)
+                    context.close()
+                    if run == 0:
+                        continue
+                    slot = samples.setdefault(side, {}).setdefault(page_name, {})
+                    for k, v in got.items():
+                        if v is not None:
+                            slot.setdefault(k, []).append(float(v))
+        browser.close()
     return {
         side: {p: {k: statistics.median(v) for k, v in m.items()} for p, m in pages.items()}
         for side, pages in samples.items()

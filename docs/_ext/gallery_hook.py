@@ -31,9 +31,7 @@ def _export() -> Path:
         out = Path(tempfile.mkdtemp(prefix="byok-docs-gallery-"))
         report = export(out)
         if not report.local_assets:
-            log.warning(
-                "gallery export: its pages would load styles from a CDN"
-            )
+            log.warning("gallery export: its pages would load styles from a CDN")
         log.info(f"gallery export: {report.pages} pages in {report.seconds:.2f}s")
         _export_dir = out
     return _export_dir
