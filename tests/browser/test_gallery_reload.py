@@ -66,7 +66,7 @@ def reloading(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
         while True:
             assert proc.poll() is None, (tmp_path / "server.log").read_text()
             try:
@@ -93,24 +93,24 @@ def test_editing_a_story_or_a_component_refreshes_the_open_page(
 
     started = time.monotonic()
     write(pkg / "stories" / "main.py", STORY.format(name="Grace", description="Second version."))
-    expect(page.locator("#canvas #greeting")).to_have_text("Hello, Grace!", timeout=5_000)
+    expect(page.locator("#canvas #greeting")).to_have_text("Hello, Grace!", timeout=15_000)
     story_s = time.monotonic() - started
     expect(page.locator("#story")).to_contain_text("Second version.")
 
     started = time.monotonic()
     write(pkg / "components.py", COMPONENT.replace("Hello, ", "Welcome, "))
-    expect(page.locator("#canvas #greeting")).to_have_text("Welcome, Grace!", timeout=5_000)
+    expect(page.locator("#canvas #greeting")).to_have_text("Welcome, Grace!", timeout=15_000)
     component_s = time.monotonic() - started
     print(f"reload seen in the page: story {story_s:.2f}s, component {component_s:.2f}s")
 
     write(pkg / "stories" / "main.py", "STORIES = [  # a syntax error\n")
     banner = page.locator("#gallery-reload-error")
-    expect(banner).to_contain_text("SyntaxError", timeout=5_000)
+    expect(banner).to_contain_text("SyntaxError", timeout=15_000)
     expect(page.locator("#canvas #greeting")).to_have_text("Welcome, Grace!")  # last good one
     assert httpx.get(f"{base}/story/greeting--default").status_code == 200
 
     write(pkg / "stories" / "main.py", STORY.format(name="Linus", description="Fixed."))
-    expect(page.locator("#canvas #greeting")).to_have_text("Welcome, Linus!", timeout=5_000)
+    expect(page.locator("#canvas #greeting")).to_have_text("Welcome, Linus!", timeout=15_000)
     expect(banner).to_have_count(0)
 
 
