@@ -28,6 +28,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,7 @@ from byok.middleware.beforeware import (
     RequestKind,
     SecurityPolicy,
     UserIdFunc,
+    app_manager,
     call_storage,
     find_manager,
     policy_for,
@@ -86,6 +88,7 @@ from byok.middleware.beforeware import (
     secure_session_cookie,
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+from byok.middleware.limits import BodyLimit
 from byok.utils.helpers import article
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
@@ -140,7 +143,7 @@ class KeyRoutes:
         user_id_func: UserIdFunc | None,  # request -> user id, sync or async
         verifier: Verifier | None,  # tests a key; None = no test route
         provider_config: Mapping[str, Any] | None,  # display overrides per provider
-        policy: SecurityPolicy,  # HTTPS, origins, CSRF
+        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = the app manager's
         title: str,  # dashboard heading and page title
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
@@ -159,19 +162,32 @@ class KeyRoutes:
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
+    def _resolve_policy(self, req: Request) -> SecurityPolicy:
+        """The policy, once the app's manager is known: setup_byok's, so the production decision
+        is the one setup_byok was given (code or environment), wherever the routes are mounted."""
+        if self.policy is None:
+            manager = find_manager(req, self.manager)
+            if manager is None:
+                return policy_for(None)  # no manager: _context refuses the request anyway
+            self.policy = policy_for(manager)
+            if self.policy.is_production:
+                secure_session_cookie(req.scope.get("app"))
+        return self.policy
+
     def _gate(self, req: Request, data: Mapping[str, Any] | None) -> None:
         """HTTPS in production; on writes the origin check and the CSRF token."""
-        reason = self.policy.transport_refusal(req)
+        policy = self._resolve_policy(req)
+        reason = policy.transport_refusal(req)
         if reason is not None:
             raise _Refusal(
                 refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
             )
         if req.scope["method"] in SAFE_METHODS:
             return
-        reason = self.policy.origin_refusal(req)
+        reason = policy.origin_refusal(req)
         if reason is not None:
             raise _Refusal(refusal(req, 403, reason, code="csrf"))
-        if self.policy.csrf and not check_csrf_token(req, data):
+        if policy.csrf and not check_csrf_token(req, data):
             raise _Refusal(
                 refusal(
                     req,
@@ -316,7 +332,7 @@ class KeyRoutes:
     def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
         """The provider's card: stored (masked) after a save, empty after a delete."""
         url = key_url(self.prefix, provider)
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         return KeyManagementCard(
             provider,
             saved is not None,
@@ -388,7 +404,7 @@ class KeyRoutes:
         kind = request_kind(req)
         if kind is RequestKind.JSON:
             return JSONResponse({"providers": await self._rows(req, manager, user_id)})
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         try:
             if manager.backend is StorageBackend.SESSION:
                 board = self._board(req, manager, user_id, token)
@@ -508,9 +524,9 @@ class KeyRoutes:
         if key is None:
             return TestState.ERROR, "No key stored"
         try:
-            result = self.verifier(provider, key)  # type: ignore[misc]
-            if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.verify_timeout)
+            result = await asyncio.wait_for(
+                _run_verifier(self.verifier, provider, key), self.verify_timeout
+            )
         except TimeoutError:
             return TestState.ERROR, "The provider did not answer in time"
         except Exception as e:  # the app's verifier failed: report it, never a 500
@@ -521,6 +537,21 @@ class KeyRoutes:
         if isinstance(result, str) and result:
             return TestState.REJECTED, result
         return TestState.REJECTED, None
+
+
+_VERIFIER_THREADS = ThreadPoolExecutor(8, "byok-verifier")  # sync verifiers; never the loop's
+
+
+async def _run_verifier(verifier: Any, provider: str, key: str) -> Any:
+    """The verifier's answer: a coroutine function is awaited, a sync one runs in byok's own
+    threads (a blocking `requests.get` never holds the event loop, and stalled verifiers never
+    take the threads storage calls use); the caller's timeout covers both."""
+    method = type(verifier).__call__  # an object with an async __call__ counts as async
+    if inspect.iscoroutinefunction(verifier) or inspect.iscoroutinefunction(method):
+        return await verifier(provider, key)
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(_VERIFIER_THREADS, verifier, provider, key)
+    return await result if inspect.isawaitable(result) else result
 
 
 def mount_key_routes(
@@ -547,11 +578,17 @@ def mount_key_routes(
     ]
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
-    policy = policy or policy_for(manager)
-    if policy.is_production:
-        secure_session_cookie(app)
     if manager is not None and getattr(app.state, "byok", None) is None:
         app.state.byok = manager
+    try:  # FastHTML parses bodies before any check: cap them first (413 / 400, never a 500)
+        app.add_middleware(BodyLimit, paths=[prefix])
+    except RuntimeError:  # the app is already serving: its middleware is fixed
+        log.warning("byok: mount_key_routes after the app started: bodies are not limited")
+    known = manager or app_manager(app)  # setup_byok's, from the app's beforeware
+    if policy is None and known is not None:
+        policy = policy_for(known)
+    if policy is not None and policy.is_production:
+        secure_session_cookie(app)
     routes = KeyRoutes(
         manager,
         prefix,

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastcore.xml import FT, to_xml
-from fasthtml.common import FastHTML, Title, fast_app
+from fasthtml.common import FastHTML, Meta, Title, fast_app
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from byok.middleware.csrf import csrf_headers
 
-from .assets import locate
+from .assets import Assets, locate
 from .canvas import VIEWPORTS, canvas_document, canvas_error_document
 from .controls import ControlError, error_slots, parse_args, query_args
 from .introspect import params
 from .pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
 from .panels import code_panel, html_panel
-from .registry import Registry, Story, registry
+from .registry import Registry, Story, registry, use_stories
 from .shell import BRAND, THEMES, document
 from .site import LIVE, Site
 
@@ -63,7 +63,13 @@ def _page(
     if _is_fragment(req):
         body = to_xml((Title(f"{title} · {BRAND}"), main))
     else:
-        body = to_xml(document(LIVE, title, main, hx_headers=csrf_headers(req), group=group))
+        assets = getattr(req.app.state, "gallery_assets", None)
+        reloader = getattr(req.app.state, "gallery_reloader", None)
+        head = (Meta(name="gallery-reload", content=reloader.state),) if reloader else ()
+        page = document(
+            LIVE, title, main, assets, hx_headers=csrf_headers(req), group=group, head=head
+        )
+        body = to_xml(page)
     return HTMLResponse(body, status_code=status, headers=hdrs)
 
 
@@ -94,12 +100,19 @@ def tweak(
 def create_app(
     db_url: str | None = None,  # playground database URL (default: playground.default_db_url)
     secret_key: str | None = None,  # session and manager secret (default: a stored random one)
+    *,
+    stories: Sequence[str] | None = None,  # story packages to show (default: byok's own)
+    assets: Assets | None = None,  # where the styles come from (default: byok.css)
+    reload: bool = False,  # watch the stories and components, refresh open pages on a change
 ) -> FastHTML:
     """The gallery app (a factory: `uvicorn --factory gallery.app:create_app`)."""
+    from .issuing_playground import IssuePlayground
     from .playground import Playground
     from .sandbox import Sandboxes
 
-    assets = locate()
+    if stories is not None:
+        use_stories(*stories)
+    assets = assets or locate()
     playground = Playground.create(db_url=db_url, secret_key=secret_key)
     sandboxes = Sandboxes(playground.secret_key)
 
@@ -121,8 +134,12 @@ def create_app(
         r for r in app.router.routes if "{ext:static}" not in getattr(r, "path", "")
     ]
     app.state.sandboxes = sandboxes
+    app.state.gallery_assets = assets
     files = assets.files()
-    reg = registry()
+    if reload:
+        from .reload import Reloader
+
+        Reloader.for_registry().mount(app)
 
     @rt("/")
     def index(req: Request):
@@ -130,7 +147,7 @@ def create_app(
 
     @rt("/index.json")
     def index_json():
-        return JSONResponse(reg.index())
+        return JSONResponse(registry().index())
 
     @rt("/assets/{name}")
     def asset(name: str):
@@ -141,7 +158,7 @@ def create_app(
 
     @rt("/story/{slug}")
     def story(req: Request, slug: str):
-        found = reg.get(slug)
+        found = registry().get(slug)
         if found is None:
             return _page(req, "Not found", not_found_page(LIVE, "story"), status=404)
         tab = req.query_params.get("tab", DEFAULT_TAB)
@@ -154,7 +171,7 @@ def create_app(
 
     @rt("/story/{slug}/canvas")
     def canvas(req: Request, slug: str):
-        found = reg.get(slug)
+        found = registry().get(slug)
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")
         shown, errors, general = tweak(found, _query(req))
@@ -170,7 +187,7 @@ def create_app(
     @rt("/story/{slug}/panels")
     def panels(req: Request, slug: str):
         """The Controls form's answer: code and HTML panels, errors, the new canvas URL."""
-        found = reg.get(slug)
+        found = registry().get(slug)
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")
         shown, errors, general = tweak(found, _query(req))
@@ -193,13 +210,18 @@ def create_app(
 
     @rt("/component/{slug}")
     def component(req: Request, slug: str):
-        stories = reg.by_component.get(slug)
+        stories = registry().by_component.get(slug)
         if not stories:
             return _page(req, "Not found", not_found_page(LIVE, "component"), status=404)
         first = stories[0]
         return _page(req, first.component_name, component_page(LIVE, stories), group=first.group)
 
     playground.mount(app, _page)
+    issue_keys = IssuePlayground.create(
+        playground.db_url, playground.secret_key, playground.user_id
+    )
+    issue_keys.mount(app)
+    playground.sections.append(issue_keys.section)
     sandboxes.mount(app)
     return app
 

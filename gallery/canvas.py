@@ -1,11 +1,12 @@
 """A story's canvas: the component alone on a chrome-free page, shown in the story page's iframe.
 
-The page carries what an app's page would: byok's front end (daisyUI, Tailwind, htmx, byok.js,
-the exact `FrontEnd.headers()`, no gallery htmx-config), a ToastContainer for out-of-band toasts
-and the session's CSRF header. canvas.js (loaded first) applies the theme, background, outline
-and layout the story page asks for, logs every htmx request to the Actions panel, sends the key
-routes to the story's sandbox, and runs axe-core for the Accessibility panel. Its URL carries the
-story's arguments, so it is also the endpoint for visual tests.
+The page carries what an app's page would: byok's front end (byok.css, htmx, byok.js: the exact
+`FrontEnd.headers()`, no gallery htmx-config; then the developer's `--css` stylesheets), a
+ToastContainer for out-of-band toasts and the session's CSRF header. canvas.js (loaded first)
+applies the theme, background, outline and layout the story page asks for, logs every htmx
+request to the Actions panel, sends the key routes to the story's sandbox, and runs axe-core for
+the Accessibility panel. Its URL carries the story's arguments, so it is also the endpoint for
+visual tests.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 from fastcore.xml import FT, Safe
 from fasthtml.common import Body, Head, Html, Link, Main, Meta, Script, Title
 
-from byok.components import TOAST_CONTAINER_ID, FrontEnd, ToastContainer
+from byok.components import TOAST_CONTAINER_ID, ToastContainer
 
 from .assets import Assets, locate
 from .registry import Story
-from .sandbox import HEADER, SANDBOX_URL
+from .sandbox import HEADER, SANDBOX_URL, SANDBOXED
 from .site import Site
 
 __all__ = ["VIEWPORTS", "canvas_document", "canvas_error_document"]
@@ -40,7 +41,7 @@ def _head(site: Site, title: str, assets: Assets) -> FT:
         Link(rel="icon", href="data:,"),
         Script(src=site.assets + "canvas.js"),  # theme before the first paint; actions; a11y
         Link(rel="stylesheet", href=site.assets + "canvas.css"),
-        *FrontEnd.headers(assets, site.assets),  # byok's front end, as an app's page has it
+        *assets.page_headers(site.assets),  # byok's front end (+ --css), as an app's page has it
         Meta(name="byok-gallery-axe", content=site.assets + "axe.min.js"),
     )
 
@@ -57,7 +58,13 @@ def canvas_document(
     assets = assets or locate()
     shown = story.canvas_html(html)
     toasts = "" if f'id="{TOAST_CONTAINER_ID}"' in shown else ToastContainer()
-    data = {"data_sandbox_url": SANDBOX_URL, "data_sandbox": sandbox} if sandbox else {}
+    data = {}
+    if sandbox:
+        data = {
+            "data_sandbox_url": SANDBOX_URL,
+            "data_sandbox": sandbox,
+            "data_sandbox_paths": " ".join(SANDBOXED),
+        }
     return Html(
         _head(site, f"{story.component_name} · {story.name}", assets),
         Body(

@@ -238,6 +238,9 @@ def parse_args(
                 out[p.name] = any(_parse_one(p, v) for v in values)
             else:
                 out[p.name] = _parse_one(p, values[-1])
+            shown = (args or {}).get(p.name, p.default)
+            if isinstance(shown, tuple) and isinstance(out[p.name], list):
+                out[p.name] = tuple(out[p.name])  # a JSON array for a tuple stays a tuple
         except ValueError as e:
             errors[p.name] = str(e)
     if errors:

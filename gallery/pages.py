@@ -42,8 +42,9 @@ from .panels import (
     param_table,
     rich_text,
 )
-from .registry import LAYOUTS, Story, registry
+from .registry import DEFAULT_STORIES, LAYOUTS, Story, registry, story_packages
 from .site import Site
+from .snippets import public_module
 
 __all__ = [
     "DEFAULT_TAB",
@@ -310,7 +311,7 @@ def component_page(
             H2("Usage", cls="text-lg font-semibold"),
             P(
                 "from ",
-                Code("byok.components"),
+                Code(public_module(first.component)),
                 " import ",
                 Code(first.component_name),
                 cls="text-sm",
@@ -365,11 +366,12 @@ def index_page(
                 cls="card bg-base-100 border-base-300 overflow-hidden border",
             )
         )
+    own = story_packages() == (DEFAULT_STORIES,)  # byok's stories, or a developer's
     return Div(
-        H1("byok components", cls="text-3xl font-bold"),
+        H1("byok components" if own else "Components", cls="text-3xl font-bold"),
         P(
-            "Every component of ",
-            Code("byok.components"),
+            "Every component of " if own else "The stories of ",
+            Code("byok.components" if own else ", ".join(story_packages())),
             " in every variant. Pick a story, tweak it in Controls, watch its requests in Actions, "
             "copy its code.",
             cls="text-base-content/80 mt-2",

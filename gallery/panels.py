@@ -33,6 +33,7 @@ from .introspect import params, signature_text
 from .pretty import pretty_html
 from .registry import Story
 from .runnable import runnable_app
+from .snippets import public_module
 
 __all__ = [
     "a11y_panel",
@@ -160,7 +161,7 @@ def docs_panel(story: Story) -> FT:
     return Div(
         P(
             "from ",
-            Code("byok.components"),
+            Code(public_module(story.component)),
             " import ",
             Code(story.component_name),
             Span(f" (defined in {module})", cls="text-base-content/80"),

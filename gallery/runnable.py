@@ -6,19 +6,20 @@ ToastContainer, so saving a key works as in the gallery.
 
 from __future__ import annotations
 
-from .registry import INDENT, Story, _str_literal
+from .registry import Story
+from .snippets import INDENT, str_literal
 
 __all__ = ["runnable_app"]
 
 _SETUP = """\
-assets = front_end()  # daisyUI, Tailwind, htmx and byok.js: from node_modules, else the CDN
+assets = front_end()  # byok.css, htmx and byok.js, shipped in the byok package
 app, rt = fast_app(pico=False, default_hdrs=False, hdrs=assets.headers())
 assets.serve(app)
 """
 _SETUP_KEYS = """\
 SECRET = os.environ.get("APP_SECRET") or secrets.token_urlsafe(32)  # sessions, key sealing
 before, manager = setup_byok(SECRET)  # session storage; pass db= for a database
-assets = front_end()  # daisyUI, Tailwind, htmx and byok.js: from node_modules, else the CDN
+assets = front_end()  # byok.css, htmx and byok.js, shipped in the byok package
 app, rt = fast_app(
     before=before, secret_key=SECRET, pico=False, default_hdrs=False, hdrs=assets.headers()
 )
@@ -43,7 +44,7 @@ def runnable_app(
         imports.names("byok.routes", "mount_key_routes")
     if story.needs_request or keys:
         imports.names("starlette.requests", "Request")
-    title = _str_literal(f"{story.component_name} · {story.name}")
+    title = str_literal(f"{story.component_name} · {story.name}")
     extra = []
     if keys:
         extra.append(f"{body}hx_headers=csrf_headers(request),  # the CSRF token for the routes")

@@ -1,16 +1,18 @@
 """Per-story sandboxes: what a story's forms talk to inside the canvas, never the playground.
 
 Each canvas load opens a sandbox (a random token, so a reload starts empty) and its htmx requests
-to the key routes (/api/keys...) are sent to `SANDBOX_URL` + the same path with the token in the
-`Gallery-Sandbox` header (canvas.js does the rewrite, so the component's HTML stays the story's).
-The routes are byok's own (`mount_key_routes`: CSRF, validation, toasts, BYOK-Problem answers) on a
-BYOKManager of their own: a throwaway SQLite file, one owner per sandbox; the oldest sandboxes are
-cleared when there are more than `MAX_SANDBOXES`.
+to the key routes (/api/keys...) and the issued-key routes (/account/api-keys...) are sent to
+`SANDBOX_URL` + the same path with the token in the `Gallery-Sandbox` header (canvas.js does the
+rewrite, so the component's HTML stays the story's). The routes are byok's own
+(`mount_key_routes`, `mount_issuing_routes`: CSRF, validation, toasts, BYOK-Problem answers) on a
+BYOKManager and a KeyIssuer of their own: a throwaway SQLite file, one owner (organization) per
+sandbox; the oldest sandboxes are cleared when there are more than `MAX_SANDBOXES`.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import re
 import secrets
 import shutil
@@ -22,17 +24,23 @@ from typing import Any
 
 from starlette.requests import Request
 
+from byok.components import ISSUED_BASE_URL, scope_list
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
+from byok.issuing import KeyIssuer, KeyOwner, mount_issuing_routes
+from byok.middleware import SecurityPolicy
 from byok.routes import KeyRoutes, mount_key_routes
 
+from .issuing_playground import SCOPES
 from .playground import KEYS_URL, verify
+from .registry import registry
 
-__all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOX_URL", "Sandboxes"]
+__all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOXED", "SANDBOX_URL", "Sandboxes"]
 
 SANDBOX_URL = "/sandbox"  # prefix of the sandbox's key routes: /sandbox/api/keys/...
 HEADER = "Gallery-Sandbox"  # request header naming the sandbox (set by canvas.js)
 MAX_SANDBOXES = 512  # sandboxes kept at once; the oldest is cleared beyond this
+SANDBOXED = (KEYS_URL, ISSUED_BASE_URL)  # the story paths canvas.js sends to the sandbox
 _TOKEN = re.compile(r"[0-9a-f]{24}")
 
 
@@ -51,6 +59,11 @@ class Sandboxes:
         config = BYOKConfig(storage_backend=StorageBackend.DATABASE, require_https=False)
         self.db_url = f"sqlite:///{self.folder / 'sandbox.db'}"
         self.manager = BYOKManager(secret_key, db_url=self.db_url, config=config)
+        signing = hashlib.sha256(f"byok-gallery-sandbox:{secret_key}".encode()).hexdigest()
+        self.issuer = KeyIssuer(
+            self.db_url, signing_secret=signing, key_prefix="demo", environment="test"
+        )
+        self._orgs: dict[str, str] = {}  # sandbox token -> its organization id
         self._open: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         if self._own:
@@ -69,6 +82,10 @@ class Sandboxes:
                 evicted.append(self._open.popitem(last=False)[0])
         for old in evicted:
             self.manager.clear_keys(None, _owner(old))
+            org = self._orgs.pop(old, None)
+            if org is not None:
+                for key in self.issuer.list_org_keys(org):
+                    self.issuer.delete_key(key.id)
         return token
 
     def __len__(self) -> int:
@@ -84,11 +101,41 @@ class Sandboxes:
             return None
         return _owner(token)
 
+    def key_owner(
+        self,
+        req: Request,  # a request to the sandbox's issued-key routes
+    ) -> KeyOwner | None:
+        """The sandbox's organization (created on first use); None for an unknown sandbox."""
+        owner = self.user_id(req)
+        if owner is None:
+            return None
+        token = owner.removeprefix("sandbox-")
+        org = self._orgs.get(token)
+        if org is None:
+            org = self._orgs[token] = self.issuer.get_or_create_organization(owner)[0].id
+        return KeyOwner(org, actor=owner)
+
     def mount(
         self,
         app: Any,  # the gallery's FastHTML app
     ) -> KeyRoutes:
-        """byok's key routes under SANDBOX_URL + KEYS_URL, on the sandbox manager."""
+        """byok's key routes under SANDBOX_URL + KEYS_URL, on the sandbox manager, and the
+        issued-key routes under SANDBOX_URL + ISSUED_BASE_URL, on the sandbox issuer (the
+        scopes the stories offer)."""
+        offered = dict(scope_list(SCOPES))
+        for story in registry():
+            if isinstance(story.args.get("scopes"), dict | list | tuple):
+                offered |= dict(scope_list(story.args["scopes"]))
+        mount_issuing_routes(
+            app,
+            self.issuer,
+            SANDBOX_URL + ISSUED_BASE_URL,
+            owner=self.key_owner,
+            scopes=offered,
+            policy=SecurityPolicy(is_production=False),
+            title="Sandbox API keys",
+            serve_script=False,
+        )
         return mount_key_routes(
             app,
             self.manager,
@@ -102,6 +149,7 @@ class Sandboxes:
     def close(self) -> None:
         """Remove the throwaway database (at exit)."""
         self.manager.storage.close()
+        self.issuer.close()
         if self._own:
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -36,7 +36,7 @@ from fasthtml.common import (
 )
 
 from .assets import NPM_INSTALL, Assets, locate
-from .registry import registry
+from .registry import Registry, registry, story_packages
 from .site import Site
 
 __all__ = ["BRAND", "THEMES", "document", "sidebar"]
@@ -63,10 +63,11 @@ def _asset_notice(assets: Assets) -> FT | str:
 
 
 @cache
-def _tree(site: Site) -> str:
-    """The story tree (group -> component -> story) as HTML, rendered once per site."""
+def _tree(site: Site, reg: Registry) -> str:
+    """The story tree (group -> component -> story) as HTML, rendered once per site and registry
+    (a hot reload makes a new registry)."""
     groups = []
-    for group, components in registry().tree().items():
+    for group, components in reg.tree().items():
         items = []
         for name, stories in components.items():
             links = [
@@ -102,7 +103,7 @@ def _tree(site: Site) -> str:
 
 def _tree_open_at(site: Site, group: str | None) -> Safe:
     """The tree with `group` open (the current story's); the others as the visitor left them."""
-    html = _tree(site)
+    html = _tree(site, registry())
     if group:
         mark = f'<details data-group="{group}">'
         html = html.replace(mark, f'<details data-group="{group}" open>', 1)
@@ -180,12 +181,13 @@ def document(
     assets: Assets | None = None,  # where assets come from (default: located once)
     hx_headers: str | None = None,  # JSON headers for every htmx request (the CSRF token), live
     group: str | None = None,  # the sidebar group to show open (the current story's)
+    head: tuple[FT, ...] = (),  # more <head> elements (the hot-reload marker)
 ) -> FT:
     """A whole page: head with the assets, skip link, sidebar, top bar and `main`."""
     assets = assets or locate()
     reg = registry()
     return Html(
-        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets)),
+        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets), *head),
         Body(
             A("Skip to content", href="#main", cls="skip-link btn btn-primary btn-sm"),
             _asset_notice(assets),
@@ -197,7 +199,7 @@ def document(
                     Footer(
                         P(
                             f"{len(reg)} stories of {len(reg.by_component)} components, from "
-                            "gallery/stories/ · ",
+                            f"{', '.join(story_packages())} · ",
                             A("index.json", href=site.index_json, cls="link"),
                         ),
                         cls="footer footer-center text-base-content/80 p-4 text-sm",

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import byok.components as components
+from byok.components.assets import HTMX_NPM, InBrowser
 from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
 from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
@@ -570,13 +571,14 @@ def test_pages_reference_local_assets_only(client: TestClient) -> None:
 
 
 def test_missing_node_modules_falls_back_to_cdn_with_a_notice() -> None:
-    assets = Assets(None)
+    assets = Assets(InBrowser(None))  # `gallery --assets browser` without `npm ci`
     html = gallery_app.to_xml(gallery_app.document(gallery_app.LIVE, "x", "y", assets))
     notice = soup(html).find(id="asset-notice")
     assert notice is not None and "npm ci" in notice.get_text()
     for name, npm in NPM_FILES.items():
         assert npm.cdn in html, name
     assert "/assets/gallery.js" in html and "/assets/byok.js" in html  # shipped with Python
+    assert "/assets/htmx.js" in html  # vendored: never from the CDN
 
 
 def test_find_node_modules_honours_the_override(tmp_path: Path, monkeypatch) -> None:
@@ -593,7 +595,7 @@ def test_find_node_modules_honours_the_override(tmp_path: Path, monkeypatch) -> 
 def test_pinned_asset_versions_match_package_json_and_lock() -> None:
     pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
-    for npm in [*NPM_FILES.values(), AXE]:
+    for npm in [*NPM_FILES.values(), AXE, HTMX_NPM]:
         assert pkg[npm.package] == npm.version, npm.package
         assert lock[f"node_modules/{npm.package}"]["version"] == npm.version
 
@@ -705,6 +707,26 @@ def test_story_forms_talk_to_their_own_sandbox_never_the_playground(
     no_csrf = {k: v for k, v in h.items() if k != "X-CSRF-Token"}
     refused = client.post("/sandbox/api/keys/openai", data={"api_key": OPENAI_KEY}, headers=no_csrf)
     assert refused.status_code == 403 and "byok-problem" in refused.headers
+
+
+def test_issued_key_stories_talk_to_their_own_sandbox_issuer(client: TestClient) -> None:
+    body = soup(client.get("/story/create-key-form--empty/canvas").text).body
+    assert body["data-sandbox-paths"].split() == ["/api/keys", "/account/api-keys"]
+    h = canvas_session(client, "create-key-form--empty")
+    form = {"name": "Sandbox key", "scopes": ["notes:read"], "expires": "never"}
+    made = client.post("/sandbox/account/api-keys", data=form, headers=h)
+    assert made.status_code == 200, made.text[:400]
+    shown = re.search(r"demo_test_[A-Za-z0-9]+", made.text)
+    assert shown is not None  # the one reveal, from the sandbox's issuer
+    playground = client.get("/playground").text
+    assert "Sandbox key" not in playground and shown.group(0) not in playground
+    other = canvas_session(client, "create-key-form--empty")  # a reload: a new, empty sandbox
+    listed = client.get("/sandbox/account/api-keys", headers=other)
+    assert "Sandbox key" not in listed.text
+    story_key = "/sandbox/account/api-keys/0b5e7f2a-0000-4000-8000-000000000001/revoke"
+    assert client.post(story_key, headers=h).status_code == 404  # a story's record: not theirs
+    unknown = {**h, "Gallery-Sandbox": "0" * 24}
+    assert client.post("/sandbox/account/api-keys", data=form, headers=unknown).status_code >= 400
 
 
 def test_sandboxes_are_capped_and_cleared(monkeypatch) -> None:
@@ -834,7 +856,8 @@ def test_cli_export_is_deterministic_and_defaults(exported, tmp_path: Path, caps
 
 def test_gallery_entry_point_is_declared() -> None:
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'gallery = "gallery.__main__:main"' in text
+    assert 'byok-gallery = "byok_gallery.__main__:main"' in text  # the wheel's package name
+    assert 'gallery = "byok_gallery.__main__:main"' in text
 
 
 def test_key_overview_reads_a_real_manager_like_the_dashboard() -> None:

@@ -12,10 +12,8 @@ import binascii
 import contextlib
 import json
 import logging
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,16 @@ from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .database import (
+    Access,
+    Guard,
+    from_iso,
+    open_database,
+    open_schema,
+    record_schema_version,
+    schema_version,
+    to_iso,
+)
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
     MAX_USER_ID_LENGTH,
@@ -44,6 +52,7 @@ from .types import (
 )
 
 __all__ = [
+    "CSRF_SESSION_KEY",
     "SCHEMA_VERSION",
     "BYOKManager",
     "DatabaseStorage",
@@ -60,9 +69,13 @@ log = logging.getLogger("byok")
 SCHEMA_VERSION = 1  # version of the database layout this code writes
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
-_SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
+CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
+CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
+_CSRF_TOKEN_CHARS = 43  # random_token(32)
+_STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
+_OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -149,8 +162,10 @@ def _from_ts(value: Any) -> datetime | None:
 class SessionStorage:
     """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
 
-    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "k": {<user or "">:
-    {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
+    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "c": <last cleanup>, "k":
+    {<user or "">: {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
+    Every byte byok writes to the session counts against `config.cookie_limit`: room for the
+    CSRF token and the cleanup stamp is kept before they are written.
     """
 
     def __init__(
@@ -159,6 +174,7 @@ class SessionStorage:
         namespace: str = "keys",  # suffix of the session entry (hybrid uses "cache")
     ):
         self.config = config
+        self.namespace = namespace
         self.name = f"{config.session_key_prefix}{namespace}"
 
     def _owners(self, request: Any) -> dict[str, dict]:
@@ -185,14 +201,37 @@ class SessionStorage:
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
         session = _session(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
-        size = self.cookie_size({**session, self.name: entry}) if grows else 0
+        size = self.cookie_size(self._projected(session, entry)) if grows else 0
         if size > self.config.cookie_limit:
             raise SessionFullError(
                 f"storing this key would make the session cookie {size} bytes, over the "
                 f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
                 "database storage"
             )
+        session.pop(_OLD_STAMP, None)
         session[self.name] = entry
+
+    def _projected(self, session: dict, entry: dict) -> dict:
+        """The session with `entry`, and room kept for what byok writes later on its own: the
+        CSRF token and the cleanup stamp count against the budget before they exist."""
+        out = {k: v for k, v in session.items() if k != _OLD_STAMP}
+        out[self.name] = (
+            entry
+            if _STAMP in entry or self.namespace != "keys"
+            else {
+                **entry,
+                _STAMP: 10**10,
+            }
+        )
+        out.setdefault(CSRF_SESSION_KEY, "x" * _CSRF_TOKEN_CHARS)
+        return out
+
+    def fits(
+        self,
+        session: dict,  # a session dict about to be written
+    ) -> bool:
+        """True when this session's cookie stays within `config.cookie_limit`."""
+        return self.cookie_size(session) <= self.config.cookie_limit
 
     def cookie_size(
         self,
@@ -298,6 +337,48 @@ class SessionStorage:
         entry["k"].get(user_id or "", {}).pop(provider, None)
         self._save(request, entry, grows=False)
 
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired copy as it was read
+    ) -> bool:
+        """Remove `key` only if it is still the stored copy (compare-and-delete); True if removed."""
+        raw = self._raw(request, key.provider, key.user_id)
+        if raw is None or self._decode(raw, key.provider, key.user_id)[0] != key:
+            return False
+        self.delete(request, key.provider, key.user_id)
+        return True
+
+    def owners(
+        self,
+        request: Any,  # a request with a session
+    ) -> list[str | None]:
+        """Every owner with a key in this session (None = the anonymous session)."""
+        return [o or None for o in self._owners(request)]
+
+    def cleaned_at(
+        self,
+        request: Any,  # a request with a session
+    ) -> int | None:
+        """When expired keys were last removed from this session (epoch seconds), or None."""
+        entry = _session(request).get(self.name)
+        stamp = entry.get(_STAMP) if isinstance(entry, dict) else None
+        return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+
+    def mark_cleaned(
+        self,
+        request: Any,  # a request with a session
+        when: int,  # epoch seconds
+    ) -> bool:
+        """Record a cleanup (a number, no user id); False when the cookie has no room for it."""
+        entry = self._entry(request)
+        entry[_STAMP] = int(when)
+        try:
+            self._save(request, entry)
+        except SessionFullError:
+            return False
+        return True
+
     def list_providers(
         self,
         request: Any,  # a request with a session
@@ -320,21 +401,6 @@ class SessionStorage:
 # --- database --------------------------------------------------------------------------------
 
 
-@dataclass
-class _ByokMeta:
-    name: str  # setting name, e.g. "schema:user_api_keys"
-    value: str  # setting value
-
-
-def _iso(dt: datetime | None) -> str | None:
-    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 class DatabaseStorage:
     """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
 
@@ -346,15 +412,22 @@ class DatabaseStorage:
         self,
         config: BYOKConfig,  # reads db_table_name
         db_url: str | Database = "sqlite:///byok_keys.db",  # URL, or an open fastsql Database
+        access: Access = "create",  # "create": make / upgrade the schema; "write" / "read":
+        # an existing byok table only (StorageError otherwise), "read" opening it read-only
     ):
         self.config = config
         name = config.db_table_name
         if not _IDENT.fullmatch(name):
             raise ValidationError(f"invalid table name {name!r}")
+        if access not in ("create", "write", "read"):
+            raise ValidationError(f"access must be 'create', 'write' or 'read', not {access!r}")
         self._lock = threading.RLock()
-        self.db = db_url if isinstance(db_url, Database) else _open(db_url)
+        self.db = db_url if isinstance(db_url, Database) else open_database(db_url, access)
         with self._guard("open"):
-            self.table = self._open_schema(name)
+            if access == "create":
+                self.table = open_schema(self.db, lambda: self._migrate(name))
+            else:
+                self.table = self._existing(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         self._select_one = sa.select(t).where(
             t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
@@ -368,38 +441,23 @@ class DatabaseStorage:
             )
             .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
         )
+        self._delete_expired = t.delete().where(  # compare-and-delete of one expired row
+            t.c.user_id == sa.bindparam("u"),
+            t.c.provider == sa.bindparam("p"),
+            t.c.encrypted_value == sa.bindparam("v"),
+            t.c.expires_at == sa.bindparam("e"),
+        )
         self._upsert = _upsert_statement(t, self.db.engine.dialect.name)
 
     # connection hygiene
 
-    def _guard(self, what: str):
+    def _guard(self, what: str) -> Guard:
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
-        return _Guard(self, what)
-
-    def _open_schema(self, name: str):
-        """`_migrate`, retried: processes starting together race to create the same tables
-        (the loser sees "already exists"); a retry finds them made and only checks them."""
-        for attempt in range(1, _SCHEMA_ATTEMPTS):
-            try:
-                return self._migrate(name)
-            except sa.exc.SQLAlchemyError:
-                self.db.conn.rollback()
-                time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
-        return self._migrate(name)  # the last try's error propagates
+        return Guard(self._lock, self.db, what)
 
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
-        meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
-        row = meta.get(f"schema:{name}", as_cls=False, default=None)
-        try:
-            version = int(row["value"]) if row else 0
-        except (TypeError, ValueError):
-            raise StorageError(f"unreadable schema version of table {name}") from None
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"table {name} has schema version {version}; this byok understands up to "
-                f"{SCHEMA_VERSION}: upgrade byok"
-            )
+        version = schema_version(self.db, name, SCHEMA_VERSION)
         table = self.db.create(
             UserAPIKey,
             pk=["user_id", "provider"],
@@ -417,21 +475,46 @@ class DatabaseStorage:
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
             self.db.conn.commit()
-            meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
+            record_schema_version(self.db, name, SCHEMA_VERSION)
         return table
 
-    @staticmethod
-    def _record(row: dict) -> APIKey:
-        """A row as an APIKey; StorageError when a value was damaged outside byok."""
+    def _existing(self, name: str):
+        """The table as it is, never created or migrated (tools pointed at a database)."""
+        tables = set(sa.inspect(self.db.engine).get_table_names())
+        if name not in tables or "byok_meta" not in tables:
+            raise StorageError(
+                f"this database has no byok key table {name!r}: is the database URL right?"
+            )
+        rows = self.db.q("SELECT value FROM byok_meta WHERE name = :n", n=f"schema:{name}")
         try:
+            version = int(rows[0]["value"]) if rows else 0
+        except (TypeError, ValueError):
+            raise StorageError(f"unreadable schema version of table {name}") from None
+        if version != SCHEMA_VERSION:
+            raise StorageError(
+                f"table {name} has schema version {version}, this byok uses {SCHEMA_VERSION}: "
+                "start the app once with this byok (it migrates), or use the matching byok"
+            )
+        return self.db.table(name)
+
+    @staticmethod
+    def _record(row: Any) -> APIKey:
+        """A row as an APIKey; StorageError when a value was damaged outside byok (kept)."""
+        value = row["encrypted_value"]
+        try:
+            if not isinstance(value, bytes | bytearray | memoryview):  # SQLite: any type fits
+                raise TypeError(f"encrypted_value is {type(value).__name__}, not bytes")
+            created = from_iso(row["created_at"])
+            if created is None:
+                raise TypeError("created_at is empty")
             return APIKey(
                 provider=row["provider"],
-                encrypted_value=bytes(row["encrypted_value"]),
-                created_at=_from_iso(row["created_at"]),
-                expires_at=_from_iso(row["expires_at"]),
+                encrypted_value=bytes(value),
+                created_at=created,
+                expires_at=from_iso(row["expires_at"]),
                 user_id=row["user_id"],
             )
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             reason = type(e).__name__
             raise StorageError(
                 f"malformed row for provider {row['provider']!r} ({reason})"
@@ -450,9 +533,9 @@ class DatabaseStorage:
             "provider": key.provider,
             "encrypted_value": key.encrypted_value,
             "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
-            "created_at": _iso(key.created_at),
-            "expires_at": _iso(key.expires_at),
-            "updated_at": _iso(utcnow()),
+            "created_at": to_iso(key.created_at),
+            "expires_at": to_iso(key.expires_at),
+            "updated_at": to_iso(utcnow()),
         }
         with self._guard("store"):
             if self._upsert is None:
@@ -496,6 +579,29 @@ class DatabaseStorage:
         with self._guard("delete"):
             self.table.delete_where("user_id = :u AND provider = :p", {"u": user_id, "p": provider})
 
+    def discard(
+        self,
+        request: Any,  # unused
+        key: APIKey,  # an expired row as it was read
+    ) -> bool:
+        """Delete the row only if it still holds this value and has expired; True if deleted.
+
+        The check is in the statement, so a key saved since the row was read is never removed.
+        """
+        return self._discard([key], utcnow()) == 1
+
+    def _discard(self, keys: list[APIKey], now: datetime) -> int:
+        """Compare-and-delete expired rows (same value, same expiry, expiry passed)."""
+        expired = [k for k in keys if k.expires_at is not None and k.expires_at <= now]
+        if not expired:
+            return 0
+        params = [
+            {"u": k.user_id, "p": k.provider, "v": k.encrypted_value, "e": to_iso(k.expires_at)}
+            for k in expired
+        ]
+        with self._guard("cleanup"):
+            return sum(self.db.execute(self._delete_expired, p).rowcount for p in params)
+
     def list_providers(
         self,
         request: Any,  # unused
@@ -521,15 +627,20 @@ class DatabaseStorage:
         user_id: str | None = None,  # only this owner's keys; None = everyone's
         now: datetime | None = None,  # reference time (UTC), default now
     ) -> int:
-        """Delete expired rows; returns how many."""
-        where, args = (
-            "expires_at IS NOT NULL AND expires_at <= :now",
-            {"now": _iso(now or utcnow())},
-        )
+        """Delete expired rows; returns how many. A row whose expiry is damaged is kept."""
+        now = now or utcnow()
+        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": to_iso(now)}
         if user_id is not None:
             where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
         with self._guard("cleanup"):
-            return len(self.table.delete_where(where, args))
+            rows = self.table.rows_where(where, args)
+            candidates = []
+            for row in rows:  # text that merely sorts before "now" is not an expiry
+                try:
+                    candidates.append(self._record(row))
+                except StorageError:
+                    log.warning("byok cleanup kept a damaged row (provider %r)", row["provider"])
+        return self._discard(candidates, now)
 
     def stale(
         self,
@@ -600,31 +711,6 @@ class DatabaseStorage:
             self.db.engine.dispose()
 
 
-class _Guard:
-    """Context of one database operation (see DatabaseStorage._guard)."""
-
-    def __init__(self, storage: DatabaseStorage, what: str):
-        self.storage, self.what = storage, what
-
-    def __enter__(self) -> None:
-        self.storage._lock.acquire()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        conn = self.storage.db.conn
-        try:
-            if exc_type is None:
-                conn.commit()  # end the read transaction: never idle-in-transaction
-            else:
-                conn.rollback()
-        except sa.exc.SQLAlchemyError:
-            pass
-        finally:
-            self.storage._lock.release()
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            raise StorageError(f"database {self.what} failed: {_db_reason(exc)}") from None
-        return False
-
-
 def _upsert_statement(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
@@ -638,35 +724,6 @@ def _upsert_statement(
     keys = ("user_id", "provider")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-
-
-def _db_reason(
-    exc: BaseException,  # a SQLAlchemy error
-) -> str:
-    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
-    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-
-
-def _open(
-    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
-) -> Database:
-    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    try:
-        if url.startswith("sqlite"):
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
-            db.q("PRAGMA journal_mode=WAL")
-            db.q("PRAGMA synchronous=NORMAL")
-            db.q("PRAGMA busy_timeout=10000")
-        else:
-            db = Database(url, engine_kws={"pool_pre_ping": True})
-        db.conn.commit()
-    except sa.exc.SQLAlchemyError as e:
-        raise StorageError(f"cannot open database: {_db_reason(e)}") from None
-    return db
 
 
 # --- hybrid ----------------------------------------------------------------------------------
@@ -709,11 +766,23 @@ class HybridStorage:
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
     ) -> APIKey | None:
-        """The fresh session copy, else the database row (re-cached)."""
+        """The fresh session copy, else the database row (re-cached).
+
+        A copy is fresh when written less than `hybrid_cache_ttl` ago (one written in the future,
+        past a small clock-skew tolerance, is not) and unexpired: an expired copy is only a
+        stale copy, the database decides whether the key expired.
+        """
         user_id = validate_user_id(user_id, required=True)
-        written = self.session.written_at(request, provider, user_id)
-        if written is not None and utcnow() - written < self.config.hybrid_cache_ttl:
-            return self.session.retrieve(request, provider, user_id)
+        raw = self.session._raw(request, provider, user_id)
+        if raw is not None:
+            copy, written = self.session._decode(raw, provider, user_id)
+            age = utcnow() - written if written is not None else None
+            if (
+                age is not None
+                and -CLOCK_SKEW <= age < self.config.hybrid_cache_ttl
+                and not copy.is_expired
+            ):
+                return copy
         return self.refresh(request, provider, user_id)
 
     def refresh(
@@ -725,7 +794,7 @@ class HybridStorage:
         """The database row, bypassing the session copy (which is replaced or removed)."""
         user_id = validate_user_id(user_id, required=True)
         key = self.database.retrieve(request, provider, user_id)
-        if key is None:
+        if key is None or key.is_expired:
             self.session.delete(request, provider, user_id)
         else:
             self._cache(request, key)
@@ -738,6 +807,15 @@ class HybridStorage:
     ) -> list[APIKey]:
         """Every stored key record of this owner (from the database)."""
         return self.database.records(request, user_id)
+
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired database row as it was read
+    ) -> bool:
+        """Compare-and-delete the expired row; the session copy goes either way (it is a cache)."""
+        self.session.delete(request, key.provider, key.user_id)
+        return self.database.discard(request, key)
 
     def delete(
         self,
@@ -787,7 +865,8 @@ class BYOKManager:
         secret_key: str | bytes,  # the app secret (≥ 16 bytes); keys are derived from it by HKDF
         db_url: str
         | Database
-        | None = None,  # database URL or fastsql Database: implies database storage
+        | DatabaseStorage
+        | None = None,  # database URL or fastsql Database (or DatabaseStorage): implies a database
         config: BYOKConfig | None = None,  # configuration (defaults if None)
     ):
         config = config or BYOKConfig()
@@ -801,7 +880,11 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             self.storage: Any = self._sessions
         elif self.backend is StorageBackend.DATABASE:
-            self.storage = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            self.storage = (
+                db_url
+                if isinstance(db_url, DatabaseStorage)
+                else DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            )
         elif self.backend is StorageBackend.HYBRID:
             self.storage = HybridStorage(config, db_url)
         else:
@@ -851,11 +934,11 @@ class BYOKManager:
                 log.exception("byok on_event hook failed for %s", kind.value)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
-        """The key, or None when expired (then removed if auto_cleanup)."""
+        """The key, or None when expired (then removed if auto_cleanup: only the copy read, so
+        a key saved meanwhile, from another device or process, is never removed)."""
         if key is None or not key.is_expired:
             return key
-        if self.config.auto_cleanup:
-            self.storage.delete(request, key.provider, key.user_id)
+        if self.config.auto_cleanup and self.storage.discard(request, key):
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
@@ -1008,9 +1091,7 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             user_id = validate_user_id(user_id)
             expired = [k for k in self.storage.records(request, user_id) if k.is_expired]
-            for k in expired:
-                self.storage.delete(request, k.provider, user_id)
-            return len(expired)
+            return sum(self.storage.discard(request, k) for k in expired)
         user_id = validate_user_id(user_id)
         database = (
             self.storage if self.backend is StorageBackend.DATABASE else self.storage.database
@@ -1062,6 +1143,17 @@ class BYOKManager:
         while batch := database.stale(self.keyring.version, batch_size, cursor):
             yield batch
             cursor = (batch[-1].user_id or "", batch[-1].provider)
+
+    def opens(
+        self,
+        key: APIKey,  # a database record (owner user_id, provider, sealed value)
+    ) -> bool:
+        """True when this manager's secrets open the record (nothing is decrypted for show)."""
+        try:
+            self.keyring.open(key.encrypted_value, bind(f"user:{key.user_id}", key.provider))
+        except EncryptionError:
+            return False
+        return True
 
     def stale_count(self) -> int:
         """Database rows not yet under the newest key."""

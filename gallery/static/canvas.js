@@ -1,7 +1,8 @@
 /* byok gallery canvas: runs inside the story's iframe (loaded first in <head>).
    - applies the theme before the first paint, and the story page's settings (theme, background,
      outline, layout) sent with postMessage;
-   - sends the key routes (/api/keys...) to the story's sandbox (data-sandbox on <body>);
+   - sends the key routes (/api/keys..., /account/api-keys...: data-sandbox-paths) to the story's
+     sandbox (data-sandbox on <body>), and the sandbox's own links back to it;
    - logs every htmx request (method, URL, headers, form fields with key values masked, status,
      response headers, swapped elements, timing) to the story page's Actions panel;
    - in the static export (data-static), stops every request and says the live gallery is needed;
@@ -11,7 +12,6 @@
   "use strict";
   var THEME_KEY = "byok-gallery-theme";
   var NAME = /^[a-z][a-z0-9-]{0,31}$/;
-  var KEYS_PATH = "/api/keys";
   var WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]; // the Accessibility panel's rules
   var root = document.documentElement;
   var embedded = window.parent && window.parent !== window;
@@ -62,8 +62,15 @@
     var url;
     try { url = new URL(path, window.location.href); } catch (e) { return null; }
     if (url.origin !== window.location.origin) return null;
-    if (url.pathname !== KEYS_PATH && url.pathname.indexOf(KEYS_PATH + "/") !== 0) return null;
-    return body.getAttribute("data-sandbox-url") + url.pathname + url.search;
+    var base = body.getAttribute("data-sandbox-url") || "";
+    var path = url.pathname;
+    if (base && path.indexOf(base + "/") === 0) path = path.slice(base.length); // an answer's own link
+    var prefixes = (body.getAttribute("data-sandbox-paths") || "").split(" ").filter(Boolean);
+    for (var i = 0; i < prefixes.length; i++) {
+      var p = prefixes[i];
+      if (path === p || path.indexOf(p + "/") === 0) return base + path + url.search;
+    }
+    return null;
   }
 
   function notice(text) {

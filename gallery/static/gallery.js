@@ -1,9 +1,10 @@
 /* byok gallery shell: theme, sidebar (collapsible groups, fuzzy search, shortcuts), the canvas
    tools (viewport, resize, zoom, background, outline, layout), the Actions and Accessibility
    panels (fed by canvas.js over postMessage), Controls (changed markers, reset, JSON checks),
-   copy buttons and tab permalinks.
+   copy buttons, tab permalinks and hot reload.
    Static: it reads data-* attributes, localStorage and messages from its own iframes only;
-   whatever a canvas sends is written with textContent, never parsed as HTML. */
+   whatever a canvas sends, and the one server text it shows (a failed reload's traceback), is
+   written with textContent, never parsed as HTML. */
 (function () {
   "use strict";
   var THEME_KEY = "byok-gallery-theme";
@@ -675,4 +676,48 @@
     if (event.detail && event.detail.target && event.detail.target.id === "main") sync();
   });
   window.addEventListener("popstate", function () { window.setTimeout(sync, 0); });
+
+  // Hot reload (`gallery --reload`): the page knows the state it was rendered at; a long-poll
+  // answers when a story or component changed (reload the page) or failed to load (say why).
+  function watchForReload() {
+    var marker = document.querySelector('meta[name="gallery-reload"]');
+    if (!marker || !window.fetch) return;
+    var state = marker.getAttribute("content") || "";
+    var version = state.slice(0, state.lastIndexOf("-"));
+    var showError = function (text) {
+      var box = document.getElementById("gallery-reload-error");
+      if (!text) {
+        if (box) box.remove();
+        return;
+      }
+      if (!box) {
+        box = document.createElement("div");
+        box.id = "gallery-reload-error";
+        box.setAttribute("role", "alert");
+        box.className = "alert alert-error rounded-none items-start";
+        box.appendChild(document.createElement("pre"));
+        box.firstChild.className = "text-xs overflow-x-auto";
+        document.body.insertBefore(box, document.body.firstChild);
+      }
+      box.firstChild.textContent = "Reload failed; showing the last good stories.\n" + text;
+    };
+    var poll = function () {
+      window.fetch("/__reload?s=" + encodeURIComponent(state), {cache: "no-store"})
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answer.version !== version) {
+            window.location.reload();
+            return;
+          }
+          state = answer.state;
+          showError(answer.error);
+          poll();
+        })
+        .catch(function () { window.setTimeout(poll, 250); });  // restarting: try again
+    };
+    poll();
+  }
+  // this script runs in <head>, before the marker is parsed
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForReload);
+  else watchForReload();
 })();

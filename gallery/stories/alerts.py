@@ -14,7 +14,8 @@ from byok.components import (
     ValidationMessage,
 )
 from byok.utils.helpers import article
-from gallery.registry import Call, Story
+
+from ..registry import Call, Story
 
 ORDER = 10
 GROUP = "Feedback"

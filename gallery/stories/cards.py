@@ -6,7 +6,8 @@ Dates are fixed (`now=`) so the relative times ("Added 3 days ago") never change
 from datetime import UTC, datetime
 
 from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestState
-from gallery.registry import Story
+
+from ..registry import Story
 
 ORDER = 40
 GROUP = "Cards"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
 from byok.core.storage import BYOKManager
-from gallery.registry import REQUEST, Call, Story
+
+from ..registry import REQUEST, Call, Story
 
 ORDER = 50
 GROUP = "Dashboard"

@@ -6,7 +6,8 @@ sample toasts where a route's out-of-band toasts would land, and a Toast sits in
 
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
 from byok.utils.helpers import article
-from gallery.registry import Call, Story
+
+from ..registry import Call, Story
 
 ORDER = 20
 GROUP = "Feedback"

@@ -89,7 +89,7 @@ def test_runnable_app_serves_the_story(story: Story) -> None:
         page = client.get("/")
         assert page.status_code == 200
         head = page.text[: page.text.index("</head>")]
-        assert "daisyui.css" in head and "htmx" in head and "byok.js" in head  # the set-up
+        assert "byok.css" in head and "htmx" in head and "byok.js" in head  # the set-up
         if story.slug in SESSION_DEPENDENT:  # the app has sessions: the dashboard can read keys
             assert 'id="byok-dashboard"' in page.text
         else:
