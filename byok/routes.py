@@ -8,7 +8,7 @@
 | POST | `{prefix}` | save from `MultiProviderKeyForm` (`provider` + `api_key`) |
 | POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast (+ count) |
 | DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast (+ count) |
-| POST | `{prefix}/{provider}/test` | run the app's async verifier: a `KeyTestResult` |
+| POST | `{prefix}/{provider}/test` | check the key (built-in or the app's verifier): a `KeyTestResult` |
 
 (+ count): a request sent from inside a dashboard (its `BYOK-Dashboard` header) also gets the
 dashboard's key count, `dashboard_summary(...)`, out of band.
@@ -19,6 +19,9 @@ marked with the `BYOK-Problem` header that byok.js swaps) is the one in
 list can open a hole: HTTPS in production, the Fetch Metadata / Origin check and the per-session
 CSRF token on every write. Bad input is a 4xx and nothing is stored; a storage failure is a 503
 with an alert; no route answers 500 for anything a user sends.
+
+The test route uses the built-in checks (`byok.verify.KeyVerifier`, through the SSRF guard)
+unless the app passes its own verifier, and is rate-limited per user (`test_limit`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fasthtml.common import A, FtResponse, Main, Title
 from starlette.concurrency import run_in_threadpool
@@ -62,6 +65,7 @@ from byok.components.wiring import (
     validation_id,
 )
 from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
+from byok.core.ratelimit import DatabaseRateLimit, MemoryRateLimit, RateLimit
 from byok.core.security import mask_key
 from byok.core.storage import BYOKManager, validate_api_key, validate_provider
 from byok.core.types import (
@@ -86,6 +90,8 @@ from byok.middleware.beforeware import (
     secure_session_cookie,
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+from byok.outbound import OutboundPolicy
+from byok.verify import CheckResult, KeyVerifier, Outcome
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
@@ -94,8 +100,11 @@ log = logging.getLogger("byok")
 KEY_FIELD = "api_key"  # form field carrying the key (the components' field name)
 PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
 
-Verifier = Callable[[str, str], Awaitable[bool | str] | bool | str]
-"""`verifier(provider, api_key)`: True = the key works; False or a message = rejected."""
+Verifier = Callable[..., Awaitable[bool | str | CheckResult] | bool | str | CheckResult]
+"""`verifier(provider, api_key)`: True = the key works; False or a message = rejected; or a
+`CheckResult`. A verifier that takes an `endpoint` keyword also receives the key's endpoint."""
+
+TEST_LIMIT = (10, 60.0)  # key tests per user: 10 per minute
 
 
 @dataclass
@@ -137,12 +146,13 @@ class KeyRoutes:
         prefix: str,  # where the routes live, e.g. "/api/keys"
         providers: Sequence[str],  # providers offered, in order
         user_id_func: UserIdFunc | None,  # request -> user id, sync or async
-        verifier: Verifier | None,  # tests a key; None = no test route
+        verifier: Verifier | Literal[False],  # tests a key; False = no test route
         provider_config: Mapping[str, Any] | None,  # display overrides per provider
         policy: SecurityPolicy,  # HTTPS, origins, CSRF
         title: str,  # dashboard heading and page title
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
+        test_limit: RateLimit | None = None,  # key tests per user; None = no limit
     ):
         self.manager = manager
         self.prefix = prefix
@@ -155,6 +165,8 @@ class KeyRoutes:
         self.title = title
         self.verify_timeout = verify_timeout
         self.check_format = check_format
+        self.test_limit = test_limit
+        self._with_endpoint = _takes_endpoint(verifier)
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
@@ -323,7 +335,7 @@ class KeyRoutes:
             delete_action=url,
             update_action=url,
             provider_config=self.provider_config,
-            test_url=test_url(self.prefix, provider) if self.verifier else None,
+            test_url=test_url(self.prefix, provider) if self.verifier is not False else None,
             csrf_token=token,
         )
 
@@ -369,7 +381,7 @@ class KeyRoutes:
             base_url=self.prefix,
             provider_config=self.provider_config,
             title=self.title,
-            enable_test=self.verifier is not None,
+            enable_test=self.verifier is not False,
             csrf_token=token,
         )
 
@@ -483,14 +495,37 @@ class KeyRoutes:
         req: Request,  # the incoming request
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
-        """POST {prefix}/{provider}/test: ask the verifier; a KeyTestResult (always 200)."""
+        """POST {prefix}/{provider}/test: check the key; a KeyTestResult (429 when over the limit)."""
         self._gate(req, data)
         provider = self._provider(req)
         manager, user_id = await self._context(req)
-        state, message = await self._verify(req, manager, user_id, provider)
+        wait = await self._limited(req, manager, user_id)
+        if wait is not None:
+            state = TestState.RATE_LIMITED
+            message = f"Too many key tests: try again in {wait} s"
+        else:
+            state, message = await self._verify(req, manager, user_id, provider)
         if request_kind(req) is RequestKind.JSON:
-            return JSONResponse({"provider": provider, "state": state.value, "detail": message})
+            body = {"provider": provider, "state": state.value, "detail": message}
+            return JSONResponse(body, status_code=429 if wait else 200, headers=_retry(wait))
+        if wait is not None:  # PROBLEM_HEADER: byok.js lets htmx swap it into the test slot
+            headers = {PROBLEM_HEADER: "rate_limited", **_retry(wait)}
+            return FtResponse(KeyTestResult(state, message), status_code=429, headers=headers)
         return KeyTestResult(state, message)
+
+    async def _limited(self, req: Request, manager: BYOKManager, user_id: Any) -> int | None:
+        """Seconds this user must wait before testing again, or None."""
+        if self.test_limit is None:
+            return None
+        owner = f"user:{user_id}" if user_id is not None else None
+        try:
+            if owner is None:  # anonymous: this browser session's id
+                owner = f"session:{manager._sessions.session_id(req)}"
+                return self.test_limit.hit(f"test:{owner}")
+            return await run_in_threadpool(self.test_limit.hit, f"test:{owner}")
+        except StorageError:
+            log.warning("byok: the key-test rate limit could not be counted", exc_info=True)
+            return None  # the limit is a brake, not a lock: a counting failure never blocks
 
     async def _verify(
         self, req: Request, manager: BYOKManager, user_id: Any, provider: str
@@ -509,15 +544,55 @@ class KeyRoutes:
             if inspect.isawaitable(result):
                 result = await asyncio.wait_for(result, self.verify_timeout)
         except TimeoutError:
-            return TestState.ERROR, "The provider did not answer in time"
+            return TestState.UNREACHABLE, "The provider did not answer in time"
         except Exception as e:  # the app's verifier failed: report it, never a 500
             log.warning("byok verifier failed for %s: %s", provider, type(e).__name__)
             return TestState.ERROR, None
-        if result is True:
-            return TestState.VALID, None
-        if isinstance(result, str) and result:
-            return TestState.REJECTED, result
-        return TestState.REJECTED, None
+        return _test_state(result)
+
+
+def _retry(wait: int | None) -> dict[str, str]:
+    return {"Retry-After": str(wait)} if wait is not None else {}
+
+
+_OUTCOME_STATE = {  # built-in outcomes -> what the card shows
+    Outcome.VALID: TestState.VALID,
+    Outcome.REJECTED: TestState.REJECTED,
+    Outcome.RATE_LIMITED: TestState.RATE_LIMITED,
+    Outcome.UNREACHABLE: TestState.UNREACHABLE,
+    Outcome.UNEXPECTED: TestState.UNEXPECTED,
+    Outcome.BLOCKED: TestState.BLOCKED,
+    Outcome.UNSUPPORTED: TestState.ERROR,
+}
+
+
+def _test_state(result: Any) -> tuple[TestState, str | None]:
+    """A verifier's answer (CheckResult, True, False or a message) as (state, message)."""
+    if isinstance(result, CheckResult):
+        return _OUTCOME_STATE[result.outcome], result.message
+    if result is True:
+        return TestState.VALID, None
+    if isinstance(result, str) and result:
+        return TestState.REJECTED, result
+    return TestState.REJECTED, None
+
+
+def _takes_endpoint(verifier: Any) -> bool:
+    """Whether the verifier accepts an `endpoint` keyword (it is then given the key's)."""
+    try:
+        params = inspect.signature(verifier).parameters
+    except (TypeError, ValueError):
+        return False
+    return "endpoint" in params
+
+
+def _default_limit(manager: BYOKManager | None, limit: tuple[int, float]) -> RateLimit:
+    """Counters in the manager's database when it has one (shared by every process)."""
+    count, window = limit
+    database = manager.database if manager is not None else None
+    if database is None:
+        return MemoryRateLimit(count, window)
+    return DatabaseRateLimit(database.db.engine, count, window)
 
 
 def mount_key_routes(
@@ -527,15 +602,24 @@ def mount_key_routes(
     providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
     user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
     verifier: Verifier
-    | None = None,  # async (provider, key) -> True | False | "why"; None = no test
-    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    | Literal[False]
+    | None = None,  # (provider, key) -> True | False | "why" | CheckResult; None = built-in
+    provider_config: Mapping[str, Any] | None = None,  # display/registry overrides per provider
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's for manager
     title: str = "API keys",  # dashboard heading and page title
     verify_timeout: float = 10.0,  # seconds the verifier may take
     check_format: bool = True,  # refuse keys that do not fit the provider's known pattern
     serve_script: bool = True,  # also serve byok.js (the dashboard page loads it)
+    *,
+    outbound: OutboundPolicy | None = None,  # the built-in checks' SSRF guard (allowlists, timeout)
+    test_limit: tuple[int, float]
+    | RateLimit
+    | None = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
 ) -> KeyRoutes:
-    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings."""
+    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings.
+
+    Without a `verifier` the test route runs the built-in zero-token checks (`KeyVerifier`);
+    `verifier=False` leaves the test route (and the Test buttons) out."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/api/keys'")
     prefix = prefix.rstrip("/") or "/"
@@ -549,6 +633,10 @@ def mount_key_routes(
         secure_session_cookie(app)
     if manager is not None and getattr(app.state, "byok", None) is None:
         app.state.byok = manager
+    if verifier is None:
+        verifier = KeyVerifier(provider_config, outbound=outbound)
+    if isinstance(test_limit, tuple):
+        test_limit = _default_limit(manager, test_limit)
     routes = KeyRoutes(
         manager,
         prefix,
@@ -560,6 +648,7 @@ def mount_key_routes(
         title,
         verify_timeout,
         check_format,
+        test_limit,
     )
     base = "" if prefix == "/" else prefix
     handlers = [
@@ -568,7 +657,7 @@ def mount_key_routes(
         (f"{base}/{{provider}}", "post", "byok_save", routes.save),
         (f"{base}/{{provider}}", "delete", "byok_delete", routes.delete),
     ]
-    if verifier is not None:
+    if verifier is not False:
         handlers.append((f"{base}/{{provider}}/test", "post", "byok_test", routes.test))
     for path, method, name, handler in handlers:
         app.route(path, methods=[method], name=name)(_answering(handler))

@@ -25,6 +25,8 @@ import pytest
 from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from tests.fake_providers import FakeProviders, Server
+
 # In CI property tests are derandomized: the same cases every run, so a red CI is reproducible
 # (locally they stay random, to keep finding new cases).
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -317,3 +319,11 @@ class HTMLSnapshot(SingleFileSnapshotExtension):
 def html_snapshot(snapshot):
     """A syrupy snapshot that stores a str as a single HTML file."""
     return snapshot.use_extension(HTMLSnapshot)
+
+
+@pytest.fixture
+def fake_providers() -> Iterator[FakeProviders]:
+    """A real HTTP server on 127.0.0.1 answering key checks as the providers do (see
+    tests/fake_providers.py); reach it with OutboundPolicy(allow_networks=LOOPBACK)."""
+    with Server() as state:
+        yield state

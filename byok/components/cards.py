@@ -47,12 +47,16 @@ _TEST = {  # state -> (class, icon, default text)
     TestState.PENDING: (CLASSES["test.pending"], None, "Testing…"),
     TestState.VALID: (CLASSES["test.valid"], "success", "Key works"),
     TestState.REJECTED: (CLASSES["test.rejected"], "error", "Key rejected"),
+    TestState.RATE_LIMITED: (CLASSES["test.rate_limited"], "warning", "Rate limited: try later"),
+    TestState.UNREACHABLE: (CLASSES["test.unreachable"], "warning", "Provider unreachable"),
+    TestState.UNEXPECTED: (CLASSES["test.unexpected"], "warning", "Unexpected answer"),
+    TestState.BLOCKED: (CLASSES["test.blocked"], "error", "Address not allowed"),
     TestState.ERROR: (CLASSES["test.error"], "warning", "Could not test the key"),
 }
 
 
 def KeyTestResult(
-    state: TestState,  # pending, valid, rejected or error
+    state: TestState,  # pending, valid, rejected, rate_limited, unreachable, unexpected, ...
     message: str | None = None,  # text to show instead of the default for the state
 ) -> FT:
     """A badge with the outcome of a "test key" request (swapped into the card's test slot)."""

@@ -210,6 +210,10 @@ def recipes() -> dict[str, str]:
         ("pending", badge_styles.ghost),
         ("valid", badge_colors.success),
         ("rejected", badge_colors.error),
+        ("rate_limited", badge_colors.warning),
+        ("unreachable", badge_colors.warning),
+        ("unexpected", badge_colors.warning),
+        ("blocked", badge_colors.error),
         ("error", badge_colors.warning),
     ):
         r[f"test.{state}"] = cc(badge, color, badge_sizes.sm, gap(1))
@@ -330,6 +334,10 @@ _GENERATED: dict[str, str] = {
     "test.pending": "badge badge-ghost badge-sm gap-1",
     "test.valid": "badge badge-success badge-sm gap-1",
     "test.rejected": "badge badge-error badge-sm gap-1",
+    "test.rate_limited": "badge badge-warning badge-sm gap-1",
+    "test.unreachable": "badge badge-warning badge-sm gap-1",
+    "test.unexpected": "badge badge-warning badge-sm gap-1",
+    "test.blocked": "badge badge-error badge-sm gap-1",
     "test.error": "badge badge-warning badge-sm gap-1",
     "dash.root": "w-full",
     "dash.container": "flex flex-col gap-6 max-w-6xl mx-auto p-4 md:p-6",

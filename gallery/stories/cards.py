@@ -119,10 +119,10 @@ STORIES = [
 STORIES += [
     Story(
         KeyTestResult,
-        state.value.title(),
+        state.value.replace("_", " ").title(),
         {"state": state},
         GROUP,
-        f"The {state.value} outcome of a key test.",
+        f"The {state.value.replace('_', ' ')} outcome of a key test.",
     )
     for state in TestState
 ] + [
@@ -132,5 +132,26 @@ STORIES += [
         {"state": TestState.REJECTED, "message": "401 from the provider: key revoked"},
         GROUP,
         "message replaces the default text.",
+    ),
+    Story(
+        KeyTestResult,
+        "Rate limited, with the wait",
+        {
+            "state": TestState.RATE_LIMITED,
+            "message": "OpenAI is limiting requests for this key: try again in 7 s",
+        },
+        GROUP,
+        "The built-in check's message when the provider answered 429 with Retry-After.",
+    ),
+    Story(
+        KeyTestResult,
+        "Blocked address",
+        {
+            "state": TestState.BLOCKED,
+            "message": "This address is not allowed: 10.0.0.5 is a private network address; "
+            "byok does not connect there",
+        },
+        GROUP,
+        "The SSRF guard refused a custom base URL: nothing was sent.",
     ),
 ]
