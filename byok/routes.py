@@ -7,8 +7,14 @@
 | GET | `{prefix}` | the `KeyManagerDashboard` page (a fragment for htmx, a summary for JSON) |
 | POST | `{prefix}` | save from `MultiProviderKeyForm` (`provider` + `api_key`) |
 | POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast (+ count) |
-| DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast (+ count) |
+| DELETE | `{prefix}/{provider}` | delete: the provider's card + an out-of-band toast (+ count) |
+| POST | `{prefix}/{provider}/default` | with `labels=True`: make `?label=…` the default; the card |
 | POST | `{prefix}/{provider}/test` | check the key (built-in or the app's verifier): a `KeyTestResult` |
+
+Saves take an optional `label` (with `labels=True`; `intent=add` refuses to replace a key) and
+the endpoint fields the registry allows (`base_url`, `deployment`, `api_version`: always for
+providers that need them, with `custom_endpoints=True` for the optional ones); delete and test
+take `?label=…` (absent = the provider's default key).
 
 (+ count): a request sent from inside a dashboard (its `BYOK-Dashboard` header) also gets the
 dashboard's key count, `dashboard_summary(...)`, out of band.
@@ -42,7 +48,6 @@ from starlette.responses import JSONResponse, RedirectResponse
 from byok.components import (
     Alert,
     AlertKind,
-    KeyManagementCard,
     KeyManagerDashboard,
     KeyTestResult,
     Severity,
@@ -54,22 +59,24 @@ from byok.components import (
     oob_toast,
     serve_byok_js,
 )
+from byok.components.dashboard import provider_card
+from byok.components.fields import INTENT_FIELD, LABEL_FIELD, MAKE_DEFAULT_FIELD
 from byok.components.wiring import (
     DASHBOARD_HEADER,
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
-    key_url,
     parse_dashboard_header,
-    test_url,
     validation_id,
 )
+from byok.core.endpoints import ENDPOINT_FIELDS, Endpoint, validate_endpoint
 from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
 from byok.core.ratelimit import DatabaseRateLimit, MemoryRateLimit, RateLimit
 from byok.core.security import mask_key
-from byok.core.storage import BYOKManager, validate_api_key, validate_provider
+from byok.core.storage import BYOKManager, validate_api_key, validate_label, validate_provider
 from byok.core.types import (
     EncryptionError,
+    KeyNotFoundError,
     SessionFullError,
     StorageBackend,
     StorageError,
@@ -114,6 +121,7 @@ class _Saved:
     created_at: Any
     expires_at: Any
     replaced: bool
+    label: str = ""
 
 
 class _Refusal(Exception):
@@ -153,6 +161,8 @@ class KeyRoutes:
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
         test_limit: RateLimit | None = None,  # key tests per user; None = no limit
+        labels: bool = False,  # the forms take a label: several keys per provider
+        custom_endpoints: bool = False,  # users may set the optional endpoints the registry allows
     ):
         self.manager = manager
         self.prefix = prefix
@@ -166,6 +176,8 @@ class KeyRoutes:
         self.verify_timeout = verify_timeout
         self.check_format = check_format
         self.test_limit = test_limit
+        self.labels = labels
+        self.custom_endpoints = custom_endpoints
         self._with_endpoint = _takes_endpoint(verifier)
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
@@ -245,24 +257,55 @@ class KeyRoutes:
             raise ValidationError("Send exactly one API key as text")
         return raw
 
+    def _endpoint_from(self, data: Mapping[str, Any], info: Any) -> Endpoint | None:
+        """The custom endpoint fields of the form, validated against the registry."""
+        values = {f: data.get(f) for f in ENDPOINT_FIELDS if data.get(f) is not None}
+        if any(not isinstance(v, str) for v in values.values()):
+            raise ValidationError("Send each endpoint field once, as text")
+        allowed = info.endpoint if (info.endpoint_required or self.custom_endpoints) else ()
+        return validate_endpoint(values, allowed, info.endpoint_required)
+
     async def _store(
-        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, raw: str
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, raw: str, data: Any
     ) -> _Saved:
-        """Validate (length, characters, the provider's format) and store; errors are typed."""
+        """Validate (length, characters, the provider's format, label, endpoint) and store."""
         key = validate_api_key(raw, manager.config.max_key_length)
         info = resolve_provider(provider, self.provider_config)
         if self.check_format and info.matches(key) is False:
             hint = f" ({info.key_hint})" if info.key_hint else ""
             raise ValidationError(f"This does not look like a {info.name} API key{hint}")
-        before = await call_storage(manager, manager.get_key_info, req, provider, user_id)
-        await call_storage(manager, manager.set_key, req, provider, key, user_id)
-        record = await call_storage(manager, manager.get_key_info, req, provider, user_id)
+        label = _label_from(data, req) if self.labels else None
+        if label is None and _label_from(data, req):
+            raise ValidationError("This app keeps one key per provider (no labels)")
+        endpoint = self._endpoint_from(data, info)
+        make_default = self.labels and data.get(MAKE_DEFAULT_FIELD) in ("1", "on", "true", True)
+        before = await call_storage(
+            manager, functools.partial(manager.get_key_info, label=label), req, provider, user_id
+        )
+        if data.get(INTENT_FIELD) == "add":  # "Add another key": never replaces one
+            if not label:
+                raise ValidationError("Give the new key a label (e.g. work, personal)")
+            if before is not None:
+                raise ValidationError(f"A key labelled {label!r} is already stored")
+        store = functools.partial(
+            manager.set_key, label=label, endpoint=endpoint, make_default=make_default
+        )
+        await call_storage(manager, store, req, provider, key, user_id)
+        saved_label = label if label is not None else (before.label if before else "")
+        record = await call_storage(
+            manager,
+            functools.partial(manager.get_key_info, label=saved_label),
+            req,
+            provider,
+            user_id,
+        )
         return _Saved(
             provider,
             mask_key(key),
             record.created_at if record else None,
             record.expires_at if record else None,
             before is not None,
+            saved_label,
         )
 
     async def _save(
@@ -278,7 +321,7 @@ class KeyRoutes:
         """The save shared by both forms; refused with the 422 / 503 answer."""
         try:
             raw = self._key_from(data, req)
-            return await self._store(req, manager, user_id, provider, raw)
+            return await self._store(req, manager, user_id, provider, raw, data)
         except ValidationError as e:
             raise self._invalid(req, slot, str(e), retarget) from None
         except SessionFullError:
@@ -300,7 +343,7 @@ class KeyRoutes:
         manager: BYOKManager,
         user_id: Any,
         json_body: dict[str, Any],
-        fragments: Callable[[], tuple[Any, ...]],
+        fragments: Callable[[], Awaitable[tuple[Any, ...]]],
     ) -> Any:
         """After a write: JSON, back to the dashboard (plain form), or the htmx fragments + count."""
         kind = request_kind(req)
@@ -308,7 +351,7 @@ class KeyRoutes:
             return JSONResponse(json_body)
         if kind is RequestKind.PAGE:
             return RedirectResponse(self.prefix, status_code=303)
-        return (*fragments(), await self._summary(req, manager, user_id))
+        return (*(await fragments()), await self._summary(req, manager, user_id))
 
     async def _summary(self, req: Request, manager: BYOKManager, user_id: Any) -> Any:
         """The key count of the dashboard that sent the request, out of band (else None)."""
@@ -322,22 +365,23 @@ class KeyRoutes:
             return None  # the write itself succeeded; the count refreshes on the next load
         return dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
 
-    def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
-        """The provider's card: stored (masked) after a save, empty after a delete."""
-        url = key_url(self.prefix, provider)
+    async def _card(self, req: Request, manager: BYOKManager, user_id: Any, provider: str) -> Any:
+        """The provider's card as stored now: its default key, masked, and its other keys."""
         token = csrf_token(req) if self.policy.csrf else None
-        return KeyManagementCard(
-            provider,
-            saved is not None,
-            saved.masked if saved else None,
-            saved.created_at if saved else None,
-            saved.expires_at if saved else None,
-            delete_action=url,
-            update_action=url,
+        card = functools.partial(
+            provider_card,
+            base_url=self.prefix,
             provider_config=self.provider_config,
-            test_url=test_url(self.prefix, provider) if self.verifier is not False else None,
+            enable_test=self.verifier is not False,
+            allow_labels=self.labels,
+            custom_endpoint=self.custom_endpoints,
             csrf_token=token,
         )
+        try:
+            return await call_storage(manager, card, req, manager, provider, user_id)
+        except (StorageError, ValidationError):
+            log.warning("byok: the %s card could not be read back", provider, exc_info=True)
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
 
     def _name(self, provider: str) -> str:
         return resolve_provider(provider, self.provider_config).name
@@ -352,7 +396,8 @@ class KeyRoutes:
 
     def _toast_text(self, saved: _Saved) -> str:
         verb = "updated" if saved.replaced else "saved"
-        return f"{self._name(saved.provider)} key {verb}: {saved.masked}"
+        which = f" ({saved.label})" if saved.label else ""
+        return f"{self._name(saved.provider)} key{which} {verb}: {saved.masked}"
 
     async def _rows(self, req: Request, manager: BYOKManager, user_id: Any) -> list[dict]:
         """The dashboard as JSON rows: each provider, stored or not, and its expiry."""
@@ -383,6 +428,8 @@ class KeyRoutes:
             title=self.title,
             enable_test=self.verifier is not False,
             csrf_token=token,
+            allow_labels=self.labels,
+            custom_endpoint=self.custom_endpoints,
         )
 
     # --- handlers (registered through `_answering`) ---------------------------------------------
@@ -427,16 +474,12 @@ class KeyRoutes:
         manager, user_id = await self._context(req)
         slot = validation_id(provider)
         saved = await self._save(req, data, provider, slot, True, manager, user_id)
-        return await self._written(
-            req,
-            manager,
-            user_id,
-            self._saved_json(saved),
-            lambda: (
-                self._card(req, provider, saved),
-                oob_toast(self._toast_text(saved), AlertKind.SUCCESS),
-            ),
-        )
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            return card, oob_toast(self._toast_text(saved), AlertKind.SUCCESS)
+
+        return await self._written(req, manager, user_id, self._saved_json(saved), fragments)
 
     async def save_any(
         self,
@@ -451,8 +494,8 @@ class KeyRoutes:
         manager, user_id = await self._context(req)
         saved = await self._save(req, data, provider, MULTI_VALIDATION_ID, False, manager, user_id)
 
-        def fragments() -> tuple[Any, ...]:
-            card = self._card(req, provider, saved)
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
             card.attrs["hx-swap-oob"] = "true"  # refresh the card when it is on the page
             text = self._toast_text(saved)
             return (
@@ -468,27 +511,65 @@ class KeyRoutes:
         req: Request,  # the incoming request
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
-        """DELETE {prefix}/{provider}: remove the key; the empty card + a toast."""
+        """DELETE {prefix}/{provider}[?label=…]: remove the key; the card + a toast."""
         self._gate(req, data)
         provider = self._provider(req)
         manager, user_id = await self._context(req)
         try:
-            await call_storage(manager, manager.delete_key, req, provider, user_id)
-        except (StorageError, ValidationError):
+            label = _label_from(data, req)
+            remove = functools.partial(manager.delete_key, label=label)
+            await call_storage(manager, remove, req, provider, user_id)
+        except ValidationError as e:
+            raise self._problem(req, 422, "invalid", str(e)) from None
+        except StorageError:
             log.warning("byok delete failed for provider %s", provider, exc_info=True)
             raise self._problem(
                 req, 503, "storage", "Your key could not be removed; try again"
             ) from None
-        return await self._written(
-            req,
-            manager,
-            user_id,
-            {"provider": provider, "stored": False},
-            lambda: (
-                self._card(req, provider, None),
-                oob_toast(f"{self._name(provider)} key removed", AlertKind.INFO),
-            ),
-        )
+        which = f" ({label})" if label else ""
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            return card, oob_toast(f"{self._name(provider)} key{which} removed", AlertKind.INFO)
+
+        body: dict[str, Any] = {"provider": provider}
+        if label is not None:
+            body["label"] = label
+        try:
+            body["stored"] = await call_storage(manager, manager.has_key, req, provider, user_id)
+        except StorageError:
+            body["stored"] = False
+        return await self._written(req, manager, user_id, body, fragments)
+
+    async def make_default(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
+        """POST {prefix}/{provider}/default?label=…: make that key the default; the card."""
+        self._gate(req, data)
+        provider = self._provider(req)
+        manager, user_id = await self._context(req)
+        try:
+            label = _label_from(data, req)
+            if label is None:
+                raise ValidationError("Name the key to make the default")
+            await call_storage(manager, manager.set_default, req, provider, label, user_id)
+        except ValidationError as e:
+            raise self._problem(req, 422, "invalid", str(e)) from None
+        except KeyNotFoundError:
+            raise self._problem(req, 404, "unknown_key", "That key is no longer stored") from None
+        except StorageError:
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+        which = f" ({label})" if label else ""
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            text = f"{self._name(provider)} key{which} is now the default"
+            return card, oob_toast(text, AlertKind.SUCCESS)
+
+        body = {"provider": provider, "label": label, "default": True}
+        return await self._written(req, manager, user_id, body, fragments)
 
     async def test(
         self,
@@ -504,7 +585,7 @@ class KeyRoutes:
             state = TestState.RATE_LIMITED
             message = f"Too many key tests: try again in {wait} s"
         else:
-            state, message = await self._verify(req, manager, user_id, provider)
+            state, message = await self._verify(req, manager, user_id, provider, data)
         if request_kind(req) is RequestKind.JSON:
             body = {"provider": provider, "state": state.value, "detail": message}
             return JSONResponse(body, status_code=429 if wait else 200, headers=_retry(wait))
@@ -528,19 +609,23 @@ class KeyRoutes:
             return None  # the limit is a brake, not a lock: a counting failure never blocks
 
     async def _verify(
-        self, req: Request, manager: BYOKManager, user_id: Any, provider: str
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, data: Any
     ) -> tuple[TestState, str | None]:
-        """Decrypt the key and run the verifier with a timeout; (state, message)."""
+        """Decrypt the key (with its endpoint) and run the verifier with a timeout."""
         try:
-            key = await call_storage(manager, manager.get_key, req, provider, user_id)
+            opened = functools.partial(manager.get_credentials, label=_label_from(data, req))
+            creds = await call_storage(manager, opened, req, provider, user_id)
         except EncryptionError:
             return TestState.ERROR, "The stored key cannot be read: enter it again"
-        except (StorageError, ValidationError):
+        except ValidationError as e:
+            return TestState.ERROR, str(e)
+        except StorageError:
             return TestState.ERROR, "API key storage is unavailable"
-        if key is None:
+        if creds is None:
             return TestState.ERROR, "No key stored"
+        extra = {"endpoint": creds.endpoint} if self._with_endpoint else {}
         try:
-            result = self.verifier(provider, key)  # type: ignore[misc]
+            result = self.verifier(provider, creds.api_key, **extra)  # type: ignore[misc]
             if inspect.isawaitable(result):
                 result = await asyncio.wait_for(result, self.verify_timeout)
         except TimeoutError:
@@ -549,6 +634,16 @@ class KeyRoutes:
             log.warning("byok verifier failed for %s: %s", provider, type(e).__name__)
             return TestState.ERROR, None
         return _test_state(result)
+
+
+def _label_from(data: Mapping[str, Any] | None, req: Request) -> str | None:
+    """The `label` of the body or the query (None when neither names one), validated."""
+    raw = (data or {}).get(LABEL_FIELD)
+    if raw is None:
+        raw = req.query_params.get(LABEL_FIELD)
+    if raw is not None and not isinstance(raw, str):
+        raise ValidationError("Send one label, as text")
+    return validate_label(raw)
 
 
 def _retry(wait: int | None) -> dict[str, str]:
@@ -611,6 +706,8 @@ def mount_key_routes(
     check_format: bool = True,  # refuse keys that do not fit the provider's known pattern
     serve_script: bool = True,  # also serve byok.js (the dashboard page loads it)
     *,
+    labels: bool = False,  # several labelled keys per provider (forms take a label; default route)
+    custom_endpoints: bool = False,  # users may give the optional endpoints the registry allows
     outbound: OutboundPolicy | None = None,  # the built-in checks' SSRF guard (allowlists, timeout)
     test_limit: tuple[int, float]
     | RateLimit
@@ -649,6 +746,8 @@ def mount_key_routes(
         verify_timeout,
         check_format,
         test_limit,
+        labels,
+        custom_endpoints,
     )
     base = "" if prefix == "/" else prefix
     handlers = [
@@ -659,6 +758,10 @@ def mount_key_routes(
     ]
     if verifier is not False:
         handlers.append((f"{base}/{{provider}}/test", "post", "byok_test", routes.test))
+    if labels:
+        handlers.append(
+            (f"{base}/{{provider}}/default", "post", "byok_default", routes.make_default)
+        )
     for path, method, name, handler in handlers:
         app.route(path, methods=[method], name=name)(_answering(handler))
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):

@@ -169,6 +169,7 @@ class Playground:
             enable_test=True,
             csrf_token=csrf_token(req),
             title="Your playground keys",
+            allow_labels=True,
         )
 
     def mount(
@@ -189,6 +190,7 @@ class Playground:
             providers=PROVIDERS,
             user_id_func=self.user_id,
             verifier=self.verifier,
+            labels=True,  # several labelled keys per provider
             title="Your playground keys",
             serve_script=False,  # the gallery serves byok.js with its other assets
         )

@@ -68,8 +68,10 @@ KINDS = frozenset(
 
 
 def kind_of(key: str) -> str:
-    """The answer a key asks for: its first "-"-separated word that names one (sk-proj-valid-…)."""
-    return next((w for w in key.split("-") if w in KINDS), "")
+    """The answer a key asks for: its first "-"-separated word starting with one (sk-proj-valid-…,
+    or validAAAA… for patterns without "-"); longer kinds first, so "invalid" is not "valid"."""
+    ordered = sorted(KINDS, key=len, reverse=True)
+    return next((k for w in key.split("-") for k in ordered if w.startswith(k)), "")
 
 
 def _key(headers: dict[str, str]) -> str:

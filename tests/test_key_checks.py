@@ -27,14 +27,15 @@ def key(kind: str) -> str:
     return f"sk-proj-{kind}-{SECRET_PART}"
 
 
-def builtin_app(server: FakeProviders, **routes_kw: Any) -> Any:
+def builtin_app(server: FakeProviders, providers: Any = ("openai",), **routes_kw: Any) -> Any:
     kw = {
         "provider_config": {"openai": {"api_base": f"{server.url}/v1"}},
         "outbound": OutboundPolicy(allow_networks=LOOPBACK, timeout=0.5),
         "test_limit": None,
         **routes_kw,
     }
-    return make_app(verifier=None, routes_kw=kw)
+    chosen = providers if providers is not None else ("openai", "azure")
+    return make_app(verifier=None, providers=chosen, routes_kw=kw)
 
 
 def outcome_of(page: Page, kind: str) -> tuple[str, str]:
@@ -172,3 +173,117 @@ def test_database_limit_holds_across_processes(db_url: str) -> None:
     with mp.get_context("spawn").Pool(2) as pool:
         allowed = pool.starmap(hammer, [(db_url, start, 30, 25)] * 2)
     assert sum(allowed) == 25  # 60 hits from 2 processes: exactly the limit let through
+
+
+# --- labels and custom endpoints through the routes ------------------------------------------
+
+
+def labelled_app(server: FakeProviders, **kw: Any) -> Any:
+    return builtin_app(server, labels=True, custom_endpoints=True, **kw)[0]
+
+
+def test_several_labelled_keys_through_the_routes(fake_providers: FakeProviders) -> None:
+    page = Page(labelled_app(fake_providers))
+    assert page.save("openai", key("valid")).status_code == 200
+    added = page.send(
+        "POST",
+        f"{PREFIX}/openai",
+        data={"api_key": key("invalid"), "label": "work", "intent": "add"},
+    )
+    assert added.status_code == 200 and "OpenAI key (work) saved" in added.text
+    card = soup(added).select_one("#byok-card-openai")
+    assert card.select_one('li[data-byok-label="work"]') is not None  # the other key is listed
+    again = page.send(
+        "POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "label": "work", "intent": "add"}
+    )
+    assert again.status_code == 422 and "already stored" in again.text
+    unnamed = page.send("POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "intent": "add"})
+    assert unnamed.status_code == 422 and "label" in unnamed.text
+    # each key is tested on its own: the default is valid, "work" is rejected
+    assert "accepted" in page.send("POST", f"{PREFIX}/openai/test").text
+    assert "rejected" in page.send("POST", f"{PREFIX}/openai/test?label=work").text
+    made = page.send("POST", f"{PREFIX}/openai/default?label=work")
+    assert made.status_code == 200 and "is now the default" in made.text
+    assert "rejected" in page.send("POST", f"{PREFIX}/openai/test").text  # work is the default now
+    listed = soup(page.client.get(PREFIX, headers={"HX-Request": "true"}))
+    assert listed.select_one('#byok-card-openai li[data-byok-label=""]') is not None
+    gone = page.send("DELETE", f"{PREFIX}/openai?label=work")
+    assert gone.status_code == 200 and "OpenAI key (work) removed" in gone.text
+    assert "accepted" in page.send("POST", f"{PREFIX}/openai/test").text  # the other is default
+    assert page.send("POST", f"{PREFIX}/openai/default?label=ghost").status_code == 404
+    assert page.send("POST", f"{PREFIX}/openai/default?label=%23bad").status_code == 422
+
+
+def test_labels_are_refused_when_the_app_keeps_one_key(fake_providers: FakeProviders) -> None:
+    page = Page(builtin_app(fake_providers)[0])
+    answer = page.send("POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "label": "w"})
+    assert answer.status_code == 422 and "one key per provider" in answer.text
+    assert page.send("POST", f"{PREFIX}/openai/default?label=w").status_code in (404, 405)
+
+
+def test_a_custom_base_url_is_saved_shown_and_checked_there(fake_providers: FakeProviders) -> None:
+    app = builtin_app(
+        fake_providers,
+        providers=None,
+        custom_endpoints=True,
+        provider_config={},
+    )[0]
+    page = Page(app)
+    base = f"{fake_providers.url}/my-proxy/v1"
+    saved = page.send("POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "base_url": base})
+    assert saved.status_code == 200 and f"Endpoint: {base}" in saved.text
+    assert f'value="{base}"' in saved.text  # prefilled in the replace form
+    tested = page.send("POST", f"{PREFIX}/openai/test")
+    assert "accepted" in tested.text and fake_providers.seen[-1].path == "/my-proxy/v1/models"
+    for bad, why in [
+        ("ftp://x.example", "https://"),
+        ("https://user:pw@x.example", "user name"),
+        ("https://x.example/?q=1", "query"),
+    ]:
+        refused = page.send(
+            "POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "base_url": bad}
+        )
+        assert refused.status_code == 422 and why in refused.text
+
+
+def test_a_custom_endpoint_to_a_private_address_is_blocked(fake_providers: FakeProviders) -> None:
+    page = Page(builtin_app(fake_providers, custom_endpoints=True, outbound=None)[0])
+    page.save("openai", key("valid"))
+    page.send(
+        "POST",
+        f"{PREFIX}/openai",
+        data={"api_key": key("valid"), "base_url": "http://169.254.169.254/latest"},
+    )
+    tested = page.send("POST", f"{PREFIX}/openai/test")
+    assert "not allowed" in tested.text and "metadata" in tested.text
+    assert fake_providers.seen == []
+
+
+def test_optional_endpoints_are_refused_unless_the_app_allows_them(
+    fake_providers: FakeProviders,
+) -> None:
+    page = Page(builtin_app(fake_providers)[0])
+    answer = page.send(
+        "POST", f"{PREFIX}/openai", data={"api_key": key("valid"), "base_url": "https://x.example"}
+    )
+    assert answer.status_code == 422 and "does not take" in answer.text
+
+
+def test_azure_needs_its_endpoint(fake_providers: FakeProviders) -> None:
+    app = builtin_app(fake_providers, providers=None)[0]
+    page = Page(app)
+    dashboard = page.client.get(PREFIX).text
+    assert 'name="base_url"' in dashboard and 'name="deployment"' in dashboard
+    missing = page.send("POST", f"{PREFIX}/azure", data={"api_key": "a" * 32})
+    assert missing.status_code == 422 and "needs a base URL" in missing.text
+    endpoint = {
+        "base_url": f"{fake_providers.url}/az",
+        "deployment": "gpt-4o",
+        "api_version": "2024-10-21",
+    }
+    fake_providers.shape = "data"
+    saved = page.send("POST", f"{PREFIX}/azure", data={"api_key": "valid" + "a" * 32, **endpoint})
+    assert saved.status_code == 200 and "deployment gpt-4o" in saved.text
+    assert "accepted" in page.send("POST", f"{PREFIX}/azure/test").text
+    assert fake_providers.seen[-1].path == "/az/openai/models?api-version=2024-10-21"
+    assert fake_providers.seen[-1].headers["api-key"] == "valid" + "a" * 32

@@ -31,7 +31,7 @@ from .assets import (
     front_end,
     serve_byok_js,
 )
-from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult
+from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult, OtherKey
 from .dashboard import DashboardSkeleton, KeyManagerDashboard, dashboard_summary
 from .forms import InlineKeyInput, KeyInputForm, MultiProviderKeyForm
 from .icons import ErrorIcon, InfoIcon, SuccessIcon, WarningIcon
@@ -142,6 +142,7 @@ __all__ = [
     "KeyTestResult",
     "MultiProviderKeyForm",
     "NpmFile",
+    "OtherKey",
     "SecurityAlert",
     "Severity",
     "StackSpacing",

@@ -49,6 +49,7 @@ def recipes() -> dict[str, str]:
         card_body,
         card_title,
     )
+    from cjm_fasthtml_daisyui.components.data_input.checkbox import checkbox, checkbox_sizes
     from cjm_fasthtml_daisyui.components.data_input.fieldset import fieldset, fieldset_legend
     from cjm_fasthtml_daisyui.components.data_input.select import select, select_sizes
     from cjm_fasthtml_daisyui.components.data_input.text_input import (
@@ -172,6 +173,7 @@ def recipes() -> dict[str, str]:
     r["field.toggle"] = cc(btn, join_item, btn_styles.soft, btn_modifiers.square)
     r["field.toggle.sm"] = cc(btn, join_item, btn_styles.soft, btn_modifiers.square, btn_sizes.sm)
     r["field.plain"] = cc(text_input, w.full)
+    r["field.check"] = cc(checkbox, checkbox_sizes.sm)
     r["field.select"] = cc(select, select_sizes.md, w.full)
     r["field.help"] = cc(font_size.sm, muted)
     r["field.docs"] = cc(link, font_size.sm, flex_display.inline, items.center, gap(1))
@@ -196,6 +198,7 @@ def recipes() -> dict[str, str]:
     r["card.meta"] = cc(font_size.sm, muted)
     r["card.actions"] = cc(card_actions, justify.end, items.center, flex_wrap.wrap, gap(2))
     r["card.empty"] = cc(font_size.sm, muted)
+    r["card.others"] = cc(flex_display, flex_direction.col, gap(2), m.t(1))
     r["card.summary"] = cc(link, link_styles.hover, font_size.sm)
     r["form.card"] = cc(flex_display, flex_direction.col, gap(2), m.t(2))
     for state, color in (
@@ -306,6 +309,7 @@ _GENERATED: dict[str, str] = {
     "field.toggle.sm": "btn join-item btn-soft btn-square btn-sm",
     "field.plain": "input w-full",
     "field.select": "select select-md w-full",
+    "field.check": "checkbox checkbox-sm",
     "field.help": "text-sm text-base-content/70",
     "field.docs": "link text-sm inline-flex items-center gap-1",
     "sr-only": "sr-only",
@@ -324,6 +328,7 @@ _GENERATED: dict[str, str] = {
     "card.meta": "text-sm text-base-content/70",
     "card.actions": "card-actions justify-end items-center flex-wrap gap-2",
     "card.empty": "text-sm text-base-content/70",
+    "card.others": "flex flex-col gap-2 mt-1",
     "card.summary": "link link-hover text-sm",
     "form.card": "flex flex-col gap-2 mt-2",
     "badge.empty": "badge badge-ghost badge-sm",

@@ -15,7 +15,7 @@ from byok.core.types import EncryptionError, StorageError
 
 from ._html import FT, el, headers_json, render_once, safe_url
 from .alerts import Alert, ToastContainer
-from .cards import KeyManagementCard
+from .cards import KeyManagementCard, OtherKey
 from .classes import CLASSES
 from .variants import AlertKind, AlertStyle, KeyState
 from .wiring import (
@@ -25,11 +25,12 @@ from .wiring import (
     DEFAULT_BASE_URL,
     SUMMARY_ID,
     dashboard_header_value,
+    default_url,
     key_url,
     test_url,
 )
 
-__all__ = ["DashboardSkeleton", "KeyManagerDashboard", "dashboard_summary"]
+__all__ = ["DashboardSkeleton", "KeyManagerDashboard", "dashboard_summary", "provider_card"]
 
 _TITLE_ID = f"{DASHBOARD_ID}-title"
 DESCRIPTION = "Keys you bring are encrypted at rest and only ever shown masked."
@@ -74,6 +75,85 @@ def dashboard_summary(
     return el("span", {"id": SUMMARY_ID, "hx-swap-oob": "true" if oob else None}, text)
 
 
+def _masked(manager: Any, request: Any, provider: str, user_id: Any, label: str) -> str | None:
+    """A labelled key masked, or None when it cannot be decrypted."""
+    try:
+        return manager.get_masked_key(request, provider, user_id, label=label)
+    except EncryptionError:
+        return None
+
+
+def provider_card(
+    request: Any,  # the request (its session / scope are read through the manager)
+    manager: Any,  # a BYOKManager (or a stand-in with the same read methods)
+    provider: str,  # the provider
+    user_id: str | None = None,  # owner, for database / hybrid storage
+    base_url: str = DEFAULT_BASE_URL,  # where the key routes live
+    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    *,
+    stored: bool = True,  # whether the provider has a key (False: the empty card, no reads)
+    keys: Sequence[Any] | None = None,  # its live records (manager.list_keys); None = read them
+    enable_test: bool = False,  # Test buttons
+    allow_labels: bool = False,  # the forms take a label (several keys per provider)
+    custom_endpoint: bool = False,  # the forms show the optional endpoint fields
+    csrf_token: str | None = None,  # sent by the card
+    hx_headers: Mapping[str, str] | None = None,  # more headers for the card's requests
+    now: datetime | None = None,  # the current time for relative dates
+) -> FT:
+    """One provider's card read from the manager: its default key, masked, and its other keys;
+    a key that cannot be decrypted shows as "unreadable"; storage errors propagate."""
+    url = key_url(base_url, provider)
+    status = None
+    masked_key = record = None
+    others: list[OtherKey] = []
+    if stored:
+        try:
+            record = manager.get_key_info(request, provider, user_id)
+            if record is not None:
+                masked_key = manager.get_masked_key(request, provider, user_id)
+        except (EncryptionError, StorageError):
+            status = KeyState.UNREADABLE
+        if keys is None and hasattr(manager, "list_keys"):
+            keys = [k for k in manager.list_keys(request, user_id) if k.provider == provider]
+        shown = getattr(record, "label", "")
+        for k in keys or ():
+            label = getattr(k, "label", "")
+            if k.provider != provider or label == shown:
+                continue
+            others.append(
+                OtherKey(
+                    label,
+                    _masked(manager, request, provider, user_id, label),
+                    k.expires_at,
+                    getattr(k, "endpoint", None),
+                    delete_url=key_url(base_url, provider, label),
+                    test_url=test_url(base_url, provider, label) if enable_test else None,
+                    default_url=default_url(base_url, provider, label),
+                )
+            )
+    has_key = record is not None or status is KeyState.UNREADABLE
+    return KeyManagementCard(
+        provider,
+        has_key,
+        masked_key,
+        record.created_at if record is not None else None,
+        record.expires_at if record is not None else None,
+        delete_action=url,
+        update_action=url,
+        provider_config=provider_config,
+        test_url=test_url(base_url, provider) if enable_test else None,
+        status=status,
+        csrf_token=csrf_token,
+        hx_headers=hx_headers,
+        now=now,
+        label=getattr(record, "label", None) or None,
+        endpoint=getattr(record, "endpoint", None),
+        others=others,
+        allow_labels=allow_labels,
+        custom_endpoint=custom_endpoint,
+    )
+
+
 def _header(title: str, lead: str, summary: FT | None) -> FT:
     return el(
         "header",
@@ -98,6 +178,8 @@ def KeyManagerDashboard(
     hx_headers: Mapping[str, str] | None = None,  # more headers for every card's htmx requests
     include_toasts: bool = True,  # include the ToastContainer that oob_toast() targets
     now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
+    allow_labels: bool = False,  # the cards' forms take a label (several keys per provider)
+    custom_endpoint: bool = False,  # the cards show the optional endpoint fields
 ) -> FT:
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
@@ -115,30 +197,26 @@ def KeyManagerDashboard(
 
     cards = []
     if problem is None:
-        for p in names:
-            url = key_url(base_url, p)
-            status = None
-            masked_key = record = None
-            if p in stored_names:
-                try:
-                    record = manager.get_key_info(request, p, user_id)
-                    if record is not None:
-                        masked_key = manager.get_masked_key(request, p, user_id)
-                except (EncryptionError, StorageError):
-                    status = KeyState.UNREADABLE
-            has_key = record is not None or status is KeyState.UNREADABLE
+        keys = None
+        if stored_names and hasattr(manager, "list_keys"):
+            try:
+                keys = manager.list_keys(request, user_id)
+            except StorageError:
+                problem = _STORAGE_FAILED
+        for p in names if problem is None else ():
             cards.append(
-                KeyManagementCard(
+                provider_card(
+                    request,
+                    manager,
                     p,
-                    has_key,
-                    masked_key,
-                    record.created_at if record is not None else None,
-                    record.expires_at if record is not None else None,
-                    delete_action=url,
-                    update_action=url,
-                    provider_config=provider_config,
-                    test_url=test_url(base_url, p) if enable_test else None,
-                    status=status,
+                    user_id,
+                    base_url,
+                    provider_config,
+                    stored=p in stored_names,
+                    keys=[k for k in keys if k.provider == p] if keys is not None else None,
+                    enable_test=enable_test,
+                    allow_labels=allow_labels,
+                    custom_endpoint=custom_endpoint,
                     csrf_token=csrf_token,
                     hx_headers=hx_headers,
                     now=now,
