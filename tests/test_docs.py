@@ -380,3 +380,17 @@ def test_migration_table_lists_every_reference_name(module: str) -> None:
         listed = re.search(rf"`{re.escape(name)}[`(]", section)
         assert listed, f"migration.md: {module}.{name} is not in its table"
         assert hasattr(ours, name), f"byok.{module} lacks {name}"
+
+
+def test_provider_table_is_the_registry() -> None:
+    """docs/providers.md lists every registry provider with its check's request and source."""
+    from byok.core.providers import BUILTIN_PROVIDERS
+
+    text = (DOCS / "providers.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("| `")]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in lines}
+    assert set(rows) >= set(BUILTIN_PROVIDERS)
+    for pid, info in BUILTIN_PROVIDERS.items():
+        assert f"`{info.check.describe()}`" in rows[pid], pid
+        assert f"({info.check.source})" in rows[pid], pid
+        assert (info.api_base or "the key's base URL") in rows[pid], pid

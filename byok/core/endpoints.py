@@ -9,14 +9,12 @@ byok may connect to the address is the SSRF guard's decision at request time (`b
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from .types import ValidationError
+from .types import ENDPOINT_FIELDS, Endpoint, ValidationError
 
 __all__ = ["ENDPOINT_FIELDS", "MAX_BASE_URL_LENGTH", "Endpoint", "validate_endpoint"]
 
@@ -29,53 +27,6 @@ _LABELS = {
     "deployment": "Deployment",
     "api_version": "API version",
 }
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A key's custom endpoint; every field optional (None = the provider's default)."""
-
-    base_url: str | None = None  # the API's base URL, e.g. "https://my-resource.openai.azure.com"
-    deployment: str | None = None  # Azure OpenAI deployment name
-    api_version: str | None = None  # Azure OpenAI api-version, e.g. "2024-10-21"
-
-    def __bool__(self) -> bool:
-        return any(getattr(self, f) for f in ENDPOINT_FIELDS)
-
-    def to_dict(self) -> dict[str, str]:
-        """The fields that are set (JSON-safe)."""
-        return {k: v for k, v in asdict(self).items() if v}
-
-    def encode(self) -> bytes:
-        """Canonical bytes (sorted compact JSON): stored, and bound into the key's AAD."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
-
-    @classmethod
-    def decode(
-        cls,
-        raw: str | bytes | None,  # what `encode` wrote (None or empty = no endpoint)
-    ) -> Endpoint | None:
-        """The endpoint `encode` wrote; ValueError when the text was damaged."""
-        if not raw:
-            return None
-        data = json.loads(raw)
-        if not isinstance(data, dict) or not set(data) <= set(ENDPOINT_FIELDS):
-            raise ValueError("not an endpoint")
-        if not all(isinstance(v, str) for v in data.values()):
-            raise ValueError("not an endpoint")
-        return cls(**data) or None
-
-    def describe(self) -> str:
-        """One line for a card: 'https://x.openai.azure.com · deployment gpt-4o · 2024-10-21'."""
-        parts = [self.base_url or "default URL"]
-        if self.deployment:
-            parts.append(f"deployment {self.deployment}")
-        if self.api_version:
-            parts.append(f"API version {self.api_version}")
-        return " · ".join(parts)
-
-
-ENDPOINT_FIELDS = tuple(f.name for f in fields(Endpoint))  # base_url, deployment, api_version
 
 
 def field_label(

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .endpoints import ENDPOINT_FIELDS, Endpoint
+from .types import ENDPOINT_FIELDS, Endpoint
 
 __all__ = [
     "BUILTIN_PROVIDERS",

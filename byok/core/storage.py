@@ -26,6 +26,7 @@ from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .endpoints import validate_endpoint
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
     LABEL_PATTERN,
@@ -35,6 +36,7 @@ from .types import (
     BYOKConfig,
     Credentials,
     EncryptionError,
+    Endpoint,
     EventKind,
     KeyEvent,
     KeyNotFoundError,
@@ -323,8 +325,6 @@ class SessionStorage:
         raw: Any, provider: str, label: str, user_id: str | None
     ) -> tuple[APIKey, datetime | None]:
         """A stored cell as (record, when it was written); StorageError when malformed."""
-        from .endpoints import Endpoint
-
         if not (isinstance(raw, list) and len(raw) in (4, 6)):
             raise StorageError(f"malformed session entry for provider {provider!r}")
         try:
@@ -571,8 +571,6 @@ class DatabaseStorage:
     @staticmethod
     def _record(row: dict) -> APIKey:
         """A row as an APIKey; StorageError when a value was damaged outside byok."""
-        from .endpoints import Endpoint
-
         try:
             return APIKey(
                 provider=row["provider"],
@@ -1151,8 +1149,6 @@ class BYOKManager:
         make_default: bool = False,  # make this key the provider's default
     ) -> None:
         """Validate, seal (bound to owner, provider and endpoint) and store a key."""
-        from .endpoints import validate_endpoint
-
         provider, user_id = self._args(provider, user_id)
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
@@ -1166,10 +1162,11 @@ class BYOKManager:
             expires = now + ttl if ttl is not None else None
         except OverflowError:
             raise ValidationError("ttl is too long") from None
-        current = self.storage.retrieve(request, provider, user_id, label)  # what it replaces
+        default = self.storage.retrieve(request, provider, user_id)  # the provider's default
         if label is None:
-            label = current.label if current is not None else ""
-        is_default = make_default or (current is not None and current.is_default)
+            label = default.label if default is not None else ""
+        # the first key of a provider, and a replaced default, are flagged: the default is stable
+        is_default = make_default or default is None or default.label == label
         record = APIKey(provider, b"", now, expires, user_id, label, endpoint, is_default)
         record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))
         self.storage.store(request, record)

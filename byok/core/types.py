@@ -1,13 +1,15 @@
 """Data, configuration, errors and limits shared by byok's core and UI. No I/O here."""
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "ENDPOINT_FIELDS",
     "LABEL_PATTERN",
     "MAX_KEY_LENGTH",
     "MAX_USER_ID_LENGTH",
@@ -18,6 +20,7 @@ __all__ = [
     "BYOKException",
     "Credentials",
     "EncryptionError",
+    "Endpoint",
     "EventKind",
     "KeyEvent",
     "KeyNotFoundError",
@@ -58,6 +61,53 @@ class StorageBackend(Enum):
     HYBRID = "hybrid"  # database for persistence, session as a per-user cache
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """A key's custom endpoint; every field optional (None = the provider's default)."""
+
+    base_url: str | None = None  # the API's base URL, e.g. "https://my-resource.openai.azure.com"
+    deployment: str | None = None  # Azure OpenAI deployment name
+    api_version: str | None = None  # Azure OpenAI api-version, e.g. "2024-10-21"
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f) for f in ENDPOINT_FIELDS)
+
+    def to_dict(self) -> dict[str, str]:
+        """The fields that are set (JSON-safe)."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def encode(self) -> bytes:
+        """Canonical bytes (sorted compact JSON): stored, and bound into the key's AAD."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(
+        cls,
+        raw: str | bytes | None,  # what `encode` wrote (None or empty = no endpoint)
+    ) -> "Endpoint | None":
+        """The endpoint `encode` wrote; ValueError when the text was damaged."""
+        if not raw:
+            return None
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not set(data) <= set(ENDPOINT_FIELDS):
+            raise ValueError("not an endpoint")
+        if not all(isinstance(v, str) for v in data.values()):
+            raise ValueError("not an endpoint")
+        return cls(**data) or None
+
+    def describe(self) -> str:
+        """One line for a card: 'https://x.openai.azure.com · deployment gpt-4o · 2024-10-21'."""
+        parts = [self.base_url or "default URL"]
+        if self.deployment:
+            parts.append(f"deployment {self.deployment}")
+        if self.api_version:
+            parts.append(f"API version {self.api_version}")
+        return " · ".join(parts)
+
+
+ENDPOINT_FIELDS = tuple(f.name for f in fields(Endpoint))  # base_url, deployment, api_version
+
+
 @dataclass
 class APIKey:
     """An encrypted API key with its metadata."""
@@ -68,7 +118,7 @@ class APIKey:
     expires_at: datetime | None = None  # when it stops being usable (UTC), None = never
     user_id: str | None = None  # owner, required for database storage
     label: str = ""  # which of the provider's keys ("" = unlabelled), e.g. "work"
-    endpoint: Any = None  # its custom Endpoint (byok.core.endpoints), bound to the ciphertext
+    endpoint: Endpoint | None = None  # its custom endpoint, bound to the ciphertext
     is_default: bool = False  # the provider's default key (the one get_key returns unlabelled)
 
     def __post_init__(self) -> None:
@@ -99,8 +149,6 @@ class APIKey:
         data: Mapping[str, Any],  # a dict made by `to_dict`
     ) -> "APIKey":
         """Rebuild an APIKey from `to_dict` output (older dicts without labels included)."""
-        from .endpoints import Endpoint
-
         try:
             expires = data.get("expires_at")
             endpoint = data.get("endpoint")
