@@ -19,6 +19,7 @@ MODULES = (
     "components",
     "http",
     "gallery",
+    "issuing",
 )  # bench/<name>.py, each with rows() -> list[Row]
 
 

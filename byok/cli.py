@@ -1,4 +1,8 @@
-"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment.
+"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment,
+`byok keys …` issues and manages API keys for your own API (byok.issuing.cli).
+
+Both open an existing key table only (never create or migrate one): a mistyped database URL
+fails loudly instead of reporting an empty, freshly made database; doctor opens it read-only.
 
 Secrets are read from environment variables, never from the command line (argv is visible to
 every user of the machine): the current secret from BYOK_SECRET (or --secret-env), older ones
@@ -16,12 +20,14 @@ from enum import StrEnum
 from tqdm import tqdm
 
 from .core.security import is_production
-from .core.storage import SCHEMA_VERSION, BYOKManager
+from .core.storage import SCHEMA_VERSION, Access, BYOKManager, DatabaseStorage
 from .core.types import MIN_SECRET_LENGTH, BYOKConfig, BYOKException, StorageBackend
+from .issuing.cli import add_keys_parser
 
 __all__ = ["main"]
 
 _PREVIOUS = re.compile(r"BYOK_SECRET_V(\d+)")  # env names of older secrets
+_SAMPLE = 50  # rows tried with the secrets before rotating (and by doctor)
 
 
 class Level(StrEnum):
@@ -60,15 +66,52 @@ def _config(
     return secret, config
 
 
+def _manager(
+    args: argparse.Namespace,  # parsed command line
+    access: Access,  # "write" (rotate) or "read" (doctor): never creates or migrates
+) -> BYOKManager:
+    """A manager on the existing key table (StorageError when the database or table is missing)."""
+    secret, config = _config(args)
+    storage = DatabaseStorage(config, args.db, access=access)
+    return BYOKManager(secret, db_url=storage, config=config)
+
+
+def _opened(
+    manager: BYOKManager,  # the CLI's manager
+    version: int,  # sample rows not under this key version (0 = any row)
+) -> tuple[int, int]:
+    """(rows sampled, rows that open with the configured secrets)."""
+    assert manager.database is not None
+    sample = manager.database.stale(version, _SAMPLE)
+    return len(sample), sum(manager.opens(k) for k in sample)
+
+
 def rotate(
     args: argparse.Namespace,  # parsed command line
 ) -> int:
     """Re-encrypt every row under the newest key, with a progress bar; resumable."""
-    secret, config = _config(args)
-    manager = BYOKManager(secret, db_url=args.db, config=config)
-    total = manager.stale_count()
+    manager = _manager(args, "write")
+    assert manager.database is not None
+    rows, total = manager.database.count(), manager.stale_count()
+    if rows == 0 and not args.allow_empty:
+        print(
+            f"byok: table {args.table} holds no keys: is --db the right database? "
+            "(--allow-empty accepts an empty table)",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{total} stored keys to re-encrypt under key version {args.key_version}")
-    if args.dry_run or total == 0:
+    if total == 0:
+        return 0
+    sampled, opened = _opened(manager, args.key_version)
+    if opened == 0:  # a mistyped old secret: nothing would be rewrapped, and nothing learnt
+        print(
+            f"byok: none of {sampled} stored keys opens with the secrets given "
+            "(BYOK_SECRET_V<n> for each old version): refusing to rotate; nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    if args.dry_run:
         return 0
     with tqdm(total=total, unit="key", disable=args.quiet) as bar:
         report = manager.rotate_keys(batch_size=args.batch_size, progress=bar.update)
@@ -107,16 +150,26 @@ def diagnose(
     if checks[0].level is Level.FAIL:
         return checks
     try:
-        _, config = _config(args)
-        manager = BYOKManager(secret, db_url=args.db, config=config)
-        stale = manager.stale_count()
-        rows = manager.database.count() if manager.database else 0
+        manager = _manager(args, "read")  # read-only: a mistyped URL creates nothing
+        assert manager.database is not None
+        stale, rows = manager.stale_count(), manager.database.count()
+        sampled, opened = _opened(manager, 0)  # versions start at 1: any row
     except BYOKException as e:
         checks.append(Check(Level.FAIL, f"database: {e}"))
         return checks
+    empty = Level.WARN if args.allow_empty else Level.FAIL
     checks.append(
-        Check(Level.OK, f"database reachable, schema version {SCHEMA_VERSION}, {rows} keys")
+        Check(
+            Level.OK if rows else empty,
+            f"database reachable, schema version {SCHEMA_VERSION}, {rows} keys"
+            + ("" if rows else ": is --db the right database? (--allow-empty if it is new)"),
+        )
     )
+    if sampled:
+        level = Level.OK if opened == sampled else Level.FAIL if opened == 0 else Level.WARN
+        checks.append(
+            Check(level, f"{opened} of {sampled} sampled keys open with the configured secrets")
+        )
     checks.append(
         Check(
             Level.WARN if stale else Level.OK,
@@ -154,6 +207,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--table", default="user_api_keys", help="table name")
         s.add_argument("--secret-env", default="BYOK_SECRET", help="env var of the current secret")
         s.add_argument("--key-version", type=int, default=1, help="version of the current secret")
+        s.add_argument(
+            "--allow-empty", action="store_true", help="an empty key table is not an error"
+        )
+    add_keys_parser(sub)
     rot = sub.choices["rotate"]
     rot.add_argument("--batch-size", type=int, default=500, help="rows per committed batch")
     rot.add_argument("--dry-run", action="store_true", help="count, do not rewrite")

@@ -37,6 +37,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -86,6 +87,7 @@ from byok.middleware.beforeware import (
     RequestKind,
     SecurityPolicy,
     UserIdFunc,
+    app_manager,
     call_storage,
     find_manager,
     policy_for,
@@ -97,6 +99,7 @@ from byok.middleware.beforeware import (
     secure_session_cookie,
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
+from byok.middleware.limits import BodyLimit
 from byok.outbound import OutboundPolicy
 from byok.verify import CheckResult, KeyVerifier, Outcome
 
@@ -156,7 +159,7 @@ class KeyRoutes:
         user_id_func: UserIdFunc | None,  # request -> user id, sync or async
         verifier: Verifier | Literal[False],  # tests a key; False = no test route
         provider_config: Mapping[str, Any] | None,  # display overrides per provider
-        policy: SecurityPolicy,  # HTTPS, origins, CSRF
+        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = the app manager's
         title: str,  # dashboard heading and page title
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
@@ -182,19 +185,32 @@ class KeyRoutes:
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
+    def _resolve_policy(self, req: Request) -> SecurityPolicy:
+        """The policy, once the app's manager is known: setup_byok's, so the production decision
+        is the one setup_byok was given (code or environment), wherever the routes are mounted."""
+        if self.policy is None:
+            manager = find_manager(req, self.manager)
+            if manager is None:
+                return policy_for(None)  # no manager: _context refuses the request anyway
+            self.policy = policy_for(manager)
+            if self.policy.is_production:
+                secure_session_cookie(req.scope.get("app"))
+        return self.policy
+
     def _gate(self, req: Request, data: Mapping[str, Any] | None) -> None:
         """HTTPS in production; on writes the origin check and the CSRF token."""
-        reason = self.policy.transport_refusal(req)
+        policy = self._resolve_policy(req)
+        reason = policy.transport_refusal(req)
         if reason is not None:
             raise _Refusal(
                 refusal(req, 403, reason, code="insecure_transport", severity=Severity.CRITICAL)
             )
         if req.scope["method"] in SAFE_METHODS:
             return
-        reason = self.policy.origin_refusal(req)
+        reason = policy.origin_refusal(req)
         if reason is not None:
             raise _Refusal(refusal(req, 403, reason, code="csrf"))
-        if self.policy.csrf and not check_csrf_token(req, data):
+        if policy.csrf and not check_csrf_token(req, data):
             raise _Refusal(
                 refusal(
                     req,
@@ -367,7 +383,7 @@ class KeyRoutes:
 
     async def _card(self, req: Request, manager: BYOKManager, user_id: Any, provider: str) -> Any:
         """The provider's card as stored now: its default key, masked, and its other keys."""
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         card = functools.partial(
             provider_card,
             base_url=self.prefix,
@@ -444,7 +460,7 @@ class KeyRoutes:
         kind = request_kind(req)
         if kind is RequestKind.JSON:
             return JSONResponse({"providers": await self._rows(req, manager, user_id)})
-        token = csrf_token(req) if self.policy.csrf else None
+        token = csrf_token(req) if self._resolve_policy(req).csrf else None
         try:
             if manager.backend is StorageBackend.SESSION:
                 board = self._board(req, manager, user_id, token)
@@ -625,9 +641,10 @@ class KeyRoutes:
             return TestState.ERROR, "No key stored"
         extra = {"endpoint": creds.endpoint} if self._with_endpoint else {}
         try:
-            result = self.verifier(provider, creds.api_key, **extra)  # type: ignore[misc]
-            if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.verify_timeout)
+            result = await asyncio.wait_for(
+                _run_verifier(self.verifier, provider, creds.api_key, **extra),
+                self.verify_timeout,
+            )
         except TimeoutError:
             return TestState.UNREACHABLE, "The provider did not answer in time"
         except Exception as e:  # the app's verifier failed: report it, never a 500
@@ -690,6 +707,22 @@ def _default_limit(manager: BYOKManager | None, limit: tuple[int, float]) -> Rat
     return DatabaseRateLimit(database.db.engine, count, window)
 
 
+_VERIFIER_THREADS = ThreadPoolExecutor(8, "byok-verifier")  # sync verifiers; never the loop's
+
+
+async def _run_verifier(verifier: Any, provider: str, key: str, **extra: Any) -> Any:
+    """The verifier's answer: a coroutine function is awaited, a sync one runs in byok's own
+    threads (a blocking `requests.get` never holds the event loop, and stalled verifiers never
+    take the threads storage calls use); the caller's timeout covers both. `extra` carries the
+    key's endpoint to a verifier that takes one."""
+    method = type(verifier).__call__  # an object with an async __call__ counts as async
+    if inspect.iscoroutinefunction(verifier) or inspect.iscoroutinefunction(method):
+        return await verifier(provider, key, **extra)
+    call = functools.partial(verifier, provider, key, **extra)
+    result = await asyncio.get_running_loop().run_in_executor(_VERIFIER_THREADS, call)
+    return await result if inspect.isawaitable(result) else result
+
+
 def mount_key_routes(
     app: Any,  # the FastHTML app
     manager: BYOKManager | None = None,  # the manager (default: app.state.byok, set by setup_byok)
@@ -725,15 +758,21 @@ def mount_key_routes(
     ]
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
-    policy = policy or policy_for(manager)
-    if policy.is_production:
-        secure_session_cookie(app)
     if manager is not None and getattr(app.state, "byok", None) is None:
         app.state.byok = manager
+    try:  # FastHTML parses bodies before any check: cap them first (413 / 400, never a 500)
+        app.add_middleware(BodyLimit, paths=[prefix])
+    except RuntimeError:  # the app is already serving: its middleware is fixed
+        log.warning("byok: mount_key_routes after the app started: bodies are not limited")
+    known = manager or app_manager(app)  # setup_byok's, from the app's beforeware
+    if policy is None and known is not None:
+        policy = policy_for(known)
+    if policy is not None and policy.is_production:
+        secure_session_cookie(app)
     if verifier is None:
         verifier = KeyVerifier(provider_config, outbound=outbound)
     if isinstance(test_limit, tuple):
-        test_limit = _default_limit(manager, test_limit)
+        test_limit = _default_limit(known, test_limit)
     routes = KeyRoutes(
         manager,
         prefix,

@@ -12,7 +12,7 @@ from byok.routes import mount_key_routes
 
 SECRET = os.environ.get("APP_SECRET") or secrets.token_urlsafe(32)  # keep it stable in production
 before, byok = setup_byok(SECRET)  # manager + beforeware: CSRF, HTTPS in production, cleanup
-assets = front_end()  # daisyUI, Tailwind, htmx: from node_modules (`npm ci`), else the CDN
+assets = front_end()  # byok.css, htmx and byok.js, shipped in the package: styled offline
 app, rt = fast_app(
     before=before, secret_key=SECRET, pico=False, default_hdrs=False, hdrs=assets.headers()
 )
@@ -30,7 +30,7 @@ mount_key_routes(app, byok, providers=["openai", "anthropic", "google"], verifie
 @rt("/")
 def index():
     links = P(A("Chat", href="/chat")), P(A("API keys", href="/api/keys"))
-    return Titled("byok example", assets.notice(), *links)  # notice: only when on the CDN
+    return Titled("byok example", *links)
 
 
 @rt("/chat")

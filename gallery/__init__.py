@@ -1,1 +1,14 @@
-"""The byok gallery: every component in every variant, as stories (`uv run gallery`)."""
+"""The byok gallery: every component in every variant, as stories (`uv run gallery`).
+
+Installed from the wheel it is `byok_gallery` (the checkout's `gallery/` folder; in a checkout
+both names work). Its public API, for a developer's own stories (`gallery --stories PKG`):
+`Story` (one rendering of a component), `Call` (a component call as an argument), `Registry`,
+`load` / `use_stories` (`registry.registry()` is what the gallery shows), `StoriesError`, and
+`byok_gallery.testing` (a pytest snapshot helper).
+"""
+
+from __future__ import annotations
+
+from .registry import Call, Registry, StoriesError, Story, load, use_stories
+
+__all__ = ["Call", "Registry", "StoriesError", "Story", "load", "use_stories"]

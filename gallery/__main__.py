@@ -1,4 +1,10 @@
-"""`uv run gallery` (serve on 127.0.0.1:5001) and `uv run gallery export DIR` (static files)."""
+"""`gallery` (serve on 127.0.0.1:5001) and `gallery export DIR` (static files); `byok-gallery` is
+the same command under a name no other project uses.
+
+`--stories myapp.stories` shows a developer's own story packages instead of byok's, `--reload`
+refreshes the open page when a story or component changes, `--css app.css` adds the app's own
+stylesheet, `--assets browser` compiles Tailwind in the page (for classes byok.css lacks).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,29 @@ __all__ = ["main"]
 
 DEFAULT_HOST = "127.0.0.1"  # loopback only unless --host says otherwise
 DEFAULT_PORT = 5001
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    """Options of both commands: which stories, which styles."""
+    p.add_argument(
+        "--stories",
+        action="append",
+        metavar="PACKAGE",
+        help="story package to show, e.g. myapp.stories (repeatable; default: byok's own)",
+    )
+    p.add_argument(
+        "--assets",
+        choices=("prebuilt", "browser"),
+        default="prebuilt",
+        help="prebuilt: byok.css (default); browser: daisyUI + Tailwind compiled in the page",
+    )
+    p.add_argument(
+        "--css",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a stylesheet of your own, linked after byok's (repeatable)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,8 +54,15 @@ def _parser() -> argparse.ArgumentParser:
             "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
         )
         p.add_argument("--db", default=None, help="playground database URL (default: SQLite file)")
+        p.add_argument(
+            "--reload",
+            action="store_true",
+            help="watch the stories and components; refresh the open page on a change",
+        )
+        _common(p)
     exp = sub.add_parser("export", help="write the gallery as static HTML into DIR")
     exp.add_argument("dir", help="output folder (created)")
+    _common(exp)
     return parser
 
 
@@ -34,31 +70,43 @@ def main(
     argv: Sequence[str] | None = None,  # command-line arguments (default: sys.argv[1:])
 ) -> int:
     """Run the gallery command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    from .assets import NPM_INSTALL, assets_for
+    from .registry import StoriesError, use_stories
+
+    try:
+        assets = assets_for(args.assets, tuple(args.css))
+        if args.stories:
+            use_stories(*args.stories)
+    except (FileNotFoundError, StoriesError) as e:
+        parser.exit(2, f"gallery: {e}\n")
+    if not assets.local:
+        print(f"note: node_modules not found, pages load styles from the CDN (run `{NPM_INSTALL}`)")
+
     if args.command == "export":
         from .export import export
 
-        report = export(args.dir)
+        report = export(args.dir, assets=assets)
         print(
             f"wrote {report.pages} pages and {report.assets} assets to {report.root} "
             f"in {report.seconds:.2f}s"
         )
-        if not report.local_assets:
-            print("note: node_modules not found, pages load styles from the CDN (run `npm ci`)")
         return 0
 
     import uvicorn
 
     from .app import create_app
-    from .assets import NPM_INSTALL, locate
 
-    if not locate().local:
-        print(
-            f"note: front-end assets missing; run `{NPM_INSTALL}` for offline use (CDN meanwhile)"
-        )
-    app = create_app(db_url=args.db)
-    print(f"byok gallery on http://{args.host}:{args.port}/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    app = create_app(db_url=args.db, assets=assets, reload=args.reload)
+    print(
+        f"byok gallery on http://{args.host}:{args.port}/" + (" (reloading)" if args.reload else "")
+    )
+    # a page's open reload long-poll must not hold Ctrl+C up
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1
+    )
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -35,6 +35,7 @@ from fasthtml.common import (
     Label,
     Li,
     Main,
+    Meta,
     Nav,
     Option,
     P,
@@ -61,7 +62,15 @@ from .assets import NPM_INSTALL, Assets, locate
 from .controls import ControlError, controls_form, parse_args, query_args
 from .highlight import highlight_html, highlight_python
 from .introspect import first_line, params, signature_text
-from .registry import Registry, Story, registry
+from .registry import (
+    DEFAULT_STORIES,
+    Registry,
+    Story,
+    public_module,
+    registry,
+    story_packages,
+    use_stories,
+)
 
 __all__ = [
     "TABS",
@@ -177,10 +186,10 @@ def _asset_notice(assets: Assets) -> FT | str:
 
 
 @cache
-def _sidebar_tree(site: Site) -> Safe:
-    """The story tree (group -> component -> story), rendered once per site."""
+def _sidebar_tree(site: Site, reg: Registry) -> Safe:
+    """The story tree (group -> component -> story), rendered once per site and registry."""
     groups = []
-    for group, components in registry().tree().items():
+    for group, components in reg.tree().items():
         items = []
         for name, stories in components.items():
             links = [
@@ -232,7 +241,7 @@ def sidebar(site: Site) -> FT:
             cls="input input-sm my-3 w-full",
         ),
         P("No story matches.", id="story-filter-empty", hidden=True, cls="px-2 text-sm"),
-        Nav(_sidebar_tree(site), aria_label="Stories", **site.boost()),
+        Nav(_sidebar_tree(site, registry()), aria_label="Stories", **site.boost()),
         cls="bg-base-100 border-base-300 min-h-full w-80 border-r p-4",
     )
 
@@ -284,11 +293,12 @@ def document(
     main: FT | tuple,  # the #main content
     assets: Assets | None = None,  # where assets come from (default: located once)
     hx_headers: str | None = None,  # JSON headers for every htmx request (the CSRF token), live
+    head: tuple[FT, ...] = (),  # more <head> elements (the hot-reload marker)
 ) -> FT:
     """A whole page: head with the assets, the drawer layout, the sidebar and `main`."""
     assets = assets or locate()
     return Html(
-        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets)),
+        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets), *head),
         Body(
             _asset_notice(assets),
             Div(
@@ -304,7 +314,7 @@ def document(
                     Footer(
                         P(
                             f"{len(registry())} stories of {len(registry().by_component)} "
-                            "components, from gallery/stories/."
+                            f"components, from {', '.join(story_packages())}."
                         ),
                         cls="footer footer-center text-base-content/70 p-4 text-sm",
                     ),
@@ -372,7 +382,7 @@ def docs_panel(story: Story) -> FT:
     return Div(
         P(
             "from ",
-            Code("byok.components"),
+            Code(public_module(story.component)),
             " import ",
             Code(story.component_name),
             Span(f" (defined in {module})", cls="text-base-content/70"),
@@ -528,11 +538,12 @@ def index_page(
                 cls="card bg-base-100 border-base-300 border",
             )
         )
+    own = story_packages() == (DEFAULT_STORIES,)  # byok's stories, or a developer's
     return Div(
-        H1("byok components", cls="text-3xl font-bold"),
+        H1("byok components" if own else "Components", cls="text-3xl font-bold"),
         P(
-            "Every component of ",
-            Code("byok.components"),
+            "Every component of " if own else "The stories of ",
+            Code("byok.components" if own else ", ".join(story_packages())),
             " in every variant. Pick a story, tweak it in Controls, copy its code.",
             cls="text-base-content/80 mt-2",
         ),
@@ -574,7 +585,11 @@ def _page(
     if _is_fragment(req):
         body = to_xml((Title(f"{title} · {BRAND}"), main))
     else:
-        body = to_xml(document(LIVE, title, main, hx_headers=csrf_headers(req)))
+        assets = getattr(req.app.state, "gallery_assets", None)
+        reloader = getattr(req.app.state, "gallery_reloader", None)
+        head = (Meta(name="gallery-reload", content=reloader.state),) if reloader else ()
+        page = document(LIVE, title, main, assets, hx_headers=csrf_headers(req), head=head)
+        body = to_xml(page)
     return HTMLResponse(body, status_code=status, headers=hdrs)
 
 
@@ -602,11 +617,18 @@ def _story_with_query(story: Story, req: Request) -> tuple[Story, str | None]:
 def create_app(
     db_url: str | None = None,  # playground database URL (default: playground.default_db_url)
     secret_key: str | None = None,  # session and manager secret (default: a stored random one)
+    *,
+    stories: Sequence[str] | None = None,  # story packages to show (default: byok's own)
+    assets: Assets | None = None,  # where the styles come from (default: byok.css)
+    reload: bool = False,  # watch the stories and components, refresh open pages on a change
 ) -> FastHTML:
     """The gallery app (a factory: `uvicorn --factory gallery.app:create_app`)."""
+    from .issuing_playground import IssuePlayground
     from .playground import Playground
 
-    assets = locate()
+    if stories is not None:
+        use_stories(*stories)
+    assets = assets or locate()
     playground = Playground.create(db_url=db_url, secret_key=secret_key)
 
     def not_found(req: Request, exc: Exception) -> Response:
@@ -622,12 +644,16 @@ def create_app(
         title=BRAND,
         canonical=False,
     )
+    app.state.gallery_assets = assets
     # fast_app serves every file of a folder by extension; the gallery serves a whitelist only
     app.router.routes[:] = [
         r for r in app.router.routes if "{ext:static}" not in getattr(r, "path", "")
     ]
     files = assets.files()
-    reg = registry()
+    if reload:
+        from .reload import Reloader
+
+        Reloader.for_registry().mount(app)
 
     @rt("/")
     def index(req: Request):
@@ -635,7 +661,7 @@ def create_app(
 
     @rt("/index.json")
     def index_json():
-        return JSONResponse(reg.index())
+        return JSONResponse(registry().index())
 
     @rt("/assets/{name}")
     def asset(name: str):
@@ -646,7 +672,7 @@ def create_app(
 
     @rt("/story/{slug}")
     def story(req: Request, slug: str):
-        found = reg.get(slug)
+        found = registry().get(slug)
         if found is None:
             return _page(req, "Not found", not_found_page(LIVE, "story"), status=404)
         tab = req.query_params.get("tab", DEFAULT_TAB)
@@ -657,7 +683,7 @@ def create_app(
 
     @rt("/story/{slug}/canvas")
     def canvas(req: Request, slug: str):
-        found = reg.get(slug)
+        found = registry().get(slug)
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")
         shown, error = _story_with_query(found, req)
@@ -671,12 +697,17 @@ def create_app(
 
     @rt("/component/{slug}")
     def component(req: Request, slug: str):
-        stories = reg.by_component.get(slug)
+        stories = registry().by_component.get(slug)
         if not stories:
             return _page(req, "Not found", not_found_page(LIVE, "component"), status=404)
         return _page(req, stories[0].component_name, component_page(LIVE, stories))
 
     playground.mount(app, _page)
+    issue_keys = IssuePlayground.create(
+        playground.db_url, playground.secret_key, playground.user_id
+    )
+    issue_keys.mount(app)
+    playground.sections.append(issue_keys.section)
 
     return app
 

@@ -1,20 +1,31 @@
-"""The gallery's front-end assets: byok's (`byok.components.assets`: daisyUI, Tailwind, htmx and
-byok.js, local from npm's node_modules or the CDN) plus the gallery's own static files and axe-core.
+"""The gallery's front-end assets: byok's (`byok.components.assets`: byok.css, htmx and byok.js
+shipped in the package, or daisyUI + Tailwind's in-browser build) plus the gallery's own static
+files, a developer's own stylesheets (`gallery --css FILE`) and axe-core for the browser tests.
 
-`package.json` / `package-lock.json` pin the versions; `npm ci` in the project root installs
-them. The gallery's own small static files (gallery.js, gallery.css) live in `gallery/static/`.
+byok.css already holds every class the gallery's pages use (`python -m gallery.stylesheet`
+rebuilds it); the gallery's own small static files (gallery.js, gallery.css) live in `static/`.
+`package.json` / `package-lock.json` pin the npm packages (`npm ci`), which only the in-browser
+mode, the stylesheet build and the tests need.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from fastcore.xml import FT
 from fasthtml.common import Link, Meta, Script
 
-from byok.components.assets import NPM_FILES, FrontEnd, NpmFile, find_node_modules
+from byok.components.assets import (
+    NPM_FILES,
+    CssSource,
+    FrontEnd,
+    NpmFile,
+    Prebuilt,
+    find_node_modules,
+    front_end,
+)
 
 __all__ = [
     "AXE",
@@ -23,16 +34,18 @@ __all__ = [
     "NPM_INSTALL",
     "Assets",
     "NpmFile",
+    "assets_for",
     "find_node_modules",
     "locate",
 ]
 
-NPM_INSTALL = "npm ci"  # the command that fetches the pinned assets (run in the project root)
+NPM_INSTALL = "npm ci"  # the command that fetches the pinned npm packages (in the project root)
 STATIC_DIR = Path(__file__).resolve().parent / "static"  # gallery.js, gallery.css
+_ROOT = Path(__file__).resolve().parent.parent  # a checkout's root (its node_modules)
 
 AXE = NpmFile("axe-core", "4.14.1", "axe.min.js")  # accessibility checks (browser tests only)
 GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
-    "gallery.js": STATIC_DIR / "gallery.js",  # theme/viewport switchers, search, copy, tabs
+    "gallery.js": STATIC_DIR / "gallery.js",  # theme/viewport switchers, search, copy, tabs, reload
     "gallery.css": STATIC_DIR / "gallery.css",  # canvas widths, code colours
 }
 
@@ -46,37 +59,66 @@ HTMX_CONFIG = (
 
 
 @dataclass(frozen=True)
-class Assets(FrontEnd):
+class Assets:
     """byok's front end plus the gallery's files: served under /assets/ (or copied by export)."""
+
+    front: FrontEnd = field(
+        default_factory=Prebuilt
+    )  # where the styles, htmx and byok.js come from
+    extra_css: tuple[Path, ...] = ()  # the developer's own stylesheets, linked after byok's
+
+    @property
+    def local(self) -> bool:
+        """True when nothing loads from a CDN."""
+        return self.front.local
+
+    def extra_names(self) -> dict[str, Path]:
+        """Served name -> file of each extra stylesheet ("extra-1-app.css", ...)."""
+        return {f"extra-{i}-{p.name}": p for i, p in enumerate(self.extra_css, 1)}
 
     def files(self) -> dict[str, Path]:
         """Served name -> file on disk, for every asset the gallery can serve itself."""
-        return {**GALLERY_FILES, **super().files()}
+        return {**GALLERY_FILES, **self.front.files(), **self.extra_names()}
 
     def axe(self) -> Path | None:
-        """axe-core's script on disk (for the accessibility tests), or None."""
-        if self.node_modules is None:
-            return None
-        path = self.node_modules / AXE.package / AXE.path
-        return path if path.is_file() else None
+        """axe-core's script in node_modules (for the accessibility tests), or None."""
+        nm = find_node_modules(_ROOT)
+        path = nm / AXE.package / AXE.path if nm is not None else None
+        return path if path is not None and path.is_file() else None
+
+    def notice(self) -> FT | None:
+        """byok's warning when something loads from a CDN (None otherwise)."""
+        return self.front.notice()
 
     def headers(
         self,
         prefix: str = "/assets/",  # URL prefix of locally served files ("assets/" in an export)
     ) -> list[FT]:
-        """The <head> elements: meta, the gallery script and styles, Tailwind, htmx, byok.js."""
+        """The <head> elements: meta, the gallery script and styles, htmx, byok.js."""
         return [
-            *self.meta(),
+            *self.front.meta(),
             Meta(name="htmx-config", content=HTMX_CONFIG),
             Link(rel="icon", href="data:,"),  # no favicon request (a 404 in the console)
             Script(src=prefix + "gallery.js"),  # sets the remembered theme before the first paint
-            *self.styles(prefix),
+            *self.front.styles(prefix),
             Link(rel="stylesheet", href=prefix + "gallery.css"),
-            *self.scripts(prefix),
+            *[Link(rel="stylesheet", href=prefix + n) for n in self.extra_names()],
+            *self.front.scripts(prefix),
         ]
+
+
+def assets_for(
+    css: CssSource = "prebuilt",  # "browser": daisyUI + Tailwind's in-browser build (npm / CDN)
+    extra_css: tuple[Path | str, ...] = (),  # the developer's own stylesheets
+) -> Assets:
+    """The gallery's assets for a CSS source and the developer's stylesheets."""
+    missing = [str(p) for p in extra_css if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"stylesheet not found: {', '.join(missing)}")
+    return Assets(front_end(css), tuple(Path(p).resolve() for p in extra_css))
 
 
 @cache
 def locate() -> Assets:
-    """The assets for this process (node_modules looked up once)."""
-    return Assets(find_node_modules(Path(__file__).resolve().parent.parent))
+    """The default assets for this process (byok.css; `create_app(assets=...)` overrides)."""
+    return Assets()

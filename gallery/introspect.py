@@ -175,7 +175,7 @@ def params(
     source = _source_info(func)
     out = []
     for p in sig.parameters.values():
-        if p.name in ("self", "cls") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         tp = hints.get(p.name, p.annotation)
         control, choices, optional = _classify(tp)

@@ -109,6 +109,7 @@ class Playground:
         self.secret_key = secret_key
         self.db_url = db_url
         self.verifier = verifier or default_verifier()
+        self.sections: list[Callable[[Request], FT]] = []  # more sections (e.g. issue keys)
 
     @classmethod
     def create(
@@ -152,6 +153,7 @@ class Playground:
                 cls="text-base-content/80 mt-1 max-w-3xl",
             ),
             self.dashboard(req),
+            *(section(req) for section in self.sections),
             cls="flex flex-col gap-4",
         )
 

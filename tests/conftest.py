@@ -2,7 +2,7 @@
 
 Outside CI a missing PostgreSQL or Chromium skips the tests that need it; with CI=true it fails
 them instead, so nothing is silently skipped in CI. The fixtures start PostgreSQL themselves:
-`.ci/run` only installs the packages.
+`./run-tests` (which `.ci/run` calls) only installs the packages.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def pg_url() -> Iterator[str]:
     bindir = _pg_bindir()
     if bindir is None:
         unavailable(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found; `bash .ci/run` installs them"
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; `./run-tests` installs them"
         )
     cluster = _PgCluster(bindir)  # type: ignore[arg-type]
     try:
@@ -223,6 +223,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# --------------------------------------------------------------------------- Time zones
+
+
+@pytest.fixture
+def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this process's local time zone (TZ + tzset) for one test; restored afterwards."""
+
+    def use(zone: str) -> None:  # an IANA zone name, e.g. "Asia/Tokyo"
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
 # --------------------------------------------------------------------------- Browser
 
 
@@ -230,7 +246,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Launch Debian's /usr/bin/chromium headless (Playwright's own download is unavailable)."""
     if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found; `bash .ci/run` installs it")
+        unavailable(f"{CHROMIUM} not found; `./run-tests` installs it")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
@@ -263,7 +279,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app: str,  # ASGI app import string, e.g. "gallery.app:app"
         env: dict[str, str] | None = None,  # extra environment variables for the server
         factory: bool = False,  # `app` names a factory function returning the app
-        timeout: float = 30.0,  # seconds to wait for the first answer
+        timeout: float = 120.0,  # seconds to wait for the first answer (a loaded machine is slow)
     ) -> str:
         port = free_port()
         log_path = tmp_path_factory.mktemp("live-server") / "server.log"

@@ -32,6 +32,19 @@ def test_core_rows_return_the_stored_key() -> None:
         assert row.reference() == core.API_KEY
 
 
+def test_issuing_rows_compare_both_libraries_and_are_checked() -> None:
+    from bench import issuing
+
+    by_label = {row.label: row for row in issuing.rows()}
+    barred = [r for r in by_label.values() if r.bar < 1]
+    assert sorted(r.bar for r in barred) == [0.01, 0.05, 0.1]
+    assert all(r.reference is not None for r in by_label.values())
+    assert any("PostgreSQL" in label for label in by_label)
+    for row in barred:  # ours and the reference give the same answer
+        a, b = row.ours(), row.reference()
+        assert (a is True and b is True) or (a.use_count > 0) == (b.use_count > 0)
+
+
 def test_measure_interleaves_and_judges_against_the_bar() -> None:
     calls: list[str] = []
     row = Row("demo", lambda: calls.append("o"), lambda: calls.append("r"), 1e9)

@@ -2,8 +2,10 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from byok.cli import main
 from byok.core.storage import BYOKManager
@@ -62,8 +64,73 @@ def test_rotate_without_old_secret_fails_and_keeps_rows(filled, monkeypatch, cap
     monkeypatch.setenv("BYOK_SECRET", NEW)
     monkeypatch.delenv("BYOK_SECRET_V1", raising=False)
     assert main(["rotate", "--db", filled, "--key-version", "2", "--quiet"]) == 1
-    assert "failed 250" in capsys.readouterr().out
+    assert "none of 50 stored keys opens with the secrets given" in capsys.readouterr().err
+    assert _new_manager(filled).stale_count() == 250  # refused before touching a row
     assert _new_manager(filled).get_key(Req(), "openai", "user3") == "sk-canary-00003-xyz"
+
+
+def test_rotate_with_a_mistyped_old_secret_is_refused(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    monkeypatch.setenv("BYOK_SECRET_V1", OLD + "-typo")
+    for extra in ([], ["--dry-run"]):
+        assert main(["rotate", "--db", filled, "--key-version", "2", "--quiet", *extra]) == 1
+        assert "refusing to rotate" in capsys.readouterr().err
+    assert _new_manager(filled).stale_count() == 250
+
+
+def _tables(url: str) -> list[str]:
+    """The tables of a database, read with SQLAlchemy directly."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        return sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_doctor_and_rotate_on_a_mistyped_database_create_nothing(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    wrong = db_url + "_typo" if db_url.startswith("postgresql") else db_url
+    assert main(["doctor", "--db", wrong]) == 1
+    assert "[fail] database:" in capsys.readouterr().out
+    assert main(["rotate", "--db", wrong, "--quiet"]) == 2
+    assert "byok:" in capsys.readouterr().err
+    if db_url.startswith("sqlite"):
+        assert not Path(db_url.removeprefix("sqlite:///")).exists()  # no file made
+    else:
+        assert _tables(db_url) == []  # the database is reachable: still no table made in it
+
+
+def test_doctor_and_rotate_refuse_a_database_without_the_key_table(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:  # somebody else's database
+        conn.execute(sa.text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    assert main(["doctor", "--db", db_url]) == 1
+    assert "no byok key table 'user_api_keys'" in capsys.readouterr().out
+    assert main(["rotate", "--db", db_url, "--quiet"]) == 2
+    assert "no byok key table" in capsys.readouterr().err
+    assert _tables(db_url) == ["orders"]
+
+
+def test_doctor_and_rotate_fail_on_an_empty_key_table(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)
+    BYOKManager(OLD, db_url=db_url).database.close()  # the app made the table, no key yet
+    assert main(["doctor", "--db", db_url]) == 1
+    assert "0 keys: is --db the right database?" in capsys.readouterr().out
+    assert main(["rotate", "--db", db_url, "--quiet"]) == 1
+    assert "holds no keys" in capsys.readouterr().err
+    assert main(["doctor", "--db", db_url, "--allow-empty"]) == 0
+    assert main(["rotate", "--db", db_url, "--quiet", "--allow-empty"]) == 0
+
+
+def test_doctor_fails_when_the_secret_opens_no_stored_key(filled, monkeypatch, capsys):
+    monkeypatch.setenv("BYOK_SECRET", NEW)  # the app's secret is OLD: mistyped here
+    assert main(["doctor", "--db", filled]) == 1
+    assert "[fail] 0 of 50 sampled keys open with the configured secrets" in capsys.readouterr().out
+    monkeypatch.setenv("BYOK_SECRET", OLD)
+    assert main(["doctor", "--db", filled]) == 0
+    assert "[  ok] 50 of 50 sampled keys open" in capsys.readouterr().out
 
 
 def test_doctor_reports_stale_keys_and_never_prints_secrets(filled, monkeypatch, capsys):

@@ -127,7 +127,7 @@ def enum_params() -> list[tuple[Any, str, type[Enum]]]:
         for name, p in inspect.signature(comp).parameters.items():
             ann = p.annotation
             for enum in VARIANTS:
-                if enum.__name__ in str(ann):
+                if re.search(rf"\b{enum.__name__}\b", str(ann)):
                     found.append((comp, name, enum))
     return found
 
@@ -145,6 +145,12 @@ REQUIRED = {  # minimal valid arguments of each component
     "KeyTestResult": {"state": "valid"},
     "KeyManagerDashboard": {"request": SimpleNamespace(session={}), "providers": []},
     "InlineKeyInput": {"provider": "openai"},
+    "UsageSparkline": {"counts": [0, 2, 1]},
+    "IssuedKeyReveal": {"plaintext": "sk_live_x", "masked_key": "sk_live_x…"},
+    "ScopePicker": {"scopes": {"read": "Read"}},
+    "CreateKeyForm": {"scopes": {"read": "Read"}},
+    "RollKeyDialog": {"name": "Prod", "action": "/account/api-keys/k/roll"},
+    "IssuedKeyTable": {"keys": []},
 }
 
 
@@ -164,6 +170,12 @@ def test_every_axis_is_an_enum_parameter() -> None:
         ("MultiProviderKeyForm", "method"),
         ("KeyManagementCard", "status"),
         ("KeyTestResult", "state"),
+        ("KeyStatusBadge", "status"),
+        ("UsageSparkline", "style"),
+        ("IssuedKeyReveal", "state"),
+        ("RollKeyDialog", "grace"),
+        ("RollKeyDialog", "mode"),
+        ("IssuedKeyTable", "status"),
     ]:
         assert expected in axes
 
@@ -1065,20 +1077,61 @@ def test_byok_js_is_static_and_data_driven() -> None:
     assert f'"{bc.PROBLEM_HEADER}"' in source and bc.PROBLEM_HEADER == "BYOK-Problem"
 
 
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+
+
 def head_urls(elements: list[Any]) -> list[str]:
     """src / href of every script and link in rendered <head> elements."""
     tags = soup(tuple(elements)).find_all(["script", "link"])
     return [t.get("src") or t.get("href") for t in tags]
 
 
-def test_front_end_local_headers_and_whitelisted_files(tmp_path: Path) -> None:
+def test_front_end_default_is_the_prebuilt_stylesheet_shipped_in_the_package() -> None:
+    from fasthtml.common import fast_app
+    from starlette.testclient import TestClient
+
+    assets = bc.front_end()
+    assert isinstance(assets, bc.Prebuilt) and assets.local and assets.notice() is None
+    assert head_urls(assets.headers()) == ["/byok/byok.css", "/byok/htmx.js", "/byok/byok.js"]
+    assert assets.files() == {
+        "byok.css": bc.BYOK_CSS_PATH,
+        "htmx.js": bc.HTMX_PATH,
+        "byok.js": bc.BYOK_JS_PATH,
+    }
+    for path in assets.files().values():  # inside the package, not node_modules
+        assert path.is_file() and path.parent == Path(bc.assets.__file__).parent / "static"
+    app, _ = fast_app(default_hdrs=False, hdrs=assets.headers())
+    assets.serve(app)
+    client = TestClient(app)
+    css = client.get("/byok/byok.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert css.content == bc.BYOK_CSS_PATH.read_bytes()
+    assert client.get("/byok/daisyui.css").status_code == 404  # not part of this front end
+    assert bc.front_end("prebuilt") == assets
+    with pytest.raises(ValueError, match="prebuilt"):
+        bc.front_end("cdn")  # type: ignore[arg-type]
+
+
+def test_vendored_htmx_is_the_pinned_release_with_its_licence() -> None:
+    assert bc.NpmFile("htmx.org", "2.0.7", "dist/htmx.min.js") == bc.assets.HTMX_NPM
+    source = bc.HTMX_PATH.read_text(encoding="utf-8")
+    assert 'version:"2.0.7"' in source.replace(" ", "")
+    pinned = NODE_MODULES / bc.assets.HTMX_NPM.package / bc.assets.HTMX_NPM.path
+    if pinned.is_file():  # `npm ci` was run: byte for byte the npm release
+        assert pinned.read_bytes() == bc.HTMX_PATH.read_bytes()
+    licences = (bc.assets.STATIC_DIR / "THIRD-PARTY-LICENSES.txt").read_text(encoding="utf-8")
+    for name in ("htmx 2.0.7", "Zero-Clause BSD", "daisyUI 5.8.1", "Tailwind CSS 4.3.5", "MIT"):
+        assert name in licences, name
+
+
+def test_front_end_in_browser_headers_and_whitelisted_files(tmp_path: Path) -> None:
     from fasthtml.common import fast_app
     from starlette.testclient import TestClient
 
     for npm in bc.NPM_FILES.values():  # a node_modules holding exactly the pinned files
         (tmp_path / npm.package / npm.path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / npm.package / npm.path).write_text(f"/* {npm.package} */")
-    local = bc.FrontEnd(tmp_path)
+    local = bc.InBrowser(tmp_path)
     assert local.local and local.notice() is None
     assert head_urls(local.headers()) == [
         "/byok/daisyui.css",
@@ -1094,41 +1147,55 @@ def test_front_end_local_headers_and_whitelisted_files(tmp_path: Path) -> None:
     for url in head_urls(local.headers()):
         response = client.get(url)
         assert response.status_code == 200, url
-    assert client.get("/byok/htmx.js").text == "/* htmx.org */"
+    assert client.get("/byok/tailwind.js").text == "/* @tailwindcss/browser */"
+    assert client.get("/byok/htmx.js").content == bc.HTMX_PATH.read_bytes()  # vendored
     assert client.get("/byok/byok.js").text == bc.byok_js()
     for url in ("/byok/axe.js", "/byok/..%2Fpackage.json", "/byok/", "/byok/static/byok.js"):
         assert client.get(url).status_code == 404, url
+    assert client.get("/byok/byok.css").status_code == 404  # the in-browser build replaces it
     with pytest.raises(ValueError):
         local.serve(app, "byok")
     assert bc.find_node_modules() is not None  # this checkout has run `npm ci`
+    assert bc.front_end("browser") == bc.InBrowser(bc.find_node_modules())
 
 
-def test_front_end_without_node_modules_uses_the_cdn_with_a_notice() -> None:
-    cdn = bc.FrontEnd(None)
+def test_front_end_in_browser_without_node_modules_uses_the_cdn_with_a_notice() -> None:
+    cdn = bc.InBrowser(None)
     urls = head_urls(cdn.headers())
-    assert urls[:4] == [bc.NPM_FILES[n].cdn for n in bc.NPM_FILES]
-    assert all(u.startswith("https://cdn.jsdelivr.net/npm/") for u in urls[:4])
-    assert urls[4] == "/byok/byok.js"  # shipped with Python: always local
+    assert urls[:3] == [bc.NPM_FILES[n].cdn for n in bc.NPM_FILES]
+    assert all(u.startswith("https://cdn.jsdelivr.net/npm/") for u in urls[:3])
+    assert urls[3:] == ["/byok/htmx.js", "/byok/byok.js"]  # shipped with Python: always local
     notice = root(cdn.notice())
     assert notice["id"] == "byok-asset-notice" and notice["role"] == "alert"
     assert "CDN" in notice.get_text() and f"npm install {bc.NPM_PACKAGES}" in notice.get_text()
-    assert bc.NPM_PACKAGES == "@tailwindcss/browser@4.3.4 daisyui@5.8.1 htmx.org@2.0.7"
+    assert bc.NPM_PACKAGES == "@tailwindcss/browser@4.3.4 daisyui@5.8.1"
 
 
-def test_gallery_assets_are_byoks_plus_the_gallerys_own() -> None:
-    from gallery.assets import Assets, locate
+def test_gallery_assets_are_byoks_plus_the_gallerys_own(tmp_path: Path) -> None:
+    from gallery.assets import Assets, assets_for, locate
 
     assets = locate()
-    assert isinstance(assets, bc.FrontEnd) and assets.local  # one home for the lookup
-    assert assets.node_modules == bc.front_end().node_modules
-    assert bc.FrontEnd.files(assets).items() <= assets.files().items()
+    assert assets.front == bc.front_end() and assets.local  # one home for the front end
+    assert bc.front_end().files().items() <= assets.files().items()
     assert {"gallery.js", "gallery.css"} <= set(assets.files())
-    assert head_urls(Assets(None).headers())[2:6] == [
+    urls = head_urls(Assets(bc.InBrowser(None)).headers())
+    assert urls[2:6] == [
         bc.NPM_FILES["daisyui.css"].cdn,
         bc.NPM_FILES["themes.css"].cdn,
         "/assets/gallery.css",
         bc.NPM_FILES["tailwind.js"].cdn,
     ]
+    own = tmp_path / "app.css"
+    own.write_text(".shop { color: red }")
+    mine = assets_for("prebuilt", (own,))
+    assert head_urls(mine.headers())[2:5] == [
+        "/assets/byok.css",
+        "/assets/gallery.css",
+        "/assets/extra-1-app.css",
+    ]
+    assert mine.files()["extra-1-app.css"] == own.resolve()
+    with pytest.raises(FileNotFoundError, match=r"nope\.css"):
+        assets_for("prebuilt", (tmp_path / "nope.css",))
 
 
 def test_byok_script_and_served_route() -> None:
@@ -1150,8 +1217,7 @@ def test_byok_script_and_served_route() -> None:
 
 # ----------------------------------------------------------------------------- in a browser
 
-NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
-HTMX_JS = NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js"
+HTMX_JS = bc.HTMX_PATH  # vendored in the package
 ORIGIN = "http://byok.test"
 
 
@@ -1233,10 +1299,6 @@ class KeyRoutes:
 def key_page(page: Any) -> Iterator[tuple[Any, KeyRoutes]]:
     from urllib.parse import parse_qsl, urlsplit
 
-    if not HTMX_JS.exists():
-        from tests.conftest import unavailable
-
-        unavailable("node_modules/htmx.org missing: run `npm ci`")
     routes = KeyRoutes()
 
     def handle(route: Any) -> None:

@@ -394,3 +394,36 @@ def test_provider_table_is_the_registry() -> None:
         assert f"`{info.check.describe()}`" in rows[pid], pid
         assert f"({info.check.source})" in rows[pid], pid
         assert (info.api_base or "the key's base URL") in rows[pid], pid
+
+
+def _reference_pages() -> list[tuple[str, str]]:
+    """(page, module) of every API reference page made of one `::: module` directive."""
+    pages = []
+    for md in sorted((DOCS / "reference").glob("*.md")):
+        found = re.search(r"^::: (\S+)", md.read_text(encoding="utf-8"), re.M)
+        if found:
+            pages.append((md.stem, found.group(1)))
+    return pages
+
+
+RAW_TAGS = ["script", "style", "details", "summary", "time", "head", "body", "form", "input"]
+
+
+@pytest.mark.parametrize(("page", "module"), _reference_pages())
+def test_reference_page_renders_every_documented_name(site: Path, page: str, module: str) -> None:
+    """Every public name has its heading, and no raw HTML from a docstring or comment swallows
+    part of the page (a `<script>` hides what follows, a `<details>` folds a table away)."""
+    import importlib
+
+    from bs4 import BeautifulSoup
+
+    names = importlib.import_module(module).__all__
+    soup = BeautifulSoup(
+        (site / "reference" / page / "index.html").read_text("utf-8"), "html.parser"
+    )
+    missing = [n for n in names if soup.find(id=f"{module}.{n}") is None]
+    assert not missing, f"{page}: no heading for {missing}"
+    contents = soup.select("div.doc-contents")
+    assert contents, f"{page}: no API contents"
+    raw = {t.name for block in contents for t in block.find_all(RAW_TAGS)}
+    assert not raw, f"{page}: raw HTML in the API text: {sorted(raw)}"

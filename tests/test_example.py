@@ -102,34 +102,20 @@ def head_urls(html: str) -> list[str]:
     return [t["href"] for t in head.find_all("link", rel="stylesheet")] + scripts
 
 
-def test_example_serves_the_front_end_from_node_modules(monkeypatch) -> None:
+def test_example_serves_the_prebuilt_front_end_from_the_package(monkeypatch) -> None:
+    import byok.components.assets as assets
+
+    monkeypatch.setattr(assets, "find_node_modules", lambda *roots: None)  # no `npm ci` needed
     example = load_example(monkeypatch)
-    assert example.assets.local  # this checkout has run `npm ci`
+    assert example.assets.local
     client = TestClient(example.app)
     for page in ("/", "/api/keys"):
         html = client.get(page).text
         urls = head_urls(html)
-        assert {"/byok/daisyui.css", "/byok/tailwind.js", "/byok/htmx.js"} <= set(urls)
-        assert not [u for u in urls if "://" in u], urls  # nothing from a CDN: works offline
-        assert 'id="byok-asset-notice"' not in html
+        assert urls == ["/byok/byok.css", "/byok/htmx.js", "/byok/byok.js"]
+        assert 'id="byok-asset-notice"' not in html  # nothing from a CDN: works offline
         for url in urls:
             assert client.get(url).status_code == 200, url
-
-
-def test_example_falls_back_to_the_cdn_with_a_visible_notice(monkeypatch) -> None:
-    import byok.components.assets as assets
-
-    assets.front_end.cache_clear()
-    monkeypatch.setattr(assets, "find_node_modules", lambda *roots: None)
-    try:
-        example = load_example(monkeypatch)
-    finally:
-        assets.front_end.cache_clear()  # the next caller looks node_modules up again
-    html = TestClient(example.app).get("/").text
-    urls = head_urls(html)
-    assert assets.NPM_FILES["daisyui.css"].cdn in urls and assets.NPM_FILES["htmx.js"].cdn in urls
-    notice = BeautifulSoup(html, "html.parser").find(id="byok-asset-notice")
-    assert notice is not None and "npm install" in notice.get_text()
 
 
 def test_example_is_styled_offline_in_a_browser(page, live_server) -> None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import byok.components as components
+from byok.components.assets import HTMX_NPM, InBrowser
 from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
 from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
@@ -519,13 +520,14 @@ def test_pages_reference_local_assets_only(client: TestClient) -> None:
 
 
 def test_missing_node_modules_falls_back_to_cdn_with_a_notice() -> None:
-    assets = Assets(None)
+    assets = Assets(InBrowser(None))  # `gallery --assets browser` without `npm ci`
     html = gallery_app.to_xml(gallery_app.document(gallery_app.LIVE, "x", "y", assets))
     notice = soup(html).find(id="asset-notice")
     assert notice is not None and "npm ci" in notice.get_text()
     for name, npm in NPM_FILES.items():
         assert npm.cdn in html, name
     assert "/assets/gallery.js" in html and "/assets/byok.js" in html  # shipped with Python
+    assert "/assets/htmx.js" in html  # vendored: never from the CDN
 
 
 def test_find_node_modules_honours_the_override(tmp_path: Path, monkeypatch) -> None:
@@ -542,7 +544,7 @@ def test_find_node_modules_honours_the_override(tmp_path: Path, monkeypatch) -> 
 def test_pinned_asset_versions_match_package_json_and_lock() -> None:
     pkg = json.loads((ROOT / "package.json").read_text())["dependencies"]
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
-    for npm in [*NPM_FILES.values(), AXE]:
+    for npm in [*NPM_FILES.values(), AXE, HTMX_NPM]:
         assert pkg[npm.package] == npm.version, npm.package
         assert lock[f"node_modules/{npm.package}"]["version"] == npm.version
 
@@ -733,7 +735,8 @@ def test_cli_export_is_deterministic_and_defaults(exported, tmp_path: Path, caps
 
 def test_gallery_entry_point_is_declared() -> None:
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'gallery = "gallery.__main__:main"' in text
+    assert 'byok-gallery = "byok_gallery.__main__:main"' in text  # the wheel's package name
+    assert 'gallery = "byok_gallery.__main__:main"' in text
 
 
 def test_fixtures_demo_manager_states() -> None:

@@ -78,16 +78,23 @@ def test_format_expiration(left: timedelta | None, text: str) -> None:
     assert format_expiration(None if left is None else NOW + left, now=NOW) == text
 
 
-def test_naive_and_other_zones_are_compared_in_utc() -> None:
-    naive = datetime(2026, 3, 1, 10, 0)  # taken as UTC: two hours before NOW
+JST = timedelta(hours=9)  # Tokyo's offset
+
+
+def test_naive_times_are_local_and_other_zones_are_compared_in_utc(local_zone) -> None:
+    local_zone("Asia/Tokyo")  # UTC+9: a naive time is read as Tokyo time
+    naive = datetime(2026, 3, 1, 19, 0)  # 10:00 UTC: two hours before NOW
     assert format_key_age(naive, now=NOW) == "2 hours ago"
     paris = timezone(timedelta(hours=1))
     assert format_key_age(datetime(2026, 3, 1, 12, 0, tzinfo=paris), now=NOW) == "1 hour ago"
     assert (
-        format_expiration(datetime(2026, 3, 1, 15, 0), now=NOW.replace(tzinfo=None))
+        format_expiration(datetime(2026, 3, 2, 0, 0), now=NOW.replace(tzinfo=None) + JST)
         == "Expires in 3 hours"
     )
-    assert to_utc(naive).tzinfo is UTC
+    # the reference's own example: an expiry an hour ago in local time reads as expired
+    assert format_expiration(datetime.now() - timedelta(hours=1)) == "Expired"
+    assert format_expiration(datetime.now() + timedelta(hours=5, minutes=1)) == "Expires in 5 hours"
+    assert to_utc(naive) == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
     assert format_key_age(datetime.now(UTC) - timedelta(days=2)) == "2 days ago"  # default now
 
 

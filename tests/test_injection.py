@@ -18,20 +18,27 @@ from fastcore.xml import to_xml
 from byok.components import (
     Alert,
     AlertStack,
+    CreateKeyForm,
     DashboardSkeleton,
     ErrorIcon,
     InfoIcon,
     InlineKeyInput,
+    IssuedKeyReveal,
+    IssuedKeyTable,
     KeyInputForm,
     KeyManagementCard,
     KeyManagerDashboard,
+    KeyStatusBadge,
     KeyStatusNotification,
     KeyTestResult,
     MultiProviderKeyForm,
+    RollKeyDialog,
+    ScopePicker,
     SecurityAlert,
     SuccessIcon,
     Toast,
     ToastContainer,
+    UsageSparkline,
     ValidationMessage,
     WarningIcon,
     byok_script,
@@ -64,6 +71,8 @@ CORPUS = [  # the issue's corpus, then more of the usual suspects
 TAGS = {  # every element the kit emits
     "div", "span", "p", "svg", "path", "circle", "button", "form", "input", "label", "select",
     "option", "a", "article", "section", "header", "h2", "h3", "details", "summary", "code", "time",
+    "table", "caption", "thead", "tbody", "tr", "th", "td", "nav", "dialog", "fieldset", "legend",
+    "strong", "rect", "polyline", "h1",
 }  # fmt: skip
 URL_ATTRS = (
     "href",
@@ -95,6 +104,15 @@ class Manager:
 
     def get_masked_key(self, request: Any, provider: str, user_id: Any = None) -> str:
         return self.masked
+
+
+def issued(v: str, **over: Any) -> SimpleNamespace:
+    """An issued-key record whose every text field is hostile (the table trusts none of them)."""
+    meta = SimpleNamespace(name=v, scopes=[v, "read"], expires_at=None, custom={"environment": v})
+    fields = dict(
+        id=v, key_prefix=v, metadata=meta, revoked_at=None, created_at=NOW, last_used_at=None
+    )
+    return SimpleNamespace(**{**fields, **over})
 
 
 def cfg(field: str) -> Callable[[str], dict]:
@@ -399,6 +417,119 @@ CASES: list[tuple[str, Callable[[str], Any], bool, bool]] = [
     ("InlineKeyInput.base_url", lambda v: InlineKeyInput(P, base_url=v), True, False),
     ("InlineKeyInput.csrf_token", lambda v: InlineKeyInput(P, csrf_token=v), False, False),
     ("byok_script.src", lambda v: byok_script(v), True, False),
+    ("KeyStatusBadge.status", lambda v: KeyStatusBadge(v), True, False),
+    ("KeyStatusBadge.label", lambda v: KeyStatusBadge("active", v), False, True),
+    ("KeyStatusBadge.cls", lambda v: KeyStatusBadge("active", cls=v), False, False),
+    (
+        "KeyStatusBadge.attrs",
+        lambda v: KeyStatusBadge("active", data_note=v, title=v),
+        False,
+        False,
+    ),
+    ("KeyStatusBadge.attr_name", lambda v: KeyStatusBadge("active", **{v: "x"}), True, False),
+    ("UsageSparkline.style", lambda v: UsageSparkline([1, 2], v), True, False),
+    ("UsageSparkline.counts", lambda v: UsageSparkline([1, v]), True, False),
+    ("UsageSparkline.cls", lambda v: UsageSparkline([1], cls=v), False, False),
+    ("IssuedKeyReveal.plaintext", lambda v: IssuedKeyReveal(v, "m"), False, False),
+    ("IssuedKeyReveal.masked_key", lambda v: IssuedKeyReveal("k", v), False, True),
+    ("IssuedKeyReveal.name", lambda v: IssuedKeyReveal("k", "m", v), False, True),
+    ("IssuedKeyReveal.state", lambda v: IssuedKeyReveal("k", "m", state=v), True, False),
+    ("IssuedKeyReveal.cls", lambda v: IssuedKeyReveal("k", "m", cls=v), False, False),
+    ("ScopePicker.scopes", lambda v: ScopePicker({v: v, "read": v}), True, False),
+    ("ScopePicker.description", lambda v: ScopePicker({"read": v}), False, True),
+    ("ScopePicker.selected", lambda v: ScopePicker({"read": ""}, [v]), False, False),
+    ("ScopePicker.legend", lambda v: ScopePicker({"read": ""}, legend=v), False, True),
+    ("ScopePicker.error", lambda v: ScopePicker({"read": ""}, error=v), False, True),
+    ("CreateKeyForm.scopes", lambda v: CreateKeyForm({"read": v}), False, True),
+    ("CreateKeyForm.action", lambda v: CreateKeyForm({"read": ""}, v), True, False),
+    (
+        "CreateKeyForm.values",
+        lambda v: CreateKeyForm(
+            {"read": ""},
+            values={
+                "name": v,
+                "scopes": [v],
+                "expires": v,
+                "expires_on": v,
+                "rate_requests": v,
+                "rate_window": v,
+                "environment": v,
+            },
+            environments=[v, "live"],
+        ),
+        False,
+        False,
+    ),
+    (
+        "CreateKeyForm.errors",
+        lambda v: CreateKeyForm({"read": ""}, errors={f: v for f in ("name", "expires")}),
+        False,
+        True,
+    ),
+    (
+        "CreateKeyForm.environments",
+        lambda v: CreateKeyForm({"read": ""}, environments=[v]),
+        False,
+        True,
+    ),
+    ("CreateKeyForm.csrf_token", lambda v: CreateKeyForm({"read": ""}, csrf_token=v), False, False),
+    (
+        "CreateKeyForm.hx_headers",
+        lambda v: CreateKeyForm({"read": ""}, hx_headers={v: v}),
+        False,
+        False,
+    ),
+    (
+        "CreateKeyForm.submit_text",
+        lambda v: CreateKeyForm({"read": ""}, submit_text=v),
+        False,
+        True,
+    ),
+    ("RollKeyDialog.name", lambda v: RollKeyDialog(v, "/r"), False, False),
+    ("RollKeyDialog.action", lambda v: RollKeyDialog("n", v), True, False),
+    ("RollKeyDialog.cancel_url", lambda v: RollKeyDialog("n", "/r", v), True, False),
+    ("RollKeyDialog.grace", lambda v: RollKeyDialog("n", "/r", grace=v), True, False),
+    ("RollKeyDialog.mode", lambda v: RollKeyDialog("n", "/r", mode=v), True, False),
+    ("RollKeyDialog.csrf_token", lambda v: RollKeyDialog("n", "/r", csrf_token=v), False, False),
+    ("IssuedKeyTable.key_data", lambda v: IssuedKeyTable([issued(v)], now=NOW), False, True),
+    (
+        "IssuedKeyTable.key_data_paged",
+        lambda v: IssuedKeyTable(
+            [issued(v, id=f"{v}{i}") for i in range(5)], per_page=2, page=2, now=NOW
+        ),
+        False,
+        False,
+    ),
+    ("IssuedKeyTable.status", lambda v: IssuedKeyTable([], status=v), True, False),
+    ("IssuedKeyTable.base_url", lambda v: IssuedKeyTable([issued("k")], base_url=v), True, False),
+    ("IssuedKeyTable.key_head", lambda v: IssuedKeyTable([issued("k")], key_head=v), False, True),
+    (
+        "IssuedKeyTable.key_head_map",
+        lambda v: IssuedKeyTable([issued(v)], key_head={v: v}),
+        False,
+        True,
+    ),
+    (
+        "IssuedKeyTable.usage",
+        lambda v: IssuedKeyTable([issued(v)], usage={v: [1, 2]}, now=NOW),
+        False,
+        False,
+    ),
+    ("IssuedKeyTable.title", lambda v: IssuedKeyTable([issued("k")], title=v), False, True),
+    ("IssuedKeyTable.highlight", lambda v: IssuedKeyTable([issued(v)], highlight=v), False, False),
+    (
+        "IssuedKeyTable.csrf_token",
+        lambda v: IssuedKeyTable([issued("k")], csrf_token=v),
+        False,
+        False,
+    ),
+    (
+        "IssuedKeyTable.hx_headers",
+        lambda v: IssuedKeyTable([], hx_headers={"X-A": v}),
+        False,
+        False,
+    ),
+    ("IssuedKeyTable.cls", lambda v: IssuedKeyTable([], cls=v), False, False),
 ]
 
 
@@ -472,6 +603,6 @@ def test_script_urls_are_always_refused() -> None:
 
 
 def test_corpus_size_and_coverage() -> None:
-    assert len(CORPUS) >= 7 and len(CASES) >= 80
+    assert len(CORPUS) >= 7 and len(CASES) >= 120
     total = len(CORPUS) * len(CASES)
     print(f"\ninjection: {len(CORPUS)} payloads × {len(CASES)} parameters = {total} calls")

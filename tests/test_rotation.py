@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from byok.core.database import to_iso
 from byok.core.security import bind
-from byok.core.storage import BYOKManager, _iso
+from byok.core.storage import BYOKManager
 from byok.core.types import (
     BYOKConfig,
     EncryptionError,
@@ -67,7 +68,7 @@ def managers(db_url: str) -> Iterator[Managers]:
 def seed(manager: BYOKManager, n: int) -> dict[tuple[str, str], str]:
     """Insert n keys sealed by `manager` (5 providers per user) in one transaction, as `store`
     writes them; returns {(user, provider): plaintext}."""
-    now = _iso(utcnow())
+    now = to_iso(utcnow())
     expected, rows = {}, []
     for i in range(n):
         user, provider = f"user-{i // 5:05d}", PROVIDERS[i % 5]

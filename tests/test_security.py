@@ -390,10 +390,32 @@ def test_check_https():
     proxied = make_request("http", client="10.1.2.3", headers={"X-Forwarded-Proto": "https"})
     assert check_https(proxied, trusted_proxies=["10.0.0.0/8"])
     chained = make_request("http", client="10.1.2.3", headers={"X-Forwarded-Proto": "http, https"})
-    assert not check_https(chained, trusted_proxies=["10.0.0.0/8"])
+    assert check_https(chained, trusted_proxies=["10.0.0.0/8"])  # the proxy's own value: last
     assert not check_https(make_request("http", client=None), trusted_proxies=["10.0.0.0/8"])
     odd = make_request("http", client="not-an-ip", headers={"X-Forwarded-Proto": "https"})
     assert not check_https(odd, trusted_proxies=["10.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    ("values", "secure"),
+    [
+        (["https, http"], False),  # a plain-HTTP client's own "https", appended to by the proxy
+        (["https,http"], False),
+        (["https", "http"], False),  # the same, as two headers
+        (["HTTPS , http , "], False),  # an empty last item is no value
+        (["http, https"], True),
+        (["http", "https"], True),
+        (["https, "], True),
+        ([" HTTPS "], True),
+        ([""], False),
+        (["https, ftp"], False),
+    ],
+)
+def test_check_https_believes_the_value_of_the_nearest_proxy(values: list[str], secure: bool):
+    request = make_request("http", client="10.1.2.3")
+    request.scope["headers"] = [(b"x-forwarded-proto", v.encode()) for v in values]
+    assert check_https(request, trusted_proxies=["10.0.0.0/8"]) is secure
+    assert not check_https(make_request("http", headers=None), trusted_proxies=["10.0.0.0/8"])
 
 
 def test_validate_environment():

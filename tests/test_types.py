@@ -54,11 +54,17 @@ def test_apikey_defaults_are_timezone_aware_utc():
     assert not key.is_expired
 
 
-def test_apikey_naive_datetimes_are_read_as_utc():
-    naive = datetime(2030, 1, 2, 3, 4, 5)
+def test_apikey_naive_datetimes_are_read_as_local_time(local_zone):
+    local_zone("Asia/Tokyo")  # UTC+9, no daylight saving
+    naive = datetime(2030, 1, 2, 12, 4, 5)
     key = APIKey("openai", b"x", created_at=naive, expires_at=naive)
     assert key.created_at == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert key.expires_at.tzinfo is UTC
+    local_zone("America/New_York")  # what the reference's examples pass: datetime.now()
+    assert not APIKey("openai", b"x", expires_at=datetime.now() + timedelta(hours=1)).is_expired
+    assert APIKey("openai", b"x", expires_at=datetime.now() - timedelta(minutes=1)).is_expired
+    with pytest.raises(ValidationError):
+        APIKey("openai", b"x", expires_at="2030-01-01")  # type: ignore[arg-type]
 
 
 def test_apikey_other_timezones_are_converted_to_utc():

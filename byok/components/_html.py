@@ -18,7 +18,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from fastcore.xml import FT, Safe, to_xml
+from fastcore.xml import FT, Safe, attrmap, to_xml
 
 from byok.core.providers import safe_url
 from byok.core.types import PROVIDER_PATTERN
@@ -31,6 +31,7 @@ __all__ = [
     "el",
     "headers_json",
     "masked",
+    "pass_through",
     "path_segment",
     "render",
     "render_once",
@@ -212,6 +213,33 @@ def headers_json(
     return json.dumps(headers, ensure_ascii=True, sort_keys=True)
 
 
+def pass_through(
+    attrs: dict[str, Any],  # the component's own root attributes ('class' included)
+    cls: str,  # classes the caller adds, FastHTML's `cls`
+    extra: Mapping[str, Any],  # the caller's other attributes, FastHTML style (hx_get -> hx-get)
+) -> dict[str, Any]:
+    """The root attributes with the caller's: `cls` appended to the class, the rest set (they
+    win); an event-handler attribute is refused (byok never emits inline JavaScript)."""
+    if not isinstance(cls, str):
+        raise ValueError("cls must be a string of class names")
+    if cls:
+        attrs["class"] = f"{attrs['class']} {cls}" if attrs.get("class") else cls
+    for key, value in extra.items():
+        name = attrmap(key)
+        low = name.lower()
+        if low.startswith(("on", "hx-on", "data-hx-on")) or not _ATTR_NAME.fullmatch(name):
+            raise ValueError(
+                f"attribute {name[:40]!r} is not allowed: byok components carry no inline "
+                "JavaScript (use data-* attributes and a script of your own)"
+            )
+        if name == "class":
+            attrs["class"] = f"{attrs['class']} {value}" if attrs.get("class") else value
+        else:
+            attrs[name] = value
+    return attrs
+
+
+_ATTR_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:.-]{0,63}")  # an attribute name
 _MASK_MARKS = ("...", "…", "****", "••••")  # a masked key shows one of these
 
 

@@ -304,7 +304,7 @@ def AlertStack(
     max_visible: int = 3,  # how many show at once; the rest fold under "+N more"
     spacing: StackSpacing = StackSpacing.BASE,  # gap between alerts, Tailwind units
 ) -> FT:
-    """A vertical stack of alerts; overflow folds into a native <details> (no script)."""
+    """A vertical stack of alerts; overflow folds into a native `<details>` (no script)."""
     gap = coerce(StackSpacing, spacing, "spacing")
     if isinstance(max_visible, bool) or not isinstance(max_visible, int) or max_visible < 0:
         raise ValueError("max_visible must be a non-negative int")

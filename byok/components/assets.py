@@ -1,13 +1,18 @@
-"""Front-end assets: the kit's one static script (`static/byok.js`), and the daisyUI / Tailwind /
-htmx files the components are styled and driven by, served locally from npm's node_modules
-(offline) or, when node_modules is missing, from the CDN with a visible notice.
+"""Front-end assets: the kit's prebuilt stylesheet (`static/byok.css`), htmx (vendored,
+`static/htmx.min.js`) and its one script (`static/byok.js`), all shipped inside the package.
 
-Prefer serving byok.js (`serve_byok_js(app)` + `byok_script()`), which works under a strict
-Content-Security-Policy; `byok_script(inline=True)` embeds the same static file (no page data).
+`front_end()` (the default, `Prebuilt`) serves those three files: the page is styled at its first
+paint, offline, with no npm step. byok.css is compiled by the Tailwind 4 CLI with daisyUI 5 from
+exactly the classes the components (`static/byok-classes.txt`) and the gallery use, so an app that
+writes Tailwind classes of its own either adds byok's class list to its own Tailwind build (see
+docs/components.md) or asks for `front_end("browser")` (`InBrowser`): daisyUI's whole stylesheet
+and Tailwind's in-browser compiler, from npm's node_modules or, when missing, the CDN with a
+visible notice.
 
 For a whole page: `assets = front_end()` once, `hdrs=assets.headers()` in
-`fast_app(default_hdrs=False, ...)`, then `assets.serve(app)`; show `assets.notice()` somewhere.
-`npm install` of `NPM_PACKAGES` (or `npm ci` in this repository) provides the files.
+`fast_app(default_hdrs=False, ...)`, then `assets.serve(app)`; show `assets.notice()` somewhere
+(None unless the CDN is used). Prefer serving byok.js (`serve_byok_js(app)` + `byok_script()`)
+alone when the page has its own styles; `byok_script(inline=True)` embeds the same static file.
 """
 
 from __future__ import annotations
@@ -17,19 +22,27 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ._html import FT, Safe, el, safe_url, void
 
 __all__ = [
     "ASSETS_URL",
+    "BYOK_CSS_PATH",
     "BYOK_JS_PATH",
     "BYOK_JS_URL",
+    "CLASS_LIST_PATH",
+    "HTMX_NPM",
+    "HTMX_PATH",
     "NODE_MODULES_ENV",
     "NPM_FILES",
     "NPM_PACKAGES",
+    "STATIC_DIR",
+    "CssSource",
     "FrontEnd",
+    "InBrowser",
     "NpmFile",
+    "Prebuilt",
     "byok_js",
     "byok_script",
     "find_node_modules",
@@ -39,11 +52,17 @@ __all__ = [
 
 log = logging.getLogger("byok")
 
-BYOK_JS_PATH = Path(__file__).resolve().parent / "static" / "byok.js"  # the file on disk
+STATIC_DIR = Path(__file__).resolve().parent / "static"  # the files shipped with the package
+BYOK_JS_PATH = STATIC_DIR / "byok.js"  # the kit's script
+BYOK_CSS_PATH = STATIC_DIR / "byok.css"  # the prebuilt stylesheet (minified, daisyUI themes)
+HTMX_PATH = STATIC_DIR / "htmx.min.js"  # htmx 2.0.7, vendored (licence: THIRD-PARTY-LICENSES.txt)
+CLASS_LIST_PATH = STATIC_DIR / "byok-classes.txt"  # every class the components use, one a line
 BYOK_JS_URL = "/byok/byok.js"  # where serve_byok_js() serves it by default
 ASSETS_URL = "/byok/"  # where FrontEnd.serve() serves its files by default (byok.js included)
 NODE_MODULES_ENV = "BYOK_NODE_MODULES"  # override: a node_modules directory to serve from
 _CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root (package.json)
+
+CssSource = Literal["prebuilt", "browser"]  # byok.css, or daisyUI + Tailwind's in-browser build
 
 
 @dataclass(frozen=True)
@@ -60,16 +79,16 @@ class NpmFile:
         return f"https://cdn.jsdelivr.net/npm/{self.package}@{self.version}/{self.path}"
 
 
-# served name -> npm file: what the components need on a page
+# served name -> npm file: what `InBrowser` puts on a page
 NPM_FILES: dict[str, NpmFile] = {
     "daisyui.css": NpmFile("daisyui", "5.8.1", "daisyui.css"),  # components + light/dark
     "themes.css": NpmFile("daisyui", "5.8.1", "themes.css"),  # every other daisyUI theme
     "tailwind.js": NpmFile("@tailwindcss/browser", "4.3.4", "dist/index.global.js"),
-    "htmx.js": NpmFile("htmx.org", "2.0.7", "dist/htmx.min.js"),  # fasthtml 0.14 speaks htmx 2
 }
+"""Served name -> the npm file behind it (package, pinned version, path in the package)."""
 NPM_PACKAGES = " ".join(sorted({f"{f.package}@{f.version}" for f in NPM_FILES.values()}))
-_STYLES = ("daisyui.css", "themes.css")
-_SCRIPTS = ("tailwind.js", "htmx.js")
+"""The `npm install` arguments for every file in `NPM_FILES`, e.g. "daisyui@5.8.1 ..."."""
+HTMX_NPM = NpmFile("htmx.org", "2.0.7", "dist/htmx.min.js")  # what HTMX_PATH is a copy of
 
 
 def find_node_modules(
@@ -92,32 +111,26 @@ def find_node_modules(
     return None
 
 
-@dataclass(frozen=True)
 class FrontEnd:
-    """Where the page assets come from: local files, or the CDN when node_modules is missing."""
+    """Where a page's assets come from; htmx and byok.js always ship with the package.
 
-    node_modules: Path | None  # the directory served from, None when missing
+    Subclasses say where the styles come from: `Prebuilt` (byok.css) or `InBrowser`."""
 
     @property
     def local(self) -> bool:
-        """True when every npm asset is served from disk."""
-        return self.node_modules is not None
+        """True when every asset is served from disk (nothing from a CDN)."""
+        return True
 
     def files(self) -> dict[str, Path]:
-        """Served name -> file on disk (byok.js always; the npm files when found)."""
-        out = {"byok.js": BYOK_JS_PATH}
-        if self.node_modules is not None:
-            out |= {n: self.node_modules / f.package / f.path for n, f in NPM_FILES.items()}
-        return out
+        """Served name -> file on disk (what serve() whitelists)."""
+        return {"htmx.js": HTMX_PATH, "byok.js": BYOK_JS_PATH}
 
     def url(
         self,
-        name: str,  # a served name (a key of files() or NPM_FILES)
+        name: str,  # a served name (a key of files())
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> str:
-        """The file's URL: under `prefix` when served locally, else its CDN address."""
-        if name in NPM_FILES and not self.local:
-            return NPM_FILES[name].cdn
+        """The file's URL under `prefix`."""
         return prefix + name
 
     def meta(self) -> list[FT]:
@@ -131,38 +144,30 @@ class FrontEnd:
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
-        """daisyUI's stylesheets (components, light/dark, then the other themes)."""
-        return [void("link", {"rel": "stylesheet", "href": self.url(n, prefix)}) for n in _STYLES]
+        """The stylesheet links (none in the base class)."""
+        return []
 
     def scripts(
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
-        """Tailwind's browser build, htmx and byok.js."""
-        out = [el("script", {"src": self.url(n, prefix)}) for n in _SCRIPTS]
-        return [*out, byok_script(self.url("byok.js", prefix))]
+        """htmx, then byok.js: both deferred (run in this order once the page is parsed, so
+        they never hold up the first paint)."""
+        return [
+            el("script", {"src": self.url("htmx.js", prefix), "defer": True}),
+            byok_script(self.url("byok.js", prefix)),
+        ]
 
     def headers(
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
-        """Every <head> element the components need: `fast_app(default_hdrs=False, hdrs=...)`."""
+        """Every `<head>` element the components need: `fast_app(default_hdrs=False, hdrs=...)`."""
         return [*self.meta(), *self.styles(prefix), *self.scripts(prefix)]
 
     def notice(self) -> FT | None:
-        """A visible warning when the CDN is used (None when served locally)."""
-        if self.local:
-            return None
-        from .alerts import Alert
-        from .variants import AlertKind
-
-        return Alert(
-            "daisyUI, Tailwind and htmx load from the CDN (node_modules not found): without "
-            f"internet the page is unstyled. For offline use run: npm install {NPM_PACKAGES}",
-            AlertKind.WARNING,
-            title="Front-end assets from the CDN",
-            id="byok-asset-notice",
-        )
+        """A visible warning when something loads from a CDN (None otherwise)."""
+        return None
 
     def serve(
         self,
@@ -188,10 +193,95 @@ class FrontEnd:
         app.router.routes.insert(0, route)
 
 
+@dataclass(frozen=True)
+class Prebuilt(FrontEnd):
+    """byok.css (compiled, minified, shipped in the package): styled at first paint, offline."""
+
+    stylesheet: Path = BYOK_CSS_PATH  # the compiled stylesheet to serve as byok.css
+
+    def files(self) -> dict[str, Path]:
+        """byok.css, htmx and byok.js."""
+        return {"byok.css": self.stylesheet, **super().files()}
+
+    def styles(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """The one stylesheet link (render-blocking: no flash of unstyled content)."""
+        return [void("link", {"rel": "stylesheet", "href": self.url("byok.css", prefix)})]
+
+
+@dataclass(frozen=True)
+class InBrowser(FrontEnd):
+    """daisyUI's whole stylesheet and Tailwind's in-browser compiler, for pages that write
+    Tailwind classes of their own: from node_modules, or the CDN (with a notice) when missing."""
+
+    node_modules: Path | None  # the directory served from, None when missing (CDN)
+
+    @property
+    def local(self) -> bool:
+        """True when the npm files are served from node_modules."""
+        return self.node_modules is not None
+
+    def files(self) -> dict[str, Path]:
+        """htmx and byok.js, plus the npm files when node_modules was found."""
+        out = super().files()
+        if self.node_modules is not None:
+            out |= {n: self.node_modules / f.package / f.path for n, f in NPM_FILES.items()}
+        return out
+
+    def url(
+        self,
+        name: str,  # a served name (a key of files() or NPM_FILES)
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> str:
+        """The file's URL: under `prefix` when served locally, else its CDN address."""
+        if name in NPM_FILES and not self.local:
+            return NPM_FILES[name].cdn
+        return prefix + name
+
+    def styles(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """daisyUI's stylesheets (components, light/dark, then the other themes)."""
+        names = ("daisyui.css", "themes.css")
+        return [void("link", {"rel": "stylesheet", "href": self.url(n, prefix)}) for n in names]
+
+    def scripts(
+        self,
+        prefix: str = ASSETS_URL,  # URL prefix of the locally served files
+    ) -> list[FT]:
+        """Tailwind's in-browser compiler, htmx and byok.js."""
+        return [el("script", {"src": self.url("tailwind.js", prefix)}), *super().scripts(prefix)]
+
+    def notice(self) -> FT | None:
+        """A visible warning when the CDN is used (None when served locally)."""
+        if self.local:
+            return None
+        from .alerts import Alert
+        from .variants import AlertKind
+
+        return Alert(
+            "daisyUI and Tailwind load from the CDN (node_modules not found): without "
+            f"internet the page is unstyled. For offline use run: npm install {NPM_PACKAGES}",
+            AlertKind.WARNING,
+            title="Front-end assets from the CDN",
+            id="byok-asset-notice",
+        )
+
+
 @cache
-def front_end() -> FrontEnd:
-    """This process's assets (node_modules looked up once; a warning when the CDN is used)."""
-    found = FrontEnd(find_node_modules())
+def front_end(
+    css: CssSource = "prebuilt",  # "browser": daisyUI + Tailwind compiled in the page instead
+) -> FrontEnd:
+    """This process's assets: byok.css by default; "browser" looks node_modules up once (and
+    logs a warning when the CDN is used)."""
+    if css == "prebuilt":
+        return Prebuilt()
+    if css != "browser":
+        raise ValueError(f"css must be 'prebuilt' or 'browser', not {css!r}")
+    found = InBrowser(find_node_modules())
     if not found.local:
         log.warning(
             "byok: node_modules with %s not found: pages load them from the CDN", NPM_PACKAGES
@@ -212,7 +302,7 @@ def byok_script(
     src: str = BYOK_JS_URL,  # URL the script is served at (http(s) or relative)
     inline: bool = False,  # embed the static file instead of referencing it
 ) -> FT:
-    """A <script> element loading byok.js (deferred), or embedding it when `inline`."""
+    """A `<script>` element loading byok.js (deferred), or embedding it when `inline`."""
     if inline:
         return el("script", {}, Safe(byok_js()))
     return el("script", {"src": safe_url(src, "src"), "defer": True})

@@ -190,7 +190,7 @@ def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedel
 
 
 def _when(label: str, value: Any, now: datetime | None, expiry: bool) -> FT | None:
-    """'Added 3 days ago' / 'Expires in 5 hours' (a <time> for datetimes; strings verbatim)."""
+    """'Added 3 days ago' / 'Expires in 5 hours' (a `<time>` for datetimes; strings verbatim)."""
     if value is None or value == "":
         return None
     if not isinstance(value, datetime):

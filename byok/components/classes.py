@@ -230,6 +230,97 @@ def recipes() -> dict[str, str]:
     r["dash.lead"] = cc(muted, m.t(1))
     r["dash.grid"] = cc(grid_display, grid_cols(1), grid_cols(2).md, grid_cols(3).lg, gap(4))
     r["dash.skeleton"] = cc(skeleton, h(48), w.full)
+
+    # issued keys (byok.components.issued)
+    from cjm_fasthtml_daisyui.components.actions.modal import modal, modal_action, modal_box
+    from cjm_fasthtml_daisyui.components.data_display.table import table, table_sizes
+    from cjm_fasthtml_daisyui.components.data_input.checkbox import checkbox, checkbox_sizes
+    from cjm_fasthtml_daisyui.components.data_input.radio import radio, radio_sizes
+    from cjm_fasthtml_daisyui.components.navigation.tabs import (
+        tab,
+        tab_modifiers,
+        tabs,
+        tabs_sizes,
+        tabs_styles,
+    )
+    from cjm_fasthtml_tailwind.utilities.layout import overflow
+    from cjm_fasthtml_tailwind.utilities.svg import fill
+    from cjm_fasthtml_tailwind.utilities.typography import whitespace
+
+    for status, color in (
+        ("active", badge_colors.success),
+        ("expiring", badge_colors.warning),
+        ("expired", badge_colors.neutral),
+        ("revoked", badge_colors.error),
+    ):
+        r[f"issued.badge.{status}"] = cc(badge, color, badge_sizes.sm, whitespace.nowrap)
+    r["issued.scope"] = cc(badge, badge_styles.outline, badge_sizes.sm, font_family.mono)
+    r["issued.scopes"] = cc(flex_display, flex_wrap.wrap, gap(1))
+    r["issued.root"] = cc(flex_display, flex_direction.col, gap(3), w.full)
+    r["issued.head"] = cc(flex_display, flex_wrap.wrap, items.center, justify.between, gap(2))
+    r["issued.title"] = cc(font_size.xl, font_weight.bold, text_dui.base_content)
+    r["issued.tabs"] = cc(tabs, tabs_styles.box, tabs_sizes.sm)
+    r["issued.tab"] = cc(tab, text_dui.base_content)  # daisyUI dims inactive tabs below AA
+    r["issued.tab.active"] = cc(tab, tab_modifiers.active)
+    r["issued.scroll"] = cc(overflow.x.auto, rounded.box, border(), border_dui.base_300)
+    r["issued.table"] = cc(table, table_sizes.sm)
+    r["issued.cell"] = cc(whitespace.nowrap)
+    r["issued.name"] = cc(font_weight.semibold)
+    r["issued.masked"] = cc(font_family.mono, font_size.xs, whitespace.nowrap)
+    r["issued.row.new"] = cc(bg_dui.success.opacity(10))
+    r["issued.actions"] = cc(flex_display, justify.end, items.center, gap(1))
+    r["issued.action"] = cc(btn, btn_styles.ghost, btn_sizes.xs)
+    r["issued.action.danger"] = cc(btn, btn_styles.outline, btn_sizes.xs)  # red text fails AA
+    r["issued.empty"] = cc(p(6), text_align.center, muted)
+    r["issued.pages"] = cc(flex_display, flex_wrap.wrap, items.center, justify.between, gap(2))
+    r["issued.pages.info"] = cc(font_size.sm, muted)
+    r["issued.pager"] = cc(join)
+    r["issued.page"] = cc(join_item, btn, btn_sizes.sm)
+    r["issued.page.current"] = cc(join_item, btn, btn_sizes.sm, btn_colors.primary)
+    r["issued.reveal"] = cc(
+        flex_display,
+        flex_direction.col,
+        gap(3),
+        p(4),
+        rounded.box,
+        border(),
+        border_dui.success,
+        bg_dui.base_100,
+    )
+    r["issued.reveal.title"] = cc(font_size.lg, font_weight.bold, text_dui.base_content)
+    r["issued.reveal.field"] = cc(text_input, join_item, w.full, font_family.mono, font_size.sm)
+    r["issued.copy"] = cc(btn, join_item, btn_colors.primary)
+    r["issued.done"] = cc(btn, btn_styles.outline, btn_sizes.sm)
+    r["issued.reveal.foot"] = cc(flex_display, flex_wrap.wrap, items.center, gap(3))
+    r["issued.form.grid"] = cc(grid_display, grid_cols(1), grid_cols(2).md, gap(4))
+    r["issued.form.row"] = cc(flex_display, items.end, gap(2))
+    r["issued.number"] = cc(text_input, w(32))
+    r["issued.select"] = cc(select, w.auto)
+    r["issued.date"] = cc(text_input, w.auto)
+    r["issued.scope.item"] = cc(flex_display, items.start, gap(2), p.y(1), cursor.pointer)
+    r["issued.scope.check"] = cc(checkbox, checkbox_sizes.sm, m.t(1))
+    r["issued.scope.text"] = cc(flex_display, flex_direction.col)
+    r["issued.scope.name"] = cc(font_family.mono, font_size.sm, text_dui.base_content)
+    r["issued.radio"] = cc(radio, radio_sizes.sm)
+    r["issued.radio.item"] = cc(flex_display, items.center, gap(2), p.y(1), cursor.pointer)
+    r["issued.modal"] = cc(modal)
+    r["issued.modal.box"] = cc(modal_box)
+    r["issued.modal.inline"] = cc(
+        flex_display,
+        flex_direction.col,
+        gap(3),
+        p(6),
+        max_w.lg,
+        rounded.box,
+        border(),
+        border_dui.base_300,
+        bg_dui.base_100,
+        shadow.sm,
+    )
+    r["issued.modal.actions"] = cc(modal_action, items.center)
+    r["issued.spark"] = cc(flex_display.inline, items.center, gap(2), text_dui.primary)
+    r["issued.spark.svg"] = cc(fill.current, stroke.current, shrink._0)
+    r["issued.spark.total"] = cc(font_size.xs, muted, whitespace.nowrap)
     return r
 
 
@@ -350,6 +441,57 @@ _GENERATED: dict[str, str] = {
     "dash.lead": "text-base-content/70 mt-1",
     "dash.grid": "grid grid-cols-1 md:grid-cols-2 lg:grid-cols-3 gap-4",
     "dash.skeleton": "skeleton h-48 w-full",
+    "issued.badge.active": "badge badge-success badge-sm whitespace-nowrap",
+    "issued.badge.expiring": "badge badge-warning badge-sm whitespace-nowrap",
+    "issued.badge.expired": "badge badge-neutral badge-sm whitespace-nowrap",
+    "issued.badge.revoked": "badge badge-error badge-sm whitespace-nowrap",
+    "issued.scope": "badge badge-outline badge-sm font-mono",
+    "issued.scopes": "flex flex-wrap gap-1",
+    "issued.root": "flex flex-col gap-3 w-full",
+    "issued.head": "flex flex-wrap items-center justify-between gap-2",
+    "issued.title": "text-xl font-bold text-base-content",
+    "issued.tabs": "tabs tabs-box tabs-sm",
+    "issued.tab": "tab text-base-content",
+    "issued.tab.active": "tab tab-active",
+    "issued.scroll": "overflow-x-auto rounded-box border border-base-300",
+    "issued.table": "table table-sm",
+    "issued.cell": "whitespace-nowrap",
+    "issued.name": "font-semibold",
+    "issued.masked": "font-mono text-xs whitespace-nowrap",
+    "issued.row.new": "bg-success/10",
+    "issued.actions": "flex justify-end items-center gap-1",
+    "issued.action": "btn btn-ghost btn-xs",
+    "issued.action.danger": "btn btn-outline btn-xs",
+    "issued.empty": "p-6 text-center text-base-content/70",
+    "issued.pages": "flex flex-wrap items-center justify-between gap-2",
+    "issued.pages.info": "text-sm text-base-content/70",
+    "issued.pager": "join",
+    "issued.page": "join-item btn btn-sm",
+    "issued.page.current": "join-item btn btn-sm btn-primary",
+    "issued.reveal": "flex flex-col gap-3 p-4 rounded-box border border-success bg-base-100",
+    "issued.reveal.title": "text-lg font-bold text-base-content",
+    "issued.reveal.field": "input join-item w-full font-mono text-sm",
+    "issued.copy": "btn join-item btn-primary",
+    "issued.done": "btn btn-outline btn-sm",
+    "issued.reveal.foot": "flex flex-wrap items-center gap-3",
+    "issued.form.grid": "grid grid-cols-1 md:grid-cols-2 gap-4",
+    "issued.form.row": "flex items-end gap-2",
+    "issued.number": "input w-32",
+    "issued.select": "select w-auto",
+    "issued.date": "input w-auto",
+    "issued.scope.item": "flex items-start gap-2 py-1 cursor-pointer",
+    "issued.scope.check": "checkbox checkbox-sm mt-1",
+    "issued.scope.text": "flex flex-col",
+    "issued.scope.name": "font-mono text-sm text-base-content",
+    "issued.radio": "radio radio-sm",
+    "issued.radio.item": "flex items-center gap-2 py-1 cursor-pointer",
+    "issued.modal": "modal",
+    "issued.modal.box": "modal-box",
+    "issued.modal.inline": "flex flex-col gap-3 p-6 max-w-lg rounded-box border border-base-300 bg-base-100 shadow-sm",
+    "issued.modal.actions": "modal-action items-center",
+    "issued.spark": "inline-flex items-center gap-2 text-primary",
+    "issued.spark.svg": "fill-current stroke-current shrink-0",
+    "issued.spark.total": "text-xs text-base-content/70 whitespace-nowrap",
 }
 # --- end of generated table ------------------------------------------------------------------
 

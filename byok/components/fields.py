@@ -73,7 +73,7 @@ def docs_link(
     info: ProviderInfo,  # the provider
     always: bool = False,  # render a hidden link when there is no URL (byok.js may fill it)
 ) -> FT | None:
-    """'Get your <name> key' link to the provider's key page (new tab), or None."""
+    """'Get your `<name>` key' link to the provider's key page (new tab), or None."""
     if not info.docs_url and not always:
         return None
     return el(

@@ -13,13 +13,21 @@ from typing import TypeVar
 __all__ = [
     "AlertKind",
     "AlertStyle",
+    "DialogMode",
+    "ExpiryChoice",
     "FieldType",
     "FormMethod",
+    "GracePeriod",
     "IconSize",
+    "IssuedKeyStatus",
     "KeyState",
     "KeyStatus",
+    "RateWindow",
+    "RevealState",
     "Severity",
+    "SparkStyle",
     "StackSpacing",
+    "StatusFilter",
     "TestState",
     "ToastAlign",
     "ToastPosition",
@@ -146,6 +154,76 @@ class TestState(StrEnum):
     UNEXPECTED = "unexpected"  # an answer that is not the provider's (wrong URL, 500)
     BLOCKED = "blocked"  # the address is not allowed (SSRF guard): nothing was sent
     ERROR = "error"  # the key could not be tested (storage, no check, the app's verifier)
+
+
+# --- issued keys (byok.components.issued) ---------------------------------------------------
+
+
+class IssuedKeyStatus(StrEnum):
+    """What a KeyStatusBadge says about an issued key."""
+
+    ACTIVE = "active"  # works
+    EXPIRING = "expiring"  # works, but not for long (a roll's grace period, or expiry is near)
+    EXPIRED = "expired"  # past its expiry
+    REVOKED = "revoked"  # revoked for good
+
+
+class StatusFilter(StrEnum):
+    """Which keys an IssuedKeyTable lists (the engine's KeyStatus values)."""
+
+    ACTIVE = "active"  # neither revoked nor expired
+    REVOKED = "revoked"  # revoked
+    EXPIRED = "expired"  # past expiry, not revoked
+    ALL = "all"  # every key
+
+
+class ExpiryChoice(StrEnum):
+    """When a new key expires (CreateKeyForm)."""
+
+    NEVER = "never"
+    DAYS_7 = "7"
+    DAYS_30 = "30"
+    DAYS_90 = "90"
+    DATE = "date"  # on the date given beside the choice
+
+
+class RateWindow(StrEnum):
+    """The window of a new key's rate limit (the engine's RateLimitWindow values)."""
+
+    SECOND = "second"
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+class GracePeriod(StrEnum):
+    """How long a rolled key keeps working (RollKeyDialog), in seconds."""
+
+    NONE = "0"
+    HOUR = "3600"
+    DAY = "86400"
+    WEEK = "604800"
+
+
+class RevealState(StrEnum):
+    """An IssuedKeyReveal showing the new key once, or only its masked form."""
+
+    SHOWN = "shown"  # the plaintext, a copy button and the "you will not see it again" notice
+    DISMISSED = "dismissed"  # the masked form only
+
+
+class DialogMode(StrEnum):
+    """How a RollKeyDialog opens."""
+
+    MODAL = "modal"  # byok.js opens it as a modal dialog as soon as it is on the page
+    INLINE = "inline"  # shown in the page's flow (no script needed)
+
+
+class SparkStyle(StrEnum):
+    """How a UsageSparkline draws its days."""
+
+    BARS = "bars"  # one bar per day
+    LINE = "line"  # a line through the days
 
 
 E = TypeVar("E", bound=Enum)

@@ -7,16 +7,21 @@ See the module docstring of `byok.components.forms` for the whole request/respon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from ._html import path_segment, safe_url, slugify
 
 __all__ = [
+    "CREATE_FORM_ID",
     "CSRF_FIELD",
     "CSRF_HEADER",
     "DASHBOARD_HEADER",
     "DASHBOARD_ID",
     "DEFAULT_BASE_URL",
+    "ISSUED_BASE_URL",
+    "ISSUED_DIALOG_ID",
+    "ISSUED_REVEAL_ID",
+    "ISSUED_TABLE_ID",
     "MULTI_VALIDATION_ID",
     "PROBLEM_HEADER",
     "SUMMARY_ID",
@@ -25,6 +30,9 @@ __all__ = [
     "dashboard_header_value",
     "default_url",
     "input_id",
+    "issued_key_url",
+    "issued_validation_id",
+    "issued_view_url",
     "key_url",
     "parse_dashboard_header",
     "test_slot_id",
@@ -41,11 +49,13 @@ SUMMARY_ID = "byok-dashboard-summary"  # the dashboard's key count; routes refre
 # sent (through the dashboard's hx-headers) by every htmx request from inside a dashboard: the
 # providers it shows, so a save / delete answer can refresh its summary out of band
 DASHBOARD_HEADER = "BYOK-Dashboard"
+"""Request header naming the providers a dashboard shows (sent by its htmx requests)."""
 _DASHBOARD_HEADER_MAX = 2048  # longer lists are not sent (no refresh) rather than overflow limits
 MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result slot (its target)
 # marks an htmx error answer (4xx / 503) that byok.js lets htmx swap (htmx 2 swaps only 2xx);
 # its value is the machine-readable reason ("invalid", "csrf_token", "storage", ...)
 PROBLEM_HEADER = "BYOK-Problem"
+"""Response header marking an htmx error answer byok.js swaps; its value is the reason."""
 
 
 def card_id(
@@ -136,3 +146,38 @@ def parse_dashboard_header(
     if not all(names):
         return None
     return list(dict.fromkeys(names))
+
+
+# --- issued keys: the page of byok.issuing.routes.mount_issuing_routes ------------------------
+
+ISSUED_BASE_URL = "/account/api-keys"  # where the issued-key routes live unless configured
+ISSUED_TABLE_ID = "byok-issued-keys"  # IssuedKeyTable; row actions and filters swap it (outerHTML)
+ISSUED_REVEAL_ID = "byok-issued-reveal"  # slot the create / roll answers fill (IssuedKeyReveal)
+ISSUED_DIALOG_ID = "byok-issued-dialog"  # slot a RollKeyDialog is loaded into
+CREATE_FORM_ID = "byok-create-key-form"  # CreateKeyForm; a 422 answer replaces it (outerHTML)
+
+
+def issued_validation_id(
+    field: str,  # a CreateKeyForm field: "name", "scopes", "expires", "rate_limit", "environment"
+) -> str:
+    """Id of the ValidationMessage slot beside one CreateKeyForm field."""
+    return f"byok-issued-validation-{slugify(field)}"
+
+
+def issued_key_url(
+    base_url: str,  # where the issued-key routes live, e.g. "/account/api-keys"
+    key_id: str,  # the key's id (percent-encoded into one path segment)
+    action: str | None = None,  # "roll", "revoke", "delete" or "usage"; None = the key itself
+) -> str:
+    """A key's URL: f"{base_url}/{key_id}" (DELETE), or f"{base_url}/{key_id}/{action}"."""
+    url = f"{safe_url(base_url, 'base_url').rstrip('/')}/{path_segment(key_id)}"
+    return url if action is None else f"{url}/{path_segment(action)}"
+
+
+def issued_view_url(
+    url: str,  # a URL of the issued-key routes (already safe)
+    status: str,  # the table's status filter value
+    page: int,  # the table's page (1-based)
+) -> str:
+    """`url` with the table's view in its query, so the answer re-renders the same view."""
+    return f"{url}?{urlencode({'status': status, 'page': page})}"

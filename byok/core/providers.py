@@ -371,6 +371,7 @@ _BUILTIN = [
 ]
 
 BUILTIN_PROVIDERS: Mapping[str, ProviderInfo] = MappingProxyType({p.id: p for p in _BUILTIN})
+"""The built-in provider registry, read-only: provider id -> ProviderInfo."""
 
 
 def default_provider_info(

@@ -66,6 +66,7 @@ class InsecureTransportError(BYOKException):
 
 def _secret_bytes(
     secret: str | bytes,  # an app secret (str or bytes)
+    min_length: int = MIN_SECRET_LENGTH,  # shortest accepted, in bytes
 ) -> bytes:
     """The secret as bytes, refused when it is too short to be a key."""
     if isinstance(secret, str):
@@ -75,7 +76,7 @@ def _secret_bytes(
             raise ValidationError("secret is not valid unicode (lone surrogates)") from None
     if not isinstance(secret, bytes | bytearray):
         raise ValidationError(f"secret must be str or bytes, not {type(secret).__name__}")
-    if len(secret) < MIN_SECRET_LENGTH:
+    if len(secret) < max(min_length, 1):
         raise ValidationError(
             f"secret is too short ({len(secret)} bytes); use at least {MIN_SECRET_LENGTH} random "
             "bytes, e.g. secrets.token_urlsafe(32)"
@@ -86,10 +87,12 @@ def _secret_bytes(
 def derive_key(
     secret: str | bytes,  # high-entropy input keying material (the app secret)
     purpose: str,  # label that separates uses, e.g. "encryption:v1", "csrf", "fingerprint"
+    *,
+    min_length: int = MIN_SECRET_LENGTH,  # shortest secret accepted, in bytes (never below 1)
 ) -> bytes:
     """A 32-byte key for one purpose, by HKDF-SHA256 (fast; the secret must be high-entropy)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"byok/hkdf/v1", info=purpose.encode())
-    return hkdf.derive(_secret_bytes(secret))
+    return hkdf.derive(_secret_bytes(secret, min_length))
 
 
 def _as_raw_key(
@@ -407,7 +410,11 @@ def check_https(
     request: Any,  # a Starlette request
     trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
 ) -> bool:
-    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy)."""
+    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy).
+
+    The value believed is the last one, the one the nearest (trusted) proxy set: a proxy that
+    appends to the header keeps what the client sent in front (as uvicorn's proxy handling).
+    """
     if request.url.scheme in ("https", "wss"):
         return True
     proxies = tuple(trusted_proxies)
@@ -416,8 +423,9 @@ def check_https(
     client = getattr(request, "client", None)
     if not _trusted(client.host if client else None, proxies):
         return False
-    proto = request.headers.get("x-forwarded-proto", "")
-    return proto.split(",")[0].strip().lower() == "https"
+    values = ",".join(request.headers.getlist("x-forwarded-proto")).split(",")
+    nearest = next((v.strip().lower() for v in reversed(values) if v.strip()), "")
+    return nearest == "https"
 
 
 def validate_environment(

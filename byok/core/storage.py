@@ -12,10 +12,8 @@ import binascii
 import contextlib
 import json
 import logging
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,16 @@ from fastsql import Database
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .database import (
+    Access,
+    Guard,
+    from_iso,
+    open_database,
+    open_schema,
+    record_schema_version,
+    schema_version,
+    to_iso,
+)
 from .endpoints import validate_endpoint
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
@@ -49,6 +57,7 @@ from .types import (
 )
 
 __all__ = [
+    "CSRF_SESSION_KEY",
     "SCHEMA_VERSION",
     "BYOKManager",
     "DatabaseStorage",
@@ -68,9 +77,13 @@ SCHEMA_VERSION = 2  # version of the database layout this code writes (2: labels
 _KEY_COLUMNS = "user_id, provider, encrypted_value, key_version, created_at, expires_at, updated_at"
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
-_SCHEMA_ATTEMPTS = 5  # tries to create the schema when several processes start at once
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 _ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
+CLOCK_SKEW = timedelta(seconds=5)  # hybrid: how far in the future a cache copy may be written
+CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
+_CSRF_TOKEN_CHARS = 43  # random_token(32)
+_STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
+_OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -180,6 +193,15 @@ def pick_default(
     return None if found is None or (flagged_only and not found.is_default) else found
 
 
+def _same_copy(
+    stored: APIKey,  # the copy stored now
+    read: APIKey,  # the copy read earlier
+) -> bool:
+    """True when both are the same sealed copy (value and expiry; the nonce makes each seal
+    unique), whatever flags were set on the read copy since."""
+    return stored.encrypted_value == read.encrypted_value and stored.expires_at == read.expires_at
+
+
 def _slot(provider: str, label: str) -> str:
     """A key's name in the session entry: the provider, or "provider#label" for a labelled key."""
     return f"{provider}#{label}" if label else provider
@@ -193,10 +215,13 @@ def _unslot(slot: str) -> tuple[str, str]:
 class SessionStorage:
     """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
 
-    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "k": {<user or "">:
-    {<slot>: [<sealed, base64url>, <created>, <expires or null>, <written>(, <endpoint JSON or
-    null>, <1 if default>)]}}}``; a slot is the provider, or ``provider#label`` for a labelled
-    key. An entry written before labels existed (4-item cells, provider slots) is read as is.
+    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "c": <last cleanup>, "k":
+    {<user or "">: {<slot>: [<sealed, base64url>, <created>, <expires or null>, <written>(,
+    <endpoint JSON or null>, <1 if default>)]}}}``; a slot is the provider, or
+    ``provider#label`` for a labelled key. An entry written before labels existed (4-item cells,
+    provider slots) is read as is. Every byte byok writes to the session counts against
+    `config.cookie_limit`: room for the CSRF token and the cleanup stamp is kept before they are
+    written.
     """
 
     def __init__(
@@ -206,6 +231,7 @@ class SessionStorage:
         flagged_default: bool = False,  # only a flagged key is the default (hybrid's cache)
     ):
         self.config = config
+        self.namespace = namespace
         self.name = f"{config.session_key_prefix}{namespace}"
         self.flagged_default = flagged_default
 
@@ -233,14 +259,37 @@ class SessionStorage:
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
         session = _session(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
-        size = self.cookie_size({**session, self.name: entry}) if grows else 0
+        size = self.cookie_size(self._projected(session, entry)) if grows else 0
         if size > self.config.cookie_limit:
             raise SessionFullError(
                 f"storing this key would make the session cookie {size} bytes, over the "
                 f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
                 "database storage"
             )
+        session.pop(_OLD_STAMP, None)
         session[self.name] = entry
+
+    def _projected(self, session: dict, entry: dict) -> dict:
+        """The session with `entry`, and room kept for what byok writes later on its own: the
+        CSRF token and the cleanup stamp count against the budget before they exist."""
+        out = {k: v for k, v in session.items() if k != _OLD_STAMP}
+        out[self.name] = (
+            entry
+            if _STAMP in entry or self.namespace != "keys"
+            else {
+                **entry,
+                _STAMP: 10**10,
+            }
+        )
+        out.setdefault(CSRF_SESSION_KEY, "x" * _CSRF_TOKEN_CHARS)
+        return out
+
+    def fits(
+        self,
+        session: dict,  # a session dict about to be written
+    ) -> bool:
+        """True when this session's cookie stays within `config.cookie_limit`."""
+        return self.cookie_size(session) <= self.config.cookie_limit
 
     def cookie_size(
         self,
@@ -382,6 +431,49 @@ class SessionStorage:
         entry["k"].get(user_id or "", {}).pop(_slot(provider, found[0].label), None)
         self._save(request, entry, grows=False)
 
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired copy as it was read
+    ) -> bool:
+        """Remove `key` only if it is still the stored copy of its (owner, provider, label):
+        compare-and-delete on the sealed value and the expiry; True if removed."""
+        found = self._find(request, key.provider, key.user_id, key.label)
+        if found is None or not _same_copy(found[0], key):
+            return False
+        self.delete(request, key.provider, key.user_id, key.label)
+        return True
+
+    def owners(
+        self,
+        request: Any,  # a request with a session
+    ) -> list[str | None]:
+        """Every owner with a key in this session (None = the anonymous session)."""
+        return [o or None for o in self._owners(request)]
+
+    def cleaned_at(
+        self,
+        request: Any,  # a request with a session
+    ) -> int | None:
+        """When expired keys were last removed from this session (epoch seconds), or None."""
+        entry = _session(request).get(self.name)
+        stamp = entry.get(_STAMP) if isinstance(entry, dict) else None
+        return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+
+    def mark_cleaned(
+        self,
+        request: Any,  # a request with a session
+        when: int,  # epoch seconds
+    ) -> bool:
+        """Record a cleanup (a number, no user id); False when the cookie has no room for it."""
+        entry = self._entry(request)
+        entry[_STAMP] = int(when)
+        try:
+            self._save(request, entry)
+        except SessionFullError:
+            return False
+        return True
+
     def set_default(
         self,
         request: Any,  # a request with a session
@@ -430,21 +522,6 @@ class SessionStorage:
 # --- database --------------------------------------------------------------------------------
 
 
-@dataclass
-class _ByokMeta:
-    name: str  # setting name, e.g. "schema:user_api_keys"
-    value: str  # setting value
-
-
-def _iso(dt: datetime | None) -> str | None:
-    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 class DatabaseStorage:
     """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
 
@@ -457,15 +534,22 @@ class DatabaseStorage:
         self,
         config: BYOKConfig,  # reads db_table_name
         db_url: str | Database = "sqlite:///byok_keys.db",  # URL, or an open fastsql Database
+        access: Access = "create",  # "create": make / upgrade the schema; "write" / "read":
+        # an existing byok table only (StorageError otherwise), "read" opening it read-only
     ):
         self.config = config
         name = config.db_table_name
         if not _IDENT.fullmatch(name):
             raise ValidationError(f"invalid table name {name!r}")
+        if access not in ("create", "write", "read"):
+            raise ValidationError(f"access must be 'create', 'write' or 'read', not {access!r}")
         self._lock = threading.RLock()
-        self.db = db_url if isinstance(db_url, Database) else _open(db_url)
+        self.db = db_url if isinstance(db_url, Database) else open_database(db_url, access)
         with self._guard("open"):
-            self.table = self._open_schema(name)
+            if access == "create":
+                self.table = open_schema(self.db, lambda: self._migrate(name))
+            else:
+                self.table = self._existing(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
         mine = (t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p"))
         self._select_one = sa.select(t).where(*mine, t.c.label == sa.bindparam("l"))
@@ -484,38 +568,23 @@ class DatabaseStorage:
             )
             .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
         )
+        self._delete_expired = t.delete().where(  # compare-and-delete of one expired row
+            *mine,
+            t.c.label == sa.bindparam("l"),
+            t.c.encrypted_value == sa.bindparam("v"),
+            t.c.expires_at == sa.bindparam("e"),
+        )
         self._upsert = _upsert_statement(t, self.db.engine.dialect.name)
 
     # connection hygiene
 
-    def _guard(self, what: str):
+    def _guard(self, what: str) -> Guard:
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
-        return _Guard(self, what)
-
-    def _open_schema(self, name: str):
-        """`_migrate`, retried: processes starting together race to create the same tables
-        (the loser sees "already exists"); a retry finds them made and only checks them."""
-        for attempt in range(1, _SCHEMA_ATTEMPTS):
-            try:
-                return self._migrate(name)
-            except sa.exc.SQLAlchemyError:
-                self.db.conn.rollback()
-                time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
-        return self._migrate(name)  # the last try's error propagates
+        return Guard(self._lock, self.db, what)
 
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
-        meta = self.db.create(_ByokMeta, pk="name", name="byok_meta")
-        row = meta.get(f"schema:{name}", as_cls=False, default=None)
-        try:
-            version = int(row["value"]) if row else 0
-        except (TypeError, ValueError):
-            raise StorageError(f"unreadable schema version of table {name}") from None
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"table {name} has schema version {version}; this byok understands up to "
-                f"{SCHEMA_VERSION}: upgrade byok"
-            )
+        version = schema_version(self.db, name, SCHEMA_VERSION)
         if version == 1:
             self._set_aside_v1(name)
         table = self.db.create(
@@ -538,7 +607,7 @@ class DatabaseStorage:
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
             self.db.conn.commit()
-            meta.upsert(name=f"schema:{name}", value=str(SCHEMA_VERSION))
+            record_schema_version(self.db, name, SCHEMA_VERSION)
         return table
 
     def _set_aside_v1(self, name: str) -> None:
@@ -568,21 +637,48 @@ class DatabaseStorage:
         self.db.q(f'DROP TABLE "{old}"')
         self.db.conn.commit()
 
-    @staticmethod
-    def _record(row: dict) -> APIKey:
-        """A row as an APIKey; StorageError when a value was damaged outside byok."""
+    def _existing(self, name: str):
+        """The table as it is, never created or migrated (tools pointed at a database)."""
+        tables = set(sa.inspect(self.db.engine).get_table_names())
+        if name not in tables or "byok_meta" not in tables:
+            raise StorageError(
+                f"this database has no byok key table {name!r}: is the database URL right?"
+            )
+        rows = self.db.q("SELECT value FROM byok_meta WHERE name = :n", n=f"schema:{name}")
         try:
+            version = int(rows[0]["value"]) if rows else 0
+        except (TypeError, ValueError):
+            raise StorageError(f"unreadable schema version of table {name}") from None
+        if version != SCHEMA_VERSION:
+            raise StorageError(
+                f"table {name} has schema version {version}, this byok uses {SCHEMA_VERSION}: "
+                "start the app once with this byok (it migrates), or use the matching byok"
+            )
+        return self.db.table(name)
+
+    @staticmethod
+    def _record(row: Any) -> APIKey:
+        """A row as an APIKey; StorageError when a value was damaged outside byok (kept)."""
+        value = row["encrypted_value"]
+        try:
+            if not isinstance(value, bytes | bytearray | memoryview):  # SQLite: any type fits
+                raise TypeError(f"encrypted_value is {type(value).__name__}, not bytes")
+            created = from_iso(row["created_at"])
+            if created is None:
+                raise TypeError("created_at is empty")
+            if not isinstance(row["label"], str):
+                raise TypeError(f"label is {type(row['label']).__name__}, not text")
             return APIKey(
                 provider=row["provider"],
-                encrypted_value=bytes(row["encrypted_value"]),
-                created_at=_from_iso(row["created_at"]),
-                expires_at=_from_iso(row["expires_at"]),
+                encrypted_value=bytes(value),
+                created_at=created,
+                expires_at=from_iso(row["expires_at"]),
                 user_id=row["user_id"],
                 label=row["label"],
                 endpoint=Endpoint.decode(row["endpoint"]),
                 is_default=bool(row["is_default"]),
             )
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError, RecursionError) as e:
             reason = type(e).__name__
             raise StorageError(
                 f"malformed row for provider {row['provider']!r} ({reason})"
@@ -602,9 +698,9 @@ class DatabaseStorage:
             "label": key.label,
             "encrypted_value": key.encrypted_value,
             "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
-            "created_at": _iso(key.created_at),
-            "expires_at": _iso(key.expires_at),
-            "updated_at": _iso(utcnow()),
+            "created_at": to_iso(key.created_at),
+            "expires_at": to_iso(key.expires_at),
+            "updated_at": to_iso(utcnow()),
             "endpoint": key.endpoint.encode().decode() if key.endpoint else None,
             "is_default": int(key.is_default),
         }
@@ -683,6 +779,36 @@ class DatabaseStorage:
             self.db.execute(self._flag, {"u": user_id, "p": provider, "l": label})
             return True
 
+    def discard(
+        self,
+        request: Any,  # unused
+        key: APIKey,  # an expired row as it was read
+    ) -> bool:
+        """Delete the row only if it still holds this value and has expired; True if deleted.
+
+        The check is in the statement, so a key saved since the row was read is never removed.
+        """
+        return self._discard([key], utcnow()) == 1
+
+    def _discard(self, keys: list[APIKey], now: datetime) -> int:
+        """Compare-and-delete expired rows (same owner, provider and label, same value, same
+        expiry, expiry passed)."""
+        expired = [k for k in keys if k.expires_at is not None and k.expires_at <= now]
+        if not expired:
+            return 0
+        params = [
+            {
+                "u": k.user_id,
+                "p": k.provider,
+                "l": k.label,
+                "v": k.encrypted_value,
+                "e": to_iso(k.expires_at),
+            }
+            for k in expired
+        ]
+        with self._guard("cleanup"):
+            return sum(self.db.execute(self._delete_expired, p).rowcount for p in params)
+
     def list_providers(
         self,
         request: Any,  # unused
@@ -708,15 +834,20 @@ class DatabaseStorage:
         user_id: str | None = None,  # only this owner's keys; None = everyone's
         now: datetime | None = None,  # reference time (UTC), default now
     ) -> int:
-        """Delete expired rows; returns how many."""
-        where, args = (
-            "expires_at IS NOT NULL AND expires_at <= :now",
-            {"now": _iso(now or utcnow())},
-        )
+        """Delete expired rows; returns how many. A row whose expiry is damaged is kept."""
+        now = now or utcnow()
+        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": to_iso(now)}
         if user_id is not None:
             where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
         with self._guard("cleanup"):
-            return len(self.table.delete_where(where, args))
+            rows = self.table.rows_where(where, args)
+            candidates = []
+            for row in rows:  # text that merely sorts before "now" is not an expiry
+                try:
+                    candidates.append(self._record(row))
+                except StorageError:
+                    log.warning("byok cleanup kept a damaged row (provider %r)", row["provider"])
+        return self._discard(candidates, now)
 
     def stale(
         self,
@@ -792,31 +923,6 @@ class DatabaseStorage:
             self.db.engine.dispose()
 
 
-class _Guard:
-    """Context of one database operation (see DatabaseStorage._guard)."""
-
-    def __init__(self, storage: DatabaseStorage, what: str):
-        self.storage, self.what = storage, what
-
-    def __enter__(self) -> None:
-        self.storage._lock.acquire()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        conn = self.storage.db.conn
-        try:
-            if exc_type is None:
-                conn.commit()  # end the read transaction: never idle-in-transaction
-            else:
-                conn.rollback()
-        except sa.exc.SQLAlchemyError:
-            pass
-        finally:
-            self.storage._lock.release()
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            raise StorageError(f"database {self.what} failed: {_db_reason(exc)}") from None
-        return False
-
-
 def _upsert_statement(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
@@ -830,35 +936,6 @@ def _upsert_statement(
     keys = ("user_id", "provider", "label")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-
-
-def _db_reason(
-    exc: BaseException,  # a SQLAlchemy error
-) -> str:
-    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
-    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-
-
-def _open(
-    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
-) -> Database:
-    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    try:
-        if url.startswith("sqlite"):
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
-            db.q("PRAGMA journal_mode=WAL")
-            db.q("PRAGMA synchronous=NORMAL")
-            db.q("PRAGMA busy_timeout=10000")
-        else:
-            db = Database(url, engine_kws={"pool_pre_ping": True})
-        db.conn.commit()
-    except sa.exc.SQLAlchemyError as e:
-        raise StorageError(f"cannot open database: {_db_reason(e)}") from None
-    return db
 
 
 # --- hybrid ----------------------------------------------------------------------------------
@@ -911,11 +988,23 @@ class HybridStorage:
         user_id: str | None = None,  # owner (required)
         label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
-        """The fresh session copy, else the database row (re-cached)."""
+        """The fresh session copy, else the database row (re-cached).
+
+        A copy is fresh when written less than `hybrid_cache_ttl` ago (one written in the future,
+        past a small clock-skew tolerance, is not) and unexpired: an expired copy is only a
+        stale copy, the database decides whether the key expired.
+        """
         user_id = validate_user_id(user_id, required=True)
-        written = self.session.written_at(request, provider, user_id, label)
-        if written is not None and utcnow() - written < self.config.hybrid_cache_ttl:
-            return self.session.retrieve(request, provider, user_id, label)
+        found = self.session._find(request, provider, user_id, label)
+        if found is not None:
+            copy, written = found
+            age = utcnow() - written if written is not None else None
+            if (
+                age is not None
+                and -CLOCK_SKEW <= age < self.config.hybrid_cache_ttl
+                and not copy.is_expired
+            ):
+                return copy
         return self.refresh(request, provider, user_id, label)
 
     def refresh(
@@ -928,7 +1017,7 @@ class HybridStorage:
         """The database row, bypassing the session copy (which is replaced or removed)."""
         user_id = validate_user_id(user_id, required=True)
         key = self.database.retrieve(request, provider, user_id, label)
-        if key is None:
+        if key is None or key.is_expired:
             if label is None:
                 self._forget(request, provider, user_id)
             else:
@@ -946,6 +1035,16 @@ class HybridStorage:
     ) -> list[APIKey]:
         """Every stored key record of this owner (from the database)."""
         return self.database.records(request, user_id)
+
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired database row as it was read
+    ) -> bool:
+        """Compare-and-delete the expired row; the session copy of its label goes either way
+        (it is a cache)."""
+        self.session.delete(request, key.provider, key.user_id, key.label)
+        return self.database.discard(request, key)
 
     def delete(
         self,
@@ -1008,7 +1107,8 @@ class BYOKManager:
         secret_key: str | bytes,  # the app secret (≥ 16 bytes); keys are derived from it by HKDF
         db_url: str
         | Database
-        | None = None,  # database URL or fastsql Database: implies database storage
+        | DatabaseStorage
+        | None = None,  # database URL or fastsql Database (or DatabaseStorage): implies a database
         config: BYOKConfig | None = None,  # configuration (defaults if None)
     ):
         config = config or BYOKConfig()
@@ -1022,7 +1122,11 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             self.storage: Any = self._sessions
         elif self.backend is StorageBackend.DATABASE:
-            self.storage = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            self.storage = (
+                db_url
+                if isinstance(db_url, DatabaseStorage)
+                else DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+            )
         elif self.backend is StorageBackend.HYBRID:
             self.storage = HybridStorage(config, db_url)
         else:
@@ -1072,11 +1176,11 @@ class BYOKManager:
                 log.exception("byok on_event hook failed for %s", kind.value)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
-        """The key, or None when expired (then removed if auto_cleanup)."""
+        """The key, or None when expired (then removed if auto_cleanup: only the copy read, so
+        a key saved meanwhile, from another device or process, is never removed)."""
         if key is None or not key.is_expired:
             return key
-        if self.config.auto_cleanup:
-            self.storage.delete(request, key.provider, key.user_id, key.label)
+        if self.config.auto_cleanup and self.storage.discard(request, key):
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
@@ -1314,9 +1418,7 @@ class BYOKManager:
         if self.backend is StorageBackend.SESSION:
             user_id = validate_user_id(user_id)
             expired = [k for k in self.storage.records(request, user_id) if k.is_expired]
-            for k in expired:
-                self.storage.delete(request, k.provider, user_id, k.label)
-            return len(expired)
+            return sum(self.storage.discard(request, k) for k in expired)
         user_id = validate_user_id(user_id)
         database = (
             self.storage if self.backend is StorageBackend.DATABASE else self.storage.database
@@ -1343,8 +1445,7 @@ class BYOKManager:
         for batch in self._batches(database, batch_size):
             changes = []
             for key in batch:
-                endpoint = key.endpoint.encode() if key.endpoint else b""
-                aad = bind(f"user:{key.user_id}", key.provider, endpoint)
+                aad = self._aad(None, key.user_id, key)  # a row's owner is always a user
                 try:
                     changes.append((key, self.keyring.rewrap(key.encrypted_value, aad)))
                 except EncryptionError:
@@ -1369,6 +1470,17 @@ class BYOKManager:
         while batch := database.stale(self.keyring.version, batch_size, cursor):
             yield batch
             cursor = (batch[-1].user_id or "", batch[-1].provider, batch[-1].label)
+
+    def opens(
+        self,
+        key: APIKey,  # a database record (owner user_id, provider, endpoint, sealed value)
+    ) -> bool:
+        """True when this manager's secrets open the record (nothing is decrypted for show)."""
+        try:
+            self.keyring.open(key.encrypted_value, self._aad(None, key.user_id, key))
+        except EncryptionError:
+            return False
+        return True
 
     def stale_count(self) -> int:
         """Database rows not yet under the newest key."""

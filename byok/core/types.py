@@ -31,6 +31,7 @@ __all__ = [
     "StorageError",
     "UserAPIKey",
     "ValidationError",
+    "as_utc",
     "utcnow",
 ]
 
@@ -46,11 +47,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(
+    dt: datetime,  # aware, or naive = this machine's local time (what `datetime.now()` gives)
+) -> datetime:
+    """The same instant in UTC; a naive datetime is read as local time, as Python does."""
+    if not isinstance(dt, datetime):
+        raise ValidationError(f"expected a datetime, not {type(dt).__name__}")
+    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+
+
 def _aware(dt: datetime | None) -> datetime | None:
-    """Treat a naive datetime as UTC; convert an aware one to UTC."""
-    if dt is None or dt.tzinfo is UTC:
-        return dt
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return None if dt is None else as_utc(dt)
 
 
 class StorageBackend(Enum):
@@ -114,8 +121,8 @@ class APIKey:
 
     provider: str  # provider name, e.g. 'openai', 'anthropic', 'google'
     encrypted_value: bytes  # sealed key (see byok.core.security.Keyring)
-    created_at: datetime = field(default_factory=utcnow)  # when it was stored (UTC)
-    expires_at: datetime | None = None  # when it stops being usable (UTC), None = never
+    created_at: datetime = field(default_factory=utcnow)  # when it was stored (naive = local)
+    expires_at: datetime | None = None  # when it stops being usable (naive = local), None = never
     user_id: str | None = None  # owner, required for database storage
     label: str = ""  # which of the provider's keys ("" = unlabelled), e.g. "work"
     endpoint: Endpoint | None = None  # its custom endpoint, bound to the ciphertext

@@ -1,4 +1,5 @@
-"""Beforeware, route guards and CSRF defences for FastHTML apps (see `beforeware` and `csrf`)."""
+"""Beforeware, route guards, CSRF defences and body limits for FastHTML apps (see `beforeware`,
+`csrf` and `limits`)."""
 
 from .beforeware import (
     BeforewareChain,
@@ -8,6 +9,7 @@ from .beforeware import (
     RequestKind,
     SecurityCheckBeforeware,
     SecurityPolicy,
+    app_manager,
     create_byok_beforeware,
     find_manager,
     request_kind,
@@ -18,15 +20,18 @@ from .beforeware import (
     setup_byok,
 )
 from .csrf import check_csrf_token, csrf_headers, csrf_token, origin_refusal
+from .limits import BodyLimit
 
 __all__ = [
     "BYOKBeforeware",
     "BeforewareChain",
+    "BodyLimit",
     "CleanupBeforeware",
     "MissingKeyResponse",
     "RequestKind",
     "SecurityCheckBeforeware",
     "SecurityPolicy",
+    "app_manager",
     "check_csrf_token",
     "create_byok_beforeware",
     "csrf_headers",

@@ -70,6 +70,7 @@ __all__ = [
     "RequestKind",
     "SecurityCheckBeforeware",
     "SecurityPolicy",
+    "app_manager",
     "call_storage",
     "create_byok_beforeware",
     "find_manager",
@@ -92,7 +93,6 @@ SCOPE_API_KEY = "byok_api_key"  # request.scope entry holding the key a guard de
 SCOPE_PROVIDER = "byok_provider"  # request.scope entry holding that key's provider
 INJECT_KEY = "api_key"  # a guarded handler's parameter that receives the decrypted key
 INJECT_PROVIDER = "key_provider"  # a guarded handler's parameter that receives its provider
-CLEANUP_STAMP = "byok_cleanup"  # session entry: [user, epoch seconds] of the last cleanup
 PROXIES_ENV = "BYOK_TRUSTED_PROXIES"  # comma-separated proxy addresses / networks
 ORIGINS_ENV = "BYOK_TRUSTED_ORIGINS"  # comma-separated extra origins allowed to post
 
@@ -299,14 +299,33 @@ def find_manager(
     request: HTTPConnection,  # the incoming request
     manager: BYOKManager | None = None,  # an explicit manager wins
 ) -> BYOKManager | None:
-    """The manager: explicit, else request.scope["byok"], else app.state.byok."""
+    """The manager: explicit, else request.scope["byok"], else the app's (see `app_manager`)."""
     if manager is not None:
         return manager
     found = request.scope.get(SCOPE_KEY)
     if found is not None:
         return found
-    app = request.scope.get("app")
-    return getattr(getattr(app, "state", None), "byok", None)
+    return app_manager(request.scope.get("app"))
+
+
+def app_manager(
+    app: Any,  # a FastHTML / Starlette app
+) -> BYOKManager | None:
+    """The app's manager: app.state.byok, else the one in its byok beforeware (`setup_byok`'s),
+    found in `app.before` even when no request has run it yet (a skipped path, a restart)."""
+    state = getattr(app, "state", None)
+    found = getattr(state, "byok", None)
+    if found is not None or state is None:
+        return found
+    before = getattr(app, "before", None) or ()
+    for item in before if isinstance(before, list | tuple) else (before,):
+        call = getattr(item, "f", item)  # a fasthtml Beforeware wraps the callable
+        parts = getattr(getattr(call, "chain", None), "parts", (call,))
+        for part in parts:
+            if isinstance(part, BYOKBeforeware):
+                state.byok = part.manager
+                return part.manager
+    return None
 
 
 async def resolve_user_id(
@@ -496,35 +515,31 @@ class CleanupBeforeware(_Before):
         if not manager.config.auto_cleanup:
             return None
         try:
-            user_id = None
-            if self.user_id_func is not None:
-                user_id = await resolve_user_id(req, self.user_id_func)
             if manager.backend is StorageBackend.SESSION:
-                self._session_cleanup(req, user_id)
-            elif user_id is not None and self._due(str(user_id)):
+                self._session_cleanup(req)
+                return None
+            user_id = await resolve_user_id(req, self.user_id_func)
+            if user_id is not None and self._due(str(user_id)):
                 self.runs += 1
                 await run_in_threadpool(manager.cleanup_expired, None, user_id)
         except (StorageError, ValidationError) as e:
             log.warning("byok cleanup skipped: %s", e)
         return None
 
-    def _session_cleanup(self, req: Request, user_id: Any) -> None:
+    def _session_cleanup(self, req: Request) -> None:
+        """Every owner's expired keys in this session, at most once per interval (the stamp is
+        a number inside byok's entry, within the cookie budget: no user id, no growth)."""
         session = req.scope.get("session")
         if not session or self._entry not in session:
             return  # no stored keys: nothing to clean, and no cookie to write
-        now, owner = self.clock(), "" if user_id is None else str(user_id)
-        stamp = session.get(CLEANUP_STAMP)
-        if (
-            isinstance(stamp, list)
-            and len(stamp) == 2
-            and stamp[0] == owner
-            and isinstance(stamp[1], int | float)
-            and 0 <= now - stamp[1] < self.interval
-        ):
+        storage, now = self.byok.storage, int(self.clock())
+        last = storage.cleaned_at(req)
+        if last is not None and 0 <= now - last < self.interval:
             return
-        session[CLEANUP_STAMP] = [owner, int(now)]
         self.runs += 1
-        self.byok.cleanup_expired(req, user_id)
+        for owner in storage.owners(req):
+            self.byok.cleanup_expired(req, owner)
+        storage.mark_cleaned(req, now)  # no room: skipped, and the next request tries again
 
     def _due(self, owner: str) -> bool:
         """True (and remembered) when this user's cleanup is due."""
@@ -640,14 +655,19 @@ _REQ = "byok_request_"  # parameter added to a guarded handler that does not tak
 class _Plan:
     """How a guarded handler is called: its visible signature and the parameters byok fills."""
 
-    def __init__(self, func: Callable[..., Any]):
+    def __init__(
+        self,
+        func: Callable[..., Any],  # the handler
+        injected: tuple[str, ...] = (INJECT_KEY, INJECT_PROVIDER),  # parameters the guard fills
+    ):
         try:
             sig = inspect.signature(func, eval_str=True)
         except (NameError, TypeError):  # unresolvable string annotations: keep them as they are
             sig = inspect.signature(func)
         params = dict(sig.parameters)
-        self.wants_key = params.pop(INJECT_KEY, None) is not None
-        self.wants_provider = params.pop(INJECT_PROVIDER, None) is not None
+        self.injected = {n for n in injected if params.pop(n, None) is not None}  # ones it takes
+        self.wants_key = INJECT_KEY in self.injected
+        self.wants_provider = INJECT_PROVIDER in self.injected
         self.request_name = next((n for n, p in params.items() if _is_request_param(n, p)), None)
         self.added_request = self.request_name is None
         visible = list(params.values())

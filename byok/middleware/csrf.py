@@ -17,6 +17,7 @@ Two layers, after the OWASP CSRF cheat sheet:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,8 @@ from starlette.requests import HTTPConnection
 
 from byok.components.wiring import CSRF_FIELD, CSRF_HEADER
 from byok.core.security import random_token, tokens_equal
+from byok.core.storage import CSRF_SESSION_KEY, SessionStorage
+from byok.core.types import BYOKConfig
 
 __all__ = [
     "CSRF_FIELD",
@@ -41,9 +44,9 @@ __all__ = [
     "origin_refusal",
 ]
 
-CSRF_SESSION_KEY = "byok_csrf"  # session entry holding this session's token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # methods that must not change state
 _TOKEN_BYTES = 32  # 256-bit tokens
+log = logging.getLogger("byok")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
@@ -148,8 +151,20 @@ def csrf_token(
     token = session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str) or len(token) < 32:
         token = random_token(_TOKEN_BYTES)
-        session[CSRF_SESSION_KEY] = token
+        if _budget(request).fits({**session, CSRF_SESSION_KEY: token}):
+            session[CSRF_SESSION_KEY] = token
+        else:  # a cookie over the limit is dropped by the browser, with the app's own writes
+            log.warning("byok: no room for a CSRF token in the session cookie; forms will fail")
     return token
+
+
+def _budget(request: HTTPConnection) -> SessionStorage:
+    """The cookie budget of the app's manager (request.scope / app.state), else the default."""
+    manager = request.scope.get("byok")
+    if manager is None:
+        manager = getattr(getattr(request.scope.get("app"), "state", None), "byok", None)
+    config = getattr(manager, "config", None)
+    return SessionStorage(config if isinstance(config, BYOKConfig) else BYOKConfig())
 
 
 def csrf_headers(

@@ -1,7 +1,7 @@
 """Formatting and environment helpers (the reference's names), timezone-aware.
 
-Times are compared in UTC: a naive datetime is taken as UTC (as byok stores them), so the
-helpers never mix naive local time with aware times (the reference used naive local time).
+Times are compared in UTC: a naive datetime is read as this machine's local time (what
+`datetime.now()` returns, as the reference's examples pass it), everywhere byok takes one.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from byok.core.providers import resolve_provider
-from byok.core.types import BYOKException, EncryptionError, StorageError, utcnow
+from byok.core.types import BYOKException, EncryptionError, StorageError, as_utc, utcnow
 
 __all__ = [
     "format_expiration",
@@ -46,10 +46,10 @@ def format_provider_name(
 
 
 def to_utc(
-    dt: datetime,  # a datetime, naive (taken as UTC) or aware
+    dt: datetime,  # a datetime, aware or naive (= local time)
 ) -> datetime:
-    """The datetime in UTC; a naive one is taken as UTC."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    """The datetime in UTC; a naive one is read as local time (see `byok.core.types.as_utc`)."""
+    return as_utc(dt)
 
 
 def _plural(n: int, unit: str) -> str:
@@ -70,7 +70,7 @@ def _span(delta: timedelta) -> str:
 
 
 def format_key_age(
-    created_at: datetime,  # when the key was stored (naive = UTC)
+    created_at: datetime,  # when the key was stored (naive = local time)
     now: datetime | None = None,  # the current time (default: now, UTC); fixed for snapshots
 ) -> str:
     """How long ago the key was stored, e.g. "3 days ago" or "just now" (reads inside a sentence)."""
@@ -81,7 +81,7 @@ def format_key_age(
 
 
 def format_expiration(
-    expires_at: datetime | None,  # when the key expires (naive = UTC), None = never
+    expires_at: datetime | None,  # when the key expires (naive = local time), None = never
     now: datetime | None = None,  # the current time (default: now, UTC); fixed for snapshots
 ) -> str:
     """When the key expires, e.g. "Expires in 5 hours", "Expired" or "Never"."""

@@ -1,8 +1,8 @@
 """mkdocs hook: publish the component gallery's static export beside the docs, at `gallery/`.
 
 `gallery.export.export` writes every story page, every kitchen sink and the front-end assets
-(daisyUI, Tailwind, htmx, byok.js — copied from node_modules, so nothing is fetched) into a
-temporary folder; this hook adds those files to the site, so the docs can link to
+(byok.css, htmx, byok.js — shipped in the package, so nothing is fetched and no npm step is
+needed) into a temporary folder; this hook adds those files to the site, so the docs can link to
 `gallery/component/<slug>.html` and `mkdocs build --strict` checks those links like any other.
 The export runs once per process (`mkdocs serve` re-exports on restart, not on every edit).
 """
@@ -23,7 +23,7 @@ _export_dir: Path | None = None  # one export per process
 
 
 def _export() -> Path:
-    """Export the gallery once (needs `npm ci` for its local assets)."""
+    """Export the gallery once."""
     global _export_dir
     if _export_dir is None:
         from gallery.export import export
@@ -31,10 +31,7 @@ def _export() -> Path:
         out = Path(tempfile.mkdtemp(prefix="byok-docs-gallery-"))
         report = export(out)
         if not report.local_assets:
-            log.warning(
-                "gallery export: node_modules not found, its pages would load styles from a "
-                "CDN; run `npm ci` first"
-            )
+            log.warning("gallery export: its pages would load styles from a CDN")
         log.info(f"gallery export: {report.pages} pages in {report.seconds:.2f}s")
         _export_dir = out
     return _export_dir

@@ -4,8 +4,8 @@
 - `docs/assets/components/<component>.png`: a few stories of each component, rendered by the
   gallery's registry (the same HTML the snapshot tests pin) on a page with the gallery's assets.
 
-It exports the gallery to a temporary folder (local daisyUI / Tailwind / htmx from node_modules:
-run `npm ci` first) and drives Debian's Chromium through Playwright, offline. Re-run it after a
+It exports the gallery to a temporary folder with the in-browser build (daisyUI + Tailwind from
+node_modules, run `npm ci` first: the shot pages' own layout classes are not all in byok.css) and drives Debian's Chromium through Playwright, offline. Re-run it after a
 visual change to the components; the pictures are committed.
 """
 
@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from byok.components.assets import InBrowser, find_node_modules  # noqa: E402
+from gallery.assets import Assets  # noqa: E402
 from gallery.export import export  # noqa: E402
 from gallery.registry import registry  # noqa: E402
 
@@ -83,7 +85,7 @@ def _toast_container(story_html: str) -> str:
 def main() -> int:
     reg = registry()
     out = Path(tempfile.mkdtemp(prefix="byok-shots-"))
-    report = export(out)
+    report = export(out, assets=Assets(InBrowser(find_node_modules())))
     if not report.local_assets:
         print("node_modules missing: run `npm ci` first", file=sys.stderr)
         return 1

@@ -1,5 +1,7 @@
-/* byok gallery: theme and viewport switchers, sidebar search, copy buttons, tab permalinks.
-   Static: it reads data-* attributes and localStorage only; no server data is ever spliced in. */
+/* byok gallery: theme and viewport switchers, sidebar search, copy buttons, tab permalinks,
+   hot reload.
+   It reads data-* attributes and localStorage; the one server text it shows (a failed reload's
+   traceback) goes in as textContent, never as markup. */
 (function () {
   "use strict";
   var THEME_KEY = "byok-gallery-theme";
@@ -136,4 +138,48 @@
   });
   document.addEventListener("htmx:afterSettle", syncControls);
   window.addEventListener("popstate", syncControls);
+
+  // Hot reload (`gallery --reload`): the page knows the state it was rendered at; a long-poll
+  // answers when a story or component changed (reload the page) or failed to load (say why).
+  function watchForReload() {
+    var marker = document.querySelector('meta[name="gallery-reload"]');
+    if (!marker || !window.fetch) return;
+    var state = marker.getAttribute("content") || "";
+    var version = state.slice(0, state.lastIndexOf("-"));
+    var showError = function (text) {
+      var box = document.getElementById("gallery-reload-error");
+      if (!text) {
+        if (box) box.remove();
+        return;
+      }
+      if (!box) {
+        box = document.createElement("div");
+        box.id = "gallery-reload-error";
+        box.setAttribute("role", "alert");
+        box.className = "alert alert-error rounded-none items-start";
+        box.appendChild(document.createElement("pre"));
+        box.firstChild.className = "text-xs overflow-x-auto";
+        document.body.insertBefore(box, document.body.firstChild);
+      }
+      box.firstChild.textContent = "Reload failed; showing the last good stories.\n" + text;
+    };
+    var poll = function () {
+      window.fetch("/__reload?s=" + encodeURIComponent(state), {cache: "no-store"})
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answer.version !== version) {
+            window.location.reload();
+            return;
+          }
+          state = answer.state;
+          showError(answer.error);
+          poll();
+        })
+        .catch(function () { window.setTimeout(poll, 250); });  // restarting: try again
+    };
+    poll();
+  }
+  // this script runs in <head>, before the marker is parsed
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForReload);
+  else watchForReload();
 })();

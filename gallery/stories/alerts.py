@@ -13,7 +13,8 @@ from byok.components import (
     StackSpacing,
     ValidationMessage,
 )
-from gallery.registry import Call, Story
+
+from ..registry import Call, Story
 
 ORDER = 10
 GROUP = "Feedback"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestState
 from byok.components.cards import OtherKey
 from byok.core.endpoints import Endpoint
-from gallery.registry import Call, Story
+
+from ..registry import Call, Story
 
 ORDER = 40
 GROUP = "Cards"

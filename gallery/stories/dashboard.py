@@ -7,8 +7,9 @@ HTML never changes. The playground shows the same dashboard on a real BYOKManage
 from datetime import UTC, datetime, timedelta
 
 from byok.components import DashboardSkeleton, KeyManagerDashboard
-from gallery.fixtures import DemoManager
-from gallery.registry import Call, Story
+
+from ..fixtures import DemoManager
+from ..registry import Call, Story
 
 ORDER = 50
 GROUP = "Dashboard"

@@ -11,7 +11,8 @@ from byok.components import (
     KeyInputForm,
     MultiProviderKeyForm,
 )
-from gallery.registry import Story
+
+from ..registry import Story
 
 ORDER = 30
 GROUP = "Forms"

@@ -1,7 +1,8 @@
 """Icons: the four decorative status icons, at every size, coloured or inheriting the text colour."""
 
 from byok.components import ErrorIcon, IconSize, InfoIcon, SuccessIcon, WarningIcon
-from gallery.registry import Story
+
+from ..registry import Story
 
 ORDER = 60
 GROUP = "Icons"

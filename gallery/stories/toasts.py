@@ -1,7 +1,8 @@
 """Toasts: the ToastContainer in every position and alignment, and Toast in every kind."""
 
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
-from gallery.registry import Story
+
+from ..registry import Story
 
 ORDER = 20
 GROUP = "Feedback"

@@ -9,6 +9,12 @@
  *                                    data-docs / data-docs-label update its form's key field
  *   data-byok-form                   key form: its key input is marked aria-invalid on a 422
  *                                    answer and cleared on success
+ *   data-byok-copy="id"              button copying the value of the input with that id; the
+ *                                    [data-byok-copy-status="id"] element announces it
+ *   data-byok-reveal-done            button inside [data-byok-reveal]: removes the shown key
+ *                                    ([data-byok-reveal-secret]) and shows its masked form
+ *   data-byok-modal                  a <dialog> opened as a modal once it is on the page
+ *   data-byok-dialog-close           link or button closing (and removing) its dialog
  * htmx error answers: htmx 2 swaps only 2xx answers. An error answer carrying the BYOK-Problem
  * header (byok's key routes and guards mark theirs: 403, 404, 422, 503, ...) is swapped where the
  * server retargeted it (a toast in the ToastContainer, a ValidationMessage beside the field), so
@@ -91,6 +97,56 @@
     }
   }
 
+  function copy(button) {
+    var id = button.getAttribute("data-byok-copy") || "";
+    var input = document.getElementById(id);
+    if (!input) return;
+    var status = null;
+    var marks = document.querySelectorAll("[data-byok-copy-status]");
+    for (var i = 0; i < marks.length; i++) {
+      if (marks[i].getAttribute("data-byok-copy-status") === id) status = marks[i];
+    }
+    var said = function (ok) {
+      if (status) status.textContent = ok ? "Copied to the clipboard." : "Select the key and copy it.";
+      button.setAttribute("data-byok-copied", ok ? "true" : "false");
+    };
+    var fallback = function () {
+      input.focus();
+      input.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      said(ok);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(input.value).then(function () { said(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function revealDone(button) {
+    var panel = button.closest("[data-byok-reveal]");
+    if (!panel) return;
+    remove(panel.querySelector("[data-byok-reveal-secret]"));
+    var shown = panel.querySelector("[data-byok-reveal-masked]");
+    if (shown) shown.hidden = false;
+    panel.setAttribute("data-byok-reveal", "dismissed");
+  }
+
+  function openModals(root) {
+    if (!root || root.nodeType !== 1) return;
+    var found = root.matches("dialog[data-byok-modal]") ? [root] : [];
+    var inner = root.querySelectorAll("dialog[data-byok-modal]");
+    for (var i = 0; i < inner.length; i++) found.push(inner[i]);
+    for (var j = 0; j < found.length; j++) {
+      var d = found[j];
+      if (d.byokOpened || d.open || typeof d.showModal !== "function") continue;
+      d.byokOpened = true;
+      d.addEventListener("close", function (event) { remove(event.target); });
+      d.showModal();
+    }
+  }
+
   function keyInputs(form) {
     return form ? form.querySelectorAll("[data-byok-key-input]") : [];
   }
@@ -101,7 +157,18 @@
     var dismiss = target.closest("[data-byok-dismiss]");
     if (dismiss) { remove(dismiss.closest("[data-byok-dismissible]")); return; }
     var toggle = target.closest("[data-byok-toggle-visibility]");
-    if (toggle) toggleVisibility(toggle);
+    if (toggle) { toggleVisibility(toggle); return; }
+    var copier = target.closest("[data-byok-copy]");
+    if (copier) { copy(copier); return; }
+    var done = target.closest("[data-byok-reveal-done]");
+    if (done) { revealDone(done); return; }
+    var close = target.closest("[data-byok-dialog-close]");
+    var dialog = close && close.closest("dialog");
+    if (dialog) {
+      event.preventDefault();
+      if (dialog.open) dialog.close();
+      remove(dialog);
+    }
   });
 
   document.addEventListener("change", function (event) {
@@ -139,12 +206,24 @@
     }
   });
 
+  // a successful request from inside a modal (e.g. the roll form) closes it
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var d = event.detail;
+    var elt = d && d.elt;
+    var dialog = elt && elt.closest ? elt.closest("dialog[data-byok-modal]") : null;
+    if (dialog && d.successful) {
+      if (dialog.open) dialog.close();
+      remove(dialog);
+    }
+  });
+
   function start() {
     arm(document.body);
+    openModals(document.body);
     new MutationObserver(function (mutations) {
       for (var i = 0; i < mutations.length; i++) {
         var added = mutations[i].addedNodes;
-        for (var j = 0; j < added.length; j++) arm(added[j]);
+        for (var j = 0; j < added.length; j++) { arm(added[j]); openModals(added[j]); }
       }
     }).observe(document.body, { childList: true, subtree: true });
   }

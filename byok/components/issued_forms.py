@@ -1,0 +1,415 @@
+"""The issued-key forms: CreateKeyForm (with its ScopePicker) and RollKeyDialog. The HTMX
+contract is in `issued`'s docstring.
+
+A form re-rendered after a refused submission gets `values` (what the user typed, kept) and
+`errors` (field -> message, each shown as a ValidationMessage beside its field, the field marked
+`aria-invalid`). Field names: `name`, `scopes` (repeated), `expires` + `expires_on`,
+`rate_requests` + `rate_window`, `environment`; the roll form sends `grace` (seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
+from .alerts import ValidationMessage
+from .classes import CLASSES
+from .fields import SPINNER, csrf_input, validation_slot
+from .variants import DialogMode, ExpiryChoice, GracePeriod, RateWindow, coerce
+from .wiring import (
+    CREATE_FORM_ID,
+    CSRF_HEADER,
+    ISSUED_BASE_URL,
+    ISSUED_REVEAL_ID,
+    issued_validation_id,
+)
+
+__all__ = [
+    "EXPIRY_TEXT",
+    "GRACE_TEXT",
+    "CreateKeyForm",
+    "RollKeyDialog",
+    "ScopePicker",
+    "scope_list",
+]
+
+MAX_NAME = 200  # longest key name (the engine's limit)
+EXPIRY_TEXT = {
+    ExpiryChoice.NEVER: "Never",
+    ExpiryChoice.DAYS_7: "In 7 days",
+    ExpiryChoice.DAYS_30: "In 30 days",
+    ExpiryChoice.DAYS_90: "In 90 days",
+    ExpiryChoice.DATE: "On a date",
+}
+GRACE_TEXT = {
+    GracePeriod.NONE: "Stops at once",
+    GracePeriod.HOUR: "Works for 1 more hour",
+    GracePeriod.DAY: "Works for 24 more hours",
+    GracePeriod.WEEK: "Works for 7 more days",
+}
+_WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
+
+
+def scope_list(
+    scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # name -> description, or names
+) -> tuple[tuple[str, str], ...]:
+    """The scopes an app declares as (name, description) pairs, in order (ValueError if bad)."""
+    if isinstance(scopes, Mapping):
+        items: Sequence[Any] = list(scopes.items())
+    elif isinstance(scopes, Sequence) and not isinstance(scopes, str):
+        items = scopes
+    else:
+        raise ValueError("scopes must map scope names to descriptions")
+    out: list[tuple[str, str]] = []
+    for item in items:
+        name, text = (item, "") if isinstance(item, str) else tuple(item)
+        if not isinstance(name, str) or not 0 < len(name) <= 64 or not name.isprintable():
+            raise ValueError("a scope name is 1-64 printable characters")
+        if " " in name or not isinstance(text, str):
+            raise ValueError("a scope name has no spaces and its description is a string")
+        out.append((name, text))
+    if len({n for n, _ in out}) != len(out):
+        raise ValueError("scope names must be distinct")
+    return tuple(out)
+
+
+def _invalid(errors: Mapping[str, str], field: str) -> str | None:
+    return "true" if field in errors else None
+
+
+def _slot(field: str, errors: Mapping[str, str]) -> FT:
+    """The field's validation slot: empty, or the error's ValidationMessage (same id)."""
+    slot = issued_validation_id(field)
+    return ValidationMessage(errors[field], id=slot) if field in errors else validation_slot(slot)
+
+
+def ScopePicker(
+    scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # name -> description
+    selected: Sequence[str] = (),  # scopes checked
+    *,
+    legend: str = "Scopes",  # the group's label
+    error: str | None = None,  # a validation message shown under the group
+    cls: str = "",  # more classes for the fieldset
+    **attrs: Any,  # more attributes, FastHTML style
+) -> FT:
+    """A checkbox per scope the app declares, with its description (form field `scopes`)."""
+    items = scope_list(scopes)
+    chosen = {selected} if isinstance(selected, str) else set(selected)
+    errors = {"scopes": error} if error else {}
+    slot = issued_validation_id("scopes")
+    boxes = []
+    for name, text in items:
+        box_id = f"byok-scope-{slugify(name)}"
+        desc_id = f"{box_id}-desc" if text else None
+        boxes.append(
+            el(
+                "label",
+                {"for": box_id, "class": CLASSES["issued.scope.item"]},
+                void(
+                    "input",
+                    {
+                        "type": "checkbox",
+                        "name": "scopes",
+                        "value": name,
+                        "id": box_id,
+                        "checked": name in chosen,
+                        "class": CLASSES["issued.scope.check"],
+                        "aria-describedby": desc_id,
+                    },
+                ),
+                el(
+                    "span",
+                    {"class": CLASSES["issued.scope.text"]},
+                    el("span", {"class": CLASSES["issued.scope.name"]}, name),
+                    el("span", {"id": desc_id, "class": CLASSES["field.help"]}, text)
+                    if text
+                    else None,
+                ),
+            )
+        )
+    own = {
+        "class": CLASSES["fieldset"],
+        "aria-invalid": _invalid(errors, "scopes"),
+        "aria-describedby": slot,
+        "data-byok-scopes": "",
+    }
+    return el(
+        "fieldset",
+        pass_through(own, cls, attrs),
+        el("legend", {"class": CLASSES["fieldset.legend"]}, legend),
+        *boxes,
+        _slot("scopes", errors),
+    )
+
+
+def _typed(enum: Any, value: Any, default: Any) -> Any:
+    """A typed choice kept when it is one of the choices, else the default (typed text can be
+    anything: it is shown again, never refused)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return default
+
+
+def _label(for_id: str, text: str) -> FT:
+    return el("label", {"for": for_id, "class": CLASSES["fieldset.legend"]}, text)
+
+
+def _select(name: str, field_id: str, options: Mapping[Any, str], value: Any, **more: Any) -> FT:
+    return el(
+        "select",
+        {"name": name, "id": field_id, "class": CLASSES["issued.select"], **more},
+        *[
+            el("option", {"value": str(k), "selected": str(k) == str(value)}, text)
+            for k, text in options.items()
+        ],
+    )
+
+
+def CreateKeyForm(
+    scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # the scopes the app declares
+    action: str = ISSUED_BASE_URL,  # URL the form posts to (mount_issuing_routes' prefix)
+    *,
+    values: Mapping[str, Any] | None = None,  # typed values to keep (field name -> value)
+    errors: Mapping[str, str] | None = None,  # field name -> message shown beside it
+    environments: Sequence[str] = (),  # environments to choose from (none: no field)
+    csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
+    hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
+    submit_text: str = "Create key",  # text of the submit button
+    cls: str = "",  # more classes for the form
+    **attrs: Any,  # more attributes, FastHTML style
+) -> FT:
+    """The form to issue a key: name, scopes, expiry, an optional rate limit, environment."""
+    url = safe_url(action, "action")
+    v = dict(values or {})
+    errs = dict(errors or {})
+    envs = [environments] if isinstance(environments, str) else list(environments)
+    expires = _typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
+    window = _typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
+    chosen = v.get("scopes") or ()
+    chosen = [chosen] if isinstance(chosen, str) else list(chosen)
+    name_field = el(
+        "div",
+        {"class": CLASSES["fieldset"]},
+        _label("byok-key-name", "Name"),
+        void(
+            "input",
+            {
+                "type": "text",
+                "name": "name",
+                "id": "byok-key-name",
+                "value": str(v.get("name") or ""),
+                "placeholder": "e.g. Production server",
+                "maxlength": str(MAX_NAME),
+                "required": True,
+                "autocomplete": "off",
+                "class": CLASSES["field.plain"],
+                "aria-invalid": _invalid(errs, "name"),
+                "aria-describedby": issued_validation_id("name"),
+            },
+        ),
+        _slot("name", errs),
+    )
+    expiry_field = el(
+        "div",
+        {"class": CLASSES["fieldset"]},
+        _label("byok-key-expires", "Expires"),
+        el(
+            "div",
+            {"class": CLASSES["issued.form.row"]},
+            _select(
+                "expires",
+                "byok-key-expires",
+                {c.value: t for c, t in EXPIRY_TEXT.items()},
+                expires.value,
+                **{"aria-invalid": _invalid(errs, "expires")},
+                **{"aria-describedby": issued_validation_id("expires")},
+            ),
+            void(
+                "input",
+                {
+                    "type": "date",
+                    "name": "expires_on",
+                    "id": "byok-key-expires-on",
+                    "value": str(v.get("expires_on") or ""),
+                    "class": CLASSES["issued.date"],
+                    "aria-label": "Expiry date (with “On a date”)",
+                    "aria-invalid": _invalid(errs, "expires"),
+                },
+            ),
+        ),
+        _slot("expires", errs),
+    )
+    rate_field = el(
+        "div",
+        {"class": CLASSES["fieldset"]},
+        _label("byok-key-rate", "Rate limit (optional)"),
+        el(
+            "div",
+            {"class": CLASSES["issued.form.row"]},
+            void(
+                "input",
+                {
+                    "type": "number",
+                    "name": "rate_requests",
+                    "id": "byok-key-rate",
+                    "value": str(v.get("rate_requests") or ""),
+                    "min": "1",
+                    "max": "1000000",
+                    "step": "1",
+                    "placeholder": "unlimited",
+                    "class": CLASSES["issued.number"],
+                    "aria-invalid": _invalid(errs, "rate_limit"),
+                    "aria-describedby": issued_validation_id("rate_limit"),
+                },
+            ),
+            _select(
+                "rate_window",
+                "byok-key-rate-window",
+                {w.value: t for w, t in _WINDOW_TEXT.items()},
+                window.value,
+                **{"aria-label": "Rate limit window"},
+            ),
+        ),
+        _slot("rate_limit", errs),
+    )
+    env_field = None
+    if envs:
+        env_field = el(
+            "div",
+            {"class": CLASSES["fieldset"]},
+            _label("byok-key-environment", "Environment"),
+            _select(
+                "environment",
+                "byok-key-environment",
+                {e: e for e in envs},
+                v.get("environment") or envs[0],
+                **{"aria-invalid": _invalid(errs, "environment")},
+                **{"aria-describedby": issued_validation_id("environment")},
+            ),
+            _slot("environment", errs),
+        )
+    own = {
+        "id": CREATE_FORM_ID,
+        "method": "post",
+        "action": url,
+        "hx-post": url,
+        "hx-target": f"#{ISSUED_REVEAL_ID}",
+        "hx-swap": "innerHTML",
+        "hx-disabled-elt": "find button[type='submit']",
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+        "class": CLASSES["form.panel"],
+        "aria-label": "Create an API key",
+        "data-byok-form": "",
+    }
+    return el(
+        "form",
+        pass_through(own, cls, attrs),
+        csrf_input(csrf_token),
+        el(
+            "div",
+            {"class": CLASSES["issued.form.grid"]},
+            name_field,
+            env_field,
+            expiry_field,
+            rate_field,
+        ),
+        ScopePicker(scopes, chosen, error=errs.get("scopes")),
+        el(
+            "div",
+            {},
+            el("button", {"type": "submit", "class": CLASSES["btn.save.md"]}, submit_text, SPINNER),
+        ),
+    )
+
+
+def RollKeyDialog(
+    name: str,  # the key's name
+    action: str,  # URL the roll form posts to (issued_key_url(base, id, "roll"))
+    cancel_url: str = ISSUED_BASE_URL,  # where Cancel leads without a script (the key list)
+    grace: GracePeriod = GracePeriod.DAY,  # the grace period chosen at first
+    mode: DialogMode = DialogMode.MODAL,  # a modal (byok.js opens it) or inline in the page
+    *,
+    csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
+    hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
+    cls: str = "",  # more classes for the dialog
+    **attrs: Any,  # more attributes, FastHTML style
+) -> FT:
+    """Confirm rolling a key: a new key replaces it; the old one works for a grace period."""
+    chosen = coerce(GracePeriod, grace, "grace")
+    m = coerce(DialogMode, mode, "mode")
+    url = safe_url(action, "action")
+    back = safe_url(cancel_url, "cancel_url")
+    radios = [
+        el(
+            "label",
+            {"class": CLASSES["issued.radio.item"]},
+            void(
+                "input",
+                {
+                    "type": "radio",
+                    "name": "grace",
+                    "value": g.value,
+                    "checked": g is chosen,
+                    "class": CLASSES["issued.radio"],
+                },
+            ),
+            text,
+        )
+        for g, text in GRACE_TEXT.items()
+    ]
+    form = el(
+        "form",
+        {
+            "method": "post",
+            "action": url,
+            "hx-post": url,
+            "hx-target": f"#{ISSUED_REVEAL_ID}",
+            "hx-swap": "innerHTML",
+            "hx-disabled-elt": "find button[type='submit']",
+            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+            "class": CLASSES["issued.root"],
+        },
+        csrf_input(csrf_token),
+        el(
+            "fieldset",
+            {"class": CLASSES["fieldset"]},
+            el("legend", {"class": CLASSES["fieldset.legend"]}, "The old key"),
+            *radios,
+        ),
+        el(
+            "div",
+            {"class": CLASSES["issued.modal.actions"]},
+            el(
+                "a",
+                {"href": back, "class": CLASSES["btn.test"], "data-byok-dialog-close": ""},
+                "Cancel",
+            ),
+            el("button", {"type": "submit", "class": CLASSES["btn.save.md"]}, "Roll key", SPINNER),
+        ),
+    )
+    box = el(
+        "div",
+        {"class": CLASSES["issued.modal.box" if m is DialogMode.MODAL else "issued.modal.inline"]},
+        el(
+            "h3",
+            {"id": "byok-roll-title", "class": CLASSES["issued.reveal.title"]},
+            f"Roll “{name}”",
+        ),
+        el(
+            "p",
+            {"id": "byok-roll-text"},
+            "A new key with the same scopes and limits replaces this one; you will see it once. "
+            "Update your apps, then let the old key stop.",
+        ),
+        form,
+    )
+    own = {
+        "class": CLASSES["issued.modal"] if m is DialogMode.MODAL else None,
+        "open": m is DialogMode.INLINE,
+        "aria-labelledby": "byok-roll-title",
+        "aria-describedby": "byok-roll-text",
+        "data-byok-modal": "" if m is DialogMode.MODAL else None,
+    }
+    return el("dialog", pass_through(own, cls, attrs), box)

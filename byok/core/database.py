@@ -1,0 +1,190 @@
+"""The database plumbing byok's tables share: opening a fastsql Database (SQLite in WAL mode with
+a busy timeout, PostgreSQL through psycopg 3), one guarded operation at a time (it always ends
+its transaction, so a PostgreSQL connection never sits idle in one), schema versions in the
+`byok_meta` table, and timestamps as fixed-width ISO 8601 text.
+
+Used by the key storage (`byok.core.storage`) and the issued-key engine (`byok.issuing`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import sqlalchemy as sa
+from fastsql import Database
+
+from .types import StorageError, ValidationError
+
+__all__ = [
+    "Access",
+    "Guard",
+    "db_reason",
+    "from_iso",
+    "open_database",
+    "open_schema",
+    "record_schema_version",
+    "schema_version",
+    "to_iso",
+]
+
+Access = Literal["create", "write", "read"]  # how a database is opened (see open_database)
+SCHEMA_ATTEMPTS = 5  # tries to create a schema when several processes start at once
+T = TypeVar("T")
+
+
+@dataclass
+class ByokMeta:
+    name: str  # setting name, e.g. "schema:user_api_keys"
+    value: str  # setting value
+
+
+def to_iso(dt: datetime | None) -> str | None:
+    """Fixed-width ISO 8601 in UTC: sorts like time, keeps the timezone."""
+    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: Any) -> datetime | None:
+    """Inverse of `to_iso`; ValueError / TypeError for anything byok did not write."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise TypeError(f"a time stored as {type(text).__name__}, not text")
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:  # byok always writes the offset: a bare time was written elsewhere
+        raise ValueError("a stored time without its timezone")
+    return dt
+
+
+def db_reason(
+    exc: BaseException,  # a SQLAlchemy error
+) -> str:
+    """The driver's first message line (never the SQL parameters SQLAlchemy appends)."""
+    text = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def open_database(
+    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
+    access: Access = "create",  # "create" may make a SQLite file; "read" opens read-only
+) -> Database:
+    """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    sqlite = url.startswith("sqlite")
+    if sqlite and access != "create":
+        url = _existing_sqlite(url, read_only=access == "read")
+    try:
+        if sqlite:
+            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
+            if access != "read":
+                db.q("PRAGMA journal_mode=WAL")
+                db.q("PRAGMA synchronous=NORMAL")
+            db.q("PRAGMA busy_timeout=10000")
+        else:
+            read_only = {"options": "-c default_transaction_read_only=on"}
+            kws = {"connect_args": read_only} if access == "read" else {}
+            db = Database(url, engine_kws={"pool_pre_ping": True, **kws})
+        db.conn.commit()
+    except sa.exc.SQLAlchemyError as e:
+        raise StorageError(f"cannot open database: {db_reason(e)}") from None
+    return db
+
+
+def _existing_sqlite(
+    url: str,  # `sqlite:///<path>`
+    read_only: bool,  # open with mode=ro
+) -> str:
+    """The URL of an existing SQLite file (StorageError when there is none: never create one)."""
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    if not path or path == ":memory:" or not os.path.isfile(path):
+        raise StorageError(f"no SQLite database at {path or url!r}: is the database URL right?")
+    return f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else url
+
+
+class Guard:
+    """One database operation: holds the lock, ends the transaction (commit, or rollback on an
+    error) and turns database errors (SQLAlchemy's, or the driver's for statements run on the
+    DBAPI connection) into StorageError."""
+
+    def __init__(
+        self,
+        lock: threading.RLock,  # serialises the users of one connection
+        db: Database,  # the database whose connection is used
+        what: str,  # the operation, named in the error message
+    ):
+        self.lock, self.db, self.what = lock, db, what
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        conn = self.db.conn
+        try:
+            if exc_type is None:
+                conn.commit()  # end the read transaction: never idle-in-transaction
+            else:
+                conn.rollback()
+        except sa.exc.SQLAlchemyError:
+            pass
+        finally:
+            self.lock.release()
+        if isinstance(exc, sa.exc.SQLAlchemyError | self.db.engine.dialect.loaded_dbapi.Error):
+            raise StorageError(f"database {self.what} failed: {db_reason(exc)}") from None
+        return False
+
+
+def open_schema(
+    db: Database,  # the database
+    migrate: Callable[[], T],  # creates or upgrades the tables; returns what the caller keeps
+) -> T:
+    """`migrate`, retried: processes starting together race to create the same tables (the
+    loser sees "already exists"); a retry finds them made and only checks them."""
+    for attempt in range(1, SCHEMA_ATTEMPTS):
+        try:
+            return migrate()
+        except sa.exc.SQLAlchemyError:
+            db.conn.rollback()
+            time.sleep(0.05 * attempt + random.uniform(0, 0.05))  # let the winner finish
+    return migrate()  # the last try's error propagates
+
+
+def _meta(db: Database):
+    return db.create(ByokMeta, pk="name", name="byok_meta")
+
+
+def schema_version(
+    db: Database,  # the database
+    name: str,  # what is versioned: a table name, or a group of tables such as "issuing"
+    supported: int,  # the newest version this code understands
+) -> int:
+    """The recorded schema version of `name` (0 when none), StorageError when it is newer than
+    `supported` or unreadable."""
+    row = _meta(db).get(f"schema:{name}", as_cls=False, default=None)
+    try:
+        version = int(row["value"]) if row else 0
+    except (TypeError, ValueError):
+        raise StorageError(f"unreadable schema version of table {name}") from None
+    if version > supported:
+        raise StorageError(
+            f"table {name} has schema version {version}; this byok understands up to "
+            f"{supported}: upgrade byok"
+        )
+    return version
+
+
+def record_schema_version(
+    db: Database,  # the database
+    name: str,  # as given to `schema_version`
+    version: int,  # the version now in place
+) -> None:
+    """Record that `name` is at `version` (committed)."""
+    _meta(db).upsert(name=f"schema:{name}", value=str(version))

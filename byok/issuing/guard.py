@@ -1,0 +1,237 @@
+"""Issued keys guarding a FastHTML API: `@require_scopes(client, "read")` on a route, or
+`issued_key_beforeware(client, prefix="/api/")` for every route under a prefix.
+
+The key is read from `Authorization: Bearer …` or `X-API-Key`. A refusal is JSON and never
+echoes the key: 401 with `WWW-Authenticate` (missing, invalid or expired key), 403 (revoked, or
+missing scopes: the body names them), 429 with `Retry-After` and `RateLimit-Limit/-Remaining/
+-Reset`, 503 when the database is unavailable.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+
+from ..core.types import StorageError
+from ..middleware.beforeware import _REQ, _Plan  # the handler plan require_api_key uses
+from .client import APIKeyClient
+from .engine import KeyIssuer
+from .errors import (
+    APIKeyError,
+    CreditsExhaustedError,
+    ExpiredKeyError,
+    InsufficientScopeError,
+    InvalidKeyError,
+    QuotaError,
+    RevokedKeyError,
+)
+from .models import APIKey
+
+__all__ = [
+    "ISSUED_KEY",
+    "SCOPE_ISSUED_KEY",
+    "issued_key_beforeware",
+    "issued_key_of",
+    "key_problem",
+    "presented_key",
+    "require_scopes",
+]
+
+log = logging.getLogger("byok")
+
+ISSUED_KEY = "issued_key"  # a guarded handler's parameter that receives the APIKey
+SCOPE_ISSUED_KEY = "byok_issued_key"  # request.scope entry holding the validated APIKey
+
+
+def presented_key(
+    request: HTTPConnection,  # the incoming request
+) -> str | None:
+    """The key a client sent: `Authorization: Bearer <key>`, else `X-API-Key`; None when neither."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key", "").strip() or None
+
+
+def _challenge(realm: str, error: str | None = None, **extra: str) -> str:
+    """A `WWW-Authenticate: Bearer …` value (RFC 6750)."""
+    parts = [f'realm="{realm}"']
+    if error:
+        parts.append(f'error="{error}"')
+    parts += [f'{k}="{v}"' for k, v in extra.items()]
+    return "Bearer " + ", ".join(parts)
+
+
+def key_problem(
+    exc: APIKeyError | StorageError | None,  # why the key was refused; None = no key sent
+    realm: str = "api",  # the realm named in WWW-Authenticate
+) -> JSONResponse:
+    """The JSON answer for a refused key (never containing the key)."""
+    headers: dict[str, str] = {}
+    body: dict[str, Any]
+    if exc is None:
+        status, body = 401, {"error": "missing_key", "detail": "an API key is required"}
+        headers["WWW-Authenticate"] = _challenge(realm)
+    elif isinstance(exc, ExpiredKeyError):
+        status, body = 401, {"error": "expired_key", "detail": "the API key has expired"}
+        if exc.expired_at is not None:
+            body["expired_at"] = exc.expired_at.isoformat()
+        headers["WWW-Authenticate"] = _challenge(
+            realm, "invalid_token", error_description="The API key has expired"
+        )
+    elif isinstance(exc, RevokedKeyError):
+        status, body = 403, {"error": "revoked_key", "detail": "the API key has been revoked"}
+    elif isinstance(exc, InsufficientScopeError):
+        status = 403
+        body = {"error": "insufficient_scope", "detail": str(exc)}
+        if exc.missing_scopes:
+            body["missing_scopes"] = exc.missing_scopes
+            headers["WWW-Authenticate"] = _challenge(
+                realm, "insufficient_scope", scope=" ".join(exc.missing_scopes)
+            )
+    elif isinstance(exc, QuotaError):
+        status = 429
+        credits = isinstance(exc, CreditsExhaustedError)
+        body = {
+            "error": "credits_exhausted" if credits else "rate_limited",
+            "detail": str(exc),
+            "retry_after_seconds": exc.retry_after_seconds,
+        }
+        if exc.retry_after_seconds is not None:
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+            headers["RateLimit-Reset"] = str(exc.retry_after_seconds)
+        if exc.limit is not None:
+            headers["RateLimit-Limit"] = str(exc.limit)
+            headers["RateLimit-Policy"] = f"{exc.limit};w={exc.window_seconds}"
+        headers["RateLimit-Remaining"] = "0"
+    elif isinstance(exc, StorageError):
+        status, body = 503, {"error": "unavailable", "detail": "key validation is unavailable"}
+        headers["Retry-After"] = "5"
+    else:  # InvalidKeyError and any other key error
+        status, body = 401, {"error": "invalid_key", "detail": "the API key is not valid"}
+        headers["WWW-Authenticate"] = _challenge(realm, "invalid_token")
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _client(client_or_issuer: APIKeyClient | KeyIssuer) -> APIKeyClient:
+    if isinstance(client_or_issuer, APIKeyClient):
+        return client_or_issuer
+    if isinstance(client_or_issuer, KeyIssuer):
+        return APIKeyClient.of(client_or_issuer)
+    raise TypeError("require_scopes needs an APIKeyClient or a KeyIssuer")
+
+
+def _checker(
+    client_or_issuer: APIKeyClient | KeyIssuer,
+    scopes: tuple[str, ...],
+    filters: dict[str, Any],
+    realm: str,
+) -> Callable[[HTTPConnection], Any]:
+    """request -> the APIKey, or the refusal Response."""
+    client = _client(client_or_issuer)
+    for s in scopes:
+        if not isinstance(s, str) or not s:
+            raise TypeError("scopes are non-empty strings")
+
+    async def check(request: HTTPConnection) -> APIKey | Response:
+        key = presented_key(request)
+        if key is None:
+            return key_problem(None, realm)
+        try:
+            found = await client.validate_key(key, required_scopes=scopes, **filters)
+        except (APIKeyError, StorageError) as e:
+            if isinstance(e, StorageError):
+                log.warning("byok issued-key guard: database unavailable (%s)", e)
+            elif not isinstance(e, InvalidKeyError | QuotaError):
+                log.info("byok issued-key refused on %s: %s", request.url.path, type(e).__name__)
+            return key_problem(e, realm)
+        request.scope[SCOPE_ISSUED_KEY] = found
+        return found
+
+    return check
+
+
+def require_scopes(
+    client_or_issuer: APIKeyClient | KeyIssuer,  # the engine that validates
+    *scopes: str,  # scopes the key must carry, e.g. "read"
+    product_id: str | None = None,  # the key must be valid for this product
+    project_id: str | None = None,  # … for this project
+    org_id: str | None = None,  # … and belong to this organization
+    check_rate_limit: bool = True,  # enforce the key's rate limit and credits
+    track_usage: bool = True,  # count the use
+    realm: str = "api",  # named in WWW-Authenticate
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator (under `@rt`): the handler runs only for a valid issued key with these scopes;
+    a handler with an `issued_key` parameter receives the APIKey."""
+    filters = {
+        "product_id": product_id,
+        "project_id": project_id,
+        "org_id": org_id,
+        "check_rate_limit": check_rate_limit,
+        "track_usage": track_usage,
+    }
+    check = _checker(client_or_issuer, scopes, filters, realm)
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        plan = _Plan(func, injected=(ISSUED_KEY,))
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request = kwargs.pop(_REQ) if plan.added_request else kwargs.get(plan.request_name)
+            if not isinstance(request, HTTPConnection):
+                raise RuntimeError("a guarded handler must be called by FastHTML (no request)")
+            found = await check(request)
+            if isinstance(found, Response):
+                return found
+            if ISSUED_KEY in plan.injected:
+                kwargs[ISSUED_KEY] = found
+            if plan.is_async:
+                return await func(*args, **kwargs)
+            return await run_in_threadpool(func, *args, **kwargs)
+
+        wrapper.__signature__ = plan.signature  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def issued_key_beforeware(
+    client_or_issuer: APIKeyClient | KeyIssuer,  # the engine that validates
+    *scopes: str,  # scopes every key under the prefix must carry
+    prefix: str = "/api/",  # the paths guarded (by prefix)
+    product_id: str | None = None,  # keys must be valid for this product
+    project_id: str | None = None,  # … for this project
+    org_id: str | None = None,  # … and belong to this organization
+    skip: tuple[str, ...] = (),  # exact paths under the prefix left open (e.g. a health check)
+    realm: str = "api",  # named in WWW-Authenticate
+) -> Callable[[Request], Any]:
+    """A FastHTML `before` function guarding every path under `prefix`; handlers read the key
+    with `issued_key_of(request)`."""
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise TypeError("prefix must be a path such as '/api/'")
+    filters = {"product_id": product_id, "project_id": project_id, "org_id": org_id}
+    check = _checker(client_or_issuer, scopes, filters, realm)
+    open_paths = frozenset(skip)
+
+    async def issued_key_before(req: Request) -> Response | None:
+        path = req.url.path
+        if not path.startswith(prefix) or path in open_paths:
+            return None
+        found = await check(req)
+        return found if isinstance(found, Response) else None
+
+    return issued_key_before
+
+
+def issued_key_of(
+    request: HTTPConnection,  # a request a guard let through
+) -> APIKey | None:
+    """The APIKey validated for this request by require_scopes or the beforeware."""
+    return request.scope.get(SCOPE_ISSUED_KEY)

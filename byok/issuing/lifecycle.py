@@ -1,0 +1,395 @@
+"""A key's life: create, read, list, update, revoke, roll, delete, with an audit event for every
+change (who, when, what; never key material) in the same transaction, and usage per day.
+The base of `KeyIssuer`, above `Tenancy`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..core.database import to_iso
+from . import store
+from .cache import VerifiedCache
+from .errors import (
+    ExpiredKeyError,
+    InsufficientScopeError,
+    InvalidInputError,
+    RevokedKeyError,
+)
+from .keys import KeyFormat, Peppers
+from .models import (
+    MAX_NAME,
+    APIKey,
+    APIKeyCreated,
+    AuditAction,
+    AuditEvent,
+    KeyMetadata,
+    KeyStatus,
+    UsageDay,
+)
+from .tenancy import Tenancy
+
+__all__ = ["Lifecycle"]
+
+MAX_USAGE_DAYS = 400  # longest usage history kept and returned, in days
+
+
+def _actor(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_NAME or not value.isprintable():
+        raise InvalidInputError(f"actor must be 1-{MAX_NAME} printable characters or None")
+    return value
+
+
+def _settings(meta: KeyMetadata) -> dict[str, Any]:
+    """The audited view of metadata (JSON-safe; `custom` is the app's own and kept out)."""
+    rl = meta.rate_limit
+    return {
+        "name": meta.name,
+        "scopes": meta.scopes,
+        "rate_limit": None if rl is None else f"{rl.requests}/{rl.window.value}",
+        "expires_at": None if meta.expires_at is None else meta.expires_at.isoformat(),
+        "remaining": meta.remaining,
+        "refill": None if meta.refill is None else f"{meta.refill.amount}/{meta.refill.interval}",
+        "custom": sorted(meta.custom),
+    }
+
+
+def _diff(before: KeyMetadata, after: KeyMetadata) -> dict[str, list]:
+    old, new = _settings(before), _settings(after)
+    return {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+
+
+class Lifecycle(Tenancy):
+    """Key records: everything but validation (see KeyIssuer)."""
+
+    format: KeyFormat  # set by KeyIssuer
+    peppers: Peppers
+    cache: VerifiedCache
+
+    def _audit(
+        self, org_id: str, key_id: str, action: AuditAction, actor: str | None, changes: dict
+    ) -> None:
+        """Record one event (inside the caller's guard: it commits with the change)."""
+        row = {
+            "at": to_iso(self.clock()),
+            "org_id": org_id,
+            "key_id": key_id,
+            "action": action.value,
+            "actor": actor,
+            "changes": json.dumps(changes),
+        }
+        self.tables.execute(self.tables.audit.table.insert().values(**row))
+
+    def _scope(self, org_id: Any, project_id: Any, product_id: Any) -> tuple[str, Any, Any]:
+        """The canonical (org, project, product) of a new key; refused across organizations."""
+        org = self.use_organization(org_id).id
+        project = product = None
+        if project_id is not None:
+            project = self._get_project(project_id).id
+            if self.owner("project", project) != org:
+                raise InsufficientScopeError("the project belongs to another organization")
+        if product_id is not None:
+            product = self._get_product(product_id).id
+            if self.owner("product", product) != org:
+                raise InsufficientScopeError("the product belongs to another organization")
+        if project and product and not self.linked(project, product):
+            raise InsufficientScopeError(
+                "the product is not linked to the project: call add_product_to_project first"
+            )
+        return org, project, product
+
+    def _insert_key(
+        self, org: str, project: Any, product: Any, meta: KeyMetadata, now: datetime
+    ) -> tuple[dict, str]:
+        """A new key's row (not yet written) and its plaintext."""
+        plaintext = self.format.generate()
+        at = to_iso(now)
+        row = {
+            "id": str(uuid.uuid4()),
+            "org_id": org,
+            "project_id": project,
+            "product_id": product,
+            "key_prefix": self.format.shown(plaintext),
+            "key_hash": self.peppers.hash(plaintext),
+            "pepper": self.peppers.current,
+            "metadata": meta.to_json(),
+            "expires_at": to_iso(meta.expires_at),
+            "revoked_at": None,
+            "created_at": at,
+            "updated_at": at,
+            "last_used_at": None,
+            "use_count": 0,
+            "usage_day": None,
+            "usage_count": 0,
+            "prev_day": None,
+            "prev_count": None,
+            "remaining": meta.remaining,
+            "refilled_at": at if meta.refill else None,
+            "rl_state": None,
+            "version": 0,
+        }
+        return row, plaintext
+
+    def create_key(
+        self,
+        org_id: str,  # owning organization
+        *,
+        project_id: str | None = None,  # scope to a project of that organization
+        product_id: str | None = None,  # scope to a product (linked to the project, if both)
+        metadata: KeyMetadata | None = None,  # name, scopes, limits, expiry, credits, custom
+        actor: str | None = None,  # who issues it, for the audit log
+    ) -> APIKeyCreated:
+        """Issue a key; its plaintext is in the result only, never stored."""
+        meta = KeyMetadata() if metadata is None else metadata
+        if not isinstance(meta, KeyMetadata):
+            raise InvalidInputError("metadata must be a KeyMetadata")
+        actor = _actor(actor)
+        org, project, product = self._scope(org_id, project_id, product_id)
+        row, plaintext = self._insert_key(org, project, product, meta, self.clock())
+        with self._guard("create key"):
+            self.tables.execute(self.tables.keys.table.insert().values(**row))
+            self._audit(org, row["id"], AuditAction.create, actor, {"settings": _settings(meta)})
+        return APIKeyCreated(store.api_key(row), plaintext)
+
+    def _key_row(self, key_id: Any) -> dict:
+        return self._row(self.tables.keys, key_id, "Key")
+
+    def get_key(
+        self,
+        key_id: str,  # a key id
+    ) -> APIKey:
+        """The key's record (NotFoundError when there is none)."""
+        return store.api_key(self._key_row(key_id))
+
+    def _change(
+        self, key_id: Any, action: AuditAction, actor: Any, values: Any, changes: Any
+    ) -> APIKey:
+        """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache."""
+        actor = _actor(actor)
+        row = self._key_row(key_id)
+        k = self.tables.keys.table
+        stmt = (
+            k.update()
+            .where(k.c.id == row["id"])
+            .values(**values(row), version=k.c.version + 1, updated_at=to_iso(self.clock()))
+        )
+        with self._guard(f"{action.value} key"):
+            self.tables.execute(stmt)
+            self._audit(row["org_id"], row["id"], action, actor, changes(row))
+            fresh = self.tables.execute(self.tables.key_by_id, {"id": row["id"]}).mappings().first()
+        self.cache.drop(row["id"])
+        return store.api_key(fresh)
+
+    def update_key(
+        self,
+        key_id: str,  # the key
+        *,
+        metadata: KeyMetadata,  # its new metadata (replaces the old; remaining sets the credits)
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKey:
+        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom)."""
+        if not isinstance(metadata, KeyMetadata):
+            raise InvalidInputError("metadata must be a KeyMetadata")
+
+        def values(row: dict) -> dict:
+            refilled = (row["refilled_at"] or to_iso(self.clock())) if metadata.refill else None
+            return {
+                "metadata": metadata.to_json(),
+                "expires_at": to_iso(metadata.expires_at),
+                "remaining": metadata.remaining,
+                "refilled_at": refilled,
+            }
+
+        def changes(row: dict) -> dict:
+            return _diff(store.api_key(row).metadata, metadata)
+
+        return self._change(key_id, AuditAction.update, actor, values, changes)
+
+    def revoke_key(
+        self,
+        key_id: str,  # the key
+        *,
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKey:
+        """Disable a key for good (kept for the record); revoking twice keeps the first date."""
+        now = to_iso(self.clock())
+        return self._change(
+            key_id,
+            AuditAction.revoke,
+            actor,
+            lambda row: {"revoked_at": row["revoked_at"] or now},
+            lambda row: {"revoked_at": [row["revoked_at"], row["revoked_at"] or now]},
+        )
+
+    def delete_key(
+        self,
+        key_id: str,  # the key
+        *,
+        actor: str | None = None,  # who, for the audit log
+    ) -> None:
+        """Remove a key and its counters for good (GDPR erasure); the audit log keeps the event."""
+        actor = _actor(actor)
+        row = self._key_row(key_id)
+        t = self.tables
+        with self._guard("delete key"):
+            t.execute(t.usage.table.delete().where(t.usage.table.c.key_id == row["id"]))
+            t.execute(t.keys.table.delete().where(t.keys.table.c.id == row["id"]))
+            self._audit(row["org_id"], row["id"], AuditAction.delete, actor, {})
+        self.cache.drop(row["id"])
+
+    def roll_key(
+        self,
+        key_id: str,  # the key to replace
+        *,
+        grace: timedelta = timedelta(0),  # how long the old key keeps working
+        metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKeyCreated:
+        """A new key with the same settings; the old one works until min(its expiry, now+grace)."""
+        if not isinstance(grace, timedelta) or grace < timedelta(0):
+            raise InvalidInputError("grace must be a timedelta ≥ 0")
+        if metadata is not None and not isinstance(metadata, KeyMetadata):
+            raise InvalidInputError("metadata must be a KeyMetadata")
+        actor = _actor(actor)
+        old = self.get_key(key_id)
+        now = self.clock()
+        if old.revoked_at is not None:
+            raise RevokedKeyError("a revoked key cannot be rolled")
+        if old.metadata.expires_at is not None and old.metadata.expires_at <= now:
+            raise ExpiredKeyError("an expired key cannot be rolled", old.metadata.expires_at)
+        meta = old.metadata if metadata is None else metadata
+        ends = min(now + grace, old.metadata.expires_at or now + grace)
+        old_meta = replace(old.metadata, expires_at=ends)
+        row, plaintext = self._insert_key(old.org_id, old.project_id, old.product_id, meta, now)
+        k = self.tables.keys.table
+        with self._guard("roll key"):
+            self.tables.execute(k.insert().values(**row))
+            self.tables.execute(
+                k.update()
+                .where(k.c.id == old.id)
+                .values(
+                    metadata=old_meta.to_json(),
+                    expires_at=to_iso(ends),
+                    version=k.c.version + 1,
+                    updated_at=to_iso(now),
+                )
+            )
+            roll = {"new_key_id": row["id"], "old_key_expires_at": ends.isoformat()}
+            self._audit(old.org_id, old.id, AuditAction.roll, actor, roll)
+            self._audit(
+                old.org_id,
+                row["id"],
+                AuditAction.create,
+                actor,
+                {"rolled_from": old.id, "settings": _settings(meta)},
+            )
+        self.cache.drop(old.id)
+        return APIKeyCreated(store.api_key(row), plaintext)
+
+    # listings
+
+    def _list(self, column: str, owner: str, status: Any) -> list[APIKey]:
+        try:
+            status = KeyStatus(status)
+        except ValueError:
+            raise InvalidInputError("status must be active, revoked, expired or all") from None
+        k = self.tables.keys.table
+        now = to_iso(self.clock())
+        stmt = sa.select(k).where(k.c[column] == owner).order_by(k.c.created_at, k.c.id)
+        live = sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now)
+        stmt = {
+            KeyStatus.active: stmt.where(k.c.revoked_at.is_(None), live),
+            KeyStatus.revoked: stmt.where(k.c.revoked_at.is_not(None)),
+            KeyStatus.expired: stmt.where(k.c.revoked_at.is_(None), sa.not_(live)),
+        }.get(status, stmt)
+        with self._guard("list keys"):
+            return [store.api_key(r) for r in self.tables.execute(stmt).mappings()]
+
+    def list_org_keys(
+        self,
+        org_id: str,  # an organization
+        *,
+        status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
+    ) -> list[APIKey]:
+        """The organization's keys, oldest first."""
+        return self._list("org_id", self.use_organization(org_id).id, status)
+
+    def list_project_keys(
+        self,
+        project_id: str,  # a project
+        *,
+        status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
+    ) -> list[APIKey]:
+        """The project's keys, oldest first."""
+        return self._list("project_id", self._get_project(project_id).id, status)
+
+    def list_audit_events(
+        self,
+        org_id: str,  # an organization
+        *,
+        key_id: str | None = None,  # only this key's events
+        limit: int = 100,  # most events returned
+    ) -> list[AuditEvent]:
+        """The organization's audit events, newest first."""
+        org = self.use_organization(org_id).id
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 10_000:
+            raise InvalidInputError("limit must be 1-10000")
+        a = self.tables.audit.table
+        stmt = sa.select(a).where(a.c.org_id == org).order_by(a.c.seq.desc()).limit(limit)
+        if key_id is not None:
+            stmt = stmt.where(a.c.key_id == self._id(key_id, "Key"))
+        with self._guard("list audit"):
+            return [store.audit_event(r) for r in self.tables.execute(stmt).mappings()]
+
+    def key_usage(
+        self,
+        key_id: str,  # a key
+        *,
+        days: int = 30,  # how many UTC days, ending today
+    ) -> list[UsageDay]:
+        """Successful verifications per UTC day, oldest first (days without use count 0)."""
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 < days <= MAX_USAGE_DAYS:
+            raise InvalidInputError(f"days must be 1-{MAX_USAGE_DAYS}")
+        row = self._key_row(key_id)
+        today = self.clock().date()
+        first = today - timedelta(days=days - 1)
+        u = self.tables.usage.table
+        stmt = sa.select(u.c.day, u.c.count).where(
+            u.c.key_id == row["id"], u.c.day >= first.isoformat()
+        )
+        with self._guard("usage"):
+            counts = dict(self.tables.execute(stmt).all())
+        if row["usage_day"] is not None:  # the day being counted in the key's own row
+            counts[row["usage_day"]] = counts.get(row["usage_day"], 0) + row["usage_count"]
+        span = (first + timedelta(days=i) for i in range(days))
+        return [UsageDay(d, counts.get(d.isoformat(), 0)) for d in span]
+
+    def prune_usage(
+        self,
+        keep_days: int = MAX_USAGE_DAYS,  # days of history to keep
+    ) -> int:
+        """Delete usage rows older than `keep_days`; returns how many (validation also does
+        this, once a day per process)."""
+        if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
+            raise InvalidInputError("keep_days must be a positive integer")
+        with self._guard("prune usage"):
+            return self._prune(self.clock().date() - timedelta(days=keep_days))
+
+    def _prune(self, cutoff: date) -> int:
+        u = self.tables.usage.table
+        return self.tables.execute(u.delete().where(u.c.day < cutoff.isoformat())).rowcount
+
+    def _prune_daily(self, now: datetime) -> None:
+        """Inside a write: drop usage rows older than MAX_USAGE_DAYS, once a day per process."""
+        today = now.date()
+        if getattr(self, "_pruned_on", None) != today:
+            self._pruned_on = today
+            self._prune(today - timedelta(days=MAX_USAGE_DAYS))

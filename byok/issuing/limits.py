@@ -1,0 +1,120 @@
+"""Rate limits and credits as pure functions of a key's stored state and the time: no I/O here.
+The engine reads the state, calls `take`/`spend`, and writes the result back with a
+compare-and-swap, so check and count are one atomic step on any number of processes.
+
+Sliding window: the window is cut into `BUCKETS` slices; a call passes when the passes counted
+in the slices overlapping the last window-long span (the oldest slice counted whole) are fewer
+than the limit. Counting the oldest slice whole makes the limit strict: **at most N passes in
+any window-long span**, never the 2x burst of a fixed window at its edge; the price is that a
+slot frees up to one slice (1/60 of the window) later than an exact log would free it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .models import RateLimit, Refill, RefillInterval
+
+__all__ = ["BUCKETS", "Decision", "next_refill", "spend", "take"]
+
+BUCKETS = 60  # slices per window: second → 1/60 s, minute → 1 s, hour → 1 min, day → 24 min
+_US = 1_000_000  # microseconds per second
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one rate-limit check."""
+
+    passed: bool  # whether the call may proceed
+    state: str | None  # the state to store when it passed (None when refused)
+    remaining: int  # passes left in the current span after this call
+    retry_after: int  # refused: whole seconds until a call will pass; passed: until a slot frees
+
+
+def _parse(state: str | None, window: str) -> tuple[int, list[int]] | None:
+    """(newest slice index, counts oldest first) of a state written for `window`; None when
+    absent or written for another window (the limit was changed: counting starts afresh)."""
+    if not state:
+        return None
+    name, newest, counts = state.split(":")
+    if name != window:
+        return None
+    return int(newest), [int(c) for c in counts.split(",")]
+
+
+def _format(window: str, newest: int, counts: list[int]) -> str:
+    while len(counts) > 1 and counts[0] == 0:  # leading empty slices carry no information
+        counts = counts[1:]
+    return f"{window}:{newest}:{','.join(map(str, counts))}"
+
+
+def take(
+    state: str | None,  # the key's stored rate-limit state (None = no calls yet)
+    limit: RateLimit,  # the key's limit
+    now: datetime,  # the current time (UTC)
+) -> Decision:
+    """Count one call against the limit if it fits (ValueError when `state` is damaged)."""
+    slice_us = limit.window.seconds * _US // BUCKETS
+    now_us = int(now.timestamp() * _US)
+    current = now_us // slice_us
+    parsed = _parse(state, limit.window.value)
+    newest, counts = parsed if parsed is not None else (current, [0])
+    current = max(current, newest)  # a clock behind another process's counts as theirs
+    counts = [*counts, *([0] * min(current - newest, BUCKETS + 1))][-(BUCKETS + 1) :]
+    total = sum(counts)
+    if total >= limit.requests:
+        # the earliest slice index at which enough old passes have left the counted span
+        dropped, k = total, 0
+        while dropped >= limit.requests:
+            dropped -= counts[k]
+            k += 1
+        oldest = current - len(counts) + 1  # index of counts[0]
+        frees_at = (oldest + k - 1 + 1 + BUCKETS) * slice_us
+        wait = max(1, math.ceil((frees_at - now_us) / _US))
+        return Decision(False, None, 0, wait)
+    counts[-1] += 1
+    oldest = current - len(counts) + 1
+    first = next(i for i, c in enumerate(counts) if c)  # the oldest slice still holding a pass
+    frees_at = (oldest + first + 1 + BUCKETS) * slice_us
+    return Decision(
+        True,
+        _format(limit.window.value, current, counts),
+        limit.requests - total - 1,
+        max(1, math.ceil((frees_at - now_us) / _US)),
+    )
+
+
+def next_refill(
+    interval: RefillInterval,  # daily or monthly
+    after: datetime,  # the last refill (UTC)
+) -> datetime:
+    """The first refill boundary after `after`: next 00:00 UTC, or the next month's 1st."""
+    day = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval is RefillInterval.daily:
+        return day + timedelta(days=1)
+    days = calendar.monthrange(day.year, day.month)[1]
+    return day.replace(day=1) + timedelta(days=days)
+
+
+def spend(
+    remaining: int,  # credits left as stored
+    refill: Refill | None,  # the key's refill, if any
+    refilled_at: datetime | None,  # when credits were last (re)set
+    now: datetime,  # the current time (UTC)
+) -> tuple[int | None, datetime | None, int | None]:
+    """(credits left after spending one — None when none were left —, the refill time to store,
+    seconds until the next refill or None)."""
+    if refill is not None:
+        since = refilled_at or now
+        if next_refill(refill.interval, since) <= now:
+            remaining, refilled_at = refill.amount, now
+        refilled_at = refilled_at or now
+        wait = max(1, math.ceil((next_refill(refill.interval, refilled_at) - now).total_seconds()))
+    else:
+        wait = None
+    if remaining <= 0:
+        return None, refilled_at, wait
+    return remaining - 1, refilled_at, wait

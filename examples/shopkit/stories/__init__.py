@@ -1,0 +1,1 @@
+"""shopkit's stories: each module declares `STORIES` (and `ORDER`, its place in the sidebar)."""

@@ -1,0 +1,21 @@
+"""Stories of shopkit's two components."""
+
+from byok_gallery import Story
+
+from ..components import PriceTag, Stock, StockBadge
+
+ORDER = 1
+
+STORIES = [
+    Story(PriceTag, "Regular", {"amount": 24.0}, group="Shop"),
+    Story(
+        PriceTag,
+        "On sale",
+        {"amount": 19.5, "was": 24.0, "label": "Sale price"},
+        group="Shop",
+        description="The old price is struck through when it is higher than the new one.",
+    ),
+    Story(PriceTag, "In dollars", {"amount": 1299.99, "currency": "USD"}, group="Shop"),
+    *[Story(StockBadge, level.name.title(), {"level": level}, group="Shop") for level in Stock],
+    Story(StockBadge, "Low, with count", {"level": Stock.LOW, "count": 3}, group="Shop"),
+]

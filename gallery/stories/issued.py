@@ -1,0 +1,345 @@
+"""Issued API keys: the page a user manages the keys your app issues on — KeyStatusBadge,
+UsageSparkline, IssuedKeyReveal, ScopePicker, CreateKeyForm, RollKeyDialog and IssuedKeyTable.
+
+The keys are `byok.issuing.APIKey` records written out in full (fixed ids and dates, `now=`), so
+the HTML never changes; the playground's "Issue keys" section shows the same components on a
+real SQLite issuer. The revealed key is a made-up one (its checksum fails: no scanner flags it).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from byok.components import (
+    CreateKeyForm,
+    DialogMode,
+    ExpiryChoice,
+    GracePeriod,
+    IssuedKeyReveal,
+    IssuedKeyStatus,
+    IssuedKeyTable,
+    KeyStatusBadge,
+    RateWindow,
+    RevealState,
+    RollKeyDialog,
+    ScopePicker,
+    SparkStyle,
+    StatusFilter,
+    UsageSparkline,
+)
+from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
+from gallery.registry import Call, Story
+
+ORDER = 60
+GROUP = "Issued keys"
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the fixed "current time" of the stories
+BASE = "/account/api-keys"
+ORG = "6f1c2d3e-0000-4000-8000-00000000a11c"
+SCOPES = {
+    "notes:read": "Read your notes",
+    "notes:write": "Create, change and delete notes",
+    "billing:read": "See invoices and usage",
+}
+DEMO_KEY = "sk_live_" + "7Hq2ZpXvB9mK4tRwY6nC1sDfG8jL3aQeU5oI0yTbN2xWc4VdE"  # not a real key
+MASKED = "sk_live_7Hq2ZpXv…"
+USAGE = [
+    0,
+    0,
+    2,
+    5,
+    3,
+    0,
+    1,
+    8,
+    13,
+    9,
+    4,
+    0,
+    0,
+    6,
+    11,
+    7,
+    3,
+    2,
+    0,
+    0,
+    5,
+    9,
+    14,
+    10,
+    6,
+    1,
+    0,
+    3,
+    8,
+    4,
+]
+
+
+def _key(
+    n: int,
+    name: str,
+    scopes: list[str],
+    created_days: int,
+    *,
+    used_hours: int | None = None,
+    expires: timedelta | None = None,
+    revoked_days: int | None = None,
+    rate: int | None = None,
+) -> Call:
+    """An APIKey record, as the engine returns it."""
+    meta = {"name": name, "scopes": scopes}
+    if rate is not None:
+        meta["rate_limit"] = Call(RateLimit, {"requests": rate, "window": RateLimitWindow.minute})
+    if expires is not None:
+        meta["expires_at"] = NOW + expires
+    return Call(
+        APIKey,
+        {
+            "id": f"0b5e7f2a-0000-4000-8000-{n:012d}",
+            "org_id": ORG,
+            "project_id": None,
+            "product_id": None,
+            "key_prefix": f"{'AbCdEfGhJkMnPqRsTuVw'[n % 12 : n % 12 + 4]}{n:04d}",
+            "metadata": Call(KeyMetadata, meta),
+            "revoked_at": None if revoked_days is None else NOW - timedelta(days=revoked_days),
+            "created_at": NOW - timedelta(days=created_days),
+            "last_used_at": None if used_hours is None else NOW - timedelta(hours=used_hours),
+        },
+    )
+
+
+KEYS = [
+    _key(1, "Production server", ["notes:read", "notes:write"], 40, used_hours=1, rate=600),
+    _key(2, "Analytics job", ["notes:read"], 12, used_hours=30, expires=timedelta(days=60)),
+    _key(3, "Old laptop", ["notes:read", "notes:write"], 90, used_hours=900, revoked_days=20),
+    _key(4, "Staging (rolled)", ["notes:read"], 25, used_hours=2, expires=timedelta(hours=20)),
+    _key(5, "Trial integration", ["billing:read"], 45, expires=timedelta(days=-15)),
+]
+FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]
+
+STORIES = [
+    Story(
+        KeyStatusBadge,
+        status.value.title(),
+        {"status": status},
+        GROUP,
+        f"The {status.value} state of an issued key.",
+    )
+    for status in IssuedKeyStatus
+] + [
+    Story(
+        KeyStatusBadge,
+        "Custom label",
+        {"status": IssuedKeyStatus.EXPIRING, "label": "Expires in 2 hours", "cls": "badge-lg"},
+        GROUP,
+        "label replaces the state's name; cls adds classes (here a larger badge).",
+    ),
+    Story(
+        UsageSparkline,
+        "Bars",
+        {"counts": USAGE},
+        GROUP,
+        "Thirty days of use as bars; screen readers read the same facts as a sentence.",
+    ),
+    Story(
+        UsageSparkline,
+        "Line",
+        {"counts": USAGE, "style": SparkStyle.LINE, "width": 160, "height": 32},
+        GROUP,
+        "style=SparkStyle.LINE, wider and taller.",
+    ),
+    Story(
+        UsageSparkline,
+        "Never used",
+        {"counts": [0] * 30, "show_total": False},
+        GROUP,
+        "No use in 30 days: a faint baseline, and no total beside it.",
+    ),
+    Story(
+        IssuedKeyReveal,
+        "Shown once",
+        {"plaintext": DEMO_KEY, "masked_key": MASKED, "name": "Production server"},
+        GROUP,
+        "Right after issuing: the key, a copy button and the warning that it is shown once. "
+        '"I have saved it" (byok.js) removes the key from the page and leaves the masked form.',
+    ),
+    Story(
+        IssuedKeyReveal,
+        "Dismissed",
+        {
+            "plaintext": None,
+            "masked_key": MASKED,
+            "name": "Production server",
+            "state": RevealState.DISMISSED,
+        },
+        GROUP,
+        "After dismissal (or when rendered later): only the masked form.",
+    ),
+    Story(
+        ScopePicker,
+        "Three scopes",
+        {"scopes": SCOPES, "selected": ["notes:read"]},
+        GROUP,
+        "One checkbox per scope the app declares, with its description.",
+    ),
+    Story(
+        ScopePicker,
+        "With an error",
+        {"scopes": SCOPES, "error": "Choose at least one scope"},
+        GROUP,
+        "error shows a ValidationMessage under the group and marks it invalid.",
+    ),
+    Story(
+        CreateKeyForm,
+        "Empty",
+        {"scopes": SCOPES, "action": BASE},
+        GROUP,
+        "Name, scopes, expiry (never / 7 / 30 / 90 days / a date) and an optional rate limit.",
+    ),
+    Story(
+        CreateKeyForm,
+        "With environments",
+        {
+            "scopes": SCOPES,
+            "action": BASE,
+            "environments": ["live", "test"],
+            "values": {
+                "name": "CI runner",
+                "scopes": ["notes:read"],
+                "expires": ExpiryChoice.DAYS_90,
+                "rate_requests": "120",
+                "rate_window": RateWindow.HOUR,
+                "environment": "test",
+            },
+        },
+        GROUP,
+        "environments adds a select (one issuer per environment); values preset the fields.",
+    ),
+    Story(
+        CreateKeyForm,
+        "Refused, values kept",
+        {
+            "scopes": SCOPES,
+            "action": BASE,
+            "values": {
+                "name": "",
+                "scopes": [],
+                "expires": ExpiryChoice.DATE,
+                "expires_on": "2025-05-01",
+                "rate_requests": "-5",
+                "rate_window": RateWindow.SECOND,
+            },
+            "errors": {
+                "name": "Give the key a name, e.g. the app or server that uses it",
+                "scopes": "Choose at least one scope",
+                "expires": "The expiry date must be after today",
+                "rate_limit": "The rate limit is a whole number of requests from 1 to 1,000,000",
+            },
+        },
+        GROUP,
+        "The 422 answer: each message beside its field, what was typed kept.",
+    ),
+]
+
+STORIES += [
+    Story(
+        CreateKeyForm,
+        f"Preset {choice.name.lower().replace('_', ' ')}",
+        {
+            "scopes": SCOPES,
+            "action": BASE,
+            "values": {
+                "scopes": ["notes:read"],
+                "expires": choice,
+                "rate_requests": "10000",
+                "rate_window": RateWindow.DAY,
+            },
+        },
+        GROUP,
+        f"values={{'expires': ExpiryChoice.{choice.name}, ...}} presets the expiry (here with "
+        "a daily rate limit), as mount_issuing_routes(form_defaults=...) does.",
+    )
+    for choice in (ExpiryChoice.NEVER, ExpiryChoice.DAYS_7, ExpiryChoice.DAYS_30)
+]
+
+STORIES += [
+    Story(
+        RollKeyDialog,
+        f"Inline, {grace.name.lower()}",
+        {
+            "name": "Production server",
+            "action": f"{BASE}/0b5e7f2a-0000-4000-8000-000000000001/roll",
+            "cancel_url": BASE,
+            "grace": grace,
+            "mode": DialogMode.INLINE,
+        },
+        GROUP,
+        f"The grace period preset to {grace.value} seconds; inline, as the page shows it "
+        "without htmx.",
+    )
+    for grace in GracePeriod
+] + [
+    Story(
+        RollKeyDialog,
+        "Modal",
+        {
+            "name": "Staging",
+            "action": f"{BASE}/0b5e7f2a-0000-4000-8000-000000000004/roll",
+            "cancel_url": BASE,
+        },
+        GROUP,
+        "As the Roll button loads it: byok.js opens it as a modal; Cancel closes it.",
+    ),
+]
+
+STORIES += [
+    Story(
+        IssuedKeyTable,
+        f"{status.value.title()} keys",
+        {"keys": KEYS, "status": status, "base_url": BASE, "key_head": "sk_live_", "now": NOW},
+        GROUP,
+        f"status={status.value!r}: the filter shows how many keys each state has.",
+    )
+    for status in StatusFilter
+] + [
+    Story(
+        IssuedKeyTable,
+        "Empty",
+        {"keys": [], "base_url": BASE, "now": NOW},
+        GROUP,
+        "No keys yet: the empty state.",
+    ),
+    Story(
+        IssuedKeyTable,
+        "With usage and a new key",
+        {
+            "keys": KEYS[:2],
+            "base_url": BASE,
+            "key_head": "sk_live_",
+            "usage": {
+                "0b5e7f2a-0000-4000-8000-000000000001": USAGE,
+                "0b5e7f2a-0000-4000-8000-000000000002": USAGE[::-1],
+            },
+            "highlight": "0b5e7f2a-0000-4000-8000-000000000002",
+            "csrf_token": "demo-csrf-token",
+            "now": NOW,
+        },
+        GROUP,
+        "usage adds a sparkline per key; highlight marks the key just created.",
+    ),
+    Story(
+        IssuedKeyTable,
+        "Page 2 of 3",
+        {
+            "keys": KEYS + FIVE_MORE,
+            "page": 2,
+            "per_page": 4,
+            "base_url": BASE,
+            "key_head": "sk_live_",
+            "title": "Team keys",
+            "now": NOW,
+        },
+        GROUP,
+        "Ten keys, four per page: the pager and the range shown.",
+    ),
+]

@@ -1,0 +1,184 @@
+"""The built wheel, in a fresh virtualenv with no checkout: it installs `byok` and the gallery as
+`byok_gallery` (no bare `gallery`), ships byok.css, byok.js and htmx, and serves a styled page.
+
+Offline: the wheel is built with `uv build --offline` and installed with the project's locked
+dependencies (`uv export --frozen`) from uv's cache, with no resolution (`--no-deps`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, free_port, unavailable
+
+APP = """
+import byok, byok.components as bc
+from fasthtml.common import Main, fast_app
+from byok.components import KeyManagementCard, front_end
+
+assets = front_end()
+app, rt = fast_app(pico=False, default_hdrs=False, hdrs=assets.headers(), secret_key="s" * 32)
+assets.serve(app)
+
+
+@rt("/")
+def index():
+    card = KeyManagementCard("openai", True, "sk-...abcd", delete_action="/x", update_action="/x")
+    return Main(card, data_byok_file=byok.__file__, cls="p-6")
+"""
+
+
+def run(*cmd: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    res = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert res.returncode == 0, f"{' '.join(cmd)}\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
+    return res.stdout
+
+
+def clean_env(tmp: Path) -> dict[str, str]:
+    """An environment that cannot see the checkout (no PYTHONPATH, no project venv)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return {**env, "XDG_DATA_HOME": str(tmp / "data"), "HOME": str(tmp / "home")}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """(the wheel, the venv's python) — built and installed once for this module."""
+    uv = shutil.which("uv")
+    if uv is None:
+        unavailable("uv not found on PATH")
+    tmp = tmp_path_factory.mktemp("wheel")
+    run(uv, "build", "--offline", "--wheel", "--out-dir", str(tmp / "dist"))
+    (wheel,) = (tmp / "dist").glob("*.whl")
+    reqs = tmp / "requirements.txt"
+    reqs.write_text(run(uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"))
+    venv = tmp / "venv"
+    run(uv, "venv", "--offline", "--python", sys.executable, str(venv))
+    python = venv / "bin" / "python"
+    run(
+        uv,
+        "pip",
+        "install",
+        "--offline",
+        "--no-deps",
+        "--python",
+        str(python),
+        "-r",
+        str(reqs),
+        str(wheel),
+    )
+    run(uv, "pip", "check", "--python", str(python))  # the locked set is complete and consistent
+    yield wheel, python
+
+
+def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installed) -> None:
+    wheel, _ = installed
+    assert wheel.name.startswith("byok_fasthtml-")  # "byok" on the package index is another project
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
+    assert tops == {"byok", "byok_gallery"}
+    for path in (
+        "byok/components/static/byok.css",
+        "byok/components/static/byok.js",
+        "byok/components/static/htmx.min.js",
+        "byok/components/static/THIRD-PARTY-LICENSES.txt",
+        "byok/components/static/byok-classes.txt",
+        "byok_gallery/static/gallery.js",
+        "byok_gallery/stories/alerts.py",
+        "byok_gallery/testing.py",
+    ):
+        assert path in names, path
+    assert not [n for n in names if "_editable_alias" in n or "_build_hook" in n]
+    with zipfile.ZipFile(wheel) as z:
+        assert (
+            z.read("byok/components/static/byok.css")
+            == (ROOT / "byok/components/static/byok.css").read_bytes()
+        )
+        entry_points = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "byok-gallery = byok_gallery.__main__:main" in entry_points
+
+
+def test_fresh_venv_imports_from_site_packages_with_no_bare_gallery(installed, tmp_path) -> None:
+    _, python = installed
+    out = run(
+        str(python),
+        "-c",
+        "import byok, byok_gallery, byok_gallery.registry as r, importlib.util as u;"
+        "print(byok.__file__); print(byok_gallery.__file__); print(r.DEFAULT_STORIES);"
+        "print(u.find_spec('gallery')); print(len(r.registry()))",
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+    ).split()
+    site = str(python.parent.parent)
+    assert out[0].startswith(site) and out[1].startswith(site)
+    assert out[2] == "byok_gallery.stories" and out[3] == "None" and int(out[4]) > 50
+
+
+def test_fresh_venv_gallery_command_exports_styled_pages(installed, tmp_path) -> None:
+    _, python = installed
+    gallery = python.parent / "byok-gallery"
+    run(str(gallery), "export", str(tmp_path / "site"), cwd=tmp_path, env=clean_env(tmp_path))
+    page = (tmp_path / "site" / "story" / "alert--error-soft.html").read_text()
+    assert 'href="../assets/byok.css"' in page and "cdn" not in page
+    css = (tmp_path / "site" / "assets" / "byok.css").read_bytes()
+    assert css == (ROOT / "byok/components/static/byok.css").read_bytes()
+
+
+def test_fresh_venv_serves_a_styled_page_offline(installed, tmp_path, page) -> None:
+    _, python = installed
+    (tmp_path / "shop.py").write_text(APP)
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [str(python), "-m", "uvicorn", "shop:app", "--port", str(port), "--log-level", "warning"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the app did not start"
+                time.sleep(0.05)
+        seen: list[tuple[str, int]] = []
+        page.on("response", lambda r: seen.append((r.url, r.status)))
+        page.goto(base + "/")
+        page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+        byok_file = page.locator("main").get_attribute("data-byok-file")
+        assert byok_file.startswith(str(python.parent.parent))  # not the checkout
+        card = page.locator("#byok-card-openai")
+        styles = card.evaluate(
+            "el => { const s = getComputedStyle(el); return [s.borderTopLeftRadius, s.display,"
+            " getComputedStyle(el.querySelector('.btn')).backgroundColor]; }"
+        )
+        assert styles[0] not in ("", "0px") and styles[1] == "flex"  # daisyUI's .card
+        assert styles[2] not in ("", "rgba(0, 0, 0, 0)")  # .btn-primary has its colour
+        assert {u for u, _ in seen} == {
+            base + "/",
+            base + "/byok/byok.css",
+            base + "/byok/htmx.js",
+            base + "/byok/byok.js",
+        }
+        assert all(status == 200 for _, status in seen), seen
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
