@@ -218,3 +218,21 @@ def test_endpoint_validation() -> None:
     assert AZURE.describe() == (
         "https://my-resource.openai.azure.com · deployment gpt-4o · API version 2024-10-21"
     )
+
+
+def test_forms_carry_the_endpoint_fields_the_registry_allows() -> None:
+    from fasthtml.common import to_xml
+
+    from byok.components import KeyInputForm, KeyManagementCard
+
+    azure = to_xml(KeyInputForm("azure"))
+    assert 'name="base_url"' in azure and 'type="url"' in azure and "required" in azure
+    assert 'name="deployment"' in azure and 'name="api_version"' in azure
+    plain = to_xml(KeyInputForm("openai"))
+    assert 'name="base_url"' not in plain  # optional fields only when the app allows them
+    assert 'name="base_url"' in to_xml(KeyInputForm("openai", custom_endpoint=True))
+    assert 'name="base_url"' not in to_xml(KeyInputForm("google", custom_endpoint=True))
+    card = to_xml(
+        KeyManagementCard("azure", True, "abcd...wxyz", update_action="/k", endpoint=AZURE)
+    )
+    assert f'value="{AZURE.base_url}"' in card and "deployment gpt-4o" in card

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -190,7 +191,8 @@ def test_slow_answer_is_cut_at_the_deadline(fake_providers: FakeProviders) -> No
 def test_async_call_runs_off_the_loop(fake_providers: FakeProviders) -> None:
     verifier = verifier_for(fake_providers, "mistral")
     fake_providers.shape = "data"
-    result = asyncio.run(verifier("mistral", f"valid-{SECRET}"))
+    with ThreadPoolExecutor(1) as pool:  # own thread: Playwright's sync API may hold this loop
+        result = pool.submit(asyncio.run, verifier("mistral", f"valid-{SECRET}")).result()
     assert result.ok
 
 
