@@ -54,7 +54,7 @@ def gallery_url(
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"gallery exited: {log_path.read_text()[-3000:]}")
