@@ -817,3 +817,14 @@ def test_session_storage_timestamps_are_utc():
     back = storage.retrieve(req, "openai")
     assert back.created_at == created and back.created_at.tzinfo is not None
     assert storage.written_at(req, "openai").tzinfo is not None
+
+
+def _tables_v1_meta(db_url: str) -> str | None:
+    """The recorded schema version of the key table, read directly."""
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            query = "SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'"
+            return conn.execute(sa.text(query)).scalar()
+    finally:
+        engine.dispose()
