@@ -261,7 +261,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app: str,  # ASGI app import string, e.g. "gallery.app:app"
         env: dict[str, str] | None = None,  # extra environment variables for the server
         factory: bool = False,  # `app` names a factory function returning the app
-        timeout: float = 30.0,  # seconds to wait for the first answer
+        timeout: float = 90.0,  # seconds to wait for the first answer
     ) -> str:
         port = free_port()
         log_path = tmp_path_factory.mktemp("live-server") / "server.log"
