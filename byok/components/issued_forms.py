@@ -406,7 +406,7 @@ def RollKeyDialog(
         form,
     )
     own = {
-        "class": CLASSES["issued.modal"] if m is DialogMode.MODAL else None,
+        "class": CLASSES["issued.modal" if m is DialogMode.MODAL else "issued.dialog.inline"],
         "open": m is DialogMode.INLINE,
         "aria-labelledby": "byok-roll-title",
         "aria-describedby": "byok-roll-text",
