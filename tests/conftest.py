@@ -259,10 +259,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that drives a browser page `browser`, so `-m 'not browser'` works."""
+    """Mark every test that drives a browser page `browser` (so `-m 'not browser'` works) and run
+    those last: Playwright's sync API keeps an event loop running in the main thread from its
+    first use to the end of the session, and `asyncio.run` (the async issuing client's tests and
+    docs examples) refuses to start inside it."""
     for item in items:
         if {"page", "context", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
 
 
 # --------------------------------------------------------------------------- Live server

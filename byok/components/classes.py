@@ -318,6 +318,11 @@ def recipes() -> dict[str, str]:
         shadow.sm,
     )
     r["issued.modal.actions"] = cc(modal_action, items.center)
+    from cjm_fasthtml_tailwind.utilities.backgrounds import bg
+    from cjm_fasthtml_tailwind.utilities.layout import position
+
+    # an inline <dialog open> stays in the page's flow (the browser's own style floats it)
+    r["issued.dialog.inline"] = cc(position.static, m(0), p(0), border(0), bg.transparent)
     r["issued.spark"] = cc(flex_display.inline, items.center, gap(2), text_dui.primary)
     r["issued.spark.svg"] = cc(fill.current, stroke.current, shrink._0)
     r["issued.spark.total"] = cc(font_size.xs, muted, whitespace.nowrap)
@@ -489,6 +494,7 @@ _GENERATED: dict[str, str] = {
     "issued.modal.box": "modal-box",
     "issued.modal.inline": "flex flex-col gap-3 p-6 max-w-lg rounded-box border border-base-300 bg-base-100 shadow-sm",
     "issued.modal.actions": "modal-action items-center",
+    "issued.dialog.inline": "static m-0 p-0 border-0 bg-transparent",
     "issued.spark": "inline-flex items-center gap-2 text-primary",
     "issued.spark.svg": "fill-current stroke-current shrink-0",
     "issued.spark.total": "text-xs text-base-content/70 whitespace-nowrap",

@@ -7,7 +7,7 @@ See the module docstring of `byok.components.forms` for the whole request/respon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote
 
 from ._html import path_segment, safe_url, slugify
 
@@ -180,4 +180,4 @@ def issued_view_url(
     page: int,  # the table's page (1-based)
 ) -> str:
     """`url` with the table's view in its query, so the answer re-renders the same view."""
-    return f"{url}?{urlencode({'status': status, 'page': page})}"
+    return f"{url}?status={quote(str(status), safe='')}&page={int(page)}"

@@ -26,7 +26,8 @@ from byok.components import (
     UsageSparkline,
 )
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
-from gallery.registry import Call, Story
+
+from ..registry import Call, Story
 
 ORDER = 60
 GROUP = "Issued keys"
@@ -130,9 +131,9 @@ STORIES = [
     Story(
         KeyStatusBadge,
         "Custom label",
-        {"status": IssuedKeyStatus.EXPIRING, "label": "Expires in 2 hours", "cls": "badge-lg"},
+        {"status": IssuedKeyStatus.EXPIRING, "label": "Expires in 2 hours", "cls": "font-semibold"},
         GROUP,
-        "label replaces the state's name; cls adds classes (here a larger badge).",
+        "label replaces the state's name; cls adds classes (here bolder text).",
     ),
     Story(
         UsageSparkline,
