@@ -17,6 +17,7 @@ from bench import FULL, QUICK, Measurement, Row, Timing, measure
 MODULES = (
     "core",
     "components",
+    "issued_ui",
     "http",
     "gallery",
     "issuing",

@@ -7,8 +7,14 @@
 | GET | `{prefix}` | the `KeyManagerDashboard` page (a fragment for htmx, a summary for JSON) |
 | POST | `{prefix}` | save from `MultiProviderKeyForm` (`provider` + `api_key`) |
 | POST | `{prefix}/{provider}` | save: the provider's card + an out-of-band toast (+ count) |
-| DELETE | `{prefix}/{provider}` | delete: the empty card + an out-of-band toast (+ count) |
-| POST | `{prefix}/{provider}/test` | run the app's async verifier: a `KeyTestResult` |
+| DELETE | `{prefix}/{provider}` | delete: the provider's card + an out-of-band toast (+ count) |
+| POST | `{prefix}/{provider}/default` | with `labels=True`: make `?label=…` the default; the card |
+| POST | `{prefix}/{provider}/test` | check the key (built-in or the app's verifier): a `KeyTestResult` |
+
+Saves take an optional `label` (with `labels=True`; `intent=add` refuses to replace a key) and
+the endpoint fields the registry allows (`base_url`, `deployment`, `api_version`: always for
+providers that need them, with `custom_endpoints=True` for the optional ones); delete and test
+take `?label=…` (absent = the provider's default key).
 
 (+ count): a request sent from inside a dashboard (its `BYOK-Dashboard` header) also gets the
 dashboard's key count, `dashboard_summary(...)`, out of band.
@@ -19,6 +25,9 @@ marked with the `BYOK-Problem` header that byok.js swaps) is the one in
 list can open a hole: HTTPS in production, the Fetch Metadata / Origin check and the per-session
 CSRF token on every write. Bad input is a 4xx and nothing is stored; a storage failure is a 503
 with an alert; no route answers 500 for anything a user sends.
+
+The test route uses the built-in checks (`byok.verify.KeyVerifier`, through the SSRF guard)
+unless the app passes its own verifier, and is rate-limited per user (`test_limit`).
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fasthtml.common import A, FtResponse, Main, Title
 from starlette.concurrency import run_in_threadpool
@@ -40,7 +49,6 @@ from starlette.responses import JSONResponse, RedirectResponse
 from byok.components import (
     Alert,
     AlertKind,
-    KeyManagementCard,
     KeyManagerDashboard,
     KeyTestResult,
     Severity,
@@ -52,21 +60,24 @@ from byok.components import (
     oob_toast,
     serve_byok_js,
 )
+from byok.components.dashboard import provider_card
+from byok.components.fields import INTENT_FIELD, LABEL_FIELD, MAKE_DEFAULT_FIELD
 from byok.components.wiring import (
     DASHBOARD_HEADER,
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
-    key_url,
     parse_dashboard_header,
-    test_url,
     validation_id,
 )
+from byok.core.endpoints import ENDPOINT_FIELDS, Endpoint, validate_endpoint
 from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
+from byok.core.ratelimit import DatabaseRateLimit, MemoryRateLimit, RateLimit
 from byok.core.security import mask_key
-from byok.core.storage import BYOKManager, validate_api_key, validate_provider
+from byok.core.storage import BYOKManager, validate_api_key, validate_label, validate_provider
 from byok.core.types import (
     EncryptionError,
+    KeyNotFoundError,
     SessionFullError,
     StorageBackend,
     StorageError,
@@ -89,7 +100,9 @@ from byok.middleware.beforeware import (
 )
 from byok.middleware.csrf import SAFE_METHODS, check_csrf_token, csrf_token
 from byok.middleware.limits import BodyLimit
+from byok.outbound import OutboundPolicy
 from byok.utils.helpers import article
+from byok.verify import CheckResult, KeyVerifier, Outcome
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
@@ -98,8 +111,11 @@ log = logging.getLogger("byok")
 KEY_FIELD = "api_key"  # form field carrying the key (the components' field name)
 PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
 
-Verifier = Callable[[str, str], Awaitable[bool | str] | bool | str]
-"""`verifier(provider, api_key)`: True = the key works; False or a message = rejected."""
+Verifier = Callable[..., Awaitable[bool | str | CheckResult] | bool | str | CheckResult]
+"""`verifier(provider, api_key)`: True = the key works; False or a message = rejected; or a
+`CheckResult`. A verifier that takes an `endpoint` keyword also receives the key's endpoint."""
+
+TEST_LIMIT = (10, 60.0)  # key tests per user: 10 per minute
 
 
 @dataclass
@@ -109,6 +125,7 @@ class _Saved:
     created_at: Any
     expires_at: Any
     replaced: bool
+    label: str = ""
 
 
 class _Refusal(Exception):
@@ -141,12 +158,15 @@ class KeyRoutes:
         prefix: str,  # where the routes live, e.g. "/api/keys"
         providers: Sequence[str],  # providers offered, in order
         user_id_func: UserIdFunc | None,  # request -> user id, sync or async
-        verifier: Verifier | None,  # tests a key; None = no test route
+        verifier: Verifier | Literal[False],  # tests a key; False = no test route
         provider_config: Mapping[str, Any] | None,  # display overrides per provider
         policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = the app manager's
         title: str,  # dashboard heading and page title
         verify_timeout: float,  # seconds the verifier may take
         check_format: bool,  # refuse keys that do not fit the provider's pattern
+        test_limit: RateLimit | None = None,  # key tests per user; None = no limit
+        labels: bool = False,  # the forms take a label: several keys per provider
+        custom_endpoints: bool = False,  # users may set the optional endpoints the registry allows
     ):
         self.manager = manager
         self.prefix = prefix
@@ -159,6 +179,10 @@ class KeyRoutes:
         self.title = title
         self.verify_timeout = verify_timeout
         self.check_format = check_format
+        self.test_limit = test_limit
+        self.labels = labels
+        self.custom_endpoints = custom_endpoints
+        self._with_endpoint = _takes_endpoint(verifier)
 
     # --- checks: each passes or raises _Refusal with the answer -------------------------------
 
@@ -250,10 +274,18 @@ class KeyRoutes:
             raise ValidationError("Send exactly one API key as text")
         return raw
 
+    def _endpoint_from(self, data: Mapping[str, Any], info: Any) -> Endpoint | None:
+        """The custom endpoint fields of the form, validated against the registry."""
+        values = {f: data.get(f) for f in ENDPOINT_FIELDS if data.get(f) is not None}
+        if any(not isinstance(v, str) for v in values.values()):
+            raise ValidationError("Send each endpoint field once, as text")
+        allowed = info.endpoint if (info.endpoint_required or self.custom_endpoints) else ()
+        return validate_endpoint(values, allowed, info.endpoint_required)
+
     async def _store(
-        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, raw: str
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, raw: str, data: Any
     ) -> _Saved:
-        """Validate (length, characters, the provider's format) and store; errors are typed."""
+        """Validate (length, characters, the provider's format, label, endpoint) and store."""
         key = validate_api_key(raw, manager.config.max_key_length)
         info = resolve_provider(provider, self.provider_config)
         if self.check_format and info.matches(key) is False:
@@ -261,15 +293,38 @@ class KeyRoutes:
             raise ValidationError(
                 f"This does not look like {article(info.name)} {info.name} API key{hint}"
             )
-        before = await call_storage(manager, manager.get_key_info, req, provider, user_id)
-        await call_storage(manager, manager.set_key, req, provider, key, user_id)
-        record = await call_storage(manager, manager.get_key_info, req, provider, user_id)
+        label = _label_from(data, req) if self.labels else None
+        if label is None and _label_from(data, req):
+            raise ValidationError("This app keeps one key per provider (no labels)")
+        endpoint = self._endpoint_from(data, info)
+        make_default = self.labels and data.get(MAKE_DEFAULT_FIELD) in ("1", "on", "true", True)
+        before = await call_storage(
+            manager, functools.partial(manager.get_key_info, label=label), req, provider, user_id
+        )
+        if data.get(INTENT_FIELD) == "add":  # "Add another key": never replaces one
+            if not label:
+                raise ValidationError("Give the new key a label (e.g. work, personal)")
+            if before is not None:
+                raise ValidationError(f"A key labelled {label!r} is already stored")
+        store = functools.partial(
+            manager.set_key, label=label, endpoint=endpoint, make_default=make_default
+        )
+        await call_storage(manager, store, req, provider, key, user_id)
+        saved_label = label if label is not None else (before.label if before else "")
+        record = await call_storage(
+            manager,
+            functools.partial(manager.get_key_info, label=saved_label),
+            req,
+            provider,
+            user_id,
+        )
         return _Saved(
             provider,
             mask_key(key),
             record.created_at if record else None,
             record.expires_at if record else None,
             before is not None,
+            saved_label,
         )
 
     async def _save(
@@ -285,7 +340,7 @@ class KeyRoutes:
         """The save shared by both forms; refused with the 422 / 503 answer."""
         try:
             raw = self._key_from(data, req)
-            return await self._store(req, manager, user_id, provider, raw)
+            return await self._store(req, manager, user_id, provider, raw, data)
         except ValidationError as e:
             raise self._invalid(req, slot, str(e), retarget) from None
         except SessionFullError:
@@ -307,7 +362,7 @@ class KeyRoutes:
         manager: BYOKManager,
         user_id: Any,
         json_body: dict[str, Any],
-        fragments: Callable[[], tuple[Any, ...]],
+        fragments: Callable[[], Awaitable[tuple[Any, ...]]],
     ) -> Any:
         """After a write: JSON, back to the dashboard (plain form), or the htmx fragments + count."""
         kind = request_kind(req)
@@ -315,7 +370,7 @@ class KeyRoutes:
             return JSONResponse(json_body)
         if kind is RequestKind.PAGE:
             return RedirectResponse(self.prefix, status_code=303)
-        return (*fragments(), await self._summary(req, manager, user_id))
+        return (*(await fragments()), await self._summary(req, manager, user_id))
 
     async def _summary(self, req: Request, manager: BYOKManager, user_id: Any) -> Any:
         """The key count of the dashboard that sent the request, out of band (else None)."""
@@ -329,22 +384,23 @@ class KeyRoutes:
             return None  # the write itself succeeded; the count refreshes on the next load
         return dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
 
-    def _card(self, req: Request, provider: str, saved: _Saved | None) -> Any:
-        """The provider's card: stored (masked) after a save, empty after a delete."""
-        url = key_url(self.prefix, provider)
+    async def _card(self, req: Request, manager: BYOKManager, user_id: Any, provider: str) -> Any:
+        """The provider's card as stored now: its default key, masked, and its other keys."""
         token = csrf_token(req) if self._resolve_policy(req).csrf else None
-        return KeyManagementCard(
-            provider,
-            saved is not None,
-            saved.masked if saved else None,
-            saved.created_at if saved else None,
-            saved.expires_at if saved else None,
-            delete_action=url,
-            update_action=url,
+        card = functools.partial(
+            provider_card,
+            base_url=self.prefix,
             provider_config=self.provider_config,
-            test_url=test_url(self.prefix, provider) if self.verifier else None,
+            enable_test=self.verifier is not False,
+            allow_labels=self.labels,
+            custom_endpoint=self.custom_endpoints,
             csrf_token=token,
         )
+        try:
+            return await call_storage(manager, card, req, manager, provider, user_id)
+        except (StorageError, ValidationError):
+            log.warning("byok: the %s card could not be read back", provider, exc_info=True)
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
 
     def _name(self, provider: str) -> str:
         return resolve_provider(provider, self.provider_config).name
@@ -359,7 +415,8 @@ class KeyRoutes:
 
     def _toast_text(self, saved: _Saved) -> str:
         verb = "updated" if saved.replaced else "saved"
-        return f"{self._name(saved.provider)} key {verb}: {saved.masked}"
+        which = f" ({saved.label})" if saved.label else ""
+        return f"{self._name(saved.provider)} key{which} {verb}: {saved.masked}"
 
     async def _rows(self, req: Request, manager: BYOKManager, user_id: Any) -> list[dict]:
         """The dashboard as JSON rows: each provider, stored or not, and its expiry."""
@@ -388,8 +445,10 @@ class KeyRoutes:
             base_url=self.prefix,
             provider_config=self.provider_config,
             title=self.title,
-            enable_test=self.verifier is not None,
+            enable_test=self.verifier is not False,
             csrf_token=token,
+            allow_labels=self.labels,
+            custom_endpoint=self.custom_endpoints,
         )
 
     # --- handlers (registered through `_answering`) ---------------------------------------------
@@ -434,16 +493,12 @@ class KeyRoutes:
         manager, user_id = await self._context(req)
         slot = validation_id(provider)
         saved = await self._save(req, data, provider, slot, True, manager, user_id)
-        return await self._written(
-            req,
-            manager,
-            user_id,
-            self._saved_json(saved),
-            lambda: (
-                self._card(req, provider, saved),
-                oob_toast(self._toast_text(saved), AlertKind.SUCCESS),
-            ),
-        )
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            return card, oob_toast(self._toast_text(saved), AlertKind.SUCCESS)
+
+        return await self._written(req, manager, user_id, self._saved_json(saved), fragments)
 
     async def save_any(
         self,
@@ -458,8 +513,8 @@ class KeyRoutes:
         manager, user_id = await self._context(req)
         saved = await self._save(req, data, provider, MULTI_VALIDATION_ID, False, manager, user_id)
 
-        def fragments() -> tuple[Any, ...]:
-            card = self._card(req, provider, saved)
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
             card.attrs["hx-swap-oob"] = "true"  # refresh the card when it is on the page
             text = self._toast_text(saved)
             return (
@@ -475,82 +530,199 @@ class KeyRoutes:
         req: Request,  # the incoming request
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
-        """DELETE {prefix}/{provider}: remove the key; the empty card + a toast."""
+        """DELETE {prefix}/{provider}[?label=…]: remove the key; the card + a toast."""
         self._gate(req, data)
         provider = self._provider(req)
         manager, user_id = await self._context(req)
         try:
-            await call_storage(manager, manager.delete_key, req, provider, user_id)
-        except (StorageError, ValidationError):
+            label = _label_from(data, req)
+            remove = functools.partial(manager.delete_key, label=label)
+            await call_storage(manager, remove, req, provider, user_id)
+        except ValidationError as e:
+            raise self._problem(req, 422, "invalid", str(e)) from None
+        except StorageError:
             log.warning("byok delete failed for provider %s", provider, exc_info=True)
             raise self._problem(
                 req, 503, "storage", "Your key could not be removed; try again"
             ) from None
-        return await self._written(
-            req,
-            manager,
-            user_id,
-            {"provider": provider, "stored": False},
-            lambda: (
-                self._card(req, provider, None),
-                oob_toast(f"{self._name(provider)} key removed", AlertKind.INFO),
-            ),
-        )
+        which = f" ({label})" if label else ""
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            return card, oob_toast(f"{self._name(provider)} key{which} removed", AlertKind.INFO)
+
+        body: dict[str, Any] = {"provider": provider}
+        if label is not None:
+            body["label"] = label
+        try:
+            body["stored"] = await call_storage(manager, manager.has_key, req, provider, user_id)
+        except StorageError:
+            body["stored"] = False
+        return await self._written(req, manager, user_id, body, fragments)
+
+    async def make_default(
+        self,
+        req: Request,  # the incoming request
+        data: dict,  # its parsed body (form fields or JSON)
+    ) -> Any:
+        """POST {prefix}/{provider}/default?label=…: make that key the default; the card."""
+        self._gate(req, data)
+        provider = self._provider(req)
+        manager, user_id = await self._context(req)
+        try:
+            label = _label_from(data, req)
+            if label is None:
+                raise ValidationError("Name the key to make the default")
+            await call_storage(manager, manager.set_default, req, provider, label, user_id)
+        except ValidationError as e:
+            raise self._problem(req, 422, "invalid", str(e)) from None
+        except KeyNotFoundError:
+            raise self._problem(req, 404, "unknown_key", "That key is no longer stored") from None
+        except StorageError:
+            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+        which = f" ({label})" if label else ""
+
+        async def fragments() -> tuple[Any, ...]:
+            card = await self._card(req, manager, user_id, provider)
+            text = f"{self._name(provider)} key{which} is now the default"
+            return card, oob_toast(text, AlertKind.SUCCESS)
+
+        body = {"provider": provider, "label": label, "default": True}
+        return await self._written(req, manager, user_id, body, fragments)
 
     async def test(
         self,
         req: Request,  # the incoming request
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
-        """POST {prefix}/{provider}/test: ask the verifier; a KeyTestResult (always 200)."""
+        """POST {prefix}/{provider}/test: check the key; a KeyTestResult (429 when over the limit)."""
         self._gate(req, data)
         provider = self._provider(req)
         manager, user_id = await self._context(req)
-        state, message = await self._verify(req, manager, user_id, provider)
+        wait = await self._limited(req, manager, user_id)
+        if wait is not None:
+            state = TestState.RATE_LIMITED
+            message = f"Too many key tests: try again in {wait} s"
+        else:
+            state, message = await self._verify(req, manager, user_id, provider, data)
         if request_kind(req) is RequestKind.JSON:
-            return JSONResponse({"provider": provider, "state": state.value, "detail": message})
+            body = {"provider": provider, "state": state.value, "detail": message}
+            return JSONResponse(body, status_code=429 if wait else 200, headers=_retry(wait))
+        if wait is not None:  # PROBLEM_HEADER: byok.js lets htmx swap it into the test slot
+            headers = {PROBLEM_HEADER: "rate_limited", **_retry(wait)}
+            return FtResponse(KeyTestResult(state, message), status_code=429, headers=headers)
         return KeyTestResult(state, message)
 
-    async def _verify(
-        self, req: Request, manager: BYOKManager, user_id: Any, provider: str
-    ) -> tuple[TestState, str | None]:
-        """Decrypt the key and run the verifier with a timeout; (state, message)."""
+    async def _limited(self, req: Request, manager: BYOKManager, user_id: Any) -> int | None:
+        """Seconds this user must wait before testing again, or None."""
+        if self.test_limit is None:
+            return None
+        owner = f"user:{user_id}" if user_id is not None else None
         try:
-            key = await call_storage(manager, manager.get_key, req, provider, user_id)
+            if owner is None:  # anonymous: this browser session's id
+                owner = f"session:{manager._sessions.session_id(req)}"
+                return self.test_limit.hit(f"test:{owner}")
+            return await run_in_threadpool(self.test_limit.hit, f"test:{owner}")
+        except StorageError:
+            log.warning("byok: the key-test rate limit could not be counted", exc_info=True)
+            return None  # the limit is a brake, not a lock: a counting failure never blocks
+
+    async def _verify(
+        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, data: Any
+    ) -> tuple[TestState, str | None]:
+        """Decrypt the key (with its endpoint) and run the verifier with a timeout."""
+        try:
+            opened = functools.partial(manager.get_credentials, label=_label_from(data, req))
+            creds = await call_storage(manager, opened, req, provider, user_id)
         except EncryptionError:
             return TestState.ERROR, "The stored key cannot be read: enter it again"
-        except (StorageError, ValidationError):
+        except ValidationError as e:
+            return TestState.ERROR, str(e)
+        except StorageError:
             return TestState.ERROR, "API key storage is unavailable"
-        if key is None:
+        if creds is None:
             return TestState.ERROR, "No key stored"
+        extra = {"endpoint": creds.endpoint} if self._with_endpoint else {}
         try:
             result = await asyncio.wait_for(
-                _run_verifier(self.verifier, provider, key), self.verify_timeout
+                _run_verifier(self.verifier, provider, creds.api_key, **extra),
+                self.verify_timeout,
             )
         except TimeoutError:
-            return TestState.ERROR, "The provider did not answer in time"
+            return TestState.UNREACHABLE, "The provider did not answer in time"
         except Exception as e:  # the app's verifier failed: report it, never a 500
             log.warning("byok verifier failed for %s: %s", provider, type(e).__name__)
             return TestState.ERROR, None
-        if result is True:
-            return TestState.VALID, None
-        if isinstance(result, str) and result:
-            return TestState.REJECTED, result
-        return TestState.REJECTED, None
+        return _test_state(result)
+
+
+def _label_from(data: Mapping[str, Any] | None, req: Request) -> str | None:
+    """The `label` of the body or the query (None when neither names one), validated."""
+    raw = (data or {}).get(LABEL_FIELD)
+    if raw is None:
+        raw = req.query_params.get(LABEL_FIELD)
+    if raw is not None and not isinstance(raw, str):
+        raise ValidationError("Send one label, as text")
+    return validate_label(raw)
+
+
+def _retry(wait: int | None) -> dict[str, str]:
+    return {"Retry-After": str(wait)} if wait is not None else {}
+
+
+_OUTCOME_STATE = {  # built-in outcomes -> what the card shows
+    Outcome.VALID: TestState.VALID,
+    Outcome.REJECTED: TestState.REJECTED,
+    Outcome.RATE_LIMITED: TestState.RATE_LIMITED,
+    Outcome.UNREACHABLE: TestState.UNREACHABLE,
+    Outcome.UNEXPECTED: TestState.UNEXPECTED,
+    Outcome.BLOCKED: TestState.BLOCKED,
+    Outcome.UNSUPPORTED: TestState.ERROR,
+}
+
+
+def _test_state(result: Any) -> tuple[TestState, str | None]:
+    """A verifier's answer (CheckResult, True, False or a message) as (state, message)."""
+    if isinstance(result, CheckResult):
+        return _OUTCOME_STATE[result.outcome], result.message
+    if result is True:
+        return TestState.VALID, None
+    if isinstance(result, str) and result:
+        return TestState.REJECTED, result
+    return TestState.REJECTED, None
+
+
+def _takes_endpoint(verifier: Any) -> bool:
+    """Whether the verifier accepts an `endpoint` keyword (it is then given the key's)."""
+    try:
+        params = inspect.signature(verifier).parameters
+    except (TypeError, ValueError):
+        return False
+    return "endpoint" in params
+
+
+def _default_limit(manager: BYOKManager | None, limit: tuple[int, float]) -> RateLimit:
+    """Counters in the manager's database when it has one (shared by every process)."""
+    count, window = limit
+    database = manager.database if manager is not None else None
+    if database is None:
+        return MemoryRateLimit(count, window)
+    return DatabaseRateLimit(database.db.engine, count, window)
 
 
 _VERIFIER_THREADS = ThreadPoolExecutor(8, "byok-verifier")  # sync verifiers; never the loop's
 
 
-async def _run_verifier(verifier: Any, provider: str, key: str) -> Any:
+async def _run_verifier(verifier: Any, provider: str, key: str, **extra: Any) -> Any:
     """The verifier's answer: a coroutine function is awaited, a sync one runs in byok's own
     threads (a blocking `requests.get` never holds the event loop, and stalled verifiers never
-    take the threads storage calls use); the caller's timeout covers both."""
+    take the threads storage calls use); the caller's timeout covers both. `extra` carries the
+    key's endpoint to a verifier that takes one."""
     method = type(verifier).__call__  # an object with an async __call__ counts as async
     if inspect.iscoroutinefunction(verifier) or inspect.iscoroutinefunction(method):
-        return await verifier(provider, key)
-    loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(_VERIFIER_THREADS, verifier, provider, key)
+        return await verifier(provider, key, **extra)
+    call = functools.partial(verifier, provider, key, **extra)
+    result = await asyncio.get_running_loop().run_in_executor(_VERIFIER_THREADS, call)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -561,15 +733,26 @@ def mount_key_routes(
     providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
     user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
     verifier: Verifier
-    | None = None,  # async (provider, key) -> True | False | "why"; None = no test
-    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    | Literal[False]
+    | None = None,  # (provider, key) -> True | False | "why" | CheckResult; None = built-in
+    provider_config: Mapping[str, Any] | None = None,  # display/registry overrides per provider
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's for manager
     title: str = "API keys",  # dashboard heading and page title
     verify_timeout: float = 10.0,  # seconds the verifier may take
     check_format: bool = True,  # refuse keys that do not fit the provider's known pattern
     serve_script: bool = True,  # also serve byok.js (the dashboard page loads it)
+    *,
+    labels: bool = False,  # several labelled keys per provider (forms take a label; default route)
+    custom_endpoints: bool = False,  # users may give the optional endpoints the registry allows
+    outbound: OutboundPolicy | None = None,  # the built-in checks' SSRF guard (allowlists, timeout)
+    test_limit: tuple[int, float]
+    | RateLimit
+    | None = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
 ) -> KeyRoutes:
-    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings."""
+    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings.
+
+    Without a `verifier` the test route runs the built-in zero-token checks (`KeyVerifier`);
+    `verifier=False` leaves the test route (and the Test buttons) out."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/api/keys'")
     prefix = prefix.rstrip("/") or "/"
@@ -589,6 +772,10 @@ def mount_key_routes(
         policy = policy_for(known)
     if policy is not None and policy.is_production:
         secure_session_cookie(app)
+    if verifier is None:
+        verifier = KeyVerifier(provider_config, outbound=outbound)
+    if isinstance(test_limit, tuple):
+        test_limit = _default_limit(known, test_limit)
     routes = KeyRoutes(
         manager,
         prefix,
@@ -600,6 +787,9 @@ def mount_key_routes(
         title,
         verify_timeout,
         check_format,
+        test_limit,
+        labels,
+        custom_endpoints,
     )
     base = "" if prefix == "/" else prefix
     handlers = [
@@ -608,8 +798,12 @@ def mount_key_routes(
         (f"{base}/{{provider}}", "post", "byok_save", routes.save),
         (f"{base}/{{provider}}", "delete", "byok_delete", routes.delete),
     ]
-    if verifier is not None:
+    if verifier is not False:
         handlers.append((f"{base}/{{provider}}/test", "post", "byok_test", routes.test))
+    if labels:
+        handlers.append(
+            (f"{base}/{{provider}}/default", "post", "byok_default", routes.make_default)
+        )
     for path, method, name, handler in handlers:
         app.route(path, methods=[method], name=name)(_answering(handler))
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):

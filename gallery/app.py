@@ -114,7 +114,7 @@ def create_app(
         use_stories(*stories)
     assets = assets or locate()
     playground = Playground.create(db_url=db_url, secret_key=secret_key)
-    sandboxes = Sandboxes(playground.secret_key)
+    sandboxes = Sandboxes(playground.secret_key, verifier=playground.verifier)
 
     def not_found(req: Request, exc: Exception) -> Response:
         return _page(req, "Not found", not_found_page(LIVE, "page"), status=404)

@@ -2,8 +2,11 @@
 test it, delete it, watch the toasts.
 
 The key routes are the project's own (`byok.routes.mount_key_routes`, CSRF token included) at the
-default /api/keys, so the forms of the stories work too. The key test is an offline stand-in: it
-checks the key's format against the provider registry and never calls a provider.
+default /api/keys, so the forms of the stories work too. The Test button runs byok's built-in
+check (`byok.verify.KeyVerifier`): one zero-token request to the provider, through the SSRF
+guard. $BYOK_GALLERY_PROVIDER_URL sends every check to another base URL instead (a local mock of
+the providers, a proxy), and $BYOK_GALLERY_ALLOW_NETWORKS lists the private networks the checks
+may reach (e.g. 127.0.0.1/32 for a mock on this machine); nothing private is reached otherwise.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from byok.components import DEFAULT_BASE_URL, KeyManagerDashboard
-from byok.core.providers import key_matches
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
 from byok.middleware.csrf import csrf_token
+from byok.outbound import OutboundPolicy
 from byok.routes import KeyRoutes, mount_key_routes
+from byok.verify import KeyVerifier
 
 __all__ = [
     "KEYS_URL",
@@ -33,7 +37,7 @@ __all__ = [
     "Playground",
     "data_dir",
     "default_db_url",
-    "verify",
+    "default_verifier",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ KEYS_URL = DEFAULT_BASE_URL  # the default key routes: story forms post here and
 DB_ENV = "BYOK_GALLERY_DB"  # database URL override
 SECRET_ENV = "BYOK_GALLERY_SECRET"  # app secret override
 SESSION_USER = "playground_user"  # session entry holding this browser's playground user id
+PROVIDER_URL_ENV = "BYOK_GALLERY_PROVIDER_URL"  # one base URL for every playground check
+ALLOW_ENV = "BYOK_GALLERY_ALLOW_NETWORKS"  # comma-separated CIDRs the checks may reach
 
 
 def data_dir() -> Path | None:
@@ -80,14 +86,13 @@ def default_secret() -> str:
     return path.read_text().strip()
 
 
-async def verify(
-    provider: str,  # provider name
-    key: str,  # the decrypted key
-) -> bool | str:
-    """Offline stand-in for a provider call: accepted when the key fits the provider's format."""
-    if key_matches(provider, key) is False:
-        return "Not a key of this provider's format"
-    return True
+def default_verifier() -> KeyVerifier:
+    """The built-in checks, pointed at $BYOK_GALLERY_PROVIDER_URL when it is set, allowed into
+    the networks of $BYOK_GALLERY_ALLOW_NETWORKS (none by default)."""
+    base = os.environ.get(PROVIDER_URL_ENV, "").strip().rstrip("/")
+    config = {p: {"api_base": f"{base}/{p}"} for p in PROVIDERS} if base else None
+    networks = [n.strip() for n in os.environ.get(ALLOW_ENV, "").split(",") if n.strip()]
+    return KeyVerifier(config, outbound=OutboundPolicy(allow_networks=networks))
 
 
 class Playground:
@@ -98,10 +103,12 @@ class Playground:
         manager: BYOKManager,  # the real manager (database storage)
         secret_key: str,  # the app secret (sessions and the manager)
         db_url: str,  # where the keys live, shown on the page
+        verifier: KeyVerifier | None = None,  # the Test button's checks (default_verifier())
     ) -> None:
         self.manager = manager
         self.secret_key = secret_key
         self.db_url = db_url
+        self.verifier = verifier or default_verifier()
         self.sections: list[Callable[[Request], FT]] = []  # more sections (e.g. issue keys)
 
     @classmethod
@@ -109,12 +116,14 @@ class Playground:
         cls,
         db_url: str | None = None,  # database URL (default: default_db_url())
         secret_key: str | None = None,  # app secret (default: default_secret())
+        verifier: KeyVerifier | None = None,  # the Test button's checks (default_verifier())
     ) -> Playground:
         """A playground on SQLite (or the given database)."""
         db_url = db_url or default_db_url()
         secret_key = secret_key or default_secret()
         config = BYOKConfig(storage_backend=StorageBackend.DATABASE, require_https=False)
-        return cls(BYOKManager(secret_key, db_url=db_url, config=config), secret_key, db_url)
+        manager = BYOKManager(secret_key, db_url=db_url, config=config)
+        return cls(manager, secret_key, db_url, verifier)
 
     def user_id(
         self,
@@ -138,10 +147,9 @@ class Playground:
                 "A real ",
                 Code("BYOKManager"),
                 " on SQLite: keys are sealed with AES-256-GCM and stored in the database; "
-                "only masked copies come back. The Test button checks the key's format offline "
-                "(it never calls the provider). Try ",
-                Code("sk-proj-" + "a" * 24),
-                " for OpenAI.",
+                "only masked copies come back. The Test button asks the provider whether the key "
+                "works (one request that spends no tokens; the key travels in a header only, "
+                "through byok's SSRF guard).",
                 cls="text-base-content/80 mt-1 max-w-3xl",
             ),
             self.dashboard(req),
@@ -163,6 +171,7 @@ class Playground:
             enable_test=True,
             csrf_token=csrf_token(req),
             title="Your playground keys",
+            allow_labels=True,
         )
 
     def mount(
@@ -182,7 +191,8 @@ class Playground:
             prefix=KEYS_URL,
             providers=PROVIDERS,
             user_id_func=self.user_id,
-            verifier=verify,
+            verifier=self.verifier,
+            labels=True,  # several labelled keys per provider
             title="Your playground keys",
             serve_script=False,  # the gallery serves byok.js with its other assets
         )

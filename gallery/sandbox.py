@@ -30,9 +30,10 @@ from byok.core.types import BYOKConfig, StorageBackend
 from byok.issuing import KeyIssuer, KeyOwner, mount_issuing_routes
 from byok.middleware import SecurityPolicy
 from byok.routes import KeyRoutes, mount_key_routes
+from byok.verify import KeyVerifier
 
 from .issuing_playground import SCOPES
-from .playground import KEYS_URL, verify
+from .playground import KEYS_URL
 from .registry import registry
 
 __all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOXED", "SANDBOX_URL", "Sandboxes"]
@@ -51,7 +52,9 @@ class Sandboxes:
         self,
         secret_key: str,  # the app secret (the sandbox manager derives its keys from it)
         folder: Path | None = None,  # where the throwaway database lives (default: a temp dir)
+        verifier: KeyVerifier | None = None,  # the Test button's checks (the playground's)
     ) -> None:
+        self.verifier = verifier
         self._own = folder is None
         self.folder = (
             Path(tempfile.mkdtemp(prefix="byok-gallery-sandbox-")) if folder is None else folder
@@ -141,7 +144,7 @@ class Sandboxes:
             self.manager,
             prefix=SANDBOX_URL + KEYS_URL,
             user_id_func=self.user_id,
-            verifier=verify,
+            verifier=self.verifier,
             title="Sandbox keys",
             serve_script=False,
         )

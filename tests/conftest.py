@@ -25,6 +25,8 @@ import pytest
 from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from tests.fake_providers import FakeProviders, Server
+
 # In CI property tests are derandomized: the same cases every run, so a red CI is reproducible
 # (locally they stay random, to keep finding new cases).
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -257,10 +259,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that drives a browser page `browser`, so `-m 'not browser'` works."""
+    """Mark every test that drives a browser page `browser` (so `-m 'not browser'` works) and run
+    those last: Playwright's sync API keeps an event loop running in the main thread from its
+    first use to the end of the session, and `asyncio.run` (the async issuing client's tests and
+    docs examples) refuses to start inside it."""
     for item in items:
         if {"page", "context", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
 
 
 # --------------------------------------------------------------------------- Live server
@@ -333,3 +339,11 @@ class HTMLSnapshot(SingleFileSnapshotExtension):
 def html_snapshot(snapshot):
     """A syrupy snapshot that stores a str as a single HTML file."""
     return snapshot.use_extension(HTMLSnapshot)
+
+
+@pytest.fixture
+def fake_providers() -> Iterator[FakeProviders]:
+    """A real HTTP server on 127.0.0.1 answering key checks as the providers do (see
+    tests/fake_providers.py); reach it with OutboundPolicy(allow_networks=LOOPBACK)."""
+    with Server() as state:
+        yield state

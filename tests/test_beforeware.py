@@ -170,7 +170,7 @@ def test_no_decryption_unless_a_handler_asks(guarded, monkeypatch) -> None:
     monkeypatch.setattr(
         manager.storage,
         "retrieve",
-        lambda r, p, u=None: retrieved.append(p) or real_retrieve(r, p, u),
+        lambda r, p, u=None, label=None: retrieved.append(p) or real_retrieve(r, p, u, label),
     )
     for _ in range(10):
         assert page.client.get("/_stored").status_code == 200

@@ -166,3 +166,42 @@ def test_console_script_is_installed():
         [sys.executable, "-m", "byok.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "rotate" in out and "doctor" in out
+
+
+def test_doctor_and_rotate_on_schema_2_labelled_keys_with_endpoints(db_url, monkeypatch, capsys):
+    """A version-1 table is left alone (the app migrates it on its next start); on the
+    version-2 table doctor opens labelled keys bound to their endpoints and rotate rewraps them."""
+    from tests.test_storage import SECRET, V1_ROWS, _tables_v1_meta, _v2_manager, _write_v1
+
+    _write_v1(db_url)
+    monkeypatch.setenv("BYOK_SECRET", SECRET)
+    monkeypatch.setenv("BYOK_SECRET_V1", SECRET)
+    assert main(["doctor", "--db", db_url, "--key-version", "2"]) == 1
+    assert "schema version 1" in capsys.readouterr().out
+    assert main(["rotate", "--db", db_url, "--key-version", "2", "--quiet"]) == 2
+    assert "start the app once" in capsys.readouterr().err
+    assert _tables_v1_meta(db_url) == "1"  # neither tool migrated anything
+    app = _v2_manager(db_url)  # the app's next start migrates
+    endpoint = {"base_url": "https://llm.example.com/v1"}
+    app.set_key(None, "openai-compatible", "sk-work-compat-0001", user_id="u1", label="work",
+                endpoint=endpoint)  # fmt: skip
+    app.set_key(None, "openai", "sk-second-openai-01", user_id="u1", label="spare")
+    app.database.close()
+    assert _tables_v1_meta(db_url) == "2"
+    total = len(V1_ROWS) + 2
+    assert main(["doctor", "--db", db_url, "--key-version", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"[  ok] {total} of {total} sampled keys open" in out and "[fail]" not in out
+    assert main(["rotate", "--db", db_url, "--key-version", "2", "--quiet"]) == 0
+    ring = BYOKConfig(storage_backend=StorageBackend.DATABASE, key_version=2, min_decrypt_version=2)
+    rotated = BYOKManager(SECRET, db_url=db_url, config=ring)
+    try:
+        assert rotated.stale_count() == 0
+        creds = rotated.get_credentials(None, "openai-compatible", "u1", label="work")
+        assert creds.api_key == "sk-work-compat-0001"
+        assert creds.endpoint.base_url == "https://llm.example.com/v1"
+        assert rotated.get_key(None, "openai", "u1", label="spare") == "sk-second-openai-01"
+        for user, provider, plain, *_ in V1_ROWS:
+            assert rotated.get_key(None, provider, user) == plain
+    finally:
+        rotated.database.close()

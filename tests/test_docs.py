@@ -382,14 +382,48 @@ def test_migration_table_lists_every_reference_name(module: str) -> None:
         assert hasattr(ours, name), f"byok.{module} lacks {name}"
 
 
+def test_provider_table_is_the_registry() -> None:
+    """docs/providers.md lists every registry provider with its check's request and source."""
+    from byok.core.providers import BUILTIN_PROVIDERS
+
+    text = (DOCS / "providers.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("| `")]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in lines}
+    assert set(rows) >= set(BUILTIN_PROVIDERS)
+    for pid, info in BUILTIN_PROVIDERS.items():
+        assert f"`{info.check.describe()}`" in rows[pid], pid
+        assert f"({info.check.source})" in rows[pid], pid
+        assert (info.api_base or "the key's base URL") in rows[pid], pid
+
+
+_DIRECTIVE = re.compile(r"^::: (\S+)\n((?:[ \t]+\S.*\n?)*)", re.M)  # `::: path` + its options
+
+
 def _reference_pages() -> list[tuple[str, str]]:
-    """(page, module) of every API reference page made of one `::: module` directive."""
+    """(page, first documented path) of every API reference page with `::: path` directives."""
     pages = []
     for md in sorted((DOCS / "reference").glob("*.md")):
-        found = re.search(r"^::: (\S+)", md.read_text(encoding="utf-8"), re.M)
+        found = _DIRECTIVE.search(md.read_text(encoding="utf-8"))
         if found:
             pages.append((md.stem, found.group(1)))
     return pages
+
+
+def _documented(page: str) -> list[str]:
+    """The heading ids a reference page must have: for each directive, the members it lists, else
+    every name in its module's `__all__`, else (a class or function) the object itself."""
+    import importlib
+
+    ids = []
+    for path, options in _DIRECTIVE.findall((DOCS / "reference" / f"{page}.md").read_text("utf-8")):
+        listed = re.findall(r"^\s+- (\w+)\s*$", options, re.M)
+        try:
+            names = listed or importlib.import_module(path).__all__
+        except ModuleNotFoundError:  # a class or function path: its own heading
+            ids.append(path)
+            continue
+        ids += [f"{path}.{n}" for n in names]
+    return ids
 
 
 RAW_TAGS = ["script", "style", "details", "summary", "time", "head", "body", "form", "input"]
@@ -397,17 +431,14 @@ RAW_TAGS = ["script", "style", "details", "summary", "time", "head", "body", "fo
 
 @pytest.mark.parametrize(("page", "module"), _reference_pages())
 def test_reference_page_renders_every_documented_name(site: Path, page: str, module: str) -> None:
-    """Every public name has its heading, and no raw HTML from a docstring or comment swallows
-    part of the page (a `<script>` hides what follows, a `<details>` folds a table away)."""
-    import importlib
-
+    """Every documented name has its heading, and no raw HTML from a docstring or comment
+    swallows part of the page (a `<script>` hides what follows, a `<details>` folds a table)."""
     from bs4 import BeautifulSoup
 
-    names = importlib.import_module(module).__all__
     soup = BeautifulSoup(
         (site / "reference" / page / "index.html").read_text("utf-8"), "html.parser"
     )
-    missing = [n for n in names if soup.find(id=f"{module}.{n}") is None]
+    missing = [i for i in _documented(page) if soup.find(id=i) is None]
     assert not missing, f"{page}: no heading for {missing}"
     contents = soup.select("div.doc-contents")
     assert contents, f"{page}: no API contents"

@@ -31,10 +31,17 @@ from gallery.canvas import VIEWPORTS
 from gallery.controls import ControlError, controls_form, editable, parse_args, query_args
 from gallery.export import export
 from gallery.introspect import Control, params, signature_text, variant_axes
-from gallery.playground import PROVIDERS, Playground, verify
+from gallery.playground import (
+    ALLOW_ENV,
+    PROVIDER_URL_ENV,
+    PROVIDERS,
+    Playground,
+    default_verifier,
+)
 from gallery.pretty import pretty_html
 from gallery.registry import Call, Registry, Story, registry, slugify
 from gallery.runnable import runnable_app
+from tests.fake_providers import FakeProviders, Server
 
 ROOT = Path(__file__).resolve().parent.parent
 REG = registry()
@@ -329,9 +336,21 @@ def test_query_args_round_trip_through_parse_args() -> None:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def providers_mock() -> Iterator[FakeProviders]:
+    """The local fake provider server the playground's checks are pointed at."""
+    with Server() as state:
+        yield state
+
+
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, providers_mock: FakeProviders
+) -> Iterator[TestClient]:
     db = tmp_path_factory.mktemp("gallery") / "gallery.db"
-    app = gallery_app.create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(PROVIDER_URL_ENV, providers_mock.url)
+        env.setenv(ALLOW_ENV, "127.0.0.1/32")
+        app = gallery_app.create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
     with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
@@ -607,7 +626,7 @@ def test_index_renders_fast() -> None:
 # ----------------------------------------------------------------------------- playground
 
 
-OPENAI_KEY = "sk-proj-" + "A1b2C3d4" * 4
+OPENAI_KEY = "sk-proj-valid-" + "A1b2C3d4" * 4  # the fake provider accepts "valid" keys
 
 
 def csrf(client: TestClient) -> dict[str, str]:
@@ -627,7 +646,9 @@ def test_every_full_page_carries_the_csrf_header(client: TestClient) -> None:
     assert "X-CSRF-Token" not in client.get("/", headers=HX).text  # fragments: body keeps it
 
 
-def test_playground_flow_add_card_test_delete(client: TestClient) -> None:
+def test_playground_flow_add_card_test_delete(
+    client: TestClient, providers_mock: FakeProviders
+) -> None:
     page = client.get("/playground")
     assert page.status_code == 200 and card_state(page.text) == "empty"
     h = {**HX, **csrf(client)}
@@ -643,7 +664,9 @@ def test_playground_flow_add_card_test_delete(client: TestClient) -> None:
     assert "OpenAI key updated" in again.text
 
     tested = client.post("/api/keys/openai/test", headers=h)
-    assert tested.status_code == 200 and "Key works" in tested.text
+    assert tested.status_code == 200 and "OpenAI accepted this key" in tested.text
+    assert providers_mock.seen[-1].path == "/openai/models"  # a real request, key in a header
+    assert providers_mock.seen[-1].headers["authorization"] == f"Bearer {OPENAI_KEY}"
 
     dashboard = client.get("/playground").text
     assert OPENAI_KEY not in dashboard and card_state(dashboard) == "stored"
@@ -765,16 +788,16 @@ def test_playground_users_are_separate_sessions(tmp_path: Path) -> None:
     assert OPENAI_KEY.encode() not in raw  # only ciphertext at rest
 
 
-def test_offline_verifier_checks_the_format() -> None:
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    def run(key: str):  # own thread: Playwright's sync API may hold this thread's loop
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, verify("openai", key)).result()
-
-    assert run(OPENAI_KEY) is True
-    assert isinstance(run("nope"), str)
+def test_playground_verifier_is_the_builtin_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PROVIDER_URL_ENV, raising=False)
+    monkeypatch.delenv(ALLOW_ENV, raising=False)
+    plain = default_verifier()
+    assert plain.provider_config is None and plain.outbound.guard.allow_networks == ()
+    monkeypatch.setenv(PROVIDER_URL_ENV, "http://127.0.0.1:9/")
+    monkeypatch.setenv(ALLOW_ENV, "127.0.0.1/32, 10.0.0.0/8")
+    mocked = default_verifier()
+    assert mocked.provider_config["openai"] == {"api_base": "http://127.0.0.1:9/openai"}
+    assert [str(n) for n in mocked.outbound.guard.allow_networks] == ["127.0.0.1/32", "10.0.0.0/8"]
     assert set(PROVIDERS) >= {"openai", "anthropic"}
 
 

@@ -58,8 +58,8 @@ def test_expiry_cleanup_deletes_only_the_row_it_read(make_manager):
     _damage(reader, "expires_at = '2000-01-01T00:00:00.000000+00:00'")  # an expired row
     read = reader.database.retrieve
 
-    def retrieve_then_race(request, provider, user_id=None):  # another process saves between
-        row = read(request, provider, user_id)  # the SELECT and the cleanup's DELETE
+    def retrieve_then_race(request, provider, user_id=None, label=None):  # another process
+        row = read(request, provider, user_id, label)  # saves between the SELECT and the DELETE
         writer.set_key(None, "openai", "sk-fresh-0001", user_id="u1")
         return row
 
@@ -134,3 +134,111 @@ def test_hybrid_trusts_a_copy_within_the_clock_skew_tolerance(hybrid_pair):
     cell[3] = int((utcnow() + timedelta(seconds=2)).timestamp())  # within the tolerance
     other.delete_key(FakeRequest(), "openai", "u1")
     assert m.get_key(req, "openai", "u1") == "sk-cached-key-000"  # still the cache's to answer
+
+
+# --------------------------------------------------------------------------- per label (issue 14)
+# Every guarantee above holds per (user, provider, label): a provider may hold several keys.
+
+PAST = "2000-01-01T00:00:00.000000+00:00"  # an expiry long gone, as byok writes times
+
+
+def test_expiry_cleanup_of_a_labelled_key_deletes_only_the_row_it_read(make_manager):
+    reader, writer = make_manager(), make_manager()
+    reader.set_key(None, "openai", "sk-personal-0000", user_id="u1", label="personal")
+    reader.set_key(None, "openai", "sk-work-expired0", user_id="u1", label="work")
+    _damage(reader, f"expires_at = '{PAST}' WHERE label = 'work'")
+    read = reader.database.retrieve
+
+    def retrieve_then_race(request, provider, user_id=None, label=None):  # another process
+        row = read(request, provider, user_id, label)  # saves between the SELECT and the DELETE
+        writer.set_key(None, "openai", "sk-work-fresh-01", user_id="u1", label="work")
+        return row
+
+    reader.database.retrieve = retrieve_then_race  # type: ignore[method-assign]
+    assert reader.get_key(None, "openai", "u1", label="work") is None  # what it read had expired
+    reader.database.retrieve = read  # type: ignore[method-assign]
+    assert writer.get_key(None, "openai", "u1", label="work") == "sk-work-fresh-01"
+    assert reader.get_key(None, "openai", "u1", label="personal") == "sk-personal-0000"
+
+
+def test_cleanup_removes_the_expired_label_and_spares_its_siblings(make_manager):
+    m = make_manager()
+    m.set_key(None, "openai", "sk-personal-0000", user_id="u1", label="personal")
+    m.set_key(None, "openai", "sk-work-expired0", user_id="u1", label="work")
+    m.set_key(None, "openai", "sk-work-of-u2-00", user_id="u2", label="work")
+    _damage(m, f"expires_at = '{PAST}' WHERE user_id = 'u1' AND label = 'work'")
+    assert m.cleanup_expired(None) == 1
+    assert [(r["user_id"], r["label"]) for r in raw_rows(m)] == [("u1", "personal"), ("u2", "work")]
+
+
+def test_session_discard_compares_the_labelled_cell_it_read():
+    m = BYOKManager(SECRET)  # session storage
+    req = FakeRequest()
+    m.set_key(req, "openai", "sk-personal-0000", label="personal")
+    m.set_key(req, "openai", "sk-work-expired0", label="work")
+    past = int((utcnow() - timedelta(seconds=10)).timestamp())
+    req.session["byok_keys"]["k"][""]["openai#work"][2] = past
+    expired = m.storage.retrieve(req, "openai", None, "work")
+    assert expired.is_expired
+    m.set_key(req, "openai", "sk-work-fresh-01", label="work")  # replaced since it was read
+    assert m.storage.discard(req, expired) is False
+    assert m.get_key(req, "openai", label="work") == "sk-work-fresh-01"
+    req.session["byok_keys"]["k"][""]["openai#work"][2] = past  # now the fresh one expires
+    assert m.cleanup_expired(req) == 1
+    assert list(req.session["byok_keys"]["k"][""]) == ["openai#personal"]
+    assert m.get_key(req, "openai", label="personal") == "sk-personal-0000"
+
+
+def test_a_stale_expired_cache_copy_of_a_label_never_deletes_its_successor(hybrid_pair):
+    phone, laptop = hybrid_pair
+    phone_req = FakeRequest()
+    phone.set_key(phone_req, "openai", "sk-personal-0000", user_id="u1", label="personal")
+    phone.set_key(phone_req, "openai", "sk-work-old-0000", user_id="u1", label="work")
+    cell = phone_req.session["byok_cache"]["k"]["u1"]["openai#work"]
+    cell[2] = int((utcnow() - timedelta(seconds=10)).timestamp())  # the phone's copy expired
+    laptop.set_key(FakeRequest(), "openai", "sk-work-fresh-01", user_id="u1", label="work")
+    assert phone.has_key(phone_req, "openai", "u1", label="work")  # the database decides
+    assert phone.get_key(phone_req, "openai", "u1", label="work") == "sk-work-fresh-01"
+    assert phone.get_key(phone_req, "openai", "u1", label="personal") == "sk-personal-0000"
+    assert len(raw_rows(phone)) == 2
+
+
+def test_hybrid_does_not_trust_a_labelled_copy_written_in_the_future(hybrid_pair):
+    m, other = hybrid_pair
+    req = FakeRequest()
+    m.set_key(req, "openai", "sk-personal-0000", user_id="u1", label="personal")
+    m.set_key(req, "openai", "sk-work-deleted0", user_id="u1", label="work")
+    cell = req.session["byok_cache"]["k"]["u1"]["openai#work"]
+    cell[3] = int((utcnow() + timedelta(hours=1)).timestamp())  # a clock running ahead
+    other.delete_key(FakeRequest(), "openai", "u1", label="work")  # deleted from another device
+    assert m.get_key(req, "openai", "u1", label="work") is None
+    assert "openai#work" not in req.session["byok_cache"]["k"]["u1"]
+    assert m.get_key(req, "openai", "u1", label="personal") == "sk-personal-0000"
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    ["label = x'776f726b'", "endpoint = '{not json'", "endpoint = '[1]'", "endpoint = 7"],
+    ids=["blob-label", "bad-json", "not-an-endpoint", "number"],
+)
+def test_a_damaged_label_or_endpoint_is_a_storage_error_and_the_row_is_kept(tmp_path, assignment):
+    m = BYOKManager(SECRET, f"sqlite:///{tmp_path / 'k.db'}")  # SQLite's dynamic typing
+    endpoint = {"base_url": "https://llm.example.com/v1"}
+    m.set_key(
+        None,
+        "openai-compatible",
+        "sk-damaged-row-01",
+        user_id="u1",
+        label="work",
+        endpoint=endpoint,
+    )
+    _damage(m, assignment)
+    for call in (m.get_key, m.has_key, m.get_key_info):
+        with pytest.raises(StorageError, match="malformed row"):
+            call(None, "openai-compatible", "u1")
+    with pytest.raises(StorageError, match="malformed row"):
+        m.list_keys(None, "u1")
+    _damage(m, f"expires_at = '{PAST}'")
+    assert m.cleanup_expired(None) == 0  # an expired but damaged row is kept too
+    assert m.database.count() == 1
+    m.database.close()

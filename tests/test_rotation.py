@@ -79,6 +79,9 @@ def seed(manager: BYOKManager, n: int) -> dict[tuple[str, str], str]:
             {
                 "user_id": user,
                 "provider": provider,
+                "label": "",
+                "endpoint": None,
+                "is_default": 1,
                 "encrypted_value": sealed,
                 "key_version": manager.keyring.version,
                 "created_at": now,

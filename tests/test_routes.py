@@ -50,7 +50,7 @@ async def good_verifier(provider: str, api_key: str) -> bool | str:
 def make_app(
     *,
     providers: Sequence[str] = PROVIDERS,  # providers offered
-    verifier: Any = good_verifier,  # the test route's verifier (None: no test route)
+    verifier: Any = good_verifier,  # the test route's verifier (None: built-in, False: none)
     policy: SecurityPolicy | None = None,  # shared by the beforeware and the routes
     skip: Sequence[str] | None = None,  # FastHTML skip regexes for the beforeware
     db: Any = None,  # database URL: keys in a database (needs user_id_func)
@@ -59,6 +59,7 @@ def make_app(
     beforeware: bool = True,  # install setup_byok's beforeware
     mount: bool = True,  # mount the key routes
     config: BYOKConfig | None = None,  # manager configuration
+    routes_kw: dict[str, Any] | None = None,  # more mount_key_routes arguments
     **app_kw: Any,  # more fast_app / FastHTML arguments
 ) -> tuple[FastHTML, BYOKManager, KeyRoutes | None]:
     """A test app: setup_byok + mount_key_routes, and /_stored listing the stored providers."""
@@ -79,6 +80,7 @@ def make_app(
             verifier=verifier,
             policy=policy,
             user_id_func=user_id_func,
+            **(routes_kw or {}),
         )
 
     @app.get("/_stored")
@@ -477,8 +479,8 @@ def test_slow_verifier_times_out() -> None:
     assert "in time" in _result(page.send("POST", f"{PREFIX}/openai/test"))
 
 
-def test_no_test_route_without_verifier() -> None:
-    page = Page(make_app(verifier=None)[0])
+def test_no_test_route_with_verifier_false() -> None:
+    page = Page(make_app(verifier=False)[0])
     page.save("openai", OPENAI_KEY)
     assert page.send("POST", f"{PREFIX}/openai/test").status_code in (404, 405)
     assert "/openai/test" not in page.client.get(PREFIX).text

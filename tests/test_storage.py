@@ -371,7 +371,7 @@ def test_lookups_are_indexed(make_manager):
     inspector = sa.inspect(m.database.db.engine)
     table = m.config.db_table_name
     pk = inspector.get_pk_constraint(table)["constrained_columns"]
-    assert pk == ["user_id", "provider"]
+    assert pk == ["user_id", "provider", "label"]
     indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
     assert ("key_version",) in indexed and ("expires_at",) in indexed
 
@@ -421,34 +421,110 @@ def _run_ddl(url: str, ddl: str) -> None:
         engine.dispose()
 
 
-def test_a_schema_version_1_table_is_recognised(db_url):
-    assert SCHEMA_VERSION == 1
+V1_ROWS = [  # (user, provider, plaintext, created, expires, key version) written by schema 1
+    ("u1", "openai", "sk-from-v1-table-openai", "2030-01-01T00:00:00.000000+00:00", None, 1),
+    ("u1", "anthropic", "sk-ant-from-v1-table", "2030-01-02T03:04:05.123456+00:00",
+     "2031-01-01T00:00:00.000000+00:00", 1),
+    ("u2", "openai", "sk-from-v1-table-u2", "2030-02-01T00:00:00.000000+00:00", None, 2),
+    ("élève ☃", "google", "AIza-from-v1-unicode-user", "2030-03-01T00:00:00.000000+00:00", None, 2),
+]  # fmt: skip
+
+
+def _write_v1(db_url: str, rows: list = V1_ROWS) -> Keyring:
+    """A database exactly as schema 1 writes it, holding `rows` (sealed by versions 1 and 2)."""
     _run_ddl(db_url, V1_DDL)
-    ring = Keyring.from_secret(SECRET)
-    sealed = ring.seal("sk-from-v1-table", bind("user:u1", "openai"))
+    ring = Keyring.from_secret(SECRET, version=2, previous={1: SECRET})
+    old_ring = Keyring.from_secret(SECRET)
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        conn.execute(
-            sa.text("INSERT INTO user_api_keys VALUES (:u, :p, :v, 1, :c, NULL, :c)").bindparams(
-                sa.bindparam("v", type_=sa.LargeBinary)
-            ),
-            {"u": "u1", "p": "openai", "v": sealed, "c": "2030-01-01T00:00:00.000000+00:00"},
-        )
+        for user, provider, plain, created, expires, version in rows:
+            sealer = old_ring if version == 1 else ring
+            conn.execute(
+                sa.text(
+                    "INSERT INTO user_api_keys VALUES (:u, :p, :v, :kv, :c, :e, :c)"
+                ).bindparams(sa.bindparam("v", type_=sa.LargeBinary)),
+                {
+                    "u": user,
+                    "p": provider,
+                    "v": sealer.seal(plain, bind(f"user:{user}", provider)),
+                    "kv": version,
+                    "c": created,
+                    "e": expires,
+                },
+            )
     engine.dispose()
-    manager = BYOKManager(SECRET, db_url=db_url)
+    return ring
+
+
+def _v2_manager(db_url: str) -> BYOKManager:
+    config = BYOKConfig(key_version=2, previous_keys={1: SECRET}, default_ttl=None)
+    return BYOKManager(SECRET, db_url=db_url, config=config)
+
+
+def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
+    assert SCHEMA_VERSION == 2
+    _write_v1(db_url)
+    manager = _v2_manager(db_url)
     try:
-        assert manager.get_key(None, "openai", "u1") == "sk-from-v1-table"
+        assert manager.database.count() == len(V1_ROWS)
+        for user, provider, plain, created, expires, _version in V1_ROWS:
+            assert manager.get_key(None, provider, user) == plain
+            record = manager.get_key_info(None, provider, user)
+            assert record.label == "" and record.endpoint is None and record.is_default
+            assert record.created_at.isoformat(timespec="microseconds") == created
+            assert (record.expires_at.isoformat(timespec="microseconds") if expires else None) == (
+                expires
+            )
+        assert manager.stale_count() == 2  # the key versions came across: rotation still works
+        assert manager.rotate_keys().rewrapped == 2
+        inspector = sa.inspect(manager.database.db.engine)
+        tables = inspector.get_table_names()
+        assert "user_api_keys_v1" not in tables
+        assert inspector.get_pk_constraint("user_api_keys")["constrained_columns"] == [
+            "user_id", "provider", "label"
+        ]  # fmt: skip
+        indexes = {i["name"] for i in inspector.get_indexes("user_api_keys")}
+        assert {"user_api_keys_version", "user_api_keys_expires"} <= indexes
+        with manager.database._guard("test"):
+            meta = manager.database.db.q("SELECT value FROM byok_meta")
+        assert meta == [{"value": "2"}]
+        # the upgraded table takes labelled keys beside the migrated one
+        manager.set_key(None, "openai", "sk-work-key-after-upgrade", user_id="u1", label="work")
+        assert manager.get_key(None, "openai", "u1") == "sk-from-v1-table-openai"
+        assert manager.get_key(None, "openai", "u1", label="work") == "sk-work-key-after-upgrade"
         manager.set_key(None, "openai", "sk-rewritten-v1", user_id="u1")
-        assert manager.database.count() == 1
-        created = manager.get_key_info(None, "openai", "u1").created_at
-        assert created.tzinfo is not None
+        assert manager.get_key(None, "openai", "u1", label="") == "sk-rewritten-v1"
+        assert manager.database.count() == len(V1_ROWS) + 1
+    finally:
+        manager.database.close()
+    reopened = _v2_manager(db_url)  # a second start finds version 2 and changes nothing
+    try:
+        assert reopened.get_key(None, "openai", "u2") == "sk-from-v1-table-u2"
+    finally:
+        reopened.database.close()
+
+
+def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
+    """A crash after the version-1 table was set aside (renamed) loses nothing."""
+    _write_v1(db_url)
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what _set_aside_v1 leaves behind if the process dies next
+        conn.execute(sa.text("DROP INDEX user_api_keys_version"))
+        conn.execute(sa.text("DROP INDEX user_api_keys_expires"))
+        conn.execute(sa.text("ALTER TABLE user_api_keys RENAME TO user_api_keys_v1"))
+    engine.dispose()
+    manager = _v2_manager(db_url)
+    try:
+        assert manager.database.count() == len(V1_ROWS)
+        for user, provider, plain, *_ in V1_ROWS:
+            assert manager.get_key(None, provider, user) == plain
     finally:
         manager.database.close()
 
 
 def test_a_too_new_schema_is_refused(db_url):
-    _run_ddl(db_url, V1_DDL.replace("'1')", "'2')"))
-    with pytest.raises(StorageError, match="schema version 2"):
+    _run_ddl(db_url, V1_DDL.replace("'1')", "'3')"))
+    with pytest.raises(StorageError, match="schema version 3"):
         DatabaseStorage(BYOKConfig(), db_url)
 
 
@@ -741,3 +817,14 @@ def test_session_storage_timestamps_are_utc():
     back = storage.retrieve(req, "openai")
     assert back.created_at == created and back.created_at.tzinfo is not None
     assert storage.written_at(req, "openai").tzinfo is not None
+
+
+def _tables_v1_meta(db_url: str) -> str | None:
+    """The recorded schema version of the key table, read directly."""
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            query = "SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'"
+            return conn.execute(sa.text(query)).scalar()
+    finally:
+        engine.dispose()

@@ -36,7 +36,7 @@ from .assets import (
     front_end,
     serve_byok_js,
 )
-from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult
+from .cards import EXPIRING_WITHIN, KeyManagementCard, KeyTestResult, OtherKey
 from .dashboard import (
     DashboardSkeleton,
     KeyManagerDashboard,
@@ -214,6 +214,7 @@ __all__ = [
     "KeyTestResult",
     "MultiProviderKeyForm",
     "NpmFile",
+    "OtherKey",
     "Prebuilt",
     "RateWindow",
     "RevealState",

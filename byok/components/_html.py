@@ -23,6 +23,8 @@ from fastcore.xml import FT, Safe, attrmap, to_xml
 from byok.core.providers import safe_url
 from byok.core.types import PROVIDER_PATTERN
 
+from .classes import CLASSES
+
 __all__ = [
     "FT",
     "Safe",
@@ -84,6 +86,10 @@ def _attr_text(value: Any) -> str:
     return value.__html__() if hasattr(value, "__html__") else str(value)
 
 
+# the recipes' class strings, escaped once: most attribute values are one of them
+_KNOWN = {v: escape(v) for v in CLASSES.values()}
+
+
 def _render(ft: FT, out: list[str]) -> None:
     tag = ft.tag
     attrs = ft.attrs
@@ -95,7 +101,8 @@ def _render(ft: FT, out: list[str]) -> None:
             if v is True:
                 parts.append(k)
             else:
-                parts.append(f'{k}="{escape(v if v.__class__ is str else _attr_text(v))}"')
+                text = v if v.__class__ is str else _attr_text(v)
+                parts.append(f'{k}="{_KNOWN.get(text) or escape(text)}"')
         out.append(f"<{' '.join(parts)}>")
     else:
         out.append(f"<{tag}>")

@@ -4,7 +4,8 @@ KeyTestResult (what the "test key" route answers). The HTMX contract is in `form
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +16,12 @@ from byok.utils.helpers import format_expiration, format_key_age, to_utc
 from ._html import FT, el, headers_json, masked, render_once, safe_url
 from .alerts import Alert
 from .classes import CLASSES
-from .fields import SPINNER, csrf_input, key_field
+from .fields import SPINNER, csrf_input, endpoint_fields, key_field, label_field
 from .icons import icon_markup
 from .variants import AlertKind, AlertStyle, IconSize, KeyState, TestState, coerce
 from .wiring import CSRF_HEADER, card_id, input_id, test_slot_id, validation_id
 
-__all__ = ["EXPIRING_WITHIN", "KeyManagementCard", "KeyTestResult"]
+__all__ = ["EXPIRING_WITHIN", "KeyManagementCard", "KeyTestResult", "OtherKey"]
 
 EXPIRING_WITHIN = timedelta(hours=2)  # a key expiring sooner than this is flagged "Expires soon"
 
@@ -47,12 +48,16 @@ _TEST = {  # state -> (class, icon, default text)
     TestState.PENDING: (CLASSES["test.pending"], None, "Testing…"),
     TestState.VALID: (CLASSES["test.valid"], "success", "Key works"),
     TestState.REJECTED: (CLASSES["test.rejected"], "error", "Key rejected"),
+    TestState.RATE_LIMITED: (CLASSES["test.rate_limited"], "warning", "Rate limited: try later"),
+    TestState.UNREACHABLE: (CLASSES["test.unreachable"], "warning", "Provider unreachable"),
+    TestState.UNEXPECTED: (CLASSES["test.unexpected"], "warning", "Unexpected answer"),
+    TestState.BLOCKED: (CLASSES["test.blocked"], "error", "Address not allowed"),
     TestState.ERROR: (CLASSES["test.error"], "warning", "Could not test the key"),
 }
 
 
 def KeyTestResult(
-    state: TestState,  # pending, valid, rejected or error
+    state: TestState,  # pending, valid, rejected, rate_limited, unreachable, unexpected, ...
     message: str | None = None,  # text to show instead of the default for the state
 ) -> FT:
     """A badge with the outcome of a "test key" request (swapped into the card's test slot)."""
@@ -60,6 +65,115 @@ def KeyTestResult(
     cls, icon, text = _TEST[st]
     mark = _PENDING if icon is None else icon_markup(icon, IconSize.XS)
     return el("span", {"class": cls}, mark, text if message is None else message)
+
+
+@dataclass(frozen=True)
+class OtherKey:
+    """One of a provider's other (non-default) keys, as a card lists it."""
+
+    label: str  # its label ("" = unlabelled)
+    masked_key: str | None  # the key masked; None when it cannot be decrypted
+    expires_at: datetime | None = None  # when it expires
+    endpoint: Any = None  # its custom Endpoint, shown
+    delete_url: str | None = None  # DELETE here removes it (None: no Delete button)
+    test_url: str | None = None  # POST here tests it (None: no Test button)
+    default_url: str | None = None  # POST here makes it the default (None: no button)
+
+
+def _other(provider: str, info: Any, key: OtherKey) -> FT:
+    """One row of the card's "other keys" list: label, masked key, endpoint and actions."""
+    name = key.label or "unlabelled"
+    actions: list[Any] = []
+    if key.test_url is not None:
+        slot = test_slot_id(provider, key.label or "-")
+        actions.append(el("span", {"id": slot, "role": "status", "aria-live": "polite"}))
+        actions.append(
+            _action(
+                "btn.test",
+                "hx-post",
+                safe_url(key.test_url, "test_url"),
+                slot,
+                "innerHTML",
+                "Test",
+                f" {info.name} key {name}",
+            )
+        )
+    if key.default_url is not None:
+        actions.append(
+            _action(
+                "btn.test",
+                "hx-post",
+                safe_url(key.default_url, "default_url"),
+                card_id(provider),
+                "outerHTML",
+                "Make default",
+                f" ({name})",
+            )
+        )
+    if key.delete_url is not None:
+        button = _action(
+            "btn.delete",
+            "hx-delete",
+            safe_url(key.delete_url, "delete_url"),
+            card_id(provider),
+            "outerHTML",
+            "Delete",
+            f" {info.name} key {name}",
+        )
+        button.attrs["hx-confirm"] = f"Delete the {info.name} key {name!r}?"
+        actions.append(button)
+    return el(
+        "li",
+        {"class": CLASSES["card.meta"], "data-byok-label": key.label},
+        el("span", {"class": CLASSES["badge.empty"]}, name),
+        " ",
+        el("code", {"class": CLASSES["card.key"]}, masked(key.masked_key))
+        if key.masked_key
+        else "cannot be decrypted",
+        el("div", {}, f"Endpoint: {key.endpoint.describe()}") if key.endpoint else None,
+        el("div", {"class": CLASSES["card.actions"]}, *actions) if actions else None,
+    )
+
+
+def _action(cls: str, verb: str, url: str, target: str, swap: str, text: str, sr: str) -> FT:
+    """A small htmx button of the card (Test, Make default, Delete)."""
+    return el(
+        "button",
+        {
+            "type": "button",
+            "class": CLASSES[cls],
+            verb: url,
+            "hx-target": f"#{target}",
+            "hx-swap": swap,
+            "hx-disabled-elt": "this",
+        },
+        text,
+        el("span", {"class": CLASSES["sr-only"]}, sr),
+        SPINNER,
+    )
+
+
+def _endpoint_extras(info: Any, provider: str, endpoint: Any, custom: bool, scope: str) -> list[FT]:
+    """The endpoint fields of a card form: always when required, else when the app allows."""
+    if not info.endpoint or not (info.endpoint_required or custom):
+        return []
+    values = endpoint.to_dict() if endpoint else None
+    return endpoint_fields(info, input_id(provider, scope), values)
+
+
+def _add_form(
+    provider: str, info: Any, url: str, target: str, csrf_token: str | None, custom: bool
+) -> FT:
+    """'Add another key': a labelled key beside the stored ones (intent=add never replaces)."""
+    extras = [
+        *_endpoint_extras(info, provider, None, custom, "add"),
+        label_field(input_id(provider, "add"), adding=True),
+    ]
+    form = _save_form(
+        provider, info, url, target, "Add key", "Another key", csrf_token, extras, "add"
+    )
+    summary = el("summary", {"class": CLASSES["card.summary"]}, "Add another key")
+    return el("details", {}, summary, form)
 
 
 def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedelta) -> KeyState:
@@ -97,8 +211,12 @@ def _save_form(
     submit: str,
     label: str,
     csrf_token: str | None,
+    extras: Sequence[Any] = (),
+    scope: str = "card",
 ) -> FT:
-    """The card's key form: posts the key, swaps the whole card with the answer."""
+    """The card's key form: posts the key (and `extras` fields), swaps the card with the answer;
+    the "add" form (another labelled key) has its own ids and no second validation slot."""
+    slot = validation_id(provider) if scope == "card" else None
     return el(
         "form",
         {
@@ -112,7 +230,8 @@ def _save_form(
             "data-byok-form": "",
         },
         csrf_input(csrf_token),
-        key_field(info, input_id(provider, "card"), validation_id(provider), label=label),
+        key_field(info, input_id(provider, scope), slot, label=label),
+        *extras,
         el(
             "button",
             {"type": "submit", "class": CLASSES["btn.save"]},
@@ -139,8 +258,13 @@ def KeyManagementCard(
     hx_headers: Mapping[str, str] | None = None,  # more headers for the card's htmx requests
     now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
     expiring_within: timedelta = EXPIRING_WITHIN,  # "Expires soon" below this remaining time
+    label: str | None = None,  # the shown (default) key's label, shown beside the title
+    endpoint: Any = None,  # the shown key's custom Endpoint: shown, and prefills the form
+    others: Sequence[OtherKey] = (),  # the provider's other keys, listed under the default
+    allow_labels: bool = False,  # the form takes a label (so a user can add several keys)
+    custom_endpoint: bool = False,  # show the optional endpoint fields the registry allows
 ) -> FT:
-    """A card for one provider's key: its state, masked key, dates and actions."""
+    """A card for one provider's keys: state, masked default key, dates, other keys, actions."""
     info = resolve_provider(provider, provider_config)
     state = (
         coerce(KeyState, status, "status")
@@ -157,7 +281,12 @@ def KeyManagementCard(
         el(
             "div",
             {"class": CLASSES["card.head"]},
-            el("h3", {"id": title_id, "class": CLASSES["card.title"]}, info.name),
+            el(
+                "h3",
+                {"id": title_id, "class": CLASSES["card.title"]},
+                info.name,
+                el("span", {"class": CLASSES["badge.empty"]}, label) if label else None,
+            ),
             _BADGE_HTML[state],
         )
     ]
@@ -183,10 +312,25 @@ def KeyManagementCard(
     if live or state is KeyState.EXPIRED:
         body.append(_when("Added", created_at, now, False))
         body.append(_when("Expires", expires_at, now, True))
+    if endpoint and state is not KeyState.EMPTY:
+        body.append(el("div", {"class": CLASSES["card.meta"]}, f"Endpoint: {endpoint.describe()}"))
+    if others:
+        body.append(
+            el(
+                "ul",
+                {"class": CLASSES["card.others"], "aria-label": f"Other {info.name} keys"},
+                *(_other(provider, info, k) for k in others),
+            )
+        )
 
+    extras = _endpoint_extras(info, provider, endpoint, custom_endpoint, "card")
+    if allow_labels:
+        extras.append(label_field(input_id(provider, "card"), label))
     if update is not None:
         if live:
-            form = _save_form(provider, info, update, cid, "Replace key", "New key", csrf_token)
+            form = _save_form(
+                provider, info, update, cid, "Replace key", "New key", csrf_token, extras
+            )
             body.append(
                 el(
                     "details",
@@ -195,10 +339,14 @@ def KeyManagementCard(
                     form,
                 )
             )
+            if allow_labels:
+                body.append(_add_form(provider, info, update, cid, csrf_token, custom_endpoint))
         else:
             submit = "Save key" if state is KeyState.EMPTY else "Save new key"
             body.append(
-                _save_form(provider, info, update, cid, submit, f"{info.name} API key", csrf_token)
+                _save_form(
+                    provider, info, update, cid, submit, f"{info.name} API key", csrf_token, extras
+                )
             )
 
     actions: list[Any] = []

@@ -49,6 +49,7 @@ def recipes() -> dict[str, str]:
         card_body,
         card_title,
     )
+    from cjm_fasthtml_daisyui.components.data_input.checkbox import checkbox, checkbox_sizes
     from cjm_fasthtml_daisyui.components.data_input.fieldset import fieldset, fieldset_legend
     from cjm_fasthtml_daisyui.components.data_input.select import select, select_sizes
     from cjm_fasthtml_daisyui.components.data_input.text_input import (
@@ -172,6 +173,7 @@ def recipes() -> dict[str, str]:
     r["field.toggle"] = cc(btn, join_item, btn_styles.soft, btn_modifiers.square)
     r["field.toggle.sm"] = cc(btn, join_item, btn_styles.soft, btn_modifiers.square, btn_sizes.sm)
     r["field.plain"] = cc(text_input, w.full)
+    r["field.check"] = cc(checkbox, checkbox_sizes.sm)
     r["field.select"] = cc(select, select_sizes.md, w.full)
     r["field.help"] = cc(font_size.sm, muted)
     r["field.docs"] = cc(link, font_size.sm, flex_display.inline, items.center, gap(1))
@@ -196,6 +198,7 @@ def recipes() -> dict[str, str]:
     r["card.meta"] = cc(font_size.sm, muted)
     r["card.actions"] = cc(card_actions, justify.end, items.center, flex_wrap.wrap, gap(2))
     r["card.empty"] = cc(font_size.sm, muted)
+    r["card.others"] = cc(flex_display, flex_direction.col, gap(2), m.t(1))
     r["card.summary"] = cc(link, link_styles.hover, font_size.sm)
     r["form.card"] = cc(flex_display, flex_direction.col, gap(2), m.t(2))
     for state, color in (
@@ -210,6 +213,10 @@ def recipes() -> dict[str, str]:
         ("pending", badge_styles.ghost),
         ("valid", badge_colors.success),
         ("rejected", badge_colors.error),
+        ("rate_limited", badge_colors.warning),
+        ("unreachable", badge_colors.warning),
+        ("unexpected", badge_colors.warning),
+        ("blocked", badge_colors.error),
         ("error", badge_colors.warning),
     ):
         r[f"test.{state}"] = cc(badge, color, badge_sizes.sm, gap(1))
@@ -311,6 +318,11 @@ def recipes() -> dict[str, str]:
         shadow.sm,
     )
     r["issued.modal.actions"] = cc(modal_action, items.center)
+    from cjm_fasthtml_tailwind.utilities.backgrounds import bg
+    from cjm_fasthtml_tailwind.utilities.layout import position
+
+    # an inline <dialog open> stays in the page's flow (the browser's own style floats it)
+    r["issued.dialog.inline"] = cc(position.static, m(0), p(0), border(0), bg.transparent)
     r["issued.spark"] = cc(flex_display.inline, items.center, gap(2), text_dui.primary)
     r["issued.spark.svg"] = cc(fill.current, stroke.current, shrink._0)
     r["issued.spark.total"] = cc(font_size.xs, muted, whitespace.nowrap)
@@ -393,6 +405,7 @@ _GENERATED: dict[str, str] = {
     "field.toggle.sm": "btn join-item btn-soft btn-square btn-sm",
     "field.plain": "input w-full",
     "field.select": "select select-md w-full",
+    "field.check": "checkbox checkbox-sm",
     "field.help": "text-sm text-base-content/70",
     "field.docs": "link text-sm inline-flex items-center gap-1",
     "sr-only": "sr-only",
@@ -411,6 +424,7 @@ _GENERATED: dict[str, str] = {
     "card.meta": "text-sm text-base-content/70",
     "card.actions": "card-actions justify-end items-center flex-wrap gap-2",
     "card.empty": "text-sm text-base-content/70",
+    "card.others": "flex flex-col gap-2 mt-1",
     "card.summary": "link link-hover text-sm",
     "form.card": "flex flex-col gap-2 mt-2",
     "badge.empty": "badge badge-ghost badge-sm",
@@ -421,6 +435,10 @@ _GENERATED: dict[str, str] = {
     "test.pending": "badge badge-ghost badge-sm gap-1",
     "test.valid": "badge badge-success badge-sm gap-1",
     "test.rejected": "badge badge-error badge-sm gap-1",
+    "test.rate_limited": "badge badge-warning badge-sm gap-1",
+    "test.unreachable": "badge badge-warning badge-sm gap-1",
+    "test.unexpected": "badge badge-warning badge-sm gap-1",
+    "test.blocked": "badge badge-error badge-sm gap-1",
     "test.error": "badge badge-warning badge-sm gap-1",
     "dash.root": "w-full",
     "dash.container": "flex flex-col gap-6 max-w-6xl mx-auto p-4 md:p-6",
@@ -476,6 +494,7 @@ _GENERATED: dict[str, str] = {
     "issued.modal.box": "modal-box",
     "issued.modal.inline": "flex flex-col gap-3 p-6 max-w-lg rounded-box border border-base-300 bg-base-100 shadow-sm",
     "issued.modal.actions": "modal-action items-center",
+    "issued.dialog.inline": "static m-0 p-0 border-0 bg-transparent",
     "issued.spark": "inline-flex items-center gap-2 text-primary",
     "issued.spark.svg": "fill-current stroke-current shrink-0",
     "issued.spark.total": "text-xs text-base-content/70 whitespace-nowrap",

@@ -16,7 +16,7 @@ from byok.core.types import EncryptionError, StorageError
 
 from ._html import FT, el, headers_json, render_once, safe_url
 from .alerts import Alert, ToastContainer
-from .cards import KeyManagementCard
+from .cards import KeyManagementCard, OtherKey
 from .classes import CLASSES
 from .variants import AlertKind, AlertStyle, KeyState
 from .wiring import (
@@ -26,6 +26,7 @@ from .wiring import (
     DEFAULT_BASE_URL,
     SUMMARY_ID,
     dashboard_header_value,
+    default_url,
     key_url,
     test_url,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "KeyOverview",
     "dashboard_summary",
     "key_overview",
+    "provider_card",
 ]
 
 _TITLE_ID = f"{DASHBOARD_ID}-title"
@@ -60,40 +62,6 @@ _NO_PROVIDERS = render_once(
 )
 
 
-@dataclass(frozen=True)
-class KeyOverview:
-    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
-
-    masked_key: str | None = None  # the key masked for display (None when unreadable)
-    created_at: datetime | None = None  # when it was stored
-    expires_at: datetime | None = None  # when it expires (None = never)
-    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
-
-
-def key_overview(
-    request: Any,  # the request (its session for session storage)
-    byok_manager: Any,  # the BYOKManager to read
-    providers: Sequence[str],  # the providers asked about
-    user_id: str | None = None,  # owner, for database / hybrid storage
-) -> dict[str, KeyOverview]:
-    """provider -> KeyOverview for each of `providers` with a key (StorageError when unreadable)."""
-    out: dict[str, KeyOverview] = {}
-    stored = set(byok_manager.list_providers(request, user_id))
-    for p in providers:
-        if p not in stored:
-            continue
-        try:
-            record = byok_manager.get_key_info(request, p, user_id)
-            if record is None:
-                continue
-            masked_key = byok_manager.get_masked_key(request, p, user_id)
-        except (EncryptionError, StorageError):
-            out[p] = KeyOverview(unreadable=True)
-            continue
-        out[p] = KeyOverview(masked_key, record.created_at, record.expires_at)
-    return out
-
-
 def _manager_of(request: Any, byok_manager: Any) -> Any:
     """The manager given, else the one the beforeware put in request.scope['byok'], else None."""
     if byok_manager is not None:
@@ -113,6 +81,161 @@ def dashboard_summary(
     else:
         text = "No keys stored yet: add one below."
     return el("span", {"id": SUMMARY_ID, "hx-swap-oob": "true" if oob else None}, text)
+
+
+@dataclass(frozen=True)
+class KeyOverview:
+    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
+
+    masked_key: str | None = None  # the key masked for display (None when unreadable)
+    created_at: datetime | None = None  # when it was stored
+    expires_at: datetime | None = None  # when it expires (None = never)
+    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
+    label: str = ""  # which of the provider's keys ("" = unlabelled)
+    endpoint: Any = None  # its custom Endpoint, shown (None = the provider's own API)
+    others: tuple[KeyOverview, ...] = ()  # the provider's other (non-default) keys
+
+
+def _masked(manager: Any, request: Any, provider: str, user_id: Any, label: str) -> str | None:
+    """A labelled key masked, or None when it cannot be decrypted."""
+    try:
+        return manager.get_masked_key(request, provider, user_id, label=label)
+    except EncryptionError:
+        return None
+
+
+def _provider_overview(
+    request: Any, manager: Any, provider: str, user_id: Any, keys: Sequence[Any] | None
+) -> KeyOverview | None:
+    """One provider's default key and its other keys (`keys`: its records, None = read them)."""
+    try:
+        record = manager.get_key_info(request, provider, user_id)
+        masked_key = manager.get_masked_key(request, provider, user_id) if record else None
+        unreadable = False
+    except (EncryptionError, StorageError):
+        record, masked_key, unreadable = None, None, True
+    if keys is None and hasattr(manager, "list_keys"):
+        keys = [k for k in manager.list_keys(request, user_id) if k.provider == provider]
+    shown = getattr(record, "label", "")
+    others = tuple(
+        KeyOverview(
+            masked := _masked(manager, request, provider, user_id, k.label),
+            k.created_at,
+            k.expires_at,
+            masked is None,
+            k.label,
+            getattr(k, "endpoint", None),
+        )
+        for k in keys or ()
+        if k.provider == provider and getattr(k, "label", "") != shown
+    )
+    if record is None and not unreadable:
+        return None
+    return KeyOverview(
+        masked_key,
+        getattr(record, "created_at", None),
+        getattr(record, "expires_at", None),
+        unreadable,
+        shown,
+        getattr(record, "endpoint", None),
+        others,
+    )
+
+
+def key_overview(
+    request: Any,  # the request (its session for session storage)
+    byok_manager: Any,  # the BYOKManager to read
+    providers: Sequence[str],  # the providers asked about
+    user_id: str | None = None,  # owner, for database / hybrid storage
+) -> dict[str, KeyOverview]:
+    """provider -> KeyOverview for each of `providers` with a key (StorageError when unreadable)."""
+    stored = set(byok_manager.list_providers(request, user_id))
+    if not stored.intersection(providers):
+        return {}
+    listed = (
+        byok_manager.list_keys(request, user_id) if hasattr(byok_manager, "list_keys") else None
+    )
+    out: dict[str, KeyOverview] = {}
+    for p in providers:
+        if p in stored:
+            mine = [k for k in listed if k.provider == p] if listed is not None else None
+            if (found := _provider_overview(request, byok_manager, p, user_id, mine)) is not None:
+                out[p] = found
+    return out
+
+
+def _card(
+    provider: str,
+    found: KeyOverview | None,
+    base_url: str,
+    provider_config: Mapping[str, Any] | None,
+    **card: Any,  # enable_test, allow_labels, custom_endpoint, csrf_token, hx_headers, now
+) -> FT:
+    """The card showing `found` (None: the empty card) with its routes' URLs."""
+    enable_test = card.pop("enable_test")
+    others = [
+        OtherKey(
+            k.label,
+            k.masked_key,
+            k.expires_at,
+            k.endpoint,
+            delete_url=key_url(base_url, provider, k.label),
+            test_url=test_url(base_url, provider, k.label) if enable_test else None,
+            default_url=default_url(base_url, provider, k.label),
+        )
+        for k in (found.others if found else ())
+    ]
+    url = key_url(base_url, provider)
+    return KeyManagementCard(
+        provider,
+        found is not None,
+        found.masked_key if found else None,
+        found.created_at if found else None,
+        found.expires_at if found else None,
+        delete_action=url,
+        update_action=url,
+        provider_config=provider_config,
+        test_url=test_url(base_url, provider) if enable_test else None,
+        status=KeyState.UNREADABLE if found and found.unreadable else None,
+        label=(found.label or None) if found else None,
+        endpoint=found.endpoint if found else None,
+        others=others,
+        **card,
+    )
+
+
+def provider_card(
+    request: Any,  # the request (its session / scope are read through the manager)
+    manager: Any,  # a BYOKManager (or a stand-in with the same read methods)
+    provider: str,  # the provider
+    user_id: str | None = None,  # owner, for database / hybrid storage
+    base_url: str = DEFAULT_BASE_URL,  # where the key routes live
+    provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
+    *,
+    stored: bool = True,  # whether the provider has a key (False: the empty card, no reads)
+    keys: Sequence[Any] | None = None,  # its live records (manager.list_keys); None = read them
+    enable_test: bool = False,  # Test buttons
+    allow_labels: bool = False,  # the forms take a label (several keys per provider)
+    custom_endpoint: bool = False,  # the forms show the optional endpoint fields
+    csrf_token: str | None = None,  # sent by the card
+    hx_headers: Mapping[str, str] | None = None,  # more headers for the card's requests
+    now: datetime | None = None,  # the current time for relative dates
+) -> FT:
+    """One provider's card read from the manager: its default key, masked, and its other keys;
+    a key that cannot be decrypted shows as "unreadable"; storage errors propagate."""
+    found = _provider_overview(request, manager, provider, user_id, keys) if stored else None
+    return _card(
+        provider,
+        found,
+        base_url,
+        provider_config,
+        enable_test=enable_test,
+        allow_labels=allow_labels,
+        custom_endpoint=custom_endpoint,
+        csrf_token=csrf_token,
+        hx_headers=hx_headers,
+        now=now,
+    )
 
 
 def _header(title: str, lead: str, summary: FT | None) -> FT:
@@ -140,6 +263,8 @@ def KeyManagerDashboard(
     include_toasts: bool = True,  # include the ToastContainer that oob_toast() targets
     now: datetime | None = None,  # the current time for relative dates (fixed for snapshots)
     keys: Mapping[str, KeyOverview] | None = None,  # provider -> its key, instead of a manager
+    allow_labels: bool = False,  # the cards' forms take a label (several keys per provider)
+    custom_endpoint: bool = False,  # the cards show the optional endpoint fields
 ) -> FT:
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
@@ -158,26 +283,21 @@ def KeyManagerDashboard(
 
     cards = []
     if problem is None:
-        for p in names:
-            url = key_url(base_url, p)
-            found = overview.get(p)
-            cards.append(
-                KeyManagementCard(
-                    p,
-                    found is not None,
-                    found.masked_key if found else None,
-                    found.created_at if found else None,
-                    found.expires_at if found else None,
-                    delete_action=url,
-                    update_action=url,
-                    provider_config=provider_config,
-                    test_url=test_url(base_url, p) if enable_test else None,
-                    status=KeyState.UNREADABLE if found and found.unreadable else None,
-                    csrf_token=csrf_token,
-                    hx_headers=hx_headers,
-                    now=now,
-                )
+        cards = [
+            _card(
+                p,
+                overview.get(p),
+                base_url,
+                provider_config,
+                enable_test=enable_test,
+                allow_labels=allow_labels,
+                custom_endpoint=custom_endpoint,
+                csrf_token=csrf_token,
+                hx_headers=hx_headers,
+                now=now,
             )
+            for p in names
+        ]
 
     summary = headers = None
     if problem is None and not names:
@@ -210,7 +330,7 @@ def KeyManagerDashboard(
 
 def DashboardSkeleton(
     src: str | None = None,  # URL of the dashboard to load in its place (hx-get on load)
-    cards: int = 3,  # placeholder cards shown while loading (0 to 48)
+    cards: int = 3,  # placeholder cards shown while loading
     title: str = "API keys",  # heading
 ) -> FT:
     """The dashboard's loading state: skeleton cards, optionally replaced by `src` once loaded."""

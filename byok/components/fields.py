@@ -7,8 +7,10 @@ that byok.js flips between password and text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from byok.core.endpoints import MAX_BASE_URL_LENGTH, field_label
 from byok.core.providers import ProviderInfo
 from byok.core.types import MAX_KEY_LENGTH
 
@@ -18,7 +20,27 @@ from .icons import icon_markup
 from .variants import IconSize
 from .wiring import CSRF_FIELD
 
-__all__ = ["SPINNER", "csrf_input", "docs_link", "key_field", "validation_slot"]
+__all__ = [
+    "INTENT_FIELD",
+    "LABEL_FIELD",
+    "MAKE_DEFAULT_FIELD",
+    "SPINNER",
+    "csrf_input",
+    "docs_link",
+    "endpoint_fields",
+    "key_field",
+    "label_field",
+    "validation_slot",
+]
+
+LABEL_FIELD = "label"  # form field naming which of the provider's keys
+MAKE_DEFAULT_FIELD = "make_default"  # checkbox: make the saved key the provider's default
+INTENT_FIELD = "intent"  # "add": the form adds another key (never replaces one)
+_ENDPOINT_INPUT = {  # field -> (input type, placeholder, maxlength)
+    "base_url": ("url", "https://api.example.com/v1", str(MAX_BASE_URL_LENGTH)),
+    "deployment": ("text", "e.g. gpt-4o", "64"),
+    "api_version": ("text", "e.g. 2024-10-21", "32"),
+}
 
 KEY_FIELD_NAME = "api_key"  # form field carrying the key
 HELP_SECURE = "Encrypted before it is stored; only a masked copy is ever shown."
@@ -136,4 +158,83 @@ def key_field(
         help_text,
         docs_link(info, always_docs) if show_docs else None,
         validation_slot(slot_id) if slot_id else None,
+    )
+
+
+def _plain_field(
+    name: str, fid: str, label: str, kind: str, value: str | None, extra: dict[str, Any]
+) -> FT:
+    """A labelled plain input (endpoint and label fields)."""
+    return el(
+        "div",
+        {"class": CLASSES["fieldset"]},
+        el("label", {"for": fid, "class": CLASSES["fieldset.legend"]}, label),
+        void(
+            "input",
+            {
+                "type": kind,
+                "name": name,
+                "id": fid,
+                "value": value,
+                "class": CLASSES["field.plain"],
+                "autocomplete": "off",
+                "spellcheck": "false",
+                **extra,
+            },
+        ),
+    )
+
+
+def endpoint_fields(
+    info: ProviderInfo,  # the provider (its `endpoint` fields and whether they are required)
+    scope_id: str,  # prefix of the inputs' ids, e.g. the key input's id
+    values: Mapping[str, str] | None = None,  # current values (shown: an endpoint is not secret)
+) -> list[FT]:
+    """The custom-endpoint inputs the registry allows for this provider (base URL, ...)."""
+    out = []
+    for name in info.endpoint:
+        kind, placeholder, maxlength = _ENDPOINT_INPUT[name]
+        required = name == "base_url" and info.endpoint_required
+        label = field_label(name) + ("" if required else " (optional)")
+        extra = {"placeholder": placeholder, "maxlength": maxlength, "required": required}
+        value = (values or {}).get(name)
+        out.append(_plain_field(name, f"{scope_id}-{name}", label, kind, value, extra))
+    return out
+
+
+def label_field(
+    scope_id: str,  # prefix of the inputs' ids
+    value: str | None = None,  # the label to prefill (replacing a labelled key)
+    adding: bool = False,  # the form adds another key: the label is required (intent=add)
+) -> FT:
+    """The key label ("work", "personal") and the make-default checkbox."""
+    check_id = f"{scope_id}-default"
+    extra = {"placeholder": "e.g. work, personal", "maxlength": "32", "required": adding}
+    return el(
+        "div",
+        {"class": CLASSES["fieldset"]},
+        void("input", {"type": "hidden", "name": INTENT_FIELD, "value": "add"}) if adding else None,
+        _plain_field(
+            LABEL_FIELD,
+            f"{scope_id}-label",
+            "Label" if adding else "Label (optional)",
+            "text",
+            value,
+            extra,
+        ),
+        el(
+            "label",
+            {"for": check_id, "class": CLASSES["field.help"]},
+            void(
+                "input",
+                {
+                    "type": "checkbox",
+                    "name": MAKE_DEFAULT_FIELD,
+                    "value": "1",
+                    "id": check_id,
+                    "class": CLASSES["field.check"],
+                },
+            ),
+            " Make this the default key",
+        ),
     )

@@ -57,7 +57,7 @@ from ._html import FT, el, headers_json, safe_url, slugify, void
 from .cards import KeyManagementCard, KeyTestResult
 from .classes import CLASSES
 from .dashboard import DashboardSkeleton, KeyManagerDashboard
-from .fields import HELP_SECURE, KEY_FIELD_NAME, SPINNER, csrf_input, key_field
+from .fields import HELP_SECURE, KEY_FIELD_NAME, SPINNER, csrf_input, endpoint_fields, key_field
 from .variants import FieldType, FormMethod, coerce
 from .wiring import (
     CSRF_FIELD,
@@ -156,6 +156,7 @@ def KeyInputForm(
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
     submit_text: str = "Save key",  # text of the submit button
+    custom_endpoint: bool = False,  # show the optional endpoint fields (required ones always)
 ) -> FT:
     """A form to enter one provider's key; the answer (its card) replaces the form."""
     info = resolve_provider(provider, provider_config)
@@ -183,6 +184,11 @@ def KeyInputForm(
             validation_id(provider),
             placeholder=custom_placeholder,
             show_help=show_help,
+        ),
+        *(
+            endpoint_fields(info, wiring.input_id(provider, "form"))
+            if custom_endpoint or info.endpoint_required
+            else ()
         ),
         *extras,
         _submit(submit_text, "btn.submit", f" for {info.name}"),

@@ -42,12 +42,14 @@ EXPIRY_TEXT = {
     ExpiryChoice.DAYS_90: "In 90 days",
     ExpiryChoice.DATE: "On a date",
 }
+"""What the create form's expiry choices read as."""
 GRACE_TEXT = {
     GracePeriod.NONE: "Stops at once",
     GracePeriod.HOUR: "Works for 1 more hour",
     GracePeriod.DAY: "Works for 24 more hours",
     GracePeriod.WEEK: "Works for 7 more days",
 }
+"""What the roll dialog's grace period choices read as."""
 _WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
 
 
@@ -406,7 +408,7 @@ def RollKeyDialog(
         form,
     )
     own = {
-        "class": CLASSES["issued.modal"] if m is DialogMode.MODAL else None,
+        "class": CLASSES["issued.modal" if m is DialogMode.MODAL else "issued.dialog.inline"],
         "open": m is DialogMode.INLINE,
         "aria-labelledby": "byok-roll-title",
         "aria-describedby": "byok-roll-text",

@@ -15,7 +15,7 @@ from typing import Any
 from byok.core.types import utcnow
 from byok.utils.helpers import format_expiration, format_key_age
 
-from ._html import FT, el, headers_json, pass_through, safe_url
+from ._html import FT, el, headers_json, pass_through, path_segment, safe_url
 from .classes import CLASSES
 from .fields import SPINNER, csrf_input
 from .issued import KeyStatusBadge, UsageSparkline, issued_key_status, issued_masked
@@ -26,7 +26,6 @@ from .wiring import (
     ISSUED_DIALOG_ID,
     ISSUED_REVEAL_ID,
     ISSUED_TABLE_ID,
-    issued_key_url,
     issued_view_url,
 )
 
@@ -162,10 +161,11 @@ def _action_form(
 def _row(key: Any, state: IssuedKeyStatus, base: str, view: IssuedPage, ctx: dict) -> FT:
     name = key.metadata.name or "Unnamed key"
     now = ctx["now"]
-    query = (view.status.value, view.page)
+    url = f"{base}/{path_segment(key.id)}"  # issued_key_url without re-checking base each row
+    query = ctx["query"]  # ?status=…&page=… of this view
     actions: list[Any] = []
     if state in (IssuedKeyStatus.ACTIVE, IssuedKeyStatus.EXPIRING):
-        roll = issued_view_url(issued_key_url(base, key.id, "roll"), *query)
+        roll = f"{url}/roll{query}"
         actions.append(
             el(
                 "a",
@@ -181,7 +181,7 @@ def _row(key: Any, state: IssuedKeyStatus, base: str, view: IssuedPage, ctx: dic
             )
         )
     if state is not IssuedKeyStatus.REVOKED:
-        revoke = issued_view_url(issued_key_url(base, key.id, "revoke"), *query)
+        revoke = f"{url}/revoke{query}"
         actions.append(
             _action_form(
                 revoke,
@@ -195,8 +195,8 @@ def _row(key: Any, state: IssuedKeyStatus, base: str, view: IssuedPage, ctx: dic
         )
     actions.append(
         _action_form(
-            issued_view_url(issued_key_url(base, key.id), *query),
-            issued_view_url(issued_key_url(base, key.id, "delete"), *query),
+            f"{url}{query}",
+            f"{url}/delete{query}",
             "delete",
             f"Delete “{name}” for good? Its usage history goes with it.",
             "Delete",
@@ -300,6 +300,7 @@ def IssuedKeyTable(
     view = issued_page(keys, status, page, per_page, now)
     ctx = {"now": now, "head": key_head, "usage": usage, "highlight": highlight}
     ctx["token"] = csrf_token
+    ctx["query"] = issued_view_url("", view.status.value, view.page)
     head_cells = [*_COLUMNS, *(["Usage (30 days)"] if usage is not None else []), "Actions"]
     header = el(
         "thead",

@@ -142,14 +142,18 @@ class KeyState(StrEnum):
 
 
 class TestState(StrEnum):
-    """Outcome of a "test key" request."""
+    """Outcome of a "test key" request (byok.verify's outcomes, plus pending and error)."""
 
     __test__ = False  # not a pytest test class
 
-    PENDING = "pending"
-    VALID = "valid"
-    REJECTED = "rejected"
-    ERROR = "error"
+    PENDING = "pending"  # the request is on its way
+    VALID = "valid"  # the provider accepted the key
+    REJECTED = "rejected"  # the provider refused it (401 / 403)
+    RATE_LIMITED = "rate_limited"  # the provider said "too many requests"
+    UNREACHABLE = "unreachable"  # no answer in time, or the provider is down
+    UNEXPECTED = "unexpected"  # an answer that is not the provider's (wrong URL, 500)
+    BLOCKED = "blocked"  # the address is not allowed (SSRF guard): nothing was sent
+    ERROR = "error"  # the key could not be tested (storage, no check, the app's verifier)
 
 
 # --- issued keys (byok.components.issued) ---------------------------------------------------

@@ -7,7 +7,7 @@ See the module docstring of `byok.components.forms` for the whole request/respon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote
 
 from ._html import path_segment, safe_url, slugify
 
@@ -28,6 +28,7 @@ __all__ = [
     "TOAST_CONTAINER_ID",
     "card_id",
     "dashboard_header_value",
+    "default_url",
     "input_id",
     "issued_key_url",
     "issued_validation_id",
@@ -73,9 +74,10 @@ def validation_id(
 
 def test_slot_id(
     provider: str,  # provider name
+    label: str | None = None,  # a labelled key (its own slot); None = the provider's default
 ) -> str:
     """Id of the slot where a "test key" result (KeyTestResult) is swapped in."""
-    return f"byok-test-{slugify(provider)}"
+    return f"byok-test-{slugify(provider)}" + (f"--{slugify(label)}" if label else "")
 
 
 test_slot_id.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
@@ -89,20 +91,38 @@ def input_id(
     return f"byok-input-{scope}-{slugify(provider)}"
 
 
+def _labelled(url: str, label: str | None) -> str:
+    """The URL naming one labelled key (?label=…); unlabelled keys need no query."""
+    return url if label is None else f"{url}?label={quote(label, safe='')}"
+
+
 def key_url(
     base_url: str,  # where the key routes live, e.g. "/api/keys" (http(s) or relative)
     provider: str,  # provider name (percent-encoded into one path segment)
+    label: str | None = None,  # one key by label (?label=…, "" = unlabelled); None = the default
 ) -> str:
     """The provider's key URL: POST saves, DELETE removes (f"{base_url}/{provider}")."""
-    return f"{safe_url(base_url, 'base_url').rstrip('/')}/{path_segment(provider)}"
+    return _labelled(
+        f"{safe_url(base_url, 'base_url').rstrip('/')}/{path_segment(provider)}", label
+    )
 
 
 def test_url(
     base_url: str,  # where the key routes live
     provider: str,  # provider name
+    label: str | None = None,  # a labelled key; None = the provider's default
 ) -> str:
     """The provider's "test key" URL (POST), f"{base_url}/{provider}/test"."""
-    return f"{key_url(base_url, provider)}/test"
+    return _labelled(f"{key_url(base_url, provider)}/test", label)
+
+
+def default_url(
+    base_url: str,  # where the key routes live
+    provider: str,  # provider name
+    label: str,  # the key to make the default ("" = the unlabelled one)
+) -> str:
+    """POST here makes a labelled key the provider's default, f"{base_url}/{provider}/default"."""
+    return f"{key_url(base_url, provider)}/default?label={quote(label, safe='')}"
 
 
 test_url.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
@@ -160,4 +180,4 @@ def issued_view_url(
     page: int,  # the table's page (1-based)
 ) -> str:
     """`url` with the table's view in its query, so the answer re-renders the same view."""
-    return f"{url}?{urlencode({'status': status, 'page': page})}"
+    return f"{url}?status={quote(str(status), safe='')}&page={int(page)}"

@@ -122,10 +122,13 @@ def _as_raw_key(
 def bind(
     owner: str,  # who the value belongs to, e.g. "user:42" or "session:<sid>"
     provider: str,  # which provider's key it is
+    endpoint: bytes = b"",  # the key's custom endpoint (Endpoint.encode()); b"" = none
 ) -> bytes:
-    """Associated data binding a ciphertext to its owner and provider (length-prefixed)."""
+    """Associated data binding a ciphertext to its owner, provider and endpoint (length-prefixed;
+    without an endpoint it is exactly what byok wrote before endpoints existed)."""
     o, p = owner.encode(), provider.encode()
-    return len(o).to_bytes(2, "big") + o + len(p).to_bytes(2, "big") + p
+    aad = len(o).to_bytes(2, "big") + o + len(p).to_bytes(2, "big") + p
+    return aad + len(endpoint).to_bytes(4, "big") + endpoint if endpoint else aad
 
 
 class Keyring:

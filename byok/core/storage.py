@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,15 +34,20 @@ from .database import (
     schema_version,
     to_iso,
 )
+from .endpoints import validate_endpoint
 from .security import Keyring, bind, mask_key, random_token
 from .types import (
+    LABEL_PATTERN,
     MAX_USER_ID_LENGTH,
     PROVIDER_PATTERN,
     APIKey,
     BYOKConfig,
+    Credentials,
     EncryptionError,
+    Endpoint,
     EventKind,
     KeyEvent,
+    KeyNotFoundError,
     SessionFullError,
     StorageBackend,
     StorageError,
@@ -59,14 +64,17 @@ __all__ = [
     "HybridStorage",
     "RotationReport",
     "SessionStorage",
+    "pick_default",
     "validate_api_key",
+    "validate_label",
     "validate_provider",
     "validate_user_id",
 ]
 
 log = logging.getLogger("byok")
 
-SCHEMA_VERSION = 1  # version of the database layout this code writes
+SCHEMA_VERSION = 2  # version of the database layout this code writes (2: labels, endpoints)
+_KEY_COLUMNS = "user_id, provider, encrypted_value, key_version, created_at, expires_at, updated_at"
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
 _SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
@@ -133,6 +141,23 @@ def validate_user_id(
     return user_id
 
 
+def validate_label(
+    label: Any,  # a key label as typed (None = "the provider's default key")
+) -> str | None:
+    """The label with surrounding spaces removed ("" = unlabelled), None kept; else
+    ValidationError: 1-32 letters, digits, spaces, '.', '-' or '_'."""
+    if label is None:
+        return None
+    if not isinstance(label, str):
+        raise ValidationError(f"label must be text, not {type(label).__name__}")
+    label = label.strip()
+    if label and not LABEL_PATTERN.fullmatch(label):
+        raise ValidationError(
+            "A label is 1-32 letters, digits, spaces, '.', '-' or '_' (e.g. 'work', 'personal')"
+        )
+    return label
+
+
 def _session(
     request: Any,  # a Starlette request (or anything with a dict `.session`)
 ) -> dict:
@@ -159,26 +184,59 @@ def _from_ts(value: Any) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(int(value), tz=UTC)
 
 
+def pick_default(
+    records: Iterable[APIKey],  # one provider's keys
+    flagged_only: bool = False,  # True: only a key flagged default counts (hybrid's cache)
+) -> APIKey | None:
+    """The provider's default key: the one flagged default, else the oldest (then by label)."""
+    found = min(records, key=lambda r: (not r.is_default, r.created_at, r.label), default=None)
+    return None if found is None or (flagged_only and not found.is_default) else found
+
+
+def _same_copy(
+    stored: APIKey,  # the copy stored now
+    read: APIKey,  # the copy read earlier
+) -> bool:
+    """True when both are the same sealed copy (value and expiry; the nonce makes each seal
+    unique), whatever flags were set on the read copy since."""
+    return stored.encrypted_value == read.encrypted_value and stored.expires_at == read.expires_at
+
+
+def _slot(provider: str, label: str) -> str:
+    """A key's name in the session entry: the provider, or "provider#label" for a labelled key."""
+    return f"{provider}#{label}" if label else provider
+
+
+def _unslot(slot: str) -> tuple[str, str]:
+    provider, _, label = slot.partition("#")
+    return provider, label
+
+
 class SessionStorage:
     """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
 
     Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "c": <last cleanup>, "k":
-    {<user or "">: {<provider>: [<sealed, base64url>, <created>, <expires or null>, <written>]}}}``.
-    Every byte byok writes to the session counts against `config.cookie_limit`: room for the
-    CSRF token and the cleanup stamp is kept before they are written.
+    {<user or "">: {<slot>: [<sealed, base64url>, <created>, <expires or null>, <written>(,
+    <endpoint JSON or null>, <1 if default>)]}}}``; a slot is the provider, or
+    ``provider#label`` for a labelled key. An entry written before labels existed (4-item cells,
+    provider slots) is read as is. Every byte byok writes to the session counts against
+    `config.cookie_limit`: room for the CSRF token and the cleanup stamp is kept before they are
+    written.
     """
 
     def __init__(
         self,
         config: BYOKConfig,  # reads session_key_prefix, cookie_limit, session_cookie
         namespace: str = "keys",  # suffix of the session entry (hybrid uses "cache")
+        flagged_default: bool = False,  # only a flagged key is the default (hybrid's cache)
     ):
         self.config = config
         self.namespace = namespace
         self.name = f"{config.session_key_prefix}{namespace}"
+        self.flagged_default = flagged_default
 
     def _owners(self, request: Any) -> dict[str, dict]:
-        """The entry's {owner: {provider: cell}} (read only); malformed parts read as empty and
+        """The entry's {owner: {slot: cell}} (read only); malformed parts read as empty and
         the next write replaces them (the entry is byok's own namespace)."""
         entry = _session(request).get(self.name)
         owners = entry.get("k") if isinstance(entry, dict) else None
@@ -270,7 +328,12 @@ class SessionStorage:
         entry = self._entry(request)
         owner = entry["k"].setdefault(key.user_id or "", {})
         token = base64.urlsafe_b64encode(key.encrypted_value).rstrip(b"=").decode()
-        owner[key.provider] = [token, _ts(key.created_at), _ts(key.expires_at), _ts(utcnow())]
+        cell: list = [token, _ts(key.created_at), _ts(key.expires_at), _ts(utcnow())]
+        if key.endpoint:  # plain keys keep the short cell
+            cell += [key.endpoint.encode().decode(), 0]
+        owner[_slot(key.provider, key.label)] = cell
+        if key.is_default:  # one default per provider
+            self._flag(owner, key.provider, key.label, cell)
         self._save(request, entry)
 
     def written_at(
@@ -278,28 +341,56 @@ class SessionStorage:
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner (None = the anonymous session)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> datetime | None:
         """When this session copy was written (hybrid's cache age)."""
-        raw = self._raw(request, provider, user_id)
-        return None if raw is None else self._decode(raw, provider, user_id)[1]
+        found = self._find(request, provider, user_id, label)
+        return None if found is None else found[1]
 
-    def _raw(self, request: Any, provider: str, user_id: str | None) -> list | None:
-        """The stored cell of one key, or None."""
+    def _cells(self, request: Any, user_id: str | None) -> dict:
         entry = _session(request).get(self.name)
         owners = entry.get("k") if isinstance(entry, dict) else None
         cells = owners.get(user_id or "") if isinstance(owners, dict) else None
-        raw = cells.get(provider) if isinstance(cells, dict) else None
-        if raw is not None and not (isinstance(raw, list) and len(raw) == 4):
-            raise StorageError(f"malformed session entry for provider {provider!r}")
-        return raw
+        return cells if isinstance(cells, dict) else {}
+
+    def _find(
+        self, request: Any, provider: str, user_id: str | None, label: str | None
+    ) -> tuple[APIKey, datetime | None] | None:
+        """(record, when written) of one key; label None = the provider's default."""
+        cells = self._cells(request, user_id)
+        if label is not None:
+            raw = cells.get(_slot(provider, label))
+            return None if raw is None else self._decode(raw, provider, label, user_id)
+        found = [
+            self._decode(raw, provider, _unslot(slot)[1], user_id)
+            for slot, raw in cells.items()
+            if _unslot(slot)[0] == provider
+        ]
+        best = pick_default((r for r, _ in found), self.flagged_default)
+        return next((f for f in found if f[0] is best), None)
 
     @staticmethod
-    def _decode(raw: list, provider: str, user_id: str | None) -> tuple[APIKey, datetime | None]:
+    def _decode(
+        raw: Any, provider: str, label: str, user_id: str | None
+    ) -> tuple[APIKey, datetime | None]:
         """A stored cell as (record, when it was written); StorageError when malformed."""
+        if not (isinstance(raw, list) and len(raw) in (4, 6)):
+            raise StorageError(f"malformed session entry for provider {provider!r}")
         try:
             token = raw[0] + "=" * (-len(raw[0]) % 4)
             value = base64.urlsafe_b64decode(token)
-            key = APIKey(provider, value, _from_ts(raw[1]), _from_ts(raw[2]), user_id)
+            endpoint = Endpoint.decode(raw[4]) if len(raw) == 6 else None
+            default = len(raw) == 6 and raw[5] == 1
+            key = APIKey(
+                provider,
+                value,
+                _from_ts(raw[1]),
+                _from_ts(raw[2]),
+                user_id,
+                label,
+                endpoint,
+                default,
+            )
             return key, _from_ts(raw[3])
         except (TypeError, ValueError, binascii.Error, OverflowError, OSError):
             raise StorageError(f"malformed session entry for provider {provider!r}") from None
@@ -309,32 +400,35 @@ class SessionStorage:
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner (None = the anonymous session)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The stored key record (expired or not), or None."""
-        raw = self._raw(request, provider, user_id)
-        return None if raw is None else self._decode(raw, provider, user_id)[0]
+        found = self._find(request, provider, user_id, label)
+        return None if found is None else found[0]
 
     def records(
         self,
         request: Any,  # a request with a session
         user_id: str | None = None,  # owner
     ) -> list[APIKey]:
-        """Every stored key record of this owner, sorted by provider."""
-        owned = self._owners(request).get(user_id or "", {})
-        found = (self.retrieve(request, p, user_id) for p in sorted(owned))
-        return [r for r in found if r is not None]
+        """Every stored key record of this owner, sorted by provider and label."""
+        cells = self._owners(request).get(user_id or "", {})
+        slots = sorted(cells, key=_unslot)
+        return [self._decode(cells[s], *_unslot(s), user_id)[0] for s in slots]
 
     def delete(
         self,
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        label: str | None = None,  # which key; None = the provider's default
     ) -> None:
         """Remove one key (no error when absent)."""
-        if self._raw(request, provider, user_id) is None:
+        found = self._find(request, provider, user_id, label)
+        if found is None:
             return
         entry = self._entry(request)
-        entry["k"].get(user_id or "", {}).pop(provider, None)
+        entry["k"].get(user_id or "", {}).pop(_slot(provider, found[0].label), None)
         self._save(request, entry, grows=False)
 
     def discard(
@@ -342,11 +436,12 @@ class SessionStorage:
         request: Any,  # a request with a session
         key: APIKey,  # an expired copy as it was read
     ) -> bool:
-        """Remove `key` only if it is still the stored copy (compare-and-delete); True if removed."""
-        raw = self._raw(request, key.provider, key.user_id)
-        if raw is None or self._decode(raw, key.provider, key.user_id)[0] != key:
+        """Remove `key` only if it is still the stored copy of its (owner, provider, label):
+        compare-and-delete on the sealed value and the expiry; True if removed."""
+        found = self._find(request, key.provider, key.user_id, key.label)
+        if found is None or not _same_copy(found[0], key):
             return False
-        self.delete(request, key.provider, key.user_id)
+        self.delete(request, key.provider, key.user_id, key.label)
         return True
 
     def owners(
@@ -379,13 +474,39 @@ class SessionStorage:
             return False
         return True
 
+    def set_default(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default
+        user_id: str | None = None,  # owner
+    ) -> bool:
+        """Make one key the provider's default; False when it is not stored."""
+        entry = self._entry(request)
+        cells = entry["k"].get(user_id or "", {})
+        cell = cells.get(_slot(provider, label))
+        if cell is None:
+            return False
+        self._decode(cell, provider, label, user_id)  # StorageError when malformed
+        self._flag(cells, provider, label, cell)
+        self._save(request, entry)
+        return True
+
+    @staticmethod
+    def _flag(cells: dict, provider: str, label: str, cell: list) -> None:
+        """Flag one cell default and clear the flag of the provider's others (in place)."""
+        for slot, other in list(cells.items()):
+            if _unslot(slot)[0] == provider and isinstance(other, list) and len(other) == 6:
+                cells[slot] = [*other[:5], 0]
+        cells[_slot(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]
+
     def list_providers(
         self,
         request: Any,  # a request with a session
         user_id: str | None = None,  # owner
     ) -> list[str]:
         """Providers with a stored key (expired included; the manager filters), sorted."""
-        return sorted(self._owners(request).get(user_id or "", {}))
+        return sorted({_unslot(s)[0] for s in self._owners(request).get(user_id or "", {})})
 
     def clear_all(
         self,
@@ -404,8 +525,9 @@ class SessionStorage:
 class DatabaseStorage:
     """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
 
-    One row per (user_id, provider), the primary key, written with a real upsert. Every read
-    commits, so a PostgreSQL connection never sits idle in a transaction. Thread-safe.
+    One row per (user_id, provider, label), the primary key, written with a real upsert; at most
+    one row per (user_id, provider) is flagged the default. Every read commits, so a PostgreSQL
+    connection never sits idle in a transaction. Thread-safe.
     """
 
     def __init__(
@@ -429,21 +551,26 @@ class DatabaseStorage:
             else:
                 self.table = self._existing(name)
         t = self.table.table  # the hot read, compiled once: 4x faster than building it per call
-        self._select_one = sa.select(t).where(
-            t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p")
+        mine = (t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p"))
+        self._select_one = sa.select(t).where(*mine, t.c.label == sa.bindparam("l"))
+        self._select_default = (  # the flagged default, else the oldest key (pick_default)
+            sa.select(t).where(*mine).order_by(t.c.is_default.desc(), t.c.created_at, t.c.label)
+        ).limit(1)
+        self._flag = (  # exactly one default per (user, provider), in one statement
+            t.update()
+            .where(*mine)
+            .values(is_default=sa.case((t.c.label == sa.bindparam("l"), 1), else_=0))
         )
         self._swap = (  # rotation's compare-and-swap of one sealed value
             t.update()
             .where(
-                t.c.user_id == sa.bindparam("u"),
-                t.c.provider == sa.bindparam("p"),
-                t.c.encrypted_value == sa.bindparam("old"),
+                *mine, t.c.label == sa.bindparam("l"), t.c.encrypted_value == sa.bindparam("old")
             )
             .values(encrypted_value=sa.bindparam("new"), key_version=sa.bindparam("v"))
         )
         self._delete_expired = t.delete().where(  # compare-and-delete of one expired row
-            t.c.user_id == sa.bindparam("u"),
-            t.c.provider == sa.bindparam("p"),
+            *mine,
+            t.c.label == sa.bindparam("l"),
             t.c.encrypted_value == sa.bindparam("v"),
             t.c.expires_at == sa.bindparam("e"),
         )
@@ -458,25 +585,57 @@ class DatabaseStorage:
     def _migrate(self, name: str):
         """Create or upgrade the table; the schema version is recorded in byok_meta."""
         version = schema_version(self.db, name, SCHEMA_VERSION)
+        if version == 1:
+            self._set_aside_v1(name)
         table = self.db.create(
             UserAPIKey,
-            pk=["user_id", "provider"],
+            pk=["user_id", "provider", "label"],
             name=name,
             not_null={
                 "user_id",
                 "provider",
+                "label",
                 "encrypted_value",
                 "key_version",
                 "created_at",
                 "updated_at",
+                "is_default",
             },
         )
-        if version < 1:
+        self._copy_v1(name)  # also finishes an upgrade a crash interrupted
+        if version < SCHEMA_VERSION:
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
             self.db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
             self.db.conn.commit()
             record_schema_version(self.db, name, SCHEMA_VERSION)
         return table
+
+    def _set_aside_v1(self, name: str) -> None:
+        """Schema 1 -> 2, step 1: rename the version-1 table (primary key user, provider) so the
+        version-2 table (primary key user, provider, label) can be created in its place."""
+        inspector = sa.inspect(self.db.engine)
+        if name not in inspector.get_table_names():
+            return
+        if "label" in {c["name"] for c in inspector.get_columns(name)}:
+            return  # already version 2 (another process got here first)
+        self.db.q(f'DROP INDEX IF EXISTS "{name}_version"')
+        self.db.q(f'DROP INDEX IF EXISTS "{name}_expires"')
+        self.db.q(f'ALTER TABLE "{name}" RENAME TO "{name}_v1"')
+        self.db.conn.commit()
+
+    def _copy_v1(self, name: str) -> None:
+        """Schema 1 -> 2, step 2: copy every version-1 row (unlabelled, the provider's default,
+        no endpoint) into the new table, then drop the old one. Rerunnable: rows already copied
+        are skipped, so an upgrade a crash interrupted completes on the next start."""
+        old = f"{name}_v1"
+        if old not in sa.inspect(self.db.engine).get_table_names():
+            return
+        self.db.q(
+            f'INSERT INTO "{name}" ({_KEY_COLUMNS}, label, endpoint, is_default) '
+            f"SELECT {_KEY_COLUMNS}, '', NULL, 1 FROM \"{old}\" WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        )
+        self.db.q(f'DROP TABLE "{old}"')
+        self.db.conn.commit()
 
     def _existing(self, name: str):
         """The table as it is, never created or migrated (tools pointed at a database)."""
@@ -507,14 +666,19 @@ class DatabaseStorage:
             created = from_iso(row["created_at"])
             if created is None:
                 raise TypeError("created_at is empty")
+            if not isinstance(row["label"], str):
+                raise TypeError(f"label is {type(row['label']).__name__}, not text")
             return APIKey(
                 provider=row["provider"],
                 encrypted_value=bytes(value),
                 created_at=created,
                 expires_at=from_iso(row["expires_at"]),
                 user_id=row["user_id"],
+                label=row["label"],
+                endpoint=Endpoint.decode(row["endpoint"]),
+                is_default=bool(row["is_default"]),
             )
-        except (TypeError, ValueError, OverflowError) as e:
+        except (TypeError, ValueError, OverflowError, RecursionError) as e:
             reason = type(e).__name__
             raise StorageError(
                 f"malformed row for provider {row['provider']!r} ({reason})"
@@ -527,45 +691,57 @@ class DatabaseStorage:
         request: Any,  # unused (kept for the KeyStorage interface)
         key: APIKey,  # sealed key; key.user_id is required
     ) -> None:
-        """Insert or replace the row of (user_id, provider)."""
+        """Insert or replace the row of (user_id, provider, label); a default clears the others'."""
         row = {
             "user_id": validate_user_id(key.user_id, required=True),
             "provider": key.provider,
+            "label": key.label,
             "encrypted_value": key.encrypted_value,
             "key_version": int.from_bytes(key.encrypted_value[1:3], "big"),
             "created_at": to_iso(key.created_at),
             "expires_at": to_iso(key.expires_at),
             "updated_at": to_iso(utcnow()),
+            "endpoint": key.endpoint.encode().decode() if key.endpoint else None,
+            "is_default": int(key.is_default),
         }
         with self._guard("store"):
             if self._upsert is None:
                 self.table.upsert(**row)  # fastsql's portable upsert
             else:
                 self.db.execute(self._upsert, row)
+            if key.is_default:  # same transaction: never two defaults
+                self.db.execute(
+                    self._flag, {"u": row["user_id"], "p": key.provider, "l": key.label}
+                )
 
     def retrieve(
         self,
         request: Any,  # unused
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The stored key record (expired or not), or None."""
         user_id = validate_user_id(user_id, required=True)
         with self._guard("retrieve"):
-            row = (
-                self.db.execute(self._select_one, {"u": user_id, "p": provider}).mappings().first()
-            )
+            row = self._row(user_id, provider, label)
         return None if row is None else self._record(row)
+
+    def _row(self, user_id: str, provider: str, label: str | None) -> Any:
+        """One row (inside a guard): by label, or the provider's default."""
+        args = {"u": user_id, "p": provider, "l": label}
+        query = self._select_default if label is None else self._select_one
+        return self.db.execute(query, args).mappings().first()
 
     def records(
         self,
         request: Any,  # unused
         user_id: str | None = None,  # owner (required)
     ) -> list[APIKey]:
-        """Every stored key record of this owner, sorted by provider."""
+        """Every stored key record of this owner, sorted by provider and label."""
         user_id = validate_user_id(user_id, required=True)
         with self._guard("records"):
-            rows = self.table.rows_where("user_id = :u", {"u": user_id}, order_by="provider")
+            rows = self.table.rows_where("user_id = :u", {"u": user_id}, order_by="provider, label")
             return [self._record(r) for r in rows]
 
     def delete(
@@ -573,11 +749,35 @@ class DatabaseStorage:
         request: Any,  # unused
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> None:
         """Remove one key (no error when absent)."""
         user_id = validate_user_id(user_id, required=True)
         with self._guard("delete"):
-            self.table.delete_where("user_id = :u AND provider = :p", {"u": user_id, "p": provider})
+            if label is None:
+                row = self._row(user_id, provider, None)
+                if row is None:
+                    return
+                label = row["label"]
+            self.table.delete_where(
+                "user_id = :u AND provider = :p AND label = :l",
+                {"u": user_id, "p": provider, "l": label},
+            )
+
+    def set_default(
+        self,
+        request: Any,  # unused
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default
+        user_id: str | None = None,  # owner (required)
+    ) -> bool:
+        """Make one key the provider's default (one statement); False when it is not stored."""
+        user_id = validate_user_id(user_id, required=True)
+        with self._guard("set_default"):
+            if self._row(user_id, provider, label) is None:
+                return False
+            self.db.execute(self._flag, {"u": user_id, "p": provider, "l": label})
+            return True
 
     def discard(
         self,
@@ -591,12 +791,19 @@ class DatabaseStorage:
         return self._discard([key], utcnow()) == 1
 
     def _discard(self, keys: list[APIKey], now: datetime) -> int:
-        """Compare-and-delete expired rows (same value, same expiry, expiry passed)."""
+        """Compare-and-delete expired rows (same owner, provider and label, same value, same
+        expiry, expiry passed)."""
         expired = [k for k in keys if k.expires_at is not None and k.expires_at <= now]
         if not expired:
             return 0
         params = [
-            {"u": k.user_id, "p": k.provider, "v": k.encrypted_value, "e": to_iso(k.expires_at)}
+            {
+                "u": k.user_id,
+                "p": k.provider,
+                "l": k.label,
+                "v": k.encrypted_value,
+                "e": to_iso(k.expires_at),
+            }
             for k in expired
         ]
         with self._guard("cleanup"):
@@ -608,7 +815,7 @@ class DatabaseStorage:
         user_id: str | None = None,  # owner (required)
     ) -> list[str]:
         """Providers with a stored key (expired included; the manager filters), sorted."""
-        return [r.provider for r in self.records(request, user_id)]
+        return sorted({r.provider for r in self.records(request, user_id)})
 
     def clear_all(
         self,
@@ -646,15 +853,19 @@ class DatabaseStorage:
         self,
         version: int,  # the current key version
         batch_size: int,  # rows per batch
-        after: tuple[str, str] = ("", ""),  # keyset cursor: (user_id, provider) already seen
+        after: tuple[str, str, str] = ("", "", ""),  # keyset cursor: (user, provider, label) seen
     ) -> list[APIKey]:
         """The next batch of rows sealed with another key version, in primary-key order."""
-        where = "key_version <> :v AND (user_id > :u OR (user_id = :u AND provider > :p))"
+        where = (
+            "key_version <> :v AND (user_id > :u OR (user_id = :u AND (provider > :p OR "
+            "(provider = :p AND label > :l))))"
+        )
+        u, p, lbl = (*after, "")[:3]
         with self._guard("scan"):
             rows = self.table.rows_where(
                 where,
-                {"v": version, "u": after[0], "p": after[1]},
-                order_by="user_id, provider",
+                {"v": version, "u": u, "p": p, "l": lbl},
+                order_by="user_id, provider, label",
                 limit=batch_size,
             )
             return [self._record(r) for r in rows]
@@ -683,6 +894,7 @@ class DatabaseStorage:
                     {
                         "u": key.user_id,
                         "p": key.provider,
+                        "l": key.label,
                         "old": key.encrypted_value,
                         "new": new_value,
                         "v": int.from_bytes(new_value[1:3], "big"),
@@ -715,13 +927,13 @@ def _upsert_statement(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
 ) -> sa.Insert | None:
-    """INSERT … ON CONFLICT (user_id, provider) DO UPDATE, built once (fastsql rebuilds it on
-    every call); None for dialects without it."""
+    """INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once (fastsql rebuilds
+    it on every call); None for dialects without it."""
     insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
     if insert is None:
         return None
     stmt = insert(table)
-    keys = ("user_id", "provider")
+    keys = ("user_id", "provider", "label")
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
 
@@ -733,7 +945,8 @@ class HybridStorage:
     """Database for persistence, a per-user session copy as a short-lived cache.
 
     A cached copy is trusted for `config.hybrid_cache_ttl`; after that the database is asked
-    again, so a key deleted elsewhere disappears from every session within that time.
+    again, so a key deleted elsewhere disappears from every session within that time. The cache
+    knows a provider's default only once the database named it (a flagged cell).
     """
 
     def __init__(
@@ -742,14 +955,22 @@ class HybridStorage:
         db_url: str | Database | None = None,  # database URL or fastsql Database
     ):
         self.config = config
-        self.session = SessionStorage(config, namespace="cache")
+        self.session = SessionStorage(config, namespace="cache", flagged_default=True)
         self.database = DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
 
     def _cache(self, request: Any, key: APIKey) -> None:
         try:
             self.session.store(request, key)
         except SessionFullError:
-            self.session.delete(request, key.provider, key.user_id)  # the database has it
+            self.session.delete(
+                request, key.provider, key.user_id, key.label
+            )  # the database has it
+
+    def _forget(self, request: Any, provider: str, user_id: str | None) -> None:
+        """Drop every cached key of a provider (its default may have moved)."""
+        for record in self.session.records(request, user_id):
+            if record.provider == provider:
+                self.session.delete(request, provider, user_id, record.label)
 
     def store(
         self,
@@ -765,6 +986,7 @@ class HybridStorage:
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The fresh session copy, else the database row (re-cached).
 
@@ -773,9 +995,9 @@ class HybridStorage:
         stale copy, the database decides whether the key expired.
         """
         user_id = validate_user_id(user_id, required=True)
-        raw = self.session._raw(request, provider, user_id)
-        if raw is not None:
-            copy, written = self.session._decode(raw, provider, user_id)
+        found = self.session._find(request, provider, user_id, label)
+        if found is not None:
+            copy, written = found
             age = utcnow() - written if written is not None else None
             if (
                 age is not None
@@ -783,20 +1005,26 @@ class HybridStorage:
                 and not copy.is_expired
             ):
                 return copy
-        return self.refresh(request, provider, user_id)
+        return self.refresh(request, provider, user_id, label)
 
     def refresh(
         self,
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The database row, bypassing the session copy (which is replaced or removed)."""
         user_id = validate_user_id(user_id, required=True)
-        key = self.database.retrieve(request, provider, user_id)
+        key = self.database.retrieve(request, provider, user_id, label)
         if key is None or key.is_expired:
-            self.session.delete(request, provider, user_id)
+            if label is None:
+                self._forget(request, provider, user_id)
+            else:
+                self.session.delete(request, provider, user_id, label)
         else:
+            if label is None:  # the database chose it: the cache may call it the default
+                key.is_default = True
             self._cache(request, key)
         return key
 
@@ -813,8 +1041,9 @@ class HybridStorage:
         request: Any,  # a request with a session
         key: APIKey,  # an expired database row as it was read
     ) -> bool:
-        """Compare-and-delete the expired row; the session copy goes either way (it is a cache)."""
-        self.session.delete(request, key.provider, key.user_id)
+        """Compare-and-delete the expired row; the session copy of its label goes either way
+        (it is a cache)."""
+        self.session.delete(request, key.provider, key.user_id, key.label)
         return self.database.discard(request, key)
 
     def delete(
@@ -822,10 +1051,23 @@ class HybridStorage:
         request: Any,  # a request with a session
         provider: str,  # provider name
         user_id: str | None = None,  # owner (required)
+        label: str | None = None,  # which key; None = the provider's default
     ) -> None:
         """Remove from both."""
-        self.database.delete(request, provider, user_id)
-        self.session.delete(request, provider, user_id)
+        self.database.delete(request, provider, user_id, label)
+        self._forget(request, provider, user_id)
+
+    def set_default(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default
+        user_id: str | None = None,  # owner (required)
+    ) -> bool:
+        """Make one key the default (in the database; the cache forgets the provider)."""
+        done = self.database.set_default(request, provider, label, user_id)
+        self._forget(request, provider, user_id)
+        return done
 
     def list_providers(
         self,
@@ -942,6 +1184,11 @@ class BYOKManager:
             self._emit(EventKind.EXPIRE, key.provider, key.user_id)
         return None
 
+    def _aad(self, request: Any, user_id: str | None, record: APIKey) -> bytes:
+        """The associated data of a record: owner, provider and its endpoint."""
+        endpoint = record.endpoint.encode() if record.endpoint else b""
+        return bind(self._owner(request, user_id), record.provider, endpoint)
+
     def _unreadable(self, provider: str, user_id: str | None) -> EncryptionError:
         """Report a key that fails to decrypt (it is kept, never deleted) and make its error."""
         self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
@@ -950,16 +1197,46 @@ class BYOKManager:
             "list the old one in config.previous_keys); it was kept"
         )
 
-    def _open_from_database(self, request: Any, record: APIKey, aad: bytes) -> str | None:
+    def _open_from_database(
+        self, request: Any, record: APIKey, label: str | None
+    ) -> tuple[str, APIKey] | None:
         """Hybrid: a session copy that fails to open (e.g. sealed with a key retired since) is
         dropped and the database row opened instead; None when the row is gone or expired."""
-        fresh = self._live(request, self.storage.refresh(request, record.provider, record.user_id))
+        fresh = self._live(
+            request, self.storage.refresh(request, record.provider, record.user_id, label)
+        )
         if fresh is None:
             return None
         try:
-            return self.keyring.open(fresh.encrypted_value, aad)
+            return self.keyring.open(
+                fresh.encrypted_value, self._aad(request, fresh.user_id, fresh)
+            ), fresh
         except EncryptionError:
             raise self._unreadable(record.provider, record.user_id) from None
+
+    def _open(
+        self, request: Any, provider: Any, user_id: Any, label: Any
+    ) -> tuple[str, APIKey] | None:
+        """(plaintext, record) of one live key, None when absent or expired."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        record = self._live(request, self.storage.retrieve(request, provider, user_id, label))
+        if record is None:
+            return None
+        aad = self._aad(request, user_id, record)
+        try:
+            key = self.keyring.open(record.encrypted_value, aad)
+        except EncryptionError:
+            if self.backend is StorageBackend.HYBRID:  # the session copy may be outdated
+                return self._open_from_database(request, record, label)
+            raise self._unreadable(provider, user_id) from None
+        if self.backend is StorageBackend.SESSION and self.keyring.needs_rewrap(
+            record.encrypted_value
+        ):
+            record.encrypted_value = self.keyring.seal(key, aad)  # lazy rotation of the cookie
+            with contextlib.suppress(SessionFullError):  # a read never fails for lack of room
+                self.storage.store(request, record)
+        return key, record
 
     # reference API
 
@@ -970,10 +1247,16 @@ class BYOKManager:
         api_key: str,  # the key (surrounding whitespace is removed)
         user_id: str | None = None,  # owner; required for database and hybrid storage
         ttl: timedelta | None = None,  # lifetime; None = config.default_ttl
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+        endpoint: Any = None,  # custom Endpoint (or {field: text}); bound to the ciphertext
+        make_default: bool = False,  # make this key the provider's default
     ) -> None:
-        """Validate, seal (bound to owner and provider) and store a key."""
+        """Validate, seal (bound to owner, provider and endpoint) and store a key."""
         provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
+        endpoint = validate_endpoint(endpoint)
         if ttl is None:
             ttl = self.config.default_ttl
         elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
@@ -983,46 +1266,74 @@ class BYOKManager:
             expires = now + ttl if ttl is not None else None
         except OverflowError:
             raise ValidationError("ttl is too long") from None
-        sealed = self.keyring.seal(key, bind(self._owner(request, user_id), provider))
-        self.storage.store(request, APIKey(provider, sealed, now, expires, user_id))
-        self._emit(EventKind.SET, provider, user_id, key)
+        default = self.storage.retrieve(request, provider, user_id)  # the provider's default
+        if label is None:
+            label = default.label if default is not None else ""
+        # the first key of a provider, and a replaced default, are flagged: the default is stable
+        is_default = make_default or default is None or default.label == label
+        record = APIKey(provider, b"", now, expires, user_id, label, endpoint, is_default)
+        record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))
+        self.storage.store(request, record)
+        self._emit(
+            EventKind.SET, provider, user_id, key, detail=f"label={label}" if label else None
+        )
 
     def get_key(
         self,
         request: Any,  # the request
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
     ) -> str | None:
         """The decrypted key, None when absent or expired; EncryptionError when unreadable."""
-        provider, user_id = self._args(provider, user_id)
-        record = self._live(request, self.storage.retrieve(request, provider, user_id))
-        if record is None:
+        opened = self._open(request, provider, user_id, label)
+        return None if opened is None else opened[0]
+
+    def get_credentials(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> Credentials | None:
+        """The decrypted key with its label and custom endpoint (what a call to the provider
+        needs), None when absent or expired; the endpoint is authenticated with the key."""
+        opened = self._open(request, provider, user_id, label)
+        if opened is None:
             return None
-        aad = bind(self._owner(request, user_id), provider)
-        try:
-            key = self.keyring.open(record.encrypted_value, aad)
-        except EncryptionError:
-            if self.backend is StorageBackend.HYBRID:  # the session copy may be outdated
-                return self._open_from_database(request, record, aad)
-            raise self._unreadable(provider, user_id) from None
-        if self.backend is StorageBackend.SESSION and self.keyring.needs_rewrap(
-            record.encrypted_value
-        ):
-            record.encrypted_value = self.keyring.seal(key, aad)  # lazy rotation of the cookie
-            with contextlib.suppress(SessionFullError):  # a read never fails for lack of room
-                self.storage.store(request, record)
-        return key
+        key, record = opened
+        return Credentials(record.provider, key, record.label, record.endpoint)
 
     def delete_key(
         self,
         request: Any,  # the request
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
     ) -> None:
-        """Delete a key (no error when absent)."""
+        """Delete a key (no error when absent); the oldest remaining one becomes the default."""
         provider, user_id = self._args(provider, user_id)
-        self.storage.delete(request, provider, user_id)
-        self._emit(EventKind.DELETE, provider, user_id)
+        label = validate_label(label)
+        self.storage.delete(request, provider, user_id, label)
+        self._emit(EventKind.DELETE, provider, user_id, detail=f"label={label}" if label else None)
+
+    def set_default(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default ("" = the unlabelled one)
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Make one of the provider's keys its default; KeyNotFoundError when it is not stored."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        if label is None:
+            raise ValidationError("name the key to make the default (its label, '' if none)")
+        if not self.storage.set_default(request, provider, label, user_id):
+            raise KeyNotFoundError(f"no {provider} key labelled {label!r} is stored")
 
     def list_providers(
         self,
@@ -1030,7 +1341,7 @@ class BYOKManager:
         user_id: str | None = None,  # owner
     ) -> list[str]:
         """Providers with a live (unexpired) key, sorted."""
-        return [k.provider for k in self.list_keys(request, user_id)]
+        return sorted({k.provider for k in self.list_keys(request, user_id)})
 
     def clear_keys(
         self,
@@ -1047,9 +1358,11 @@ class BYOKManager:
         request: Any,  # the request
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
     ) -> bool:
         """True when a live key is stored (no decryption)."""
-        return self.get_key_info(request, provider, user_id) is not None
+        return self.get_key_info(request, provider, user_id, label=label) is not None
 
     # byok additions
 
@@ -1058,19 +1371,24 @@ class BYOKManager:
         request: Any,  # the request
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
     ) -> APIKey | None:
-        """The live key's record (ciphertext and dates), without decrypting it."""
+        """The live key's record (ciphertext, dates, label, endpoint), without decrypting it."""
         provider, user_id = self._args(provider, user_id)
-        return self._live(request, self.storage.retrieve(request, provider, user_id))
+        label = validate_label(label)
+        return self._live(request, self.storage.retrieve(request, provider, user_id, label))
 
     def get_masked_key(
         self,
         request: Any,  # the request
         provider: str,  # provider name
         user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
     ) -> str | None:
         """The key masked for display (e.g. 'sk-p...wxyz'), or None."""
-        key = self.get_key(request, provider, user_id)
+        key = self.get_key(request, provider, user_id, label=label)
         return None if key is None else mask_key(key)
 
     def list_keys(
@@ -1078,9 +1396,18 @@ class BYOKManager:
         request: Any,  # the request
         user_id: str | None = None,  # owner
     ) -> list[APIKey]:
-        """Records of every live key of this owner, sorted by provider."""
+        """Records of every live key of this owner, sorted by provider and label; each
+        provider's default (the one get_key returns unlabelled) has is_default set."""
         user_id = validate_user_id(user_id, required=self._needs_user)
-        return [k for k in self.storage.records(request, user_id) if self._live(request, k)]
+        live = [k for k in self.storage.records(request, user_id) if self._live(request, k)]
+        by_provider: dict[str, list[APIKey]] = {}
+        for k in live:
+            by_provider.setdefault(k.provider, []).append(k)
+        for keys in by_provider.values():
+            chosen = pick_default(keys)
+            for k in keys:
+                k.is_default = k is chosen
+        return live
 
     def cleanup_expired(
         self,
@@ -1118,7 +1445,7 @@ class BYOKManager:
         for batch in self._batches(database, batch_size):
             changes = []
             for key in batch:
-                aad = bind(f"user:{key.user_id}", key.provider)
+                aad = self._aad(None, key.user_id, key)  # a row's owner is always a user
                 try:
                     changes.append((key, self.keyring.rewrap(key.encrypted_value, aad)))
                 except EncryptionError:
@@ -1139,18 +1466,18 @@ class BYOKManager:
         """Batches of rows not yet under the newest key, by keyset pagination."""
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValidationError("batch_size must be a positive integer")
-        cursor = ("", "")
+        cursor = ("", "", "")
         while batch := database.stale(self.keyring.version, batch_size, cursor):
             yield batch
-            cursor = (batch[-1].user_id or "", batch[-1].provider)
+            cursor = (batch[-1].user_id or "", batch[-1].provider, batch[-1].label)
 
     def opens(
         self,
-        key: APIKey,  # a database record (owner user_id, provider, sealed value)
+        key: APIKey,  # a database record (owner user_id, provider, endpoint, sealed value)
     ) -> bool:
         """True when this manager's secrets open the record (nothing is decrypted for show)."""
         try:
-            self.keyring.open(key.encrypted_value, bind(f"user:{key.user_id}", key.provider))
+            self.keyring.open(key.encrypted_value, self._aad(None, key.user_id, key))
         except EncryptionError:
             return False
         return True

@@ -1,13 +1,16 @@
 """Data, configuration, errors and limits shared by byok's core and UI. No I/O here."""
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "ENDPOINT_FIELDS",
+    "LABEL_PATTERN",
     "MAX_KEY_LENGTH",
     "MAX_USER_ID_LENGTH",
     "MIN_SECRET_LENGTH",
@@ -15,7 +18,9 @@ __all__ = [
     "APIKey",
     "BYOKConfig",
     "BYOKException",
+    "Credentials",
     "EncryptionError",
+    "Endpoint",
     "EventKind",
     "KeyEvent",
     "KeyNotFoundError",
@@ -34,6 +39,7 @@ MAX_KEY_LENGTH = 1024  # longest API key accepted, in characters (printable ASCI
 MAX_USER_ID_LENGTH = 255  # longest user id accepted, in characters
 MIN_SECRET_LENGTH = 16  # shortest app secret accepted, in bytes (UTF-8)
 PROVIDER_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # provider names, fullmatch
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,30}[A-Za-z0-9._-])?")  # key labels
 
 
 def utcnow() -> datetime:
@@ -62,6 +68,53 @@ class StorageBackend(Enum):
     HYBRID = "hybrid"  # database for persistence, session as a per-user cache
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """A key's custom endpoint; every field optional (None = the provider's default)."""
+
+    base_url: str | None = None  # the API's base URL, e.g. "https://my-resource.openai.azure.com"
+    deployment: str | None = None  # Azure OpenAI deployment name
+    api_version: str | None = None  # Azure OpenAI api-version, e.g. "2024-10-21"
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f) for f in ENDPOINT_FIELDS)
+
+    def to_dict(self) -> dict[str, str]:
+        """The fields that are set (JSON-safe)."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def encode(self) -> bytes:
+        """Canonical bytes (sorted compact JSON): stored, and bound into the key's AAD."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(
+        cls,
+        raw: str | bytes | None,  # what `encode` wrote (None or empty = no endpoint)
+    ) -> "Endpoint | None":
+        """The endpoint `encode` wrote; ValueError when the text was damaged."""
+        if not raw:
+            return None
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not set(data) <= set(ENDPOINT_FIELDS):
+            raise ValueError("not an endpoint")
+        if not all(isinstance(v, str) for v in data.values()):
+            raise ValueError("not an endpoint")
+        return cls(**data) or None
+
+    def describe(self) -> str:
+        """One line for a card: 'https://x.openai.azure.com · deployment gpt-4o · 2024-10-21'."""
+        parts = [self.base_url or "default URL"]
+        if self.deployment:
+            parts.append(f"deployment {self.deployment}")
+        if self.api_version:
+            parts.append(f"API version {self.api_version}")
+        return " · ".join(parts)
+
+
+ENDPOINT_FIELDS = tuple(f.name for f in fields(Endpoint))  # base_url, deployment, api_version
+
+
 @dataclass
 class APIKey:
     """An encrypted API key with its metadata."""
@@ -71,6 +124,9 @@ class APIKey:
     created_at: datetime = field(default_factory=utcnow)  # when it was stored (naive = local)
     expires_at: datetime | None = None  # when it stops being usable (naive = local), None = never
     user_id: str | None = None  # owner, required for database storage
+    label: str = ""  # which of the provider's keys ("" = unlabelled), e.g. "work"
+    endpoint: Endpoint | None = None  # its custom endpoint, bound to the ciphertext
+    is_default: bool = False  # the provider's default key (the one get_key returns unlabelled)
 
     def __post_init__(self) -> None:
         self.created_at = _aware(self.created_at)  # type: ignore[assignment]
@@ -89,6 +145,9 @@ class APIKey:
             "created_at": self.created_at.isoformat(),
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "user_id": self.user_id,
+            "label": self.label,
+            "endpoint": self.endpoint.to_dict() if self.endpoint else None,
+            "is_default": self.is_default,
         }
 
     @classmethod
@@ -96,15 +155,19 @@ class APIKey:
         cls,
         data: Mapping[str, Any],  # a dict made by `to_dict`
     ) -> "APIKey":
-        """Rebuild an APIKey from `to_dict` output."""
+        """Rebuild an APIKey from `to_dict` output (older dicts without labels included)."""
         try:
             expires = data.get("expires_at")
+            endpoint = data.get("endpoint")
             return cls(
                 provider=data["provider"],
                 encrypted_value=bytes.fromhex(data["encrypted_value"]),
                 created_at=datetime.fromisoformat(data["created_at"]),
                 expires_at=datetime.fromisoformat(expires) if expires else None,
                 user_id=data.get("user_id"),
+                label=data.get("label") or "",
+                endpoint=Endpoint(**endpoint) if endpoint else None,
+                is_default=bool(data.get("is_default", False)),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise StorageError(f"malformed APIKey data: {type(e).__name__}") from None
@@ -115,15 +178,15 @@ class KeyStorage(Protocol):
     """What a storage backend provides (all take the request; user_id where it matters)."""
 
     def store(self, request: Any, key: APIKey) -> None:
-        """Store (insert or replace) a key."""
+        """Store (insert or replace) a key (one per provider and label)."""
         ...
 
     def retrieve(self, request: Any, provider: str, user_id: str | None = None) -> APIKey | None:
-        """The stored key for `provider`, or None."""
+        """The stored key for `provider` (its default; byok's backends take `label=` too)."""
         ...
 
     def delete(self, request: Any, provider: str, user_id: str | None = None) -> None:
-        """Remove the key for `provider` (no error if absent)."""
+        """Remove the key for `provider` (its default; byok's backends take `label=` too)."""
         ...
 
     def list_providers(self, request: Any, user_id: str | None = None) -> list[str]:
@@ -184,15 +247,28 @@ class BYOKConfig:
 
 @dataclass
 class UserAPIKey:
-    """Database row of a stored key (the fastsql schema; the value is ciphertext only)."""
+    """Database row of a stored key (the fastsql schema, version 2; ciphertext only)."""
 
-    user_id: str  # owner (primary key, with provider)
-    provider: str  # provider name (primary key, with user_id)
-    encrypted_value: bytes  # sealed key
+    user_id: str  # owner (primary key, with provider and label)
+    provider: str  # provider name (primary key, with user_id and label)
+    label: str  # which of the provider's keys, "" = unlabelled (primary key; schema 2)
+    encrypted_value: bytes  # sealed key (its associated data includes the endpoint)
     key_version: int  # keyring version that sealed it (indexed, for rotation)
     created_at: str  # when it was stored: ISO 8601, UTC, microseconds
     expires_at: str | None  # when it expires: ISO 8601, UTC, microseconds; None = never
     updated_at: str  # last write: ISO 8601, UTC, microseconds
+    endpoint: str | None  # the custom endpoint, canonical JSON (shown, not secret; schema 2)
+    is_default: int  # 1 for the provider's chosen default key, else 0 (schema 2)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A decrypted key with what an app needs to call the provider with it."""
+
+    provider: str  # provider name
+    api_key: str = field(repr=False)  # the plaintext key (never in repr)
+    label: str = ""  # which of the provider's keys
+    endpoint: Any = None  # its custom Endpoint, or None for the provider's default API
 
 
 class BYOKException(Exception):

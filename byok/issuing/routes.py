@@ -65,7 +65,6 @@ from byok.core.types import StorageError
 from byok.middleware.beforeware import (
     RequestKind,
     SecurityPolicy,
-    policy_for,
     request_kind,
     secure_session_cookie,
 )
@@ -122,6 +121,8 @@ class IssuingRoutes:
     # check and CSRF token on writes (`_gate`), and error toasts / alerts / JSON (`_problem`)
     _gate = KeyRoutes._gate
     _problem = KeyRoutes._problem
+    _resolve_policy = KeyRoutes._resolve_policy  # the given policy, else setup_byok's
+    manager = None  # no manager of its own: _resolve_policy finds setup_byok's
 
     def __init__(
         self,
@@ -129,7 +130,7 @@ class IssuingRoutes:
         prefix: str,  # where the routes live, e.g. "/account/api-keys"
         owner: OwnerFunc,  # request -> whose keys
         scopes: tuple[tuple[str, str], ...],  # the scopes users may choose, with descriptions
-        policy: SecurityPolicy,  # HTTPS, origins, CSRF
+        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = setup_byok's
         title: str,  # page heading and title
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
@@ -211,7 +212,7 @@ class IssuingRoutes:
     # --- pieces -------------------------------------------------------------------------------
 
     def _token(self, req: Request) -> str | None:
-        return csrf_token(req) if self.policy.csrf else None
+        return csrf_token(req) if self._resolve_policy(req).csrf else None
 
     def _table_data(self, owner: KeyOwner, status: StatusFilter, page: int) -> tuple[list, dict]:
         """The owner's keys and the usage of those on the page shown (one thread-pool trip)."""
@@ -476,7 +477,7 @@ def mount_issuing_routes(
     *,
     owner: OwnerFunc,  # request -> KeyOwner (or org id) of the signed-in user; None = nobody
     scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # scopes users may choose
-    policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = from the environment
+    policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's policy
     title: str = "API keys",  # page heading and title
     per_page: int = 20,  # table rows per page
     form_defaults: Mapping[str, Any] | None = None,  # the create form's initial values
@@ -502,8 +503,7 @@ def mount_issuing_routes(
         raise ValueError("declare at least one scope users may give their keys")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 200:
         raise ValueError("per_page must be an int from 1 to 200")
-    policy = policy or policy_for(None)
-    if policy.is_production:
+    if policy is not None and policy.is_production:
         secure_session_cookie(app)
     routes = IssuingRoutes(
         dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}

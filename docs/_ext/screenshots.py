@@ -3,6 +3,8 @@
 - `docs/assets/gallery.png`: a gallery story page, as a visitor sees it.
 - `docs/assets/components/<component>.png`: a few stories of each component, rendered by the
   gallery's registry (the same HTML the snapshot tests pin) on a page with the gallery's assets.
+- `docs/assets/<page>.png` (`PAGES`): a whole page composed of stories, e.g. the issued-key
+  page (its form, the one reveal and the table).
 
 It exports the gallery to a temporary folder with the in-browser build (daisyUI + Tailwind from
 node_modules, run `npm ci` first: the shot pages' own layout classes are not all in byok.css) and drives Debian's Chromium through Playwright, offline. Re-run it after a
@@ -51,8 +53,34 @@ SHOTS: dict[str, tuple[tuple[str, ...], int]] = {
     "key-test-result": (("pending", "valid", "rejected", "error"), 420),
     "key-manager-dashboard": (("three-keys-of-six",), 1100),
     "dashboard-skeleton": (("three-cards",), 1100),
+    "key-status-badge": (("active", "expiring", "expired", "revoked"), 420),
+    "usage-sparkline": (("bars", "line", "never-used"), 420),
+    "issued-key-reveal": (("shown-once", "dismissed"), 640),
+    "scope-picker": (("three-scopes",), 480),
+    "create-key-form": (("empty",), 760),
+    "roll-key-dialog": (("inline-day",), 560),
+    "issued-key-table": (("all-keys",), 1100),
 }
-ROW = {"info-icon", "success-icon", "warning-icon", "error-icon", "key-test-result"}  # side by side
+# pictures of a whole page, composed of stories: name -> (stories, width)
+PAGES: dict[str, tuple[tuple[str, ...], int]] = {
+    "issuing-page": (
+        (
+            "create-key-form--empty",
+            "issued-key-reveal--shown-once",
+            "issued-key-table--with-usage-and-a-new-key",
+        ),
+        1100,
+    ),
+}
+ROW = {  # side by side
+    "info-icon",
+    "success-icon",
+    "warning-icon",
+    "error-icon",
+    "key-test-result",
+    "key-status-badge",
+    "usage-sparkline",
+}
 
 
 def _page(assets: Path, body: str, width: int, row: bool) -> str:
@@ -119,6 +147,17 @@ def main() -> int:
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(200)
             target = ASSETS / "components" / f"{slug}.png"
+            page.locator("#shot").screenshot(path=str(target))
+            print(target.relative_to(ROOT))
+        for name, (slugs, width) in PAGES.items():
+            body = "".join(reg.get(slug).render() for slug in slugs)
+            shot = out / f"page-{name}.html"
+            shot.write_text(_page(assets, body, width, False), encoding="utf-8")
+            page.set_viewport_size({"width": width + 40, "height": 800})
+            page.goto(shot.as_uri())
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(200)
+            target = ASSETS / f"{name}.png"
             page.locator("#shot").screenshot(path=str(target))
             print(target.relative_to(ROOT))
         browser.close()

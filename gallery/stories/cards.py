@@ -6,8 +6,10 @@ Dates are fixed (`now=`) so the relative times ("Added 3 days ago") never change
 from datetime import UTC, datetime
 
 from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestState
+from byok.components.cards import OtherKey
+from byok.core.endpoints import Endpoint
 
-from ..registry import Story
+from ..registry import Call, Story
 
 ORDER = 40
 GROUP = "Cards"
@@ -119,11 +121,81 @@ STORIES = [
 
 STORIES += [
     Story(
+        KeyManagementCard,
+        "Several labelled keys",
+        {
+            "provider": "openai",
+            "has_key": True,
+            "masked_key": "sk-p...wxyz",
+            "created_at": datetime(2025, 5, 29, 9, 30, tzinfo=UTC),
+            "delete_action": URL,
+            "update_action": URL,
+            "test_url": "/api/keys/openai/test",
+            "label": "work",
+            "others": [
+                Call(
+                    OtherKey,
+                    {
+                        "label": "personal",
+                        "masked_key": "sk-p...k3y9",
+                        "delete_url": "/api/keys/openai?label=personal",
+                        "test_url": "/api/keys/openai/test?label=personal",
+                        "default_url": "/api/keys/openai/default?label=personal",
+                    },
+                )
+            ],
+            "allow_labels": True,
+            "now": NOW,
+        },
+        GROUP,
+        "The default key (labelled work) and another one: make it the default, test or delete "
+        "it; the forms take a label, and 'Add another key' adds one.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Azure, with its endpoint",
+        {
+            "provider": "azure",
+            "has_key": True,
+            "masked_key": "9f3c...a1b2",
+            "created_at": datetime(2025, 5, 29, 9, 30, tzinfo=UTC),
+            "delete_action": "/api/keys/azure",
+            "update_action": "/api/keys/azure",
+            "endpoint": Call(
+                Endpoint,
+                {
+                    "base_url": "https://my-resource.openai.azure.com",
+                    "deployment": "gpt-4o",
+                    "api_version": "2024-10-21",
+                },
+            ),
+            "now": NOW,
+        },
+        GROUP,
+        "A provider that needs an endpoint: it is shown (not secret) and prefills the form.",
+    ),
+    Story(
+        KeyManagementCard,
+        "Empty, with a custom base URL",
+        {
+            "provider": "openai",
+            "has_key": False,
+            "update_action": URL,
+            "custom_endpoint": True,
+            "now": NOW,
+        },
+        GROUP,
+        "custom_endpoint=True: the optional base URL field the registry allows (a proxy).",
+    ),
+]
+
+STORIES += [
+    Story(
         KeyTestResult,
-        state.value.title(),
+        state.value.replace("_", " ").title(),
         {"state": state},
         GROUP,
-        f"The {state.value} outcome of a key test.",
+        f"The {state.value.replace('_', ' ')} outcome of a key test.",
     )
     for state in TestState
 ] + [
@@ -133,5 +205,26 @@ STORIES += [
         {"state": TestState.REJECTED, "message": "401 from the provider: key revoked"},
         GROUP,
         "message replaces the default text.",
+    ),
+    Story(
+        KeyTestResult,
+        "Rate limited, with the wait",
+        {
+            "state": TestState.RATE_LIMITED,
+            "message": "OpenAI is limiting requests for this key: try again in 7 s",
+        },
+        GROUP,
+        "The built-in check's message when the provider answered 429 with Retry-After.",
+    ),
+    Story(
+        KeyTestResult,
+        "Blocked address",
+        {
+            "state": TestState.BLOCKED,
+            "message": "This address is not allowed: 10.0.0.5 is a private network address; "
+            "byok does not connect there",
+        },
+        GROUP,
+        "The SSRF guard refused a custom base URL: nothing was sent.",
     ),
 ]

@@ -33,6 +33,20 @@ STORIES = (
             GROUP,
             "Another built-in provider.",
         ),
+        Story(
+            KeyInputForm,
+            "Azure, with endpoint fields",
+            {"provider": "azure"},
+            GROUP,
+            "A provider that needs an endpoint: base URL (required), deployment and API version.",
+        ),
+        Story(
+            KeyInputForm,
+            "Optional base URL",
+            {"provider": "openai", "custom_endpoint": True},
+            GROUP,
+            "custom_endpoint=True: the optional base URL the registry allows (a proxy).",
+        ),
     ]
     + [
         Story(

@@ -131,9 +131,9 @@ STORIES = [
     Story(
         KeyStatusBadge,
         "Custom label",
-        {"status": IssuedKeyStatus.EXPIRING, "label": "Expires in 2 hours", "cls": "badge-lg"},
+        {"status": IssuedKeyStatus.EXPIRING, "label": "Expires in 2 hours", "cls": "font-semibold"},
         GROUP,
-        "label replaces the state's name; cls adds classes (here a larger badge).",
+        "label replaces the state's name; cls adds classes (here bolder text).",
     ),
     Story(
         UsageSparkline,

@@ -19,13 +19,24 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.fake_providers import FakeProviders, Server
 
 SECRET = "browser-test-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
-def gallery_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a gallery served by uvicorn for the whole test session."""
+def providers_mock() -> Iterator[FakeProviders]:
+    """The local fake provider server the playground's Test button talks to."""
+    with Server() as state:
+        yield state
+
+
+@pytest.fixture(scope="session")
+def gallery_url(
+    tmp_path_factory: pytest.TempPathFactory, providers_mock: FakeProviders
+) -> Iterator[str]:
+    """Base URL of a gallery served by uvicorn for the whole test session; its playground's key
+    checks go to the local fake provider server (loopback allowed explicitly)."""
     folder = tmp_path_factory.mktemp("gallery-server")
     log_path = folder / "server.log"
     env = {
@@ -33,6 +44,8 @@ def gallery_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
         "BYOK_GALLERY_DB": f"sqlite:///{folder / 'gallery.db'}",
         "BYOK_GALLERY_SECRET": SECRET,
+        "BYOK_GALLERY_PROVIDER_URL": providers_mock.url,
+        "BYOK_GALLERY_ALLOW_NETWORKS": "127.0.0.1/32",
     }
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "gallery.app:create_app", "--factory"]

@@ -1,0 +1,143 @@
+"""Per-user rate limits for byok's own routes (the "test key" route sends a request to a provider
+for each press, so a user may not turn it into a scanner or a flood).
+
+A sliding window approximated from two fixed windows (the previous window's count, weighted by
+how much of it still overlaps, plus the current one). `DatabaseRateLimit` keeps the counters in
+the database with one atomic upsert per hit, so the limit holds across processes (SQLite and
+PostgreSQL); `MemoryRateLimit` keeps them in this process (session storage, tests).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .types import StorageError, ValidationError
+
+__all__ = ["DatabaseRateLimit", "MemoryRateLimit", "RateLimit"]
+
+_TABLE = "byok_rate"  # counters: (bucket, window start) -> hits
+_MAX_BUCKET = 300  # longest bucket name stored
+
+
+class RateLimit(Protocol):
+    """Counts hits per bucket; says how long to wait once a bucket is over its limit."""
+
+    limit: int  # hits allowed per window
+    window: float  # window length, in seconds
+
+    def hit(self, bucket: str) -> int | None:
+        """Count one hit; None when allowed, else the whole seconds to wait."""
+        ...
+
+
+def _check(limit: int, window: float) -> None:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValidationError("a rate limit needs a positive whole number of hits")
+    if not isinstance(window, int | float) or isinstance(window, bool) or window <= 0:
+        raise ValidationError("a rate limit needs a positive window in seconds")
+
+
+def _verdict(limit: int, window: float, now: float, previous: int, current: int) -> int | None:
+    """Sliding-window estimate over two fixed windows; None = allowed, else seconds to wait."""
+    elapsed = now % window
+    estimate = previous * (1 - elapsed / window) + current
+    if estimate <= limit:
+        return None
+    return max(1, math.ceil(window - elapsed))
+
+
+class MemoryRateLimit:
+    """Counters in this process (thread-safe); each process counts on its own."""
+
+    def __init__(
+        self,
+        limit: int = 10,  # hits allowed per window
+        window: float = 60.0,  # window length, in seconds
+        clock: Callable[[], float] = time.time,  # the current time, in seconds
+    ):
+        _check(limit, window)
+        self.limit, self.window, self.clock = limit, float(window), clock
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(
+        self,
+        bucket: str,  # whose hits, e.g. "test:user:42"
+    ) -> int | None:
+        """Count one hit; None when allowed, else the whole seconds to wait."""
+        now = self.clock()
+        start = int(now // self.window)
+        with self._lock:
+            if len(self._counts) > 10_000:  # forget windows that can no longer count
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start - 1}
+            current = self._counts.get((bucket, start), 0) + 1
+            self._counts[bucket, start] = current
+            previous = self._counts.get((bucket, start - 1), 0)
+        return _verdict(self.limit, self.window, now, previous, current)
+
+
+class DatabaseRateLimit:
+    """Counters in a database table: one atomic upsert per hit, so every process shares them."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,  # the database (e.g. manager.database.db.engine)
+        limit: int = 10,  # hits allowed per window
+        window: float = 60.0,  # window length, in seconds
+        clock: Callable[[], float] = time.time,  # the current time, in seconds
+    ):
+        _check(limit, window)
+        self.limit, self.window, self.clock = limit, float(window), clock
+        self.engine = engine
+        meta = sa.MetaData()
+        self.table = sa.Table(
+            _TABLE,
+            meta,
+            sa.Column("bucket", sa.String(_MAX_BUCKET), primary_key=True),
+            sa.Column("window_start", sa.BigInteger, primary_key=True),
+            sa.Column("hits", sa.Integer, nullable=False),
+        )
+        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(engine.dialect.name)
+        if insert is None:
+            raise StorageError(f"rate limits need SQLite or PostgreSQL, not {engine.dialect.name}")
+        t = self.table
+        stmt = insert(t).values(bucket=sa.bindparam("b"), window_start=sa.bindparam("w"), hits=1)
+        self._upsert = stmt.on_conflict_do_update(
+            index_elements=["bucket", "window_start"], set_={"hits": t.c.hits + 1}
+        ).returning(t.c.hits)
+        self._previous = sa.select(t.c.hits).where(
+            t.c.bucket == sa.bindparam("b"), t.c.window_start == sa.bindparam("w")
+        )
+        self._forget = t.delete().where(t.c.window_start < sa.bindparam("w"))
+        try:
+            meta.create_all(engine, checkfirst=True)
+        except sa.exc.IntegrityError:
+            pass  # another process created it first
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"cannot create the rate-limit table: {type(e).__name__}") from None
+
+    def hit(
+        self,
+        bucket: str,  # whose hits, e.g. "test:user:42"
+    ) -> int | None:
+        """Count one hit atomically; None when allowed, else the whole seconds to wait."""
+        now = self.clock()
+        start = int(now // self.window)
+        bucket = bucket[:_MAX_BUCKET]
+        try:
+            with self.engine.begin() as conn:
+                current = conn.execute(self._upsert, {"b": bucket, "w": start}).scalar_one()
+                previous = conn.execute(self._previous, {"b": bucket, "w": start - 1}).scalar()
+                if current == 1:  # the first hit of a window sweeps windows that no longer count
+                    conn.execute(self._forget, {"w": start - 1})
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"rate limit failed: {type(e).__name__}") from None
+        return _verdict(self.limit, self.window, now, previous or 0, current)

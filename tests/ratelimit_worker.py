@@ -1,0 +1,16 @@
+"""A spawned process's work for test_key_checks (kept apart so spawning imports little)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from byok.core.ratelimit import DatabaseRateLimit
+
+
+def hammer(db_url: str, start: float, hits: int, limit: int) -> int:
+    """`hits` hits on one shared bucket at a fixed time; how many were allowed."""
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    counter = DatabaseRateLimit(engine, limit, 60.0, clock=lambda: start)
+    allowed = sum(counter.hit("test:user:shared") is None for _ in range(hits))
+    engine.dispose()
+    return allowed
