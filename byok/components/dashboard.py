@@ -330,7 +330,7 @@ def KeyManagerDashboard(
 
 def DashboardSkeleton(
     src: str | None = None,  # URL of the dashboard to load in its place (hx-get on load)
-    cards: int = 3,  # placeholder cards shown while loading
+    cards: int = 3,  # placeholder cards shown while loading (0 to 48)
     title: str = "API keys",  # heading
 ) -> FT:
     """The dashboard's loading state: skeleton cards, optionally replaced by `src` once loaded."""
