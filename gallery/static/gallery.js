@@ -468,7 +468,8 @@
     }
     if (event.altKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
       var links = storyLinks(false);
-      var here = links.findIndex(function (a) { return a.getAttribute("aria-current") === "page"; });
+      var path = window.location.pathname.replace(/\/$/, "");  // the URL, even before syncActive ran
+      var here = links.findIndex(function (a) { return a.pathname.replace(/\/$/, "") === path; });
       var next = event.key === "ArrowDown" ? here + 1 : here - 1;
       if (here === -1) next = event.key === "ArrowDown" ? 0 : links.length - 1;
       if (links[next]) { event.preventDefault(); go(links[next]); }

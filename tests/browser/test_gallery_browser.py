@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -407,6 +408,8 @@ def test_search_shortcuts_fuzzy_match_and_keys(page: Page, gallery_url: str) -> 
     page.keyboard.press("Alt+ArrowDown")
     expect(page).not_to_have_url(current)
     nxt = page.url
+    here = page.locator('#story-tree a[aria-current="page"]')
+    expect(here).to_have_attribute("href", urlparse(nxt).path)  # the new page is ready
     page.keyboard.press("Alt+ArrowUp")
     expect(page).to_have_url(current)
     assert nxt != current
