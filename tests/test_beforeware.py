@@ -481,8 +481,10 @@ def test_cleanup_runs_once_per_interval_per_session(monkeypatch) -> None:
     clock = Clock()
     cleanup = CleanupBeforeware(manager, clock=clock)
     calls: list[Any] = []
-    real = manager.cleanup_expired
-    monkeypatch.setattr(manager, "cleanup_expired", lambda r, u=None: calls.append(u) or real(r, u))
+    real = manager.sweep
+    monkeypatch.setattr(
+        manager, "sweep", lambda r, u=None, **kw: calls.append(u) or real(r, u, **kw)
+    )
     client = TestClient(_cleanup_app(manager, cleanup))
     for _ in range(20):
         client.get("/")
@@ -509,9 +511,9 @@ def test_cleanup_removes_expired_keys(monkeypatch) -> None:
     monkeypatch.setattr(core_types, "utcnow", lambda: later)
     clock.now += 3600
     removed: list[int] = []
-    real = manager.cleanup_expired
+    real = manager.sweep
     monkeypatch.setattr(
-        manager, "cleanup_expired", lambda r, u=None: removed.append(real(r, u)) or removed[-1]
+        manager, "sweep", lambda r, u=None, **kw: removed.append(real(r, u, **kw)) or removed[-1]
     )
     client.get("/")
     assert removed == [1]
@@ -524,7 +526,7 @@ def test_cleanup_per_user_with_a_database(tmp_path, monkeypatch) -> None:
         manager, user_id_func=lambda r: r.headers.get("x-user"), clock=clock, max_users=2
     )
     calls: list[Any] = []
-    monkeypatch.setattr(manager, "cleanup_expired", lambda r, u=None: calls.append(u) or 0)
+    monkeypatch.setattr(manager, "sweep", lambda r, u=None, **kw: calls.append(u) or 0)
     client = TestClient(_cleanup_app(manager, cleanup))
     for user in ["a", "b", "a", "b", "a"] * 10:
         client.get("/", headers={"X-User": user})
@@ -542,14 +544,14 @@ def test_cleanup_disabled_and_failing_cleanup_never_breaks_requests(monkeypatch)
     manager = BYOKManager(SECRET, config=BYOKConfig(auto_cleanup=False))
     client = TestClient(_cleanup_app(manager, CleanupBeforeware(manager)))
     client.get("/store")
-    monkeypatch.setattr(manager, "cleanup_expired", lambda *a: pytest.fail("cleanup ran"))
+    monkeypatch.setattr(manager, "sweep", lambda *a, **kw: pytest.fail("cleanup ran"))
     assert client.get("/").status_code == 200
     manager.config.auto_cleanup = True
 
-    def broken(*a: Any) -> int:
+    def broken(*a: Any, **kw: Any) -> int:
         raise StorageError("down")
 
-    monkeypatch.setattr(manager, "cleanup_expired", broken)
+    monkeypatch.setattr(manager, "sweep", broken)
     assert client.get("/").status_code == 200
 
 

@@ -15,17 +15,16 @@ open a hole. The answers live in `http`, the policy in `policy`, the request con
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from fasthtml.common import Beforeware, FtResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,7 +34,6 @@ from byok.core.storage import BYOKManager
 from byok.core.types import (
     BYOKConfig,
     SecurityWarning,
-    StorageBackend,
     StorageError,
     ValidationError,
 )
@@ -199,7 +197,9 @@ class SecurityCheckBeforeware(_Before):
 
 
 class CleanupBeforeware(_Before):
-    """Removes expired keys at most once per `config.cleanup_interval` per user."""
+    """Removes expired keys at most once per `config.cleanup_interval` per session (session
+    storage) or per user (database, hybrid). It asks the manager (`sweep_due`, no I/O) and runs
+    `sweep` when due: where the last sweep is remembered is the storage's business."""
 
     def __init__(
         self,
@@ -207,64 +207,35 @@ class CleanupBeforeware(_Before):
         user_id_func: UserIdFunc | None = None,  # request -> user id, sync or async
         interval: timedelta | None = None,  # None = byok_manager.config.cleanup_interval
         clock: Callable[[], float] = time.time,  # seconds since the epoch (tests move it)
-        max_users: int = 10_000,  # users remembered per process (database storage)
+        max_users: int | None = None,  # owners remembered per process (database); None = 10,000
     ):
         super().__init__()
         self.byok = byok_manager
         self.user_id_func = user_id_func
-        self.interval = (interval or byok_manager.config.cleanup_interval).total_seconds()
+        self.interval = interval
         self.clock = clock
-        self.max_users = max_users
-        self._last: OrderedDict[str, float] = OrderedDict()
-        self._entry = f"{byok_manager.config.session_key_prefix}keys"
+        if max_users is not None and byok_manager.database is not None:
+            byok_manager.database.max_swept = max_users
         self.runs = 0  # cleanups started (for tests and monitoring)
 
     async def __call__(
         self,
         req: Request,  # the incoming request
     ) -> None:
-        """Run the owner's cleanup when it is due; never blocks or fails the request."""
+        """Run the sweep when it is due; never blocks or fails the request."""
         manager = self.byok
-        if not manager.config.auto_cleanup:
-            return None
         try:
-            if manager.backend is StorageBackend.SESSION:
-                self._session_cleanup(req)
-                return None
-            user_id = await resolve_user_id(req, self.user_id_func)
-            if user_id is not None and self._due(str(user_id)):
+            user_id = None
+            if manager.needs_user:
+                user_id = await resolve_user_id(req, self.user_id_func)
+            now = self.clock()
+            if manager.sweep_due(req, user_id, interval=self.interval, now=now):
                 self.runs += 1
-                await run_in_threadpool(manager.cleanup_expired, None, user_id)
+                sweep = functools.partial(manager.sweep, now=now)
+                await call_storage(manager, sweep, req, user_id)
         except (StorageError, ValidationError) as e:
             log.warning("byok cleanup skipped: %s", e)
         return None
-
-    def _session_cleanup(self, req: Request) -> None:
-        """Every owner's expired keys in this session, at most once per interval (the stamp is
-        a number inside byok's entry, within the cookie budget: no user id, no growth)."""
-        session = req.scope.get("session")
-        if not session or self._entry not in session:
-            return  # no stored keys: nothing to clean, and no cookie to write
-        storage, now = self.byok.storage, int(self.clock())
-        last = storage.cleaned_at(req)
-        if last is not None and 0 <= now - last < self.interval:
-            return
-        self.runs += 1
-        for owner in storage.owners(req):
-            self.byok.cleanup_expired(req, owner)
-        storage.mark_cleaned(req, now)  # no room: skipped, and the next request tries again
-
-    def _due(self, owner: str) -> bool:
-        """True (and remembered) when this user's cleanup is due."""
-        now = self.clock()
-        last = self._last.get(owner)
-        if last is not None and 0 <= now - last < self.interval:
-            return False
-        self._last[owner] = now
-        self._last.move_to_end(owner)
-        while len(self._last) > self.max_users:
-            self._last.popitem(last=False)
-        return True
 
 
 class BeforewareChain(_Before):

@@ -15,8 +15,6 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from byok.core.types import StorageBackend
-
 __all__ = [
     "MANAGER_ATTR",
     "SCOPE_KEY",
@@ -86,6 +84,6 @@ async def call_storage(
     *args: Any,  # its arguments
 ) -> Any:
     """Run a manager call: inline when its storage does no I/O (session), else in the thread pool."""
-    if manager.backend is StorageBackend.SESSION:  # TODO(contract): manager.blocks
+    if not manager.blocks:
         return fn(*args)
     return await run_in_threadpool(fn, *args)

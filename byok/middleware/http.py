@@ -4,7 +4,8 @@ an htmx fragment or JSON) and a problem answered that way.
 `problem_response` is the one shape of a refusal: JSON `{"error", "detail"}` for API clients, an
 htmx fragment retargeted into the ToastContainer and marked with the `BYOK-Problem` header (which
 byok.js swaps even on a 4xx), or a full page. A handler stops early by raising `Refused(answer)`;
-`answering(handler)` turns it back into the response.
+`answering(handler)` turns it back into the response. `CheckedRouter` is FastHTML's `APIRouter`
+whose routes all run the same checks first, as FastHTML per-route `before` functions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from fasthtml.common import FtResponse, Main, Title
+from fasthtml.common import APIRouter, FtResponse, Main, Title
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
@@ -25,6 +26,7 @@ from byok.components.variants import AlertKind, Severity
 from byok.components.wiring import PROBLEM_HEADER, TOAST_CONTAINER_ID
 
 __all__ = [
+    "CheckedRouter",
     "Refused",
     "RequestKind",
     "answering",
@@ -135,6 +137,34 @@ def answering(
             return refused.response
 
     return route
+
+
+class CheckedRouter(APIRouter):
+    """FastHTML's APIRouter whose every route first runs `checks` (FastHTML per-route `before`:
+    the first to answer is the response) and whose handlers may raise `Refused`."""
+
+    def __init__(
+        self,
+        *checks: Callable[..., Awaitable[Any]],  # async checks: an answer refuses, None passes
+    ):
+        super().__init__(body_wrap=None)  # None: full pages get the app's own body_wrap
+        self.checks = checks
+
+    def to_app(
+        self,
+        app: Any,  # the FastHTML app
+    ) -> None:
+        """Add the routes to `app`, each behind the checks."""
+        for func, path, methods, name, schema, body_wrap in self.routes:
+            route = app.route(
+                path,
+                methods=methods,
+                name=name,
+                include_in_schema=schema,
+                body_wrap=body_wrap,
+                before=list(self.checks),
+            )
+            route(answering(func))
 
 
 _SAFE_NEXT = re.compile(r"/(?![/\\])[^\x00-\x1f\x7f\\]*")  # a local path, never "//" or "/\"

@@ -225,28 +225,28 @@ class RouteGate:
         policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's
         manager: Any = None,  # the routes' manager; None = the request's (find_manager)
     ):
-        self._policy = policy
+        self.policy = policy  # the policy in force (None until the app's manager is known)
         self.manager = manager
 
-    def policy(
+    def policy_of(
         self,
         request: HTTPConnection,  # a request to the routes
     ) -> SecurityPolicy:
         """The policy in force (resolved once, from the app's manager when none was given)."""
-        if self._policy is None:
+        if self.policy is None:
             manager = find_manager(request, self.manager)
             if manager is None:  # no manager: the route refuses the request anyway
                 return policy_for(None)
-            self._policy = policy_for(manager)
-            self._policy.harden(request.scope.get("app"))
-        return self._policy
+            self.policy = policy_for(manager)
+            self.policy.harden(request.scope.get("app"))
+        return self.policy
 
     def token(
         self,
         request: HTTPConnection,  # the request whose session holds the token
     ) -> str | None:
         """The session's CSRF token for the forms a route renders (None with csrf=False)."""
-        return csrf_token(request) if self.policy(request).csrf else None
+        return csrf_token(request) if self.policy_of(request).csrf else None
 
     async def __call__(
         self,
@@ -254,4 +254,4 @@ class RouteGate:
         data: dict,  # its parsed body (FastHTML fills it)
     ) -> Answer | None:
         """The refusal, or None to let the handler run."""
-        return self.policy(req).check(req, data)
+        return self.policy_of(req).check(req, data)
