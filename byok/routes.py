@@ -298,16 +298,18 @@ class KeyRoutes(KeyTester):
     ) -> Any:
         """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
         manager, user_id = await self._context(req)
+        kind = request_kind(req)
         try:
             overview = await call_storage(manager, manager.overview, req, self.providers, user_id)
         except (StorageError, ValidationError):
             log.warning("byok dashboard failed", exc_info=True)
-            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
-        kind = request_kind(req)
+            if kind is RequestKind.JSON:
+                raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+            overview = None
         if kind is RequestKind.JSON:
-            rows = [_row(p, overview.get(p)) for p in self.providers]
-            return JSONResponse({"providers": rows})
-        board = KeyManagerDashboard(
+            return JSONResponse({"providers": [_row(p, overview.get(p)) for p in self.providers]})
+        board = functools.partial(
+            KeyManagerDashboard,
             req,
             self.providers,
             manager,
@@ -317,10 +319,13 @@ class KeyRoutes(KeyTester):
             title=self.title,
             enable_test=self.verifier is not False,
             csrf_token=self.gate.token(req),
-            keys=overview,
             allow_labels=self.labels,
             custom_endpoint=self.custom_endpoints,
         )
+        if overview is None:  # it reads again, and shows its own error alert
+            board = await call_storage(manager, board)
+        else:
+            board = board(keys=overview)
         if kind is RequestKind.HTMX:
             return board
         target = req.query_params.get("next")
