@@ -1,6 +1,6 @@
 """What the key forms send, parsed in one place: `KeyInputForm` / `MultiProviderKeyForm` fields
 (the key, its label, the custom endpoint, "make default", "add another") into a `KeySubmission`
-the routes hand to `BYOKManager.set_key`, or a ValidationError saying what to fix.
+that saves itself through `BYOKManager.set_key`, or a ValidationError saying what to fix.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 from byok.components.fields import INTENT_FIELD, LABEL_FIELD, MAKE_DEFAULT_FIELD
 from byok.core.endpoints import ENDPOINT_FIELDS, Endpoint, validate_endpoint
 from byok.core.providers import ProviderInfo
-from byok.core.storage import validate_api_key, validate_label
-from byok.core.types import ValidationError
+from byok.core.storage import BYOKManager, validate_api_key, validate_label
+from byok.core.types import SavedKey, ValidationError
 from byok.utils.helpers import article
 
 __all__ = ["KEY_FIELD", "KeySubmission", "label_from", "parse_key_form"]
@@ -30,6 +30,27 @@ class KeySubmission:
     endpoint: Endpoint | None  # the custom endpoint, checked against the registry
     make_default: bool  # make this key the provider's default
     adding: bool  # "Add another key": must not replace a key stored under its label
+
+    def save(
+        self,
+        manager: BYOKManager,  # where the key goes
+        request: Any,  # the request (its session for session storage)
+        provider: str,  # whose key
+        user_id: Any,  # its owner
+    ) -> SavedKey:
+        """Store it (blocking: one read and one write on a database, one more read to refuse
+        replacing a key when adding)."""
+        if self.adding and manager.get_key_info(request, provider, user_id, label=self.label):
+            raise ValidationError(f"A key labelled {self.label!r} is already stored")
+        return manager.set_key(
+            request,
+            provider,
+            self.key,
+            user_id,
+            label=self.label,
+            endpoint=self.endpoint,
+            make_default=self.make_default,
+        )
 
 
 def label_from(

@@ -14,69 +14,46 @@
 Saves take an optional `label` (with `labels=True`; `intent=add` refuses to replace a key) and
 the endpoint fields the registry allows (`base_url`, `deployment`, `api_version`: always for
 providers that need them, with `custom_endpoints=True` for the optional ones); delete and test
-take `?label=…` (absent = the provider's default key).
+take `?label=…` (absent = the provider's default key). (+ count): a request sent from inside a
+dashboard (its `BYOK-Dashboard` header) also gets the dashboard's key count out of band.
 
-(+ count): a request sent from inside a dashboard (its `BYOK-Dashboard` header) also gets the
-dashboard's key count, `dashboard_summary(...)`, out of band.
+The routes are FastHTML's own: a `CheckedRouter` (an `APIRouter`) whose routes first run, as
+per-route `before` checks, the `RouteGate` (HTTPS in production, the Fetch Metadata / Origin check
+and the per-session CSRF token on every write) and the unknown-provider 404, so no beforeware
+`skip` list can open a hole. The HTMX contract (ids, targets, 422 with `ValidationMessage` and
+`HX-Retarget`, error toasts marked `BYOK-Problem`) is the one in `byok.components.forms`. Bad
+input is a 4xx and nothing is stored; a storage failure is a 503; never a 500.
 
-The routes are FastHTML's own: a `CheckedRouter` (an `APIRouter`) whose routes run, as per-route
-`before` checks, the `RouteGate` (HTTPS in production, the Fetch Metadata / Origin check and the
-per-session CSRF token on every write) and the unknown-provider 404, so no beforeware `skip` list
-can open a hole. The HTMX contract (ids, targets, 422 with `ValidationMessage` and `HX-Retarget`,
-error toasts marked with the `BYOK-Problem` header that byok.js swaps) is the one in
-`byok.components.forms`. Bad input is a 4xx and nothing is stored; a storage failure is a 503
-with an alert; no route answers 500 for anything a user sends.
-
-What a route costs the storage: a save is `set_key` (one read and one write on a database) in one
-thread-pool trip, the card and the count drawn from what it returns (`SavedKey.keys`); the
-dashboard is one `overview` read; a delete or a new default is the write and one `overview`
-read, in one trip. The test route (`byok.verifying`) checks the key with the built-in checks or
-the app's verifier, rate-limited per user (`test_limit`).
+Storage per request: a save is `set_key` (one read, one write on a database) in one thread-pool
+trip, its card and count drawn from the `SavedKey` it returns; the dashboard is one `overview`
+read; a delete or a new default is the write and one `overview` read, in one trip. The pieces:
+`form` (parsing), `answers` (HTML / JSON answers), `keytest` (the Test button).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from fasthtml.common import A, FtResponse, Main, Title
+from fasthtml.common import A, Main, Title
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 
-from byok.components import (
-    AlertKind,
-    KeyManagerDashboard,
-    ValidationMessage,
-    byok_script,
-    dashboard_summary,
-    oob_toast,
-    serve_byok_js,
-)
-from byok.components.dashboard import _card as overview_card
-from byok.components.wiring import (
-    DASHBOARD_HEADER,
-    DEFAULT_BASE_URL,
-    MULTI_VALIDATION_ID,
-    PROBLEM_HEADER,
-    parse_dashboard_header,
-    validation_id,
-)
+from byok.components import AlertKind, byok_script, serve_byok_js
+from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
 from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
 from byok.core.ratelimit import RateLimit
 from byok.core.storage import BYOKManager, validate_provider
 from byok.core.types import (
-    PROVIDER_PATTERN,
     EncryptionError,
     KeyNotFoundError,
     KeyOverview,
-    SavedKey,
     SessionFullError,
     StorageError,
     ValidationError,
 )
-from byok.keyform import KEY_FIELD, label_from, parse_key_form
 from byok.middleware.context import (
     UserIdFunc,
     app_manager,
@@ -96,7 +73,10 @@ from byok.middleware.limits import BodyLimit
 from byok.middleware.policy import RouteGate, SecurityPolicy, policy_for
 from byok.outbound import OutboundPolicy
 from byok.verify import KeyVerifier
-from byok.verifying import TEST_LIMIT, KeyTester, Verifier, default_limit
+
+from .answers import KeyAnswers
+from .form import KEY_FIELD, label_from, parse_key_form
+from .keytest import TEST_LIMIT, KeyTester, Verifier, default_limit
 
 __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 
@@ -106,7 +86,7 @@ PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyF
 _Refusal = Refused  # the name byok 0.1's gallery imports
 
 
-class KeyRoutes(KeyTester):
+class KeyRoutes(KeyAnswers, KeyTester):
     """The key routes of one app: their settings and handlers (see `mount_key_routes`)."""
 
     def __init__(
@@ -129,7 +109,6 @@ class KeyRoutes(KeyTester):
         self.manager = manager
         self.prefix = prefix
         self.providers = tuple(providers)
-        self._known = frozenset(self.providers)
         self.user_id_func = user_id_func
         self.provider_config = provider_config
         self.gate = RouteGate(policy, manager)  # HTTPS, origin and CSRF checks (per route)
@@ -143,21 +122,15 @@ class KeyRoutes(KeyTester):
         """The policy in force: the one given, else setup_byok's once the manager is known."""
         return self.gate.policy
 
-    # --- checks: per-route `before`, or raised as Refused from a handler -----------------------
-
     async def known_provider(
         self,
         req: Request,  # the incoming request (FastHTML fills it)
     ) -> Any:
         """Per-route check: a `{provider}` this app does not offer is a 404."""
         name = req.path_params.get("provider")
-        if name is None or name in self._known:
+        if name is None or name in self.providers:
             return None
         return problem(req, 404, "unknown_provider", "Unknown API key provider", self.title)
-
-    def _problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
-        """A non-security problem (storage down, not signed in, …), to raise."""
-        return Refused(problem(req, status, code, detail, self.title))
 
     async def _context(self, req: Request) -> tuple[BYOKManager, Any]:
         """(manager, user id); refused when there is no manager or no user."""
@@ -169,124 +142,6 @@ class KeyRoutes(KeyTester):
             raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
         return manager, user_id
 
-    def _invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Refused:
-        """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            return Refused(JSONResponse({"error": "invalid", "detail": message}, status_code=422))
-        msg = ValidationMessage(message, is_valid=False, id=slot)
-        if kind is RequestKind.HTMX:  # PROBLEM_HEADER: byok.js lets htmx swap it
-            headers = {PROBLEM_HEADER: "invalid"}
-            if retarget:
-                headers |= {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
-            return Refused(FtResponse(msg, status_code=422, headers=headers))
-        page = (Title(self.title), Main(msg, A("Back to your API keys", href=self.prefix)))
-        return Refused(FtResponse(page, status_code=422))
-
-    def _store(self, req: Request, data: Any, manager: BYOKManager, provider: str) -> Callable:
-        """The save's one storage call, (request, provider, user id) -> SavedKey, for this form
-        validated (`parse_key_form`); "add another key" refuses to replace (one more read)."""
-        info = resolve_provider(provider, self.provider_config)
-        form = parse_key_form(
-            data,
-            req.query_params,
-            info,
-            max_length=manager.config.max_key_length,
-            check_format=self.check_format,
-            labels=self.labels,
-            custom_endpoints=self.custom_endpoints,
-        )
-
-        def store(request: Request, provider: str, user_id: Any) -> SavedKey:
-            if form.adding and manager.get_key_info(request, provider, user_id, label=form.label):
-                raise ValidationError(f"A key labelled {form.label!r} is already stored")
-            return manager.set_key(
-                request,
-                provider,
-                form.key,
-                user_id,
-                label=form.label,
-                endpoint=form.endpoint,
-                make_default=form.make_default,
-            )
-
-        return store
-
-    # --- answers after a write ------------------------------------------------------------------
-
-    def _shown(self, req: Request, provider: str) -> tuple[list[str], list[str] | None]:
-        """(providers to read for the answer, those the sending dashboard shows or None)."""
-        shown = parse_dashboard_header(req.headers.get(DASHBOARD_HEADER))
-        wanted = [provider, *(p for p in shown or () if PROVIDER_PATTERN.fullmatch(p))]
-        return list(dict.fromkeys(wanted)), shown
-
-    def _card(self, req: Request, provider: str, found: KeyOverview | None, **attrs: Any) -> Any:
-        """The provider's card showing `found` (None: the empty card)."""
-        card = overview_card(
-            provider,
-            found,
-            self.prefix,
-            self.provider_config,
-            enable_test=self.verifier is not False,
-            allow_labels=self.labels,
-            custom_endpoint=self.custom_endpoints,
-            csrf_token=self.gate.token(req),
-            hx_headers=None,
-            now=None,
-        )
-        card.attrs.update((k.replace("_", "-"), v) for k, v in attrs.items())
-        return card
-
-    def _answer(
-        self,
-        req: Request,
-        json_body: dict[str, Any],
-        overview: Mapping[str, KeyOverview] | None,
-        provider: str,
-        toast: tuple[str, AlertKind],
-        *,
-        multi: bool = False,
-    ) -> Any:
-        """After a write: JSON, back to the dashboard (plain form), or the card + toast + count."""
-        kind = request_kind(req)
-        if kind is RequestKind.JSON:
-            return JSONResponse(json_body)
-        if kind is RequestKind.PAGE:
-            return RedirectResponse(self.prefix, status_code=303)
-        if overview is None:  # the write succeeded but its card could not be read back
-            raise self._problem(req, 503, "storage", "API key storage is unavailable")
-        _, shown = self._shown(req, provider)
-        summary = None
-        if shown is not None:  # sent from inside a dashboard: refresh its count
-            summary = dashboard_summary(sum(p in overview for p in shown), len(shown), oob=True)
-        text, alert = toast
-        if not multi:
-            return (
-                self._card(req, provider, overview.get(provider)),
-                oob_toast(text, alert),
-                summary,
-            )
-        card = self._card(req, provider, overview.get(provider), hx_swap_oob="true")
-        message = ValidationMessage(text, is_valid=True, id=MULTI_VALIDATION_ID)
-        return message, card, oob_toast(text, alert), summary
-
-    async def _change(
-        self, req: Request, manager: BYOKManager, user_id: Any, provider: str, write: Callable
-    ) -> dict[str, KeyOverview] | None:
-        """Run a write, then read the provider's card back (one thread-pool trip); the write's
-        errors propagate, a failed read-back is None."""
-        wanted, _ = self._shown(req, provider)
-
-        def run() -> dict[str, KeyOverview] | None:
-            write()
-            try:
-                return manager.overview(req, wanted, user_id)
-            except (StorageError, ValidationError):
-                log.warning("byok: the %s card could not be read back", provider, exc_info=True)
-                return None
-
-        return await call_storage(manager, run)
-
     def _name(self, provider: str) -> str:
         return resolve_provider(provider, self.provider_config).name
 
@@ -296,7 +151,7 @@ class KeyRoutes(KeyTester):
         self,
         req: Request,  # the incoming request
     ) -> Any:
-        """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary)."""
+        """GET {prefix}: the dashboard (page, htmx fragment, or a JSON summary): one read."""
         manager, user_id = await self._context(req)
         kind = request_kind(req)
         try:
@@ -308,24 +163,12 @@ class KeyRoutes(KeyTester):
             overview = None
         if kind is RequestKind.JSON:
             return JSONResponse({"providers": [_row(p, overview.get(p)) for p in self.providers]})
-        board = functools.partial(
-            KeyManagerDashboard,
-            req,
-            self.providers,
-            manager,
-            user_id,
-            base_url=self.prefix,
-            provider_config=self.provider_config,
-            title=self.title,
-            enable_test=self.verifier is not False,
-            csrf_token=self.gate.token(req),
-            allow_labels=self.labels,
-            custom_endpoint=self.custom_endpoints,
-        )
-        if overview is None:  # it reads again, and shows its own error alert
-            board = await call_storage(manager, board)
+        if overview is None:  # the dashboard reads again, and shows its own error alert
+            board = await call_storage(
+                manager, functools.partial(self._board, req, manager, user_id)
+            )
         else:
-            board = board(keys=overview)
+            board = self._board(req, manager, user_id, keys=overview)
         if kind is RequestKind.HTMX:
             return board
         target = req.query_params.get("next")
@@ -352,17 +195,25 @@ class KeyRoutes(KeyTester):
     ) -> Any:
         """POST {prefix}: store the key of the provider chosen in MultiProviderKeyForm."""
         provider = data.get(PROVIDER_FIELD)
-        if not isinstance(provider, str) or provider not in self._known:
+        if not isinstance(provider, str) or provider not in self.providers:
             raise self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
         return await self._save(req, data, provider, MULTI_VALIDATION_ID, multi=True)
 
     async def _save(self, req: Request, data: Any, provider: str, slot: str, *, multi: bool) -> Any:
-        """The save shared by both forms: one `set_key` (one thread-pool trip), the answer drawn
-        from the SavedKey it returns; refused with the 422 / 503 answer."""
+        """The save shared by both forms: one `set_key` in one thread-pool trip, the answer drawn
+        from the SavedKey it returns (no second read); refused with the 422 / 503 answer."""
         manager, user_id = await self._context(req)
         try:
-            store = self._store(req, data, manager, provider)
-            saved: SavedKey = await call_storage(manager, store, req, provider, user_id)
+            form = parse_key_form(
+                data,
+                req.query_params,
+                resolve_provider(provider, self.provider_config),
+                max_length=manager.config.max_key_length,
+                check_format=self.check_format,
+                labels=self.labels,
+                custom_endpoints=self.custom_endpoints,
+            )
+            saved = await call_storage(manager, form.save, manager, req, provider, user_id)
         except ValidationError as e:
             raise self._invalid(req, slot, str(e), not multi) from None
         except SessionFullError:
@@ -373,21 +224,20 @@ class KeyRoutes(KeyTester):
             raise self._problem(
                 req, 503, "storage", "Your key could not be saved; try again later"
             ) from None
-        record = saved.record
+        expires = saved.record.expires_at
         body = {
             "provider": provider,
             "stored": True,
             "masked": saved.masked,
-            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+            "expires_at": expires.isoformat() if expires else None,
         }
         overview = None
-        if request_kind(req) is RequestKind.HTMX:  # the card and count: no second read
-            wanted, _ = self._shown(req, provider)
-            overview = manager.overview(req, wanted, user_id, keys=saved.keys)
-        which = f" ({record.label})" if record.label else ""
+        if request_kind(req) is RequestKind.HTMX:  # the card and the count, from saved.keys
+            overview = manager.overview(req, self._wanted(req, provider), user_id, keys=saved.keys)
+        which = f" ({saved.record.label})" if saved.record.label else ""
         verb = "updated" if saved.replaced else "saved"
-        text = f"{self._name(provider)} key{which} {verb}: {saved.masked}"
-        return self._answer(req, body, overview, provider, (text, AlertKind.SUCCESS), multi=multi)
+        toast = f"{self._name(provider)} key{which} {verb}: {saved.masked}"
+        return self._written(req, body, overview, provider, toast, multi=multi)
 
     async def delete(
         self,
@@ -395,26 +245,7 @@ class KeyRoutes(KeyTester):
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """DELETE {prefix}/{provider}[?label=…]: remove the key; the card + a toast."""
-        provider = req.path_params["provider"]
-        manager, user_id = await self._context(req)
-        try:
-            label = label_from(data, req.query_params)
-            remove = functools.partial(manager.delete_key, req, provider, user_id, label=label)
-            overview = await self._change(req, manager, user_id, provider, remove)
-        except ValidationError as e:
-            raise self._problem(req, 422, "invalid", str(e)) from None
-        except StorageError:
-            log.warning("byok delete failed for provider %s", provider, exc_info=True)
-            raise self._problem(
-                req, 503, "storage", "Your key could not be removed; try again"
-            ) from None
-        body: dict[str, Any] = {"provider": provider}
-        if label is not None:
-            body["label"] = label
-        body["stored"] = overview is not None and provider in overview
-        which = f" ({label})" if label else ""
-        toast = (f"{self._name(provider)} key{which} removed", AlertKind.INFO)
-        return self._answer(req, body, overview, provider, toast)
+        return await self._change(req, data, "removed", "Your key could not be removed; try again")
 
     async def make_default(
         self,
@@ -422,24 +253,46 @@ class KeyRoutes(KeyTester):
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """POST {prefix}/{provider}/default?label=…: make that key the default; the card."""
+        return await self._change(req, data, "is now the default", "API key storage is unavailable")
+
+    async def _change(self, req: Request, data: Any, done: str, failed: str) -> Any:
+        """Delete or make default: the write and the card's read-back in one thread-pool trip."""
         provider = req.path_params["provider"]
         manager, user_id = await self._context(req)
+        deleting = req.scope["method"] == "DELETE"
+        wanted = self._wanted(req, provider)
+
+        def write(label: str | None) -> dict[str, KeyOverview] | None:
+            if deleting:
+                manager.delete_key(req, provider, user_id, label=label)
+            else:
+                manager.set_default(req, provider, label, user_id)
+            try:
+                return manager.overview(req, wanted, user_id)
+            except (StorageError, ValidationError):  # written: only the card is missing
+                log.warning("byok: the %s card could not be read back", provider, exc_info=True)
+                return None
+
         try:
             label = label_from(data, req.query_params)
-            if label is None:
+            if label is None and not deleting:
                 raise ValidationError("Name the key to make the default")
-            promote = functools.partial(manager.set_default, req, provider, label, user_id)
-            overview = await self._change(req, manager, user_id, provider, promote)
+            overview = await call_storage(manager, write, label)
         except ValidationError as e:
             raise self._problem(req, 422, "invalid", str(e)) from None
         except KeyNotFoundError:
             raise self._problem(req, 404, "unknown_key", "That key is no longer stored") from None
         except StorageError:
-            raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+            log.warning("byok: %s failed for provider %s", done, provider, exc_info=True)
+            raise self._problem(req, 503, "storage", failed) from None
+        body: dict[str, Any] = {"provider": provider, "label": label, "default": True}
+        if deleting:
+            body = {"provider": provider} | ({"label": label} if label is not None else {})
+            body["stored"] = overview is not None and provider in overview
         which = f" ({label})" if label else ""
-        toast = (f"{self._name(provider)} key{which} is now the default", AlertKind.SUCCESS)
-        body = {"provider": provider, "label": label, "default": True}
-        return self._answer(req, body, overview, provider, toast)
+        toast = f"{self._name(provider)} key{which} {done}"
+        alert = AlertKind.INFO if deleting else AlertKind.SUCCESS
+        return self._written(req, body, overview, provider, toast, alert)
 
     async def test(
         self,

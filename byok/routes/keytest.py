@@ -2,7 +2,7 @@
 `byok.verify.KeyVerifier`), with a timeout and off the event loop, its answer a `KeyTestResult`,
 and the per-user rate limit that keeps a button from becoming a key-checking service.
 
-`KeyTester` is the part of `byok.routes.KeyRoutes` that answers `POST {prefix}/{provider}/test`.
+`KeyTester` is the role of `byok.routes.KeyRoutes` that answers `POST {prefix}/{provider}/test`.
 """
 
 from __future__ import annotations
