@@ -555,6 +555,58 @@ def test_cleanup_disabled_and_failing_cleanup_never_breaks_requests(monkeypatch)
     assert client.get("/").status_code == 200
 
 
+def test_cleanup_asks_once_per_session_content_and_never_without_a_cookie(monkeypatch) -> None:
+    """The hot path is a header check: a session seen not due is not asked again for a tenth of
+    the interval while its cookie stays the same, and no cookie means no stored keys."""
+    manager = BYOKManager(SECRET, config=BYOKConfig(cleanup_interval=timedelta(minutes=10)))
+    clock = Clock()
+    cleanup = CleanupBeforeware(manager, clock=clock)
+    asked: list[Any] = []
+    real = manager.sweep_due
+    monkeypatch.setattr(manager, "sweep_due", lambda *a, **kw: asked.append(1) or real(*a, **kw))
+    client = TestClient(_cleanup_app(manager, cleanup))
+    client.get("/store")
+    assert cleanup.runs == 0 and asked == []  # no cookie yet: no stored keys to clean
+    for _ in range(30):
+        assert client.get("/").status_code == 200
+    # the first cookie was due (swept, its stamp changed the cookie); the new one asked once
+    assert len(asked) == 2 and cleanup.runs == 1
+    assert "cookie" not in client.get("/").headers.get("vary", "").lower()  # session untouched
+    clock.now += 61  # past a tenth of the interval: asked again, still not due
+    client.get("/")
+    client.get("/")
+    assert len(asked) == 3 and cleanup.runs == 1
+    clock.now += 10 * 60
+    client.get("/")
+    assert cleanup.runs == 2
+    client.cookies.clear()
+    before = len(asked)
+    for _ in range(5):
+        client.get("/")
+    assert len(asked) == before  # no cookie: not even asked
+
+
+def test_find_manager_is_one_rule_for_requests_and_stand_ins() -> None:
+    from byok.middleware.context import find_manager
+
+    given, scoped, stated = (BYOKManager(SECRET) for _ in range(3))
+    before, from_setup = setup_byok(SECRET)
+
+    class Stand:  # what a component may be handed instead of a Starlette request
+        def __init__(self, scope: Any):
+            self.scope = scope
+
+    app = FastHTML(before=before, secret_key=SECRET)
+    assert find_manager(Stand({"byok": scoped}), given) is given  # an explicit manager wins
+    assert find_manager(Stand({"byok": scoped, "app": app})) is scoped  # then the beforeware's
+    assert find_manager(Stand({"app": app})) is from_setup  # then the app's setup_byok chain
+    assert app.state.byok is from_setup  # remembered on app.state
+    app.state.byok = stated
+    assert find_manager(Stand({"app": app})) is stated
+    assert find_manager(None) is None and find_manager(object()) is None
+    assert find_manager(Stand("not a mapping")) is None and find_manager(None, given) is given
+
+
 def test_reference_style_composition_still_works() -> None:
     manager = BYOKManager(SECRET)
     before = [

@@ -92,18 +92,34 @@ __all__ = [
 log = logging.getLogger("byok")
 
 
+Answer = Response | FtResponse  # what a beforeware answers instead of the handler
+
+
 class _Before:
-    """Base of byok's beforeware: an async callable taking the request, with a cached signature."""
+    """Base of byok's beforeware: an async callable taking the request, with a cached signature.
+
+    The work is in `check(request)`, synchronous: None lets the request through, a response
+    answers it, and a coroutine is awaited when there is I/O to do (a sweep, an async user id).
+    A chain calls `check` directly, so a request that needs nothing costs no coroutine."""
 
     def __init__(self) -> None:
         # FastHTML inspects a before function's signature on every request: give it one ready
         self.__signature__ = inspect.signature(self.__call__, eval_str=True)
 
+    def check(
+        self,
+        req: Request,  # the incoming request
+    ) -> Answer | Awaitable[Answer | None] | None:
+        """None to let the request through, else its answer (or a coroutine giving one)."""
+        raise NotImplementedError
+
     async def __call__(
         self,
         req: Request,  # the incoming request
-    ) -> Response | FtResponse | None:
-        raise NotImplementedError
+    ) -> Answer | None:
+        """The beforeware as FastHTML calls it: `check`, awaited when it has I/O to do."""
+        found = self.check(req)
+        return await found if inspect.isawaitable(found) else found
 
 
 class BYOKBeforeware(_Before):
@@ -120,10 +136,10 @@ class BYOKBeforeware(_Before):
         self.policy = policy or SecurityPolicy()
         self._app: Any = None
 
-    async def __call__(
+    def check(
         self,
         req: Request,  # the incoming request
-    ) -> Response | FtResponse | None:
+    ) -> Answer | None:
         """Expose the manager; refuse an unsafe cross-site request with 403."""
         scope = req.scope
         scope[SCOPE_KEY] = self.manager
@@ -171,10 +187,10 @@ class SecurityCheckBeforeware(_Before):
         self.is_production = self.policy.is_production
         self._warned = False
 
-    async def __call__(
+    def check(
         self,
         req: Request,  # the incoming request
-    ) -> Response | FtResponse | None:
+    ) -> Answer | None:
         """Refuse a protected path over plain HTTP in production; warn once in development."""
         policy = self.policy
         if policy.is_production:
@@ -199,7 +215,11 @@ class SecurityCheckBeforeware(_Before):
 class CleanupBeforeware(_Before):
     """Removes expired keys at most once per `config.cleanup_interval` per session (session
     storage) or per user (database, hybrid). It asks the manager (`sweep_due`, no I/O) and runs
-    `sweep` when due: where the last sweep is remembered is the storage's business."""
+    `sweep` when due: where the last sweep is remembered is the storage's business.
+
+    Session storage: a request without a Cookie header has no stored keys, and a session seen
+    not due is not asked again for a tenth of the interval while its cookie stays the same (a
+    header check and a number in memory: the hash of the header, never the cookie itself)."""
 
     def __init__(
         self,
@@ -217,25 +237,77 @@ class CleanupBeforeware(_Before):
         if max_users is not None and byok_manager.database is not None:
             byok_manager.database.max_swept = max_users
         self.runs = 0  # cleanups started (for tests and monitoring)
+        self._needs_user = byok_manager.needs_user  # sweeps per user (database) or per session
+        every = interval or byok_manager.config.cleanup_interval
+        self._horizon = every.total_seconds() / 10  # how long a session seen not due is trusted
+        self._quiet: dict[int, float] = {}  # hash(Cookie header) -> until when it is not due
 
-    async def __call__(
+    def check(
         self,
         req: Request,  # the incoming request
-    ) -> None:
-        """Run the sweep when it is due; never blocks or fails the request."""
+    ) -> Awaitable[None] | None:
+        """None when no sweep is due; else the coroutine that runs it (never fails a request)."""
+        now = self.clock()
+        try:
+            if not self._needs_user:
+                return self._sweep(req, None, now) if self._session_due(req, now) else None
+            user_id = self.user_id_func(req) if self.user_id_func is not None else None
+            if inspect.isawaitable(user_id):
+                return self._later(req, user_id, now)
+            return self._user_due(req, user_id, now)
+        except (StorageError, ValidationError) as e:
+            log.warning("byok cleanup skipped: %s", e)
+            return None
+
+    def _user_due(self, req: Request, user_id: Any, now: float) -> Awaitable[None] | None:
+        manager = self.byok
+        if manager.sweep_due(req, user_id, interval=self.interval, now=now):
+            return self._sweep(req, user_id, now)
+        return None
+
+    async def _later(self, req: Request, user_id: Awaitable[Any], now: float) -> None:
+        """An async user_id_func: await it, then sweep when due."""
+        try:
+            sweep = self._user_due(req, await user_id, now)
+        except (StorageError, ValidationError) as e:
+            log.warning("byok cleanup skipped: %s", e)
+            return None
+        if sweep is not None:
+            await sweep
+        return None
+
+    async def _sweep(self, req: Request, user_id: Any, now: float) -> None:
+        """Run the sweep (in the thread pool for a database); a failure is logged, not raised."""
+        self.runs += 1
         manager = self.byok
         try:
-            user_id = None
-            if manager.needs_user:
-                user_id = await resolve_user_id(req, self.user_id_func)
-            now = self.clock()
-            if manager.sweep_due(req, user_id, interval=self.interval, now=now):
-                self.runs += 1
-                sweep = functools.partial(manager.sweep, now=now)
-                await call_storage(manager, sweep, req, user_id)
+            await call_storage(manager, functools.partial(manager.sweep, now=now), req, user_id)
         except (StorageError, ValidationError) as e:
             log.warning("byok cleanup skipped: %s", e)
         return None
+
+    def _session_due(self, req: Request, now: float) -> bool:
+        """sweep_due for a session, asked once per session content and tenth of the interval."""
+        seen = None
+        for name, value in req.scope["headers"]:
+            if name == b"cookie":
+                seen = hash((seen, value))
+        if seen is None:
+            return False  # no session cookie: no stored keys
+        quiet = self._quiet
+        until = quiet.get(seen)
+        if until is not None and 0 <= until - now <= self._horizon:
+            return False
+        if self.byok.sweep_due(req, None, interval=self.interval, now=now):
+            quiet.pop(seen, None)
+            return True
+        if len(quiet) >= _QUIET_SESSIONS:
+            quiet.clear()
+        quiet[seen] = now + self._horizon
+        return False
+
+
+_QUIET_SESSIONS = 10_000  # sessions remembered as not due (an int and a float each)
 
 
 class BeforewareChain(_Before):
@@ -250,11 +322,13 @@ class BeforewareChain(_Before):
     ):
         super().__init__()
         self.parts = parts
-        calls = tuple(parts)
+        checks = tuple(p.check if isinstance(p, _Before) else p for p in parts)  # no coroutine
 
-        async def byok_before(req: Request) -> Response | FtResponse | None:
-            for call in calls:
-                resp = await call(req)
+        async def byok_before(req: Request) -> Answer | None:
+            for check in checks:
+                resp = check(req)
+                if resp is not None and inspect.isawaitable(resp):
+                    resp = await resp
                 if resp is not None:
                     return resp
             return None
@@ -263,12 +337,12 @@ class BeforewareChain(_Before):
         byok_before.chain = self  # type: ignore[attr-defined]
         self.function = byok_before
 
-    async def __call__(
+    def check(
         self,
         req: Request,  # the incoming request
-    ) -> Response | FtResponse | None:
+    ) -> Awaitable[Answer | None]:
         """Run each part; the first answer (a Response) stops the chain."""
-        return await self.function(req)
+        return self.function(req)
 
 
 def setup_byok(
