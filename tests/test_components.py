@@ -145,6 +145,7 @@ REQUIRED = {  # minimal valid arguments of each component
     "KeyTestResult": {"state": "valid"},
     "KeyManagerDashboard": {"request": SimpleNamespace(session={}), "providers": []},
     "InlineKeyInput": {"provider": "openai"},
+    "KeyStatusBadge": {"status": "active"},
     "UsageSparkline": {"counts": [0, 2, 1]},
     "IssuedKeyReveal": {"plaintext": "sk_live_x", "masked_key": "sk_live_x…"},
     "ScopePicker": {"scopes": {"read": "Read"}},
@@ -197,6 +198,23 @@ def test_axis_accepts_members_and_strings_and_names_allowed_values(
     assert param in message
     for member in enum:
         assert repr(member.value) in message
+
+
+@pytest.mark.parametrize("comp", COMPONENTS, ids=lambda c: c.__name__)
+def test_every_component_passes_cls_and_attributes_through_to_its_root(comp: Any) -> None:
+    """As FastHTML / MonsterUI elements do: `cls` is appended to the root's classes, other
+    keywords become attributes (hx_swap_oob -> hx-swap-oob); without them nothing changes."""
+    base = dict(REQUIRED.get(comp.__name__, {}))
+    plain = comp(**base)
+    own = root(plain).get("class", [])
+    dressed = root(comp(**base, cls="my-extra mt-2", hx_swap_oob="true", data_probe="7"))
+    assert dressed["class"] == [*own, "my-extra", "mt-2"]
+    assert dressed["hx-swap-oob"] == "true" and dressed["data-probe"] == "7"
+    assert html(comp(**base)) == html(plain)  # deterministic, and unchanged by default
+    with pytest.raises(ValueError, match="inline"):
+        comp(**base, onclick="alert(1)")  # byok never emits inline JavaScript
+    with pytest.raises(ValueError, match="cls"):
+        comp(**base, cls=["a"])
 
 
 ICONS = {InfoIcon: "info", SuccessIcon: "success", WarningIcon: "warning", ErrorIcon: "error"}

@@ -229,6 +229,8 @@ def pass_through(
     win); an event-handler attribute is refused (byok never emits inline JavaScript)."""
     if not isinstance(cls, str):
         raise ValueError("cls must be a string of class names")
+    if not cls and not extra:
+        return attrs
     if cls:
         attrs["class"] = f"{attrs['class']} {cls}" if attrs.get("class") else cls
     for key, value in extra.items():

@@ -13,7 +13,7 @@ from byok.core.providers import resolve_provider
 from byok.core.types import utcnow
 from byok.utils.helpers import format_expiration, format_key_age, to_utc
 
-from ._html import FT, el, headers_json, masked, render_once, safe_url
+from ._html import FT, el, headers_json, masked, pass_through, render_once, safe_url
 from .alerts import Alert
 from .classes import CLASSES
 from .fields import SPINNER, csrf_input, endpoint_fields, key_field, label_field
@@ -59,12 +59,16 @@ _TEST = {  # state -> (class, icon, default text)
 def KeyTestResult(
     state: TestState,  # pending, valid, rejected, rate_limited, unreachable, unexpected, ...
     message: str | None = None,  # text to show instead of the default for the state
+    *,
+    cls: str = "",  # more classes for the badge
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A badge with the outcome of a "test key" request (swapped into the card's test slot)."""
     st = coerce(TestState, state, "state")
-    cls, icon, text = _TEST[st]
+    own_cls, icon, text = _TEST[st]
     mark = _PENDING if icon is None else icon_markup(icon, IconSize.XS)
-    return el("span", {"class": cls}, mark, text if message is None else message)
+    own = pass_through({"class": own_cls}, cls, attrs)
+    return el("span", own, mark, text if message is None else message)
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,9 @@ def _action(cls: str, verb: str, url: str, target: str, swap: str, text: str, sr
     )
 
 
-def _endpoint_extras(info: Any, provider: str, endpoint: Any, custom: bool, scope: str) -> list[FT]:
+def _endpoint_extras(
+    info: Any, provider: str, endpoint: Any, *, custom: bool, scope: str
+) -> list[FT]:
     """The endpoint fields of a card form: always when required, else when the app allows."""
     if not info.endpoint or not (info.endpoint_required or custom):
         return []
@@ -162,11 +168,11 @@ def _endpoint_extras(info: Any, provider: str, endpoint: Any, custom: bool, scop
 
 
 def _add_form(
-    provider: str, info: Any, url: str, target: str, csrf_token: str | None, custom: bool
+    provider: str, info: Any, url: str, target: str, csrf_token: str | None, *, custom: bool
 ) -> FT:
     """'Add another key': a labelled key beside the stored ones (intent=add never replaces)."""
     extras = [
-        *_endpoint_extras(info, provider, None, custom, "add"),
+        *_endpoint_extras(info, provider, None, custom=custom, scope="add"),
         label_field(input_id(provider, "add"), adding=True),
     ]
     form = _save_form(
@@ -189,7 +195,7 @@ def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedel
     return KeyState.STORED
 
 
-def _when(label: str, value: Any, now: datetime | None, expiry: bool) -> FT | None:
+def _when(label: str, value: Any, now: datetime | None, *, expiry: bool) -> FT | None:
     """'Added 3 days ago' / 'Expires in 5 hours' (a `<time>` for datetimes; strings verbatim)."""
     if value is None or value == "":
         return None
@@ -263,6 +269,8 @@ def KeyManagementCard(
     others: Sequence[OtherKey] = (),  # the provider's other keys, listed under the default
     allow_labels: bool = False,  # the form takes a label (so a user can add several keys)
     custom_endpoint: bool = False,  # show the optional endpoint fields the registry allows
+    cls: str = "",  # more classes for the card (the <article>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A card for one provider's keys: state, masked default key, dates, other keys, actions."""
     info = resolve_provider(provider, provider_config)
@@ -310,8 +318,8 @@ def KeyManagementCard(
         )
 
     if live or state is KeyState.EXPIRED:
-        body.append(_when("Added", created_at, now, False))
-        body.append(_when("Expires", expires_at, now, True))
+        body.append(_when("Added", created_at, now, expiry=False))
+        body.append(_when("Expires", expires_at, now, expiry=True))
     if endpoint and state is not KeyState.EMPTY:
         body.append(el("div", {"class": CLASSES["card.meta"]}, f"Endpoint: {endpoint.describe()}"))
     if others:
@@ -323,7 +331,7 @@ def KeyManagementCard(
             )
         )
 
-    extras = _endpoint_extras(info, provider, endpoint, custom_endpoint, "card")
+    extras = _endpoint_extras(info, provider, endpoint, custom=custom_endpoint, scope="card")
     if allow_labels:
         extras.append(label_field(input_id(provider, "card"), label))
     if update is not None:
@@ -340,7 +348,9 @@ def KeyManagementCard(
                 )
             )
             if allow_labels:
-                body.append(_add_form(provider, info, update, cid, csrf_token, custom_endpoint))
+                body.append(
+                    _add_form(provider, info, update, cid, csrf_token, custom=custom_endpoint)
+                )
         else:
             submit = "Save key" if state is KeyState.EMPTY else "Save new key"
             body.append(
@@ -390,14 +400,15 @@ def KeyManagementCard(
     if actions:
         body.append(el("div", {"class": CLASSES["card.actions"]}, *actions))
 
+    own = {
+        "id": cid,
+        "class": CLASSES["card"],
+        "aria-labelledby": title_id,
+        "data-byok-card": state.value,
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+    }
     return el(
         "article",
-        {
-            "id": cid,
-            "class": CLASSES["card"],
-            "aria-labelledby": title_id,
-            "data-byok-card": state.value,
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-        },
+        pass_through(own, cls, attrs),
         el("div", {"class": CLASSES["card.body"]}, *body),
     )

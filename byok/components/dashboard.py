@@ -14,7 +14,7 @@ from typing import Any
 
 from byok.core.types import EncryptionError, StorageError
 
-from ._html import FT, el, headers_json, render_once, safe_url
+from ._html import FT, el, headers_json, pass_through, render_once, safe_url
 from .alerts import Alert, ToastContainer
 from .cards import KeyManagementCard, OtherKey
 from .classes import CLASSES
@@ -220,6 +220,8 @@ def provider_card(
     csrf_token: str | None = None,  # sent by the card
     hx_headers: Mapping[str, str] | None = None,  # more headers for the card's requests
     now: datetime | None = None,  # the current time for relative dates
+    cls: str = "",  # more classes for the card
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true" to refresh it out of band)
 ) -> FT:
     """One provider's card read from the manager: its default key, masked, and its other keys;
     a key that cannot be decrypted shows as "unreadable"; storage errors propagate."""
@@ -235,6 +237,8 @@ def provider_card(
         csrf_token=csrf_token,
         hx_headers=hx_headers,
         now=now,
+        cls=cls,
+        **attrs,
     )
 
 
@@ -265,6 +269,8 @@ def KeyManagerDashboard(
     keys: Mapping[str, KeyOverview] | None = None,  # provider -> its key, instead of a manager
     allow_labels: bool = False,  # the cards' forms take a label (several keys per provider)
     custom_endpoint: bool = False,  # the cards show the optional endpoint fields
+    cls: str = "",  # more classes for the dashboard (the <section>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
@@ -309,14 +315,15 @@ def KeyManagerDashboard(
         shown = dashboard_header_value(names)
         if shown is not None:  # the routes refresh `summary` in their answers to the cards
             headers[DASHBOARD_HEADER] = shown
+    own = {
+        "id": DASHBOARD_ID,
+        "class": CLASSES["dash.root"],
+        "aria-labelledby": _TITLE_ID,
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, headers or hx_headers),
+    }
     return el(
         "section",
-        {
-            "id": DASHBOARD_ID,
-            "class": CLASSES["dash.root"],
-            "aria-labelledby": _TITLE_ID,
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, headers or hx_headers),
-        },
+        pass_through(own, cls, attrs),
         el(
             "div",
             {"class": CLASSES["dash.container"]},
@@ -332,22 +339,25 @@ def DashboardSkeleton(
     src: str | None = None,  # URL of the dashboard to load in its place (hx-get on load)
     cards: int = 3,  # placeholder cards shown while loading (0 to 48)
     title: str = "API keys",  # heading
+    *,
+    cls: str = "",  # more classes for the skeleton (the <section>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """The dashboard's loading state: skeleton cards, optionally replaced by `src` once loaded."""
     if isinstance(cards, bool) or not isinstance(cards, int) or not 0 <= cards <= 48:
         raise ValueError("cards must be an int from 0 to 48")
-    attrs: dict[str, Any] = {
+    own: dict[str, Any] = {
         "id": DASHBOARD_ID,
         "class": CLASSES["dash.root"],
         "aria-labelledby": _TITLE_ID,
         "aria-busy": "true",
     }
     if src is not None:
-        attrs.update({"hx-get": safe_url(src, "src"), "hx-trigger": "load", "hx-swap": "outerHTML"})
+        own.update({"hx-get": safe_url(src, "src"), "hx-trigger": "load", "hx-swap": "outerHTML"})
     skeleton = render_once(el("div", {"class": CLASSES["dash.skeleton"], "aria-hidden": "true"}))
     return el(
         "section",
-        attrs,
+        pass_through(own, cls, attrs),
         el(
             "div",
             {"class": CLASSES["dash.container"]},
