@@ -8,11 +8,10 @@ re-enter it" card, and a storage failure as an error state, never an exception p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from byok.core.types import EncryptionError, StorageError
+from byok.core.types import EncryptionError, KeyOverview, StorageError
 
 from ._html import FT, el, headers_json, pass_through, render_once, safe_url
 from .alerts import Alert, ToastContainer
@@ -81,19 +80,6 @@ def dashboard_summary(
     else:
         text = "No keys stored yet: add one below."
     return el("span", {"id": SUMMARY_ID, "hx-swap-oob": "true" if oob else None}, text)
-
-
-@dataclass(frozen=True)
-class KeyOverview:
-    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
-
-    masked_key: str | None = None  # the key masked for display (None when unreadable)
-    created_at: datetime | None = None  # when it was stored
-    expires_at: datetime | None = None  # when it expires (None = never)
-    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
-    label: str = ""  # which of the provider's keys ("" = unlabelled)
-    endpoint: Any = None  # its custom Endpoint, shown (None = the provider's own API)
-    others: tuple[KeyOverview, ...] = ()  # the provider's other (non-default) keys
 
 
 def _masked(manager: Any, request: Any, provider: str, user_id: Any, label: str) -> str | None:

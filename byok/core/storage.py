@@ -14,6 +14,8 @@ import json
 import logging
 import re
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -48,6 +50,8 @@ from .types import (
     EventKind,
     KeyEvent,
     KeyNotFoundError,
+    KeyOverview,
+    SavedKey,
     SessionFullError,
     StorageBackend,
     StorageError,
@@ -62,7 +66,9 @@ __all__ = [
     "BYOKManager",
     "DatabaseStorage",
     "HybridStorage",
+    "KeyOverview",
     "RotationReport",
+    "SavedKey",
     "SessionStorage",
     "pick_default",
     "validate_api_key",
@@ -202,6 +208,20 @@ def _same_copy(
     return stored.encrypted_value == read.encrypted_value and stored.expires_at == read.expires_at
 
 
+def _with_defaults(
+    keys: list[APIKey],  # live records, sorted by provider and label
+) -> list[APIKey]:
+    """The same records, each provider's default (see `pick_default`) flagged, the others not."""
+    by_provider: dict[str, list[APIKey]] = {}
+    for k in keys:
+        by_provider.setdefault(k.provider, []).append(k)
+    for group in by_provider.values():
+        chosen = pick_default(group)
+        for k in group:
+            k.is_default = k is chosen
+    return keys
+
+
 def _slot(provider: str, label: str) -> str:
     """A key's name in the session entry: the provider, or "provider#label" for a labelled key."""
     return f"{provider}#{label}" if label else provider
@@ -223,6 +243,9 @@ class SessionStorage:
     `config.cookie_limit`: room for the CSRF token and the cleanup stamp is kept before they are
     written.
     """
+
+    blocks = False  # microseconds of work on the request's own session: run inline
+    needs_user = False  # keys belong to the session (a user id only partitions them)
 
     def __init__(
         self,
@@ -323,8 +346,9 @@ class SessionStorage:
         self,
         request: Any,  # a request with a session
         key: APIKey,  # the sealed key and its metadata
-    ) -> None:
-        """Store or replace a key (SessionFullError if the cookie would pass its limit)."""
+    ) -> APIKey:
+        """Store or replace a key (SessionFullError if the cookie would pass its limit); returns
+        it as it reads back (the cookie keeps whole seconds)."""
         entry = self._entry(request)
         owner = entry["k"].setdefault(key.user_id or "", {})
         token = base64.urlsafe_b64encode(key.encrypted_value).rstrip(b"=").decode()
@@ -335,6 +359,7 @@ class SessionStorage:
         if key.is_default:  # one default per provider
             self._flag(owner, key.provider, key.label, cell)
         self._save(request, entry)
+        return replace(key, created_at=_from_ts(cell[1]), expires_at=_from_ts(cell[2]))
 
     def written_at(
         self,
@@ -460,6 +485,37 @@ class SessionStorage:
         stamp = entry.get(_STAMP) if isinstance(entry, dict) else None
         return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
 
+    def sweep_due(
+        self,
+        request: Any,  # a request (with a session, or none: nothing is due)
+        user_id: str | None,  # unused: the stamp covers every owner of the session
+        interval: float,  # seconds between two cleanups
+        now: float,  # epoch seconds
+    ) -> bool:
+        """True when this session holds keys and was not cleaned within `interval` (no I/O)."""
+        try:
+            entry = _session(request).get(self.name)
+        except StorageError:
+            return False
+        if not isinstance(entry, dict):
+            return False  # no stored keys: nothing to clean, and no cookie to write
+        last = self.cleaned_at(request)
+        return last is None or not 0 <= now - last < interval
+
+    def sweep(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None,  # unused: every owner of the session is swept
+        now: float,  # epoch seconds, stamped in the session
+    ) -> int:
+        """Remove every owner's expired keys from this session, then stamp it; how many."""
+        expired = [
+            k for o in self.owners(request) for k in self.records(request, o) if k.is_expired
+        ]
+        removed = sum(self.discard(request, k) for k in expired)
+        self.mark_cleaned(request, int(now))  # no room: skipped, the next request tries again
+        return removed
+
     def mark_cleaned(
         self,
         request: Any,  # a request with a session
@@ -530,6 +586,10 @@ class DatabaseStorage:
     connection never sits idle in a transaction. Thread-safe.
     """
 
+    blocks = True  # network or disk I/O: async callers use the thread pool
+    needs_user = True  # rows belong to a user id
+    max_swept = 10_000  # owners whose last sweep is remembered (in memory, per process)
+
     def __init__(
         self,
         config: BYOKConfig,  # reads db_table_name
@@ -574,7 +634,8 @@ class DatabaseStorage:
             t.c.encrypted_value == sa.bindparam("v"),
             t.c.expires_at == sa.bindparam("e"),
         )
-        self._upsert = _upsert_statement(t, self.db.engine.dialect.name)
+        self._upsert, self._upsert_default = _upsert_statements(t, self.db.engine.dialect.name)
+        self._swept: OrderedDict[str, float] = OrderedDict()  # owner -> last sweep (epoch s)
 
     # connection hygiene
 
@@ -690,8 +751,9 @@ class DatabaseStorage:
         self,
         request: Any,  # unused (kept for the KeyStorage interface)
         key: APIKey,  # sealed key; key.user_id is required
-    ) -> None:
-        """Insert or replace the row of (user_id, provider, label); a default clears the others'."""
+    ) -> APIKey:
+        """Insert or replace the row of (user_id, provider, label); a default clears the others'
+        flags in the same statement (one statement on SQLite and PostgreSQL)."""
         row = {
             "user_id": validate_user_id(key.user_id, required=True),
             "provider": key.provider,
@@ -705,14 +767,15 @@ class DatabaseStorage:
             "is_default": int(key.is_default),
         }
         with self._guard("store"):
-            if self._upsert is None:
-                self.table.upsert(**row)  # fastsql's portable upsert
+            if self._upsert is None:  # another dialect: fastsql's portable upsert, then the flags
+                self.table.upsert(**row)
+                if key.is_default:  # same transaction: never two defaults
+                    self.db.execute(
+                        self._flag, {"u": row["user_id"], "p": key.provider, "l": key.label}
+                    )
             else:
-                self.db.execute(self._upsert, row)
-            if key.is_default:  # same transaction: never two defaults
-                self.db.execute(
-                    self._flag, {"u": row["user_id"], "p": key.provider, "l": key.label}
-                )
+                self.db.execute(self._upsert_default if key.is_default else self._upsert, row)
+        return key
 
     def retrieve(
         self,
@@ -829,6 +892,43 @@ class DatabaseStorage:
 
     # maintenance
 
+    def sweep_due(
+        self,
+        request: Any,  # unused
+        user_id: str | None,  # owner (None: no one's sweep is due)
+        interval: float,  # seconds between two sweeps of one owner
+        now: float,  # epoch seconds
+    ) -> bool:
+        """True, at most once per `interval` per owner, when the owner's sweep is due; the
+        claim is taken here, in this process's memory (no I/O)."""
+        if user_id is None:
+            return False
+        with self._lock:
+            last = self._swept.get(user_id)
+            if last is not None and 0 <= now - last < interval:
+                return False
+            self._stamp(user_id, now)
+            return True
+
+    def _stamp(self, user_id: str, now: float) -> None:
+        """Remember an owner's sweep (the oldest forgotten past `max_swept` owners)."""
+        self._swept[user_id] = now
+        self._swept.move_to_end(user_id)
+        while len(self._swept) > self.max_swept:
+            self._swept.popitem(last=False)
+
+    def sweep(
+        self,
+        request: Any,  # unused
+        user_id: str | None,  # owner; None = every user
+        now: float,  # epoch seconds (remembered as this owner's last sweep)
+    ) -> int:
+        """Delete the owner's expired rows; how many."""
+        if user_id is not None:
+            with self._lock:
+                self._stamp(user_id, now)
+        return self.delete_expired(user_id)
+
     def delete_expired(
         self,
         user_id: str | None = None,  # only this owner's keys; None = everyone's
@@ -923,19 +1023,38 @@ class DatabaseStorage:
             self.db.engine.dispose()
 
 
-def _upsert_statement(
+def _upsert_statements(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
-) -> sa.Insert | None:
-    """INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once (fastsql rebuilds
-    it on every call); None for dialects without it."""
+) -> tuple[sa.Insert | None, sa.Insert | None]:
+    """(plain, default) INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once
+    (fastsql rebuilds it on every call); (None, None) for dialects without it.
+
+    `default` writes a default key and, in the same statement, clears the flag of the
+    provider's other flagged rows: it inserts them again as they are (read by the statement
+    itself, so nothing deleted is brought back) with is_default 0, and the conflict updates them.
+    """
     insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
     if insert is None:
-        return None
-    stmt = insert(table)
-    keys = ("user_id", "provider", "label")
-    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+        return None, None
+    t, keys = table, ("user_id", "provider", "label")
+    names = [c.name for c in t.columns]
+
+    def on_conflict(stmt: Any) -> sa.Insert:
+        update = {n: stmt.excluded[n] for n in names if n not in keys}
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+
+    new = sa.select(*(sa.cast(sa.bindparam(n), t.c[n].type).label(n) for n in names))
+    demoted = sa.select(
+        *(sa.cast(sa.literal(0), t.c[n].type) if n == "is_default" else t.c[n] for n in names)
+    ).where(
+        t.c.user_id == sa.bindparam("user_id"),
+        t.c.provider == sa.bindparam("provider"),
+        t.c.label != sa.bindparam("label"),
+        t.c.is_default != 0,
+    )
+    default = on_conflict(insert(t).from_select(names, sa.union_all(new, demoted)))
+    return on_conflict(insert(t)), default
 
 
 # --- hybrid ----------------------------------------------------------------------------------
@@ -948,6 +1067,9 @@ class HybridStorage:
     again, so a key deleted elsewhere disappears from every session within that time. The cache
     knows a provider's default only once the database named it (a flagged cell).
     """
+
+    blocks = True  # the database is asked: async callers use the thread pool
+    needs_user = True  # rows belong to a user id
 
     def __init__(
         self,
@@ -976,10 +1098,11 @@ class HybridStorage:
         self,
         request: Any,  # a request with a session
         key: APIKey,  # sealed key; user_id required
-    ) -> None:
-        """Write to the database, then cache in the session."""
-        self.database.store(request, key)
+    ) -> APIKey:
+        """Write to the database, then cache in the session; returns it as the database has it."""
+        stored = self.database.store(request, key)
         self._cache(request, key)
+        return stored
 
     def retrieve(
         self,
@@ -1069,6 +1192,25 @@ class HybridStorage:
         self._forget(request, provider, user_id)
         return done
 
+    def sweep_due(
+        self,
+        request: Any,  # unused
+        user_id: str | None,  # owner
+        interval: float,  # seconds between two sweeps of one owner
+        now: float,  # epoch seconds
+    ) -> bool:
+        """The database's answer (the session copies are a cache: they expire with it)."""
+        return self.database.sweep_due(request, user_id, interval, now)
+
+    def sweep(
+        self,
+        request: Any,  # unused
+        user_id: str | None,  # owner; None = every user
+        now: float,  # epoch seconds
+    ) -> int:
+        """Delete the owner's expired rows (from the database); how many."""
+        return self.database.sweep(request, user_id, now)
+
     def list_providers(
         self,
         request: Any,  # unused
@@ -1131,7 +1273,18 @@ class BYOKManager:
             self.storage = HybridStorage(config, db_url)
         else:
             raise ValidationError(f"unknown storage backend {self.backend!r}")
-        self._needs_user = self.backend is not StorageBackend.SESSION
+        self._needs_user = self.needs_user
+
+    @property
+    def blocks(self) -> bool:
+        """True when storage calls do I/O (database, hybrid): async callers run them in the
+        thread pool; False for session storage (microseconds: run them inline)."""
+        return self.storage.blocks
+
+    @property
+    def needs_user(self) -> bool:
+        """True when keys belong to a user id (database, hybrid); session storage needs none."""
+        return self.storage.needs_user
 
     # helpers
 
@@ -1251,8 +1404,9 @@ class BYOKManager:
         label: str | None = None,  # which of the provider's keys; None = the default one
         endpoint: Any = None,  # custom Endpoint (or {field: text}); bound to the ciphertext
         make_default: bool = False,  # make this key the provider's default
-    ) -> None:
-        """Validate, seal (bound to owner, provider and endpoint) and store a key."""
+    ) -> SavedKey:
+        """Validate, seal (bound to owner, provider and endpoint) and store a key; returns it as
+        stored with the owner's keys after the save (on a database: one read, one write)."""
         provider, user_id = self._args(provider, user_id)
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
@@ -1266,17 +1420,26 @@ class BYOKManager:
             expires = now + ttl if ttl is not None else None
         except OverflowError:
             raise ValidationError("ttl is too long") from None
-        default = self.storage.retrieve(request, provider, user_id)  # the provider's default
+        records = self.storage.records(request, user_id)  # the one read
+        default = pick_default(r for r in records if r.provider == provider)
         if label is None:
             label = default.label if default is not None else ""
         # the first key of a provider, and a replaced default, are flagged: the default is stable
         is_default = make_default or default is None or default.label == label
         record = APIKey(provider, b"", now, expires, user_id, label, endpoint, is_default)
         record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))
-        self.storage.store(request, record)
+        record = self.storage.store(request, record)  # the one write
         self._emit(
             EventKind.SET, provider, user_id, key, detail=f"label={label}" if label else None
         )
+        mine = (record.provider, record.label)
+        replaced = any((r.provider, r.label) == mine for r in records)
+        others = [r for r in records if (r.provider, r.label) != mine]
+        if is_default:  # the store cleared the provider's other flags
+            others = [replace(r, is_default=False) if r.provider == provider else r for r in others]
+        after = sorted([*others, replace(record)], key=lambda r: (r.provider, r.label))
+        live = _with_defaults([r for r in after if not r.is_expired])
+        return SavedKey(record, mask_key(key), replaced, tuple(live))
 
     def get_key(
         self,
@@ -1399,15 +1562,78 @@ class BYOKManager:
         """Records of every live key of this owner, sorted by provider and label; each
         provider's default (the one get_key returns unlabelled) has is_default set."""
         user_id = validate_user_id(user_id, required=self._needs_user)
-        live = [k for k in self.storage.records(request, user_id) if self._live(request, k)]
-        by_provider: dict[str, list[APIKey]] = {}
-        for k in live:
-            by_provider.setdefault(k.provider, []).append(k)
-        for keys in by_provider.values():
-            chosen = pick_default(keys)
-            for k in keys:
-                k.is_default = k is chosen
-        return live
+        return _with_defaults(
+            [k for k in self.storage.records(request, user_id) if self._live(request, k)]
+        )
+
+    def overview(
+        self,
+        request: Any,  # the request (its session for session storage)
+        providers: Iterable[str],  # the providers asked about, e.g. the dashboard's
+        user_id: str | None = None,  # owner; required for database and hybrid storage
+        *,
+        keys: Iterable[APIKey] | None = None,  # the owner's records (e.g. SavedKey.keys): no read
+    ) -> dict[str, KeyOverview]:
+        """provider -> what its card shows, for each of `providers` with a live key: one storage
+        read (none with `keys=`), decryption only to mask; an undecryptable key is unreadable."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        wanted = [validate_provider(p) for p in providers]
+        found = self.storage.records(request, user_id) if keys is None else keys
+        groups: dict[str, list[APIKey]] = {}
+        for k in found:
+            if not k.is_expired:
+                groups.setdefault(k.provider, []).append(k)
+        out: dict[str, KeyOverview] = {}
+        for provider in wanted:
+            group = sorted(groups.get(provider, ()), key=lambda k: k.label)
+            if provider in out or not group:
+                continue
+            chosen = pick_default(group)
+            others = tuple(self._card(request, k) for k in group if k is not chosen)
+            out[provider] = replace(self._card(request, chosen), others=others)
+        return out
+
+    def _card(self, request: Any, key: APIKey) -> KeyOverview:
+        """One key as a card shows it: masked (decrypted only for that), or unreadable."""
+        try:
+            masked = mask_key(
+                self.keyring.open(key.encrypted_value, self._aad(request, key.user_id, key))
+            )
+        except EncryptionError:
+            self._emit(EventKind.DECRYPT_FAILURE, key.provider, key.user_id, detail="overview")
+            masked = None
+        return KeyOverview(
+            masked, key.created_at, key.expires_at, masked is None, key.label, key.endpoint
+        )
+
+    def sweep_due(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner (database and hybrid sweep per user)
+        *,
+        interval: timedelta | None = None,  # None = config.cleanup_interval
+        now: float | None = None,  # epoch seconds; None = now
+    ) -> bool:
+        """Whether an expiry sweep is due for this session / owner (no I/O; False when
+        config.auto_cleanup is off). The session keeps its stamp in the session, a database
+        per owner in this process's memory."""
+        if not self.config.auto_cleanup:
+            return False
+        seconds = (interval or self.config.cleanup_interval).total_seconds()
+        when = time.time() if now is None else now
+        return self.storage.sweep_due(request, validate_user_id(user_id), seconds, when)
+
+    def sweep(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner; None with a database = every user
+        *,
+        now: float | None = None,  # epoch seconds; None = now
+    ) -> int:
+        """Run the expiry sweep and stamp it; returns how many keys were removed (session: every
+        owner in the session; database and hybrid: this owner's rows)."""
+        when = time.time() if now is None else now
+        return self.storage.sweep(request, validate_user_id(user_id), when)
 
     def cleanup_expired(
         self,
