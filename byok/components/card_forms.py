@@ -6,9 +6,10 @@ arguments (`fragment`) so a dashboard re-renders only what its data changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from ._html import FT, Safe, el, fragment, render_once
+from ._html import FT, Safe, el, fragment, render, render_once
 from .classes import CLASSES
 from .fields import SPINNER, csrf_input, endpoint_fields, key_field, label_field
 from .wiring import input_id, validation_id
@@ -84,8 +85,28 @@ def _submit_part(name: str, submit: str) -> FT:
     )
 
 
+def _form_tag(url: str, target: str) -> Safe:
+    """The card form's opening tag (its closing tag is _FORM_END)."""
+    form = el(
+        "form",
+        {
+            "method": "post",
+            "action": url,
+            "hx-post": url,
+            "hx-target": f"#{target}",
+            "hx-swap": "outerHTML",
+            "hx-disabled-elt": "find button[type='submit']",
+            "class": CLASSES["form.card"],
+            "data-byok-form": "",
+        },
+    )
+    return Safe(render(form).removesuffix("</form>"))
+
+
 _key_html = fragment(_key_part)
 _submit_html = fragment(_submit_part)
+_form_open = lru_cache(maxsize=1024)(_form_tag)
+_FORM_END = Safe("</form>")
 
 
 def save_form(
@@ -98,25 +119,17 @@ def save_form(
     csrf_token: str | None,  # hidden field (None: none)
     extras: Sequence[Any] = (),  # more fields after the key (endpoint, label)
     scope: str = "card",  # "card" (the card's form) or "add" (another labelled key)
-) -> FT:
+) -> tuple[Any, ...]:
     """The card's key form: posts the key (and `extras` fields), swaps the card with the answer;
-    the "add" form (another labelled key) has its own ids and no second validation slot."""
-    return el(
-        "form",
-        {
-            "method": "post",
-            "action": url,
-            "hx-post": url,
-            "hx-target": f"#{target}",
-            "hx-swap": "outerHTML",
-            "hx-disabled-elt": "find button[type='submit']",
-            "class": CLASSES["form.card"],
-            "data-byok-form": "",
-        },
+    the "add" form (another labelled key) has its own ids and no second validation slot. Its
+    markup in parts: all but the CSRF field and `extras` rendered once per provider and text."""
+    return (
+        _form_open(url, target),
         csrf_input(csrf_token),
         _key_html(info, provider, scope, label),
         *extras,
         _submit_html(info.name, submit),
+        _FORM_END,
     )
 
 
@@ -140,4 +153,4 @@ def add_form(
     form = save_form(
         provider, info, url, target, "Add key", "Another key", csrf_token, extras, "add"
     )
-    return el("details", {}, _ADD_SUMMARY, form)
+    return el("details", {}, _ADD_SUMMARY, *form)

@@ -266,14 +266,14 @@ def KeyManagementCard(
             form = save_form(
                 provider, info, update, cid, "Replace key", "New key", csrf_token, extras
             )
-            body.append(el("details", {}, _REPLACE_SUMMARY, form))
+            body.append(el("details", {}, _REPLACE_SUMMARY, *form))
             if allow_labels:
                 body.append(
                     add_form(provider, info, update, cid, csrf_token, custom=custom_endpoint)
                 )
         else:
             submit = "Save key" if state is KeyState.EMPTY else "Save new key"
-            body.append(
+            body.extend(
                 save_form(
                     provider, info, update, cid, submit, f"{info.name} API key", csrf_token, extras
                 )
