@@ -97,7 +97,7 @@ def issued_page(
     return IssuedPage(chunk, st, page, pages, len(shown), start + 1 if chunk else 0, counts, states)
 
 
-def _time(value: datetime | None, now: datetime, never: str, future: bool = False) -> FT:
+def _time(value: datetime | None, now: datetime, never: str, *, future: bool = False) -> FT:
     """A relative date in a <time> (its exact ISO form in datetime and title)."""
     if value is None:
         return el("span", {"class": CLASSES["card.meta"]}, never)
