@@ -47,6 +47,7 @@ from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
 from byok.core.ratelimit import RateLimit
 from byok.core.storage import BYOKManager, validate_provider
 from byok.core.types import (
+    APIKey,
     EncryptionError,
     KeyNotFoundError,
     KeyOverview,
@@ -231,13 +232,11 @@ class KeyRoutes(KeyAnswers, KeyTester):
             "masked": saved.masked,
             "expires_at": expires.isoformat() if expires else None,
         }
-        overview = None
-        if request_kind(req) is RequestKind.HTMX:  # the card and the count, from saved.keys
-            overview = manager.overview(req, self._wanted(req, provider), user_id, keys=saved.keys)
         which = f" ({saved.record.label})" if saved.record.label else ""
         verb = "updated" if saved.replaced else "saved"
         toast = f"{self._name(provider)} key{which} {verb}: {saved.masked}"
-        return self._written(req, body, overview, provider, toast, multi=multi)
+        where = (manager, user_id, saved.keys)  # the card and the count: no second read
+        return self._written(req, body, where, provider, toast, multi=multi)
 
     async def delete(
         self,
@@ -256,20 +255,20 @@ class KeyRoutes(KeyAnswers, KeyTester):
         return await self._change(req, data, "is now the default", "API key storage is unavailable")
 
     async def _change(self, req: Request, data: Any, done: str, failed: str) -> Any:
-        """Delete or make default: the write and the card's read-back in one thread-pool trip."""
+        """Delete or make default: the write and a read of the owner's keys (for the card and
+        the count) in one thread-pool trip."""
         provider = req.path_params["provider"]
         manager, user_id = await self._context(req)
         deleting = req.scope["method"] == "DELETE"
-        wanted = self._wanted(req, provider)
 
-        def write(label: str | None) -> dict[str, KeyOverview] | None:
+        def write(label: str | None) -> list[APIKey] | None:
             if deleting:
                 manager.delete_key(req, provider, user_id, label=label)
             else:
                 manager.set_default(req, provider, label, user_id)
             try:
-                return manager.overview(req, wanted, user_id)
-            except (StorageError, ValidationError):  # written: only the card is missing
+                return manager.list_keys(req, user_id)
+            except StorageError:  # written: only the card is missing
                 log.warning("byok: the %s card could not be read back", provider, exc_info=True)
                 return None
 
@@ -277,7 +276,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
             label = label_from(data, req.query_params)
             if label is None and not deleting:
                 raise ValidationError("Name the key to make the default")
-            overview = await call_storage(manager, write, label)
+            keys = await call_storage(manager, write, label)
         except ValidationError as e:
             raise self._problem(req, 422, "invalid", str(e)) from None
         except KeyNotFoundError:
@@ -288,11 +287,11 @@ class KeyRoutes(KeyAnswers, KeyTester):
         body: dict[str, Any] = {"provider": provider, "label": label, "default": True}
         if deleting:
             body = {"provider": provider} | ({"label": label} if label is not None else {})
-            body["stored"] = overview is not None and provider in overview
+            body["stored"] = keys is not None and any(k.provider == provider for k in keys)
         which = f" ({label})" if label else ""
         toast = f"{self._name(provider)} key{which} {done}"
         alert = AlertKind.INFO if deleting else AlertKind.SUCCESS
-        return self._written(req, body, overview, provider, toast, alert)
+        return self._written(req, body, (manager, user_id, keys), provider, toast, alert)
 
     async def test(
         self,

@@ -1,6 +1,7 @@
 """What the key routes answer, drawn from what storage returned (no read of their own): the
-dashboard, a provider's card, the out-of-band toast and key count after a write, and the 422 of
-a form that did not validate.
+dashboard (from `overview`), a provider's card and the key count after a write (from the owner's
+live keys, e.g. `SavedKey.keys`), the out-of-band toast, and the 422 of a form that did not
+validate.
 
 `KeyAnswers` is the role of `byok.routes.KeyRoutes` that draws them; it reads the routes'
 settings (`prefix`, `providers`, `provider_config`, `labels`, …) from the routes themselves.
@@ -8,7 +9,7 @@ settings (`prefix`, `providers`, `provider_config`, `labels`, …) from the rout
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fasthtml.common import A, FtResponse, Main, Title
@@ -22,14 +23,14 @@ from byok.components import (
     dashboard_summary,
     oob_toast,
 )
-from byok.components.dashboard import _card as overview_card
+from byok.components.dashboard import provider_card
 from byok.components.wiring import (
     DASHBOARD_HEADER,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
     parse_dashboard_header,
 )
-from byok.core.types import PROVIDER_PATTERN, KeyOverview
+from byok.core.types import APIKey
 from byok.middleware.http import Refused, RequestKind, problem, request_kind
 
 __all__ = ["KeyAnswers"]
@@ -82,58 +83,54 @@ class KeyAnswers:
             **extra,
         )
 
-    def _card(self, req: Request, provider: str, found: KeyOverview | None, **attrs: Any) -> Any:
-        """The provider's card showing `found` (None: the empty card)."""
-        card = overview_card(
+    def _card(
+        self, req: Request, manager: Any, user_id: Any, provider: str, keys: Any, **attrs: Any
+    ):
+        """The provider's card drawn from `keys` (the owner's live records: no read)."""
+        return provider_card(
+            req,
+            manager,
             provider,
-            found,
+            user_id,
             self.prefix,
             self.provider_config,
+            keys=keys,
             enable_test=self.verifier is not False,
             allow_labels=self.labels,
             custom_endpoint=self.custom_endpoints,
             csrf_token=self.gate.token(req),
-            hx_headers=None,
-            now=None,
+            **attrs,
         )
-        card.attrs.update((k.replace("_", "-"), v) for k, v in attrs.items())
-        return card
-
-    def _wanted(self, req: Request, provider: str) -> list[str]:
-        """The providers an answer about `provider` shows: it, and those of the sending
-        dashboard (its `BYOK-Dashboard` header) for the key count."""
-        shown = parse_dashboard_header(req.headers.get(DASHBOARD_HEADER)) or ()
-        return list(dict.fromkeys([provider, *(p for p in shown if PROVIDER_PATTERN.fullmatch(p))]))
 
     def _written(
         self,
         req: Request,  # the write request
         json_body: dict[str, Any],  # the answer for API clients
-        overview: Mapping[str, KeyOverview] | None,  # `_wanted` as stored now (None: unread)
+        where: tuple[Any, Any, Sequence[APIKey] | None],  # (manager, user id, live keys or None)
         provider: str,  # whose key changed
         toast: str,  # what happened, in words
         alert: AlertKind = AlertKind.SUCCESS,  # the toast's colour
         *,
         multi: bool = False,  # from MultiProviderKeyForm: its message, the card out of band
     ) -> Any:
-        """After a write: JSON, back to the dashboard (plain form), or the card + toast + count."""
+        """After a write: JSON, back to the dashboard (plain form), or the card + toast + count,
+        drawn from the owner's keys as stored now (None: they could not be read back)."""
         kind = request_kind(req)
         if kind is RequestKind.JSON:
             return JSONResponse(json_body)
         if kind is RequestKind.PAGE:
             return RedirectResponse(self.prefix, status_code=303)
-        if overview is None:  # the write succeeded but its card could not be read back
+        manager, user_id, keys = where
+        if keys is None:  # the write succeeded but its card could not be read back
             raise self._problem(req, 503, "storage", "API key storage is unavailable")
         shown = parse_dashboard_header(req.headers.get(DASHBOARD_HEADER))
         summary = None
         if shown is not None:  # sent from inside a dashboard: refresh its count
-            summary = dashboard_summary(sum(p in overview for p in shown), len(shown), oob=True)
+            stored = {k.provider for k in keys}
+            summary = dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
         if not multi:
-            return (
-                self._card(req, provider, overview.get(provider)),
-                oob_toast(toast, alert),
-                summary,
-            )
-        card = self._card(req, provider, overview.get(provider), hx_swap_oob="true")
+            card = self._card(req, manager, user_id, provider, keys)
+            return card, oob_toast(toast, alert), summary
+        card = self._card(req, manager, user_id, provider, keys, hx_swap_oob="true")
         message = ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID)
         return message, card, oob_toast(toast, alert), summary
