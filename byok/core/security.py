@@ -50,6 +50,7 @@ __all__ = [
     "random_token",
     "tokens_equal",
     "validate_environment",
+    "version_of",
 ]
 
 MAGIC = b"B"  # first byte of every sealed value
@@ -129,6 +130,18 @@ def bind(
     o, p = owner.encode(), provider.encode()
     aad = len(o).to_bytes(2, "big") + o + len(p).to_bytes(2, "big") + p
     return aad + len(endpoint).to_bytes(4, "big") + endpoint if endpoint else aad
+
+
+def version_of(
+    sealed: Any,  # a sealed value
+) -> int:
+    """The key version recorded in a sealed value (EncryptionError when it is not one): the one
+    place outside `Keyring` that reads the sealed format."""
+    if not isinstance(sealed, bytes | bytearray | memoryview):
+        raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
+    if len(sealed) < HEADER_LEN + NONCE_LEN + TAG_LEN or sealed[:1] != MAGIC:
+        raise EncryptionError("not a byok sealed value")
+    return int.from_bytes(sealed[1:HEADER_LEN], "big")
 
 
 class Keyring:
@@ -213,11 +226,7 @@ class Keyring:
         sealed: Any,  # a sealed value
     ) -> int:
         """The key version recorded in a sealed value."""
-        if not isinstance(sealed, bytes | bytearray | memoryview):
-            raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
-        if len(sealed) < HEADER_LEN + NONCE_LEN + TAG_LEN or sealed[:1] != MAGIC:
-            raise EncryptionError("not a byok sealed value")
-        return int.from_bytes(sealed[1:HEADER_LEN], "big")
+        return version_of(sealed)
 
     def open(
         self,
@@ -225,7 +234,7 @@ class Keyring:
         aad: bytes = b"",  # the same associated data it was sealed with
     ) -> str:
         """Decrypt and authenticate; any failure is an EncryptionError that reveals nothing."""
-        version = self.version_of(sealed)
+        version = version_of(sealed)
         aead = self._aeads.get(version)
         if aead is None:
             why = "retired" if version < self.min_version else "unknown"
