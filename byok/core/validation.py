@@ -4,26 +4,40 @@ value as byok stores it, or raises ValidationError without echoing a secret."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from .security import mask_key
 from .types import LABEL_PATTERN, MAX_USER_ID_LENGTH, PROVIDER_PATTERN, ValidationError
 
-__all__ = ["validate_api_key", "validate_label", "validate_provider", "validate_user_id"]
+__all__ = [
+    "expiry",
+    "validate_api_key",
+    "validate_label",
+    "validate_provider",
+    "validate_user_id",
+]
 
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces or control characters
+_PROVIDERS: set[str] = set()  # provider names seen valid (most apps have a handful)
+_MAX_REMEMBERED = 1024  # past this many names, the set starts over
 
 
 def validate_provider(
     provider: Any,  # a provider name
 ) -> str:
     """The provider name, or ValidationError when it does not match PROVIDER_PATTERN."""
+    if provider.__class__ is str and provider in _PROVIDERS:
+        return provider
     if not isinstance(provider, str) or not PROVIDER_PATTERN.fullmatch(provider):
         # masked: a provider argument that fails is sometimes the API key (arguments swapped)
         shown = repr(mask_key(provider)) if isinstance(provider, str) else type(provider).__name__
         raise ValidationError(
             f"invalid provider name {shown}: use 1-64 lowercase letters, digits, '-' or '_'"
         )
+    if len(_PROVIDERS) >= _MAX_REMEMBERED:
+        _PROVIDERS.clear()
+    _PROVIDERS.add(provider)
     return provider
 
 
@@ -81,3 +95,20 @@ def validate_label(
             "A label is 1-32 letters, digits, spaces, '.', '-' or '_' (e.g. 'work', 'personal')"
         )
     return label
+
+
+def expiry(
+    now: datetime,  # when the key is stored
+    ttl: Any,  # its lifetime as given (None = `default`)
+    default: timedelta | None,  # the configured lifetime (None = never expires)
+) -> datetime | None:
+    """When a key stored `now` expires; ValidationError for a ttl that is not a positive
+    timedelta or reaches past the year 9999."""
+    if ttl is None:
+        ttl = default
+    elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+        raise ValidationError("ttl must be a positive timedelta")
+    try:
+        return now + ttl if ttl is not None else None
+    except OverflowError:
+        raise ValidationError("ttl is too long") from None

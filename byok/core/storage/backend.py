@@ -13,12 +13,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..types import APIKey
+from ..types import APIKey, BYOKConfig, StorageBackend, ValidationError
 
 if TYPE_CHECKING:
     from .database import DatabaseStorage
 
-__all__ = ["Backend", "pick_default", "with_defaults"]
+__all__ = [
+    "Backend",
+    "after_save",
+    "open_backend",
+    "pick_default",
+    "same_copy",
+    "with_defaults",
+]
 
 
 def pick_default(
@@ -34,6 +41,9 @@ def with_defaults(
     keys: list[APIKey],  # live records, sorted by provider and label
 ) -> list[APIKey]:
     """The same records, each provider's default (see `pick_default`) flagged, the others not."""
+    if len(keys) == 1:  # the common case: one key, its provider's default
+        keys[0].is_default = True
+        return keys
     by_provider: dict[str, list[APIKey]] = {}
     for k in keys:
         by_provider.setdefault(k.provider, []).append(k)
@@ -42,6 +52,29 @@ def with_defaults(
         for k in group:
             k.is_default = k is chosen
     return keys
+
+
+def after_save(
+    records: list[APIKey],  # the owner's records as read before the save (changed in place)
+    saved: APIKey,  # the record stored
+) -> tuple[bool, list[APIKey]]:
+    """(whether `saved` replaced a record of the same provider and label, every live record of
+    the owner after the save, sorted, each provider's default flagged)."""
+    replaced, after = False, []
+    for r in records:
+        if r.provider == saved.provider:
+            if r.label == saved.label:
+                replaced = True
+                continue
+            if saved.is_default:  # the store cleared the provider's other flags
+                r.is_default = False
+        after.append(r)
+    after.append(
+        APIKey(saved.provider, saved.encrypted_value, saved.created_at, saved.expires_at,
+               saved.user_id, saved.label, saved.endpoint, saved.is_default)
+    )  # fmt: skip
+    after.sort(key=lambda r: (r.provider, r.label))
+    return replaced, with_defaults([r for r in after if not r.is_expired])
 
 
 def same_copy(
@@ -176,3 +209,24 @@ class Backend(ABC):
         now: float,  # epoch seconds, stamped as the last sweep
     ) -> int:
         """Run the expiry sweep and stamp it; how many keys were removed."""
+
+
+def open_backend(
+    config: BYOKConfig,  # reads storage_backend (and what each backend reads)
+    db_url: Any,  # str | fastsql Database | DatabaseStorage | None
+) -> Backend:
+    """The backend `config.storage_backend` names (the one place that asks which kind)."""
+    from .database import DatabaseStorage
+    from .hybrid import HybridStorage
+    from .session import SessionStorage
+
+    kind = config.storage_backend
+    if kind is StorageBackend.SESSION:
+        return SessionStorage(config)
+    if kind is StorageBackend.DATABASE:
+        if isinstance(db_url, DatabaseStorage):
+            return db_url
+        return DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
+    if kind is StorageBackend.HYBRID:
+        return HybridStorage(config, db_url)
+    raise ValidationError(f"unknown storage backend {kind!r}")

@@ -9,7 +9,6 @@ same way. The manager asks its backend's traits (`blocks`, `needs_user`, `caches
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -26,7 +25,6 @@ from ..types import (
     Credentials,
     EncryptionError,
     EventKind,
-    KeyEvent,
     KeyNotFoundError,
     KeyOverview,
     SavedKey,
@@ -35,33 +33,20 @@ from ..types import (
     ValidationError,
     utcnow,
 )
-from ..validation import validate_api_key, validate_label, validate_provider, validate_user_id
-from .backend import Backend, pick_default, with_defaults
+from ..validation import (
+    expiry,
+    validate_api_key,
+    validate_label,
+    validate_provider,
+    validate_user_id,
+)
+from .backend import Backend, after_save, open_backend, pick_default, with_defaults
 from .database import DatabaseStorage
-from .hybrid import HybridStorage
-from .rotation import RotationReport, rotate
+from .events import Events
+from .rotation import RotationReport, opens, rotate
 from .session import SessionStorage
 
 __all__ = ["BYOKManager"]
-
-log = logging.getLogger("byok")
-
-
-def _open_backend(
-    config: BYOKConfig,  # reads storage_backend (and what each backend reads)
-    db_url: str | Database | DatabaseStorage | None,  # the database, for database / hybrid
-) -> Backend:
-    """The backend `config.storage_backend` names (the one place that asks which kind)."""
-    kind = config.storage_backend
-    if kind is StorageBackend.SESSION:
-        return SessionStorage(config)
-    if kind is StorageBackend.DATABASE:
-        if isinstance(db_url, DatabaseStorage):
-            return db_url
-        return DatabaseStorage(config, db_url or "sqlite:///byok_keys.db")
-    if kind is StorageBackend.HYBRID:
-        return HybridStorage(config, db_url)
-    raise ValidationError(f"unknown storage backend {kind!r}")
 
 
 class BYOKManager:
@@ -83,12 +68,13 @@ class BYOKManager:
         self.config = config
         self.keyring = Keyring.from_config(secret_key, config)
         self.backend = config.storage_backend  # which kind (for display; behaviour asks storage)
-        self.storage: Backend = _open_backend(config, db_url)
+        self.storage: Backend = open_backend(config, db_url)
         # the session's own storage (its random id), also for a database: routes read it
         self._sessions = (
             self.storage if isinstance(self.storage, SessionStorage) else SessionStorage(config)
         )
         self._needs_user = self.storage.needs_user
+        self._emit = Events(config, self.keyring).emit  # log (masked) and call config.on_event
 
     @property
     def blocks(self) -> bool:
@@ -105,37 +91,6 @@ class BYOKManager:
 
     def _args(self, provider: Any, user_id: Any) -> tuple[str, str | None]:
         return validate_provider(provider), validate_user_id(user_id, required=self._needs_user)
-
-    def _emit(
-        self,
-        kind: EventKind,  # what happened
-        provider: str,  # which provider
-        user_id: str | None,  # whose key
-        key: str | None = None,  # the plaintext, only to mask and fingerprint it here
-        detail: str | None = None,  # extra context (never secret)
-    ) -> None:
-        """Log the event (masked) and call the hook; a failing hook never breaks the operation."""
-        level = logging.WARNING if kind is EventKind.DECRYPT_FAILURE else logging.INFO
-        if self.config.on_event is None and not log.isEnabledFor(level):
-            return  # nobody listens: skip masking and fingerprinting
-        masked = mask_key(key) if key else None
-        fp = self.keyring.fingerprint(key) if key else None
-        event = KeyEvent(kind, provider, user_id, masked, fp, detail)
-        log.log(
-            level,
-            "byok %s provider=%s user=%s key=%s fp=%s %s",
-            kind.value,
-            provider,
-            user_id,
-            masked,
-            fp,
-            detail or "",
-        )
-        if self.config.on_event is not None:
-            try:
-                self.config.on_event(event)
-            except Exception:
-                log.exception("byok on_event hook failed for %s", kind.value)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
         """The key, or None when expired (then removed if auto_cleanup: only the copy read, so
@@ -218,15 +173,8 @@ class BYOKManager:
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
         endpoint = validate_endpoint(endpoint)
-        if ttl is None:
-            ttl = self.config.default_ttl
-        elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
-            raise ValidationError("ttl must be a positive timedelta")
         now = utcnow()
-        try:
-            expires = now + ttl if ttl is not None else None
-        except OverflowError:
-            raise ValidationError("ttl is too long") from None
+        expires = expiry(now, ttl, self.config.default_ttl)
         records = self.storage.records(request, user_id)  # the one read
         default = pick_default(r for r in records if r.provider == provider)
         if label is None:
@@ -239,13 +187,7 @@ class BYOKManager:
         self._emit(
             EventKind.SET, provider, user_id, key, detail=f"label={label}" if label else None
         )
-        mine = (record.provider, record.label)
-        replaced = any((r.provider, r.label) == mine for r in records)
-        others = [r for r in records if (r.provider, r.label) != mine]
-        if is_default:  # the store cleared the provider's other flags
-            others = [replace(r, is_default=False) if r.provider == provider else r for r in others]
-        after = sorted([*others, replace(record)], key=lambda r: (r.provider, r.label))
-        live = with_defaults([r for r in after if not r.is_expired])
+        replaced, live = after_save(records, record)
         return SavedKey(record, mask_key(key), replaced, tuple(live))
 
     def get_key(
@@ -376,7 +318,7 @@ class BYOKManager:
     def overview(
         self,
         request: Any,  # the request (its session for session storage)
-        providers: Iterable[str],  # the providers asked about, e.g. the dashboard's
+        providers: Iterable[str] | None,  # the providers asked about; None = every one stored
         user_id: str | None = None,  # owner; required for database and hybrid storage
         *,
         keys: Iterable[APIKey] | None = None,  # the owner's records (e.g. SavedKey.keys): no read
@@ -384,12 +326,14 @@ class BYOKManager:
         """provider -> what its card shows, for each of `providers` with a live key: one storage
         read (none with `keys=`), decryption only to mask; an undecryptable key is unreadable."""
         user_id = validate_user_id(user_id, required=self._needs_user)
-        wanted = [validate_provider(p) for p in providers]
+        wanted = None if providers is None else [validate_provider(p) for p in providers]
         found = self.storage.records(request, user_id) if keys is None else keys
         groups: dict[str, list[APIKey]] = {}
         for k in found:
             if not k.is_expired:
                 groups.setdefault(k.provider, []).append(k)
+        if wanted is None:
+            wanted = sorted(groups)
         out: dict[str, KeyOverview] = {}
         for provider in wanted:
             group = sorted(groups.get(provider, ()), key=lambda k: k.label)
@@ -468,11 +412,7 @@ class BYOKManager:
         key: APIKey,  # a database record (owner user_id, provider, endpoint, sealed value)
     ) -> bool:
         """True when this manager's secrets open the record (nothing is decrypted for show)."""
-        try:
-            self.keyring.open(key.encrypted_value, self._aad(None, key.user_id, key))
-        except EncryptionError:
-            return False
-        return True
+        return opens(self, key)
 
     def stale_count(self) -> int:
         """Database rows not yet under the newest key."""

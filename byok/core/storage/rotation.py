@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .database import DatabaseStorage
     from .manager import BYOKManager
 
-__all__ = ["RotationReport", "rotate"]
+__all__ = ["RotationReport", "opens", "rotate"]
 
 
 @dataclass
@@ -69,3 +69,15 @@ def _batches(
     while batch := database.stale(version, batch_size, cursor):
         yield batch
         cursor = (batch[-1].user_id or "", batch[-1].provider, batch[-1].label)
+
+
+def opens(
+    manager: BYOKManager,  # whose secrets are tried
+    key: APIKey,  # a database record (owner user_id, provider, endpoint, sealed value)
+) -> bool:
+    """True when the manager's secrets open the record (nothing is decrypted for show)."""
+    try:
+        manager.keyring.open(key.encrypted_value, manager._aad(None, key.user_id, key))
+    except EncryptionError:
+        return False
+    return True

@@ -6,77 +6,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..security import random_token
-from ..types import APIKey, BYOKConfig, Endpoint, SessionFullError, StorageError
+from ..types import APIKey, BYOKConfig, SessionFullError, StorageError
 from .backend import Backend, same_copy
+from .cells import (
+    ATTRIBUTE_BYTES,
+    CSRF_SESSION_KEY,
+    CSRF_TOKEN_CHARS,
+    OLD_STAMP,
+    SIGNATURE_BYTES,
+    STAMP,
+    from_ts,
+    malformed,
+    parse_cell,
+    session_of,
+    slot_of,
+    to_ts,
+    unslot,
+)
 
 __all__ = ["CSRF_SESSION_KEY", "SessionStorage"]
-
-CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
-_CSRF_TOKEN_CHARS = 43  # random_token(32)
-_SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
-_ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
-_STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
-_OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
-
-
-def _session(
-    request: Any,  # a Starlette request (or anything with a dict `.session`)
-) -> dict:
-    """The request's session dict, or StorageError when there is none."""
-    try:
-        session = request.session
-    except (AttributeError, AssertionError):
-        raise StorageError("session storage needs Starlette's SessionMiddleware") from None
-    if not isinstance(session, dict):
-        raise StorageError("request.session is not a dict")
-    return session
-
-
-# --- session ---------------------------------------------------------------------------------
-
-
-def _ts(dt: datetime | None) -> int | None:
-    """Whole seconds since the epoch (compact for the cookie)."""
-    return None if dt is None else int(dt.timestamp())
-
-
-def _from_ts(value: Any) -> datetime | None:
-    """Inverse of `_ts`."""
-    return None if value is None else datetime.fromtimestamp(int(value), tz=UTC)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse(
-    token: str,  # the sealed value, base64url without padding
-    created: int,  # when stored (epoch seconds)
-    expires: int | None,  # when it expires (epoch seconds), None = never
-    endpoint: str | None,  # the endpoint's canonical JSON, None = none
-) -> tuple[bytes, datetime | None, datetime | None, Endpoint | None]:
-    """A cell's immutable fields decoded; cached by content, so the same cell read on every
-    request decodes once (TypeError / ValueError / binascii.Error when malformed)."""
-    value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return value, _from_ts(created), _from_ts(expires), Endpoint.decode(endpoint)
-
-
-def _malformed(provider: str) -> StorageError:
-    return StorageError(f"malformed session entry for provider {provider!r}")
-
-
-def _slot(provider: str, label: str) -> str:
-    """A key's name in the session entry: the provider, or "provider#label" for a labelled key."""
-    return f"{provider}#{label}" if label else provider
-
-
-def _unslot(slot: str) -> tuple[str, str]:
-    provider, _, label = slot.partition("#")
-    return provider, label
 
 
 class SessionStorage(Backend):
@@ -109,7 +63,7 @@ class SessionStorage(Backend):
     def _owners(self, request: Any) -> dict[str, dict]:
         """The entry's {owner: {slot: cell}} (read only); malformed parts read as empty and
         the next write replaces them (the entry is byok's own namespace)."""
-        entry = _session(request).get(self.name)
+        entry = session_of(request).get(self.name)
         owners = entry.get("k") if isinstance(entry, dict) else None
         if not isinstance(owners, dict):
             return {}
@@ -117,14 +71,14 @@ class SessionStorage(Backend):
 
     def _entry(self, request: Any) -> dict:
         """A copy of this storage's session entry (copied, so writes reassign and get saved)."""
-        entry = _session(request).get(self.name)
+        entry = session_of(request).get(self.name)
         base = entry if isinstance(entry, dict) else {}
         return {**base, "k": {o: dict(v) for o, v in self._owners(request).items()}}
 
     def _edit(self, request: Any, user_id: str | None) -> tuple[dict, dict]:
         """(a new entry, a copy of this owner's cells in it): a write changes only the copies,
         so a refused write (SessionFullError) leaves the session as it was."""
-        entry = _session(request).get(self.name)
+        entry = session_of(request).get(self.name)
         base = entry if isinstance(entry, dict) else {}
         owners = self._owners(request)
         owners[user_id or ""] = cells = dict(owners.get(user_id or "", ()))
@@ -137,7 +91,7 @@ class SessionStorage(Backend):
         grows: bool = True,  # False for removals: they may always be written
     ) -> None:
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
-        session = _session(request)
+        session = session_of(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
         size = self.cookie_size(self._projected(session, entry)) if grows else 0
         if size > self.config.cookie_limit:
@@ -146,22 +100,17 @@ class SessionStorage(Backend):
                 f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
                 "database storage"
             )
-        session.pop(_OLD_STAMP, None)
+        session.pop(OLD_STAMP, None)
         session[self.name] = entry
 
     def _projected(self, session: dict, entry: dict) -> dict:
         """The session with `entry`, and room kept for what byok writes later on its own: the
         CSRF token and the cleanup stamp count against the budget before they exist."""
-        out = {k: v for k, v in session.items() if k != _OLD_STAMP}
-        out[self.name] = (
-            entry
-            if _STAMP in entry or self.namespace != "keys"
-            else {
-                **entry,
-                _STAMP: 10**10,
-            }
-        )
-        out.setdefault(CSRF_SESSION_KEY, "x" * _CSRF_TOKEN_CHARS)
+        out = dict(session)
+        out.pop(OLD_STAMP, None)
+        stamped = STAMP in entry or self.namespace != "keys"
+        out[self.name] = entry if stamped else {**entry, STAMP: 10**10}
+        out.setdefault(CSRF_SESSION_KEY, "x" * CSRF_TOKEN_CHARS)
         return out
 
     def fits(
@@ -176,13 +125,13 @@ class SessionStorage(Backend):
         session: dict,  # a session dict as Starlette would serialise it
     ) -> int:
         """Projected Set-Cookie size: name, base64 JSON, signature and attribute headroom."""
-        body = len(json.dumps(session).encode())
+        body = len(json.dumps(session))  # ASCII: json.dumps escapes everything else
         return (
             len(self.config.session_cookie)
             + 1
             + 4 * ((body + 2) // 3)
-            + _SIGNATURE_BYTES
-            + _ATTRIBUTE_BYTES
+            + SIGNATURE_BYTES
+            + ATTRIBUTE_BYTES
         )
 
     def session_id(
@@ -190,7 +139,7 @@ class SessionStorage(Backend):
         request: Any,  # a request with a session
     ) -> str:
         """This session's random id (created on first use); binds anonymous keys to the session."""
-        session = _session(request)
+        session = session_of(request)
         entry = session.get(self.name)
         if isinstance(entry, dict) and isinstance(entry.get("sid"), str):
             return entry["sid"]
@@ -216,17 +165,18 @@ class SessionStorage(Backend):
         it as it reads back (the cookie keeps whole seconds)."""
         entry, cells = self._edit(request, key.user_id)
         token = base64.urlsafe_b64encode(key.encrypted_value).rstrip(b"=").decode()
-        cell: list = [token, _ts(key.created_at), _ts(key.expires_at), int(time.time())]
+        cell: list = [token, to_ts(key.created_at), to_ts(key.expires_at), int(time.time())]
         if key.endpoint:  # plain keys keep the short cell
             cell += [key.endpoint.encode().decode(), 0]
-        cells[_slot(key.provider, key.label)] = cell
+        cells[slot_of(key.provider, key.label)] = cell
         if key.is_default:  # one default per provider
             self._flag(cells, key.provider, key.label, cell)
         self._save(request, entry)
-        created, expires = _from_ts(cell[1]), _from_ts(cell[2])  # the cookie keeps whole seconds
+        created, expires = key.created_at, key.expires_at  # the cookie keeps whole seconds
         return APIKey(
-            key.provider, key.encrypted_value, created, expires, key.user_id, key.label,
-            key.endpoint, key.is_default,
+            key.provider, key.encrypted_value, created.replace(microsecond=0),
+            expires and expires.replace(microsecond=0), key.user_id, key.label, key.endpoint,
+            key.is_default,
         )  # fmt: skip
 
     def written_at(
@@ -241,7 +191,7 @@ class SessionStorage(Backend):
         return None if found is None else found[1]
 
     def _cells(self, request: Any, user_id: str | None) -> dict:
-        entry = _session(request).get(self.name)
+        entry = session_of(request).get(self.name)
         owners = entry.get("k") if isinstance(entry, dict) else None
         cells = owners.get(user_id or "") if isinstance(owners, dict) else None
         return cells if isinstance(cells, dict) else {}
@@ -250,20 +200,20 @@ class SessionStorage(Backend):
         """(label, cell) of one key; label None = the provider's default: the cell flagged
         default, else the oldest, then by label (`pick_default`, without decoding a cell)."""
         if label is not None:
-            raw = cells.get(_slot(provider, label))
+            raw = cells.get(slot_of(provider, label))
             return None if raw is None else (label, raw)
         prefix, best, rank = provider + "#", None, None
         for slot, raw in cells.items():
             if slot != provider and not slot.startswith(prefix):
                 continue
             if raw.__class__ is not list or len(raw) not in (4, 6):
-                raise _malformed(provider)
+                raise malformed(provider)
             mine = (not (len(raw) == 6 and raw[5] == 1), raw[1], slot)
             try:
                 if rank is None or mine < rank:
                     best, rank = (slot[len(prefix) :], raw), mine
             except TypeError:  # a creation time that is not a number
-                raise _malformed(provider) from None
+                raise malformed(provider) from None
         if best is None or (self.flagged_default and rank[0]):
             return None
         return best
@@ -277,20 +227,20 @@ class SessionStorage(Backend):
             return None
         key = self._decode(picked[1], provider, picked[0], user_id)
         try:
-            return key, _from_ts(picked[1][3])
+            return key, from_ts(picked[1][3])
         except (TypeError, ValueError, OverflowError, OSError):
-            raise _malformed(provider) from None
+            raise malformed(provider) from None
 
     @staticmethod
     def _decode(raw: Any, provider: str, label: str, user_id: str | None) -> APIKey:
         """A stored cell as a record; StorageError when malformed."""
         if raw.__class__ is not list or len(raw) not in (4, 6):
-            raise _malformed(provider)
+            raise malformed(provider)
         six = len(raw) == 6
         try:
-            value, created, expires, endpoint = _parse(*raw[:3], raw[4] if six else None)
+            value, created, expires, endpoint = parse_cell(*raw[:3], raw[4] if six else None)
         except (TypeError, ValueError, binascii.Error, OverflowError, OSError, RecursionError):
-            raise _malformed(provider) from None
+            raise malformed(provider) from None
         return APIKey(
             provider, value, created, expires, user_id, label, endpoint, six and raw[5] == 1
         )
@@ -313,8 +263,8 @@ class SessionStorage(Backend):
     ) -> list[APIKey]:
         """Every stored key record of this owner, sorted by provider and label."""
         cells = self._owners(request).get(user_id or "", {})
-        slots = sorted(cells, key=_unslot)
-        return [self._decode(cells[s], *_unslot(s), user_id) for s in slots]
+        slots = sorted(cells, key=unslot)
+        return [self._decode(cells[s], *unslot(s), user_id) for s in slots]
 
     def delete(
         self,
@@ -328,7 +278,7 @@ class SessionStorage(Backend):
         if picked is None:
             return
         entry, cells = self._edit(request, user_id)
-        cells.pop(_slot(provider, picked[0]), None)
+        cells.pop(slot_of(provider, picked[0]), None)
         self._save(request, entry, grows=False)
 
     def discard(
@@ -356,8 +306,8 @@ class SessionStorage(Backend):
         request: Any,  # a request with a session
     ) -> int | None:
         """When expired keys were last removed from this session (epoch seconds), or None."""
-        entry = _session(request).get(self.name)
-        stamp = entry.get(_STAMP) if isinstance(entry, dict) else None
+        entry = session_of(request).get(self.name)
+        stamp = entry.get(STAMP) if isinstance(entry, dict) else None
         return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
 
     def remove_expired(
@@ -377,7 +327,7 @@ class SessionStorage(Backend):
     ) -> bool:
         """True when this session holds keys and was not cleaned within `interval` (no I/O)."""
         try:
-            entry = _session(request).get(self.name)
+            entry = session_of(request).get(self.name)
         except StorageError:
             return False
         if not isinstance(entry, dict):
@@ -403,7 +353,7 @@ class SessionStorage(Backend):
     ) -> bool:
         """Record a cleanup (a number, no user id); False when the cookie has no room for it."""
         entry = self._entry(request)
-        entry[_STAMP] = int(when)
+        entry[STAMP] = int(when)
         try:
             self._save(request, entry)
         except SessionFullError:
@@ -419,7 +369,7 @@ class SessionStorage(Backend):
     ) -> bool:
         """Make one key the provider's default; False when it is not stored."""
         entry, cells = self._edit(request, user_id)
-        cell = cells.get(_slot(provider, label))
+        cell = cells.get(slot_of(provider, label))
         if cell is None:
             return False
         self._decode(cell, provider, label, user_id)  # StorageError when malformed
@@ -435,7 +385,7 @@ class SessionStorage(Backend):
             mine = slot == provider or slot.startswith(prefix)
             if mine and isinstance(other, list) and len(other) == 6 and other[5]:
                 cells[slot] = [*other[:5], 0]
-        cells[_slot(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]
+        cells[slot_of(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]
 
     def list_providers(
         self,
@@ -443,7 +393,7 @@ class SessionStorage(Backend):
         user_id: str | None = None,  # owner
     ) -> list[str]:
         """Providers with a stored key (expired included; the manager filters), sorted."""
-        return sorted({_unslot(s)[0] for s in self._cells(request, user_id)})
+        return sorted({unslot(s)[0] for s in self._cells(request, user_id)})
 
     def clear_all(
         self,
