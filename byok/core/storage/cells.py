@@ -4,13 +4,21 @@ byte costs of a cookie. Read and written by `SessionStorage` only."""
 from __future__ import annotations
 
 import base64
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
 from ..types import Endpoint, StorageError
 
-__all__ = ["CSRF_SESSION_KEY", "from_ts", "parse_cell", "session_of", "slot_of", "to_ts", "unslot"]
+__all__ = [
+    "CSRF_SESSION_KEY",
+    "from_ts",
+    "parse_cell",
+    "remember_cell",
+    "session_of",
+    "slot_of",
+    "to_ts",
+    "unslot",
+]
 
 CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
 CSRF_TOKEN_CHARS = 43  # random_token(32)
@@ -43,17 +51,37 @@ def from_ts(value: Any) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(int(value), tz=UTC)
 
 
-@functools.lru_cache(maxsize=1024)
+Decoded = tuple[bytes, datetime | None, datetime | None, "Endpoint | None"]
+_DECODED: dict[tuple, Decoded] = {}  # cell content -> its decoded fields (immutable values)
+_MAX_DECODED = 1024  # past this many cells, the memo starts over
+
+
 def parse_cell(
     token: str,  # the sealed value, base64url without padding
     created: int,  # when stored (epoch seconds)
     expires: int | None,  # when it expires (epoch seconds), None = never
     endpoint: str | None,  # the endpoint's canonical JSON, None = none
-) -> tuple[bytes, datetime | None, datetime | None, Endpoint | None]:
-    """A cell's immutable fields decoded; cached by content, so the same cell read on every
-    request decodes once (TypeError / ValueError / binascii.Error when malformed)."""
-    value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return value, from_ts(created), from_ts(expires), Endpoint.decode(endpoint)
+) -> Decoded:
+    """A cell's immutable fields decoded, memoised by content: the cell a write produced, read
+    back by the next request, decodes once (TypeError / ValueError / binascii.Error when
+    malformed)."""
+    content = (token, created, expires, endpoint)
+    found = _DECODED.get(content)
+    if found is None:
+        value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        found = value, from_ts(created), from_ts(expires), Endpoint.decode(endpoint)
+        remember_cell(content, found)
+    return found
+
+
+def remember_cell(
+    content: tuple,  # (token, created, expires, endpoint JSON) as the cell holds them
+    decoded: Decoded,  # what they decode to (a write knows it without decoding)
+) -> None:
+    """Memoise a cell's decoded fields (the writer's shortcut, and parse_cell's)."""
+    if len(_DECODED) >= _MAX_DECODED:
+        _DECODED.clear()
+    _DECODED[content] = decoded
 
 
 def malformed(provider: str) -> StorageError:

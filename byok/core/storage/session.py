@@ -24,6 +24,7 @@ from .cells import (
     from_ts,
     malformed,
     parse_cell,
+    remember_cell,
     session_of,
     slot_of,
     to_ts,
@@ -164,18 +165,22 @@ class SessionStorage(Backend):
         """Store or replace a key (SessionFullError if the cookie would pass its limit); returns
         it as it reads back (the cookie keeps whole seconds)."""
         entry, cells = self._edit(request, key.user_id)
-        token = base64.urlsafe_b64encode(key.encrypted_value).rstrip(b"=").decode()
+        value = bytes(key.encrypted_value)
+        token = base64.urlsafe_b64encode(value).rstrip(b"=").decode()
         cell: list = [token, to_ts(key.created_at), to_ts(key.expires_at), int(time.time())]
-        if key.endpoint:  # plain keys keep the short cell
-            cell += [key.endpoint.encode().decode(), 0]
+        endpoint = key.endpoint.encode().decode() if key.endpoint else None
+        if endpoint:  # plain keys keep the short cell
+            cell += [endpoint, 0]
         cells[slot_of(key.provider, key.label)] = cell
         if key.is_default:  # one default per provider
             self._flag(cells, key.provider, key.label, cell)
         self._save(request, entry)
-        created, expires = key.created_at, key.expires_at  # the cookie keeps whole seconds
+        # the cookie keeps whole seconds; the next read of this cell needs no decoding
+        created = key.created_at.replace(microsecond=0)
+        expires = key.expires_at and key.expires_at.replace(microsecond=0)
+        remember_cell((token, cell[1], cell[2], endpoint), (value, created, expires, key.endpoint))
         return APIKey(
-            key.provider, key.encrypted_value, created.replace(microsecond=0),
-            expires and expires.replace(microsecond=0), key.user_id, key.label, key.endpoint,
+            key.provider, value, created, expires, key.user_id, key.label, key.endpoint,
             key.is_default,
         )  # fmt: skip
 
