@@ -24,9 +24,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from fasthtml.common import Beforeware, FtResponse
+from fasthtml.common import Beforeware
 from starlette.requests import Request
-from starlette.responses import Response
 
 from byok.components.variants import Severity
 from byok.components.wiring import DEFAULT_BASE_URL
@@ -57,7 +56,7 @@ from .guards import (
     require_any_api_key,
     require_api_key,
 )
-from .http import RequestKind, problem_response, refusal, request_kind, safe_next
+from .http import Answer, RequestKind, problem_response, refusal, request_kind, safe_next
 from .policy import SecurityPolicy, policy_for, remember_policy, secure_session_cookie
 
 __all__ = [
@@ -90,9 +89,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("byok")
-
-
-Answer = Response | FtResponse  # what a beforeware answers instead of the handler
 
 
 class _Before:
