@@ -356,9 +356,7 @@ def setup_byok(
     config = config or BYOKConfig()
     manager = BYOKManager(secret_key, db_url=db, config=config)
     if policy is None:
-        policy = SecurityPolicy(
-            is_production=config.is_production, require_https=config.require_https
-        )
+        policy = SecurityPolicy.of_config(config)
     remember_policy(manager, policy)  # mount_key_routes(app, manager) applies the same policy
     parts: list[Any] = [BYOKBeforeware(manager, policy)]
     if enable_security_checks:

@@ -86,6 +86,14 @@ class SecurityPolicy:
         self._origins = normalize_origins(self.trusted_origins)
         self._prefixes = tuple(_norm_path(p) for p in self.protected_paths)
 
+    @classmethod
+    def of_config(
+        cls,
+        config: BYOKConfig,  # a manager's configuration (is_production, require_https)
+    ) -> SecurityPolicy:
+        """The policy a BYOKConfig asks for (the rest from the environment)."""
+        return cls(is_production=config.is_production, require_https=config.require_https)
+
     @property
     def refuses_plain_http(self) -> bool:
         """True when key material must never travel over plain HTTP (production, HTTPS required)."""
@@ -209,8 +217,7 @@ def policy_for(
     """The policy setup_byok gave this manager, else one from its config (and the environment)."""
     if manager is not None and manager in _POLICIES:
         return _POLICIES[manager]
-    config = manager.config if manager is not None else BYOKConfig()
-    return SecurityPolicy(is_production=config.is_production, require_https=config.require_https)
+    return SecurityPolicy.of_config(manager.config if manager is not None else BYOKConfig())
 
 
 class RouteGate:
