@@ -89,10 +89,10 @@ def classes(ft: Any) -> list[str]:
 
 
 def test_class_table_matches_the_builders() -> None:
-    from byok.components.classes import recipes
+    from byok.components.recipes import recipes
 
     built = recipes()
-    assert dict(CLASSES) == built, "run `uv run python -m byok.components.classes`"
+    assert dict(CLASSES) == built, "run `uv run python -m byok.components.recipes`"
 
 
 def test_no_class_is_a_builder_repr_and_colours_are_semantic() -> None:

@@ -88,8 +88,11 @@ def _attr_text(value: Any) -> str:
     return value.__html__() if hasattr(value, "__html__") else str(value)
 
 
-# the recipes' class strings, escaped once: most attribute values are one of them
+# attribute values escaped once: the recipes' class strings, then the ids, URLs and words the
+# components repeat (bounded); never the values that carry data (form values, request headers)
 _KNOWN = {v: escape(v) for v in CLASSES.values()}
+_KNOWN_MAX = 8192
+_DATA_ATTRS = frozenset({"value", "hx-headers", "hx-vals"})
 
 
 def _render(ft: FT, out: list[str]) -> None:
@@ -104,7 +107,12 @@ def _render(ft: FT, out: list[str]) -> None:
                 parts.append(k)
             else:
                 text = v if v.__class__ is str else _attr_text(v)
-                parts.append(f'{k}="{_KNOWN.get(text) or escape(text)}"')
+                done = _KNOWN.get(text)
+                if done is None:
+                    done = escape(text)
+                    if len(_KNOWN) < _KNOWN_MAX and len(text) <= 200 and k not in _DATA_ATTRS:
+                        _KNOWN[text] = done
+                parts.append(f'{k}="{done}"')
         out.append(f"<{' '.join(parts)}>")
     else:
         out.append(f"<{tag}>")

@@ -156,12 +156,18 @@ def _when(label: str, value: Any, now: datetime | None, *, expiry: bool) -> FT |
     if not isinstance(value, datetime):
         return el("div", {"class": CLASSES["card.meta"]}, f"{label}: {value}")
     text = format_expiration(value, now) if expiry else f"Added {format_key_age(value, now)}"
-    stamp = value.isoformat()
+    return _time(value.isoformat(), text)
+
+
+def _time_part(stamp: str, text: str) -> FT:
     return el(
         "div",
         {"class": CLASSES["card.meta"]},
         el("time", {"datetime": stamp, "title": stamp}, text),
     )
+
+
+_time = fragment(_time_part)  # a date and its wording: the same for a while, render it once
 
 
 def _head_part(title_id: str, name: str, label: str | None, state: KeyState) -> FT:
@@ -178,6 +184,16 @@ def _head_part(title_id: str, name: str, label: str | None, state: KeyState) -> 
     )
 
 
+def _current_part(shown: str) -> FT:
+    return el(
+        "div",
+        {"class": CLASSES["card.meta"]},
+        "Current key ",
+        el("code", {"class": CLASSES["card.key"]}, shown),
+    )
+
+
+_current = fragment(_current_part)  # "Current key sk-p...wxyz" (a masked value only)
 _head = fragment(_head_part)  # title, label and state badge: a few per provider
 _EMPTY = render_once(el("div", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
 _EXPIRED = render_once(
@@ -235,14 +251,7 @@ def KeyManagementCard(
     elif state is KeyState.EXPIRED:
         body.append(_EXPIRED)
     if live and masked_key:
-        body.append(
-            el(
-                "div",
-                {"class": CLASSES["card.meta"]},
-                "Current key ",
-                el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
-            )
-        )
+        body.append(_current(masked(masked_key)))
 
     if live or state is KeyState.EXPIRED:
         body.append(_when("Added", created_at, now, expiry=False))

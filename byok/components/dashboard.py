@@ -13,9 +13,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from byok.core.types import KeyOverview, StorageError
+from byok.core.types import KeyOverview, StorageError, utcnow
 
-from ._html import FT, el, headers_json, pass_through, render_once, safe_url
+from ._html import FT, el, fragment, headers_json, pass_through, render_once, safe_url
 from .alerts import Alert, ToastContainer
 from .cards import KeyManagementCard, OtherKey
 from .classes import CLASSES
@@ -93,6 +93,9 @@ def key_overview(
     """provider -> KeyOverview for each of `providers` with a key: the manager's `overview`
     (one storage read; StorageError propagates)."""
     return byok_manager.overview(request, providers, user_id)
+
+
+_header_value = lru_cache(maxsize=256)(dashboard_header_value)  # a few provider lists per app
 
 
 @lru_cache(maxsize=1024)
@@ -182,11 +185,15 @@ def provider_card(
     )
 
 
+_title = fragment(lambda title: el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title))
+_TOASTS = render_once(ToastContainer())  # the default container, the same on every dashboard
+
+
 def _header(title: str, lead: str, summary: FT | None) -> FT:
     return el(
         "header",
         {},
-        el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title),
+        _title(title),
         el("p", {"class": CLASSES["dash.lead"]}, lead, " " if summary else None, summary),
     )
 
@@ -215,6 +222,7 @@ def KeyManagerDashboard(
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
     safe_url(base_url, "base_url")
+    now = now or utcnow()  # one clock reading for every card's relative dates
     problem = None
     overview: Mapping[str, KeyOverview] = {}
     if keys is not None:
@@ -252,7 +260,7 @@ def KeyManagerDashboard(
         stored = sum(1 for c in cards if c.attrs.get("data-byok-card") != KeyState.EMPTY.value)
         summary = dashboard_summary(stored, len(names))
         headers = dict(hx_headers) if hx_headers else {}
-        shown = dashboard_header_value(names)
+        shown = _header_value(tuple(names))
         if shown is not None:  # the routes refresh `summary` in their answers to the cards
             headers[DASHBOARD_HEADER] = shown
     own = {
@@ -271,7 +279,7 @@ def KeyManagerDashboard(
             problem,
             el("div", {"class": CLASSES["dash.grid"]}, *cards) if cards else None,
         ),
-        ToastContainer() if include_toasts else None,
+        _TOASTS if include_toasts else None,
     )
 
 
