@@ -481,8 +481,10 @@ def test_cleanup_runs_once_per_interval_per_session(monkeypatch) -> None:
     clock = Clock()
     cleanup = CleanupBeforeware(manager, clock=clock)
     calls: list[Any] = []
-    real = manager.cleanup_expired
-    monkeypatch.setattr(manager, "cleanup_expired", lambda r, u=None: calls.append(u) or real(r, u))
+    real = manager.sweep
+    monkeypatch.setattr(
+        manager, "sweep", lambda r, u=None, **kw: calls.append(u) or real(r, u, **kw)
+    )
     client = TestClient(_cleanup_app(manager, cleanup))
     for _ in range(20):
         client.get("/")
@@ -509,9 +511,9 @@ def test_cleanup_removes_expired_keys(monkeypatch) -> None:
     monkeypatch.setattr(core_types, "utcnow", lambda: later)
     clock.now += 3600
     removed: list[int] = []
-    real = manager.cleanup_expired
+    real = manager.sweep
     monkeypatch.setattr(
-        manager, "cleanup_expired", lambda r, u=None: removed.append(real(r, u)) or removed[-1]
+        manager, "sweep", lambda r, u=None, **kw: removed.append(real(r, u, **kw)) or removed[-1]
     )
     client.get("/")
     assert removed == [1]
@@ -524,7 +526,7 @@ def test_cleanup_per_user_with_a_database(tmp_path, monkeypatch) -> None:
         manager, user_id_func=lambda r: r.headers.get("x-user"), clock=clock, max_users=2
     )
     calls: list[Any] = []
-    monkeypatch.setattr(manager, "cleanup_expired", lambda r, u=None: calls.append(u) or 0)
+    monkeypatch.setattr(manager, "sweep", lambda r, u=None, **kw: calls.append(u) or 0)
     client = TestClient(_cleanup_app(manager, cleanup))
     for user in ["a", "b", "a", "b", "a"] * 10:
         client.get("/", headers={"X-User": user})
@@ -542,15 +544,67 @@ def test_cleanup_disabled_and_failing_cleanup_never_breaks_requests(monkeypatch)
     manager = BYOKManager(SECRET, config=BYOKConfig(auto_cleanup=False))
     client = TestClient(_cleanup_app(manager, CleanupBeforeware(manager)))
     client.get("/store")
-    monkeypatch.setattr(manager, "cleanup_expired", lambda *a: pytest.fail("cleanup ran"))
+    monkeypatch.setattr(manager, "sweep", lambda *a, **kw: pytest.fail("cleanup ran"))
     assert client.get("/").status_code == 200
     manager.config.auto_cleanup = True
 
-    def broken(*a: Any) -> int:
+    def broken(*a: Any, **kw: Any) -> int:
         raise StorageError("down")
 
-    monkeypatch.setattr(manager, "cleanup_expired", broken)
+    monkeypatch.setattr(manager, "sweep", broken)
     assert client.get("/").status_code == 200
+
+
+def test_cleanup_asks_once_per_session_content_and_never_without_a_cookie(monkeypatch) -> None:
+    """The hot path is a header check: a session seen not due is not asked again for a tenth of
+    the interval while its cookie stays the same, and no cookie means no stored keys."""
+    manager = BYOKManager(SECRET, config=BYOKConfig(cleanup_interval=timedelta(minutes=10)))
+    clock = Clock()
+    cleanup = CleanupBeforeware(manager, clock=clock)
+    asked: list[Any] = []
+    real = manager.sweep_due
+    monkeypatch.setattr(manager, "sweep_due", lambda *a, **kw: asked.append(1) or real(*a, **kw))
+    client = TestClient(_cleanup_app(manager, cleanup))
+    client.get("/store")
+    assert cleanup.runs == 0 and asked == []  # no cookie yet: no stored keys to clean
+    for _ in range(30):
+        assert client.get("/").status_code == 200
+    # the first cookie was due (swept, its stamp changed the cookie); the new one asked once
+    assert len(asked) == 2 and cleanup.runs == 1
+    assert "cookie" not in client.get("/").headers.get("vary", "").lower()  # session untouched
+    clock.now += 61  # past a tenth of the interval: asked again, still not due
+    client.get("/")
+    client.get("/")
+    assert len(asked) == 3 and cleanup.runs == 1
+    clock.now += 10 * 60
+    client.get("/")
+    assert cleanup.runs == 2
+    client.cookies.clear()
+    before = len(asked)
+    for _ in range(5):
+        client.get("/")
+    assert len(asked) == before  # no cookie: not even asked
+
+
+def test_find_manager_is_one_rule_for_requests_and_stand_ins() -> None:
+    from byok.middleware.context import find_manager
+
+    given, scoped, stated = (BYOKManager(SECRET) for _ in range(3))
+    before, from_setup = setup_byok(SECRET)
+
+    class Stand:  # what a component may be handed instead of a Starlette request
+        def __init__(self, scope: Any):
+            self.scope = scope
+
+    app = FastHTML(before=before, secret_key=SECRET)
+    assert find_manager(Stand({"byok": scoped}), given) is given  # an explicit manager wins
+    assert find_manager(Stand({"byok": scoped, "app": app})) is scoped  # then the beforeware's
+    assert find_manager(Stand({"app": app})) is from_setup  # then the app's setup_byok chain
+    assert app.state.byok is from_setup  # remembered on app.state
+    app.state.byok = stated
+    assert find_manager(Stand({"app": app})) is stated
+    assert find_manager(None) is None and find_manager(object()) is None
+    assert find_manager(Stand("not a mapping")) is None and find_manager(None, given) is given
 
 
 def test_reference_style_composition_still_works() -> None:

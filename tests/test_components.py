@@ -58,7 +58,7 @@ from byok.components import (
     oob_toast,
 )
 from byok.components.classes import CLASSES
-from byok.core.types import MAX_KEY_LENGTH, EncryptionError, StorageError
+from byok.core.types import MAX_KEY_LENGTH, EncryptionError, KeyOverview, StorageError
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # fixed "now" for relative dates
 FULL_KEY = "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX"  # a whole key: must never render
@@ -89,10 +89,10 @@ def classes(ft: Any) -> list[str]:
 
 
 def test_class_table_matches_the_builders() -> None:
-    from byok.components.classes import recipes
+    from byok.components.recipes import recipes
 
     built = recipes()
-    assert dict(CLASSES) == built, "run `uv run python -m byok.components.classes`"
+    assert dict(CLASSES) == built, "run `uv run python -m byok.components.recipes`"
 
 
 def test_no_class_is_a_builder_repr_and_colours_are_semantic() -> None:
@@ -145,6 +145,7 @@ REQUIRED = {  # minimal valid arguments of each component
     "KeyTestResult": {"state": "valid"},
     "KeyManagerDashboard": {"request": SimpleNamespace(session={}), "providers": []},
     "InlineKeyInput": {"provider": "openai"},
+    "KeyStatusBadge": {"status": "active"},
     "UsageSparkline": {"counts": [0, 2, 1]},
     "IssuedKeyReveal": {"plaintext": "sk_live_x", "masked_key": "sk_live_x…"},
     "ScopePicker": {"scopes": {"read": "Read"}},
@@ -197,6 +198,23 @@ def test_axis_accepts_members_and_strings_and_names_allowed_values(
     assert param in message
     for member in enum:
         assert repr(member.value) in message
+
+
+@pytest.mark.parametrize("comp", COMPONENTS, ids=lambda c: c.__name__)
+def test_every_component_passes_cls_and_attributes_through_to_its_root(comp: Any) -> None:
+    """As FastHTML / MonsterUI elements do: `cls` is appended to the root's classes, other
+    keywords become attributes (hx_swap_oob -> hx-swap-oob); without them nothing changes."""
+    base = dict(REQUIRED.get(comp.__name__, {}))
+    plain = comp(**base)
+    own = root(plain).get("class", [])
+    dressed = root(comp(**base, cls="my-extra mt-2", hx_swap_oob="true", data_probe="7"))
+    assert dressed["class"] == [*own, "my-extra", "mt-2"]
+    assert dressed["hx-swap-oob"] == "true" and dressed["data-probe"] == "7"
+    assert html(comp(**base)) == html(plain)  # deterministic, and unchanged by default
+    with pytest.raises(ValueError, match="inline"):
+        comp(**base, onclick="alert(1)")  # byok never emits inline JavaScript
+    with pytest.raises(ValueError, match="cls"):
+        comp(**base, cls=["a"])
 
 
 ICONS = {InfoIcon: "info", SuccessIcon: "success", WarningIcon: "warning", ErrorIcon: "error"}
@@ -681,31 +699,27 @@ def test_key_test_result(state: TestState) -> None:
 
 
 class FakeManager:
-    """Test double of BYOKManager's read interface: list_providers, get_key_info, get_masked_key."""
+    """Test double of what the dashboard reads: BYOKManager.overview (one call per render)."""
 
     def __init__(self, keys: dict[str, Any], list_error: Exception | None = None) -> None:
-        self.keys = keys  # provider -> masked key, or an exception get_masked_key raises
-        self.list_error = list_error
-        self.calls: list[tuple[str, str, str | None]] = []
+        self.keys = keys  # provider -> masked key, or an EncryptionError (an unreadable key)
+        self.list_error = list_error  # raised by overview (a storage failure)
+        self.calls: list[tuple[str, tuple[str, ...], str | None]] = []
 
-    def list_providers(self, request: Any, user_id: str | None = None) -> list[str]:
-        self.calls.append(("list_providers", "", user_id))
+    def overview(
+        self, request: Any, providers: Any, user_id: str | None = None, *, keys: Any = None
+    ) -> dict[str, KeyOverview]:
+        self.calls.append(("overview", tuple(providers), user_id))
         if self.list_error:
             raise self.list_error
-        return sorted(self.keys)
-
-    def get_key_info(self, request: Any, provider: str, user_id: str | None = None) -> Any:
-        self.calls.append(("get_key_info", provider, user_id))
-        return SimpleNamespace(
-            created_at=NOW - timedelta(hours=2), expires_at=NOW + timedelta(hours=22)
-        )
-
-    def get_masked_key(self, request: Any, provider: str, user_id: str | None = None) -> str:
-        self.calls.append(("get_masked_key", provider, user_id))
-        value = self.keys[provider]
-        if isinstance(value, Exception):
-            raise value
-        return value
+        added, expires = NOW - timedelta(hours=2), NOW + timedelta(hours=22)
+        out = {}
+        for p in providers:
+            if p in self.keys:
+                value = self.keys[p]
+                bad = isinstance(value, Exception)
+                out[p] = KeyOverview(None if bad else value, added, expires, unreadable=bad)
+        return out
 
 
 PROVIDERS = ["openai", "anthropic", "google", "mistral", "groq", "cohere"]
@@ -747,9 +761,7 @@ def test_dashboard_over_a_fake_manager() -> None:
     openai = tree.find(id="byok-card-openai")
     assert openai.find("button", attrs={"hx-post": "/keys/openai/test"}) is not None
     assert openai.find("button", attrs={"hx-delete": "/keys/openai"}) is not None
-    assert {c for c in manager.calls if c[0] != "list_providers"} == {
-        ("get_key_info", p, "u1") for p in ("openai", "google")
-    } | {("get_masked_key", p, "u1") for p in ("openai", "google")}
+    assert manager.calls == [("overview", tuple(PROVIDERS), "u1")]  # one read, whatever shown
     assert tree.find("h2").get_text() == "API keys"
     assert [h.get_text() for h in tree.find_all("h3")][:2] == ["OpenAI", "Anthropic"]
 

@@ -91,19 +91,16 @@ SELECTOR = re.compile(
 
 
 class Manager:
-    """Test double of the manager's read interface; its data is hostile too."""
+    """Test double of what the dashboard reads (BYOKManager.overview); its data is hostile too."""
 
     def __init__(self, masked: str) -> None:
         self.masked = masked
 
-    def list_providers(self, request: Any, user_id: Any = None) -> list[str]:
-        return ["openai", self.masked]
+    def overview(self, request: Any, providers: Any, user_id: Any = None, **_: Any) -> dict:
+        from byok.core.types import KeyOverview
 
-    def get_key_info(self, request: Any, provider: str, user_id: Any = None) -> Any:
-        return SimpleNamespace(created_at=NOW, expires_at=None)
-
-    def get_masked_key(self, request: Any, provider: str, user_id: Any = None) -> str:
-        return self.masked
+        stored = ["openai", self.masked]  # a hostile provider name among the stored ones
+        return {p: KeyOverview(self.masked, NOW) for p in providers if p in stored}
 
 
 def issued(v: str, **over: Any) -> SimpleNamespace:

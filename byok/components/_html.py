@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from fastcore.xml import FT, Safe, attrmap, to_xml
 
-from byok.core.providers import safe_url
+from byok.core.providers import safe_url as _check_url
 from byok.core.types import PROVIDER_PATTERN
 
 from .classes import CLASSES
@@ -31,6 +32,7 @@ __all__ = [
     "Tag",
     "digest",
     "el",
+    "fragment",
     "headers_json",
     "masked",
     "pass_through",
@@ -86,8 +88,11 @@ def _attr_text(value: Any) -> str:
     return value.__html__() if hasattr(value, "__html__") else str(value)
 
 
-# the recipes' class strings, escaped once: most attribute values are one of them
+# attribute values escaped once: the recipes' class strings, then the ids, URLs and words the
+# components repeat (bounded); never the values that carry data (form values, request headers)
 _KNOWN = {v: escape(v) for v in CLASSES.values()}
+_KNOWN_MAX = 8192
+_DATA_ATTRS = frozenset({"value", "hx-headers", "hx-vals"})
 
 
 def _render(ft: FT, out: list[str]) -> None:
@@ -102,7 +107,12 @@ def _render(ft: FT, out: list[str]) -> None:
                 parts.append(k)
             else:
                 text = v if v.__class__ is str else _attr_text(v)
-                parts.append(f'{k}="{_KNOWN.get(text) or escape(text)}"')
+                done = _KNOWN.get(text)
+                if done is None:
+                    done = escape(text)
+                    if len(_KNOWN) < _KNOWN_MAX and len(text) <= 200 and k not in _DATA_ATTRS:
+                        _KNOWN[text] = done
+                parts.append(f'{k}="{done}"')
         out.append(f"<{' '.join(parts)}>")
     else:
         out.append(f"<{tag}>")
@@ -147,6 +157,37 @@ def render_once(
 ) -> Safe:
     """Pre-rendered markup of a static element, inserted verbatim by `to_xml` (built once)."""
     return Safe(render(ft))
+
+
+def fragment(
+    build: Callable[..., FT],  # builds an element from hashable arguments only (no secret)
+) -> Callable[..., Safe]:
+    """`build`'s element rendered once per distinct arguments (a bounded LRU of markup): the
+    parts of a component that depend on the provider and the options, not on the key's data."""
+    cached = lru_cache(maxsize=1024)(lambda *args: render_once(build(*args)))
+
+    def get(*args: Any) -> Safe:
+        try:
+            return cached(*args)
+        except TypeError:  # an unhashable argument (e.g. a provider_config check with lists)
+            return render_once(build(*args))
+
+    get.__doc__ = build.__doc__
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
+@lru_cache(maxsize=1024)
+def _checked(url: str, param: str) -> str:
+    return _check_url(url, param)
+
+
+def safe_url(
+    url: str,  # a URL given by the app (form action, docs link, ...)
+    param: str = "url",  # parameter name, for the error message
+) -> str:
+    """byok.core.providers.safe_url, remembered for the URLs a page renders again and again."""
+    return _checked(url, param) if url.__class__ is str else _check_url(url, param)
 
 
 def digest(
@@ -229,6 +270,8 @@ def pass_through(
     win); an event-handler attribute is refused (byok never emits inline JavaScript)."""
     if not isinstance(cls, str):
         raise ValueError("cls must be a string of class names")
+    if not cls and not extra:
+        return attrs
     if cls:
         attrs["class"] = f"{attrs['class']} {cls}" if attrs.get("class") else cls
     for key, value in extra.items():

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._html import FT, digest, el, masked, render_once, safe_dom_id, safe_url, slugify
+from ._html import (
+    FT,
+    digest,
+    el,
+    masked,
+    pass_through,
+    render_once,
+    safe_dom_id,
+    safe_url,
+    slugify,
+)
 from .classes import CLASSES
 from .icons import ErrorIcon, InfoIcon, SuccessIcon, WarningIcon, icon_markup
 from .variants import (
@@ -75,14 +85,17 @@ _TITLE_CLS = CLASSES["alert.title"]
 
 
 def _alert(
-    message: Any,
-    kind: AlertKind,
-    title: Any,
-    dismissible: bool,
-    show_icon: bool,
-    style: AlertStyle | None,
-    id: str | None,
-    extra: dict[str, Any] | None = None,
+    message: Any,  # the alert's text or elements
+    kind: AlertKind,  # its colour and role (coerced)
+    *,
+    title: Any = None,  # bold title above the message
+    dismissible: bool = False,  # a close button
+    show_icon: bool = True,  # the kind's icon
+    style: AlertStyle | None = None,  # soft, outline, dash (coerced); None = filled
+    id: str | None = None,  # HTML id
+    extra: dict[str, Any] | None = None,  # byok's own extra root attributes (data-byok-*)
+    cls: str = "",  # the caller's classes
+    attrs: dict[str, Any] | None = None,  # the caller's attributes, FastHTML style
 ) -> FT:
     """The one alert renderer every alert-like component uses (arguments already coerced)."""
     role, live = _ROLE[kind]
@@ -96,14 +109,14 @@ def _alert(
         if title
         else el("div", {"class": _BODY_CLS}, el("div", {}, message))
     )
-    attrs = {"role": role, "aria-live": live, "class": _ALERT_CLS[kind, style], "id": id}
+    own = {"role": role, "aria-live": live, "class": _ALERT_CLS[kind, style], "id": id}
     if dismissible:
-        attrs["data-byok-dismissible"] = ""
+        own["data-byok-dismissible"] = ""
     if extra:
-        attrs.update(extra)
+        own.update(extra)
     return el(
         "div",
-        attrs,
+        pass_through(own, cls, attrs or {}),
         _ALERT_ICON[kind, style] if show_icon else None,
         body,
         _DISMISS if dismissible else None,
@@ -118,16 +131,21 @@ def Alert(
     show_icon: bool = True,  # show the kind's icon
     style: AlertStyle | None = None,  # soft, outline or dash; None = filled
     id: str | None = None,  # HTML id of the alert
+    *,
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """An alert box; role=status for info/success, role=alert for warning/error."""
     return _alert(
         message,
         coerce(AlertKind, kind, "kind"),
-        title,
-        dismissible,
-        show_icon,
-        None if style is None else coerce(AlertStyle, style, "style"),
-        id,
+        title=title,
+        dismissible=dismissible,
+        show_icon=show_icon,
+        style=None if style is None else coerce(AlertStyle, style, "style"),
+        id=id,
+        cls=cls,
+        attrs=attrs,
     )
 
 
@@ -146,6 +164,8 @@ def SecurityAlert(
     action_text: str = "Fix Now",  # text of the remediation link
     *,
     id: str | None = None,  # HTML id of the alert
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A security alert with a severity badge and an optional remediation link."""
     sev = coerce(Severity, severity, "severity")
@@ -160,9 +180,10 @@ def SecurityAlert(
             },
             action_text,
         )
+    own = {"role": "alert", "aria-live": "assertive", "class": _ALERT_CLS[kind, style], "id": id}
     return el(
         "div",
-        {"role": "alert", "aria-live": "assertive", "class": _ALERT_CLS[kind, style], "id": id},
+        pass_through(own, cls, attrs),
         icon_markup(icon, IconSize.BASE, None if style is None else kind),
         el(
             "div",
@@ -203,6 +224,8 @@ def KeyStatusNotification(
     dismiss_after: int = 5000,  # milliseconds before it is removed (≥ 0)
     *,
     provider_config: Mapping[str, Any] | None = None,  # display-name overrides
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A dismissible notification that a provider's key was added, removed, expired..."""
     from byok.utils.helpers import format_provider_name
@@ -215,26 +238,27 @@ def KeyStatusNotification(
         message = f"{message} ({masked(masked_key)})"
     extra = {"data-byok-dismiss-after": str(ms)} if auto_dismiss and ms else None
     nid = f"byok-notification-{slugify(provider)}-{st.value}"
-    return _alert(message, kind, None, True, True, None, nid, extra)
+    return _alert(message, kind, dismissible=True, id=nid, extra=extra, cls=cls, attrs=attrs)
 
 
 def ToastContainer(
     position: ToastPosition = ToastPosition.TOP,  # top, middle or bottom of the viewport
     align: ToastAlign = ToastAlign.END,  # start, center or end
     id: str = TOAST_CONTAINER_ID,  # id; oob_toast() appends toasts to it
+    *,
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """The fixed container toasts are appended to (out-of-band)."""
     pos = coerce(ToastPosition, position, "position")
     al = coerce(ToastAlign, align, "align")
-    return el(
-        "div",
-        {
-            "id": safe_dom_id(id, "id"),
-            "class": CLASSES[f"toast.{pos.value}.{al.value}"],
-            "role": "region",
-            "aria-label": "Notifications",
-        },
-    )
+    own = {
+        "id": safe_dom_id(id, "id"),
+        "class": CLASSES[f"toast.{pos.value}.{al.value}"],
+        "role": "region",
+        "aria-label": "Notifications",
+    }
+    return el("div", pass_through(own, cls, attrs))
 
 
 def Toast(
@@ -244,13 +268,15 @@ def Toast(
     *,
     id: str | None = None,  # HTML id; default derived from kind, message and duration
     dismissible: bool = True,  # show a close button
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A toast (an alert that removes itself after `duration` ms, via byok.js)."""
     k = coerce(AlertKind, kind, "kind")
     ms = _duration(duration, "duration")
     tid = id if id is not None else f"byok-toast-{digest(k.value, str(message), str(ms))}"
     extra = {"data-byok-dismiss-after": str(ms)} if ms else None
-    return _alert(message, k, None, dismissible, True, None, tid, extra)
+    return _alert(message, k, dismissible=dismissible, id=tid, extra=extra, cls=cls, attrs=attrs)
 
 
 def oob_toast(
@@ -288,12 +314,14 @@ def ValidationMessage(
     show_icon: bool = True,  # show a check / cross icon
     *,
     id: str | None = None,  # HTML id; the key routes use wiring.validation_id(provider)
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """An inline message under a form field: role=alert when invalid, role=status when valid."""
-    role, cls, icon = _VALIDATION[bool(is_valid)]
+    role, kind_cls, icon = _VALIDATION[bool(is_valid)]
     return el(
         "div",
-        {"id": id, "role": role, "class": cls},
+        pass_through({"id": id, "role": role, "class": kind_cls}, cls, attrs),
         icon if show_icon else None,
         el("span", {}, message),
     )
@@ -303,13 +331,16 @@ def AlertStack(
     alerts: Sequence[Any],  # alert elements, shown in order (the sequence is not modified)
     max_visible: int = 3,  # how many show at once (≥ 0); the rest fold under "+N more"
     spacing: StackSpacing = StackSpacing.BASE,  # gap between alerts, Tailwind units
+    *,
+    cls: str = "",  # more classes for the root element
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A vertical stack of alerts; overflow folds into a native `<details>` (no script)."""
     gap = coerce(StackSpacing, spacing, "spacing")
     if isinstance(max_visible, bool) or not isinstance(max_visible, int) or max_visible < 0:
         raise ValueError("max_visible must be a non-negative int")
     items = tuple(alerts)
-    cls = CLASSES[f"stack.{gap.value}"]
+    gap_cls = CLASSES[f"stack.{gap.value}"]
     shown, rest = items[:max_visible], items[max_visible:]
     more = None
     if rest:
@@ -317,6 +348,6 @@ def AlertStack(
             "details",
             {},
             el("summary", {"class": CLASSES["stack.more"]}, f"+{len(rest)} more"),
-            el("div", {"class": cls}, *rest),
+            el("div", {"class": gap_cls}, *rest),
         )
-    return el("div", {"class": cls}, *shown, more)
+    return el("div", pass_through({"class": gap_cls}, cls, attrs), *shown, more)

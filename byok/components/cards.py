@@ -13,13 +13,14 @@ from byok.core.providers import resolve_provider
 from byok.core.types import utcnow
 from byok.utils.helpers import format_expiration, format_key_age, to_utc
 
-from ._html import FT, el, headers_json, masked, render_once, safe_url
+from ._html import FT, el, fragment, headers_json, masked, pass_through, render_once, safe_url
 from .alerts import Alert
+from .card_forms import action_button, add_form, endpoint_extras, save_form
 from .classes import CLASSES
-from .fields import SPINNER, csrf_input, endpoint_fields, key_field, label_field
+from .fields import label_field
 from .icons import icon_markup
 from .variants import AlertKind, AlertStyle, IconSize, KeyState, TestState, coerce
-from .wiring import CSRF_HEADER, card_id, input_id, test_slot_id, validation_id
+from .wiring import CSRF_HEADER, card_id, input_id, test_slot_id
 
 __all__ = ["EXPIRING_WITHIN", "KeyManagementCard", "KeyTestResult", "OtherKey"]
 
@@ -59,12 +60,16 @@ _TEST = {  # state -> (class, icon, default text)
 def KeyTestResult(
     state: TestState,  # pending, valid, rejected, rate_limited, unreachable, unexpected, ...
     message: str | None = None,  # text to show instead of the default for the state
+    *,
+    cls: str = "",  # more classes for the badge
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A badge with the outcome of a "test key" request (swapped into the card's test slot)."""
     st = coerce(TestState, state, "state")
-    cls, icon, text = _TEST[st]
+    own_cls, icon, text = _TEST[st]
     mark = _PENDING if icon is None else icon_markup(icon, IconSize.XS)
-    return el("span", {"class": cls}, mark, text if message is None else message)
+    own = pass_through({"class": own_cls}, cls, attrs)
+    return el("span", own, mark, text if message is None else message)
 
 
 @dataclass(frozen=True)
@@ -87,23 +92,16 @@ def _other(provider: str, info: Any, key: OtherKey) -> FT:
     if key.test_url is not None:
         slot = test_slot_id(provider, key.label or "-")
         actions.append(el("span", {"id": slot, "role": "status", "aria-live": "polite"}))
-        actions.append(
-            _action(
-                "btn.test",
-                "hx-post",
-                safe_url(key.test_url, "test_url"),
-                slot,
-                "innerHTML",
-                "Test",
-                f" {info.name} key {name}",
-            )
-        )
+        url = safe_url(key.test_url, "test_url")
+        sr = f" {info.name} key {name}"
+        actions.append(action_button("btn.test", "hx-post", url, slot, "innerHTML", "Test", sr))
     if key.default_url is not None:
+        url = safe_url(key.default_url, "default_url")
         actions.append(
-            _action(
+            action_button(
                 "btn.test",
                 "hx-post",
-                safe_url(key.default_url, "default_url"),
+                url,
                 card_id(provider),
                 "outerHTML",
                 "Make default",
@@ -111,17 +109,20 @@ def _other(provider: str, info: Any, key: OtherKey) -> FT:
             )
         )
     if key.delete_url is not None:
-        button = _action(
-            "btn.delete",
-            "hx-delete",
-            safe_url(key.delete_url, "delete_url"),
-            card_id(provider),
-            "outerHTML",
-            "Delete",
-            f" {info.name} key {name}",
+        url = safe_url(key.delete_url, "delete_url")
+        sr = f" {info.name} key {name}"
+        actions.append(
+            action_button(
+                "btn.delete",
+                "hx-delete",
+                url,
+                card_id(provider),
+                "outerHTML",
+                "Delete",
+                sr,
+                confirm=f"Delete the {info.name} key {name!r}?",
+            )
         )
-        button.attrs["hx-confirm"] = f"Delete the {info.name} key {name!r}?"
-        actions.append(button)
     return el(
         "li",
         {"class": CLASSES["card.meta"], "data-byok-label": key.label},
@@ -133,47 +134,6 @@ def _other(provider: str, info: Any, key: OtherKey) -> FT:
         el("div", {}, f"Endpoint: {key.endpoint.describe()}") if key.endpoint else None,
         el("div", {"class": CLASSES["card.actions"]}, *actions) if actions else None,
     )
-
-
-def _action(cls: str, verb: str, url: str, target: str, swap: str, text: str, sr: str) -> FT:
-    """A small htmx button of the card (Test, Make default, Delete)."""
-    return el(
-        "button",
-        {
-            "type": "button",
-            "class": CLASSES[cls],
-            verb: url,
-            "hx-target": f"#{target}",
-            "hx-swap": swap,
-            "hx-disabled-elt": "this",
-        },
-        text,
-        el("span", {"class": CLASSES["sr-only"]}, sr),
-        SPINNER,
-    )
-
-
-def _endpoint_extras(info: Any, provider: str, endpoint: Any, custom: bool, scope: str) -> list[FT]:
-    """The endpoint fields of a card form: always when required, else when the app allows."""
-    if not info.endpoint or not (info.endpoint_required or custom):
-        return []
-    values = endpoint.to_dict() if endpoint else None
-    return endpoint_fields(info, input_id(provider, scope), values)
-
-
-def _add_form(
-    provider: str, info: Any, url: str, target: str, csrf_token: str | None, custom: bool
-) -> FT:
-    """'Add another key': a labelled key beside the stored ones (intent=add never replaces)."""
-    extras = [
-        *_endpoint_extras(info, provider, None, custom, "add"),
-        label_field(input_id(provider, "add"), adding=True),
-    ]
-    form = _save_form(
-        provider, info, url, target, "Add key", "Another key", csrf_token, extras, "add"
-    )
-    summary = el("summary", {"class": CLASSES["card.summary"]}, "Add another key")
-    return el("details", {}, summary, form)
 
 
 def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedelta) -> KeyState:
@@ -189,57 +149,60 @@ def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedel
     return KeyState.STORED
 
 
-def _when(label: str, value: Any, now: datetime | None, expiry: bool) -> FT | None:
+def _when(label: str, value: Any, now: datetime | None, *, expiry: bool) -> FT | None:
     """'Added 3 days ago' / 'Expires in 5 hours' (a `<time>` for datetimes; strings verbatim)."""
     if value is None or value == "":
         return None
     if not isinstance(value, datetime):
         return el("div", {"class": CLASSES["card.meta"]}, f"{label}: {value}")
     text = format_expiration(value, now) if expiry else f"Added {format_key_age(value, now)}"
+    return _time(value.isoformat(), text)
+
+
+def _time_part(stamp: str, text: str) -> FT:
     return el(
         "div",
         {"class": CLASSES["card.meta"]},
-        el("time", {"datetime": value.isoformat(), "title": value.isoformat()}, text),
+        el("time", {"datetime": stamp, "title": stamp}, text),
     )
 
 
-def _save_form(
-    provider: str,
-    info: Any,
-    url: str,
-    target: str,
-    submit: str,
-    label: str,
-    csrf_token: str | None,
-    extras: Sequence[Any] = (),
-    scope: str = "card",
-) -> FT:
-    """The card's key form: posts the key (and `extras` fields), swaps the card with the answer;
-    the "add" form (another labelled key) has its own ids and no second validation slot."""
-    slot = validation_id(provider) if scope == "card" else None
+_time = fragment(_time_part)  # a date and its wording: the same for a while, render it once
+
+
+def _head_part(title_id: str, name: str, label: str | None, state: KeyState) -> FT:
     return el(
-        "form",
-        {
-            "method": "post",
-            "action": url,
-            "hx-post": url,
-            "hx-target": f"#{target}",
-            "hx-swap": "outerHTML",
-            "hx-disabled-elt": "find button[type='submit']",
-            "class": CLASSES["form.card"],
-            "data-byok-form": "",
-        },
-        csrf_input(csrf_token),
-        key_field(info, input_id(provider, scope), slot, label=label),
-        *extras,
+        "div",
+        {"class": CLASSES["card.head"]},
         el(
-            "button",
-            {"type": "submit", "class": CLASSES["btn.save"]},
-            submit,
-            el("span", {"class": CLASSES["sr-only"]}, f" for {info.name}"),
-            SPINNER,
+            "h3",
+            {"id": title_id, "class": CLASSES["card.title"]},
+            name,
+            el("span", {"class": CLASSES["badge.empty"]}, label) if label else None,
         ),
+        _BADGE_HTML[state],
     )
+
+
+def _current_part(shown: str) -> FT:
+    return el(
+        "div",
+        {"class": CLASSES["card.meta"]},
+        "Current key ",
+        el("code", {"class": CLASSES["card.key"]}, shown),
+    )
+
+
+_current = fragment(_current_part)  # "Current key sk-p...wxyz" (a masked value only)
+_head = fragment(_head_part)  # title, label and state badge: a few per provider
+_EMPTY = render_once(el("div", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
+_EXPIRED = render_once(
+    el("div", {"class": CLASSES["card.empty"]}, "This key has expired. Enter a new one.")
+)
+_REPLACE_SUMMARY = render_once(el("summary", {"class": CLASSES["card.summary"]}, "Replace key"))
+_TEST_SLOT = fragment(
+    lambda slot: el("span", {"id": slot, "role": "status", "aria-live": "polite"})
+)
 
 
 def KeyManagementCard(
@@ -263,6 +226,8 @@ def KeyManagementCard(
     others: Sequence[OtherKey] = (),  # the provider's other keys, listed under the default
     allow_labels: bool = False,  # the form takes a label (so a user can add several keys)
     custom_endpoint: bool = False,  # show the optional endpoint fields the registry allows
+    cls: str = "",  # more classes for the card (the <article>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A card for one provider's keys: state, masked default key, dates, other keys, actions."""
     info = resolve_provider(provider, provider_config)
@@ -277,41 +242,20 @@ def KeyManagementCard(
     delete = safe_url(delete_action, "delete_action") if delete_action is not None else None
     test = safe_url(test_url, "test_url") if test_url is not None else None
 
-    body: list[Any] = [
-        el(
-            "div",
-            {"class": CLASSES["card.head"]},
-            el(
-                "h3",
-                {"id": title_id, "class": CLASSES["card.title"]},
-                info.name,
-                el("span", {"class": CLASSES["badge.empty"]}, label) if label else None,
-            ),
-            _BADGE_HTML[state],
-        )
-    ]
+    body: list[Any] = [_head(title_id, info.name, label, state)]
     live = state in (KeyState.STORED, KeyState.EXPIRING)
     if state is KeyState.EMPTY:
-        body.append(el("div", {"class": CLASSES["card.empty"]}, "No API key stored yet."))
+        body.append(_EMPTY)
     elif state is KeyState.UNREADABLE:
         body.append(_UNREADABLE)
     elif state is KeyState.EXPIRED:
-        body.append(
-            el("div", {"class": CLASSES["card.empty"]}, "This key has expired. Enter a new one.")
-        )
+        body.append(_EXPIRED)
     if live and masked_key:
-        body.append(
-            el(
-                "div",
-                {"class": CLASSES["card.meta"]},
-                "Current key ",
-                el("code", {"class": CLASSES["card.key"]}, masked(masked_key)),
-            )
-        )
+        body.append(_current(masked(masked_key)))
 
     if live or state is KeyState.EXPIRED:
-        body.append(_when("Added", created_at, now, False))
-        body.append(_when("Expires", expires_at, now, True))
+        body.append(_when("Added", created_at, now, expiry=False))
+        body.append(_when("Expires", expires_at, now, expiry=True))
     if endpoint and state is not KeyState.EMPTY:
         body.append(el("div", {"class": CLASSES["card.meta"]}, f"Endpoint: {endpoint.describe()}"))
     if others:
@@ -323,81 +267,58 @@ def KeyManagementCard(
             )
         )
 
-    extras = _endpoint_extras(info, provider, endpoint, custom_endpoint, "card")
+    extras = endpoint_extras(info, provider, endpoint, custom=custom_endpoint, scope="card")
     if allow_labels:
         extras.append(label_field(input_id(provider, "card"), label))
     if update is not None:
         if live:
-            form = _save_form(
+            form = save_form(
                 provider, info, update, cid, "Replace key", "New key", csrf_token, extras
             )
-            body.append(
-                el(
-                    "details",
-                    {},
-                    el("summary", {"class": CLASSES["card.summary"]}, "Replace key"),
-                    form,
-                )
-            )
+            body.append(el("details", {}, _REPLACE_SUMMARY, *form))
             if allow_labels:
-                body.append(_add_form(provider, info, update, cid, csrf_token, custom_endpoint))
+                body.append(
+                    add_form(provider, info, update, cid, csrf_token, custom=custom_endpoint)
+                )
         else:
             submit = "Save key" if state is KeyState.EMPTY else "Save new key"
-            body.append(
-                _save_form(
+            body.extend(
+                save_form(
                     provider, info, update, cid, submit, f"{info.name} API key", csrf_token, extras
                 )
             )
 
     actions: list[Any] = []
+    sr = f" {info.name} key"
     if test is not None and live:
         slot = test_slot_id(provider)
-        actions.append(el("span", {"id": slot, "role": "status", "aria-live": "polite"}))
-        actions.append(
-            el(
-                "button",
-                {
-                    "type": "button",
-                    "class": CLASSES["btn.test"],
-                    "hx-post": test,
-                    "hx-target": f"#{slot}",
-                    "hx-swap": "innerHTML",
-                    "hx-disabled-elt": "this",
-                },
-                "Test",
-                el("span", {"class": CLASSES["sr-only"]}, f" {info.name} key"),
-                SPINNER,
-            )
-        )
+        actions.append(_TEST_SLOT(slot))
+        actions.append(action_button("btn.test", "hx-post", test, slot, "innerHTML", "Test", sr))
     if delete is not None and state is not KeyState.EMPTY:
         actions.append(
-            el(
-                "button",
-                {
-                    "type": "button",
-                    "class": CLASSES["btn.delete"],
-                    "hx-delete": delete,
-                    "hx-confirm": f"Delete the {info.name} API key?",
-                    "hx-target": f"#{cid}",
-                    "hx-swap": "outerHTML",
-                    "hx-disabled-elt": "this",
-                },
+            action_button(
+                "btn.delete",
+                "hx-delete",
+                delete,
+                cid,
+                "outerHTML",
                 "Delete",
-                el("span", {"class": CLASSES["sr-only"]}, f" {info.name} key"),
-                SPINNER,
+                sr,
+                confirm=f"Delete the {info.name} API key?",
             )
         )
     if actions:
         body.append(el("div", {"class": CLASSES["card.actions"]}, *actions))
 
+    own = {
+        "id": cid,
+        "class": CLASSES["card"],
+        "aria-labelledby": title_id,
+        "data-byok-card": state.value,
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+    }
     return el(
         "article",
-        {
-            "id": cid,
-            "class": CLASSES["card"],
-            "aria-labelledby": title_id,
-            "data-byok-card": state.value,
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-        },
+        pass_through(own, cls, attrs),
         el("div", {"class": CLASSES["card.body"]}, *body),
     )

@@ -1,20 +1,21 @@
 """KeyManagerDashboard (every provider's card, from a BYOKManager) and its loading skeleton.
 
-The dashboard reads the manager through `list_providers`, `get_key_info` (metadata, no
-decryption) and `get_masked_key`; a key that cannot be decrypted shows as an "unreadable —
-re-enter it" card, and a storage failure as an error state, never an exception page.
+The dashboard reads the manager with one call, `BYOKManager.overview(request, providers,
+user_id)` (one storage read; decryption only to mask), or is given that data (`keys=`); a key
+that cannot be decrypted shows as an "unreadable — re-enter it" card, and a storage failure as
+an error state, never an exception page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from byok.core.types import EncryptionError, StorageError
+from byok.core.types import KeyOverview, StorageError, utcnow
 
-from ._html import FT, el, headers_json, render_once, safe_url
+from ._html import FT, el, fragment, headers_json, pass_through, render_once, safe_url
 from .alerts import Alert, ToastContainer
 from .cards import KeyManagementCard, OtherKey
 from .classes import CLASSES
@@ -83,85 +84,24 @@ def dashboard_summary(
     return el("span", {"id": SUMMARY_ID, "hx-swap-oob": "true" if oob else None}, text)
 
 
-@dataclass(frozen=True)
-class KeyOverview:
-    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
-
-    masked_key: str | None = None  # the key masked for display (None when unreadable)
-    created_at: datetime | None = None  # when it was stored
-    expires_at: datetime | None = None  # when it expires (None = never)
-    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
-    label: str = ""  # which of the provider's keys ("" = unlabelled)
-    endpoint: Any = None  # its custom Endpoint, shown (None = the provider's own API)
-    others: tuple[KeyOverview, ...] = ()  # the provider's other (non-default) keys
-
-
-def _masked(manager: Any, request: Any, provider: str, user_id: Any, label: str) -> str | None:
-    """A labelled key masked, or None when it cannot be decrypted."""
-    try:
-        return manager.get_masked_key(request, provider, user_id, label=label)
-    except EncryptionError:
-        return None
-
-
-def _provider_overview(
-    request: Any, manager: Any, provider: str, user_id: Any, keys: Sequence[Any] | None
-) -> KeyOverview | None:
-    """One provider's default key and its other keys (`keys`: its records, None = read them)."""
-    try:
-        record = manager.get_key_info(request, provider, user_id)
-        masked_key = manager.get_masked_key(request, provider, user_id) if record else None
-        unreadable = False
-    except (EncryptionError, StorageError):
-        record, masked_key, unreadable = None, None, True
-    if keys is None and hasattr(manager, "list_keys"):
-        keys = [k for k in manager.list_keys(request, user_id) if k.provider == provider]
-    shown = getattr(record, "label", "")
-    others = tuple(
-        KeyOverview(
-            masked := _masked(manager, request, provider, user_id, k.label),
-            k.created_at,
-            k.expires_at,
-            masked is None,
-            k.label,
-            getattr(k, "endpoint", None),
-        )
-        for k in keys or ()
-        if k.provider == provider and getattr(k, "label", "") != shown
-    )
-    if record is None and not unreadable:
-        return None
-    return KeyOverview(
-        masked_key,
-        getattr(record, "created_at", None),
-        getattr(record, "expires_at", None),
-        unreadable,
-        shown,
-        getattr(record, "endpoint", None),
-        others,
-    )
-
-
 def key_overview(
     request: Any,  # the request (its session for session storage)
     byok_manager: Any,  # the BYOKManager to read
     providers: Sequence[str],  # the providers asked about
     user_id: str | None = None,  # owner, for database / hybrid storage
 ) -> dict[str, KeyOverview]:
-    """provider -> KeyOverview for each of `providers` with a key (StorageError when unreadable)."""
-    stored = set(byok_manager.list_providers(request, user_id))
-    if not stored.intersection(providers):
-        return {}
-    listed = (
-        byok_manager.list_keys(request, user_id) if hasattr(byok_manager, "list_keys") else None
-    )
-    out: dict[str, KeyOverview] = {}
-    for p in providers:
-        if p in stored:
-            mine = [k for k in listed if k.provider == p] if listed is not None else None
-            if (found := _provider_overview(request, byok_manager, p, user_id, mine)) is not None:
-                out[p] = found
-    return out
+    """provider -> KeyOverview for each of `providers` with a key: the manager's `overview`
+    (one storage read; StorageError propagates)."""
+    return byok_manager.overview(request, providers, user_id)
+
+
+_header_value = lru_cache(maxsize=256)(dashboard_header_value)  # a few provider lists per app
+
+
+@lru_cache(maxsize=1024)
+def _urls(base_url: str, provider: str) -> tuple[str, str]:
+    """The card's key URL and test URL (computed once per base URL and provider)."""
+    return key_url(base_url, provider), test_url(base_url, provider)
 
 
 def _card(
@@ -185,7 +125,7 @@ def _card(
         )
         for k in (found.others if found else ())
     ]
-    url = key_url(base_url, provider)
+    url, test = _urls(base_url, provider)
     return KeyManagementCard(
         provider,
         found is not None,
@@ -195,7 +135,7 @@ def _card(
         delete_action=url,
         update_action=url,
         provider_config=provider_config,
-        test_url=test_url(base_url, provider) if enable_test else None,
+        test_url=test if enable_test else None,
         status=KeyState.UNREADABLE if found and found.unreadable else None,
         label=(found.label or None) if found else None,
         endpoint=found.endpoint if found else None,
@@ -213,17 +153,22 @@ def provider_card(
     provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
     *,
     stored: bool = True,  # whether the provider has a key (False: the empty card, no reads)
-    keys: Sequence[Any] | None = None,  # its live records (manager.list_keys); None = read them
+    keys: Sequence[Any] | None = None,  # the owner's records (e.g. SavedKey.keys); None = read
     enable_test: bool = False,  # Test buttons
     allow_labels: bool = False,  # the forms take a label (several keys per provider)
     custom_endpoint: bool = False,  # the forms show the optional endpoint fields
     csrf_token: str | None = None,  # sent by the card
     hx_headers: Mapping[str, str] | None = None,  # more headers for the card's requests
     now: datetime | None = None,  # the current time for relative dates
+    cls: str = "",  # more classes for the card
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true" to refresh it out of band)
 ) -> FT:
-    """One provider's card read from the manager: its default key, masked, and its other keys;
-    a key that cannot be decrypted shows as "unreadable"; storage errors propagate."""
-    found = _provider_overview(request, manager, provider, user_id, keys) if stored else None
+    """One provider's card from the manager's `overview` (one read; none with `keys=`): its
+    default key, masked, and its other keys; an undecryptable key shows as "unreadable";
+    storage errors propagate."""
+    found = None
+    if stored:
+        found = manager.overview(request, [provider], user_id, keys=keys).get(provider)
     return _card(
         provider,
         found,
@@ -235,14 +180,20 @@ def provider_card(
         csrf_token=csrf_token,
         hx_headers=hx_headers,
         now=now,
+        cls=cls,
+        **attrs,
     )
+
+
+_title = fragment(lambda title: el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title))
+_TOASTS = render_once(ToastContainer())  # the default container, the same on every dashboard
 
 
 def _header(title: str, lead: str, summary: FT | None) -> FT:
     return el(
         "header",
         {},
-        el("h2", {"id": _TITLE_ID, "class": CLASSES["dash.title"]}, title),
+        _title(title),
         el("p", {"class": CLASSES["dash.lead"]}, lead, " " if summary else None, summary),
     )
 
@@ -265,10 +216,13 @@ def KeyManagerDashboard(
     keys: Mapping[str, KeyOverview] | None = None,  # provider -> its key, instead of a manager
     allow_labels: bool = False,  # the cards' forms take a label (several keys per provider)
     custom_endpoint: bool = False,  # the cards show the optional endpoint fields
+    cls: str = "",  # more classes for the dashboard (the <section>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A dashboard with one card per provider: stored (masked), empty, expired or unreadable."""
     names = [providers] if isinstance(providers, str) else list(providers)
     safe_url(base_url, "base_url")
+    now = now or utcnow()  # one clock reading for every card's relative dates
     problem = None
     overview: Mapping[str, KeyOverview] = {}
     if keys is not None:
@@ -306,17 +260,18 @@ def KeyManagerDashboard(
         stored = sum(1 for c in cards if c.attrs.get("data-byok-card") != KeyState.EMPTY.value)
         summary = dashboard_summary(stored, len(names))
         headers = dict(hx_headers) if hx_headers else {}
-        shown = dashboard_header_value(names)
+        shown = _header_value(tuple(names))
         if shown is not None:  # the routes refresh `summary` in their answers to the cards
             headers[DASHBOARD_HEADER] = shown
+    own = {
+        "id": DASHBOARD_ID,
+        "class": CLASSES["dash.root"],
+        "aria-labelledby": _TITLE_ID,
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, headers or hx_headers),
+    }
     return el(
         "section",
-        {
-            "id": DASHBOARD_ID,
-            "class": CLASSES["dash.root"],
-            "aria-labelledby": _TITLE_ID,
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, headers or hx_headers),
-        },
+        pass_through(own, cls, attrs),
         el(
             "div",
             {"class": CLASSES["dash.container"]},
@@ -324,7 +279,7 @@ def KeyManagerDashboard(
             problem,
             el("div", {"class": CLASSES["dash.grid"]}, *cards) if cards else None,
         ),
-        ToastContainer() if include_toasts else None,
+        _TOASTS if include_toasts else None,
     )
 
 
@@ -332,22 +287,25 @@ def DashboardSkeleton(
     src: str | None = None,  # URL of the dashboard to load in its place (hx-get on load)
     cards: int = 3,  # placeholder cards shown while loading (0 to 48)
     title: str = "API keys",  # heading
+    *,
+    cls: str = "",  # more classes for the skeleton (the <section>)
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """The dashboard's loading state: skeleton cards, optionally replaced by `src` once loaded."""
     if isinstance(cards, bool) or not isinstance(cards, int) or not 0 <= cards <= 48:
         raise ValueError("cards must be an int from 0 to 48")
-    attrs: dict[str, Any] = {
+    own: dict[str, Any] = {
         "id": DASHBOARD_ID,
         "class": CLASSES["dash.root"],
         "aria-labelledby": _TITLE_ID,
         "aria-busy": "true",
     }
     if src is not None:
-        attrs.update({"hx-get": safe_url(src, "src"), "hx-trigger": "load", "hx-swap": "outerHTML"})
+        own.update({"hx-get": safe_url(src, "src"), "hx-trigger": "load", "hx-swap": "outerHTML"})
     skeleton = render_once(el("div", {"class": CLASSES["dash.skeleton"], "aria-hidden": "true"}))
     return el(
         "section",
-        attrs,
+        pass_through(own, cls, attrs),
         el(
             "div",
             {"class": CLASSES["dash.container"]},

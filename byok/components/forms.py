@@ -53,7 +53,7 @@ from typing import Any
 from byok.core.providers import resolve_provider
 
 from . import wiring
-from ._html import FT, el, headers_json, safe_url, slugify, void
+from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
 from .cards import KeyManagementCard, KeyTestResult
 from .classes import CLASSES
 from .dashboard import DashboardSkeleton, KeyManagerDashboard
@@ -157,6 +157,8 @@ def KeyInputForm(
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
     submit_text: str = "Save key",  # text of the submit button
     custom_endpoint: bool = False,  # show the optional endpoint fields (required ones always)
+    cls: str = "",  # more classes for the form
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A form to enter one provider's key; the answer (its card) replaces the form."""
     info = resolve_provider(provider, provider_config)
@@ -166,16 +168,20 @@ def KeyInputForm(
     extras = tuple(_extra_field(spec, slug) for spec in extra_fields or ())
     return el(
         "form",
-        _form_attrs(
-            url,
-            m,
-            "this",
-            "outerHTML",
-            {
-                "id": f"byok-form-{slug}",
-                "class": CLASSES["form"],
-                "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-            },
+        pass_through(
+            _form_attrs(
+                url,
+                m,
+                "this",
+                "outerHTML",
+                {
+                    "id": f"byok-form-{slug}",
+                    "class": CLASSES["form"],
+                    "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+                },
+            ),
+            cls,
+            attrs,
         ),
         csrf_input(csrf_token),
         key_field(
@@ -204,6 +210,8 @@ def MultiProviderKeyForm(
     *,
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
+    cls: str = "",  # more classes for the form
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A form with a provider select; placeholder, hint and docs link follow the selection."""
     names = [providers] if isinstance(providers, str) else list(providers)
@@ -236,15 +244,19 @@ def MultiProviderKeyForm(
     select_id = "byok-provider-select"
     return el(
         "form",
-        _form_attrs(
-            url,
-            m,
-            f"#{MULTI_VALIDATION_ID}",
-            "outerHTML",
-            {
-                "class": CLASSES["form.multi"],
-                "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-            },
+        pass_through(
+            _form_attrs(
+                url,
+                m,
+                f"#{MULTI_VALIDATION_ID}",
+                "outerHTML",
+                {
+                    "class": CLASSES["form.multi"],
+                    "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+                },
+            ),
+            cls,
+            attrs,
         ),
         csrf_input(csrf_token),
         el(
@@ -300,6 +312,8 @@ def InlineKeyInput(
     base_url: str = DEFAULT_BASE_URL,  # where the key routes live (used when on_save is None)
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
+    cls: str = "",  # more classes for the form
+    **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A one-line key input with a Save button (toasts and validation arrive out of band)."""
     info = resolve_provider(provider, provider_config)
@@ -307,15 +321,19 @@ def InlineKeyInput(
     field_id = input_id if input_id is not None else wiring.input_id(provider, "inline")
     return el(
         "form",
-        _form_attrs(
-            url,
-            FormMethod.POST,
-            "this",
-            "none",
-            {
-                "class": CLASSES["form.inline" if compact else "form.inline.wide"],
-                "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-            },
+        pass_through(
+            _form_attrs(
+                url,
+                FormMethod.POST,
+                "this",
+                "none",
+                {
+                    "class": CLASSES["form.inline" if compact else "form.inline.wide"],
+                    "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+                },
+            ),
+            cls,
+            attrs,
         ),
         csrf_input(csrf_token),
         key_field(

@@ -7,8 +7,9 @@ SVG rendered once per (shape, size, tint) and reused, so rendering an alert neve
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
-from ._html import FT, Safe, el, render_once
+from ._html import FT, Safe, el, pass_through, render_once
 from .classes import CLASSES
 from .variants import AlertKind, IconSize, coerce
 
@@ -93,42 +94,52 @@ def icon_markup(
     return render_once(_svg(shape, size, tint))
 
 
-def _kind_icon(kind: AlertKind, size: object, colored: bool) -> FT:
+def _kind_icon(kind: AlertKind, size: object, *, colored: bool, cls: str, attrs: dict) -> FT:
     """The public icon of a kind: its shape shares the kind's name (as in the alerts)."""
-    return _svg(kind.value, coerce(IconSize, size, "size"), kind if colored else None)
+    svg = _svg(kind.value, coerce(IconSize, size, "size"), kind if colored else None)
+    pass_through(svg.attrs, cls, attrs)
+    return svg
 
 
 def InfoIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
     *,
     colored: bool = True,  # tint with the info colour; False inherits the text colour
+    cls: str = "",  # more classes for the svg
+    **attrs: Any,  # more attributes, FastHTML style (aria_label=..., data_x=...)
 ) -> FT:
     """An info icon (a circled 'i')."""
-    return _kind_icon(AlertKind.INFO, size, colored)
+    return _kind_icon(AlertKind.INFO, size, colored=colored, cls=cls, attrs=attrs)
 
 
 def SuccessIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
     *,
     colored: bool = True,  # tint with the success colour; False inherits the text colour
+    cls: str = "",  # more classes for the svg
+    **attrs: Any,  # more attributes, FastHTML style (aria_label=..., data_x=...)
 ) -> FT:
     """A success icon (a circled check mark)."""
-    return _kind_icon(AlertKind.SUCCESS, size, colored)
+    return _kind_icon(AlertKind.SUCCESS, size, colored=colored, cls=cls, attrs=attrs)
 
 
 def WarningIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
     *,
     colored: bool = True,  # tint with the warning colour; False inherits the text colour
+    cls: str = "",  # more classes for the svg
+    **attrs: Any,  # more attributes, FastHTML style (aria_label=..., data_x=...)
 ) -> FT:
     """A warning icon (an exclamation mark in a triangle)."""
-    return _kind_icon(AlertKind.WARNING, size, colored)
+    return _kind_icon(AlertKind.WARNING, size, colored=colored, cls=cls, attrs=attrs)
 
 
 def ErrorIcon(
     size: IconSize = IconSize.BASE,  # size in Tailwind units: "3", "4", "5", "6", "8", "10", "12"
     *,
     colored: bool = True,  # tint with the error colour; False inherits the text colour
+    cls: str = "",  # more classes for the svg
+    **attrs: Any,  # more attributes, FastHTML style (aria_label=..., data_x=...)
 ) -> FT:
     """An error icon (a circled cross)."""
-    return _kind_icon(AlertKind.ERROR, size, colored)
+    return _kind_icon(AlertKind.ERROR, size, colored=colored, cls=cls, attrs=attrs)

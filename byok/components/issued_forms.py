@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
-from .alerts import ValidationMessage
 from .classes import CLASSES
-from .fields import SPINNER, csrf_input, validation_slot
+from .fields import SPINNER, csrf_input
+from .issued_fields import error_slot, invalid, labelled, marks, select, typed
 from .variants import DialogMode, ExpiryChoice, GracePeriod, RateWindow, coerce
 from .wiring import (
     CREATE_FORM_ID,
@@ -76,16 +76,6 @@ def scope_list(
     return tuple(out)
 
 
-def _invalid(errors: Mapping[str, str], field: str) -> str | None:
-    return "true" if field in errors else None
-
-
-def _slot(field: str, errors: Mapping[str, str]) -> FT:
-    """The field's validation slot: empty, or the error's ValidationMessage (same id)."""
-    slot = issued_validation_id(field)
-    return ValidationMessage(errors[field], id=slot) if field in errors else validation_slot(slot)
-
-
 def ScopePicker(
     scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # name -> description
     selected: Sequence[str] = (),  # scopes checked
@@ -99,7 +89,7 @@ def ScopePicker(
     items = scope_list(scopes)
     chosen = {selected} if isinstance(selected, str) else set(selected)
     errors = {"scopes": error} if error else {}
-    slot = issued_validation_id("scopes")
+    slot_id = issued_validation_id("scopes")
     boxes = []
     for name, text in items:
         box_id = f"byok-scope-{slugify(name)}"
@@ -132,8 +122,8 @@ def ScopePicker(
         )
     own = {
         "class": CLASSES["fieldset"],
-        "aria-invalid": _invalid(errors, "scopes"),
-        "aria-describedby": slot,
+        "aria-invalid": invalid(errors, "scopes"),
+        "aria-describedby": slot_id,
         "data-byok-scopes": "",
     }
     return el(
@@ -141,31 +131,7 @@ def ScopePicker(
         pass_through(own, cls, attrs),
         el("legend", {"class": CLASSES["fieldset.legend"]}, legend),
         *boxes,
-        _slot("scopes", errors),
-    )
-
-
-def _typed(enum: Any, value: Any, default: Any) -> Any:
-    """A typed choice kept when it is one of the choices, else the default (typed text can be
-    anything: it is shown again, never refused)."""
-    try:
-        return enum(value)
-    except ValueError:
-        return default
-
-
-def _label(for_id: str, text: str) -> FT:
-    return el("label", {"for": for_id, "class": CLASSES["fieldset.legend"]}, text)
-
-
-def _select(name: str, field_id: str, options: Mapping[Any, str], value: Any, **more: Any) -> FT:
-    return el(
-        "select",
-        {"name": name, "id": field_id, "class": CLASSES["issued.select"], **more},
-        *[
-            el("option", {"value": str(k), "selected": str(k) == str(value)}, text)
-            for k, text in options.items()
-        ],
+        error_slot("scopes", errors),
     )
 
 
@@ -187,14 +153,15 @@ def CreateKeyForm(
     v = dict(values or {})
     errs = dict(errors or {})
     envs = [environments] if isinstance(environments, str) else list(environments)
-    expires = _typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
-    window = _typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
+    expires = typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
+    window = typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
     chosen = v.get("scopes") or ()
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
-    name_field = el(
-        "div",
-        {"class": CLASSES["fieldset"]},
-        _label("byok-key-name", "Name"),
+    name_field = labelled(
+        "byok-key-name",
+        "Name",
+        "name",
+        errs,
         void(
             "input",
             {
@@ -207,90 +174,79 @@ def CreateKeyForm(
                 "required": True,
                 "autocomplete": "off",
                 "class": CLASSES["field.plain"],
-                "aria-invalid": _invalid(errs, "name"),
-                "aria-describedby": issued_validation_id("name"),
+                **marks(errs, "name"),
             },
         ),
-        _slot("name", errs),
     )
-    expiry_field = el(
-        "div",
-        {"class": CLASSES["fieldset"]},
-        _label("byok-key-expires", "Expires"),
-        el(
-            "div",
-            {"class": CLASSES["issued.form.row"]},
-            _select(
-                "expires",
-                "byok-key-expires",
-                {c.value: t for c, t in EXPIRY_TEXT.items()},
-                expires.value,
-                **{"aria-invalid": _invalid(errs, "expires")},
-                **{"aria-describedby": issued_validation_id("expires")},
-            ),
-            void(
-                "input",
-                {
-                    "type": "date",
-                    "name": "expires_on",
-                    "id": "byok-key-expires-on",
-                    "value": str(v.get("expires_on") or ""),
-                    "class": CLASSES["issued.date"],
-                    "aria-label": "Expiry date (with “On a date”)",
-                    "aria-invalid": _invalid(errs, "expires"),
-                },
-            ),
+    expiry_field = labelled(
+        "byok-key-expires",
+        "Expires",
+        "expires",
+        errs,
+        select(
+            "expires",
+            "byok-key-expires",
+            {c.value: t for c, t in EXPIRY_TEXT.items()},
+            expires.value,
+            **marks(errs, "expires"),
         ),
-        _slot("expires", errs),
+        void(
+            "input",
+            {
+                "type": "date",
+                "name": "expires_on",
+                "id": "byok-key-expires-on",
+                "value": str(v.get("expires_on") or ""),
+                "class": CLASSES["issued.date"],
+                "aria-label": "Expiry date (with “On a date”)",
+                "aria-invalid": invalid(errs, "expires"),
+            },
+        ),
+        row=True,
     )
-    rate_field = el(
-        "div",
-        {"class": CLASSES["fieldset"]},
-        _label("byok-key-rate", "Rate limit (optional)"),
-        el(
-            "div",
-            {"class": CLASSES["issued.form.row"]},
-            void(
-                "input",
-                {
-                    "type": "number",
-                    "name": "rate_requests",
-                    "id": "byok-key-rate",
-                    "value": str(v.get("rate_requests") or ""),
-                    "min": "1",
-                    "max": "1000000",
-                    "step": "1",
-                    "placeholder": "unlimited",
-                    "class": CLASSES["issued.number"],
-                    "aria-invalid": _invalid(errs, "rate_limit"),
-                    "aria-describedby": issued_validation_id("rate_limit"),
-                },
-            ),
-            _select(
-                "rate_window",
-                "byok-key-rate-window",
-                {w.value: t for w, t in _WINDOW_TEXT.items()},
-                window.value,
-                **{"aria-label": "Rate limit window"},
-            ),
+    rate_field = labelled(
+        "byok-key-rate",
+        "Rate limit (optional)",
+        "rate_limit",
+        errs,
+        void(
+            "input",
+            {
+                "type": "number",
+                "name": "rate_requests",
+                "id": "byok-key-rate",
+                "value": str(v.get("rate_requests") or ""),
+                "min": "1",
+                "max": "1000000",
+                "step": "1",
+                "placeholder": "unlimited",
+                "class": CLASSES["issued.number"],
+                **marks(errs, "rate_limit"),
+            },
         ),
-        _slot("rate_limit", errs),
+        select(
+            "rate_window",
+            "byok-key-rate-window",
+            {w.value: t for w, t in _WINDOW_TEXT.items()},
+            window.value,
+            **{"aria-label": "Rate limit window"},
+        ),
+        row=True,
     )
     env_field = None
     if envs:
-        env_field = el(
-            "div",
-            {"class": CLASSES["fieldset"]},
-            _label("byok-key-environment", "Environment"),
-            _select(
+        env_field = labelled(
+            "byok-key-environment",
+            "Environment",
+            "environment",
+            errs,
+            select(
                 "environment",
                 "byok-key-environment",
                 {e: e for e in envs},
                 v.get("environment") or envs[0],
-                **{"aria-invalid": _invalid(errs, "environment")},
-                **{"aria-describedby": issued_validation_id("environment")},
+                **marks(errs, "environment"),
             ),
-            _slot("environment", errs),
         )
     own = {
         "id": CREATE_FORM_ID,

@@ -97,7 +97,7 @@ def issued_page(
     return IssuedPage(chunk, st, page, pages, len(shown), start + 1 if chunk else 0, counts, states)
 
 
-def _time(value: datetime | None, now: datetime, never: str, future: bool = False) -> FT:
+def _time(value: datetime | None, now: datetime, never: str, *, future: bool = False) -> FT:
     """A relative date in a <time> (its exact ISO form in datetime and title)."""
     if value is None:
         return el("span", {"class": CLASSES["card.meta"]}, never)
@@ -109,24 +109,31 @@ def _time(value: datetime | None, now: datetime, never: str, future: bool = Fals
     return el("time", {"datetime": iso, "title": iso}, text)
 
 
+def _view_link(url: str, recipe: str, current: bool, text: str, **more: str) -> FT:
+    """A link to another view of the table (a filter tab, a page): plain href, or htmx swap."""
+    attrs = {
+        "href": url,
+        "hx-get": url,
+        "hx-target": f"#{ISSUED_TABLE_ID}",
+        "hx-swap": "outerHTML",
+        "class": CLASSES[recipe],
+        "aria-current": "page" if current else None,
+    }
+    return el("a", {**attrs, **more}, text)
+
+
 def _filters(base: str, view: IssuedPage) -> FT:
     links = []
     for f in StatusFilter:
         url = issued_view_url(base, f.value, 1)
         current = f is view.status
         links.append(
-            el(
-                "a",
-                {
-                    "href": url,
-                    "hx-get": url,
-                    "hx-target": f"#{ISSUED_TABLE_ID}",
-                    "hx-swap": "outerHTML",
-                    "class": CLASSES["issued.tab.active" if current else "issued.tab"],
-                    "aria-current": "page" if current else None,
-                    "data-byok-filter": f.value,
-                },
+            _view_link(
+                url,
+                "issued.tab.active" if current else "issued.tab",
+                current,
                 f"{_FILTER_TEXT[f]} ({view.counts[f]})",
+                **{"data-byok-filter": f.value},
             )
         )
     return el("nav", {"class": CLASSES["issued.tabs"], "aria-label": "Show keys by status"}, *links)
@@ -258,18 +265,12 @@ def _pager(base: str, view: IssuedPage) -> FT | None:
         url = issued_view_url(base, view.status.value, n)
         current = n == view.page
         items.append(
-            el(
-                "a",
-                {
-                    "href": url,
-                    "hx-get": url,
-                    "hx-target": f"#{ISSUED_TABLE_ID}",
-                    "hx-swap": "outerHTML",
-                    "class": CLASSES["issued.page.current" if current else "issued.page"],
-                    "aria-current": "page" if current else None,
-                    "aria-label": f"Page {n}",
-                },
+            _view_link(
+                url,
+                "issued.page.current" if current else "issued.page",
+                current,
                 str(n),
+                **{"aria-label": f"Page {n}"},
             )
         )
     nav = el("nav", {"class": CLASSES["issued.pager"], "aria-label": "Pages of keys"}, *items)

@@ -50,6 +50,7 @@ __all__ = [
     "random_token",
     "tokens_equal",
     "validate_environment",
+    "version_of",
 ]
 
 MAGIC = b"B"  # first byte of every sealed value
@@ -57,6 +58,7 @@ HEADER_LEN = 3  # magic + 2-byte version
 NONCE_LEN = 12  # 96-bit GCM nonce
 TAG_LEN = 16  # GCM tag
 MAX_VERSION = 0xFFFF  # versions fit in two bytes
+_MIN_SEALED = HEADER_LEN + NONCE_LEN + TAG_LEN  # the shortest sealed value (empty plaintext)
 PBKDF2_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256 (passwords only)
 
 
@@ -131,6 +133,18 @@ def bind(
     return aad + len(endpoint).to_bytes(4, "big") + endpoint if endpoint else aad
 
 
+def version_of(
+    sealed: Any,  # a sealed value
+) -> int:
+    """The key version recorded in a sealed value (EncryptionError when it is not one): the one
+    place outside `Keyring` that reads the sealed format."""
+    if not isinstance(sealed, bytes | bytearray | memoryview):
+        raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
+    if len(sealed) < _MIN_SEALED or sealed[:1] != MAGIC:
+        raise EncryptionError("not a byok sealed value")
+    return int.from_bytes(sealed[1:HEADER_LEN], "big")
+
+
 class Keyring:
     """Versioned AES-256-GCM keys: the newest seals, every version at or above the minimum opens."""
 
@@ -153,6 +167,7 @@ class Keyring:
         self.min_version = min_version
         self._aeads = {v: AESGCM(k) for v, k in keys.items() if v >= min_version}
         self._header = MAGIC + self.version.to_bytes(2, "big")
+        self._current = self._aeads[self.version]
         self._fp_key = fingerprint_key
 
     @classmethod
@@ -205,7 +220,7 @@ class Keyring:
         except UnicodeEncodeError:
             raise EncryptionError("plaintext is not valid unicode") from None
         nonce = os.urandom(NONCE_LEN)
-        ct = self._aeads[self.version].encrypt(nonce, data, self._header + aad)
+        ct = self._current.encrypt(nonce, data, self._header + aad)
         return self._header + nonce + ct
 
     def version_of(
@@ -213,11 +228,7 @@ class Keyring:
         sealed: Any,  # a sealed value
     ) -> int:
         """The key version recorded in a sealed value."""
-        if not isinstance(sealed, bytes | bytearray | memoryview):
-            raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
-        if len(sealed) < HEADER_LEN + NONCE_LEN + TAG_LEN or sealed[:1] != MAGIC:
-            raise EncryptionError("not a byok sealed value")
-        return int.from_bytes(sealed[1:HEADER_LEN], "big")
+        return version_of(sealed)
 
     def open(
         self,
@@ -225,12 +236,19 @@ class Keyring:
         aad: bytes = b"",  # the same associated data it was sealed with
     ) -> str:
         """Decrypt and authenticate; any failure is an EncryptionError that reveals nothing."""
-        version = self.version_of(sealed)
-        aead = self._aeads.get(version)
-        if aead is None:
-            why = "retired" if version < self.min_version else "unknown"
-            raise EncryptionError(f"sealed with {why} key version {version}")
-        sealed = bytes(sealed)
+        if (
+            sealed.__class__ is bytes
+            and sealed[:HEADER_LEN] == self._header
+            and len(sealed) >= _MIN_SEALED
+        ):
+            aead = self._current  # the common case: sealed with the newest key
+        else:
+            version = version_of(sealed)
+            aead = self._aeads.get(version)
+            if aead is None:
+                why = "retired" if version < self.min_version else "unknown"
+                raise EncryptionError(f"sealed with {why} key version {version}")
+            sealed = bytes(sealed)
         nonce, ct = sealed[HEADER_LEN : HEADER_LEN + NONCE_LEN], sealed[HEADER_LEN + NONCE_LEN :]
         try:
             return aead.decrypt(nonce, ct, sealed[:HEADER_LEN] + aad).decode()
@@ -259,7 +277,7 @@ class Keyring:
         key: str,  # an API key
     ) -> str:
         """A keyed (HMAC-SHA256) fingerprint, 16 hex chars: correlates logs, reveals nothing."""
-        return hmac.new(self._fp_key, key.encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
+        return get_key_fingerprint(key, self._fp_key)
 
 
 def _version_key(
@@ -377,7 +395,8 @@ def get_key_fingerprint(
     key: str,  # the API key
     secret: bytes | None = None,  # HMAC key; None = a random per-process key
 ) -> str:
-    """A keyed HMAC-SHA256 fingerprint of a key (16 hex chars) for logs, never a bare hash."""
+    """A keyed HMAC-SHA256 fingerprint of a key (16 hex chars) for logs, never a bare hash; the
+    one fingerprint function (`Keyring.fingerprint` is it with the app's derived key)."""
     mac_key = _PROCESS_FP_KEY if secret is None else secret
     return hmac.new(mac_key, str(key).encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
 

@@ -24,7 +24,9 @@ __all__ = [
     "EventKind",
     "KeyEvent",
     "KeyNotFoundError",
+    "KeyOverview",
     "KeyStorage",
+    "SavedKey",
     "SecurityWarning",
     "SessionFullError",
     "StorageBackend",
@@ -129,8 +131,11 @@ class APIKey:
     is_default: bool = False  # the provider's default key (the one get_key returns unlabelled)
 
     def __post_init__(self) -> None:
-        self.created_at = _aware(self.created_at)  # type: ignore[assignment]
-        self.expires_at = _aware(self.expires_at)
+        # UTC already (what byok's storage reads) costs two attribute tests
+        if getattr(self.created_at, "tzinfo", None) is not UTC:
+            self.created_at = _aware(self.created_at)  # type: ignore[assignment]
+        if self.expires_at is not None and getattr(self.expires_at, "tzinfo", None) is not UTC:
+            self.expires_at = _aware(self.expires_at)
 
     @property
     def is_expired(self) -> bool:
@@ -171,6 +176,29 @@ class APIKey:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise StorageError(f"malformed APIKey data: {type(e).__name__}") from None
+
+
+@dataclass(frozen=True)
+class KeyOverview:
+    """What a dashboard card shows of one stored key: its masked value and dates, no secret."""
+
+    masked_key: str | None = None  # the key masked for display (None when unreadable)
+    created_at: datetime | None = None  # when it was stored
+    expires_at: datetime | None = None  # when it expires (None = never)
+    unreadable: bool = False  # stored but it cannot be decrypted (re-enter it)
+    label: str = ""  # which of the provider's keys ("" = unlabelled)
+    endpoint: Any = None  # its custom Endpoint, shown (None = the provider's own API)
+    others: tuple["KeyOverview", ...] = ()  # the provider's other (non-default) keys
+
+
+@dataclass(frozen=True)
+class SavedKey:
+    """What `BYOKManager.set_key` returns: the key as stored and what changed (no plaintext)."""
+
+    record: APIKey  # the key as stored (dates, label, endpoint, is_default)
+    masked: str  # its value masked for display
+    replaced: bool  # it replaced a key stored under the same provider and label
+    keys: tuple[APIKey, ...]  # every live key of this owner after the save
 
 
 @runtime_checkable

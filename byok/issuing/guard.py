@@ -9,17 +9,15 @@ missing scopes: the body names them), 429 with `Retry-After` and `RateLimit-Limi
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from ..core.types import StorageError
-from ..middleware.beforeware import _REQ, _Plan  # the handler plan require_api_key uses
+from ..middleware.guards import guard  # the machinery require_api_key is built on
 from .client import APIKeyClient
 from .engine import KeyIssuer
 from .errors import (
@@ -134,13 +132,13 @@ def _checker(
     filters: dict[str, Any],
     realm: str,
 ) -> Callable[[HTTPConnection], Any]:
-    """request -> the APIKey, or the refusal Response."""
+    """request -> {"issued_key": the APIKey}, or the refusal Response (a `guard` check)."""
     client = _client(client_or_issuer)
     for s in scopes:
         if not isinstance(s, str) or not s:
             raise TypeError("scopes are non-empty strings")
 
-    async def check(request: HTTPConnection) -> APIKey | Response:
+    async def check(request: HTTPConnection) -> dict[str, APIKey] | Response:
         key = presented_key(request)
         if key is None:
             return key_problem(None, realm)
@@ -153,7 +151,7 @@ def _checker(
                 log.info("byok issued-key refused on %s: %s", request.url.path, type(e).__name__)
             return key_problem(e, realm)
         request.scope[SCOPE_ISSUED_KEY] = found
-        return found
+        return {ISSUED_KEY: found}
 
     return check
 
@@ -177,29 +175,7 @@ def require_scopes(
         "check_rate_limit": check_rate_limit,
         "track_usage": track_usage,
     }
-    check = _checker(client_or_issuer, scopes, filters, realm)
-
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        plan = _Plan(func, injected=(ISSUED_KEY,))
-
-        @functools.wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request = kwargs.pop(_REQ) if plan.added_request else kwargs.get(plan.request_name)
-            if not isinstance(request, HTTPConnection):
-                raise RuntimeError("a guarded handler must be called by FastHTML (no request)")
-            found = await check(request)
-            if isinstance(found, Response):
-                return found
-            if ISSUED_KEY in plan.injected:
-                kwargs[ISSUED_KEY] = found
-            if plan.is_async:
-                return await func(*args, **kwargs)
-            return await run_in_threadpool(func, *args, **kwargs)
-
-        wrapper.__signature__ = plan.signature  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
+    return guard(_checker(client_or_issuer, scopes, filters, realm), (ISSUED_KEY,))
 
 
 def issued_key_beforeware(

@@ -14,9 +14,10 @@
 
 `owner(request)` names the signed-in user's organization (and project): every route lists and
 touches only that owner's keys; another owner's key id, or a made-up one, is a 404 and nothing
-changes. The checks are the key routes' own (`byok.routes.KeyRoutes`): HTTPS in production, the
-origin check and the CSRF token on every write, error toasts marked `BYOK-Problem`. Bad input is
-a 4xx (a 422 form keeping what was typed), a database failure a 503, never a 500.
+changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
+(`byok.middleware.policy.RouteGate` on a `CheckedRouter`): HTTPS in production, the origin check
+and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad input is a 4xx (a
+422 form keeping what was typed), a database failure a 503, never a 500.
 """
 
 from __future__ import annotations
@@ -28,26 +29,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from fasthtml.common import Div, FtResponse, Main, Title
+from fasthtml.common import Div, FtResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 
 from byok.components import (
     AlertKind,
-    CreateKeyForm,
     DialogMode,
-    IssuedKeyReveal,
-    IssuedKeyTable,
     RollKeyDialog,
     StatusFilter,
-    ToastContainer,
     UsageSparkline,
-    byok_script,
     issued_key_status,
-    issued_masked,
-    issued_page,
-    issued_panel,
     oob_toast,
     scope_list,
     serve_byok_js,
@@ -62,20 +55,15 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
-from byok.middleware.beforeware import (
-    RequestKind,
-    SecurityPolicy,
-    request_kind,
-    secure_session_cookie,
-)
-from byok.middleware.csrf import csrf_token
-from byok.routes import KeyRoutes, _answering
+from byok.middleware.http import CheckedRouter, Refused, RequestKind, problem, request_kind
+from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError
-from .models import APIKey, APIKeyCreated
+from .models import APIKey
 from .tenancy import canonical_id
-from .webform import NewKey, parse_grace, parse_new_key
+from .views import IssuedKeysPage, key_json, lists, span
+from .webform import parse_grace, parse_new_key
 
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
@@ -96,33 +84,8 @@ OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitabl
 nobody is signed in (the routes answer 401)."""
 
 
-def _key_json(key: APIKey, head: Any, status: IssuedKeyStatus) -> dict[str, Any]:
-    meta = key.metadata
-    rl = meta.rate_limit
-    return {
-        "id": key.id,
-        "name": meta.name,
-        "masked": issued_masked(key, head),
-        "scopes": meta.scopes,
-        "status": status.value,
-        "rate_limit": None if rl is None else {"requests": rl.requests, "window": rl.window.value},
-        "created_at": key.created_at.isoformat(),
-        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
-        "expires_at": meta.expires_at.isoformat() if meta.expires_at else None,
-        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-        "environment": meta.custom.get("environment"),
-    }
-
-
-class IssuingRoutes:
+class IssuingRoutes(IssuedKeysPage):
     """The issued-key routes of one app: settings and handlers (see `mount_issuing_routes`)."""
-
-    # the key routes' own checks, shared rather than copied: HTTPS in production, the origin
-    # check and CSRF token on writes (`_gate`), and error toasts / alerts / JSON (`_problem`)
-    _gate = KeyRoutes._gate
-    _problem = KeyRoutes._problem
-    _resolve_policy = KeyRoutes._resolve_policy  # the given policy, else setup_byok's
-    manager = None  # no manager of its own: _resolve_policy finds setup_byok's
 
     def __init__(
         self,
@@ -135,25 +98,25 @@ class IssuingRoutes:
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
     ):
-        self.issuers = dict(issuers)
-        self.issuer = next(iter(self.issuers.values()))  # lists and changes (one database)
-        self.environments = [e for e in self.issuers if e]
-        self.prefix = prefix
+        super().__init__(issuers, prefix, scopes, RouteGate(policy), title, per_page, form_defaults)
         self.owner_func = owner
-        self.scopes = scopes
-        self.scope_names = [n for n, _ in scopes]
-        self.policy = policy
-        self.title = title
-        self.per_page = per_page
-        self.form_defaults = dict(form_defaults)
-        heads = {e: i.format.head for e, i in self.issuers.items()}
-        self.head: Any = heads if self.environments else self.issuer.format.head
 
     # --- checks -------------------------------------------------------------------------------
 
-    def _resolve_policy(self, req: Request) -> SecurityPolicy:
-        """The policy the routes were mounted with (what the shared `_gate` checks against)."""
-        return self.policy
+    @property
+    def policy(self) -> SecurityPolicy | None:
+        """The policy in force: the one given, else setup_byok's once the manager is known."""
+        return self.gate.policy
+
+    def _gate(self, req: Request, data: Any) -> None:
+        """The routes' checks for a route of your own (raises Refused with the refusal)."""
+        refused = self.gate.policy_of(req).check(req, data)
+        if refused is not None:
+            raise Refused(refused)
+
+    def _problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
+        """A problem (not signed in, no such key, database down), to raise."""
+        return Refused(problem(req, status, code, detail, self.title))
 
     async def _owner(self, req: Request) -> KeyOwner:
         """The request's owner; refused (401) when nobody is signed in."""
@@ -189,11 +152,6 @@ class IssuingRoutes:
         except NotFoundError:
             raise self._problem(req, 404, "not_found", "No such API key") from None
 
-    def _keys(self, owner: KeyOwner) -> list[APIKey]:
-        if owner.project_id is not None:
-            return self.issuer.list_project_keys(owner.project_id)
-        return self.issuer.list_org_keys(owner.org_id)
-
     def _own(self, owner: KeyOwner, key_id: Any) -> APIKey:
         """The owner's key with this id (NotFoundError for a malformed or foreign id)."""
         kid = canonical_id(key_id)
@@ -206,95 +164,13 @@ class IssuingRoutes:
             raise NotFoundError("no such key")  # another owner's key: as if it did not exist
         return key
 
-    def _issuer_of(self, key: APIKey) -> KeyIssuer:
-        return self.issuers.get(key.metadata.custom.get("environment", ""), self.issuer)
-
-    # --- pieces -------------------------------------------------------------------------------
-
-    def _token(self, req: Request) -> str | None:
-        return csrf_token(req) if self._resolve_policy(req).csrf else None
-
-    def _table_data(self, owner: KeyOwner, status: StatusFilter, page: int) -> tuple[list, dict]:
-        """The owner's keys and the usage of those on the page shown (one thread-pool trip)."""
-        keys = self._keys(owner)
-        now = self.issuer.clock()
-        shown = issued_page(keys, status, page, self.per_page, now).keys
-        return keys, {k.id: self.issuer.key_usage(k.id, days=30) for k in shown}
-
-    def table(
-        self,
-        req: Request,  # the request (its session's CSRF token is used)
-        owner: KeyOwner,  # whose keys
-        view: tuple[StatusFilter, int] = (StatusFilter.ALL, 1),  # (status filter, page)
-        highlight: str | None = None,  # id of a key to mark as new
-        oob: bool = False,  # mark it for an out-of-band swap
-    ) -> Any:
-        """The owner's IssuedKeyTable (blocking: the issuer is queried in this thread)."""
-        keys, usage = self._table_data(owner, *view)
-        return IssuedKeyTable(
-            keys,
-            view[0],
-            view[1],
-            self.per_page,
-            base_url=self.prefix,
-            key_head=self.head,
-            usage=usage,
-            highlight=highlight,
-            csrf_token=self._token(req),
-            oob=oob,
-            now=self.issuer.clock(),
-        )
-
     async def _table(self, req: Request, owner: KeyOwner, view: Any, **kw: Any) -> Any:
         return await self._run(req, self.table, req, owner, view, **kw)
 
-    def _form(self, req: Request, new: NewKey | None = None, oob: bool = False) -> Any:
-        return CreateKeyForm(
-            self.scopes,
-            self.prefix,
-            values=new.values if new else self.form_defaults,
-            errors=new.errors if new else None,
-            environments=self.environments,
-            csrf_token=self._token(req),
-            hx_swap_oob="true" if oob else None,
-        )
-
-    def _reveal(self, created: APIKeyCreated) -> Any:
-        key = created.key
-        return IssuedKeyReveal(created.plaintext, issued_masked(key, self.head), key.metadata.name)
-
-    def _page(self, req: Request, table: Any, *, form: Any = None, reveal=None, dialog=None) -> Any:
-        panel = issued_panel(
-            form if form is not None else self._form(req),
-            table,
-            reveal,
-            dialog,
-            title=self.title,
-        )
-        return (Title(self.title), Main(panel, ToastContainer()), byok_script())
-
-    def section(
-        self,
-        req: Request,  # the request (its session's CSRF token is used)
-        owner: KeyOwner,  # whose keys
-        title: str | None = None,  # heading (default: the routes' title)
-        description: str | None = None,  # text under it (default: issued_panel's)
-    ) -> Any:
-        """The page's content (form, slots, table) to embed in a page of your own (blocking:
-        call it from a sync handler, which FastHTML runs in a thread)."""
-        extra = {} if description is None else {"description": description}
-        return issued_panel(
-            self._form(req), self.table(req, owner), title=title or self.title, **extra
-        )
-
-    def _changed(self, req: Request, view: tuple[StatusFilter, int]) -> RedirectResponse:
-        return RedirectResponse(issued_view_url(self.prefix, view[0].value, view[1]), 303)
-
-    # --- handlers (registered through `_answering`) ---------------------------------------------
+    # --- handlers (each behind the router's checks) ---------------------------------------------
 
     async def page(self, req: Request) -> Any:
         """GET {prefix}: the page; the table alone for htmx; the keys as JSON."""
-        self._gate(req, None)
         owner = await self._owner(req)
         view = self._view(req)
         kind = request_kind(req)
@@ -302,14 +178,13 @@ class IssuingRoutes:
             keys = await self._run(req, self._keys, owner)
             now = self.issuer.clock()
             states = [(k, issued_key_status(k, now)) for k in keys]
-            shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or _lists(view[0], s)]
-            return JSONResponse({"keys": [_key_json(k, self.head, s) for k, s in shown]})
+            shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or lists(view[0], s)]
+            return JSONResponse({"keys": [key_json(k, self.head, s) for k, s in shown]})
         table = await self._table(req, owner, view)
         return table if kind is RequestKind.HTMX else self._page(req, table)
 
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
-        self._gate(req, data)
         owner = await self._owner(req)
         new = parse_new_key(data, self.scope_names, self.environments, self.issuer.clock())
         kind = request_kind(req)
@@ -337,7 +212,7 @@ class IssuingRoutes:
         )
         key = created.key
         if kind is RequestKind.JSON:
-            body = {**_key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {**key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
             return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
         table = await self._table(
             req, owner, (StatusFilter.ALL, 1), highlight=key.id, oob=kind is RequestKind.HTMX
@@ -359,20 +234,19 @@ class IssuingRoutes:
 
     async def roll_dialog(self, req: Request) -> Any:
         """GET {prefix}/{key_id}/roll: the RollKeyDialog (a modal for htmx, a page otherwise)."""
-        self._gate(req, None)
         view = self._view(req)
         owner, key = await self._key(req)
         self._rollable(req, key)
         kind = request_kind(req)
         name = key.metadata.name or "Unnamed key"
         if kind is RequestKind.JSON:
-            return JSONResponse({"key": _key_json(key, self.head, IssuedKeyStatus.ACTIVE)})
+            return JSONResponse({"key": key_json(key, self.head, IssuedKeyStatus.ACTIVE)})
         action = issued_view_url(
             issued_key_url(self.prefix, key.id, "roll"), view[0].value, view[1]
         )
         mode = DialogMode.MODAL if kind is RequestKind.HTMX else DialogMode.INLINE
         back = issued_view_url(self.prefix, view[0].value, view[1])
-        dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self._token(req))
+        dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self.gate.token(req))
         if kind is RequestKind.HTMX:
             return dialog
         return self._page(req, await self._table(req, owner, view), dialog=dialog)
@@ -386,7 +260,6 @@ class IssuingRoutes:
 
     async def roll(self, req: Request, data: dict) -> Any:
         """POST {prefix}/{key_id}/roll: a new key replaces it; the old one works `grace` longer."""
-        self._gate(req, data)
         view = self._view(req)
         owner, key = await self._key(req)
         grace = parse_grace(data)
@@ -401,7 +274,7 @@ class IssuingRoutes:
         kind = request_kind(req)
         new = created.key
         if kind is RequestKind.JSON:
-            body = {**_key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {**key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
             return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
         htmx = kind is RequestKind.HTMX
         table = await self._table(req, owner, view, highlight=new.id, oob=htmx)
@@ -410,7 +283,7 @@ class IssuingRoutes:
                 self._page(req, table, reveal=self._reveal(created)),
                 headers={"Cache-Control": "no-store"},
             )
-        until = "stopped" if grace == timedelta(0) else f"works for {_span(grace)}"
+        until = "stopped" if grace == timedelta(0) else f"works for {span(grace)}"
         toast = oob_toast(
             f"“{new.metadata.name}” rolled: the old key {until}", AlertKind.SUCCESS, duration=6000
         )
@@ -421,7 +294,6 @@ class IssuingRoutes:
 
     async def _change(self, req: Request, data: dict | None, verb: str, apply: Any) -> Any:
         """Revoke or delete: the table in the same view + a toast (a redirect without htmx)."""
-        self._gate(req, data)
         view = self._view(req)
         owner, key = await self._key(req)
         await self._run(req, apply, key.id, actor=owner.actor)
@@ -443,7 +315,6 @@ class IssuingRoutes:
 
     async def usage(self, req: Request) -> Any:
         """GET {prefix}/{key_id}/usage?days=30: daily use (a sparkline, or JSON days)."""
-        self._gate(req, None)
         raw = req.query_params.get("days", "30")
         if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 3 and 1 <= int(raw) <= 400):
             raise self._problem(req, 400, "bad_request", "days must be a number from 1 to 400")
@@ -453,21 +324,6 @@ class IssuingRoutes:
             rows = [{"day": d.day.isoformat(), "count": d.count} for d in days]
             return JSONResponse({"id": key.id, "days": rows})
         return UsageSparkline(days)
-
-
-def _lists(status: StatusFilter, state: IssuedKeyStatus) -> bool:
-    """Whether a filter lists a key in this state (expiring keys are active)."""
-    if status is StatusFilter.ACTIVE:
-        return state in (IssuedKeyStatus.ACTIVE, IssuedKeyStatus.EXPIRING)
-    return state.value == status.value
-
-
-def _span(delta: timedelta) -> str:
-    """A grace period in words: "1 hour", "24 hours", "7 days"."""
-    hours = int(delta.total_seconds()) // 3600
-    if hours % 24 == 0 and hours > 24:
-        return f"{hours // 24} days"
-    return "1 hour" if hours == 1 else f"{hours} hours"
 
 
 def mount_issuing_routes(
@@ -503,25 +359,22 @@ def mount_issuing_routes(
         raise ValueError("declare at least one scope users may give their keys")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 200:
         raise ValueError("per_page must be an int from 1 to 200")
-    if policy is not None and policy.is_production:
-        secure_session_cookie(app)
+    if policy is not None:
+        policy.harden(app)
     routes = IssuingRoutes(
         dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}
     )
-    base = "" if prefix == "/" else prefix
-    key = f"{base}/{{key_id}}"
-    handlers = [
-        (prefix, "get", "byok_issued_page", routes.page),
-        (prefix, "post", "byok_issued_create", routes.create),
-        (f"{key}/roll", "get", "byok_issued_roll_dialog", routes.roll_dialog),
-        (f"{key}/roll", "post", "byok_issued_roll", routes.roll),
-        (f"{key}/revoke", "post", "byok_issued_revoke", routes.revoke),
-        (key, "delete", "byok_issued_delete", routes.delete),
-        (f"{key}/delete", "post", "byok_issued_delete_form", routes.delete),
-        (f"{key}/usage", "get", "byok_issued_usage", routes.usage),
-    ]
-    for path, method, name, handler in handlers:
-        app.route(path, methods=[method], name=name)(_answering(handler))
+    key = f"{'' if prefix == '/' else prefix}/{{key_id}}"
+    router = CheckedRouter(routes.gate)
+    router(prefix, methods=["get"], name="byok_issued_page")(routes.page)
+    router(prefix, methods=["post"], name="byok_issued_create")(routes.create)
+    router(f"{key}/roll", methods=["get"], name="byok_issued_roll_dialog")(routes.roll_dialog)
+    router(f"{key}/roll", methods=["post"], name="byok_issued_roll")(routes.roll)
+    router(f"{key}/revoke", methods=["post"], name="byok_issued_revoke")(routes.revoke)
+    router(key, methods=["delete"], name="byok_issued_delete")(routes.delete)
+    router(f"{key}/delete", methods=["post"], name="byok_issued_delete_form")(routes.delete)
+    router(f"{key}/usage", methods=["get"], name="byok_issued_usage")(routes.usage)
+    router.to_app(app)
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):
         serve_byok_js(app)
     return routes

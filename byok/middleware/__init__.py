@@ -1,34 +1,32 @@
-"""Beforeware, route guards, CSRF defences and body limits for FastHTML apps (see `beforeware`,
-`csrf` and `limits`)."""
+"""Beforeware, route guards, CSRF defences and body limits for FastHTML apps: `beforeware` (the
+beforeware and `setup_byok`), `http` (the answers), `policy` (`SecurityPolicy`, `RouteGate`),
+`guards` (`require_*`), `context` (`find_manager`), `csrf` and `limits`."""
 
 from .beforeware import (
     BeforewareChain,
     BYOKBeforeware,
     CleanupBeforeware,
-    MissingKeyResponse,
-    RequestKind,
     SecurityCheckBeforeware,
-    SecurityPolicy,
-    app_manager,
     create_byok_beforeware,
-    find_manager,
-    request_kind,
-    require_any_api_key,
-    require_api_key,
-    safe_next,
-    secure_session_cookie,
     setup_byok,
 )
+from .context import app_manager, find_manager
 from .csrf import check_csrf_token, csrf_headers, csrf_token, origin_refusal
+from .guards import MissingKeyResponse, guard, require_any_api_key, require_api_key
+from .http import CheckedRouter, Refused, RequestKind, request_kind, safe_next
 from .limits import BodyLimit
+from .policy import RouteGate, SecurityPolicy, secure_session_cookie
 
 __all__ = [
     "BYOKBeforeware",
     "BeforewareChain",
     "BodyLimit",
+    "CheckedRouter",
     "CleanupBeforeware",
     "MissingKeyResponse",
+    "Refused",
     "RequestKind",
+    "RouteGate",
     "SecurityCheckBeforeware",
     "SecurityPolicy",
     "app_manager",
@@ -37,6 +35,7 @@ __all__ = [
     "csrf_headers",
     "csrf_token",
     "find_manager",
+    "guard",
     "origin_refusal",
     "request_kind",
     "require_any_api_key",
