@@ -5,6 +5,7 @@ cursor events, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -84,7 +85,9 @@ def test_set_key_is_one_read_and_one_write_whatever_the_labels(on_db) -> None:
     sql.take()
     for step in steps:
         m.set_key(req, "openai", user_id="alice", **step)
-        assert sql.take() == ["SELECT", "INSERT"], step
+        read, *write = sql.take()
+        # one write statement (PostgreSQL: WITH saved AS (INSERT …) UPDATE … in one)
+        assert read == "SELECT" and write in (["INSERT"], ["WITH"]), step
     assert _flags(m.list_keys(req, "alice")) == [("openai", "", True), ("openai", "work", False)]
 
 
@@ -130,6 +133,38 @@ def test_one_default_survives_a_racing_default_move(on_db) -> None:
     m1.set_key(req, "openai", KEY_B, "alice", label="work", make_default=True)
     flagged = [k.label for k in m2.database.records(None, "alice") if k.is_default]
     assert flagged == ["work"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_racing_default_moves_leave_one_default_on_postgres(db_url) -> None:
+    """Two processes' worth of managers move the default at the same time, again and again."""
+    config = BYOKConfig(storage_backend=StorageBackend.DATABASE)
+    managers = [BYOKManager(SECRET, db_url=db_url, config=config) for _ in range(2)]
+    req = FakeRequest()
+    for label in ("a", "b"):
+        managers[0].set_key(req, "openai", KEY_A, "alice", label=label)
+    barrier = threading.Barrier(2)
+
+    def move(manager: BYOKManager, label: str) -> None:
+        for _ in range(25):
+            barrier.wait()
+            manager.set_key(req, "openai", KEY_B, "alice", label=label, make_default=True)
+
+    threads = [
+        threading.Thread(target=move, args=(m, label))
+        for m, label in zip(managers, ("a", "b"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        flagged = [k.label for k in managers[0].database.records(None, "alice") if k.is_default]
+        assert len(flagged) == 1
+    finally:
+        for m in managers:
+            m.database.close()
 
 
 # --------------------------------------------------------------------------- overview

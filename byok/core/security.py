@@ -1,5 +1,7 @@
 """Every cryptographic operation of byok: the versioned AES-256-GCM keyring, key derivation,
-masking, fingerprints and transport checks. Nothing else in byok touches `cryptography`.
+masking and fingerprints. Nothing else in byok touches `cryptography`. (The transport checks,
+`check_https` and friends, live in `byok.core.transport` and are re-exported here, where the
+reference had them.)
 
 Sealed format (bytes): ``b"B"`` | key version (2 bytes, big-endian) | 96-bit random nonce |
 AES-256-GCM ciphertext + 16-byte tag. The 3-byte header and the caller's associated data
@@ -13,11 +15,9 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import os
 import secrets
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -26,14 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from .types import (
-    MIN_SECRET_LENGTH,
-    BYOKConfig,
-    BYOKException,
-    EncryptionError,
-    SecurityWarning,
-    ValidationError,
-)
+from .transport import InsecureTransportError, check_https, is_production, validate_environment
+from .types import MIN_SECRET_LENGTH, BYOKConfig, EncryptionError, ValidationError
 
 __all__ = [
     "InsecureTransportError",
@@ -60,10 +54,6 @@ TAG_LEN = 16  # GCM tag
 MAX_VERSION = 0xFFFF  # versions fit in two bytes
 _MIN_SEALED = HEADER_LEN + NONCE_LEN + TAG_LEN  # the shortest sealed value (empty plaintext)
 PBKDF2_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256 (passwords only)
-
-
-class InsecureTransportError(BYOKException):
-    """Key material would travel over plain HTTP in production."""
 
 
 def _secret_bytes(
@@ -399,70 +389,3 @@ def get_key_fingerprint(
     one fingerprint function (`Keyring.fingerprint` is it with the app's derived key)."""
     mac_key = _PROCESS_FP_KEY if secret is None else secret
     return hmac.new(mac_key, str(key).encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
-
-
-def is_production(
-    setting: bool | None = None,  # an explicit answer wins
-) -> bool:
-    """Production is a setting, else env BYOK_ENV or ENVIRONMENT in {production, prod}."""
-    if setting is not None:
-        return setting
-    env = os.environ.get("BYOK_ENV") or os.environ.get("ENVIRONMENT") or ""
-    return env.strip().lower() in {"production", "prod"}
-
-
-def _trusted(
-    host: str | None,  # the peer address of the connection
-    proxies: Iterable[str],  # trusted proxy addresses or networks, e.g. "10.0.0.0/8"
-) -> bool:
-    """True when `host` is one of the trusted proxies."""
-    if not host:
-        return False
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
-def check_https(
-    request: Any,  # a Starlette request
-    trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
-) -> bool:
-    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy).
-
-    The value believed is the last one, the one the nearest (trusted) proxy set: a proxy that
-    appends to the header keeps what the client sent in front (as uvicorn's proxy handling).
-    """
-    if request.url.scheme in ("https", "wss"):
-        return True
-    proxies = tuple(trusted_proxies)
-    if not proxies:
-        return False
-    client = getattr(request, "client", None)
-    if not _trusted(client.host if client else None, proxies):
-        return False
-    values = ",".join(request.headers.getlist("x-forwarded-proto")).split(",")
-    nearest = next((v.strip().lower() for v in reversed(values) if v.strip()), "")
-    return nearest == "https"
-
-
-def validate_environment(
-    request: Any,  # a Starlette request
-    require_https: bool = True,  # whether HTTPS is required in production
-    is_production: bool | None = None,  # None = from BYOK_ENV / ENVIRONMENT
-    trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
-) -> None:
-    """Refuse plain HTTP in production (InsecureTransportError); warn in development."""
-    if not require_https or check_https(request, trusted_proxies):
-        return
-    if _is_production(is_production):
-        raise InsecureTransportError("API keys must not travel over plain HTTP in production")
-    warnings.warn(
-        "API keys are sent over plain HTTP; fine for local development, not for production",
-        SecurityWarning,
-        stacklevel=2,
-    )
-
-
-_is_production = is_production  # validate_environment's parameter shadows the function

@@ -4,7 +4,9 @@ byte costs of a cookie. Read and written by `SessionStorage` only."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
+from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii
 from typing import Any
 
 from ..types import Endpoint, StorageError
@@ -12,6 +14,7 @@ from ..types import Endpoint, StorageError
 __all__ = [
     "CSRF_SESSION_KEY",
     "from_ts",
+    "json_length",
     "parse_cell",
     "remember_cell",
     "session_of",
@@ -26,6 +29,26 @@ SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
 ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
 STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
 OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
+
+
+# json.dumps's own C encoder, called directly: its chunks are counted, never joined (the Python
+# layers of json.dumps cost as much as the encoding of a small session)
+_CHUNKS = (
+    c_make_encoder(None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ",
+                   False, False, True)
+    if c_make_encoder is not None
+    else None
+)  # fmt: skip
+
+
+def json_length(
+    data: Any,  # what Starlette's SessionMiddleware serialises (json.dumps, default options)
+) -> int:
+    """len(json.dumps(data)), without building the text; the output is ASCII (json.dumps
+    escapes everything else), so characters are bytes."""
+    if _CHUNKS is None:
+        return len(json.dumps(data))
+    return sum(map(len, _CHUNKS(data, 0)))
 
 
 def session_of(

@@ -90,18 +90,16 @@ class DatabaseStorage(Backend):
             "is_default": int(key.is_default),
         }
         with self._guard("store"):
-            if (
-                self._sql.upsert is None
-            ):  # another dialect: fastsql's portable upsert, then the flags
+            if self._sql.upsert is None:  # another dialect: fastsql's upsert, then the flags
                 self.table.upsert(**row)
                 if key.is_default:  # same transaction: never two defaults
                     self.db.execute(
                         self._sql.flag, {"u": row["user_id"], "p": key.provider, "l": key.label}
                     )
+            elif key.is_default:  # and the provider's other flags cleared, same statement
+                self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
             else:
-                self.db.execute(
-                    self._sql.upsert_default if key.is_default else self._sql.upsert, row
-                )
+                self.db.execute(self._sql.upsert, row)
         return key
 
     def retrieve(

@@ -158,13 +158,16 @@ class Statements:
 def _upsert_statements(
     table: sa.Table,  # the key table
     dialect: str,  # the engine's dialect name
-) -> tuple[sa.Insert | None, sa.Insert | None]:
+) -> tuple[Any, Any]:
     """(plain, default) INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once
     (fastsql rebuilds it on every call); (None, None) for dialects without it.
 
-    `default` writes a default key and, in the same statement, clears the flag of the
-    provider's other flagged rows: it inserts them again as they are (read by the statement
-    itself, so nothing deleted is brought back) with is_default 0, and the conflict updates them.
+    `default` (its values bound as ``b_<column>``) writes a default key and, in the same statement, clears the flag of the
+    provider's other rows. PostgreSQL: the upsert in a CTE, then an UPDATE of the others (it
+    locks and re-checks them, so two saves racing to move the default leave one). SQLite (one
+    writer at a time, the statement reads under the write lock): the other flagged rows are
+    inserted again as the statement reads them, with is_default 0, and the conflict updates them
+    (nothing deleted is brought back).
     """
     insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
     if insert is None:
@@ -172,17 +175,33 @@ def _upsert_statements(
     t, keys = table, ("user_id", "provider", "label")
     names = [c.name for c in t.columns]
 
-    def on_conflict(stmt: Any) -> sa.Insert:
+    def on_conflict(stmt: Any) -> Any:
         update = {n: stmt.excluded[n] for n in names if n not in keys}
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
 
-    new = sa.select(*(sa.cast(sa.bindparam(n), t.c[n].type).label(n) for n in names))
+    # the row's values bind as b_<column>: column names are reserved inside an UPDATE
+    new = sa.select(*(sa.cast(sa.bindparam(f"b_{n}"), t.c[n].type).label(n) for n in names))
+    if dialect == "postgresql":
+        row = insert(t).from_select(names, new)
+        saved = on_conflict(row).returning(t.c.user_id, t.c.provider, t.c.label).cte("saved")
+        default = (
+            t.update()
+            .where(
+                t.c.user_id == saved.c.user_id,
+                t.c.provider == saved.c.provider,
+                t.c.label != saved.c.label,
+                t.c.is_default != 0,
+            )
+            .values(is_default=sa.literal_column("0"))
+            .add_cte(saved)
+        )
+        return on_conflict(insert(t)), default
     demoted = sa.select(
         *(sa.cast(sa.literal(0), t.c[n].type) if n == "is_default" else t.c[n] for n in names)
     ).where(
-        t.c.user_id == sa.bindparam("user_id"),
-        t.c.provider == sa.bindparam("provider"),
-        t.c.label != sa.bindparam("label"),
+        t.c.user_id == sa.bindparam("b_user_id"),
+        t.c.provider == sa.bindparam("b_provider"),
+        t.c.label != sa.bindparam("b_label"),
         t.c.is_default != 0,
     )
     default = on_conflict(insert(t).from_select(names, sa.union_all(new, demoted)))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from .cells import (
     SIGNATURE_BYTES,
     STAMP,
     from_ts,
+    json_length,
     malformed,
     parse_cell,
     remember_cell,
@@ -126,7 +126,7 @@ class SessionStorage(Backend):
         session: dict,  # a session dict as Starlette would serialise it
     ) -> int:
         """Projected Set-Cookie size: name, base64 JSON, signature and attribute headroom."""
-        body = len(json.dumps(session))  # ASCII: json.dumps escapes everything else
+        body = json_length(session)
         return (
             len(self.config.session_cookie)
             + 1
