@@ -1,4 +1,5 @@
-"""Core rows: manager construction, session set+get, SQLite get, SQLite set+get (bars from ANCHORS.md)."""
+"""Core rows: manager construction, session set+get, session get (against the reference, and
+against one AES-GCM open: the crypto floor of a read), SQLite get, SQLite set+get."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def _set_get(manager: Any, request: Any, user_id: str | None) -> Any:
     return run
 
 
-def _get(manager: Any, request: Any, user_id: str) -> Any:
+def _get(manager: Any, request: Any, user_id: str | None) -> Any:
     """A closure reading a key stored beforehand."""
     manager.set_key(request, PROVIDER, API_KEY, user_id=user_id)
 
@@ -67,6 +68,24 @@ def _get(manager: Any, request: Any, user_id: str) -> Any:
 
     if run() != API_KEY:
         raise AssertionError(f"{type(manager).__module__}: get_key lost the key")
+    return run
+
+
+def _aes_open() -> Any:
+    """One AES-256-GCM open of a key the size of API_KEY, with associated data the size of
+    byok's (owner and provider): what a read cannot do without."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead, nonce, aad = AESGCM(os.urandom(32)), os.urandom(12), b"\x00" * 48
+    sealed = aead.encrypt(nonce, API_KEY.encode(), aad)
+
+    def run() -> str:
+        return aead.decrypt(nonce, sealed, aad).decode()
+
+    if run() != API_KEY:
+        raise AssertionError("AES-GCM open lost the key")
     return run
 
 
@@ -81,6 +100,9 @@ def _sides(kind: str) -> tuple[Any, Any]:
         if kind == "session":
             closures.append(_set_get(manager_cls(SECRET), fake_request(), None))
             continue
+        if kind == "session-get":
+            closures.append(_get(manager_cls(SECRET), fake_request(), None))
+            continue
         url = _db_path(f"{side}-{kind}.db")
         manager = manager_cls(SECRET, db_url=url, config=config_cls(storage_backend=database))
         make = _get if kind == "sqlite-get" else _set_get
@@ -92,7 +114,9 @@ def rows() -> list[Row]:
     """The core benchmark rows, ours against cjm-fasthtml-byok 0.0.3."""
     return [
         Row("BYOKManager() construction (session)", *_sides("construct"), 0.01),
-        Row("session set_key + get_key", *_sides("session"), 1.0),
+        Row("session set_key + get_key", *_sides("session"), 0.5),
+        Row("session get_key", *_sides("session-get"), 0.5),
+        Row("session get_key vs one AES-GCM open", _sides("session-get")[0], _aes_open(), 5.0),
         Row("SQLite get_key", *_sides("sqlite-get"), 0.5),
         Row("SQLite set_key + get_key", *_sides("sqlite-set-get"), 0.5),
     ]

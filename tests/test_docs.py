@@ -209,7 +209,7 @@ def _inline_comment(path: Path, func: str, param: str) -> str:
 @pytest.mark.parametrize(
     ("module", "page", "func", "param"),
     [
-        ("byok/core/storage.py", "reference/storage", "set_key", "api_key"),
+        ("byok/core/storage/manager.py", "reference/storage", "set_key", "api_key"),
         ("byok/core/security.py", "reference/security", "mask_key", "visible_chars"),
     ],
 )

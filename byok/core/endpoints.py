@@ -66,6 +66,8 @@ def validate_endpoint(
     required: bool = False,  # whether this provider needs a base URL
 ) -> Endpoint | None:
     """A validated Endpoint (blank fields dropped), None when empty; else ValidationError."""
+    if values is None and not required:
+        return None
     if isinstance(values, Endpoint):
         values = values.to_dict()
     values = dict(values or {})

@@ -1,5 +1,7 @@
 """Every cryptographic operation of byok: the versioned AES-256-GCM keyring, key derivation,
-masking, fingerprints and transport checks. Nothing else in byok touches `cryptography`.
+masking and fingerprints. Nothing else in byok touches `cryptography`. (The transport checks,
+`check_https` and friends, live in `byok.core.transport` and are re-exported here, where the
+reference had them.)
 
 Sealed format (bytes): ``b"B"`` | key version (2 bytes, big-endian) | 96-bit random nonce |
 AES-256-GCM ciphertext + 16-byte tag. The 3-byte header and the caller's associated data
@@ -13,11 +15,9 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import os
 import secrets
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -26,14 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from .types import (
-    MIN_SECRET_LENGTH,
-    BYOKConfig,
-    BYOKException,
-    EncryptionError,
-    SecurityWarning,
-    ValidationError,
-)
+from .transport import InsecureTransportError, check_https, is_production, validate_environment
+from .types import MIN_SECRET_LENGTH, BYOKConfig, EncryptionError, ValidationError
 
 __all__ = [
     "InsecureTransportError",
@@ -50,6 +44,7 @@ __all__ = [
     "random_token",
     "tokens_equal",
     "validate_environment",
+    "version_of",
 ]
 
 MAGIC = b"B"  # first byte of every sealed value
@@ -57,11 +52,8 @@ HEADER_LEN = 3  # magic + 2-byte version
 NONCE_LEN = 12  # 96-bit GCM nonce
 TAG_LEN = 16  # GCM tag
 MAX_VERSION = 0xFFFF  # versions fit in two bytes
+_MIN_SEALED = HEADER_LEN + NONCE_LEN + TAG_LEN  # the shortest sealed value (empty plaintext)
 PBKDF2_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256 (passwords only)
-
-
-class InsecureTransportError(BYOKException):
-    """Key material would travel over plain HTTP in production."""
 
 
 def _secret_bytes(
@@ -131,6 +123,18 @@ def bind(
     return aad + len(endpoint).to_bytes(4, "big") + endpoint if endpoint else aad
 
 
+def version_of(
+    sealed: Any,  # a sealed value
+) -> int:
+    """The key version recorded in a sealed value (EncryptionError when it is not one): the one
+    place outside `Keyring` that reads the sealed format."""
+    if not isinstance(sealed, bytes | bytearray | memoryview):
+        raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
+    if len(sealed) < _MIN_SEALED or sealed[:1] != MAGIC:
+        raise EncryptionError("not a byok sealed value")
+    return int.from_bytes(sealed[1:HEADER_LEN], "big")
+
+
 class Keyring:
     """Versioned AES-256-GCM keys: the newest seals, every version at or above the minimum opens."""
 
@@ -153,6 +157,7 @@ class Keyring:
         self.min_version = min_version
         self._aeads = {v: AESGCM(k) for v, k in keys.items() if v >= min_version}
         self._header = MAGIC + self.version.to_bytes(2, "big")
+        self._current = self._aeads[self.version]
         self._fp_key = fingerprint_key
 
     @classmethod
@@ -205,7 +210,7 @@ class Keyring:
         except UnicodeEncodeError:
             raise EncryptionError("plaintext is not valid unicode") from None
         nonce = os.urandom(NONCE_LEN)
-        ct = self._aeads[self.version].encrypt(nonce, data, self._header + aad)
+        ct = self._current.encrypt(nonce, data, self._header + aad)
         return self._header + nonce + ct
 
     def version_of(
@@ -213,11 +218,7 @@ class Keyring:
         sealed: Any,  # a sealed value
     ) -> int:
         """The key version recorded in a sealed value."""
-        if not isinstance(sealed, bytes | bytearray | memoryview):
-            raise EncryptionError(f"sealed value must be bytes, not {type(sealed).__name__}")
-        if len(sealed) < HEADER_LEN + NONCE_LEN + TAG_LEN or sealed[:1] != MAGIC:
-            raise EncryptionError("not a byok sealed value")
-        return int.from_bytes(sealed[1:HEADER_LEN], "big")
+        return version_of(sealed)
 
     def open(
         self,
@@ -225,12 +226,19 @@ class Keyring:
         aad: bytes = b"",  # the same associated data it was sealed with
     ) -> str:
         """Decrypt and authenticate; any failure is an EncryptionError that reveals nothing."""
-        version = self.version_of(sealed)
-        aead = self._aeads.get(version)
-        if aead is None:
-            why = "retired" if version < self.min_version else "unknown"
-            raise EncryptionError(f"sealed with {why} key version {version}")
-        sealed = bytes(sealed)
+        if (
+            sealed.__class__ is bytes
+            and sealed[:HEADER_LEN] == self._header
+            and len(sealed) >= _MIN_SEALED
+        ):
+            aead = self._current  # the common case: sealed with the newest key
+        else:
+            version = version_of(sealed)
+            aead = self._aeads.get(version)
+            if aead is None:
+                why = "retired" if version < self.min_version else "unknown"
+                raise EncryptionError(f"sealed with {why} key version {version}")
+            sealed = bytes(sealed)
         nonce, ct = sealed[HEADER_LEN : HEADER_LEN + NONCE_LEN], sealed[HEADER_LEN + NONCE_LEN :]
         try:
             return aead.decrypt(nonce, ct, sealed[:HEADER_LEN] + aad).decode()
@@ -259,7 +267,7 @@ class Keyring:
         key: str,  # an API key
     ) -> str:
         """A keyed (HMAC-SHA256) fingerprint, 16 hex chars: correlates logs, reveals nothing."""
-        return hmac.new(self._fp_key, key.encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
+        return get_key_fingerprint(key, self._fp_key)
 
 
 def _version_key(
@@ -377,73 +385,7 @@ def get_key_fingerprint(
     key: str,  # the API key
     secret: bytes | None = None,  # HMAC key; None = a random per-process key
 ) -> str:
-    """A keyed HMAC-SHA256 fingerprint of a key (16 hex chars) for logs, never a bare hash."""
+    """A keyed HMAC-SHA256 fingerprint of a key (16 hex chars) for logs, never a bare hash; the
+    one fingerprint function (`Keyring.fingerprint` is it with the app's derived key)."""
     mac_key = _PROCESS_FP_KEY if secret is None else secret
     return hmac.new(mac_key, str(key).encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
-
-
-def is_production(
-    setting: bool | None = None,  # an explicit answer wins
-) -> bool:
-    """Production is a setting, else env BYOK_ENV or ENVIRONMENT in {production, prod}."""
-    if setting is not None:
-        return setting
-    env = os.environ.get("BYOK_ENV") or os.environ.get("ENVIRONMENT") or ""
-    return env.strip().lower() in {"production", "prod"}
-
-
-def _trusted(
-    host: str | None,  # the peer address of the connection
-    proxies: Iterable[str],  # trusted proxy addresses or networks, e.g. "10.0.0.0/8"
-) -> bool:
-    """True when `host` is one of the trusted proxies."""
-    if not host:
-        return False
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
-def check_https(
-    request: Any,  # a Starlette request
-    trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
-) -> bool:
-    """True when the request came over HTTPS (X-Forwarded-Proto only from a trusted proxy).
-
-    The value believed is the last one, the one the nearest (trusted) proxy set: a proxy that
-    appends to the header keeps what the client sent in front (as uvicorn's proxy handling).
-    """
-    if request.url.scheme in ("https", "wss"):
-        return True
-    proxies = tuple(trusted_proxies)
-    if not proxies:
-        return False
-    client = getattr(request, "client", None)
-    if not _trusted(client.host if client else None, proxies):
-        return False
-    values = ",".join(request.headers.getlist("x-forwarded-proto")).split(",")
-    nearest = next((v.strip().lower() for v in reversed(values) if v.strip()), "")
-    return nearest == "https"
-
-
-def validate_environment(
-    request: Any,  # a Starlette request
-    require_https: bool = True,  # whether HTTPS is required in production
-    is_production: bool | None = None,  # None = from BYOK_ENV / ENVIRONMENT
-    trusted_proxies: Iterable[str] = (),  # proxies whose X-Forwarded-Proto is believed
-) -> None:
-    """Refuse plain HTTP in production (InsecureTransportError); warn in development."""
-    if not require_https or check_https(request, trusted_proxies):
-        return
-    if _is_production(is_production):
-        raise InsecureTransportError("API keys must not travel over plain HTTP in production")
-    warnings.warn(
-        "API keys are sent over plain HTTP; fine for local development, not for production",
-        SecurityWarning,
-        stacklevel=2,
-    )
-
-
-_is_production = is_production  # validate_environment's parameter shadows the function

@@ -131,8 +131,11 @@ class APIKey:
     is_default: bool = False  # the provider's default key (the one get_key returns unlabelled)
 
     def __post_init__(self) -> None:
-        self.created_at = _aware(self.created_at)  # type: ignore[assignment]
-        self.expires_at = _aware(self.expires_at)
+        # UTC already (what byok's storage reads) costs two attribute tests
+        if getattr(self.created_at, "tzinfo", None) is not UTC:
+            self.created_at = _aware(self.created_at)  # type: ignore[assignment]
+        if self.expires_at is not None and getattr(self.expires_at, "tzinfo", None) is not UTC:
+            self.expires_at = _aware(self.expires_at)
 
     @property
     def is_expired(self) -> bool:

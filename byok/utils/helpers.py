@@ -6,6 +6,7 @@ Times are compared in UTC: a naive datetime is read as this machine's local time
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -69,11 +70,7 @@ def format_provider_name(
     return resolve_provider(provider, provider_config).name
 
 
-def to_utc(
-    dt: datetime,  # a datetime, aware or naive (= local time)
-) -> datetime:
-    """The datetime in UTC; a naive one is read as local time (see `byok.core.types.as_utc`)."""
-    return as_utc(dt)
+to_utc = as_utc  # the reference's name of `byok.core.types.as_utc` (one function, two names)
 
 
 def _plural(n: int, unit: str) -> str:
@@ -124,33 +121,30 @@ def get_key_summary(
     provider_config: Mapping[str, Any] | None = None,  # overrides/extensions per provider
     now: datetime | None = None,  # the current time (default: now, UTC)
 ) -> dict[str, Any]:
-    """Every stored key: display name, masked key, age, expiry; unreadable ones flagged."""
-    from byok.core.security import get_key_fingerprint, mask_key
+    """Every stored key (each provider's default): display name, masked key, fingerprint, age,
+    expiry; unreadable ones flagged. Built on `BYOKManager.overview` (one storage read)."""
+    from byok.core.security import get_key_fingerprint
 
     keys = []
-    for provider in byok_manager.list_providers(request, user_id):
-        record = byok_manager.get_key_info(request, provider, user_id)
-        if record is None:
-            continue
-        try:
-            plain = byok_manager.get_key(request, provider, user_id)
-            unreadable = False
-        except (EncryptionError, StorageError):
-            plain, unreadable = None, True
-        masked = mask_key(plain) if plain else None
+    for provider, card in byok_manager.overview(request, None, user_id).items():
+        fingerprint = "N/A"
+        if not card.unreadable:  # the fingerprint needs the key itself, never kept
+            with contextlib.suppress(EncryptionError, StorageError):
+                plain = byok_manager.get_key(request, provider, user_id, label=card.label)
+                fingerprint = get_key_fingerprint(plain) if plain else "N/A"
+                plain = None
         keys.append(
             {
                 "provider": provider,
                 "display_name": format_provider_name(provider, provider_config),
-                "masked_key": masked or "N/A",
-                "fingerprint": get_key_fingerprint(plain) if plain else "N/A",
-                "created": format_key_age(record.created_at, now),
-                "expires": format_expiration(record.expires_at, now),
-                "is_expired": record.is_expired,
-                "unreadable": unreadable,
+                "masked_key": card.masked_key or "N/A",
+                "fingerprint": fingerprint,
+                "created": format_key_age(card.created_at, now),
+                "expires": format_expiration(card.expires_at, now),
+                "is_expired": False,  # an overview shows live keys only
+                "unreadable": card.unreadable,
             }
         )
-        plain = None
     return {"count": len(keys), "keys": keys}
 
 

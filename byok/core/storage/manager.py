@@ -1,0 +1,420 @@
+"""`BYOKManager`: validates, seals with the keyring (bound to owner, provider and endpoint) and
+hands `APIKey` records to a storage backend; the one object an app talks to.
+
+Data flows one way: input → validation → `Keyring.seal` → `Backend.store`; reads come back the
+same way. The manager asks its backend's traits (`blocks`, `needs_user`, `caches`,
+`rewrap_on_read`, `database`), never which kind it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from fastsql import Database
+
+from ..endpoints import validate_endpoint
+from ..security import Keyring, bind, mask_key
+from ..types import (
+    APIKey,
+    BYOKConfig,
+    Credentials,
+    EncryptionError,
+    EventKind,
+    KeyNotFoundError,
+    KeyOverview,
+    SavedKey,
+    SessionFullError,
+    StorageBackend,
+    ValidationError,
+    utcnow,
+)
+from ..validation import (
+    expiry,
+    validate_api_key,
+    validate_label,
+    validate_provider,
+    validate_user_id,
+)
+from .backend import Backend, after_save, open_backend, pick_default, with_defaults
+from .database import DatabaseStorage
+from .events import Events
+from .rotation import RotationReport, opens, rotate
+from .session import SessionStorage
+
+__all__ = ["BYOKManager"]
+
+
+class BYOKManager:
+    """Validates, seals and stores API keys; the one object an app talks to."""
+
+    def __init__(
+        self,
+        secret_key: str | bytes,  # the app secret (≥ 16 bytes); keys are derived from it by HKDF
+        db_url: str
+        | Database
+        | DatabaseStorage
+        | None = None,  # database URL or fastsql Database (or DatabaseStorage): implies a database
+        config: BYOKConfig | None = None,  # configuration (defaults if None)
+    ):
+        config = config or BYOKConfig()
+        if db_url is not None and config.storage_backend is StorageBackend.SESSION:
+            # a database given is a database used (on a copy: the caller's config is not changed)
+            config = replace(config, storage_backend=StorageBackend.DATABASE)
+        self.config = config
+        self.keyring = Keyring.from_config(secret_key, config)
+        self.backend = config.storage_backend  # which kind (for display; behaviour asks storage)
+        self.storage: Backend = open_backend(config, db_url)
+        # the session's own storage (its random id), also for a database: routes read it
+        self._sessions = (
+            self.storage if isinstance(self.storage, SessionStorage) else SessionStorage(config)
+        )
+        self._needs_user = self.storage.needs_user
+        self._emit = Events(config, self.keyring).emit  # log (masked) and call config.on_event
+
+    @property
+    def blocks(self) -> bool:
+        """True when storage calls do I/O (database, hybrid): async callers run them in the
+        thread pool; False for session storage (microseconds: run them inline)."""
+        return self.storage.blocks
+
+    @property
+    def needs_user(self) -> bool:
+        """True when keys belong to a user id (database, hybrid); session storage needs none."""
+        return self.storage.needs_user
+
+    # helpers
+
+    def _args(self, provider: Any, user_id: Any) -> tuple[str, str | None]:
+        return validate_provider(provider), validate_user_id(user_id, required=self._needs_user)
+
+    def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
+        """The key, or None when expired (then removed if auto_cleanup: only the copy read, so
+        a key saved meanwhile, from another device or process, is never removed)."""
+        if key is None or not key.is_expired:
+            return key
+        if self.config.auto_cleanup and self.storage.discard(request, key):
+            self._emit(EventKind.EXPIRE, key.provider, key.user_id)
+        return None
+
+    def _aad(self, request: Any, user_id: str | None, record: APIKey) -> bytes:
+        """The associated data of a record: owner, provider and its endpoint."""
+        endpoint = record.endpoint.encode() if record.endpoint else b""
+        return bind(self.storage.owner(request, user_id), record.provider, endpoint)
+
+    def _unreadable(self, provider: str, user_id: str | None) -> EncryptionError:
+        """Report a key that fails to decrypt (it is kept, never deleted) and make its error."""
+        self._emit(EventKind.DECRYPT_FAILURE, provider, user_id, detail="kept, not deleted")
+        return EncryptionError(
+            f"the stored {provider} key cannot be decrypted (was the app secret changed? "
+            "list the old one in config.previous_keys); it was kept"
+        )
+
+    def _open_from_source(
+        self, request: Any, record: APIKey, label: str | None
+    ) -> tuple[str, APIKey] | None:
+        """A cached copy that fails to open (e.g. sealed with a key retired since) is dropped
+        and the source's record opened instead; None when it is gone or expired."""
+        fresh = self._live(
+            request, self.storage.refresh(request, record.provider, record.user_id, label)
+        )
+        if fresh is None:
+            return None
+        try:
+            return self.keyring.open(
+                fresh.encrypted_value, self._aad(request, fresh.user_id, fresh)
+            ), fresh
+        except EncryptionError:
+            raise self._unreadable(record.provider, record.user_id) from None
+
+    def _open(
+        self, request: Any, provider: Any, user_id: Any, label: Any
+    ) -> tuple[str, APIKey] | None:
+        """(plaintext, record) of one live key, None when absent or expired."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        record = self._live(request, self.storage.retrieve(request, provider, user_id, label))
+        if record is None:
+            return None
+        aad = self._aad(request, user_id, record)
+        try:
+            key = self.keyring.open(record.encrypted_value, aad)
+        except EncryptionError:
+            if self.storage.caches:  # the copy read may be outdated
+                return self._open_from_source(request, record, label)
+            raise self._unreadable(provider, user_id) from None
+        if self.storage.rewrap_on_read and self.keyring.needs_rewrap(record.encrypted_value):
+            record.encrypted_value = self.keyring.seal(key, aad)  # lazy rotation of the cookie
+            with contextlib.suppress(SessionFullError):  # a read never fails for lack of room
+                self.storage.store(request, record)
+        return key, record
+
+    # reference API
+
+    def set_key(
+        self,
+        request: Any,  # the request (its session for session storage)
+        provider: str,  # provider name, e.g. 'openai'
+        api_key: str,  # the key (surrounding whitespace is removed)
+        user_id: str | None = None,  # owner; required for database and hybrid storage
+        ttl: timedelta | None = None,  # lifetime; None = config.default_ttl
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+        endpoint: Any = None,  # custom Endpoint (or {field: text}); bound to the ciphertext
+        make_default: bool = False,  # make this key the provider's default
+    ) -> SavedKey:
+        """Validate, seal (bound to owner, provider and endpoint) and store a key; returns it as
+        stored with the owner's keys after the save (on a database: one read, one write)."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        key = validate_api_key(api_key, self.config.max_key_length)
+        endpoint = validate_endpoint(endpoint)
+        now = utcnow()
+        expires = expiry(now, ttl, self.config.default_ttl)
+        records = self.storage.records(request, user_id)  # the one read
+        default = pick_default(r for r in records if r.provider == provider)
+        if label is None:
+            label = default.label if default is not None else ""
+        # the first key of a provider, and a replaced default, are flagged: the default is stable
+        is_default = make_default or default is None or default.label == label
+        record = APIKey(provider, b"", now, expires, user_id, label, endpoint, is_default)
+        record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))
+        record = self.storage.store(request, record)  # the one write
+        self._emit(
+            EventKind.SET, provider, user_id, key, detail=f"label={label}" if label else None
+        )
+        replaced, live = after_save(records, record)
+        return SavedKey(record, mask_key(key), replaced, tuple(live))
+
+    def get_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> str | None:
+        """The decrypted key, None when absent or expired; EncryptionError when unreadable."""
+        opened = self._open(request, provider, user_id, label)
+        return None if opened is None else opened[0]
+
+    def get_credentials(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> Credentials | None:
+        """The decrypted key with its label and custom endpoint (what a call to the provider
+        needs), None when absent or expired; the endpoint is authenticated with the key."""
+        opened = self._open(request, provider, user_id, label)
+        if opened is None:
+            return None
+        key, record = opened
+        return Credentials(record.provider, key, record.label, record.endpoint)
+
+    def delete_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> None:
+        """Delete a key (no error when absent); the oldest remaining one becomes the default."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        self.storage.delete(request, provider, user_id, label)
+        self._emit(EventKind.DELETE, provider, user_id, detail=f"label={label}" if label else None)
+
+    def set_default(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default ("" = the unlabelled one)
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Make one of the provider's keys its default; KeyNotFoundError when it is not stored."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        if label is None:
+            raise ValidationError("name the key to make the default (its label, '' if none)")
+        if not self.storage.set_default(request, provider, label, user_id):
+            raise KeyNotFoundError(f"no {provider} key labelled {label!r} is stored")
+
+    def list_providers(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> list[str]:
+        """Providers with a live (unexpired) key, sorted."""
+        return sorted({k.provider for k in self.list_keys(request, user_id)})
+
+    def clear_keys(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Delete every key of this owner."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        self.storage.clear_all(request, user_id)
+        self._emit(EventKind.CLEAR, "*", user_id)
+
+    def has_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> bool:
+        """True when a live key is stored (no decryption)."""
+        return self.get_key_info(request, provider, user_id, label=label) is not None
+
+    # byok additions
+
+    def get_key_info(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> APIKey | None:
+        """The live key's record (ciphertext, dates, label, endpoint), without decrypting it."""
+        provider, user_id = self._args(provider, user_id)
+        label = validate_label(label)
+        return self._live(request, self.storage.retrieve(request, provider, user_id, label))
+
+    def get_masked_key(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        *,
+        label: str | None = None,  # which of the provider's keys; None = the default one
+    ) -> str | None:
+        """The key masked for display (e.g. 'sk-p...wxyz'), or None."""
+        key = self.get_key(request, provider, user_id, label=label)
+        return None if key is None else mask_key(key)
+
+    def list_keys(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner
+    ) -> list[APIKey]:
+        """Records of every live key of this owner, sorted by provider and label; each
+        provider's default (the one get_key returns unlabelled) has is_default set."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        return with_defaults(
+            [k for k in self.storage.records(request, user_id) if self._live(request, k)]
+        )
+
+    def overview(
+        self,
+        request: Any,  # the request (its session for session storage)
+        providers: Iterable[str] | None,  # the providers asked about; None = every one stored
+        user_id: str | None = None,  # owner; required for database and hybrid storage
+        *,
+        keys: Iterable[APIKey] | None = None,  # the owner's records (e.g. SavedKey.keys): no read
+    ) -> dict[str, KeyOverview]:
+        """provider -> what its card shows, for each of `providers` with a live key: one storage
+        read (none with `keys=`), decryption only to mask; an undecryptable key is unreadable."""
+        user_id = validate_user_id(user_id, required=self._needs_user)
+        wanted = None if providers is None else [validate_provider(p) for p in providers]
+        found = self.storage.records(request, user_id) if keys is None else keys
+        groups: dict[str, list[APIKey]] = {}
+        for k in found:
+            if not k.is_expired:
+                groups.setdefault(k.provider, []).append(k)
+        if wanted is None:
+            wanted = sorted(groups)
+        out: dict[str, KeyOverview] = {}
+        for provider in wanted:
+            group = sorted(groups.get(provider, ()), key=lambda k: k.label)
+            if provider in out or not group:
+                continue
+            chosen = pick_default(group)
+            others = tuple(self._card(request, k) for k in group if k is not chosen)
+            out[provider] = replace(self._card(request, chosen), others=others)
+        return out
+
+    def _card(self, request: Any, key: APIKey) -> KeyOverview:
+        """One key as a card shows it: masked (decrypted only for that), or unreadable."""
+        try:
+            masked = mask_key(
+                self.keyring.open(key.encrypted_value, self._aad(request, key.user_id, key))
+            )
+        except EncryptionError:
+            self._emit(EventKind.DECRYPT_FAILURE, key.provider, key.user_id, detail="overview")
+            masked = None
+        return KeyOverview(
+            masked, key.created_at, key.expires_at, masked is None, key.label, key.endpoint
+        )
+
+    def sweep_due(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner (database and hybrid sweep per user)
+        *,
+        interval: timedelta | None = None,  # None = config.cleanup_interval
+        now: float | None = None,  # epoch seconds; None = now
+    ) -> bool:
+        """Whether an expiry sweep is due for this session / owner (no I/O; False when
+        config.auto_cleanup is off). The session keeps its stamp in the session, a database
+        per owner in this process's memory."""
+        if not self.config.auto_cleanup:
+            return False
+        seconds = (interval or self.config.cleanup_interval).total_seconds()
+        when = time.time() if now is None else now
+        return self.storage.sweep_due(request, validate_user_id(user_id), seconds, when)
+
+    def sweep(
+        self,
+        request: Any,  # the request
+        user_id: str | None = None,  # owner; None with a database = every user
+        *,
+        now: float | None = None,  # epoch seconds; None = now
+    ) -> int:
+        """Run the expiry sweep and stamp it; returns how many keys were removed (session: every
+        owner in the session; database and hybrid: this owner's rows)."""
+        when = time.time() if now is None else now
+        return self.storage.sweep(request, validate_user_id(user_id), when)
+
+    def cleanup_expired(
+        self,
+        request: Any,  # the request (session storage) or None (database: every user)
+        user_id: str | None = None,  # owner; None with a database = all users
+    ) -> int:
+        """Remove expired keys; returns how many."""
+        return self.storage.remove_expired(request, validate_user_id(user_id))
+
+    @property
+    def database(self) -> DatabaseStorage | None:
+        """The database storage, when keys persist in one."""
+        return self.storage.database
+
+    def rotate_keys(
+        self,
+        batch_size: int = 500,  # rows per batch (each batch commits)
+        progress: Callable[[int], None] | None = None,  # called with rows handled per batch
+    ) -> RotationReport:
+        """Re-encrypt every database row under the newest key. Resumable: run it again after a crash."""
+        return rotate(self, batch_size, progress)
+
+    def opens(
+        self,
+        key: APIKey,  # a database record (owner user_id, provider, endpoint, sealed value)
+    ) -> bool:
+        """True when this manager's secrets open the record (nothing is decrypted for show)."""
+        return opens(self, key)
+
+    def stale_count(self) -> int:
+        """Database rows not yet under the newest key."""
+        database = self.database
+        return 0 if database is None else database.count_stale(self.keyring.version)

@@ -1,0 +1,411 @@
+"""Sealed keys in the session cookie: one namespaced entry, partitioned per owner, within the
+cookie's byte budget. The entry's layout, its cleanup stamp and the CSRF token's room are known
+here only."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from datetime import datetime
+from typing import Any
+
+from ..security import random_token
+from ..types import APIKey, BYOKConfig, SessionFullError, StorageError
+from .backend import Backend, same_copy
+from .cells import (
+    ATTRIBUTE_BYTES,
+    CSRF_SESSION_KEY,
+    CSRF_TOKEN_CHARS,
+    OLD_STAMP,
+    SIGNATURE_BYTES,
+    STAMP,
+    from_ts,
+    json_length,
+    malformed,
+    parse_cell,
+    remember_cell,
+    session_of,
+    slot_of,
+    to_ts,
+    unslot,
+)
+
+__all__ = ["CSRF_SESSION_KEY", "SessionStorage"]
+
+
+class SessionStorage(Backend):
+    """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
+
+    Layout of ``session[f"{prefix}keys"]``: ``{"sid": <random id>, "c": <last cleanup>, "k":
+    {<user or "">: {<slot>: [<sealed, base64url>, <created>, <expires or null>, <written>(,
+    <endpoint JSON or null>, <1 if default>)]}}}``; a slot is the provider, or
+    ``provider#label`` for a labelled key. An entry written before labels existed (4-item cells,
+    provider slots) is read as is. Every byte byok writes to the session counts against
+    `config.cookie_limit`: room for the CSRF token and the cleanup stamp is kept before they are
+    written.
+    """
+
+    blocks = False  # microseconds of work on the request's own session: run inline
+    needs_user = False  # keys belong to the session (a user id only partitions them)
+    rewrap_on_read = True  # no table to rotate: a key read under an old version is resealed
+
+    def __init__(
+        self,
+        config: BYOKConfig,  # reads session_key_prefix, cookie_limit, session_cookie
+        namespace: str = "keys",  # suffix of the session entry (hybrid uses "cache")
+        flagged_default: bool = False,  # only a flagged key is the default (hybrid's cache)
+    ):
+        self.config = config
+        self.namespace = namespace
+        self.name = f"{config.session_key_prefix}{namespace}"
+        self.flagged_default = flagged_default
+
+    def _owners(self, request: Any) -> dict[str, dict]:
+        """The entry's {owner: {slot: cell}} (read only); malformed parts read as empty and
+        the next write replaces them (the entry is byok's own namespace)."""
+        entry = session_of(request).get(self.name)
+        owners = entry.get("k") if isinstance(entry, dict) else None
+        if not isinstance(owners, dict):
+            return {}
+        return {o: v for o, v in owners.items() if isinstance(v, dict)}
+
+    def _entry(self, request: Any) -> dict:
+        """A copy of this storage's session entry (copied, so writes reassign and get saved)."""
+        entry = session_of(request).get(self.name)
+        base = entry if isinstance(entry, dict) else {}
+        return {**base, "k": {o: dict(v) for o, v in self._owners(request).items()}}
+
+    def _edit(self, request: Any, user_id: str | None) -> tuple[dict, dict]:
+        """(a new entry, a copy of this owner's cells in it): a write changes only the copies,
+        so a refused write (SessionFullError) leaves the session as it was."""
+        entry = session_of(request).get(self.name)
+        base = entry if isinstance(entry, dict) else {}
+        owners = self._owners(request)
+        owners[user_id or ""] = cells = dict(owners.get(user_id or "", ()))
+        return {**base, "k": owners}, cells
+
+    def _save(
+        self,
+        request: Any,  # a request with a session
+        entry: dict,  # the new value of this storage's entry
+        grows: bool = True,  # False for removals: they may always be written
+    ) -> None:
+        """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
+        session = session_of(request)
+        entry["k"] = {o: v for o, v in entry["k"].items() if v}
+        size = self.cookie_size(self._projected(session, entry)) if grows else 0
+        if size > self.config.cookie_limit:
+            raise SessionFullError(
+                f"storing this key would make the session cookie {size} bytes, over the "
+                f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
+                "database storage"
+            )
+        session.pop(OLD_STAMP, None)
+        session[self.name] = entry
+
+    def _projected(self, session: dict, entry: dict) -> dict:
+        """The session with `entry`, and room kept for what byok writes later on its own: the
+        CSRF token and the cleanup stamp count against the budget before they exist."""
+        out = dict(session)
+        out.pop(OLD_STAMP, None)
+        stamped = STAMP in entry or self.namespace != "keys"
+        out[self.name] = entry if stamped else {**entry, STAMP: 10**10}
+        out.setdefault(CSRF_SESSION_KEY, "x" * CSRF_TOKEN_CHARS)
+        return out
+
+    def fits(
+        self,
+        session: dict,  # a session dict about to be written
+    ) -> bool:
+        """True when this session's cookie stays within `config.cookie_limit`."""
+        return self.cookie_size(session) <= self.config.cookie_limit
+
+    def cookie_size(
+        self,
+        session: dict,  # a session dict as Starlette would serialise it
+    ) -> int:
+        """Projected Set-Cookie size: name, base64 JSON, signature and attribute headroom."""
+        body = json_length(session)
+        return (
+            len(self.config.session_cookie)
+            + 1
+            + 4 * ((body + 2) // 3)
+            + SIGNATURE_BYTES
+            + ATTRIBUTE_BYTES
+        )
+
+    def session_id(
+        self,
+        request: Any,  # a request with a session
+    ) -> str:
+        """This session's random id (created on first use); binds anonymous keys to the session."""
+        session = session_of(request)
+        entry = session.get(self.name)
+        if isinstance(entry, dict) and isinstance(entry.get("sid"), str):
+            return entry["sid"]
+        entry = self._entry(request)
+        entry["sid"] = random_token(12)
+        self._save(request, entry)
+        return entry["sid"]
+
+    def owner(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None,  # the key's owner (validated); None = this session
+    ) -> str:
+        """Who a key is sealed for: the user, else this session's random id."""
+        return f"user:{user_id}" if user_id is not None else f"session:{self.session_id(request)}"
+
+    def store(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # the sealed key and its metadata
+    ) -> APIKey:
+        """Store or replace a key (SessionFullError if the cookie would pass its limit); returns
+        it as it reads back (the cookie keeps whole seconds)."""
+        entry, cells = self._edit(request, key.user_id)
+        value = bytes(key.encrypted_value)
+        token = base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+        cell: list = [token, to_ts(key.created_at), to_ts(key.expires_at), int(time.time())]
+        endpoint = key.endpoint.encode().decode() if key.endpoint else None
+        if endpoint:  # plain keys keep the short cell
+            cell += [endpoint, 0]
+        cells[slot_of(key.provider, key.label)] = cell
+        if key.is_default:  # one default per provider
+            self._flag(cells, key.provider, key.label, cell)
+        self._save(request, entry)
+        # the cookie keeps whole seconds; the next read of this cell needs no decoding
+        created = key.created_at.replace(microsecond=0)
+        expires = key.expires_at and key.expires_at.replace(microsecond=0)
+        remember_cell((token, cell[1], cell[2], endpoint), (value, created, expires, key.endpoint))
+        return APIKey(
+            key.provider, value, created, expires, key.user_id, key.label, key.endpoint,
+            key.is_default,
+        )  # fmt: skip
+
+    def written_at(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (None = the anonymous session)
+        label: str | None = None,  # which key; None = the provider's default
+    ) -> datetime | None:
+        """When this session copy was written (hybrid's cache age)."""
+        found = self.find(request, provider, user_id, label)
+        return None if found is None else found[1]
+
+    def _cells(self, request: Any, user_id: str | None) -> dict:
+        entry = session_of(request).get(self.name)
+        owners = entry.get("k") if isinstance(entry, dict) else None
+        cells = owners.get(user_id or "") if isinstance(owners, dict) else None
+        return cells if isinstance(cells, dict) else {}
+
+    def _pick(self, cells: dict, provider: str, label: str | None) -> tuple[str, list] | None:
+        """(label, cell) of one key; label None = the provider's default: the cell flagged
+        default, else the oldest, then by label (`pick_default`, without decoding a cell)."""
+        if label is not None:
+            raw = cells.get(slot_of(provider, label))
+            return None if raw is None else (label, raw)
+        prefix, best, rank = provider + "#", None, None
+        for slot, raw in cells.items():
+            if slot != provider and not slot.startswith(prefix):
+                continue
+            if raw.__class__ is not list or len(raw) not in (4, 6):
+                raise malformed(provider)
+            mine = (not (len(raw) == 6 and raw[5] == 1), raw[1], slot)
+            try:
+                if rank is None or mine < rank:
+                    best, rank = (slot[len(prefix) :], raw), mine
+            except TypeError:  # a creation time that is not a number
+                raise malformed(provider) from None
+        if best is None or (self.flagged_default and rank[0]):
+            return None
+        return best
+
+    def find(
+        self, request: Any, provider: str, user_id: str | None, label: str | None
+    ) -> tuple[APIKey, datetime | None] | None:
+        """(record, when written) of one key; label None = the provider's default."""
+        picked = self._pick(self._cells(request, user_id), provider, label)
+        if picked is None:
+            return None
+        key = self._decode(picked[1], provider, picked[0], user_id)
+        try:
+            return key, from_ts(picked[1][3])
+        except (TypeError, ValueError, OverflowError, OSError):
+            raise malformed(provider) from None
+
+    @staticmethod
+    def _decode(raw: Any, provider: str, label: str, user_id: str | None) -> APIKey:
+        """A stored cell as a record; StorageError when malformed."""
+        if raw.__class__ is not list or len(raw) not in (4, 6):
+            raise malformed(provider)
+        six = len(raw) == 6
+        try:
+            value, created, expires, endpoint = parse_cell(*raw[:3], raw[4] if six else None)
+        except (TypeError, ValueError, binascii.Error, OverflowError, OSError, RecursionError):
+            raise malformed(provider) from None
+        return APIKey(
+            provider, value, created, expires, user_id, label, endpoint, six and raw[5] == 1
+        )
+
+    def retrieve(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner (None = the anonymous session)
+        label: str | None = None,  # which key; None = the provider's default
+    ) -> APIKey | None:
+        """The stored key record (expired or not), or None."""
+        picked = self._pick(self._cells(request, user_id), provider, label)
+        return None if picked is None else self._decode(picked[1], provider, picked[0], user_id)
+
+    def records(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> list[APIKey]:
+        """Every stored key record of this owner, sorted by provider and label."""
+        cells = self._owners(request).get(user_id or "", {})
+        slots = sorted(cells, key=unslot)
+        return [self._decode(cells[s], *unslot(s), user_id) for s in slots]
+
+    def delete(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        user_id: str | None = None,  # owner
+        label: str | None = None,  # which key; None = the provider's default
+    ) -> None:
+        """Remove one key (no error when absent)."""
+        picked = self._pick(self._cells(request, user_id), provider, label)
+        if picked is None:
+            return
+        entry, cells = self._edit(request, user_id)
+        cells.pop(slot_of(provider, picked[0]), None)
+        self._save(request, entry, grows=False)
+
+    def discard(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # an expired copy as it was read
+    ) -> bool:
+        """Remove `key` only if it is still the stored copy of its (owner, provider, label):
+        compare-and-delete on the sealed value and the expiry; True if removed."""
+        found = self.find(request, key.provider, key.user_id, key.label)
+        if found is None or not same_copy(found[0], key):
+            return False
+        self.delete(request, key.provider, key.user_id, key.label)
+        return True
+
+    def owners(
+        self,
+        request: Any,  # a request with a session
+    ) -> list[str | None]:
+        """Every owner with a key in this session (None = the anonymous session)."""
+        return [o or None for o in self._owners(request)]
+
+    def cleaned_at(
+        self,
+        request: Any,  # a request with a session
+    ) -> int | None:
+        """When expired keys were last removed from this session (epoch seconds), or None."""
+        entry = session_of(request).get(self.name)
+        stamp = entry.get(STAMP) if isinstance(entry, dict) else None
+        return stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+
+    def remove_expired(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> int:
+        """Remove this owner's expired keys (compare-and-delete); how many."""
+        return sum(self.discard(request, k) for k in self.records(request, user_id) if k.is_expired)
+
+    def sweep_due(
+        self,
+        request: Any,  # a request (with a session, or none: nothing is due)
+        user_id: str | None,  # unused: the stamp covers every owner of the session
+        interval: float,  # seconds between two cleanups
+        now: float,  # epoch seconds
+    ) -> bool:
+        """True when this session holds keys and was not cleaned within `interval` (no I/O)."""
+        try:
+            entry = session_of(request).get(self.name)
+        except StorageError:
+            return False
+        if not isinstance(entry, dict):
+            return False  # no stored keys: nothing to clean, and no cookie to write
+        last = self.cleaned_at(request)
+        return last is None or not 0 <= now - last < interval
+
+    def sweep(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None,  # unused: every owner of the session is swept
+        now: float,  # epoch seconds, stamped in the session
+    ) -> int:
+        """Remove every owner's expired keys from this session, then stamp it; how many."""
+        removed = sum(self.remove_expired(request, o) for o in self.owners(request))
+        self.mark_cleaned(request, int(now))  # no room: skipped, the next request tries again
+        return removed
+
+    def mark_cleaned(
+        self,
+        request: Any,  # a request with a session
+        when: int,  # epoch seconds
+    ) -> bool:
+        """Record a cleanup (a number, no user id); False when the cookie has no room for it."""
+        entry = self._entry(request)
+        entry[STAMP] = int(when)
+        try:
+            self._save(request, entry)
+        except SessionFullError:
+            return False
+        return True
+
+    def set_default(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name
+        label: str,  # the key that becomes the default
+        user_id: str | None = None,  # owner
+    ) -> bool:
+        """Make one key the provider's default; False when it is not stored."""
+        entry, cells = self._edit(request, user_id)
+        cell = cells.get(slot_of(provider, label))
+        if cell is None:
+            return False
+        self._decode(cell, provider, label, user_id)  # StorageError when malformed
+        self._flag(cells, provider, label, cell)
+        self._save(request, entry)
+        return True
+
+    @staticmethod
+    def _flag(cells: dict, provider: str, label: str, cell: list) -> None:
+        """Flag one cell default and clear the flag of the provider's others (in place)."""
+        prefix = provider + "#"
+        for slot, other in list(cells.items()):
+            mine = slot == provider or slot.startswith(prefix)
+            if mine and isinstance(other, list) and len(other) == 6 and other[5]:
+                cells[slot] = [*other[:5], 0]
+        cells[slot_of(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]
+
+    def list_providers(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> list[str]:
+        """Providers with a stored key (expired included; the manager filters), sorted."""
+        return sorted({unslot(s)[0] for s in self._cells(request, user_id)})
+
+    def clear_all(
+        self,
+        request: Any,  # a request with a session
+        user_id: str | None = None,  # owner
+    ) -> None:
+        """Remove every key of this owner."""
+        entry = self._entry(request)
+        if entry["k"].pop(user_id or "", None) is not None:
+            self._save(request, entry, grows=False)
