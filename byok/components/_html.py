@@ -88,11 +88,19 @@ def _attr_text(value: Any) -> str:
     return value.__html__() if hasattr(value, "__html__") else str(value)
 
 
-# attribute values escaped once: the recipes' class strings, then the ids, URLs and words the
-# components repeat (bounded); never the values that carry data (form values, request headers)
+# attribute values escaped once: the recipes' class strings, then (bounded) the values of the
+# structural attributes the components repeat, ids, URLs and wiring; never a value that can
+# carry data (form values, request headers, free text such as labels or messages)
 _KNOWN = {v: escape(v) for v in CLASSES.values()}
 _KNOWN_MAX = 8192
-_DATA_ATTRS = frozenset({"value", "hx-headers", "hx-vals"})
+_STRUCTURAL = frozenset(
+    {
+        "id", "for", "type", "name", "role", "method", "action", "href", "datetime",
+        "hx-get", "hx-post", "hx-delete", "hx-target", "hx-swap", "hx-disabled-elt",
+        "aria-labelledby", "aria-describedby", "aria-controls", "aria-live", "aria-hidden",
+        "aria-label", "aria-current", "title", "data-byok-card", "data-byok-label",
+    }
+)  # fmt: skip
 
 
 def _render(ft: FT, out: list[str]) -> None:
@@ -110,7 +118,7 @@ def _render(ft: FT, out: list[str]) -> None:
                 done = _KNOWN.get(text)
                 if done is None:
                     done = escape(text)
-                    if len(_KNOWN) < _KNOWN_MAX and len(text) <= 200 and k not in _DATA_ATTRS:
+                    if k in _STRUCTURAL and len(text) <= 200 and len(_KNOWN) < _KNOWN_MAX:
                         _KNOWN[text] = done
                 parts.append(f'{k}="{done}"')
         out.append(f"<{' '.join(parts)}>")

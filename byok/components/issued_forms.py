@@ -135,6 +135,21 @@ def ScopePicker(
     )
 
 
+def _reveal_post(
+    url: str, csrf_token: str | None, hx_headers: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """A form posting to `url` whose answer (the new key, shown once) fills the reveal slot."""
+    return {
+        "method": "post",
+        "action": url,
+        "hx-post": url,
+        "hx-target": f"#{ISSUED_REVEAL_ID}",
+        "hx-swap": "innerHTML",
+        "hx-disabled-elt": "find button[type='submit']",
+        "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+    }
+
+
 def CreateKeyForm(
     scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # the scopes the app declares
     action: str = ISSUED_BASE_URL,  # URL the form posts to (mount_issuing_routes' prefix)
@@ -250,13 +265,7 @@ def CreateKeyForm(
         )
     own = {
         "id": CREATE_FORM_ID,
-        "method": "post",
-        "action": url,
-        "hx-post": url,
-        "hx-target": f"#{ISSUED_REVEAL_ID}",
-        "hx-swap": "innerHTML",
-        "hx-disabled-elt": "find button[type='submit']",
-        "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
+        **_reveal_post(url, csrf_token, hx_headers),
         "class": CLASSES["form.panel"],
         "aria-label": "Create an API key",
         "data-byok-form": "",
@@ -319,16 +328,7 @@ def RollKeyDialog(
     ]
     form = el(
         "form",
-        {
-            "method": "post",
-            "action": url,
-            "hx-post": url,
-            "hx-target": f"#{ISSUED_REVEAL_ID}",
-            "hx-swap": "innerHTML",
-            "hx-disabled-elt": "find button[type='submit']",
-            "hx-headers": headers_json(csrf_token, CSRF_HEADER, hx_headers),
-            "class": CLASSES["issued.root"],
-        },
+        {**_reveal_post(url, csrf_token, hx_headers), "class": CLASSES["issued.root"]},
         csrf_input(csrf_token),
         el(
             "fieldset",

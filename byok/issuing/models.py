@@ -244,8 +244,8 @@ class Organization:
 
 
 @dataclass(frozen=True)
-class Project:
-    """A group of keys within an organization (e.g. "v1", "mobile")."""
+class _OrgPart:
+    """Something named within an organization (a Project, a Product): the same four fields."""
 
     id: str  # UUID
     name: str  # unique within the organization
@@ -254,13 +254,13 @@ class Project:
 
 
 @dataclass(frozen=True)
-class Product:
-    """A named API surface of an organization; keys can be scoped to one."""
+class Project(_OrgPart):
+    """A group of keys within an organization (e.g. "v1", "mobile")."""
 
-    id: str  # UUID
-    name: str  # unique within the organization
-    org_id: str  # owning organization
-    created_at: datetime  # UTC
+
+@dataclass(frozen=True)
+class Product(_OrgPart):
+    """A named API surface of an organization; keys can be scoped to one."""
 
 
 @dataclass(frozen=True)

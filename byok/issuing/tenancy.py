@@ -187,6 +187,13 @@ class Tenancy:
         row = self._new(org_id=org, name=check_name(name, f"{what.lower()} name"))
         return self._create_named(table, what, row, ["org_id", "name"], make)
 
+    def _new_child(self, table: Any, what: str, org_id: Any, name: Any, make) -> Any:
+        """A new project / product; AlreadyExistsError when the organization has that name."""
+        found, created = self._child(table, what, org_id, name, make)
+        if not created:
+            raise AlreadyExistsError(f"{what} {name!r} already exists", existing_id=found.id)
+        return found
+
     def get_or_create_project(
         self,
         org_id: str,  # owning organization
@@ -201,10 +208,7 @@ class Tenancy:
         name: str,  # unique within the organization
     ) -> Project:
         """A new project; AlreadyExistsError when the organization has one of this name."""
-        project, created = self.get_or_create_project(org_id, name)
-        if not created:
-            raise AlreadyExistsError(f"Project {name!r} already exists", existing_id=project.id)
-        return project
+        return self._new_child(self.tables.projects, "Project", org_id, name, store.project)
 
     def get_or_create_product(
         self,
@@ -220,10 +224,7 @@ class Tenancy:
         name: str,  # unique within the organization
     ) -> Product:
         """A new product; AlreadyExistsError when the organization has one of this name."""
-        product, created = self.get_or_create_product(org_id, name)
-        if not created:
-            raise AlreadyExistsError(f"Product {name!r} already exists", existing_id=product.id)
-        return product
+        return self._new_child(self.tables.products, "Product", org_id, name, store.product)
 
     def _get_project(self, project_id: Any) -> Project:
         return store.project(self._row(self.tables.projects, project_id, "Project"))
