@@ -51,6 +51,19 @@ STYLED = "() => getComputedStyle(document.querySelector('main#main')).flexGrow =
 # a canvas is styled when its body has the theme's colour (bg-base-100) and the story is laid out
 CANVAS_STYLED = """() => document.readyState === 'complete' && document.getElementById('story-root')
   && getComputedStyle(document.body).backgroundColor !== 'rgba(0, 0, 0, 0)'"""
+# the embedded canvases (docs pages, index previews) have loaded and kept their heights for 1 s:
+# they grow to their content when it reports its size, later on a loaded machine
+IFRAMES_STILL = """() => {
+  const frames = Array.from(document.querySelectorAll('iframe[src]'));
+  if (frames.some(f => !f.dataset.lookLoaded)) return false;
+  const now = frames.map(f => f.getBoundingClientRect().height).join(',');
+  if (window.__lookHeights !== now) { window.__lookHeights = now; window.__lookSame = 0; }
+  return ++window.__lookSame >= 5;
+}"""
+# marks each iframe once it has loaded (a capturing listener sees every element's load event)
+MARK_LOADS = """document.addEventListener('load', e => {
+  if (e.target.tagName === 'IFRAME') e.target.dataset.lookLoaded = '1';
+}, true)"""
 NO_MOTION = "*, *::before, *::after { transition: none !important; animation: none !important }"
 DASHBOARD = "key-manager-dashboard--three-keys-of-six"
 # toasts stay: byok.js arms no dismiss timer on an element that has one (the page keeps still)
@@ -95,6 +108,7 @@ def samples(page: Page, url: str, views: list[tuple[str, int]]) -> dict[tuple[st
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(url)
     page.wait_for_function(CANVAS_STYLED if "/canvas/" in url else STYLED)
+    page.wait_for_function(IFRAMES_STILL, polling=200, timeout=30_000)
     page.add_style_tag(content=NO_MOTION)
     page.evaluate("document.fonts.ready")
     out = {}
@@ -127,6 +141,7 @@ def test_every_story_looks_as_before(browser: Browser, exports: tuple[Path, Path
     old_page, new_page = browser.new_page(), browser.new_page()
     for page in (old_page, new_page):
         page.add_init_script(KEEP_TOASTS)
+        page.add_init_script(MARK_LOADS)
     report: list[str] = []
     compared = 0
     for rel, views in pages():
