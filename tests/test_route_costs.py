@@ -8,6 +8,7 @@ and key count drawn from what `set_key` returned; the dashboard is 1 storage rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,7 +42,10 @@ class Costs:
         monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        self.statements.append(statement.split(None, 1)[0].upper())
+        verb = statement.split(None, 1)[0].upper()
+        if verb == "WITH":  # PostgreSQL's save: WITH saved AS (INSERT ... ON CONFLICT) UPDATE ...
+            verb = "INSERT" if re.search(r"\bINSERT\b", statement, re.I) else verb
+        self.statements.append(verb)
 
     def take(self) -> tuple[list[str], int]:
         """(statement verbs, trips) since the last call."""
