@@ -36,7 +36,8 @@ class Statements:
         sa.event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        self.seen.append(statement.split(None, 1)[0].upper())
+        lock = "pg_advisory_xact_lock" in statement  # PostgreSQL's default-save lock
+        self.seen.append("LOCK" if lock else statement.split(None, 1)[0].upper())
 
     def take(self) -> list[str]:
         """The verbs of the statements run since the last call, e.g. ["SELECT", "INSERT"]."""
@@ -73,6 +74,7 @@ def _flags(keys: tuple | list) -> list[tuple[str, str, bool]]:
 
 def test_set_key_is_one_read_and_one_write_whatever_the_labels(on_db) -> None:
     m, sql = on_db()
+    pg = m.database.db.engine.dialect.name == "postgresql"
     req = FakeRequest()
     steps = [
         dict(api_key=KEY_A),  # the provider's first key
@@ -84,10 +86,13 @@ def test_set_key_is_one_read_and_one_write_whatever_the_labels(on_db) -> None:
     ]
     sql.take()
     for step in steps:
-        m.set_key(req, "openai", user_id="alice", **step)
+        saved = m.set_key(req, "openai", user_id="alice", **step)
         read, *write = sql.take()
-        # one write statement (PostgreSQL: WITH saved AS (INSERT …) UPDATE … in one)
-        assert read == "SELECT" and write in (["INSERT"], ["WITH"]), step
+        # one write statement (PostgreSQL: WITH saved AS (INSERT …) UPDATE … in one), and on
+        # PostgreSQL a default save's transaction lock before it
+        lock = ["LOCK"] if pg and write[:1] == ["LOCK"] else []
+        assert read == "SELECT" and write in ([*lock, "INSERT"], [*lock, "WITH"]), step
+        assert bool(lock) == (pg and saved.record.is_default), step
     assert _flags(m.list_keys(req, "alice")) == [("openai", "", True), ("openai", "work", False)]
 
 
@@ -144,12 +149,17 @@ def test_racing_default_moves_leave_one_default_on_postgres(db_url) -> None:
     req = FakeRequest()
     for label in ("a", "b"):
         managers[0].set_key(req, "openai", KEY_A, "alice", label=label)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)  # a thread that fails breaks it: no hang
+    failures: list[BaseException] = []
 
     def move(manager: BYOKManager, label: str) -> None:
-        for _ in range(25):
-            barrier.wait()
-            manager.set_key(req, "openai", KEY_B, "alice", label=label, make_default=True)
+        try:
+            for _ in range(25):
+                barrier.wait()
+                manager.set_key(req, "openai", KEY_B, "alice", label=label, make_default=True)
+        except BaseException as e:  # reported below; the other thread stops at the barrier
+            failures.append(e)
+            barrier.abort()
 
     threads = [
         threading.Thread(target=move, args=(m, label))
@@ -160,6 +170,8 @@ def test_racing_default_moves_leave_one_default_on_postgres(db_url) -> None:
     for t in threads:
         t.join()
     try:
+        assert not [f for f in failures if not isinstance(f, threading.BrokenBarrierError)]
+        assert not failures
         flagged = [k.label for k in managers[0].database.records(None, "alice") if k.is_default]
         assert len(flagged) == 1
     finally:

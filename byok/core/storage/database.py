@@ -10,6 +10,7 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from fastsql import Database
 
 from ..database import Access, Guard, open_database, open_schema, to_iso
@@ -90,17 +91,33 @@ class DatabaseStorage(Backend):
             "is_default": int(key.is_default),
         }
         with self._guard("store"):
-            if self._sql.upsert is None:  # another dialect: fastsql's upsert, then the flags
-                self.table.upsert(**row)
-                if key.is_default:  # same transaction: never two defaults
-                    self.db.execute(
-                        self._sql.flag, {"u": row["user_id"], "p": key.provider, "l": key.label}
-                    )
-            elif key.is_default:  # and the provider's other flags cleared, same statement
-                self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
-            else:
-                self.db.execute(self._sql.upsert, row)
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                try:
+                    self._write(row, key.is_default)
+                    break
+                except sa.exc.DBAPIError as e:
+                    # two saves moving a provider's default lock its rows in opposite orders:
+                    # PostgreSQL aborts one ("deadlock detected"), which is retried
+                    if attempt == WRITE_ATTEMPTS or _sqlstate(e) not in RETRIED_STATES:
+                        raise
+                    self.db.conn.rollback()
         return key
+
+    def _write(self, row: dict[str, Any], is_default: bool) -> None:
+        """The upsert of one row (a default clears the provider's other flags with it)."""
+        if self._sql.upsert is None:  # another dialect: fastsql's upsert, then the flags
+            self.table.upsert(**row)
+            if is_default:  # same transaction: never two defaults
+                flag = {"u": row["user_id"], "p": row["provider"], "l": row["label"]}
+                self.db.execute(self._sql.flag, flag)
+        elif is_default:  # and the provider's other flags cleared, same statement
+            if self._sql.default_lock is not None:
+                # provider names hold no ':', so this names one (table, provider, user)
+                lock = f"byok:{self.table.table.name}:{row['provider']}:{row['user_id']}"
+                self.db.execute(self._sql.default_lock, {"k": lock})
+            self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
+        else:
+            self.db.execute(self._sql.upsert, row)
 
     def retrieve(
         self,
@@ -354,3 +371,12 @@ class DatabaseStorage(Backend):
         with self._lock:
             self.db.close()
             self.db.engine.dispose()
+
+
+WRITE_ATTEMPTS = 3  # a save aborted by a deadlock or a serialization failure is tried again
+RETRIED_STATES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _sqlstate(error: sa.exc.DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg's `sqlstate`), None when it has none."""
+    return getattr(error.orig, "sqlstate", None)

@@ -153,6 +153,14 @@ class Statements:
             *one, t.c.encrypted_value == sa.bindparam("v"), t.c.expires_at == sa.bindparam("e")
         )
         self.upsert, self.upsert_default = _upsert_statements(t, dialect)
+        # PostgreSQL: a default save first takes a lock of its (table, user, provider) for the
+        # transaction, so the next statement's snapshot sees every default committed before it
+        # (two saves moving the default, or adding new defaults, at once leave exactly one)
+        self.default_lock = (
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+            if dialect == "postgresql"
+            else None
+        )
 
 
 def _upsert_statements(
@@ -162,9 +170,11 @@ def _upsert_statements(
     """(plain, default) INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once
     (fastsql rebuilds it on every call); (None, None) for dialects without it.
 
-    `default` (its values bound as ``b_<column>``) writes a default key and, in the same statement, clears the flag of the
-    provider's other rows. PostgreSQL: the upsert in a CTE, then an UPDATE of the others (it
-    locks and re-checks them, so two saves racing to move the default leave one). SQLite (one
+    `default` (its values bound as ``b_<column>``) writes a default key and, in the same
+    statement, clears the flag of the provider's other rows. PostgreSQL: the upsert in a CTE,
+    then an UPDATE of the others, after `Statements.default_lock` (a statement's snapshot is
+    taken when it starts: without the lock, two racing saves each miss the other's new
+    default). SQLite (one
     writer at a time, the statement reads under the write lock): the other flagged rows are
     inserted again as the statement reads them, with is_default 0, and the conflict updates them
     (nothing deleted is brought back).
