@@ -168,7 +168,8 @@ class BYOKManager:
         make_default: bool = False,  # make this key the provider's default
     ) -> SavedKey:
         """Validate, seal (bound to owner, provider and endpoint) and store a key; returns it as
-        stored with the owner's keys after the save (on a database: one read, one write)."""
+        stored with the owner's keys after the save (on a database: one read, one write; a default
+        save on PostgreSQL takes its lock first)."""
         provider, user_id = self._args(provider, user_id)
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
