@@ -103,6 +103,15 @@ class DatabaseStorage(Backend):
                     self.db.conn.rollback()
         return key
 
+    def _lock_defaults(self, user_id: str, provider: str) -> None:
+        """PostgreSQL: hold the (table, provider, user) lock for this transaction before a
+        statement that moves the default, so its snapshot sees every default committed before
+        it (two moves at once leave exactly one); nothing elsewhere."""
+        if self._sql.default_lock is not None:
+            # provider names hold no ':', so this names one (table, provider, user)
+            lock = f"byok:{self.table.table.name}:{provider}:{user_id}"
+            self.db.execute(self._sql.default_lock, {"k": lock})
+
     def _write(self, row: dict[str, Any], is_default: bool) -> None:
         """The upsert of one row (a default clears the provider's other flags with it)."""
         if self._sql.upsert is None:  # another dialect: fastsql's upsert, then the flags
@@ -111,10 +120,7 @@ class DatabaseStorage(Backend):
                 flag = {"u": row["user_id"], "p": row["provider"], "l": row["label"]}
                 self.db.execute(self._sql.flag, flag)
         elif is_default:  # and the provider's other flags cleared, same statement
-            if self._sql.default_lock is not None:
-                # provider names hold no ':', so this names one (table, provider, user)
-                lock = f"byok:{self.table.table.name}:{row['provider']}:{row['user_id']}"
-                self.db.execute(self._sql.default_lock, {"k": lock})
+            self._lock_defaults(row["user_id"], row["provider"])
             self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
         else:
             self.db.execute(self._sql.upsert, row)
@@ -181,6 +187,7 @@ class DatabaseStorage(Backend):
         with self._guard("set_default"):
             if self._row(user_id, provider, label) is None:
                 return False
+            self._lock_defaults(user_id, provider)
             self.db.execute(self._sql.flag, {"u": user_id, "p": provider, "l": label})
             return True
 

@@ -153,9 +153,9 @@ class Statements:
             *one, t.c.encrypted_value == sa.bindparam("v"), t.c.expires_at == sa.bindparam("e")
         )
         self.upsert, self.upsert_default = _upsert_statements(t, dialect)
-        # PostgreSQL: a default save first takes a lock of its (table, user, provider) for the
-        # transaction, so the next statement's snapshot sees every default committed before it
-        # (two saves moving the default, or adding new defaults, at once leave exactly one)
+        # PostgreSQL: a default save or a set_default first takes a lock of its (table, user,
+        # provider) for the transaction, so the next statement's snapshot sees every default
+        # committed before it (two moves of the default at once leave exactly one)
         self.default_lock = (
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
             if dialect == "postgresql"
