@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -198,7 +199,13 @@ class SavedKey:
     record: APIKey  # the key as stored (dates, label, endpoint, is_default)
     masked: str  # its value masked for display
     replaced: bool  # it replaced a key stored under the same provider and label
-    keys: tuple[APIKey, ...]  # every live key of this owner after the save
+    after: Callable[[], list[APIKey]] = field(repr=False, compare=False)  # makes `keys`
+
+    @cached_property
+    def keys(self) -> tuple[APIKey, ...]:
+        """Every live key of this owner after the save, sorted, each provider's default flagged
+        (from what the save read and wrote: no further storage read; built on first use)."""
+        return tuple(self.after())
 
 
 @runtime_checkable

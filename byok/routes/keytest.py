@@ -96,7 +96,7 @@ class KeyTester:
         owner = f"user:{user_id}" if user_id is not None else None
         try:
             if owner is None:  # anonymous: this browser session's id
-                owner = f"session:{manager._sessions.session_id(req)}"
+                owner = f"session:{manager.session_id(req)}"
                 return self.test_limit.hit(f"test:{owner}")
             return await run_in_threadpool(self.test_limit.hit, f"test:{owner}")
         except StorageError:

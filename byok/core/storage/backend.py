@@ -10,8 +10,8 @@ ignore it) and the owner's user id where keys belong to one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ..types import APIKey, BYOKConfig, StorageBackend, ValidationError
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend",
+    "Saved",
     "after_save",
     "open_backend",
     "pick_default",
@@ -86,6 +87,15 @@ def same_copy(
     return stored.encrypted_value == read.encrypted_value and stored.expires_at == read.expires_at
 
 
+class Saved(NamedTuple):
+    """What a backend's `save` did: the record as it reads back, whether it replaced one, and
+    how to list the owner's live keys after it (from what the save read: no further read)."""
+
+    record: APIKey  # the key as stored (its label and default flag decided by the save)
+    replaced: bool  # a key of the same provider and label was there before
+    after: Callable[[], list[APIKey]]  # the owner's live keys after the save, sorted, flagged
+
+
 class Backend(ABC):
     """Where sealed keys live. `BYOKManager` calls only these methods and reads only these traits."""
 
@@ -110,6 +120,23 @@ class Backend(ABC):
         key: APIKey,  # sealed key and its metadata; a default clears the provider's others
     ) -> APIKey:
         """Insert or replace the key of (owner, provider, label); returns it as it reads back."""
+
+    def save(
+        self,
+        request: Any,  # the request
+        key: APIKey,  # sealed key and its metadata (label and is_default are decided here)
+        label: str | None,  # its label; None = the provider's default's ("" when it has none)
+        make_default: bool,  # flag it default even when the provider has another default
+    ) -> Saved:
+        """Store a key as `set_key` does: the provider's first key, a replaced default and a key
+        asked to be default are flagged default. One read of the owner's records, one write."""
+        records = self.records(request, key.user_id)
+        default = pick_default(r for r in records if r.provider == key.provider)
+        key.label = (default.label if default is not None else "") if label is None else label
+        key.is_default = make_default or default is None or default.label == key.label
+        stored = self.store(request, key)
+        replaced, live = after_save(records, stored)
+        return Saved(stored, replaced, lambda: live)
 
     @abstractmethod
     def retrieve(

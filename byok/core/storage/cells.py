@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime
 from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii
 from typing import Any
 
-from ..types import Endpoint, StorageError
+from ..types import APIKey, Endpoint, StorageError
 
 __all__ = [
     "CSRF_SESSION_KEY",
     "from_ts",
     "json_length",
+    "make_cell",
     "parse_cell",
     "remember_cell",
     "session_of",
@@ -95,6 +97,23 @@ def parse_cell(
         found = value, from_ts(created), from_ts(expires), Endpoint.decode(endpoint)
         remember_cell(content, found)
     return found
+
+
+def make_cell(
+    key: APIKey,  # a sealed key and its metadata
+) -> tuple[list, tuple, Decoded]:
+    """(the cell of `key` (not flagged default), its content as `parse_cell` takes it, what that
+    decodes to): whole seconds, the sealed value base64url without padding."""
+    value = bytes(key.encrypted_value)
+    token = base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+    created = key.created_at.replace(microsecond=0)
+    expires = key.expires_at and key.expires_at.replace(microsecond=0)
+    cell: list = [token, int(created.timestamp()), expires and int(expires.timestamp()),
+                  int(time.time())]  # fmt: skip
+    endpoint = key.endpoint.encode().decode() if key.endpoint else None
+    if endpoint:  # plain keys keep the short cell
+        cell += [endpoint, 0]
+    return cell, (token, cell[1], cell[2], endpoint), (value, created, expires, key.endpoint)
 
 
 def remember_cell(

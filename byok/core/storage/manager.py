@@ -40,7 +40,7 @@ from ..validation import (
     validate_provider,
     validate_user_id,
 )
-from .backend import Backend, after_save, open_backend, pick_default, with_defaults
+from .backend import Backend, open_backend, pick_default, with_defaults
 from .database import DatabaseStorage
 from .events import Events
 from .rotation import RotationReport, opens, rotate
@@ -81,6 +81,14 @@ class BYOKManager:
         """True when storage calls do I/O (database, hybrid): async callers run them in the
         thread pool; False for session storage (microseconds: run them inline)."""
         return self.storage.blocks
+
+    def session_id(
+        self,
+        request: Any,  # a request with a session
+    ) -> str:
+        """This browser session's random id (created on first use), whatever the storage: what
+        anonymous keys are sealed for, and what per-session limits count."""
+        return self._sessions.session_id(request)
 
     @property
     def needs_user(self) -> bool:
@@ -175,21 +183,16 @@ class BYOKManager:
         key = validate_api_key(api_key, self.config.max_key_length)
         endpoint = validate_endpoint(endpoint)
         now = utcnow()
-        expires = expiry(now, ttl, self.config.default_ttl)
-        records = self.storage.records(request, user_id)  # the one read
-        default = pick_default(r for r in records if r.provider == provider)
-        if label is None:
-            label = default.label if default is not None else ""
-        # the first key of a provider, and a replaced default, are flagged: the default is stable
-        is_default = make_default or default is None or default.label == label
-        record = APIKey(provider, b"", now, expires, user_id, label, endpoint, is_default)
+        record = APIKey(provider, b"", now, expiry(now, ttl, self.config.default_ttl), user_id,
+                        "", endpoint)  # fmt: skip
+        # the owner, provider and endpoint are sealed with it; label and default flag are not
         record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))
-        record = self.storage.store(request, record)  # the one write
+        saved = self.storage.save(request, record, label, make_default)  # one read, one write
+        label = saved.record.label
         self._emit(
             EventKind.SET, provider, user_id, key, detail=f"label={label}" if label else None
         )
-        replaced, live = after_save(records, record)
-        return SavedKey(record, mask_key(key), replaced, tuple(live))
+        return SavedKey(saved.record, mask_key(key), saved.replaced, saved.after)
 
     def get_key(
         self,

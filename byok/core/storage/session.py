@@ -4,15 +4,14 @@ here only."""
 
 from __future__ import annotations
 
-import base64
 import binascii
-import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from ..security import random_token
 from ..types import APIKey, BYOKConfig, SessionFullError, StorageError
-from .backend import Backend, same_copy
+from .backend import Backend, Saved, same_copy, with_defaults
 from .cells import (
     ATTRIBUTE_BYTES,
     CSRF_SESSION_KEY,
@@ -22,12 +21,12 @@ from .cells import (
     STAMP,
     from_ts,
     json_length,
+    make_cell,
     malformed,
     parse_cell,
     remember_cell,
     session_of,
     slot_of,
-    to_ts,
     unslot,
 )
 
@@ -165,24 +164,39 @@ class SessionStorage(Backend):
         """Store or replace a key (SessionFullError if the cookie would pass its limit); returns
         it as it reads back (the cookie keeps whole seconds)."""
         entry, cells = self._edit(request, key.user_id)
-        value = bytes(key.encrypted_value)
-        token = base64.urlsafe_b64encode(value).rstrip(b"=").decode()
-        cell: list = [token, to_ts(key.created_at), to_ts(key.expires_at), int(time.time())]
-        endpoint = key.endpoint.encode().decode() if key.endpoint else None
-        if endpoint:  # plain keys keep the short cell
-            cell += [endpoint, 0]
-        cells[slot_of(key.provider, key.label)] = cell
+        stored = self._put(cells, key, replace(key))
+        self._save(request, entry)
+        return stored
+
+    def save(
+        self,
+        request: Any,  # a request with a session
+        key: APIKey,  # the sealed key (its label and default flag are decided here)
+        label: str | None,  # its label; None = the provider's default's ("" when it has none)
+        make_default: bool,  # flag it default even when the provider has another default
+    ) -> Saved:
+        """`Backend.save` on the cells themselves: the default is found without decoding a
+        cell, and the owner's keys after the save are decoded only when asked for."""
+        entry, cells = self._edit(request, key.user_id)
+        picked = self._pick(cells, key.provider, None, flagged_only=False)
+        key.label = (picked[0] if picked else "") if label is None else label
+        key.is_default = make_default or picked is None or picked[0] == key.label
+        replaced = slot_of(key.provider, key.label) in cells
+        self._put(cells, key, key)
+        self._save(request, entry)
+        return Saved(key, replaced, lambda: with_defaults(self._live(cells, key.user_id)))
+
+    def _put(self, cells: dict, key: APIKey, out: APIKey) -> APIKey:
+        """Write `key`'s cell into `cells` (a default clears the provider's other flags) and
+        memoise its decoding; `out` (key or a copy) becomes the record as it reads back."""
+        cell, content, decoded = make_cell(key)
+        slot = slot_of(key.provider, key.label)
+        cells[slot] = cell
         if key.is_default:  # one default per provider
             self._flag(cells, key.provider, key.label, cell)
-        self._save(request, entry)
-        # the cookie keeps whole seconds; the next read of this cell needs no decoding
-        created = key.created_at.replace(microsecond=0)
-        expires = key.expires_at and key.expires_at.replace(microsecond=0)
-        remember_cell((token, cell[1], cell[2], endpoint), (value, created, expires, key.endpoint))
-        return APIKey(
-            key.provider, value, created, expires, key.user_id, key.label, key.endpoint,
-            key.is_default,
-        )  # fmt: skip
+        remember_cell(content, decoded)  # the next read of this cell needs no decoding
+        out.encrypted_value, out.created_at, out.expires_at = decoded[:3]
+        return out
 
     def written_at(
         self,
@@ -201,7 +215,9 @@ class SessionStorage(Backend):
         cells = owners.get(user_id or "") if isinstance(owners, dict) else None
         return cells if isinstance(cells, dict) else {}
 
-    def _pick(self, cells: dict, provider: str, label: str | None) -> tuple[str, list] | None:
+    def _pick(
+        self, cells: dict, provider: str, label: str | None, flagged_only: bool | None = None
+    ) -> tuple[str, list] | None:
         """(label, cell) of one key; label None = the provider's default: the cell flagged
         default, else the oldest, then by label (`pick_default`, without decoding a cell)."""
         if label is not None:
@@ -219,7 +235,8 @@ class SessionStorage(Backend):
                     best, rank = (slot[len(prefix) :], raw), mine
             except TypeError:  # a creation time that is not a number
                 raise malformed(provider) from None
-        if best is None or (self.flagged_default and rank[0]):
+        flagged_only = self.flagged_default if flagged_only is None else flagged_only
+        if best is None or (flagged_only and rank[0]):
             return None
         return best
 
@@ -267,9 +284,15 @@ class SessionStorage(Backend):
         user_id: str | None = None,  # owner
     ) -> list[APIKey]:
         """Every stored key record of this owner, sorted by provider and label."""
-        cells = self._owners(request).get(user_id or "", {})
-        slots = sorted(cells, key=unslot)
-        return [self._decode(cells[s], *unslot(s), user_id) for s in slots]
+        return self._records(self._owners(request).get(user_id or "", {}), user_id)
+
+    def _records(self, cells: dict, user_id: str | None) -> list[APIKey]:
+        """The records of one owner's cells, sorted by provider and label."""
+        return [self._decode(cells[s], *unslot(s), user_id) for s in sorted(cells, key=unslot)]
+
+    def _live(self, cells: dict, user_id: str | None) -> list[APIKey]:
+        """The unexpired records of one owner's cells, sorted."""
+        return [k for k in self._records(cells, user_id) if not k.is_expired]
 
     def delete(
         self,
