@@ -118,9 +118,18 @@ def bind(
 ) -> bytes:
     """Associated data binding a ciphertext to its owner, provider and endpoint (length-prefixed;
     without an endpoint it is exactly what byok wrote before endpoints existed)."""
-    o, p = owner.encode(), provider.encode()
-    aad = len(o).to_bytes(2, "big") + o + len(p).to_bytes(2, "big") + p
+    aad = _BOUND.get((owner, provider))
+    if aad is None:
+        o, p = owner.encode(), provider.encode()
+        aad = len(o).to_bytes(2, "big") + o + len(p).to_bytes(2, "big") + p
+        if len(_BOUND) >= _MAX_BOUND:
+            _BOUND.clear()
+        _BOUND[owner, provider] = aad
     return aad + len(endpoint).to_bytes(4, "big") + endpoint if endpoint else aad
+
+
+_BOUND: dict[tuple[str, str], bytes] = {}  # (owner, provider) -> their associated data
+_MAX_BOUND = 4096  # past this many pairs, the memo starts over
 
 
 def version_of(

@@ -98,6 +98,8 @@ class BYOKManager:
     # helpers
 
     def _args(self, provider: Any, user_id: Any) -> tuple[str, str | None]:
+        if user_id is None and not self._needs_user:  # the anonymous session's key
+            return validate_provider(provider), None
         return validate_provider(provider), validate_user_id(user_id, required=self._needs_user)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
@@ -111,8 +113,8 @@ class BYOKManager:
 
     def _aad(self, request: Any, user_id: str | None, record: APIKey) -> bytes:
         """The associated data of a record: owner, provider and its endpoint."""
-        endpoint = record.endpoint.encode() if record.endpoint else b""
-        return bind(self.storage.owner(request, user_id), record.provider, endpoint)
+        owner = self.storage.owner(request, user_id)
+        return bind(owner, record.provider, record.endpoint.encode() if record.endpoint else b"")
 
     def _unreadable(self, provider: str, user_id: str | None) -> EncryptionError:
         """Report a key that fails to decrypt (it is kept, never deleted) and make its error."""
@@ -144,10 +146,10 @@ class BYOKManager:
     ) -> tuple[str, APIKey] | None:
         """(plaintext, record) of one live key, None when absent or expired."""
         provider, user_id = self._args(provider, user_id)
-        label = validate_label(label)
-        record = self._live(request, self.storage.retrieve(request, provider, user_id, label))
-        if record is None:
-            return None
+        label = None if label is None else validate_label(label)
+        record = self.storage.retrieve(request, provider, user_id, label)
+        if record is None or (record.expires_at is not None and record.is_expired):
+            return self._live(request, record)  # None (an expired one is removed)
         aad = self._aad(request, user_id, record)
         try:
             key = self.keyring.open(record.encrypted_value, aad)

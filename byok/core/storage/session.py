@@ -139,10 +139,10 @@ class SessionStorage(Backend):
         request: Any,  # a request with a session
     ) -> str:
         """This session's random id (created on first use); binds anonymous keys to the session."""
-        session = session_of(request)
-        entry = session.get(self.name)
-        if isinstance(entry, dict) and isinstance(entry.get("sid"), str):
-            return entry["sid"]
+        entry = session_of(request).get(self.name)
+        sid = entry.get("sid") if entry.__class__ is dict else None
+        if sid.__class__ is str:
+            return sid
         entry = self._entry(request)
         entry["sid"] = random_token(12)
         self._save(request, entry)
@@ -154,7 +154,7 @@ class SessionStorage(Backend):
         user_id: str | None,  # the key's owner (validated); None = this session
     ) -> str:
         """Who a key is sealed for: the user, else this session's random id."""
-        return f"user:{user_id}" if user_id is not None else f"session:{self.session_id(request)}"
+        return "session:" + self.session_id(request) if user_id is None else "user:" + user_id
 
     def store(
         self,
@@ -260,7 +260,9 @@ class SessionStorage(Backend):
             raise malformed(provider)
         six = len(raw) == 6
         try:
-            value, created, expires, endpoint = parse_cell(*raw[:3], raw[4] if six else None)
+            value, created, expires, endpoint = parse_cell(
+                raw[0], raw[1], raw[2], raw[4] if six else None
+            )
         except (TypeError, ValueError, binascii.Error, OverflowError, OSError, RecursionError):
             raise malformed(provider) from None
         return APIKey(
@@ -275,7 +277,10 @@ class SessionStorage(Backend):
         label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The stored key record (expired or not), or None."""
-        picked = self._pick(self._cells(request, user_id), provider, label)
+        cells = self._cells(request, user_id)
+        if label is None and len(cells) == 1 and provider in cells and not self.flagged_default:
+            return self._decode(cells[provider], provider, "", user_id)
+        picked = self._pick(cells, provider, label)
         return None if picked is None else self._decode(picked[1], provider, picked[0], user_id)
 
     def records(
