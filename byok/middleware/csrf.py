@@ -27,8 +27,10 @@ from starlette.requests import HTTPConnection
 
 from byok.components.wiring import CSRF_FIELD, CSRF_HEADER
 from byok.core.security import random_token, tokens_equal
-from byok.core.storage import CSRF_SESSION_KEY, SessionStorage
+from byok.core.storage import CSRF_SESSION_KEY
+from byok.core.storage.budget import CookieBudget
 from byok.core.types import BYOKConfig
+from byok.middleware.context import find_manager
 
 __all__ = [
     "CSRF_FIELD",
@@ -158,13 +160,10 @@ def csrf_token(
     return token
 
 
-def _budget(request: HTTPConnection) -> SessionStorage:
-    """The cookie budget of the app's manager (request.scope / app.state), else the default."""
-    manager = request.scope.get("byok")
-    if manager is None:
-        manager = getattr(getattr(request.scope.get("app"), "state", None), "byok", None)
-    config = getattr(manager, "config", None)
-    return SessionStorage(config if isinstance(config, BYOKConfig) else BYOKConfig())
+def _budget(request: HTTPConnection) -> CookieBudget:
+    """The cookie budget of the app's manager (`find_manager`), else the default config's."""
+    config = getattr(find_manager(request), "config", None)
+    return CookieBudget(config if isinstance(config, BYOKConfig) else BYOKConfig())
 
 
 def csrf_headers(

@@ -1,23 +1,24 @@
-"""The session entry's format: its names, the cells that hold one sealed key each, and the
-byte costs of a cookie. Read and written by `SessionStorage` only."""
+"""The session entry's format: its names and the cells that hold one sealed key each. Read and
+written by `SessionStorage` only (the cookie's byte budget is `budget.py`)."""
 
 from __future__ import annotations
 
 import base64
-import json
+import binascii
 import time
 from datetime import UTC, datetime
-from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii
 from typing import Any
 
 from ..types import APIKey, Endpoint, StorageError
 
 __all__ = [
     "CSRF_SESSION_KEY",
+    "decode_cell",
+    "flag_default",
     "from_ts",
-    "json_length",
     "make_cell",
     "parse_cell",
+    "pick_cell",
     "remember_cell",
     "session_of",
     "slot_of",
@@ -27,30 +28,8 @@ __all__ = [
 
 CSRF_SESSION_KEY = "byok_csrf"  # session entry holding the CSRF token (byok.middleware.csrf)
 CSRF_TOKEN_CHARS = 43  # random_token(32)
-SIGNATURE_BYTES = 35  # itsdangerous TimestampSigner: ".<timestamp>.<signature>"
-ATTRIBUTE_BYTES = 100  # headroom for "; path=/; Max-Age=…; httponly; samesite=lax; secure"
 STAMP = "c"  # key of the last cleanup's time (epoch seconds) inside the session entry
 OLD_STAMP = "byok_cleanup"  # where byok ≤ 0.1 kept it (with the user id): removed on write
-
-
-# json.dumps's own C encoder, called directly: its chunks are counted, never joined (the Python
-# layers of json.dumps cost as much as the encoding of a small session)
-_CHUNKS = (
-    c_make_encoder(None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ",
-                   False, False, True)
-    if c_make_encoder is not None
-    else None
-)  # fmt: skip
-
-
-def json_length(
-    data: Any,  # what Starlette's SessionMiddleware serialises (json.dumps, default options)
-) -> int:
-    """len(json.dumps(data)), without building the text; the output is ASCII (json.dumps
-    escapes everything else), so characters are bytes."""
-    if _CHUNKS is None:
-        return len(json.dumps(data))
-    return sum(map(len, _CHUNKS(data, 0)))
 
 
 def session_of(
@@ -140,3 +119,65 @@ def unslot(slot: str) -> tuple[str, str]:
     """(provider, label) of a slot."""
     provider, _, label = slot.partition("#")
     return provider, label
+
+
+def pick_cell(
+    cells: dict,  # one owner's {slot: cell}
+    provider: str,  # provider name
+    label: str | None,  # which key; None = the provider's default
+    flagged_only: bool = False,  # True: only a cell flagged default is the default
+) -> tuple[str, list] | None:
+    """(label, cell) of one key; label None = the provider's default: the cell flagged default,
+    else the oldest, then by label (`pick_default`, without decoding a cell)."""
+    if label is not None:
+        raw = cells.get(slot_of(provider, label))
+        return None if raw is None else (label, raw)
+    prefix, best, rank = provider + "#", None, None
+    for slot, raw in cells.items():
+        if slot != provider and not slot.startswith(prefix):
+            continue
+        if raw.__class__ is not list or len(raw) not in (4, 6):
+            raise malformed(provider)
+        mine = (not (len(raw) == 6 and raw[5] == 1), raw[1], slot)
+        try:
+            if rank is None or mine < rank:
+                best, rank = (slot[len(prefix) :], raw), mine
+        except TypeError:  # a creation time that is not a number
+            raise malformed(provider) from None
+    if best is None or (flagged_only and rank[0]):
+        return None
+    return best
+
+
+def decode_cell(
+    raw: Any,  # a cell as the session holds it
+    provider: str,  # its provider
+    label: str,  # its label
+    user_id: str | None,  # its owner
+) -> APIKey:
+    """A stored cell as a record; StorageError when malformed."""
+    if raw.__class__ is not list or len(raw) not in (4, 6):
+        raise malformed(provider)
+    six = len(raw) == 6
+    try:
+        value, created, expires, endpoint = parse_cell(
+            raw[0], raw[1], raw[2], raw[4] if six else None
+        )
+    except (TypeError, ValueError, binascii.Error, OverflowError, OSError, RecursionError):
+        raise malformed(provider) from None
+    return APIKey(provider, value, created, expires, user_id, label, endpoint, six and raw[5] == 1)
+
+
+def flag_default(
+    cells: dict,  # one owner's {slot: cell}, changed in place
+    provider: str,  # provider name
+    label: str,  # the key that becomes the default
+    cell: list,  # its cell
+) -> None:
+    """Flag one cell default and clear the flag of the provider's others."""
+    prefix = provider + "#"
+    for slot, other in list(cells.items()):
+        mine = slot == provider or slot.startswith(prefix)
+        if mine and isinstance(other, list) and len(other) == 6 and other[5]:
+            cells[slot] = [*other[:5], 0]
+    cells[slot_of(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]

@@ -4,7 +4,6 @@ here only."""
 
 from __future__ import annotations
 
-import binascii
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -12,18 +11,17 @@ from typing import Any
 from ..security import random_token
 from ..types import APIKey, BYOKConfig, SessionFullError, StorageError
 from .backend import Backend, Saved, same_copy, with_defaults
+from .budget import CookieBudget
 from .cells import (
-    ATTRIBUTE_BYTES,
     CSRF_SESSION_KEY,
-    CSRF_TOKEN_CHARS,
     OLD_STAMP,
-    SIGNATURE_BYTES,
     STAMP,
+    decode_cell,
+    flag_default,
     from_ts,
-    json_length,
     make_cell,
     malformed,
-    parse_cell,
+    pick_cell,
     remember_cell,
     session_of,
     slot_of,
@@ -59,6 +57,7 @@ class SessionStorage(Backend):
         self.namespace = namespace
         self.name = f"{config.session_key_prefix}{namespace}"
         self.flagged_default = flagged_default
+        self.budget = CookieBudget(config)
 
     def _owners(self, request: Any) -> dict[str, dict]:
         """The entry's {owner: {slot: cell}} (read only); malformed parts read as empty and
@@ -93,46 +92,25 @@ class SessionStorage(Backend):
         """Reassign the entry (Starlette only saves reassigned keys), within the cookie budget."""
         session = session_of(request)
         entry["k"] = {o: v for o, v in entry["k"].items() if v}
-        size = self.cookie_size(self._projected(session, entry)) if grows else 0
-        if size > self.config.cookie_limit:
-            raise SessionFullError(
-                f"storing this key would make the session cookie {size} bytes, over the "
-                f"{self.config.cookie_limit}-byte limit browsers accept; remove a key or use "
-                "database storage"
-            )
+        if grows:  # the cleanup stamp is kept room for in the keys' entry only
+            stamp_room = STAMP not in entry and self.namespace == "keys"
+            self.budget.check(session, self.name, entry, stamp_room=stamp_room)
         session.pop(OLD_STAMP, None)
         session[self.name] = entry
-
-    def _projected(self, session: dict, entry: dict) -> dict:
-        """The session with `entry`, and room kept for what byok writes later on its own: the
-        CSRF token and the cleanup stamp count against the budget before they exist."""
-        out = dict(session)
-        out.pop(OLD_STAMP, None)
-        stamped = STAMP in entry or self.namespace != "keys"
-        out[self.name] = entry if stamped else {**entry, STAMP: 10**10}
-        out.setdefault(CSRF_SESSION_KEY, "x" * CSRF_TOKEN_CHARS)
-        return out
 
     def fits(
         self,
         session: dict,  # a session dict about to be written
     ) -> bool:
         """True when this session's cookie stays within `config.cookie_limit`."""
-        return self.cookie_size(session) <= self.config.cookie_limit
+        return self.budget.fits(session)
 
     def cookie_size(
         self,
         session: dict,  # a session dict as Starlette would serialise it
     ) -> int:
         """Projected Set-Cookie size: name, base64 JSON, signature and attribute headroom."""
-        body = json_length(session)
-        return (
-            len(self.config.session_cookie)
-            + 1
-            + 4 * ((body + 2) // 3)
-            + SIGNATURE_BYTES
-            + ATTRIBUTE_BYTES
-        )
+        return self.budget.size(session)
 
     def session_id(
         self,
@@ -178,7 +156,7 @@ class SessionStorage(Backend):
         """`Backend.save` on the cells themselves: the default is found without decoding a
         cell, and the owner's keys after the save are decoded only when asked for."""
         entry, cells = self._edit(request, key.user_id)
-        picked = self._pick(cells, key.provider, None, flagged_only=False)
+        picked = pick_cell(cells, key.provider, None)
         key.label = (picked[0] if picked else "") if label is None else label
         key.is_default = make_default or picked is None or picked[0] == key.label
         replaced = slot_of(key.provider, key.label) in cells
@@ -193,7 +171,7 @@ class SessionStorage(Backend):
         slot = slot_of(key.provider, key.label)
         cells[slot] = cell
         if key.is_default:  # one default per provider
-            self._flag(cells, key.provider, key.label, cell)
+            flag_default(cells, key.provider, key.label, cell)
         remember_cell(content, decoded)  # the next read of this cell needs no decoding
         out.encrypted_value, out.created_at, out.expires_at = decoded[:3]
         return out
@@ -215,59 +193,22 @@ class SessionStorage(Backend):
         cells = owners.get(user_id or "") if isinstance(owners, dict) else None
         return cells if isinstance(cells, dict) else {}
 
-    def _pick(
-        self, cells: dict, provider: str, label: str | None, flagged_only: bool | None = None
-    ) -> tuple[str, list] | None:
-        """(label, cell) of one key; label None = the provider's default: the cell flagged
-        default, else the oldest, then by label (`pick_default`, without decoding a cell)."""
-        if label is not None:
-            raw = cells.get(slot_of(provider, label))
-            return None if raw is None else (label, raw)
-        prefix, best, rank = provider + "#", None, None
-        for slot, raw in cells.items():
-            if slot != provider and not slot.startswith(prefix):
-                continue
-            if raw.__class__ is not list or len(raw) not in (4, 6):
-                raise malformed(provider)
-            mine = (not (len(raw) == 6 and raw[5] == 1), raw[1], slot)
-            try:
-                if rank is None or mine < rank:
-                    best, rank = (slot[len(prefix) :], raw), mine
-            except TypeError:  # a creation time that is not a number
-                raise malformed(provider) from None
-        flagged_only = self.flagged_default if flagged_only is None else flagged_only
-        if best is None or (flagged_only and rank[0]):
-            return None
-        return best
+    def _pick_in(self, cells: dict, provider: str, label: str | None) -> tuple[str, list] | None:
+        """`pick_cell` as this storage reads a default (hybrid's cache: only a flagged one)."""
+        return pick_cell(cells, provider, label, self.flagged_default)
 
     def find(
         self, request: Any, provider: str, user_id: str | None, label: str | None
     ) -> tuple[APIKey, datetime | None] | None:
         """(record, when written) of one key; label None = the provider's default."""
-        picked = self._pick(self._cells(request, user_id), provider, label)
+        picked = self._pick_in(self._cells(request, user_id), provider, label)
         if picked is None:
             return None
-        key = self._decode(picked[1], provider, picked[0], user_id)
+        key = decode_cell(picked[1], provider, picked[0], user_id)
         try:
             return key, from_ts(picked[1][3])
         except (TypeError, ValueError, OverflowError, OSError):
             raise malformed(provider) from None
-
-    @staticmethod
-    def _decode(raw: Any, provider: str, label: str, user_id: str | None) -> APIKey:
-        """A stored cell as a record; StorageError when malformed."""
-        if raw.__class__ is not list or len(raw) not in (4, 6):
-            raise malformed(provider)
-        six = len(raw) == 6
-        try:
-            value, created, expires, endpoint = parse_cell(
-                raw[0], raw[1], raw[2], raw[4] if six else None
-            )
-        except (TypeError, ValueError, binascii.Error, OverflowError, OSError, RecursionError):
-            raise malformed(provider) from None
-        return APIKey(
-            provider, value, created, expires, user_id, label, endpoint, six and raw[5] == 1
-        )
 
     def retrieve(
         self,
@@ -279,9 +220,9 @@ class SessionStorage(Backend):
         """The stored key record (expired or not), or None."""
         cells = self._cells(request, user_id)
         if label is None and len(cells) == 1 and provider in cells and not self.flagged_default:
-            return self._decode(cells[provider], provider, "", user_id)
-        picked = self._pick(cells, provider, label)
-        return None if picked is None else self._decode(picked[1], provider, picked[0], user_id)
+            return decode_cell(cells[provider], provider, "", user_id)
+        picked = self._pick_in(cells, provider, label)
+        return None if picked is None else decode_cell(picked[1], provider, picked[0], user_id)
 
     def records(
         self,
@@ -293,7 +234,7 @@ class SessionStorage(Backend):
 
     def _records(self, cells: dict, user_id: str | None) -> list[APIKey]:
         """The records of one owner's cells, sorted by provider and label."""
-        return [self._decode(cells[s], *unslot(s), user_id) for s in sorted(cells, key=unslot)]
+        return [decode_cell(cells[s], *unslot(s), user_id) for s in sorted(cells, key=unslot)]
 
     def _live(self, cells: dict, user_id: str | None) -> list[APIKey]:
         """The unexpired records of one owner's cells, sorted."""
@@ -307,7 +248,7 @@ class SessionStorage(Backend):
         label: str | None = None,  # which key; None = the provider's default
     ) -> None:
         """Remove one key (no error when absent)."""
-        picked = self._pick(self._cells(request, user_id), provider, label)
+        picked = self._pick_in(self._cells(request, user_id), provider, label)
         if picked is None:
             return
         entry, cells = self._edit(request, user_id)
@@ -405,20 +346,10 @@ class SessionStorage(Backend):
         cell = cells.get(slot_of(provider, label))
         if cell is None:
             return False
-        self._decode(cell, provider, label, user_id)  # StorageError when malformed
-        self._flag(cells, provider, label, cell)
+        decode_cell(cell, provider, label, user_id)  # StorageError when malformed
+        flag_default(cells, provider, label, cell)
         self._save(request, entry)
         return True
-
-    @staticmethod
-    def _flag(cells: dict, provider: str, label: str, cell: list) -> None:
-        """Flag one cell default and clear the flag of the provider's others (in place)."""
-        prefix = provider + "#"
-        for slot, other in list(cells.items()):
-            mine = slot == provider or slot.startswith(prefix)
-            if mine and isinstance(other, list) and len(other) == 6 and other[5]:
-                cells[slot] = [*other[:5], 0]
-        cells[slot_of(provider, label)] = [*cell[:4], cell[4] if len(cell) == 6 else None, 1]
 
     def list_providers(
         self,
