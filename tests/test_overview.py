@@ -127,6 +127,39 @@ def test_saved_key_keys_leave_out_expired_and_other_owners(on_db) -> None:
     assert _flags(saved.keys) == [("anthropic", "", True)]
 
 
+def _saves(m: BYOKManager, req: Any, user: str | None) -> tuple[SavedKey, SavedKey]:
+    """Two saves of one owner, then a third key and a delete: what `keys` must not show."""
+    first = m.set_key(req, "openai", KEY_A, user)
+    second = m.set_key(req, "openai", KEY_B, user, label="work", make_default=True)
+    m.set_key(req, "groq", KEY_C, user)
+    m.delete_key(req, "openai", user, label="work")
+    return first, second
+
+
+def _check_saves(first: SavedKey, second: SavedKey) -> None:
+    # each save's keys are the owner's keys right after it, not after the writes that followed
+    assert _flags(first.keys) == [("openai", "", True)]
+    assert _flags(second.keys) == [("openai", "", False), ("openai", "work", True)]
+    assert second.keys is second.keys  # built once
+    assert "keys" not in repr(second) and KEY_B not in repr(second)
+
+
+def test_saved_key_keys_are_the_owner_right_after_that_save(on_db) -> None:
+    m, sql = on_db()
+    first, second = _saves(m, FakeRequest(), "alice")
+    sql.take()
+    _check_saves(first, second)
+    assert sql.take() == []  # from what each save read: no further statement
+
+
+def test_saved_key_keys_of_a_session_save_are_a_snapshot() -> None:
+    m = BYOKManager(SECRET)
+    req = FakeRequest()
+    first, second = _saves(m, req, None)
+    req.session.clear()  # the session is not read again either
+    _check_saves(first, second)
+
+
 def test_one_default_survives_a_racing_default_move(on_db) -> None:
     """Two managers (two processes' worth) moving the default: never two defaults."""
     m1, _ = on_db()
@@ -302,3 +335,13 @@ def test_sweep_is_never_due_without_auto_cleanup() -> None:
     req = FakeRequest()
     m.set_key(req, "openai", KEY_A)
     assert not m.sweep_due(req, now=1_000)
+
+
+def test_session_id_is_the_sessions_own_whatever_the_storage(on_db) -> None:
+    m, _ = on_db()
+    req = FakeRequest()
+    sid = m.session_id(req)
+    assert len(sid) >= 16 and m.session_id(req) == sid  # created once, then kept
+    assert m.session_id(FakeRequest()) != sid  # another browser session, another id
+    session = BYOKManager(SECRET)
+    assert session.session_id(req) == sid  # one id per browser session, whatever the backend
