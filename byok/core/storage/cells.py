@@ -78,13 +78,17 @@ def parse_cell(
     return found
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64 to base64url (base64.urlsafe_b64encode's table)
+
+
 def make_cell(
     key: APIKey,  # a sealed key and its metadata
 ) -> tuple[list, tuple, Decoded]:
     """(the cell of `key` (not flagged default), its content as `parse_cell` takes it, what that
     decodes to): whole seconds, the sealed value base64url without padding."""
-    value = bytes(key.encrypted_value)
-    token = base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+    value = key.encrypted_value
+    value = value if value.__class__ is bytes else bytes(value)
+    token = binascii.b2a_base64(value, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
     created = key.created_at.replace(microsecond=0)
     expires = key.expires_at and key.expires_at.replace(microsecond=0)
     cell: list = [token, int(created.timestamp()), expires and int(expires.timestamp()),

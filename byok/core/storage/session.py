@@ -59,10 +59,10 @@ class SessionStorage(Backend):
         self.flagged_default = flagged_default
         self.budget = CookieBudget(config)
 
-    def _owners(self, request: Any) -> dict[str, dict]:
-        """The entry's {owner: {slot: cell}} (read only); malformed parts read as empty and
-        the next write replaces them (the entry is byok's own namespace)."""
-        entry = session_of(request).get(self.name)
+    def _owners(self, request: Any, entry: Any = None) -> dict[str, dict]:
+        """The entry's {owner: {slot: cell}} (a new dict; `entry` = the entry already read);
+        malformed parts read as empty and the next write replaces them (byok's own namespace)."""
+        entry = session_of(request).get(self.name) if entry is None else entry
         owners = entry.get("k") if isinstance(entry, dict) else None
         if not isinstance(owners, dict):
             return {}
@@ -72,14 +72,14 @@ class SessionStorage(Backend):
         """A copy of this storage's session entry (copied, so writes reassign and get saved)."""
         entry = session_of(request).get(self.name)
         base = entry if isinstance(entry, dict) else {}
-        return {**base, "k": {o: dict(v) for o, v in self._owners(request).items()}}
+        return {**base, "k": {o: dict(v) for o, v in self._owners(request, base).items()}}
 
     def _edit(self, request: Any, user_id: str | None) -> tuple[dict, dict]:
         """(a new entry, a copy of this owner's cells in it): a write changes only the copies,
         so a refused write (SessionFullError) leaves the session as it was."""
         entry = session_of(request).get(self.name)
         base = entry if isinstance(entry, dict) else {}
-        owners = self._owners(request)
+        owners = self._owners(request, base)
         owners[user_id or ""] = cells = dict(owners.get(user_id or "", ()))
         return {**base, "k": owners}, cells
 
