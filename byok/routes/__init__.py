@@ -215,6 +215,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
                 custom_endpoints=self.custom_endpoints,
             )
             saved = await call_storage(manager, form.save, manager, req, provider, user_id)
+            keys = saved.keys  # the card and the count from it (a malformed entry: the 503)
         except ValidationError as e:
             raise self._invalid(req, slot, str(e), not multi) from None
         except SessionFullError:
@@ -235,7 +236,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
         which = f" ({saved.record.label})" if saved.record.label else ""
         verb = "updated" if saved.replaced else "saved"
         toast = f"{self._name(provider)} key{which} {verb}: {saved.masked}"
-        where = (manager, user_id, saved.keys)  # the card and the count: no second read
+        where = (manager, user_id, keys)  # no second read
         return self._written(req, body, where, provider, toast, multi=multi)
 
     async def delete(
