@@ -39,8 +39,7 @@ from starlette.responses import JSONResponse, Response
 from byok.core.security import mask_key
 from byok.issuing import APIKey, KeyIssuer, KeyOwner, mount_issuing_routes, require_scopes
 from byok.issuing.routes import IssuingRoutes
-from byok.middleware import SecurityPolicy
-from byok.routes import _Refusal
+from byok.middleware import Refused, SecurityPolicy
 
 __all__ = ["API_URL", "ISSUE_URL", "SCOPES", "TRY_URL", "IssuePlayground"]
 
@@ -269,8 +268,8 @@ class IssuePlayground:
         @app.post(TRY_URL)
         async def try_it(req: Request, data: dict) -> Response | FT:
             try:
-                routes._gate(req, data)  # the same CSRF / origin checks as the key routes
-            except _Refusal as refused:
+                routes.check(req, data)  # the same CSRF / origin checks as the key routes
+            except Refused as refused:
                 return refused.response
             key, choice = data.get("key"), data.get("call", "get")
             if not isinstance(key, str) or not isinstance(choice, str) or choice not in CALLS:

@@ -892,6 +892,47 @@ def test_dashboard_over_the_real_manager() -> None:
     assert manager.get_key(request, "openai") == FULL_KEY  # kept, not deleted
 
 
+def test_dashboard_in_a_setup_byok_app_finds_its_manager_unasked() -> None:
+    """No byok_manager=: the dashboard finds setup_byok's manager by find_manager's rule, also on a
+    path the beforeware skips and before any request has run it (the app's manager)."""
+    from fasthtml.common import fast_app
+    from starlette.testclient import TestClient
+
+    from byok.core.security import mask_key
+    from byok.middleware import SecurityPolicy, setup_byok
+
+    policy = SecurityPolicy(is_production=False)
+    before, manager = setup_byok(
+        SECRET, policy=policy, enable_security_checks=False, skip=["/keys"]
+    )
+    app, rt = fast_app(before=before, secret_key=SECRET)
+    seen = []
+
+    @rt("/keys")
+    def keys(request) -> Any:  # skipped by the beforeware: nothing on request.scope
+        seen.append(request.scope.get("byok"))
+        return KeyManagerDashboard(
+            request, ["openai", "groq"], now=datetime(2025, 6, 1, tzinfo=UTC)
+        )
+
+    @rt("/save")
+    def save(request) -> str:  # behind the beforeware
+        manager.set_key(request, "openai", FULL_KEY)
+        return "saved"
+
+    client = TestClient(app)
+    first = BeautifulSoup(client.get("/keys").text, "html.parser")  # a fresh app: no request yet
+    assert "not set up" not in first.get_text()
+    assert cards_of(first) == {"byok-card-openai": "empty", "byok-card-groq": "empty"}
+    assert client.get("/save").text == "saved"
+    text = client.get("/keys").text
+    tree = BeautifulSoup(text, "html.parser")
+    assert cards_of(tree) == {"byok-card-openai": "stored", "byok-card-groq": "empty"}
+    assert mask_key(FULL_KEY) in text and FULL_KEY not in text
+    assert "1 of 2 providers have a key." in tree.get_text()
+    assert seen == [None, None]  # found through the app, not the scope
+
+
 @pytest.mark.parametrize("src", [None, "/keys/dashboard"])
 def test_dashboard_skeleton(src: str | None) -> None:
     node = root(DashboardSkeleton(src, cards=4))

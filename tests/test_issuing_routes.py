@@ -28,7 +28,7 @@ from byok.issuing import (
     RevokedKeyError,
     mount_issuing_routes,
 )
-from byok.middleware import SecurityPolicy
+from byok.middleware import Refused, SecurityPolicy
 
 SECRET = "issuing-routes-secret-0123456789abcdef"
 ORIGIN = "http://testserver"
@@ -415,6 +415,39 @@ def test_writes_need_the_csrf_token_and_the_same_origin(app: Any, issuer: KeyIss
             assert r.headers["HX-Retarget"] == f"#{TOAST_CONTAINER_ID}"
     assert issuer.validate_key(secret).id == kid
     assert len(issuer.list_org_keys(app.state.orgs["alice"])) == 1
+
+
+def test_check_runs_the_routes_checks_for_a_route_of_your_own(issuer: KeyIssuer) -> None:
+    """IssuingRoutes.check: the same CSRF / origin refusals on an app's own route beside them."""
+    orgs = {"alice": issuer.get_or_create_organization("alice")[0].id}
+    app, rt = fast_app(secret_key=SECRET)
+    routes = mount_issuing_routes(
+        app,
+        issuer,
+        owner=lambda req: orgs.get(req.headers.get(USER, "")),
+        scopes=SCOPES,
+        policy=SecurityPolicy(is_production=False),
+    )
+
+    @rt("/mine", methods=["post"])
+    def mine(req: Request, data: dict) -> Any:
+        try:
+            routes.check(req, data)
+        except Refused as refused:
+            return refused.response
+        return "done"
+
+    alice = Browser(app, "alice")
+    assert alice.client.post("/mine", headers=alice.h()).text == "done"
+    form = alice.client.post("/mine", data={"csrf_token": alice.token}, headers=alice.h(False))
+    assert form.text == "done"
+    for headers, code in (
+        (alice.h(**{"X-CSRF-Token": "forged"}), "csrf_token"),
+        ({**alice.h(), "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, "csrf"),
+    ):
+        r = alice.client.post("/mine", headers=headers)
+        assert r.status_code == 403 and r.headers["BYOK-Problem"] == code
+        assert r.text != "done"
 
 
 def test_production_refuses_plain_http_and_secures_the_cookie(issuer: KeyIssuer) -> None:

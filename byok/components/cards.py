@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from byok.core.providers import resolve_provider
-from byok.core.types import utcnow
-from byok.utils.helpers import format_expiration, format_key_age, to_utc
+from byok.core.types import as_utc, utcnow
+from byok.utils.helpers import format_expiration, format_key_age
 
 from ._html import FT, el, fragment, headers_json, masked, pass_through, render_once, safe_url
 from .alerts import Alert
@@ -141,7 +141,7 @@ def _state(has_key: bool, expires_at: Any, now: datetime | None, within: timedel
     if not has_key:
         return KeyState.EMPTY
     if isinstance(expires_at, datetime):
-        remaining = to_utc(expires_at) - to_utc(now or utcnow())
+        remaining = as_utc(expires_at) - as_utc(now or utcnow())
         if remaining <= timedelta(0):
             return KeyState.EXPIRED
         if remaining <= within:

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from byok.core.context import find_manager
 from byok.core.types import KeyOverview, StorageError, utcnow
 
 from ._html import FT, el, fragment, headers_json, pass_through, render_once, safe_url
@@ -61,14 +62,6 @@ _STORAGE_FAILED = render_once(
 _NO_PROVIDERS = render_once(
     Alert("No providers are configured for this app yet.", AlertKind.INFO, style=AlertStyle.SOFT)
 )
-
-
-def _manager_of(request: Any, byok_manager: Any) -> Any:
-    """The manager given, else the one the beforeware put in request.scope['byok'], else None."""
-    if byok_manager is not None:
-        return byok_manager
-    scope = getattr(request, "scope", None)
-    return scope.get("byok") if isinstance(scope, Mapping) else None
 
 
 def dashboard_summary(
@@ -201,7 +194,7 @@ def _header(title: str, lead: str, summary: FT | None) -> FT:
 def KeyManagerDashboard(
     request: Any,  # the request (its session / scope are read through the manager)
     providers: Sequence[str],  # providers to show, in order
-    byok_manager: Any = None,  # a BYOKManager (default: request.scope['byok'])
+    byok_manager: Any = None,  # a BYOKManager (default: find_manager's, the request's or app's)
     user_id: str | None = None,  # owner, for database / hybrid storage
     base_url: str = DEFAULT_BASE_URL,  # where the key routes live
     provider_config: Mapping[str, Any] | None = None,  # display overrides per provider
@@ -227,7 +220,7 @@ def KeyManagerDashboard(
     overview: Mapping[str, KeyOverview] = {}
     if keys is not None:
         overview = keys
-    elif (manager := _manager_of(request, byok_manager)) is None:
+    elif (manager := find_manager(request, byok_manager)) is None:
         problem = _NO_MANAGER
     elif names:
         try:

@@ -24,8 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from byok.core.types import utcnow
-from byok.utils.helpers import to_utc
+from byok.core.types import as_utc, utcnow
 
 from ._html import FT, el, pass_through, void
 from .classes import CLASSES
@@ -60,7 +59,7 @@ def issued_key_status(
     expires = key.metadata.expires_at
     if expires is None:
         return IssuedKeyStatus.ACTIVE
-    left = to_utc(expires) - to_utc(now or utcnow())
+    left = as_utc(expires) - as_utc(now or utcnow())
     if left <= timedelta(0):
         return IssuedKeyStatus.EXPIRED
     return IssuedKeyStatus.EXPIRING if left <= expiring_within else IssuedKeyStatus.ACTIVE

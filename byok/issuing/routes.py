@@ -108,8 +108,12 @@ class IssuingRoutes(IssuedKeysPage):
         """The policy in force: the one given, else setup_byok's once the manager is known."""
         return self.gate.policy
 
-    def _gate(self, req: Request, data: Any) -> None:
-        """The routes' checks for a route of your own (raises Refused with the refusal)."""
+    def check(
+        self,
+        req: Request,  # a request to a route of your own (e.g. a form posting beside these)
+        data: Any,  # its parsed body (form fields or JSON), for the CSRF token
+    ) -> None:
+        """These routes' checks (HTTPS, origin, CSRF on a write); raises Refused with the answer."""
         refused = self.gate.policy_of(req).check(req, data)
         if refused is not None:
             raise Refused(refused)

@@ -30,7 +30,7 @@ from byok.core.security import random_token, tokens_equal
 from byok.core.storage import CSRF_SESSION_KEY
 from byok.core.storage.budget import CookieBudget
 from byok.core.types import BYOKConfig
-from byok.middleware.context import find_manager
+from byok.core.context import find_manager
 
 __all__ = [
     "CSRF_FIELD",

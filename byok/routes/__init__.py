@@ -64,7 +64,6 @@ from byok.middleware.context import (
 )
 from byok.middleware.http import (
     CheckedRouter,
-    Refused,
     RequestKind,
     problem,
     request_kind,
@@ -84,7 +83,6 @@ __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 log = logging.getLogger("byok")
 
 PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
-_Refusal = Refused  # the name byok 0.1's gallery imports
 
 
 class KeyRoutes(KeyAnswers, KeyTester):
