@@ -26,11 +26,11 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 
 from byok.components.wiring import CSRF_FIELD, CSRF_HEADER
+from byok.core.context import find_manager
 from byok.core.security import random_token, tokens_equal
 from byok.core.storage import CSRF_SESSION_KEY
 from byok.core.storage.budget import CookieBudget
 from byok.core.types import BYOKConfig
-from byok.core.context import find_manager
 
 __all__ = [
     "CSRF_FIELD",
