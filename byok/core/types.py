@@ -141,7 +141,7 @@ class APIKey:
     @property
     def is_expired(self) -> bool:
         """True once `expires_at` has passed."""
-        return self.expires_at is not None and datetime.now(UTC) >= self.expires_at
+        return self.expires_at is not None and utcnow() >= self.expires_at
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (the ciphertext as hex)."""
