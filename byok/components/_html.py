@@ -254,6 +254,8 @@ def headers_json(
     extra: Mapping[str, str] | None,  # more headers for htmx requests
 ) -> str | None:
     """The value of an `hx-headers` attribute (JSON, never `js:`), or None when empty."""
+    if not extra and csrf_token.__class__ is str:  # the common case: the token alone
+        return _token_header(csrf_header, csrf_token)
     headers: dict[str, str] = {}
     if extra:
         for k, v in extra.items():
@@ -267,6 +269,11 @@ def headers_json(
     if not headers:
         return None
     return json.dumps(headers, ensure_ascii=True, sort_keys=True)
+
+
+@lru_cache(maxsize=64)  # one token per session, on every card and form of a page
+def _token_header(csrf_header: str, csrf_token: str) -> str:
+    return json.dumps({csrf_header: csrf_token}, ensure_ascii=True)
 
 
 def pass_through(

@@ -26,6 +26,11 @@ def safe_url(
     """The URL if http(s) or relative, unsafe characters percent-encoded; else ValueError."""
     if not isinstance(url, str) or not url:
         raise ValueError(f"{param} must be a non-empty http(s) or relative URL")
+    return _checked_url(url, param)
+
+
+@lru_cache(maxsize=1024)  # an app's URLs are few and every card renders them again
+def _checked_url(url: str, param: str) -> str:
     if _URL_FORBIDDEN.search(url):
         raise ValueError(f"{param} must not contain whitespace, control characters or '\\'")
     m = _SCHEME.match(url)

@@ -346,7 +346,8 @@ class BYOKManager(Maintenance):
                 continue
             chosen = pick_default(group)
             others = tuple(self._card(request, k) for k in group if k is not chosen)
-            out[provider] = replace(self._card(request, chosen), others=others)
+            card = self._card(request, chosen)
+            out[provider] = replace(card, others=others) if others else card
         return out
 
     def _card(self, request: Any, key: APIKey) -> KeyOverview:
