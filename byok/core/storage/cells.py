@@ -136,6 +136,11 @@ def pick_cell(
     if label is not None:
         raw = cells.get(slot_of(provider, label))
         return None if raw is None else (label, raw)
+    if len(cells) == 1 and not flagged_only and provider in cells:  # the only key: the default
+        raw = cells[provider]
+        if raw.__class__ is not list or len(raw) not in (4, 6):
+            raise malformed(provider)
+        return "", raw
     prefix, best, rank = provider + "#", None, None
     for slot, raw in cells.items():
         if slot != provider and not slot.startswith(prefix):

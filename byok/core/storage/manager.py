@@ -97,9 +97,10 @@ class BYOKManager(Maintenance):
     # helpers
 
     def _args(self, provider: Any, user_id: Any) -> tuple[str, str | None]:
+        provider = validate_provider(provider)
         if user_id is None and not self._needs_user:  # the anonymous session's key
-            return validate_provider(provider), None
-        return validate_provider(provider), validate_user_id(user_id, required=self._needs_user)
+            return provider, None
+        return provider, validate_user_id(user_id, required=self._needs_user)
 
     def _live(self, request: Any, key: APIKey | None) -> APIKey | None:
         """The key, or None when expired (then removed if auto_cleanup: only the copy read, so

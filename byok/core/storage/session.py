@@ -218,10 +218,7 @@ class SessionStorage(Backend):
         label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The stored key record (expired or not), or None."""
-        cells = self._cells(request, user_id)
-        if label is None and len(cells) == 1 and provider in cells and not self.flagged_default:
-            return decode_cell(cells[provider], provider, "", user_id)
-        picked = self._pick_in(cells, provider, label)
+        picked = self._pick_in(self._cells(request, user_id), provider, label)
         return None if picked is None else decode_cell(picked[1], provider, picked[0], user_id)
 
     def records(
