@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from ..core.database import Guard
+from ..core.database import ByokMeta, Guard
 from .keys import Peppers
 from .store import Fast, Tables
 
@@ -55,6 +55,7 @@ class Rollout:
     ):
         self.peppers, self.tables, self.guard, self.ttl = peppers, tables, guard, ttl
         self._committed: tuple[str, float] | None = None  # (id, monotonic time read)
+        self.meta = tables.db.create(ByokMeta, pk="name", name="byok_meta")  # the marker's home
         k = tables.keys.table
         self._by_hashes = functools.cache(
             lambda n: Fast(
@@ -67,7 +68,7 @@ class Rollout:
         ids = peppers.ids
         with guard("record signing secret"):
             tables.insert_ignore(
-                tables.meta, {"name": MARKER, "value": ids[1] if len(ids) > 1 else ids[0]}, ["name"]
+                self.meta, {"name": MARKER, "value": ids[1] if len(ids) > 1 else ids[0]}, ["name"]
             )
 
     def committed(self) -> str:
@@ -75,7 +76,7 @@ class Rollout:
         known = self._committed
         if known is not None and time.monotonic() - known[1] < self.ttl:
             return known[0]
-        row = self.tables.meta.get(MARKER, as_cls=False, default=None)
+        row = self.self.meta.get(MARKER, as_cls=False, default=None)
         value = row["value"] if row else self.peppers.current
         self._committed = (value, time.monotonic())
         return value
@@ -143,7 +144,7 @@ class Rollout:
         """Commit this issuer's signing secret: every instance runs it now. New keys are hashed
         under it and keys under older secrets move to it on their next use."""
         with self.guard("commit signing secret"):
-            self.tables.meta.upsert(name=MARKER, value=self.peppers.current)
+            self.self.meta.upsert(name=MARKER, value=self.peppers.current)
         self._committed = None
         return self.status()
 

@@ -18,7 +18,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core.database import (
-    ByokMeta,
     from_iso,
     open_database,
     open_schema,
@@ -211,7 +210,6 @@ class Tables:
     def _migrate(self) -> None:
         db = self.db
         version = schema_version(db, SCHEMA_NAME, SCHEMA_VERSION)
-        self.meta = db.create(ByokMeta, pk="name", name="byok_meta")  # settings (rollout.py)
         named = {"id", "org_id", "name", "created_at"}
         self.orgs = db.create(OrgRow, pk="id", name="issued_organizations", not_null=named)
         self.projects = db.create(ProjectRow, pk="id", name="issued_projects", not_null=named)
