@@ -76,7 +76,7 @@ class Rollout:
         known = self._committed
         if known is not None and time.monotonic() - known[1] < self.ttl:
             return known[0]
-        row = self.self.meta.get(MARKER, as_cls=False, default=None)
+        row = self.meta.get(MARKER, as_cls=False, default=None)
         value = row["value"] if row else self.peppers.current
         self._committed = (value, time.monotonic())
         return value
@@ -144,7 +144,7 @@ class Rollout:
         """Commit this issuer's signing secret: every instance runs it now. New keys are hashed
         under it and keys under older secrets move to it on their next use."""
         with self.guard("commit signing secret"):
-            self.self.meta.upsert(name=MARKER, value=self.peppers.current)
+            self.meta.upsert(name=MARKER, value=self.peppers.current)
         self._committed = None
         return self.status()
 
