@@ -86,7 +86,9 @@ def test_an_instance_without_the_committed_secret_never_rehashes(fleet) -> None:
     org = old.create_organization("Acme")
     made = old.create_key(org.id)
     third = KeyIssuer(
-        fleet["url"], signing_secret="rollout-third-secret-0123456789", previous_signing_secrets=[OLD]
+        fleet["url"],
+        signing_secret="rollout-third-secret-0123456789",
+        previous_signing_secrets=[OLD],
     )
     new.adopt_signing_secret()
     assert not third.signing_secret_status().holds_committed
