@@ -97,3 +97,27 @@ def test_an_instance_without_the_committed_secret_never_rehashes(fleet) -> None:
     assert new.validate_key(made.plaintext).use_count == 2
     assert pepper_of(new, made.key.id) == new.peppers.current
     third.close()
+
+
+def test_byok_keys_rehash_commits_the_secret_and_check_only_shows(
+    fleet, monkeypatch, capsys
+) -> None:
+    from byok.cli import main
+
+    old, new, url = fleet["old"], fleet["new"], fleet["url"]
+    made = old.create_key(old.create_organization("Acme").id)
+    monkeypatch.setenv("BYOK_SIGNING_SECRET", NEW)
+    monkeypatch.setenv("BYOK_SIGNING_SECRET_OLD1", OLD)
+    assert main(["keys", "rehash", "--db", url, "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "committed: an older signing secret" in out
+    assert "keys under older secrets (rehashed on their next use): 1" in out
+    new.validate_key(made.plaintext)
+    assert pepper_of(new, made.key.id) == old.peppers.current  # --check changed nothing
+
+    assert main(["keys", "rehash", "--db", url]) == 0
+    assert "committed: this signing secret" in capsys.readouterr().out
+    new.validate_key(made.plaintext)
+    assert pepper_of(new, made.key.id) == new.peppers.current
+    assert main(["keys", "rehash", "--db", url, "--check"]) == 0
+    assert "keys under the current secret: 1" in capsys.readouterr().out

@@ -252,10 +252,12 @@ def add_keys_parser(
         p = cmds.add_parser(name, help=helptext)
         p.set_defaults(func=func)
         p.add_argument("--db", required=True, help="database URL, e.g. sqlite:///keys.db")
+        made[name] = p
+        if name == "import":  # copies hashes: needs no secret
+            continue
         p.add_argument("--secret-env", default="BYOK_SIGNING_SECRET", help="env var of the secret")
         p.add_argument("--prefix", default="sk", help="key prefix (as the app uses)")
         p.add_argument("--environment", default="", help="key environment (as the app uses)")
-        made[name] = p
     for name in ("create", "revoke", "roll", "import"):
         made[name].add_argument("--actor", help="who does this, for the audit log")
     made["rehash"].add_argument(
