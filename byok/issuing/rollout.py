@@ -23,7 +23,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from ..core.database import ByokMeta, Guard
-from .keys import Peppers
+from .keys import Peppers, is_legacy_key
 from .store import Fast, Tables
 
 __all__ = ["MARKER", "Rollout", "SecretStatus"]
@@ -56,11 +56,13 @@ class Rollout:
         self.peppers, self.tables, self.guard, self.ttl = peppers, tables, guard, ttl
         self._committed: tuple[str, float] | None = None  # (id, monotonic time read)
         self.meta = tables.db.create(ByokMeta, pk="name", name="byok_meta")  # the marker's home
-        k = tables.keys.table
+        m, k = self.meta.table, tables.keys.table
+        dialect = tables.db.engine.dialect
+        self._read_marker = Fast(sa.select(m.c.value).where(m.c.name == MARKER), dialect)
         self._by_hashes = functools.cache(
             lambda n: Fast(
                 sa.select(k).where(k.c.key_hash.in_([sa.bindparam(f"h{i}") for i in range(n)])),
-                tables.db.engine.dialect,
+                dialect,
             )
         )
         # A database without a marker: this instance's secret, or (when it lists older ones) the
@@ -76,8 +78,8 @@ class Rollout:
         known = self._committed
         if known is not None and time.monotonic() - known[1] < self.ttl:
             return known[0]
-        row = self.meta.get(MARKER, as_cls=False, default=None)
-        value = row["value"] if row else self.peppers.current
+        row = self.tables.run(self._read_marker, {}).fetchone()
+        value = row[0] if row else self.peppers.current
         self._committed = (value, time.monotonic())
         return value
 
@@ -102,17 +104,19 @@ class Rollout:
     ) -> dict | None:
         """The key's row by any hash it may hold: one indexed lookup (inside the caller's
         guard); None when there is none."""
-        t = self.tables
-        candidates = self.peppers.candidates(key)
-        if len(candidates) == 1:  # one secret, an issued key: the hot path
+        t, peppers = self.tables, self.peppers
+        if len(peppers.ids) == 1 and not is_legacy_key(key):  # one secret, an issued key: hot
             row = t.row(t.key_by_hash, {"h": key_hash})
-        else:
-            hashes = [h for hs in candidates.values() for h in hs]
-            row = t.row(self._by_hashes(len(hashes)), {f"h{i}": h for i, h in enumerate(hashes)})
+            if row is None or row["pepper"] != peppers.current:
+                return None
+            return row if peppers.equal(row["key_hash"], key_hash) else None
+        candidates = peppers.candidates(key)
+        hashes = [h for hs in candidates.values() for h in hs]
+        row = t.row(self._by_hashes(len(hashes)), {f"h{i}": h for i, h in enumerate(hashes)})
         if row is None:
             return None
         made = candidates.get(row["pepper"], ())
-        matched = [self.peppers.equal(row["key_hash"], h) for h in made]  # constant time, each
+        matched = [peppers.equal(row["key_hash"], h) for h in made]  # constant time, each
         return row if any(matched) else None
 
     def settle(
@@ -122,6 +126,8 @@ class Rollout:
     ) -> dict:
         """The row, rehashed first to the committed pepper when it is under another scheme and
         this issuer holds that pepper (inside the caller's guard)."""
+        if len(self.peppers.ids) == 1 and row["pepper"] == self.peppers.current:
+            return row  # the only pepper this issuer can move a row to
         committed = self.committed()
         if row["pepper"] == committed or committed not in self.peppers.ids:
             return row
