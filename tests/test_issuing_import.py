@@ -229,10 +229,18 @@ def test_the_cli_shows_progress_and_reports_what_it_imported(
     _check_keys_valid(target, written)
 
 
+def _hex(ident: str) -> str:
+    """An id as the reference's SQLite rows hold it (32 hex digits)."""
+    return ident.replace("-", "")
+
+
 def test_rows_byok_cannot_hold_are_skipped_and_named(written: Written, tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{written.path}")
     with engine.begin() as conn:  # a name past byok's 200 characters, another org of one's name
         conn.execute(sa.text("UPDATE projects SET name = :n WHERE name = 'v2'"), {"n": "x" * 250})
+        damage = sa.text("UPDATE api_keys SET metadata = :m WHERE id = :id")
+        conn.execute(damage, {"m": '{"scopes": ["read all"]}', "id": _hex(written.ids["scoped"])})
+        conn.execute(damage, {"m": "{not json", "id": _hex(written.ids["expired"])})
     engine.dispose()
     target = f"sqlite:///{tmp_path / 'byok.db'}"
     issuer = _issuer(target)
@@ -244,7 +252,9 @@ def test_rows_byok_cannot_hold_are_skipped_and_named(written: Written, tmp_path:
     assert "1-200 characters" in reasons[("projects", written.ids["v2"])]
     assert ("keys", written.ids["expiring"]) in reasons  # its project was skipped
     assert ("keys", written.ids["admin"]) in reasons  # its organization was skipped
-    assert report.tallies["keys"].imported == 3
+    assert "a scope is 1-64 printable characters" in reasons[("keys", written.ids["scoped"])]
+    assert "metadata is not JSON" in reasons[("keys", written.ids["expired"])]
+    assert report.tallies["keys"].imported == 1
     issuer = _issuer(target)
     assert issuer.validate_key(written.keys["plain"]).use_count == 4
     issuer.close()

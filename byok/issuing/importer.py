@@ -22,68 +22,24 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
 
-from ..core.database import Guard, db_reason, engine_url, open_database, to_iso
-from ..core.types import StorageError, ValidationError, utcnow
+from ..core.database import Guard, db_reason, to_iso
+from ..core.types import StorageError, utcnow
 from . import store
+from .apikeys_source import SOURCE_TABLES, key_metadata, open_source, utc
 from .errors import APIKeyError, InvalidInputError
 from .keys import LEGACY_SCHEME
-from .models import AuditAction, KeyMetadata, RateLimit, check_name
+from .models import AuditAction, check_name
 
 __all__ = ["ImportReport", "Progress", "Skipped", "Tally", "import_apikeys"]
 
 Progress = Callable[[int, int], None]  # called with (rows done, rows in all) after each batch
 KINDS = ("organizations", "projects", "products", "links", "keys")  # in import order
 SOURCE = "apikeys-platform"  # named in the audit events of imported keys
-
-# apikeys-platform 0.2.0's tables, as its models declare them (facts of its schema)
-_src = sa.MetaData()
-_ORGS = sa.Table(
-    "organizations",
-    _src,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("name", sa.String),
-    sa.Column("created_at", sa.DateTime(timezone=True)),
-)
-_PROJECTS, _PRODUCTS = (
-    sa.Table(
-        name,
-        _src,
-        sa.Column("id", sa.Uuid, primary_key=True),
-        sa.Column("name", sa.String),
-        sa.Column("org_id", sa.Uuid),
-        sa.Column("created_at", sa.DateTime(timezone=True)),
-    )
-    for name in ("projects", "products")
-)
-_LINKS = sa.Table(
-    "project_products",
-    _src,
-    sa.Column("project_id", sa.Uuid, primary_key=True),
-    sa.Column("product_id", sa.Uuid, primary_key=True),
-)
-_KEYS = sa.Table(
-    "api_keys",
-    _src,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org_id", sa.Uuid),
-    sa.Column("project_id", sa.Uuid),
-    sa.Column("product_id", sa.Uuid),
-    sa.Column("key_prefix", sa.String),
-    sa.Column("key_hash", sa.String),
-    sa.Column("metadata", sa.JSON),
-    sa.Column("revoked_at", sa.DateTime(timezone=True)),
-    sa.Column("last_used_at", sa.DateTime(timezone=True)),
-    sa.Column("use_count", sa.Integer),
-    sa.Column("created_at", sa.DateTime(timezone=True)),
-)
-_SOURCE_TABLES = {"organizations": _ORGS, "projects": _PROJECTS, "products": _PRODUCTS}
-_SOURCE_TABLES |= {"links": _LINKS, "keys": _KEYS}
 
 
 @dataclass
@@ -125,38 +81,6 @@ class ImportReport:
         return out
 
 
-def _utc(value: Any) -> datetime | None:
-    """A source time in UTC (SQLite gives them back without a zone: they were written in UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _metadata(raw: Any) -> KeyMetadata:
-    """A key's apikeys-platform metadata as byok's (InvalidInputError when byok cannot hold it)."""
-    d = json.loads(raw) if isinstance(raw, str) else raw
-    if not isinstance(d, dict):
-        raise InvalidInputError("metadata is not a JSON object")
-    rl, name = d.get("rate_limit"), d.get("name")
-    if rl is not None and not isinstance(rl, dict):
-        raise InvalidInputError("rate_limit is not an object")
-    try:
-        expires = _utc(d.get("expires_at"))
-    except (TypeError, ValueError):
-        raise InvalidInputError("expires_at is not a time") from None
-    return KeyMetadata(
-        name=None if name is None or name == "" else name,
-        scopes=d.get("scopes") or [],
-        rate_limit=None
-        if rl is None
-        else RateLimit(rl.get("requests"), rl.get("window", "minute")),
-        expires_at=expires,
-        custom=d.get("custom") or {},
-    )
-
-
 class _Import:
     """One run: the source, the target's tables, what is known to exist there, the report."""
 
@@ -176,14 +100,14 @@ class _Import:
 
     def batches(self, kind: str, size: int) -> Iterator[list[Any]]:
         """The source's rows of one kind, `size` at a time, in a stable order."""
-        table = _SOURCE_TABLES[kind]
+        table = SOURCE_TABLES[kind]
         stmt = sa.select(table).order_by(*table.primary_key.columns)
         result = self.source.conn.execute(stmt)
         while rows := result.fetchmany(size):
             yield rows
 
     def count(self, kind: str) -> int:
-        table = _SOURCE_TABLES[kind]
+        table = SOURCE_TABLES[kind]
         return self.source.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
 
     def skip(self, kind: str, ident: str, reason: str) -> None:
@@ -218,7 +142,7 @@ class _Import:
             if reason:
                 self.skip("organizations", ident, reason)
                 continue
-            new.append({"id": ident, "name": r.name, "created_at": to_iso(_utc(r.created_at))})
+            new.append({"id": ident, "name": r.name, "created_at": to_iso(utc(r.created_at))})
             names[r.name] = new[-1]
             self.known["organizations"][ident] = ident
         self.write(self.t.orgs, new)
@@ -258,7 +182,7 @@ class _Import:
                 self.skip(kind, ident, reason)
                 continue
             row = {"id": ident, "org_id": org, "name": r.name}
-            new.append({**row, "created_at": to_iso(_utc(r.created_at))})
+            new.append({**row, "created_at": to_iso(utc(r.created_at))})
             taken[(org, r.name)] = new[-1]
             self.known[kind][ident] = org
         self.write(table, new)
@@ -329,11 +253,11 @@ class _Import:
             self.skip("keys", ident, "its hash is not an HMAC-SHA256")
             return None
         try:
-            meta = _metadata(r.metadata)
+            meta = key_metadata(r.metadata)
         except (InvalidInputError, APIKeyError) as e:
             self.skip("keys", ident, f"metadata byok cannot hold: {e}")
             return None
-        created = to_iso(_utc(r.created_at))
+        created = to_iso(utc(r.created_at))
         return {
             "id": ident,
             "org_id": org,
@@ -343,10 +267,10 @@ class _Import:
             "pepper": LEGACY_SCHEME,
             "metadata": meta.to_json(),
             "expires_at": to_iso(meta.expires_at),
-            "revoked_at": to_iso(_utc(r.revoked_at)),
+            "revoked_at": to_iso(utc(r.revoked_at)),
             "created_at": created,
             "updated_at": created,
-            "last_used_at": to_iso(_utc(r.last_used_at)),
+            "last_used_at": to_iso(utc(r.last_used_at)),
             "use_count": r.use_count or 0,
             "usage_day": None,
             "usage_count": 0,
@@ -369,22 +293,6 @@ class _Import:
         }
 
 
-def _open_source(url: Any) -> Database:
-    """The apikeys-platform database, read-only (any URL spelling it accepted)."""
-    try:
-        engine_url(url)
-        source = open_database(url, access="read")
-    except ValidationError as e:
-        raise InvalidInputError(str(e)) from None
-    missing = [
-        t.name for t in _SOURCE_TABLES.values() if not sa.inspect(source.engine).has_table(t.name)
-    ]
-    if missing:
-        source.close()
-        raise InvalidInputError(f"not an apikeys-platform database: no table {', '.join(missing)}")
-    return source
-
-
 def import_apikeys(
     source_url: str,  # the apikeys-platform database, e.g. sqlite+aiosqlite:///apikeys.db
     target: str | Database,  # byok's database (URL or open Database); its tables are made
@@ -398,7 +306,7 @@ def import_apikeys(
     rerun imports only what is missing."""
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InvalidInputError("batch_size must be a positive integer")
-    source = _open_source(source_url)
+    source = open_source(source_url)
     db = target if isinstance(target, Database) else store.open_db(target)
     try:
         run = _Import(source, db, dry_run, actor)
