@@ -157,6 +157,29 @@ def test_keys_written_by_apikeys_platform_stay_valid_in_byok(written: Written, d
     _check_keys_valid(db_url, written)
 
 
+def test_the_async_client_of_an_app_that_changed_only_its_import(
+    written: Written, tmp_path
+) -> None:
+    """`from byok.issuing import APIKeyClient` in place of apikeys', same arguments: the keys
+    the old app handed out work (and a fresh key of byok's own shape beside them)."""
+    from byok.issuing import APIKeyClient as Client
+
+    target = f"sqlite+aiosqlite:///{tmp_path / 'byok.db'}"  # the reference's URL spelling
+    import_apikeys(written.url, target)
+
+    async def app() -> None:
+        client = Client(target, signing_secret=SECRET, key_prefix="acme", environment="live")
+        key = await client.validate_key(written.keys["plain"], required_scopes=["read"])
+        assert key.id == written.ids["plain"] and key.use_count == 4
+        assert (await client.verify_key(written.keys["plain"])).use_count == 5
+        with pytest.raises(RevokedKeyError):
+            await client.validate_key(written.keys["revoked"])
+        fresh = await client.create_key(written.ids["acme"])
+        assert (await client.validate_key(fresh.plaintext)).use_count == 1
+
+    asyncio.run(app())
+
+
 def test_a_dry_run_writes_nothing_and_a_second_run_imports_nothing_twice(
     written: Written, db_url: str
 ) -> None:
