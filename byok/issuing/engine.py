@@ -107,9 +107,7 @@ class KeyIssuer(Lifecycle):
         | bytes,  # HMAC secret of stored hashes; required (secrets.token_hex(32))
         key_prefix: str = "sk",  # first segment of every key, [a-z0-9]{1,16}
         environment: str = "",  # optional second segment, e.g. "live" or "test"
-        previous_signing_secrets: Sequence[str | bytes] = (),  # older secrets, still accepted
-        # (listing the old secret under a new one is how a rolling deploy starts: see
-        # adopt_signing_secret)
+        previous_signing_secrets: Sequence[str | bytes] = (),  # older ones (adopt_signing_secret)
         cache_ttl: float = 5.0,  # seconds a verified key is trusted in process; 0 = no cache
         clock: Callable[[], datetime] = utcnow,  # the current time (UTC); tests move it
     ):
