@@ -121,3 +121,27 @@ def test_byok_keys_rehash_commits_the_secret_and_check_only_shows(
     assert pepper_of(new, made.key.id) == new.peppers.current
     assert main(["keys", "rehash", "--db", url, "--check"]) == 0
     assert "keys under the current secret: 1" in capsys.readouterr().out
+
+
+def test_racing_first_uses_after_the_commit_rehash_once_and_count_every_use(fleet) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    old, new, url = fleet["old"], fleet["new"], fleet["url"]
+    made = old.create_key(old.create_organization("Acme").id)
+    new.adopt_signing_secret()
+    instances = [
+        KeyIssuer(url, signing_secret=NEW, previous_signing_secrets=[OLD], cache_ttl=0)
+        for _ in range(4)
+    ]
+
+    def use(issuer: KeyIssuer) -> None:
+        for _ in range(10):
+            issuer.validate_key(made.plaintext)
+
+    with ThreadPoolExecutor(len(instances)) as pool:
+        list(pool.map(use, instances))
+    for issuer in instances:
+        issuer.close()
+    assert new.get_key(made.key.id).use_count == 40
+    assert pepper_of(new, made.key.id) == new.peppers.current
+    assert old.signing_secret_status().unknown == 1  # the old instance alone no longer knows it
