@@ -28,6 +28,7 @@ from .guard import (
     presented_key,
     require_scopes,
 )
+from .importer import ImportReport, import_apikeys
 from .keys import ISSUED_KEY_PATTERN, ISSUED_KEY_REGEX, KeyFormat, looks_like_issued_key
 from .models import (
     APIKey,
@@ -45,6 +46,7 @@ from .models import (
     RefillInterval,
     UsageDay,
 )
+from .rollout import SecretStatus
 from .routes import IssuingRoutes, KeyOwner, OwnerFunc, mount_issuing_routes
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "AuditEvent",
     "CreditsExhaustedError",
     "ExpiredKeyError",
+    "ImportReport",
     "InsufficientScopeError",
     "InvalidInputError",
     "InvalidKeyError",
@@ -81,8 +84,10 @@ __all__ = [
     "Refill",
     "RefillInterval",
     "RevokedKeyError",
+    "SecretStatus",
     "UsageDay",
     "create_tables",
+    "import_apikeys",
     "issued_key_beforeware",
     "issued_key_of",
     "key_problem",

@@ -1,5 +1,5 @@
-"""`byok keys create | list | revoke | roll`: issued keys for operators (part of the `byok`
-command, see byok/cli.py).
+"""`byok keys create | list | revoke | roll | rehash | import`: issued keys for operators (part
+of the `byok` command, see byok/cli.py).
 
 The signing secret comes from the environment, never the command line: BYOK_SIGNING_SECRET
 (or --secret-env), older ones from BYOK_SIGNING_SECRET_OLD<n>. A new key's plaintext is printed
@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from .engine import KeyIssuer
 from .errors import InvalidInputError, NotFoundError
+from .importer import import_apikeys
 from .models import APIKey, KeyMetadata, KeyStatus, RateLimit
 from .tenancy import canonical_id
 
@@ -189,6 +191,48 @@ def roll(args: argparse.Namespace) -> int:
     return 0
 
 
+def rehash(args: argparse.Namespace) -> int:
+    """Commit the current signing secret (every instance runs it), or with --check only show
+    where the rollout stands."""
+    issuer = _issuer(args)
+    status = issuer.signing_secret_status() if args.check else issuer.adopt_signing_secret()
+    mine = "this signing secret" if status.committed == issuer.peppers.current else None
+    if mine is None:
+        mine = "an older signing secret" if status.holds_committed else "a secret not given here"
+    print(f"committed: {mine} (id {status.committed})")
+    print(f"keys under the current secret: {status.current}")
+    print(f"keys under older secrets (rehashed on their next use): {status.older}")
+    print(f"keys imported from apikeys-platform, not yet used: {status.legacy}")
+    print(f"keys under secrets not given here: {status.unknown}")
+    return 0
+
+
+def import_keys(args: argparse.Namespace) -> int:
+    """Copy an apikeys-platform database into byok, with a progress bar and a report."""
+    from tqdm import tqdm
+
+    shown = False if args.progress else None  # None: a bar when stderr is a terminal
+    with tqdm(unit=" rows", file=sys.stderr, disable=shown, desc="import") as bar:
+
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = import_apikeys(
+            args.from_apikeys,
+            args.db,
+            dry_run=args.dry_run,
+            batch_size=args.batch_size,
+            actor=args.actor,
+            progress=tick,
+        )
+    for line in report.lines():
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
 def add_keys_parser(
     sub: argparse._SubParsersAction,  # the `byok` command's subcommands
 ) -> None:
@@ -201,17 +245,29 @@ def add_keys_parser(
         ("list", list_keys, "list an organization's or project's keys"),
         ("revoke", revoke, "revoke a key by id"),
         ("roll", roll, "replace a key; the old one works for --grace"),
+        ("rehash", rehash, "commit the current signing secret once every instance runs it"),
+        ("import", import_keys, "copy an apikeys-platform database's keys (they stay valid)"),
     ]
     for name, func, helptext in spec:
         p = cmds.add_parser(name, help=helptext)
         p.set_defaults(func=func)
         p.add_argument("--db", required=True, help="database URL, e.g. sqlite:///keys.db")
+        made[name] = p
+        if name == "import":  # copies hashes: needs no secret
+            continue
         p.add_argument("--secret-env", default="BYOK_SIGNING_SECRET", help="env var of the secret")
         p.add_argument("--prefix", default="sk", help="key prefix (as the app uses)")
         p.add_argument("--environment", default="", help="key environment (as the app uses)")
-        made[name] = p
-    for name in ("create", "revoke", "roll"):
+    for name in ("create", "revoke", "roll", "import"):
         made[name].add_argument("--actor", help="who does this, for the audit log")
+    made["rehash"].add_argument(
+        "--check", action="store_true", help="only show how many keys each secret holds"
+    )
+    i = made["import"]
+    i.add_argument("--from-apikeys", required=True, metavar="URL", help="its database URL")
+    i.add_argument("--dry-run", action="store_true", help="report what would be imported")
+    i.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    i.add_argument("--progress", action="store_true", help="a progress bar even when piped")
     for name in ("create", "list"):
         made[name].add_argument("--org", required=True, help="organization id or name")
         made[name].add_argument("--project", help="project id or name")

@@ -34,6 +34,7 @@ from .errors import (
 from .keys import KeyFormat, Peppers
 from .lifecycle import Lifecycle
 from .models import MAX_SCOPE, APIKey, KeyMetadata
+from .rollout import Rollout, SecretStatus
 from .tenancy import canonical_id
 
 __all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
@@ -106,7 +107,7 @@ class KeyIssuer(Lifecycle):
         | bytes,  # HMAC secret of stored hashes; required (secrets.token_hex(32))
         key_prefix: str = "sk",  # first segment of every key, [a-z0-9]{1,16}
         environment: str = "",  # optional second segment, e.g. "live" or "test"
-        previous_signing_secrets: Sequence[str | bytes] = (),  # older secrets, still accepted
+        previous_signing_secrets: Sequence[str | bytes] = (),  # older ones (adopt_signing_secret)
         cache_ttl: float = 5.0,  # seconds a verified key is trusted in process; 0 = no cache
         clock: Callable[[], datetime] = utcnow,  # the current time (UTC); tests move it
     ):
@@ -114,6 +115,20 @@ class KeyIssuer(Lifecycle):
         self.peppers = Peppers(signing_secret, previous_signing_secrets)
         self.cache = VerifiedCache(cache_ttl)
         super().__init__(db_url, clock)
+        self.rollout = Rollout(self.peppers, self.tables, self._guard, cache_ttl)
+
+    # signing secrets
+
+    def adopt_signing_secret(self) -> SecretStatus:
+        """Commit this issuer's signing_secret once EVERY instance runs it (`byok keys rehash`):
+        new keys are then hashed under it and keys under older secrets move to it on their next
+        use. Until then nothing is rehashed, so instances on the old secret keep working."""
+        return self.rollout.adopt()
+
+    def signing_secret_status(self) -> SecretStatus:
+        """The committed secret and how many keys each secret holds (retire an old secret once
+        `older` and `legacy` are 0)."""
+        return self.rollout.status()
 
     # validation
 
@@ -210,27 +225,13 @@ class KeyIssuer(Lifecycle):
         return done.key
 
     def _load(self, key: str, key_hash: str) -> Entry:
-        """Read the key's row by hash (one indexed lookup); rehash one found under an older pepper."""
-        t = self.tables
+        """Read the key's row by any hash it may hold (one indexed lookup); rehash it when the
+        rollout says so (see rollout.py)."""
         with self._guard("lookup"):
-            row = t.row(t.key_by_hash, {"h": key_hash})
-            if row is None and len(self.peppers.ids) > 1:
-                old = self.peppers.all_hashes(key)[1:]
-                row = t.execute(t.key_by_hashes, {"hs": old}).mappings().first()
-                if row is not None and any(self.peppers.equal(row["key_hash"], h) for h in old):
-                    t.execute(
-                        t.rehash,
-                        {
-                            "kid": row["id"],
-                            "v": row["version"],
-                            "nv": row["version"] + 1,
-                            "h": key_hash,
-                            "pepper": self.peppers.current,
-                        },
-                    )
-                    row = t.execute(t.key_by_id, {"id": row["id"]}).mappings().first()
-            if row is None or not self.peppers.equal(row["key_hash"], key_hash):
+            row = self.rollout.find(key, key_hash)
+            if row is None:
                 raise InvalidKeyError("Key not found")
+            row = self.rollout.settle(key, row)
         entry = _entry(row)
         self.cache.put(key_hash, entry)
         return entry

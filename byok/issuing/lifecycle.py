@@ -33,6 +33,7 @@ from .models import (
     KeyStatus,
     UsageDay,
 )
+from .rollout import Rollout
 from .tenancy import Tenancy
 
 __all__ = ["Lifecycle"]
@@ -72,6 +73,7 @@ class Lifecycle(Tenancy):
 
     format: KeyFormat  # set by KeyIssuer
     peppers: Peppers
+    rollout: Rollout
     cache: VerifiedCache
 
     def _audit(
@@ -111,6 +113,7 @@ class Lifecycle(Tenancy):
     ) -> tuple[dict, str]:
         """A new key's row (not yet written) and its plaintext."""
         plaintext = self.format.generate()
+        key_hash, pepper = self.rollout.issue(plaintext)
         at = to_iso(now)
         row = {
             "id": str(uuid.uuid4()),
@@ -118,8 +121,8 @@ class Lifecycle(Tenancy):
             "project_id": project,
             "product_id": product,
             "key_prefix": self.format.shown(plaintext),
-            "key_hash": self.peppers.hash(plaintext),
-            "pepper": self.peppers.current,
+            "key_hash": key_hash,
+            "pepper": pepper,
             "metadata": meta.to_json(),
             "expires_at": to_iso(meta.expires_at),
             "revoked_at": None,
