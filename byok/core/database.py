@@ -84,7 +84,7 @@ def open_database(
         url = _existing_sqlite(url, read_only=access == "read")
     try:
         if sqlite:
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
+            db = Database(url, engine_kws=_sqlite_engine_kws(url))
             if access != "read":
                 db.q("PRAGMA journal_mode=WAL")
                 db.q("PRAGMA synchronous=NORMAL")
@@ -97,6 +97,19 @@ def open_database(
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
     return db
+
+
+def _sqlite_engine_kws(
+    url: str,  # a sqlite:// URL
+) -> dict[str, Any]:
+    """Engine options for SQLite: a busy timeout; an in-memory database is one connection shared
+    by every thread (each new connection would otherwise be a new, empty database)."""
+    connect_args: dict[str, Any] = {"timeout": 10}
+    database = sa.engine.make_url(url).database or ""
+    if database in ("", ":memory:") or "mode=memory" in url:
+        connect_args["check_same_thread"] = False  # callers serialise on their own lock
+        return {"connect_args": connect_args, "poolclass": sa.pool.StaticPool}
+    return {"connect_args": connect_args}
 
 
 def _existing_sqlite(
