@@ -15,14 +15,20 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import Depends, FastAPI, Request
+from starlette.testclient import TestClient
 
 from byok.issuing import (
+    APIKey,
     APIKeyClient,
     APIKeyCreated,
+    APIKeyDepends,
     KeyMetadata,
     KeyStatus,
     RateLimit,
@@ -529,3 +535,175 @@ def test_acme_integration_runs_and_reruns(url: str) -> None:
         assert seen["scopes"] == ["read", "write", "admin"]
         assert seen["alice_keys"] == [seen["key_id"]]  # earlier runs' keys were revoked
         assert seen["revoked_refused"]
+
+
+# --------------------------------------------------------------------------- examples/fastapi_integration.py
+
+
+def fastapi_integration_app(url: str) -> FastAPI:
+    """An app wired as fastapi_integration.py is: the client made in the lifespan, put on
+    request.state by a middleware, routes guarded by three APIKeyDepends."""
+    state: dict[str, APIKeyClient] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await create_tables(url)
+        state["client"] = APIKeyClient(
+            url, signing_secret=SECRET, key_prefix="demo", environment="dev"
+        )
+        yield
+        state["client"].issuer.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.middleware("http")
+    async def attach(request: Request, call_next):
+        request.state.apikeys_client = state["client"]
+        return await call_next(request)
+
+    authenticated = APIKeyDepends()
+    read_data = APIKeyDepends(required_scopes=["read:data"])
+    admin_only = APIKeyDepends(required_scopes=["admin"])
+
+    @app.get("/setup")
+    async def setup():
+        client = state["client"]
+        org, _ = await client.get_or_create_organization("Demo Org")
+        project, _ = await client.get_or_create_project(str(org.id), "demo-project")
+        read_key = await client.create_key(
+            str(org.id),
+            project_id=str(project.id),
+            metadata=KeyMetadata(
+                name="Read-only key",
+                scopes=["read:data"],
+                rate_limit=RateLimit(requests=10, window=RateLimitWindow.minute),
+            ),
+        )
+        admin_key = await client.create_key(
+            str(org.id),
+            project_id=str(project.id),
+            metadata=KeyMetadata(name="Admin key", scopes=["read:data", "admin"]),
+        )
+        return {"read_key": read_key.plaintext, "admin_key": admin_key.plaintext, "note": "-"}
+
+    @app.get("/data")
+    async def get_data(key: APIKey = Depends(read_data)):
+        return {"message": "Here is your data", "key_id": str(key.id)}
+
+    @app.get("/admin")
+    async def admin_panel(key: APIKey = Depends(admin_only)):
+        return {"message": "Welcome to the admin panel", "key_id": str(key.id)}
+
+    @app.get("/me")
+    async def me(key: APIKey = Depends(authenticated)):
+        return {
+            "key_id": str(key.id),
+            "scopes": key.metadata.scopes,
+            "use_count": key.use_count,
+            "last_used_at": key.last_used_at,
+            "rate_limit": key.metadata.rate_limit,
+        }
+
+    return app
+
+
+def test_fastapi_integration_example(url: str) -> None:
+    with TestClient(fastapi_integration_app(url)) as http:
+        missing = http.get("/data")
+        assert (missing.status_code, missing.json()) == (
+            401,
+            {"detail": "Missing X-API-Key header"},
+        )
+        keys = http.get("/setup").json()
+        assert keys["read_key"].startswith("demo_dev_") and keys["admin_key"].startswith(
+            "demo_dev_"
+        )
+        reader, admin = {"X-API-Key": keys["read_key"]}, {"X-API-Key": keys["admin_key"]}
+        data = http.get("/data", headers=reader)
+        assert data.status_code == 200 and data.json()["message"] == "Here is your data"
+        assert http.get("/admin", headers=reader).status_code == 403
+        assert http.get("/admin", headers=admin).json()["message"] == "Welcome to the admin panel"
+        me = http.get("/me", headers=reader).json()
+        assert me["scopes"] == ["read:data"] and me["use_count"] == 2
+        assert me["rate_limit"] == {"requests": 10, "window": "minute"}
+        assert datetime.fromisoformat(me["last_used_at"]) <= datetime.now(UTC)
+        answers = [http.get("/data", headers=reader) for _ in range(9)]  # 10 per minute
+        assert [a.status_code for a in answers] == [200] * 8 + [429]
+        assert int(answers[-1].headers["Retry-After"]) >= 1
+        assert http.get("/data", headers={"X-API-Key": "demo_dev_garbage"}).status_code == 401
+
+
+# --------------------------------------------------------------------------- examples/server/
+
+
+def test_example_server_over_http(url: str, live_server) -> None:
+    env = {"DATABASE_URL": url, "SIGNING_SECRET": SECRET}
+    base = live_server("tests.apikeys_server_app:app", env=env)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        made = http.post("/api/orgs", json={"name": "Acme"})
+        assert made.status_code == 201 and made.json()["created_at"].endswith("Z")
+        org = made.json()["id"]
+        assert http.post("/api/orgs", json={"name": "Acme"}).status_code == 409
+        assert [o["id"] for o in http.get("/api/orgs").json()] == [org]
+        assert http.get(f"/api/orgs/{org}").json()["name"] == "Acme"
+        assert http.get(f"/api/orgs/{NIL}").status_code == 404
+        assert http.get(f"/api/orgs/{NIL}/projects").status_code == 404
+        project = http.post(f"/api/orgs/{org}/projects", json={"name": "Backend"}).json()
+        assert project["org_id"] == org
+        product = http.post(f"/api/orgs/{org}/products", json={"name": "Analytics"}).json()
+        assert http.post(f"/api/orgs/{NIL}/products", json={"name": "X"}).status_code == 404
+        link = f"/api/products/{product['id']}/projects/{project['id']}"
+        assert http.post(link).status_code == 204
+        assert http.get(f"/api/projects/{project['id']}/products").json() == [product]
+        assert http.get(f"/api/orgs/{org}/projects").json() == [project]
+        assert http.get(f"/api/orgs/{org}/products").json() == [product]
+
+        body = {
+            "org_id": org,
+            "project_id": project["id"],
+            "name": "k1",
+            "scopes": ["read"],
+            "rate_limit": {"requests": 5, "window": "minute"},
+            "expires_at": "2030-01-01T00:00:00Z",
+            "custom": {"user_id": "u_1"},
+        }
+        created = http.post("/api/keys", json=body)
+        assert created.status_code == 201
+        key, plaintext = created.json()["key"], created.json()["plaintext"]
+        assert key["metadata"]["rate_limit"] == {"requests": 5, "window": "minute"}
+        assert key["metadata"]["expires_at"] == "2030-01-01T00:00:00Z"
+        assert key["project_id"] == project["id"] and key["use_count"] == 0
+        assert plaintext not in str(key)
+        bad = http.post("/api/keys", json={**body, "rate_limit": {"requests": 0}})
+        assert bad.status_code == 422  # refused by byok's RateLimit, inside pydantic
+        assert http.get(f"/api/orgs/{org}/keys?status=someday").status_code == 422
+
+        verified = http.post("/api/keys/verify", json={"key": plaintext})
+        assert verified.status_code == 200 and verified.json()["use_count"] == 1
+        with_key = {"X-API-Key": plaintext}
+        protected = http.get("/api/protected", headers=with_key)
+        assert protected.status_code == 200 and protected.json()["use_count"] == 2
+        assert http.get("/api/protected").status_code == 401
+        renamed = http.patch(f"/api/keys/{key['id']}", json={"name": "renamed", "scopes": ["w"]})
+        assert renamed.json()["metadata"]["name"] == "renamed"
+        assert http.get("/api/protected", headers=with_key).status_code == 403
+        assert http.patch(f"/api/keys/{NIL}", json={}).status_code == 404
+
+        assert len(http.get(f"/api/orgs/{org}/keys").json()) == 1
+        active = http.get(f"/api/projects/{project['id']}/keys", params={"status": "active"})
+        assert [k["id"] for k in active.json()] == [key["id"]]
+        revoked = http.post(f"/api/keys/{key['id']}/revoke")
+        assert revoked.status_code == 200 and revoked.json()["revoked_at"].endswith("Z")
+        assert http.post("/api/keys/verify", json={"key": plaintext}).status_code == 403
+        listed = http.get(f"/api/projects/{project['id']}/keys", params={"status": "revoked"})
+        assert len(listed.json()) == 1
+        assert http.delete(f"/api/keys/{key['id']}").status_code == 204
+        assert http.delete(f"/api/keys/{key['id']}").status_code == 404
+        assert http.post("/api/keys/verify", json={"key": "sk_nope"}).status_code == 401
+
+        past = {**body, "expires_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+        old = http.post("/api/keys", json=past).json()["plaintext"]
+        expired = http.post("/api/keys/verify", json={"key": old})
+        assert expired.status_code == 401 and expired.json()["detail"].startswith(
+            "Key has expired at "
+        )
