@@ -160,15 +160,46 @@ def test_plain_starlette_answers_the_same_statuses(issuer: KeyIssuer, org) -> No
 
 def test_importable_without_fastapi() -> None:
     code = (
-        "import sys; sys.modules['fastapi'] = None\n"  # any `import fastapi` now fails
+        "import asyncio, sys\n"
+        "sys.modules['fastapi'] = None\n"  # any `import fastapi` now fails
+        "from starlette.exceptions import HTTPException\n"
+        "from starlette.requests import Request\n"
         "from byok.issuing import APIKeyDepends\n"
         "from byok.issuing.fastapi import APIKeyDepends as again\n"
-        "assert APIKeyDepends is again and 'fastapi' not in [m for m in sys.modules if sys.modules[m]]\n"
-        "print('ok')\n"
+        "assert APIKeyDepends is again\n"
+        "try:\n"
+        "    asyncio.run(APIKeyDepends()(Request({'type': 'http', 'headers': []})))\n"
+        "except HTTPException as e:\n"
+        "    print(type(e).__module__, e.status_code)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert done.stdout.split() == ["starlette.exceptions", "401"]
+
+
+def test_in_a_fastapi_app_the_refusal_is_fastapis_own_exception(issuer: KeyIssuer) -> None:
+    import asyncio
+
+    import fastapi
+
+    request = Request({"type": "http", "headers": []})
+    with pytest.raises(fastapi.HTTPException) as caught:  # handlers registered for it match
+        asyncio.run(APIKeyDepends()(request))
+    assert caught.value.status_code == 401
+
+
+def test_the_reference_signature() -> None:
+    import inspect
+
+    from apikeys.fastapi import APIKeyDepends as Theirs
+
+    theirs = inspect.signature(Theirs.__init__).parameters
+    mine = inspect.signature(APIKeyDepends.__init__).parameters
+    assert list(mine) == list(theirs)
+    for name, p in theirs.items():
+        assert mine[name].kind == p.kind
+        assert mine[name].default == p.default or (p.default == [] and mine[name].default == ())
+    assert list(inspect.signature(APIKeyDepends.__call__).parameters) == ["self", "request"]
 
 
 def test_require_scopes_guards_fastapi_routes(issuer: KeyIssuer, org) -> None:

@@ -3,9 +3,9 @@
 It reads `X-API-Key`, validates it with the `APIKeyClient` an app put on
 `request.state.apikeys_client`, and turns a refusal into an `HTTPException`: 401 (no key, an
 invalid or expired key), 403 (revoked, missing scopes), 429 with `Retry-After` (rate limit or
-credits). The exception is Starlette's, which FastAPI answers as `{"detail": …}` JSON and a plain
-Starlette app as text, so this module imports without FastAPI installed
-(`pip install "byok-fasthtml[fastapi]"` brings FastAPI itself).
+credits). The exception is FastAPI's `HTTPException` in a FastAPI app (so handlers registered for
+it match), else Starlette's, of which FastAPI's is a subclass: a plain Starlette app answers it
+too. This module never imports FastAPI (`pip install "byok-fasthtml[fastapi]"` brings it).
 
 byok's own guards for FastHTML (and FastAPI) routes are `require_scopes` and
 `issued_key_beforeware` in `byok.issuing.guard`.
@@ -13,6 +13,7 @@ byok's own guards for FastHTML (and FastAPI) routes are `require_scopes` and
 
 # no `from __future__ import annotations`: FastAPI reads `__call__`'s annotations as objects
 
+import sys
 from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
@@ -30,6 +31,16 @@ from .models import APIKey
 __all__ = ["APIKeyDepends"]
 
 HEADER = "X-API-Key"  # the request header holding the key
+
+
+def _refusal(
+    status: int,  # the HTTP status
+    detail: str,  # the answer's detail (never the key)
+    headers: dict[str, str] | None = None,  # e.g. Retry-After
+) -> HTTPException:
+    """FastAPI's HTTPException when the app runs on FastAPI (already imported), else Starlette's."""
+    cls = getattr(sys.modules.get("fastapi"), "HTTPException", HTTPException)
+    return cls(status_code=status, detail=detail, headers=headers)
 
 
 class APIKeyDepends:
@@ -55,7 +66,7 @@ class APIKeyDepends:
         """The key of this request, validated (rate limit and usage counted)."""
         raw = request.headers.get(HEADER)
         if not raw:
-            raise HTTPException(status_code=401, detail=f"Missing {HEADER} header")
+            raise _refusal(401, f"Missing {HEADER} header")
         client = getattr(request.state, self.state_attr, None)
         if client is None:  # the app's wiring, not the caller's input
             raise RuntimeError(
@@ -72,12 +83,12 @@ class APIKeyDepends:
             )
         except ExpiredKeyError as e:
             when = "" if e.expired_at is None else f" (expired at {e.expired_at.isoformat()})"
-            raise HTTPException(status_code=401, detail=f"{e}{when}") from None
+            raise _refusal(401, f"{e}{when}") from None
         except InvalidKeyError as e:
-            raise HTTPException(status_code=401, detail=str(e)) from None
+            raise _refusal(401, str(e)) from None
         except (RevokedKeyError, InsufficientScopeError) as e:
-            raise HTTPException(status_code=403, detail=str(e)) from None
+            raise _refusal(403, str(e)) from None
         except QuotaError as e:
             wait = e.retry_after_seconds
             headers = {} if wait is None else {"Retry-After": str(wait)}
-            raise HTTPException(status_code=429, detail=str(e), headers=headers) from None
+            raise _refusal(429, str(e), headers) from None
