@@ -42,7 +42,15 @@ SECRET = "shims-test-signing-secret-0123456789"
 # --------------------------------------------------------------------------- in-memory SQLite
 
 
-@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///:memory:",
+        "sqlite://",
+        "sqlite+aiosqlite:///:memory:",  # how apikeys-platform's own suite spells it
+        "sqlite:///file:byok_shims?mode=memory&cache=shared&uri=true",  # a named memory DB
+    ],
+)
 def test_the_async_client_runs_on_an_in_memory_database(url: str) -> None:
     async def run() -> tuple[list[str], int, int]:
         client = APIKeyClient(url, signing_secret=SECRET, cache_ttl=0)
