@@ -127,7 +127,7 @@ def open_database(
         parsed = _existing_sqlite(parsed, read_only=access == "read")
     try:
         if sqlite:
-            db = Database(parsed, engine_kws={"connect_args": {"timeout": 10}})
+            db = Database(parsed, engine_kws=_sqlite_engine_kws(parsed))
             if access != "read":
                 db.q("PRAGMA journal_mode=WAL")
                 db.q("PRAGMA synchronous=NORMAL")
@@ -140,6 +140,18 @@ def open_database(
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
     return db
+
+
+def _sqlite_engine_kws(
+    url: sa.URL,  # a SQLite URL (from engine_url)
+) -> dict[str, Any]:
+    """Engine options for SQLite: a busy timeout; an in-memory database is one connection shared
+    by every thread (each new connection would otherwise be a new, empty database)."""
+    connect_args: dict[str, Any] = {"timeout": 10}
+    if (url.database or "") in ("", ":memory:") or url.query.get("mode") == "memory":
+        connect_args["check_same_thread"] = False  # callers serialise on their own lock
+        return {"connect_args": connect_args, "poolclass": sa.pool.StaticPool}
+    return {"connect_args": connect_args}
 
 
 def _existing_sqlite(

@@ -2,7 +2,9 @@
 
 Every name of apikeys-platform 0.2.0 is here with the same signatures (`from apikeys import …`
 → `from byok.issuing import …`): `APIKeyClient` and `create_tables` are async as there. Under
-them is `KeyIssuer`, the synchronous engine with the same methods as plain calls.
+them is `KeyIssuer`, the synchronous engine with the same methods as plain calls. Its module
+paths are here too: `apikeys.exceptions` → `byok.issuing.exceptions`, `apikeys.db.session` →
+`byok.issuing.db.session`, `apikeys.fastapi` → `byok.issuing.fastapi` (`APIKeyDepends`).
 """
 
 from .client import APIKeyClient, create_tables
@@ -19,6 +21,7 @@ from .errors import (
     QuotaError,
     RevokedKeyError,
 )
+from .fastapi import APIKeyDepends
 from .guard import (
     ISSUED_KEY,
     SCOPE_ISSUED_KEY,
@@ -57,6 +60,7 @@ __all__ = [
     "APIKey",
     "APIKeyClient",
     "APIKeyCreated",
+    "APIKeyDepends",
     "APIKeyError",
     "AlreadyExistsError",
     "AuditAction",

@@ -1,6 +1,7 @@
 """The issued-key models: apikeys-platform's names and fields as plain typed dataclasses, each
 checking its input once, at construction (a bad value is an InvalidInputError, never later a
-TypeError). Ids are strings of UUIDs; every datetime is timezone-aware UTC.
+TypeError). Ids are strings of UUIDs; every datetime is timezone-aware UTC. Each also answers
+pydantic's `model_dump()`, `model_dump_json()`, `model_validate()` (see pydantic_compat).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..core.types import utcnow
 from .errors import InvalidInputError
+from .pydantic_compat import PydanticCompat  # model_dump() & co. (pydantic's habits)
 
 __all__ = [
     "APIKey",
@@ -95,7 +97,7 @@ _WINDOW_SECONDS = {RateLimitWindow(k): v for k, v in _WINDOW_SECONDS.items()}
 
 
 @dataclass(frozen=True)
-class RateLimit:
+class RateLimit(PydanticCompat):
     """At most `requests` successful validations in any `window`-long span (sliding)."""
 
     requests: int  # calls allowed per window (> 0)
@@ -119,7 +121,7 @@ class RefillInterval(StrEnum):
 
 
 @dataclass(frozen=True)
-class Refill:
+class Refill(PydanticCompat):
     """Credits reset to `amount` at every `interval` boundary."""
 
     amount: int  # credits after each refill (> 0)
@@ -134,7 +136,7 @@ class Refill:
 
 
 @dataclass(frozen=True)
-class KeyMetadata:
+class KeyMetadata(PydanticCompat):
     """What a key may do: name, scopes, rate limit, expiry, credits and your own JSON."""
 
     name: str | None = None  # a label for people, e.g. "Alice's key"
@@ -235,7 +237,7 @@ class KeyStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Organization:
+class Organization(PydanticCompat):
     """A tenant: your customer, or your own company."""
 
     id: str  # UUID
@@ -244,7 +246,7 @@ class Organization:
 
 
 @dataclass(frozen=True)
-class _OrgPart:
+class _OrgPart(PydanticCompat):
     """Something named within an organization (a Project, a Product): the same four fields."""
 
     id: str  # UUID
@@ -264,7 +266,7 @@ class Product(_OrgPart):
 
 
 @dataclass(frozen=True)
-class APIKey:
+class APIKey(PydanticCompat):
     """An issued key as stored: never its plaintext, only the first body characters."""
 
     id: str  # UUID
@@ -298,7 +300,7 @@ class APIKey:
 
 
 @dataclass(frozen=True)
-class APIKeyCreated:
+class APIKeyCreated(PydanticCompat):
     """A new key and its plaintext: shown to its owner once, never stored (hidden from repr)."""
 
     key: APIKey  # the stored record
@@ -316,7 +318,7 @@ class AuditAction(StrEnum):
 
 
 @dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(PydanticCompat):
     """One change to a key: who, when, what (never key material)."""
 
     id: int  # increasing sequence number
@@ -329,7 +331,7 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
-class UsageDay:
+class UsageDay(PydanticCompat):
     """Successful verifications of a key on one UTC day."""
 
     day: date  # the UTC day
