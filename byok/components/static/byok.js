@@ -12,7 +12,9 @@
  *   data-byok-copy="id"              button copying the value of the input with that id; the
  *                                    [data-byok-copy-status="id"] element announces it
  *   data-byok-reveal-done            button inside [data-byok-reveal]: removes the shown key
- *                                    ([data-byok-reveal-secret]) and shows its masked form
+ *                                    ([data-byok-reveal-secret]) and shows its masked form;
+ *                                    leaving the page (pagehide) does the same, so the
+ *                                    back/forward cache never brings the key back
  *   data-byok-modal                  a <dialog> opened as a modal once it is on the page
  *   data-byok-dialog-close           link or button closing (and removing) its dialog
  * htmx error answers: htmx 2 swaps only 2xx answers. An error answer carrying the BYOK-Problem
@@ -215,6 +217,12 @@
       if (dialog.open) dialog.close();
       remove(dialog);
     }
+  });
+
+  // a key shown once leaves with the page: the back/forward cache keeps the page as it is now
+  window.addEventListener("pagehide", function () {
+    var shown = document.querySelectorAll("[data-byok-reveal-done]");
+    for (var i = 0; i < shown.length; i++) revealDone(shown[i]);
   });
 
   function start() {
