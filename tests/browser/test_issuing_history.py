@@ -5,7 +5,8 @@ Two ways a browser brings a page back: the back/forward cache (the whole page, f
 Playwright turns it off by default, so these tests launch a Chromium with it on) and, in a
 boosted htmx app, htmx's history snapshot (the body's HTML in sessionStorage, restored on Back).
 The app here serves the issuing page itself (`mount_issuing_routes`) and an app page embedding
-its section (`IssuingRoutes.section`), plain or boosted (`hx-boost` on the body).
+its section (`IssuingRoutes.section`), plain or boosted (`hx-boost` on the body); the last test
+does the same in the gallery's playground.
 """
 
 from __future__ import annotations
@@ -106,11 +107,22 @@ def start(live_server: Any, tmp_path: Any) -> Any:
     return run
 
 
-def open_page(browser: Browser, url: str) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(url)
-    page.wait_for_function("window.byokLoaded === true && !!window.htmx")
-    return page
+@pytest.fixture
+def open_page(bfcache_browser: Browser) -> Iterator[Any]:
+    """open_page(url) -> a page of a fresh context (own cookies and storage), loaded."""
+    contexts = []
+
+    def run(url: str) -> Page:
+        ctx = bfcache_browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.goto(url)
+        page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+        return page
+
+    yield run
+    for ctx in contexts:
+        ctx.close()
 
 
 def create_key(page: Page) -> str:
@@ -148,11 +160,11 @@ def went_back(page: Page, path: str) -> None:
     expect(page.get_by_role("button", name="Create key")).to_be_visible()
 
 
-def test_the_browser_keeps_pages_for_back_here(bfcache_browser: Browser, start: Any) -> None:
+def test_the_browser_keeps_pages_for_back_here(open_page: Any, start: Any) -> None:
     """The control: an ordinary page does come back from the back/forward cache in this browser
     (else the tests below could not fail)."""
     base = start(boosted=False)
-    page = open_page(bfcache_browser, f"{base}/elsewhere")
+    page = open_page(f"{base}/elsewhere")
     page.evaluate("window.marker = 'still here'")
     page.goto(f"{base}/settings")
     page.go_back(wait_until="commit")  # a page from the cache fires no load
@@ -161,11 +173,9 @@ def test_the_browser_keeps_pages_for_back_here(bfcache_browser: Browser, start: 
 
 
 @pytest.mark.parametrize("path", [KEYS, "/settings"])
-def test_back_after_creating_a_key_does_not_show_it(
-    bfcache_browser: Browser, start: Any, path: str
-) -> None:
+def test_back_after_creating_a_key_does_not_show_it(open_page: Any, start: Any, path: str) -> None:
     base = start(boosted=False)
-    page = open_page(bfcache_browser, base + path)
+    page = open_page(base + path)
     key = create_key(page)
     page.get_by_role("link", name="Elsewhere").click()
     expect(page).to_have_url(f"{base}/elsewhere")
@@ -175,10 +185,10 @@ def test_back_after_creating_a_key_does_not_show_it(
 
 @pytest.mark.parametrize("path", [KEYS, "/settings"])
 def test_back_in_a_boosted_app_does_not_restore_the_key(
-    bfcache_browser: Browser, start: Any, path: str
+    open_page: Any, start: Any, path: str
 ) -> None:
     base = start(boosted=True)
-    page = open_page(bfcache_browser, base + path)
+    page = open_page(base + path)
     key = create_key(page)
     page.get_by_role("link", name="Elsewhere").click()  # htmx: a boosted request, pushState
     expect(page.get_by_role("heading", name="Elsewhere")).to_be_visible()
@@ -190,23 +200,21 @@ def test_back_in_a_boosted_app_does_not_restore_the_key(
     expect(page.locator("table, [id='byok-issued-keys']").first).to_be_attached()
 
 
-def test_a_boosted_link_to_the_keys_page_gets_the_page(
-    bfcache_browser: Browser, start: Any
-) -> None:
+def test_a_boosted_link_to_the_keys_page_gets_the_page(open_page: Any, start: Any) -> None:
     """A boosted link (HX-Boosted) to the issuing page: the whole page, not only its table."""
     base = start(boosted=True)
-    page = open_page(bfcache_browser, f"{base}/elsewhere")
+    page = open_page(f"{base}/elsewhere")
     page.get_by_role("link", name="Keys").click()
     expect(page).to_have_url(f"{base}{KEYS}")
     expect(page.get_by_role("button", name="Create key")).to_be_visible()
 
 
 def test_back_to_the_gallery_playground_does_not_show_the_key(
-    bfcache_browser: Browser, gallery_url: str
+    open_page: Any, gallery_url: str
 ) -> None:
     """The gallery (boosted, no htmx history cache): a key made in the playground, a full
     navigation elsewhere, Back: the key is gone."""
-    page = open_page(bfcache_browser, f"{gallery_url}/playground")
+    page = open_page(f"{gallery_url}/playground")
     section = page.locator("#issue-keys")
     section.get_by_label("Name").fill("Gallery history key")
     section.get_by_role("button", name="Create key").click()
