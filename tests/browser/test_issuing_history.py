@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 from fasthtml.common import H1, A, FastHTML, Main, Nav, P, Title
-from playwright.sync_api import Browser, BrowserType, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from starlette.requests import Request
 
 from byok.components import front_end
 from byok.issuing import KeyIssuer, KeyOwner, mount_issuing_routes
 from byok.middleware import SecurityPolicy
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, unavailable
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -81,17 +81,6 @@ def create_app() -> FastHTML:
         return Title("Elsewhere"), nav(), Main(H1("Elsewhere"), P("Another page."))
 
     return app
-
-
-@pytest.fixture(scope="module")
-def bfcache_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
-    """Chromium with its back/forward cache on (Playwright passes --disable-back-forward-cache)."""
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found")
-    args = {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-    browser = browser_type.launch(**args, ignore_default_args=["--disable-back-forward-cache"])
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
