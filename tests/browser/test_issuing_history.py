@@ -190,12 +190,17 @@ def test_back_in_a_boosted_app_does_not_restore_the_key(
 
 
 def test_a_boosted_link_to_the_keys_page_gets_the_page(open_page: Any, start: Any) -> None:
-    """A boosted link (HX-Boosted) to the issuing page: the whole page, not only its table."""
+    """A boosted link (HX-Boosted) to the issuing page: the whole page, not only its table; the
+    table's own links (hx-get, not boosted) still get the table alone."""
     base = start(boosted=True)
     page = open_page(f"{base}/elsewhere")
     page.get_by_role("link", name="Keys").click()
     expect(page).to_have_url(f"{base}{KEYS}")
     expect(page.get_by_role("button", name="Create key")).to_be_visible()
+    page.get_by_role("link", name="Revoked (0)").click()
+    expect(page.locator("[aria-current='page']", has_text="Revoked")).to_be_visible()
+    expect(page.get_by_role("button", name="Create key")).to_have_count(1)
+    expect(page).to_have_url(f"{base}{KEYS}")  # the table's links push no history
 
 
 def test_back_to_the_gallery_playground_does_not_show_the_key(
