@@ -562,3 +562,64 @@ def test_random_bodies_never_answer_500(
     if r.status_code >= 400:  # nothing changed on a refusal
         after = {(k.id, k.revoked_at, k.metadata.expires_at) for k in issuer.list_org_keys(org)}
         assert after == before
+
+
+def _no_store(r: Any) -> bool:
+    return r.headers.get("cache-control") == "no-store" and r.headers.get("pragma") == "no-cache"
+
+
+def test_every_answer_that_may_hold_the_key_is_no_store(app: Any, issuer: KeyIssuer) -> None:
+    """The page (its form fills the reveal), the reveal, the roll dialog's page: no cache, and
+    no back/forward cache, keeps them; the reveal keeps htmx from snapshotting the page."""
+    alice = Browser(app, "alice")
+    json = {"Accept": "application/json"}
+    answers = {
+        "page": alice.client.get(PREFIX, headers=alice.base()),
+        "table": alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true"})),
+        "json list": alice.client.get(PREFIX, headers=alice.base(json)),
+        "refused form page": alice.client.post(
+            PREFIX, data={"name": "", "csrf_token": alice.token}, headers=alice.h(htmx=False)
+        ),
+    }
+    _, kid, answers["create (htmx)"] = alice.create("Prod")
+    answers["create (page)"] = alice.client.post(
+        PREFIX,
+        data={"name": "page", "scopes": "read", "csrf_token": alice.token},
+        headers=alice.h(htmx=False),
+    )
+    answers["create (json)"] = alice.client.post(
+        PREFIX,
+        json={"name": "json", "scopes": ["read"]},
+        headers=alice.h(False, **json, **{"X-CSRF-Token": alice.token}),
+    )
+    assert answers["create (json)"].json()["key"].startswith("sk_live_")
+    answers["roll dialog page"] = alice.client.get(f"{PREFIX}/{kid}/roll", headers=alice.base())
+    answers["roll (page)"] = alice.client.post(
+        f"{PREFIX}/{kid}/roll",
+        data={"grace": "0", "csrf_token": alice.token},
+        headers=alice.h(htmx=False),
+    )
+    _, kid2, _ = alice.create("Second")
+    answers["roll (htmx)"] = alice.client.post(
+        f"{PREFIX}/{kid2}/roll", data={"grace": "0"}, headers=alice.h()
+    )
+    assert {name: r.status_code for name, r in answers.items() if r.status_code >= 300} == {
+        "refused form page": 422
+    }
+    assert [name for name, r in answers.items() if not _no_store(r)] == []
+    for name in ("create (htmx)", "create (page)", "roll (page)", "roll (htmx)"):
+        secret = soup(answers[name].text).find(attrs={"data-byok-reveal-secret": True})
+        assert secret["hx-history"] == "false", name  # htmx keeps no snapshot while it is shown
+        assert _KEY.search(str(secret)), name
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_a_boosted_or_history_restore_request_gets_the_whole_page(app: Any, header: str) -> None:
+    """htmx swaps these into the body: the page, not only its table (which a fragment is)."""
+    alice = Browser(app, "alice")
+    r = alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true", header: "true"}))
+    assert r.status_code == 200 and _no_store(r)
+    doc = soup(r.text)
+    assert doc.find(id=CREATE_FORM_ID) and doc.find(id=ISSUED_TABLE_ID)
+    fragment = alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true"}))
+    assert not soup(fragment.text).find(id=CREATE_FORM_ID)  # the table's own links: the table

@@ -55,7 +55,14 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
-from byok.middleware.http import CheckedRouter, Refused, RequestKind, problem, request_kind
+from byok.middleware.http import (
+    CheckedRouter,
+    Refused,
+    RequestKind,
+    problem,
+    request_kind,
+    wants_whole_page,
+)
 from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
@@ -68,6 +75,10 @@ from .webform import parse_grace, parse_new_key
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
 log = logging.getLogger("byok")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""Headers of every answer that is, or may come to hold, the key shown once (the page, whose
+form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
 
 
 @dataclass(frozen=True)
@@ -183,9 +194,12 @@ class IssuingRoutes(IssuedKeysPage):
             now = self.issuer.clock()
             states = [(k, issued_key_status(k, now)) for k in keys]
             shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or lists(view[0], s)]
-            return JSONResponse({"keys": [key_json(k, self.head, s) for k, s in shown]})
+            body = {"keys": [key_json(k, self.head, s) for k, s in shown]}
+            return JSONResponse(body, headers=NO_STORE)
         table = await self._table(req, owner, view)
-        return table if kind is RequestKind.HTMX else self._page(req, table)
+        if kind is RequestKind.HTMX and not wants_whole_page(req):
+            return FtResponse(table, headers=NO_STORE)
+        return FtResponse(self._page(req, table), headers=NO_STORE)
 
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
@@ -204,7 +218,8 @@ class IssuingRoutes(IssuedKeysPage):
                 }
                 return FtResponse(form, status_code=422, headers=headers)
             table = await self._table(req, owner, (StatusFilter.ALL, 1))
-            return FtResponse(self._page(req, table, form=form), status_code=422)
+            page = self._page(req, table, form=form)
+            return FtResponse(page, status_code=422, headers=NO_STORE)
         issuer = self.issuers.get(new.environment, self.issuer)
         created = await self._run(
             req,
@@ -217,19 +232,19 @@ class IssuingRoutes(IssuedKeysPage):
         key = created.key
         if kind is RequestKind.JSON:
             body = {**key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
-            return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+            return JSONResponse(body, status_code=201, headers=NO_STORE)
         table = await self._table(
             req, owner, (StatusFilter.ALL, 1), highlight=key.id, oob=kind is RequestKind.HTMX
         )
         if kind is RequestKind.PAGE:  # the one reveal is this page: no redirect
             return FtResponse(
                 self._page(req, table, reveal=self._reveal(created)),
-                headers={"Cache-Control": "no-store"},
+                headers=NO_STORE,
             )
         toast = oob_toast(f"API key “{key.metadata.name}” created", AlertKind.SUCCESS)
         return FtResponse(
             (self._reveal(created), table, self._form(req, oob=True), toast),
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     async def _key(self, req: Request) -> tuple[KeyOwner, APIKey]:
@@ -253,7 +268,8 @@ class IssuingRoutes(IssuedKeysPage):
         dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self.gate.token(req))
         if kind is RequestKind.HTMX:
             return dialog
-        return self._page(req, await self._table(req, owner, view), dialog=dialog)
+        page = self._page(req, await self._table(req, owner, view), dialog=dialog)
+        return FtResponse(page, headers=NO_STORE)
 
     def _rollable(self, req: Request, key: APIKey) -> None:
         state = issued_key_status(key, self.issuer.clock())
@@ -279,22 +295,20 @@ class IssuingRoutes(IssuedKeysPage):
         new = created.key
         if kind is RequestKind.JSON:
             body = {**key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
-            return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+            return JSONResponse(body, status_code=201, headers=NO_STORE)
         htmx = kind is RequestKind.HTMX
         table = await self._table(req, owner, view, highlight=new.id, oob=htmx)
         if not htmx:
             return FtResponse(
                 self._page(req, table, reveal=self._reveal(created)),
-                headers={"Cache-Control": "no-store"},
+                headers=NO_STORE,
             )
         until = "stopped" if grace == timedelta(0) else f"works for {span(grace)}"
         toast = oob_toast(
             f"“{new.metadata.name}” rolled: the old key {until}", AlertKind.SUCCESS, duration=6000
         )
         closed = Div(id=ISSUED_DIALOG_ID, hx_swap_oob="innerHTML")  # empties the dialog slot
-        return FtResponse(
-            (self._reveal(created), table, toast, closed), headers={"Cache-Control": "no-store"}
-        )
+        return FtResponse((self._reveal(created), table, toast, closed), headers=NO_STORE)
 
     async def _change(self, req: Request, data: dict | None, verb: str, apply: Any) -> Any:
         """Revoke or delete: the table in the same view + a toast (a redirect without htmx)."""
