@@ -18,6 +18,7 @@ from .errors import (
     NotFoundError,
     QuotaError,
     RevokedKeyError,
+    RolledKeyError,
 )
 from .guard import (
     ISSUED_KEY,
@@ -81,6 +82,7 @@ __all__ = [
     "Refill",
     "RefillInterval",
     "RevokedKeyError",
+    "RolledKeyError",
     "UsageDay",
     "create_tables",
     "issued_key_beforeware",

@@ -10,6 +10,7 @@ writer got there first, and after a few misses taken under a row lock, so it alw
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fastsql import Database
 
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError, utcnow
-from . import limits, store
+from . import limits, lineage, store
 from .cache import Entry, VerifiedCache
 from .errors import (
     CreditsExhaustedError,
@@ -176,16 +177,21 @@ class KeyIssuer(Lifecycle):
                 entry = self._load(key, key_hash)
             now = self.clock()
             self._check(entry.key, want, now, io=io)
-            plan = self._plan(entry, want, now)
-            if plan is None:
+            drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
+            plan = None if drawn else self._plan(entry, want, now)
+            if plan is None and not drawn:
                 return entry.key
             if not io:
                 raise NeedsDatabase
-            with self._guard("validate"):
-                done = self._apply(entry, plan, want, now)
-            if done is not None:
-                self.cache.put(key_hash, done)
-                return done.key
+            if drawn:
+                got = self._draw(entry, want, now)
+            else:
+                with self._guard("validate"):
+                    done = self._apply(entry, plan, want, now)
+                got = None if done is None else (done, done.key)
+            if got is not None:
+                self.cache.put(key_hash, got[0])
+                return got[1]
             self.cache.drop(entry.key.id)  # another writer changed the row: read it again
         return self._validate_locked(key, key_hash, want)
 
@@ -202,12 +208,16 @@ class KeyIssuer(Lifecycle):
             entry = _entry(row)
             now = self.clock()
             self._check(entry.key, want, now, io=True)
-            plan = self._plan(entry, want, now)
-            done = entry if plan is None else self._apply(entry, plan, want, now)
-        if done is None:  # cannot happen while the row is locked
+            if want.limit and row["rolled_to"] is not None:
+                done, key = self._draw(entry, want, now, locked=True) or (None, None)
+            else:
+                plan = self._plan(entry, want, now)
+                done = entry if plan is None else self._apply(entry, plan, want, now)
+                key = None if done is None else done.key
+        if done is None or key is None:  # cannot happen while the row is locked
             raise StorageError("issued key changed while locked")
         self.cache.put(key_hash, done)
-        return done.key
+        return key
 
     def _load(self, key: str, key_hash: str) -> Entry:
         """Read the key's row by hash (one indexed lookup); rehash one found under an older pepper."""
@@ -340,6 +350,34 @@ class KeyIssuer(Lifecycle):
             **counters,
         }
         return _entry(new_row, entry)
+
+    def _draw(
+        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
+    ) -> tuple[Entry, APIKey] | None:
+        """A rolled key in its grace period spends from its lineage's head (its successor) and
+        counts the use on its own row: both or neither; None when a row changed meanwhile.
+        `locked`: inside the caller's guard, the key's row locked (the head's is locked too)."""
+        t = self.tables
+
+        def txn() -> Any:
+            return contextlib.nullcontext() if locked else self._guard("validate")
+
+        with txn():
+            found = lineage.head(t, entry.row, lock=locked)
+        head = None if found is None else _entry(found)  # None: the successor was deleted
+        plan = self._plan(head or entry, want, now) or lineage.kept(entry.row)
+        try:
+            with txn():  # its own row first, then the head's: every writer locks in that order
+                done = self._apply(entry, lineage.kept(entry.row) if head else plan, want, now)
+                if done is None:
+                    raise lineage.Conflict
+                if head is not None and plan["bump"]:
+                    lineage.spend_head(t, found, plan)
+        except lineage.Conflict:
+            if locked:
+                raise StorageError("issued key changed while locked") from None
+            return None
+        return done, lineage.shown(done.key, plan["rem"] if head else None)
 
 
 def _entry(row: Any, previous: Entry | None = None) -> Entry:

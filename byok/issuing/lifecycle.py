@@ -14,14 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..core.database import to_iso
-from . import store
+from ..core.types import StorageError
+from . import lineage, store
 from .cache import VerifiedCache
-from .errors import (
-    ExpiredKeyError,
-    InsufficientScopeError,
-    InvalidInputError,
-    RevokedKeyError,
-)
+from .errors import InsufficientScopeError, InvalidInputError, NotFoundError
 from .keys import KeyFormat, Peppers
 from .models import (
     MAX_NAME,
@@ -135,6 +131,8 @@ class Lifecycle(Tenancy):
             "refilled_at": at if meta.refill else None,
             "rl_state": None,
             "version": 0,
+            "lineage_id": None,
+            "rolled_to": None,
         }
         return row, plaintext
 
@@ -253,45 +251,39 @@ class Lifecycle(Tenancy):
         metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
         actor: str | None = None,  # who, for the audit log
     ) -> APIKeyCreated:
-        """A new key with the same settings; the old one works until min(its expiry, now+grace)."""
+        """A new key with the same settings and budget; the old one works until min(its expiry,
+        now+grace), spending the new one's credits and window (see lineage.py)."""
         if not isinstance(grace, timedelta) or grace < timedelta(0):
             raise InvalidInputError("grace must be a timedelta ≥ 0")
         if metadata is not None and not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
         actor = _actor(actor)
-        old = self.get_key(key_id)
-        now = self.clock()
-        if old.revoked_at is not None:
-            raise RevokedKeyError("a revoked key cannot be rolled")
-        if old.metadata.expires_at is not None and old.metadata.expires_at <= now:
-            raise ExpiredKeyError("an expired key cannot be rolled", old.metadata.expires_at)
-        meta = old.metadata if metadata is None else metadata
-        ends = min(now + grace, old.metadata.expires_at or now + grace)
-        old_meta = replace(old.metadata, expires_at=ends)
-        row, plaintext = self._insert_key(old.org_id, old.project_id, old.product_id, meta, now)
-        k = self.tables.keys.table
-        with self._guard("roll key"):
-            self.tables.execute(k.insert().values(**row))
-            self.tables.execute(
-                k.update()
-                .where(k.c.id == old.id)
-                .values(
-                    metadata=old_meta.to_json(),
-                    expires_at=to_iso(ends),
-                    version=k.c.version + 1,
-                    updated_at=to_iso(now),
-                )
+        kid, t = self._id(key_id, "Key"), self.tables
+        k = t.keys.table
+        with self._guard("roll key"):  # one transaction, the row locked: read, check, write
+            t.execute(t.lock_row, {"kid": kid})
+            old = t.execute(t.key_by_id, {"id": kid}).mappings().first()
+            if old is None:
+                raise NotFoundError(f"Key {kid!r} not found")
+            now = self.clock()
+            lineage.check_rollable(old, now)
+            was = store.api_key(old).metadata
+            meta = was if metadata is None else metadata
+            ends = min(now + grace, was.expires_at or now + grace)
+            row, plaintext = self._insert_key(
+                old["org_id"], old["project_id"], old["product_id"], meta, now
             )
+            row.update(lineage.inherited(old, meta, metadata is not None))
+            t.execute(k.insert().values(**row))
+            retire = lineage.retired(old, replace(was, expires_at=ends), row["id"], now)
+            cas = k.update().where(k.c.id == kid, k.c.version == old["version"])
+            if t.execute(cas.values(**retire, version=old["version"] + 1)).rowcount != 1:
+                raise StorageError("issued key changed while locked")  # cannot happen
             roll = {"new_key_id": row["id"], "old_key_expires_at": ends.isoformat()}
-            self._audit(old.org_id, old.id, AuditAction.roll, actor, roll)
-            self._audit(
-                old.org_id,
-                row["id"],
-                AuditAction.create,
-                actor,
-                {"rolled_from": old.id, "settings": _settings(meta)},
-            )
-        self.cache.drop(old.id)
+            self._audit(old["org_id"], kid, AuditAction.roll, actor, roll)
+            made = {"rolled_from": kid, "settings": _settings(meta)}
+            self._audit(old["org_id"], row["id"], AuditAction.create, actor, made)
+        self.cache.drop(kid)
         return APIKeyCreated(store.api_key(row), plaintext)
 
     # listings
