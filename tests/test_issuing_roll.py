@@ -11,9 +11,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from byok.issuing import (
     AuditAction,
@@ -73,7 +75,7 @@ def _race(*calls: Callable[[], Any]) -> list[Any]:
         barrier.wait(timeout=30)
         try:
             results[i] = calls[i]()
-        except Exception as e:  # noqa: BLE001 - the outcome is what the test inspects
+        except Exception as e:  # the outcome is what the test inspects
             results[i] = e
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
@@ -98,8 +100,8 @@ def test_a_roll_racing_an_update_never_undoes_it(pair: tuple[KeyIssuer, KeyIssue
         made = roller.create_key(org, metadata=meta)
         narrowed = replace(meta, scopes=["read"])
         rolled, updated = _race(
-            lambda: roller.roll_key(made.key.id, grace=HOUR),
-            lambda: admin.update_key(made.key.id, metadata=narrowed),
+            partial(roller.roll_key, made.key.id, grace=HOUR),
+            partial(admin.update_key, made.key.id, metadata=narrowed),
         )
         assert not isinstance(updated, Exception), updated
         assert not isinstance(rolled, Exception), rolled
@@ -123,8 +125,8 @@ def test_a_revoked_key_never_gets_a_live_successor(pair: tuple[KeyIssuer, KeyIss
         made = roller.create_key(org, metadata=KeyMetadata(name="k"))
         before = {k.id for k in roller.list_org_keys(org)}
         rolled, revoked = _race(
-            lambda: roller.roll_key(made.key.id, grace=HOUR),
-            lambda: admin.revoke_key(made.key.id),
+            partial(roller.roll_key, made.key.id, grace=HOUR),
+            partial(admin.revoke_key, made.key.id),
         )
         assert not isinstance(revoked, Exception), revoked
         born = {k.id for k in roller.list_org_keys(org)} - before
@@ -146,8 +148,8 @@ def test_two_rolls_at_once_make_one_successor(pair: tuple[KeyIssuer, KeyIssuer])
     for _ in range(10):
         made = first.create_key(org, metadata=KeyMetadata(name="k"))
         results = _race(
-            lambda: first.roll_key(made.key.id, grace=HOUR),
-            lambda: second.roll_key(made.key.id, grace=HOUR),
+            partial(first.roll_key, made.key.id, grace=HOUR),
+            partial(second.roll_key, made.key.id, grace=HOUR),
         )
         assert sorted(type(r).__name__ for r in results) == ["APIKeyCreated", "RolledKeyError"]
         assert len(first.list_org_keys(org)) == 2
@@ -286,3 +288,34 @@ def test_deleting_the_successor_leaves_the_old_key_no_budget(issuer: KeyIssuer) 
     issuer.delete_key(new.key.id)
     with pytest.raises(CreditsExhaustedError):
         issuer.validate_key(made.plaintext)
+
+
+def test_a_version_1_database_gains_the_lineage_and_its_keys_roll(db_url: str) -> None:
+    first = KeyIssuer(db_url, signing_secret=SECRET)
+    made = first.create_key(_org(first), metadata=KeyMetadata(remaining=3))
+    with first._guard("make it version 1"):  # as byok before rolls had a lineage left it
+        for stmt in (
+            "DROP INDEX issued_key_lineage",
+            "ALTER TABLE issued_keys DROP COLUMN lineage_id",
+            "ALTER TABLE issued_keys DROP COLUMN rolled_to",
+            "UPDATE byok_meta SET value = '1' WHERE name = 'schema:issuing'",
+        ):
+            first.db.conn.execute(sa.text(stmt))
+    first.close()
+    upgraded = KeyIssuer(db_url, signing_secret=SECRET)
+    assert upgraded.validate_key(made.plaintext).metadata.remaining == 2
+    new = upgraded.roll_key(made.key.id, grace=HOUR)
+    passes = 0
+    for k in (made, new, made, new):
+        try:
+            upgraded.validate_key(k.plaintext)
+            passes += 1
+        except CreditsExhaustedError:
+            pass
+    assert passes == 2
+    with upgraded._guard("read"):
+        version = upgraded.db.conn.execute(
+            sa.text("SELECT value FROM byok_meta WHERE name = 'schema:issuing'")
+        ).scalar()
+    assert version == "2"
+    upgraded.close()
