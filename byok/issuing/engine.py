@@ -184,14 +184,13 @@ class KeyIssuer(Lifecycle):
             if not io:
                 raise NeedsDatabase
             if drawn:
-                got = self._draw(entry, want, now)
+                done = self._draw(entry, want, now)
             else:
                 with self._guard("validate"):
                     done = self._apply(entry, plan, want, now)
-                got = None if done is None else (done, done.key)
-            if got is not None:
-                self.cache.put(key_hash, got[0])
-                return got[1]
+            if done is not None:
+                self.cache.put(key_hash, done)
+                return done.key
             self.cache.drop(entry.key.id)  # another writer changed the row: read it again
         return self._validate_locked(key, key_hash, want)
 
@@ -209,15 +208,14 @@ class KeyIssuer(Lifecycle):
             now = self.clock()
             self._check(entry.key, want, now, io=True)
             if want.limit and row["rolled_to"] is not None:
-                done, key = self._draw(entry, want, now, locked=True) or (None, None)
+                done = self._draw(entry, want, now, locked=True)
             else:
                 plan = self._plan(entry, want, now)
                 done = entry if plan is None else self._apply(entry, plan, want, now)
-                key = None if done is None else done.key
-        if done is None or key is None:  # cannot happen while the row is locked
+        if done is None:  # cannot happen while the row is locked
             raise StorageError("issued key changed while locked")
         self.cache.put(key_hash, done)
-        return key
+        return done.key
 
     def _load(self, key: str, key_hash: str) -> Entry:
         """Read the key's row by hash (one indexed lookup); rehash one found under an older pepper."""
@@ -353,31 +351,28 @@ class KeyIssuer(Lifecycle):
 
     def _draw(
         self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
-    ) -> tuple[Entry, APIKey] | None:
-        """A rolled key in its grace period spends from its lineage's head (its successor) and
-        counts the use on its own row: both or neither; None when a row changed meanwhile.
-        `locked`: inside the caller's guard, the key's row locked (the head's is locked too)."""
-        t = self.tables
-
-        def txn() -> Any:
-            return contextlib.nullcontext() if locked else self._guard("validate")
-
+    ) -> Entry | None:
+        """A rolled key in its grace period spends its lineage head's budget and counts the use
+        on its own row, both or neither; None on a conflict (`locked`: in the caller's guard)."""
+        txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self._guard("validate"))
         with txn():
-            found = lineage.head(t, entry.row, lock=locked)
-        head = None if found is None else _entry(found)  # None: the successor was deleted
-        plan = self._plan(head or entry, want, now) or lineage.kept(entry.row)
+            found = lineage.head(self.tables, entry.row, lock=locked)
+        source = entry if found is None else _entry(found)  # no head: the successor was deleted
+        plan = self._plan(source, want, now) or lineage.kept(source.row)
         try:
             with txn():  # its own row first, then the head's: every writer locks in that order
-                done = self._apply(entry, lineage.kept(entry.row) if head else plan, want, now)
-                if done is None:
+                own = plan if found is None else lineage.kept(entry.row)  # its own counters
+                if (done := self._apply(entry, own, want, now)) is None:
                     raise lineage.Conflict
-                if head is not None and plan["bump"]:
-                    lineage.spend_head(t, found, plan)
+                if found is not None and plan["bump"]:
+                    lineage.spend_head(self.tables, found, plan)
         except lineage.Conflict:
             if locked:
                 raise StorageError("issued key changed while locked") from None
             return None
-        return done, lineage.shown(done.key, plan["rem"] if head else None)
+        if found is not None:  # it answers with the credits it spends from
+            done.key = lineage.shown(done.key, plan["rem"])
+        return done
 
 
 def _entry(row: Any, previous: Entry | None = None) -> Entry:
@@ -400,5 +395,6 @@ def _entry(row: Any, previous: Entry | None = None) -> Entry:
         old.created_at,
         from_iso(row["last_used_at"]),
         row["use_count"],
+        old.rolled_to,
     )
     return Entry(row, key, time.monotonic())

@@ -118,10 +118,10 @@ def kept(
 
 def shown(
     key: APIKey,  # a rolled key after a validation
-    remaining: int | None,  # its lineage's credits left (None: the key's own are shown)
+    remaining: int | None,  # its lineage's credits left (None: unlimited)
 ) -> APIKey:
     """The key as a validation answers it: with the credits it actually spends from."""
-    if remaining is None or remaining == key.metadata.remaining:
+    if remaining == key.metadata.remaining:
         return key
     return replace(key, metadata=replace(key.metadata, remaining=remaining))
 
