@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from byok.issuing import (
     AuditAction,
     CreditsExhaustedError,
+    ExpiredKeyError,
     KeyIssuer,
     KeyMetadata,
     QuotaError,
@@ -35,9 +36,12 @@ TRIALS = 30  # two-thread races per database (the issue measured 26 of 30 broken
 HOUR = timedelta(hours=1)
 
 
+CLOCK_START = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+
+
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+        self.now = CLOCK_START
 
     def __call__(self) -> datetime:
         return self.now
@@ -113,7 +117,8 @@ def test_a_roll_racing_an_update_never_undoes_it(pair: tuple[KeyIssuer, KeyIssue
         serial = (order.index(AuditAction.roll) < order.index(AuditAction.update)) == (
             new_scopes == ["read", "write"]
         )
-        if old.metadata.scopes != ["read"] or not serial:
+        kept_grace = old.metadata.expires_at == CLOCK_START + HOUR  # the roll not undone either
+        if old.metadata.scopes != ["read"] or not serial or not kept_grace:
             broken.append((trial, old.metadata.scopes, new_scopes, order))
     assert broken == [], f"{len(broken)} of {TRIALS} races undid the admin's change"
 
@@ -171,6 +176,21 @@ def test_a_key_in_its_grace_period_is_not_rolled_again(issuer: KeyIssuer) -> Non
     issuer.validate_key(made.plaintext)  # still works for its grace period
     third = issuer.roll_key(new.key.id)  # the successor may be rolled
     assert issuer.get_key(new.key.id).rolled_to == third.key.id
+
+
+def test_an_update_never_extends_a_rolled_keys_grace(issuer: KeyIssuer, clock: Clock) -> None:
+    org = _org(issuer)
+    meta = KeyMetadata(name="k", scopes=["read", "write"])
+    made = issuer.create_key(org, metadata=meta)
+    issuer.roll_key(made.key.id, grace=HOUR)
+    narrowed = issuer.update_key(made.key.id, metadata=replace(meta, scopes=["read"]))
+    assert narrowed.metadata.scopes == ["read"]  # applied,
+    assert narrowed.metadata.expires_at == clock.now + HOUR  # but the grace period still ends
+    sooner = issuer.update_key(made.key.id, metadata=replace(meta, expires_at=clock.now + HOUR / 2))
+    assert sooner.metadata.expires_at == clock.now + HOUR / 2  # an earlier end is taken
+    clock.now += HOUR
+    with pytest.raises(ExpiredKeyError):
+        issuer.validate_key(made.plaintext)
 
 
 def test_a_roll_moves_the_credits(issuer: KeyIssuer, clock: Clock) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..core.database import to_iso
+from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from . import lineage, store
 from .cache import VerifiedCache
@@ -167,23 +167,30 @@ class Lifecycle(Tenancy):
         """The key's record (NotFoundError when there is none)."""
         return store.api_key(self._key_row(key_id))
 
+    def _lock_key(self, kid: str) -> Any:
+        """Inside a guard: lock the key's row and read it (NotFoundError when there is none)."""
+        t = self.tables
+        t.execute(t.lock_row, {"kid": kid})
+        row = t.execute(t.key_by_id, {"id": kid}).mappings().first()
+        if row is None:
+            raise NotFoundError(f"Key {kid!r} not found")
+        return row
+
     def _change(
         self, key_id: Any, action: AuditAction, actor: Any, values: Any, changes: Any
     ) -> APIKey:
-        """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache."""
+        """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache;
+        the row is locked and read in the same transaction, so `row` is the latest."""
         actor = _actor(actor)
-        row = self._key_row(key_id)
-        k = self.tables.keys.table
-        stmt = (
-            k.update()
-            .where(k.c.id == row["id"])
-            .values(**values(row), version=k.c.version + 1, updated_at=to_iso(self.clock()))
-        )
+        kid, k = self._id(key_id, "Key"), self.tables.keys.table
         with self._guard(f"{action.value} key"):
-            self.tables.execute(stmt)
-            self._audit(row["org_id"], row["id"], action, actor, changes(row))
-            fresh = self.tables.execute(self.tables.key_by_id, {"id": row["id"]}).mappings().first()
-        self.cache.drop(row["id"])
+            row = self._lock_key(kid)
+            now = to_iso(self.clock())
+            stmt = k.update().where(k.c.id == kid)
+            self.tables.execute(stmt.values(**values(row), version=k.c.version + 1, updated_at=now))
+            self._audit(row["org_id"], kid, action, actor, changes(row))
+            fresh = self.tables.execute(self.tables.key_by_id, {"id": kid}).mappings().first()
+        self.cache.drop(kid)
         return store.api_key(fresh)
 
     def update_key(
@@ -193,21 +200,28 @@ class Lifecycle(Tenancy):
         metadata: KeyMetadata,  # its new metadata (replaces the old; remaining sets the credits)
         actor: str | None = None,  # who, for the audit log
     ) -> APIKey:
-        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom)."""
+        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom); a
+        rolled key's expiry (its grace period's end) may come sooner, never later."""
         if not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
+
+        def meta(row: dict) -> KeyMetadata:
+            ends = from_iso(row["expires_at"]) if row["rolled_to"] is not None else None
+            if ends is None or (metadata.expires_at is not None and metadata.expires_at <= ends):
+                return metadata
+            return replace(metadata, expires_at=ends)
 
         def values(row: dict) -> dict:
             refilled = (row["refilled_at"] or to_iso(self.clock())) if metadata.refill else None
             return {
-                "metadata": metadata.to_json(),
-                "expires_at": to_iso(metadata.expires_at),
+                "metadata": meta(row).to_json(),
+                "expires_at": to_iso(meta(row).expires_at),
                 "remaining": metadata.remaining,
                 "refilled_at": refilled,
             }
 
         def changes(row: dict) -> dict:
-            return _diff(store.api_key(row).metadata, metadata)
+            return _diff(store.api_key(row).metadata, meta(row))
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
@@ -261,10 +275,7 @@ class Lifecycle(Tenancy):
         kid, t = self._id(key_id, "Key"), self.tables
         k = t.keys.table
         with self._guard("roll key"):  # one transaction, the row locked: read, check, write
-            t.execute(t.lock_row, {"kid": kid})
-            old = t.execute(t.key_by_id, {"id": kid}).mappings().first()
-            if old is None:
-                raise NotFoundError(f"Key {kid!r} not found")
+            old = self._lock_key(kid)
             now = self.clock()
             lineage.check_rollable(old, now)
             was = store.api_key(old).metadata
