@@ -352,8 +352,7 @@ class KeyIssuer(Lifecycle):
     def _draw(
         self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
     ) -> Entry | None:
-        """A rolled key in its grace period spends its lineage head's budget and counts the use
-        on its own row, both or neither; None on a conflict (`locked`: in the caller's guard)."""
+        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
         txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self._guard("validate"))
         with txn():
             found = lineage.head(self.tables, entry.row, lock=locked)
@@ -370,8 +369,7 @@ class KeyIssuer(Lifecycle):
             if locked:
                 raise StorageError("issued key changed while locked") from None
             return None
-        if found is not None:  # it answers with the credits it spends from
-            done.key = lineage.shown(done.key, plan["rem"])
+        done.key = done.key if found is None else lineage.shown(done.key, plan["rem"])
         return done
 
 

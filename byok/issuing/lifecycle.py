@@ -13,11 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..core.database import from_iso, to_iso
+from ..core.database import to_iso
 from ..core.types import StorageError
 from . import lineage, store
 from .cache import VerifiedCache
-from .errors import InsufficientScopeError, InvalidInputError, NotFoundError
+from .errors import InsufficientScopeError, InvalidInputError
 from .keys import KeyFormat, Peppers
 from .models import (
     MAX_NAME,
@@ -167,15 +167,6 @@ class Lifecycle(Tenancy):
         """The key's record (NotFoundError when there is none)."""
         return store.api_key(self._key_row(key_id))
 
-    def _lock_key(self, kid: str) -> Any:
-        """Inside a guard: lock the key's row and read it (NotFoundError when there is none)."""
-        t = self.tables
-        t.execute(t.lock_row, {"kid": kid})
-        row = t.execute(t.key_by_id, {"id": kid}).mappings().first()
-        if row is None:
-            raise NotFoundError(f"Key {kid!r} not found")
-        return row
-
     def _change(
         self, key_id: Any, action: AuditAction, actor: Any, values: Any, changes: Any
     ) -> APIKey:
@@ -184,7 +175,7 @@ class Lifecycle(Tenancy):
         actor = _actor(actor)
         kid, k = self._id(key_id, "Key"), self.tables.keys.table
         with self._guard(f"{action.value} key"):
-            row = self._lock_key(kid)
+            row = self.tables.locked_key(kid)
             now = to_iso(self.clock())
             stmt = k.update().where(k.c.id == kid)
             self.tables.execute(stmt.values(**values(row), version=k.c.version + 1, updated_at=now))
@@ -205,23 +196,18 @@ class Lifecycle(Tenancy):
         if not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
 
-        def meta(row: dict) -> KeyMetadata:
-            ends = from_iso(row["expires_at"]) if row["rolled_to"] is not None else None
-            if ends is None or (metadata.expires_at is not None and metadata.expires_at <= ends):
-                return metadata
-            return replace(metadata, expires_at=ends)
-
         def values(row: dict) -> dict:
             refilled = (row["refilled_at"] or to_iso(self.clock())) if metadata.refill else None
+            meta = lineage.updated(metadata, row)
             return {
-                "metadata": meta(row).to_json(),
-                "expires_at": to_iso(meta(row).expires_at),
+                "metadata": meta.to_json(),
+                "expires_at": to_iso(meta.expires_at),
                 "remaining": metadata.remaining,
                 "refilled_at": refilled,
             }
 
         def changes(row: dict) -> dict:
-            return _diff(store.api_key(row).metadata, meta(row))
+            return _diff(store.api_key(row).metadata, lineage.updated(metadata, row))
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
@@ -275,7 +261,7 @@ class Lifecycle(Tenancy):
         kid, t = self._id(key_id, "Key"), self.tables
         k = t.keys.table
         with self._guard("roll key"):  # one transaction, the row locked: read, check, write
-            old = self._lock_key(kid)
+            old = self.tables.locked_key(kid)
             now = self.clock()
             lineage.check_rollable(old, now)
             was = store.api_key(old).metadata

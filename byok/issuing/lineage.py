@@ -3,7 +3,8 @@
 `roll_key` locks the key's row, re-checks it and writes the roll in one transaction, with a
 compare-and-swap on the version it read: a concurrent update or revoke is either seen by the
 roll's checks or applied after it, never undone. A rolled key is retired (`rolled_to` names its
-successor) and is not rolled again: roll its successor.
+successor) and is not rolled again: roll its successor. An update may bring a rolled key's end
+sooner, never later (an update built before the roll does not revive the retired key).
 
 Budget: the successor takes the key's live credits, refill time and rate-limit window; the old
 key keeps no credits of its own. During its grace period the old key spends from the lineage's
@@ -33,6 +34,7 @@ __all__ = [
     "retired",
     "shown",
     "spend_head",
+    "updated",
 ]
 
 HEAD_ATTEMPTS = 4  # lineage reads under lock before giving up (a head rolled at that moment)
@@ -88,6 +90,17 @@ def retired(
         "rolled_to": new_id,
         "updated_at": to_iso(now),
     }
+
+
+def updated(
+    metadata: KeyMetadata,  # the metadata an update_key gives
+    row: Any,  # the key's row, read under its lock
+) -> KeyMetadata:
+    """The metadata to store: a rolled key's grace period may end sooner, never later."""
+    ends = from_iso(row["expires_at"]) if row["rolled_to"] is not None else None
+    if ends is None or (metadata.expires_at is not None and metadata.expires_at <= ends):
+        return metadata
+    return replace(metadata, expires_at=ends)
 
 
 def head(

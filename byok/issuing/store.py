@@ -25,7 +25,7 @@ from ..core.database import (
     schema_version,
 )
 from ..core.types import StorageError
-from .errors import InvalidInputError
+from .errors import InvalidInputError, NotFoundError
 from .models import APIKey, AuditAction, AuditEvent, KeyMetadata, Organization, Product, Project
 
 __all__ = ["SCHEMA_VERSION", "Tables"]
@@ -286,6 +286,14 @@ class Tables:
         if found is None:
             return None
         return dict(zip((d[0] for d in cursor.description), found, strict=True))
+
+    def locked_key(self, kid: str) -> Any:
+        """Lock a key's row and read it (inside the caller's Guard); NotFoundError when none."""
+        self.execute(self.lock_row, {"kid": kid})
+        row = self.execute(self.key_by_id, {"id": kid}).mappings().first()
+        if row is None:
+            raise NotFoundError(f"Key {kid!r} not found")
+        return row
 
     def insert_ignore(
         self,
