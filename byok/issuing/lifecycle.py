@@ -258,8 +258,15 @@ class Lifecycle(Tenancy):
         if metadata is not None and not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
         actor = _actor(actor)
-        kid, t = self._id(key_id, "Key"), self.tables
-        k = t.keys.table
+        first, t = self._key_row(key_id), self.tables  # its tenancy never changes
+        kid, k = first["id"], t.keys.table
+        row, plaintext = self._insert_key(  # the new secret: made before the row is locked
+            first["org_id"],
+            first["project_id"],
+            first["product_id"],
+            store.api_key(first).metadata if metadata is None else metadata,
+            self.clock(),
+        )
         with self._guard("roll key"):  # one transaction, the row locked: read, check, write
             old = self.tables.locked_key(kid)
             now = self.clock()
@@ -267,10 +274,7 @@ class Lifecycle(Tenancy):
             was = store.api_key(old).metadata
             meta = was if metadata is None else metadata
             ends = min(now + grace, was.expires_at or now + grace)
-            row, plaintext = self._insert_key(
-                old["org_id"], old["project_id"], old["product_id"], meta, now
-            )
-            row.update(lineage.inherited(old, meta, metadata is not None))
+            row.update(lineage.inherited(old, meta, metadata is not None))  # from the locked read
             t.execute(k.insert().values(**row))
             retire = lineage.retired(old, replace(was, expires_at=ends), row["id"], now)
             cas = k.update().where(k.c.id == kid, k.c.version == old["version"])

@@ -66,8 +66,14 @@ def inherited(
     meta: KeyMetadata,  # the successor's metadata
     given: bool,  # whether the caller gave that metadata (its credits are then an explicit grant)
 ) -> dict[str, Any]:
-    """The successor's lineage and counters: the old key's credits, refill time and window."""
-    moved = {"lineage_id": old["lineage_id"] or old["id"], "rl_state": old["rl_state"]}
+    """The successor's settings, lineage and counters: the old key's credits, refill time and
+    window (all from the row read under its lock)."""
+    moved = {
+        "metadata": meta.to_json(),
+        "expires_at": to_iso(meta.expires_at),
+        "lineage_id": old["lineage_id"] or old["id"],
+        "rl_state": old["rl_state"],
+    }
     if not given:  # the same settings: the live credits and the refill clock move as they are
         moved.update(remaining=old["remaining"], refilled_at=old["refilled_at"])
     elif meta.refill is not None and old["refilled_at"] is not None:
