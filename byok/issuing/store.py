@@ -287,7 +287,10 @@ class Tables:
             return None
         return dict(zip((d[0] for d in cursor.description), found, strict=True))
 
-    def locked_key(self, kid: str) -> Any:
+    def locked_key(
+        self,
+        kid: str,  # a canonical key id
+    ) -> Any:
         """Lock a key's row and read it (inside the caller's Guard); NotFoundError when none."""
         self.execute(self.lock_row, {"kid": kid})
         row = self.execute(self.key_by_id, {"id": kid}).mappings().first()
