@@ -80,6 +80,17 @@ def test_revoke_and_roll(db: str, capsys) -> None:
         issuer.validate_key(second)
 
 
+def test_a_key_in_its_grace_period_is_not_rolled_twice(db: str, capsys) -> None:
+    first_id, _ = _create(db, capsys)
+    assert main(["keys", "roll", "--db", db, first_id, "--grace", "1h"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "roll", "--db", db, first_id, "--grace", "1h"]) == 2
+    assert "already rolled" in capsys.readouterr().err
+    issuer = KeyIssuer(db, signing_secret=SECRET, cache_ttl=0)
+    assert len(issuer.list_org_keys(issuer.get_key(first_id).org_id)) == 2
+    issuer.close()
+
+
 def test_errors_are_exit_status_2_with_a_message(db: str, capsys, monkeypatch) -> None:
     assert main(["keys", "list", "--db", db, "--org", "Nobody"]) == 2
     assert "no organization 'Nobody'" in capsys.readouterr().err

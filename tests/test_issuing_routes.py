@@ -26,6 +26,7 @@ from byok.issuing import (
     KeyIssuer,
     KeyOwner,
     RevokedKeyError,
+    RolledKeyError,
     mount_issuing_routes,
 )
 from byok.middleware import Refused, SecurityPolicy
@@ -281,6 +282,32 @@ def test_roll_keeps_the_old_key_for_its_grace_period(
     assert issuer.validate_key(new).id == rolled.id
     r = alice.client.post(f"{PREFIX}/{kid}/roll", data={"grace": "3600"}, headers=alice.h())
     assert r.status_code == 409 and r.headers["BYOK-Problem"] == "expired"
+
+
+def test_a_key_already_rolled_is_offered_no_roll_and_refused_one(
+    app: Any, issuer: KeyIssuer
+) -> None:
+    alice = Browser(app, "alice")
+    _, kid, _ = alice.create("Prod")
+    r = alice.client.post(f"{PREFIX}/{kid}/roll", data={"grace": "86400"}, headers=alice.h())
+    assert r.status_code == 200
+    new_id = issuer.get_key(kid).rolled_to
+    table = soup(r.text).find(id=ISSUED_TABLE_ID)
+    old_row = table.find("tr", attrs={"data-byok-key": kid})
+    new_row = table.find("tr", attrs={"data-byok-key": new_id})
+    assert old_row.find(attrs={"data-byok-key-status": "expiring"})  # still works: grace
+    assert not old_row.find("a", href=re.compile("/roll"))  # the page offers no second roll
+    assert new_row.find("a", href=re.compile(f"{new_id}/roll"))  # its successor may be rolled
+    for method in ("get", "post"):
+        r = getattr(alice.client, method)(
+            f"{PREFIX}/{kid}/roll",
+            **({"data": {"grace": "0"}} if method == "post" else {}),
+            headers=alice.h(),
+        )
+        assert r.status_code == 409 and r.headers["BYOK-Problem"] == "rolled", method
+    assert len(issuer.list_org_keys(app.state.orgs["alice"])) == 2  # nothing made
+    with pytest.raises(RolledKeyError):  # the engine refuses what the page does not offer
+        issuer.roll_key(kid)
 
 
 def test_revoke_delete_and_usage_answer_the_table_in_its_view(app: Any, issuer: KeyIssuer) -> None:

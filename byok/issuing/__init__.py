@@ -20,6 +20,7 @@ from .errors import (
     NotFoundError,
     QuotaError,
     RevokedKeyError,
+    RolledKeyError,
 )
 from .fastapi import APIKeyDepends
 from .guard import (
@@ -88,6 +89,7 @@ __all__ = [
     "Refill",
     "RefillInterval",
     "RevokedKeyError",
+    "RolledKeyError",
     "SecretStatus",
     "UsageDay",
     "create_tables",

@@ -10,6 +10,7 @@ writer got there first, and after a few misses taken under a row lock, so it alw
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fastsql import Database
 
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError, utcnow
-from . import limits, store
+from . import limits, lineage, store
 from .cache import Entry, VerifiedCache
 from .errors import (
     CreditsExhaustedError,
@@ -191,13 +192,17 @@ class KeyIssuer(Lifecycle):
                 entry = self._load(key, key_hash)
             now = self.clock()
             self._check(entry.key, want, now, io=io)
-            plan = self._plan(entry, want, now)
-            if plan is None:
+            drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
+            plan = None if drawn else self._plan(entry, want, now)
+            if plan is None and not drawn:
                 return entry.key
             if not io:
                 raise NeedsDatabase
-            with self._guard("validate"):
-                done = self._apply(entry, plan, want, now)
+            if drawn:
+                done = self._draw(entry, want, now)
+            else:
+                with self._guard("validate"):
+                    done = self._apply(entry, plan, want, now)
             if done is not None:
                 self.cache.put(key_hash, done)
                 return done.key
@@ -217,8 +222,11 @@ class KeyIssuer(Lifecycle):
             entry = _entry(row)
             now = self.clock()
             self._check(entry.key, want, now, io=True)
-            plan = self._plan(entry, want, now)
-            done = entry if plan is None else self._apply(entry, plan, want, now)
+            if want.limit and row["rolled_to"] is not None:
+                done = self._draw(entry, want, now, locked=True)
+            else:
+                plan = self._plan(entry, want, now)
+                done = entry if plan is None else self._apply(entry, plan, want, now)
         if done is None:  # cannot happen while the row is locked
             raise StorageError("issued key changed while locked")
         self.cache.put(key_hash, done)
@@ -342,6 +350,29 @@ class KeyIssuer(Lifecycle):
         }
         return _entry(new_row, entry)
 
+    def _draw(
+        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
+    ) -> Entry | None:
+        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
+        txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self._guard("validate"))
+        with txn():
+            found = lineage.head(self.tables, entry.row, lock=locked)
+        source = entry if found is None else _entry(found)  # no head: the successor was deleted
+        plan = self._plan(source, want, now) or lineage.kept(source.row)
+        try:
+            with txn():  # its own row first, then the head's: every writer locks in that order
+                own = plan if found is None else lineage.kept(entry.row)  # its own counters
+                if (done := self._apply(entry, own, want, now)) is None:
+                    raise lineage.Conflict
+                if found is not None and plan["bump"]:
+                    lineage.spend_head(self.tables, found, plan)
+        except lineage.Conflict:
+            if locked:
+                raise StorageError("issued key changed while locked") from None
+            return None
+        done.key = done.key if found is None else lineage.shown(done.key, plan["rem"])
+        return done
+
 
 def _entry(row: Any, previous: Entry | None = None) -> Entry:
     """An Entry of a row; the parsed metadata is reused when only counters changed."""
@@ -363,5 +394,6 @@ def _entry(row: Any, previous: Entry | None = None) -> Entry:
         old.created_at,
         from_iso(row["last_used_at"]),
         row["use_count"],
+        old.rolled_to,
     )
     return Entry(row, key, time.monotonic())

@@ -279,6 +279,7 @@ class APIKey(PydanticCompat):
     created_at: datetime  # UTC
     last_used_at: datetime | None = None  # last successful verification (UTC)
     use_count: int = 0  # successful verifications
+    rolled_to: str | None = None  # the key that replaced it (roll_key), or None
 
     @property
     def is_revoked(self) -> bool:

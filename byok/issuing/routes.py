@@ -66,7 +66,7 @@ from byok.middleware.http import (
 from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
-from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError
+from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
 from .models import APIKey
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
@@ -277,6 +277,10 @@ class IssuingRoutes(IssuedKeysPage):
             raise self._problem(req, 409, "revoked", "A revoked key cannot be rolled")
         if state is IssuedKeyStatus.EXPIRED:
             raise self._problem(req, 409, "expired", "An expired key cannot be rolled")
+        if key.rolled_to is not None:
+            raise self._problem(
+                req, 409, "rolled", "This key was already rolled: roll the key that replaced it"
+            )
 
     async def roll(self, req: Request, data: dict) -> Any:
         """POST {prefix}/{key_id}/roll: a new key replaces it; the old one works `grace` longer."""
@@ -289,7 +293,7 @@ class IssuingRoutes(IssuedKeysPage):
         issuer = self._issuer_of(key)
         try:
             created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
-        except (RevokedKeyError, ExpiredKeyError):  # changed since it was read
+        except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
             raise self._problem(req, 409, "conflict", "This key can no longer be rolled") from None
         kind = request_kind(req)
         new = created.key
