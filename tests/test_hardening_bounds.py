@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from byok.cli import main
 from byok.core.bounds import EARLIEST, LATEST, MAX_INT
 from byok.core.ratelimit import MemoryRateLimit
+from byok.core.storage import BYOKManager
 from byok.core.types import ValidationError
 from byok.core.validation import expiry
 from byok.issuing import (
@@ -28,6 +29,7 @@ from byok.issuing import (
     Refill,
     looks_like_issued_key,
 )
+from byok.outbound import OutboundPolicy
 
 SECRET = "bounds-test-signing-secret-0123456789"
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -138,6 +140,20 @@ def test_a_stored_keys_ttl_past_year_9999_is_a_validation_error() -> None:
     assert expiry(NOW, LATEST - NOW, None) == LATEST
 
 
+@pytest.mark.parametrize("timeout", [float("inf"), 1e300, float("nan"), 0.0, -1.0])
+def test_outbound_deadlines_are_finite(timeout: float) -> None:
+    """An infinite or huge timeout was accepted, then every request died in an OverflowError
+    (time_t) before reaching its answer."""
+    with pytest.raises(ValueError, match="timeout"):
+        OutboundPolicy(timeout=timeout)
+
+
+def test_outbound_answer_caps_fit_a_read() -> None:
+    with pytest.raises(ValueError, match="max_bytes"):
+        OutboundPolicy(max_bytes=2**70)
+    assert OutboundPolicy(max_bytes=MAX_INT).max_bytes == MAX_INT
+
+
 @pytest.mark.parametrize(
     ("limit", "window"),
     [(MAX_INT + 1, 60), (10, float("nan")), (10, float("inf")), (10, 1e-300), (10, 2.0**40)],
@@ -222,6 +238,33 @@ def test_cli_out_of_range_values_are_usage_errors(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "usage:" in err and "Traceback" not in err
+
+
+class _Request:
+    """What set_key needs of a request for database storage: nothing but a session."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {"session": {}}
+        self.session = self.scope["session"]
+
+
+def test_rotate_with_a_batch_size_no_sql_limit_holds_is_refused(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`byok rotate --batch-size 99999999999999999999` used to die in an OverflowError (SQLite's
+    LIMIT) with a traceback; now it is a message and exit status 2, and no row changes."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    manager = BYOKManager(SECRET, db_url=url)
+    manager.set_key(_Request(), "openai", "sk-canary-00001-xyz", user_id="u1")
+    manager.database.close()
+    monkeypatch.setenv("BYOK_SECRET", SECRET[::-1])  # a new secret, version 2
+    monkeypatch.setenv("BYOK_SECRET_V1", SECRET)
+    args = ["rotate", "--db", url, "--key-version", "2", "--quiet", "--batch-size", str(2**70)]
+    assert main(args) == 2
+    assert "batch_size" in capsys.readouterr().err
+    manager = BYOKManager(SECRET, db_url=url)
+    assert manager.stale_count() == 0  # still under version 1 (the only one it knows)
+    assert manager.get_key(_Request(), "openai", "u1") is not None
 
 
 def test_cli_grace_past_year_9999_is_a_usage_error(cli_db: str, capsys: Any) -> None:

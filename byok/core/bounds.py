@@ -31,7 +31,7 @@ def bounded_int(
     what: str,  # which value, for the message
     *,
     low: int = 0,  # the smallest allowed
-    error: type[ValidationError] = ValidationError,  # the error raised (a ValidationError)
+    error: type[Exception] = ValidationError,  # the error raised
 ) -> int:
     """The int when low <= value <= MAX_INT (bools refused), else `error`."""
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_INT:
@@ -45,7 +45,7 @@ def bounded_seconds(
     *,
     low: float = 0.001,  # the smallest allowed
     high: float = float(MAX_INT),  # the largest allowed
-    error: type[ValidationError] = ValidationError,  # the error raised
+    error: type[Exception] = ValidationError,  # the error raised
 ) -> float:
     """The seconds as a float when finite and within [low, high] (bools refused), else `error`."""
     ok = isinstance(value, int | float) and not isinstance(value, bool)
@@ -58,7 +58,7 @@ def moment(
     value: Any,  # a datetime given by a caller
     what: str,  # which value, for the message
     *,
-    error: type[ValidationError] = ValidationError,  # the error raised
+    error: type[Exception] = ValidationError,  # the error raised
 ) -> datetime:
     """The datetime in UTC when timezone-aware and within EARLIEST..LATEST, else `error`."""
     if not isinstance(value, datetime):
@@ -79,7 +79,7 @@ def later(
     span: Any,  # a duration given by a caller
     what: str,  # which duration, for the message
     *,
-    error: type[ValidationError] = ValidationError,  # the error raised
+    error: type[Exception] = ValidationError,  # the error raised
 ) -> datetime:
     """now + span when span is a timedelta >= 0 that stays within LATEST, else `error`."""
     if not isinstance(span, timedelta) or span < timedelta(0):
