@@ -6,8 +6,10 @@ nor a database error, on SQLite and PostgreSQL alike. The largest values allowed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from byok.issuing import (
     looks_like_issued_key,
 )
 from byok.outbound import OutboundPolicy
+from byok.verify import KeyVerifier, Outcome
 
 SECRET = "bounds-test-signing-secret-0123456789"
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -152,6 +155,44 @@ def test_outbound_answer_caps_fit_a_read() -> None:
     with pytest.raises(ValueError, match="max_bytes"):
         OutboundPolicy(max_bytes=2**70)
     assert OutboundPolicy(max_bytes=MAX_INT).max_bytes == MAX_INT
+
+
+class _SlowDown(BaseHTTPRequestHandler):
+    """A provider answering 429 with the Retry-After the test's key names (its hex)."""
+
+    def do_GET(self) -> None:
+        wanted = bytes.fromhex(self.headers["Authorization"].removeprefix("Bearer sk-"))
+        self.send_response(429)
+        self.send_header("Retry-After", wanted.decode())
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def slow_down() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowDown)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("7", 7), ("²", None), ("9" * 5000, None), ("99999", None)]
+)
+def test_a_providers_retry_after_is_read_only_when_it_is_a_small_number(
+    slow_down: str, header: str, seconds: int | None
+) -> None:
+    """A remote party's number: a superscript digit or 5,000 digits used to raise ValueError
+    out of the check (int() of what str.isdigit accepted)."""
+    outbound = OutboundPolicy(allow_networks=["127.0.0.1/32"], timeout=5)
+    verifier = KeyVerifier({"openai": {"api_base": slow_down}}, outbound=outbound)
+    result = verifier.check("openai", "sk-" + header.encode().hex())
+    assert result.outcome is Outcome.RATE_LIMITED and result.retry_after == seconds
 
 
 @pytest.mark.parametrize(
