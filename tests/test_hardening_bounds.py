@@ -113,6 +113,30 @@ def test_the_largest_values_are_stored_and_a_huge_refill_comes_due(
     assert issuer.get_key(made.key.id).metadata.expires_at == LATEST
 
 
+def test_a_key_stored_before_the_bounds_still_works(tmp_path: Path, clock: Clock) -> None:
+    """SQLite kept 64-bit counts, and JSON any number: such a row (written by an earlier byok)
+    reads with its numbers held to the bounds, and validates, instead of failing its checks."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    issuer = KeyIssuer(url, signing_secret=SECRET, clock=clock, cache_ttl=0)
+    org = issuer.create_organization("Acme").id
+    made = issuer.create_key(org, metadata=KeyMetadata(remaining=5, refill=Refill(5)))
+    old = (
+        '{"name":null,"scopes":[],"rate_limit":[1000000000000,"minute"],"expires_at":'
+        '"9999-12-31T23:59:59.500000+00:00","custom":{},"refill":[18446744073709551616,"daily"]}'
+    )
+    k = issuer.tables.keys.table
+    with issuer._guard("test"):  # as an earlier byok wrote it
+        issuer.tables.execute(
+            k.update().where(k.c.id == made.key.id).values(metadata=old, remaining=5_000_000_000)
+        )
+    key = issuer.validate_key(made.plaintext)
+    assert key.metadata.remaining == MAX_INT and key.metadata.rate_limit.requests == MAX_INT
+    assert key.metadata.refill.amount == MAX_INT and key.metadata.expires_at == LATEST
+    clock.now += timedelta(days=1)  # the refill comes due: MAX_INT credits, one spent
+    assert issuer.validate_key(made.plaintext).metadata.remaining == MAX_INT - 1
+    issuer.close()
+
+
 def test_a_grace_past_year_9999_is_invalid_input_and_nothing_changes(issuer: KeyIssuer) -> None:
     org = issuer.create_organization("Acme").id
     made = issuer.create_key(org)

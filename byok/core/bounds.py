@@ -18,7 +18,17 @@ from typing import Any
 
 from .types import ValidationError
 
-__all__ = ["EARLIEST", "LATEST", "MAX_INT", "bounded_int", "bounded_seconds", "later", "moment"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_INT",
+    "bounded_int",
+    "bounded_seconds",
+    "held",
+    "held_moment",
+    "later",
+    "moment",
+]
 
 MAX_INT = 2**31 - 1  # largest integer every byok column holds (signed 32-bit INTEGER / INT)
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)  # first moment of MySQL/MariaDB's DATETIME
@@ -87,3 +97,18 @@ def later(
     if span > LATEST - now:
         raise error(f"{what} is too long: it reaches past 9999-12-31 (UTC)")
     return now + span
+
+
+def held(
+    value: Any,  # an integer read back from storage
+) -> Any:
+    """A stored integer held to MAX_INT: a row written before these bounds (SQLite kept 64
+    bits) still reads, as the largest count allowed, instead of failing its checks."""
+    return min(value, MAX_INT) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def held_moment(
+    value: datetime,  # a timezone-aware datetime read back from storage
+) -> datetime:
+    """A stored datetime held within EARLIEST..LATEST (a row written before these bounds)."""
+    return min(max(value, EARLIEST), LATEST)

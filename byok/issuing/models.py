@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from ..core.bounds import bounded_int, moment
+from ..core.bounds import bounded_int, held, held_moment, moment
 from ..core.types import utcnow
 from .errors import InvalidInputError
 
@@ -177,17 +177,18 @@ class KeyMetadata:
         text: str,  # what `to_json` wrote
         remaining: int | None,  # the live credits (a column of their own)
     ) -> KeyMetadata:
-        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged)."""
+        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged); numbers and a
+        date stored before byok.core.bounds are held to its range."""
         d = json.loads(text)
         rl, rf, exp = d["rate_limit"], d["refill"], d["expires_at"]
         return cls(
             name=d["name"],
             scopes=d["scopes"],
-            rate_limit=None if rl is None else RateLimit(rl[0], RateLimitWindow(rl[1])),
-            expires_at=None if exp is None else datetime.fromisoformat(exp),
+            rate_limit=None if rl is None else RateLimit(held(rl[0]), RateLimitWindow(rl[1])),
+            expires_at=None if exp is None else held_moment(datetime.fromisoformat(exp)),
             custom=d["custom"],
-            remaining=remaining,
-            refill=None if rf is None else Refill(rf[0], RefillInterval(rf[1])),
+            remaining=held(remaining),
+            refill=None if rf is None else Refill(held(rf[0]), RefillInterval(rf[1])),
         )
 
 
