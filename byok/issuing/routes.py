@@ -84,11 +84,9 @@ class KeyOwner:
             return f"its org_id ({type(self.org_id).__name__}) is not an organization id (UUID)"
         if self.project_id is not None and canonical_id(self.project_id) is None:
             return "its project_id is not a project id (a UUID) or None"
-        if (a := self.actor) is not None and not (
-            isinstance(a, str) and 0 < len(a) <= MAX_NAME and a.isprintable()
-        ):
-            return f"its actor is not 1-{MAX_NAME} printable characters or None"
-        return None
+        a = self.actor
+        ok = a is None or (isinstance(a, str) and 0 < len(a) <= MAX_NAME and a.isprintable())
+        return None if ok else f"its actor is not 1-{MAX_NAME} printable characters or None"
 
 
 OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitable of one
