@@ -80,7 +80,9 @@ def test_an_expiry_past_year_9999_in_utc_is_invalid_input() -> None:
         KeyMetadata(expires_at=EARLIEST - timedelta(microseconds=1))
 
 
-@pytest.mark.parametrize("value", [MAX_INT + 1, 2**63, 2**64, 10**100])
+@pytest.mark.parametrize(
+    "value", [MAX_INT + 1, 2**63, 2**64, 10**100, pytest.param(10**5000, id="10**5000")]
+)
 def test_huge_credits_rate_limits_and_refills_are_invalid_input(
     issuer: KeyIssuer, value: int
 ) -> None:

@@ -45,8 +45,16 @@ def bounded_int(
 ) -> int:
     """The int when low <= value <= MAX_INT (bools refused), else `error`."""
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_INT:
-        raise error(f"{what} must be a whole number from {low} to {MAX_INT:,}, got {value!r:.40}")
+        raise error(f"{what} must be a whole number from {low} to {MAX_INT:,}, got {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A refused value for a message: a small int as itself, anything else by its type (the
+    text of a 5,000-digit int cannot even be built)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+        return str(value)
+    return f"a {'huge int' if isinstance(value, int) else type(value).__name__}"
 
 
 def bounded_seconds(
