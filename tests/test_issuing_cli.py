@@ -16,7 +16,9 @@ SECRET = "cli-signing-secret-0123456789"
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("BYOK_SIGNING_SECRET", SECRET)
-    return f"sqlite:///{tmp_path / 'keys.db'}"
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    KeyIssuer(url, signing_secret=SECRET).close()  # an existing database (the app made it)
+    return url
 
 
 def _create(db: str, capsys, *extra: str) -> tuple[str, str]:

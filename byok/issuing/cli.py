@@ -1,6 +1,10 @@
 """`byok keys create | list | revoke | roll | rehash | import`: issued keys for operators (part
 of the `byok` command, see byok/cli.py).
 
+Every command opens an existing database holding the issued-key tables: a mistyped --db fails
+with a message naming it instead of creating an empty database; `keys create --create-db` sets
+a new one up (creates the SQLite file and the tables).
+
 The signing secret comes from the environment, never the command line: BYOK_SIGNING_SECRET
 (or --secret-env), older ones from BYOK_SIGNING_SECRET_OLD<n>. A new key's plaintext is printed
 once, on stdout, alone on its line; everything else goes to stderr or the listing.
@@ -15,6 +19,12 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+from fastsql import Database
+
+from ..core.bounds import bounded_int, later
+from ..core.types import ValidationError
+from . import store
 from .engine import KeyIssuer
 from .errors import InvalidInputError, NotFoundError
 from .importer import import_apikeys
@@ -26,14 +36,32 @@ __all__ = ["add_keys_parser"]
 _OLD = re.compile(r"BYOK_SIGNING_SECRET_OLD(\d+)")  # env names of older signing secrets
 _SPAN = re.compile(r"(\d+)([smhd])")  # a duration such as 30d, 12h, 90m, 45s
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_KEYS_TABLE = "issued_keys"  # the issued-key table (byok.issuing.store): its absence = no keys
 
 
 def duration(text: str) -> timedelta:
-    """'30d', '12h', '90m' or '45s' as a timedelta (argparse type)."""
+    """'30d', '12h', '90m' or '45s' as a timedelta that ends by 9999-12-31 (argparse type)."""
     m = _SPAN.fullmatch(text.strip())
     if not m:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30d, 12h, 90m)")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        span = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        later(datetime.now(UTC), span, "the duration")
+    except (OverflowError, ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(
+            f"too long: {text!r} (a duration must end by 9999-12-31)"
+        ) from None
+    return span
+
+
+def credits(text: str) -> int:
+    """A number of credits, 0 to byok.core.bounds.MAX_INT (argparse type)."""
+    try:
+        return bounded_int(int(text), "credits")
+    except (ValueError, ValidationError) as e:
+        raise argparse.ArgumentTypeError(
+            str(e) if isinstance(e, ValidationError) else f"not a whole number: {text!r}"
+        ) from None
 
 
 def rate(text: str) -> RateLimit:
@@ -45,6 +73,45 @@ def rate(text: str) -> RateLimit:
         raise argparse.ArgumentTypeError(
             f"not a rate limit: {text!r} (use e.g. 100/minute; second, minute, hour, day)"
         ) from None
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file a sqlite URL names ("" for an in-memory database); None for other URLs."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None  # not a URL: store.open_db names the problem
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = parsed.database or ""
+    if path.startswith("file:"):  # a sqlite URI: file:path?mode=…
+        path = path.removeprefix("file:").split("?", 1)[0]
+    return "" if path == ":memory:" else path
+
+
+def _database(args: argparse.Namespace) -> Database:
+    """The database --db names. It must exist and hold the issued-key tables, unless this is
+    `keys create --create-db` (which may create the SQLite file and the tables)."""
+    create = getattr(args, "create_db", False)
+    path = _sqlite_file(args.db)
+    hint = (
+        "; add --create-db to set up a new database"
+        if hasattr(args, "create_db")
+        else "; `byok keys create --create-db …` sets up a new database"
+    )
+    if path == "":
+        raise InvalidInputError("an in-memory SQLite database forgets its keys when byok exits")
+    if path is not None and not create and not os.path.isfile(path):
+        raise InvalidInputError(f"no SQLite database at {path!r}: is --db right?{hint}")
+    db = store.open_db(args.db)
+    if not create and not sa.inspect(db.engine).has_table(_KEYS_TABLE):
+        where = repr(path) if path is not None else "the database --db names"
+        db.close()
+        db.engine.dispose()
+        raise InvalidInputError(
+            f"no issued keys in {where} (no {_KEYS_TABLE} table): is --db right?{hint}"
+        )
+    return db
 
 
 def _issuer(args: argparse.Namespace) -> KeyIssuer:
@@ -59,7 +126,7 @@ def _issuer(args: argparse.Namespace) -> KeyIssuer:
         if (m := _OLD.fullmatch(name)) and value
     )
     return KeyIssuer(
-        args.db,
+        _database(args),
         signing_secret=secret,
         key_prefix=args.prefix,
         environment=args.environment,
@@ -274,11 +341,14 @@ def add_keys_parser(
     c = made["create"]
     c.add_argument("--product", help="product id or name")
     c.add_argument("--create-missing", action="store_true", help="create org/project/product")
+    c.add_argument(
+        "--create-db", action="store_true", help="create the database and its tables if missing"
+    )
     c.add_argument("--name", help="a label for people")
     c.add_argument("--scope", action="append", help="a scope (repeat for several)")
     c.add_argument("--rate-limit", type=rate, help="e.g. 100/minute")
     c.add_argument("--expires-in", type=duration, help="e.g. 90d")
-    c.add_argument("--remaining", type=int, help="credits (uses) allowed")
+    c.add_argument("--remaining", type=credits, help="credits (uses) allowed")
     made["list"].add_argument(
         "--status", default="all", choices=[s.value for s in KeyStatus], help="filter"
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.bounds import EARLIEST, bounded_int, later
 from ..core.database import to_iso
 from ..core.types import StorageError
 from . import lineage, store
@@ -256,8 +257,7 @@ class Lifecycle(Tenancy):
     ) -> APIKeyCreated:
         """A new key with the same settings and budget; the old one works until min(its expiry,
         now+grace), spending the new one's credits and window (see lineage.py)."""
-        if not isinstance(grace, timedelta) or grace < timedelta(0):
-            raise InvalidInputError("grace must be a timedelta ≥ 0")
+        later(self.clock(), grace, "grace", error=InvalidInputError)  # ≥ 0, ends by year 9999
         if metadata is not None and not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
         actor = _actor(actor)
@@ -374,10 +374,11 @@ class Lifecycle(Tenancy):
     ) -> int:
         """Delete usage rows older than `keep_days`; returns how many (validation also does
         this, once a day per process)."""
-        if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
-            raise InvalidInputError("keep_days must be a positive integer")
+        bounded_int(keep_days, "keep_days", low=1, error=InvalidInputError)
+        today = self.clock().date()
+        days = min(keep_days, (today - EARLIEST.date()).days)  # more than were stored: keep all
         with self._guard("prune usage"):
-            return self._prune(self.clock().date() - timedelta(days=keep_days))
+            return self._prune(today - timedelta(days=days))
 
     def _prune(self, cutoff: date) -> int:
         u = self.tables.usage.table

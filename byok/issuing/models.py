@@ -10,10 +10,11 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from ..core.bounds import bounded_int, held, held_moment, moment
 from ..core.types import utcnow
 from .errors import InvalidInputError
 from .pydantic_compat import PydanticCompat  # model_dump() & co. (pydantic's habits)
@@ -46,24 +47,17 @@ def _set(obj: Any, name: str, value: Any) -> None:
 
 
 def _count(value: Any, what: str) -> int:
-    """A positive int (bools refused), else InvalidInputError."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise InvalidInputError(f"{what} must be a positive integer, got {value!r:.40}")
-    return value
+    """A positive int a column holds (bools refused), else InvalidInputError."""
+    return bounded_int(value, what, low=1, error=InvalidInputError)
 
 
 def aware(
     value: Any,  # a datetime given by a caller
     what: str,  # which field, for the message
 ) -> datetime:
-    """The datetime in UTC; a naive one (or a non-datetime) is an InvalidInputError."""
-    if not isinstance(value, datetime):
-        raise InvalidInputError(f"{what} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(
-            f"{what} must be timezone-aware, e.g. datetime.now(UTC) + timedelta(days=30)"
-        )
-    return value.astimezone(UTC)
+    """The datetime in UTC; a naive one, a non-datetime or one out of the stored range
+    (byok.core.bounds) is an InvalidInputError."""
+    return moment(value, what, error=InvalidInputError)
 
 
 def check_name(
@@ -156,12 +150,8 @@ class KeyMetadata(PydanticCompat):
         if self.expires_at is not None:
             _set(self, "expires_at", aware(self.expires_at, "KeyMetadata.expires_at"))
         _set(self, "custom", _custom(self.custom))
-        if self.remaining is not None and (
-            not isinstance(self.remaining, int)
-            or isinstance(self.remaining, bool)
-            or self.remaining < 0
-        ):
-            raise InvalidInputError("KeyMetadata.remaining must be an integer ≥ 0 or None")
+        if self.remaining is not None:
+            bounded_int(self.remaining, "KeyMetadata.remaining", error=InvalidInputError)
         if self.refill is not None:
             if not isinstance(self.refill, Refill):
                 raise InvalidInputError("KeyMetadata.refill must be a Refill or None")
@@ -189,17 +179,18 @@ class KeyMetadata(PydanticCompat):
         text: str,  # what `to_json` wrote
         remaining: int | None,  # the live credits (a column of their own)
     ) -> KeyMetadata:
-        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged)."""
+        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged); numbers and a
+        date stored before byok.core.bounds are held to its range."""
         d = json.loads(text)
         rl, rf, exp = d["rate_limit"], d["refill"], d["expires_at"]
         return cls(
             name=d["name"],
             scopes=d["scopes"],
-            rate_limit=None if rl is None else RateLimit(rl[0], RateLimitWindow(rl[1])),
-            expires_at=None if exp is None else datetime.fromisoformat(exp),
+            rate_limit=None if rl is None else RateLimit(held(rl[0]), RateLimitWindow(rl[1])),
+            expires_at=None if exp is None else held_moment(datetime.fromisoformat(exp)),
             custom=d["custom"],
-            remaining=remaining,
-            refill=None if rf is None else Refill(rf[0], RefillInterval(rf[1])),
+            remaining=held(remaining),
+            refill=None if rf is None else Refill(held(rf[0]), RefillInterval(rf[1])),
         )
 
 

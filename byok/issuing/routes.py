@@ -67,7 +67,7 @@ from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
-from .models import APIKey
+from .models import MAX_NAME, APIKey
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
 from .webform import parse_grace, parse_new_key
@@ -88,6 +88,16 @@ class KeyOwner:
     org_id: str  # the user's organization: keys are created in it and listed from it
     project_id: str | None = None  # only this project's keys (new keys are scoped to it)
     actor: str | None = None  # who acts, recorded in the audit log (e.g. the user's email)
+
+    def problem(self) -> str | None:
+        """Why the routes cannot act for this owner (never its values), or None."""
+        if canonical_id(self.org_id) is None:
+            return f"its org_id ({type(self.org_id).__name__}) is not an organization id (UUID)"
+        if self.project_id is not None and canonical_id(self.project_id) is None:
+            return "its project_id is not a project id (a UUID) or None"
+        a = self.actor
+        ok = a is None or (isinstance(a, str) and 0 < len(a) <= MAX_NAME and a.isprintable())
+        return None if ok else f"its actor is not 1-{MAX_NAME} printable characters or None"
 
 
 OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitable of one
@@ -134,15 +144,19 @@ class IssuingRoutes(IssuedKeysPage):
         return Refused(problem(req, status, code, detail, self.title))
 
     async def _owner(self, req: Request) -> KeyOwner:
-        """The request's owner; refused (401) when nobody is signed in."""
+        """The request's owner; 401 when nobody is signed in, 503 (logged) for an unusable one."""
         found = self.owner_func(req)
         if inspect.isawaitable(found):
             found = await found
-        if isinstance(found, str):
-            found = KeyOwner(found)
-        if not isinstance(found, KeyOwner):
+        if found is None:
             raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
-        return found
+        owner = KeyOwner(found) if isinstance(found, str) else found
+        why = owner.problem() if isinstance(owner, KeyOwner) else f"a {type(owner).__name__}"
+        if why is not None:  # the app's bug: logged, and a 503 (never a 500 from deeper down)
+            log.error("byok issuing page: the app's owner function gave %s: %s", req.url.path, why)
+            detail = "Your API keys are unavailable: this site could not identify your account"
+            raise self._problem(req, 503, "owner", detail)
+        return owner
 
     def _view(self, req: Request) -> tuple[StatusFilter, int]:
         """The table's view from the query (?status=&page=); refused (400) when malformed."""
