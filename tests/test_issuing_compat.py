@@ -165,11 +165,6 @@ def test_the_expiry_example_reports_when(readme_world: dict) -> None:
     assert run_fragment(block, namespace) == "Key not found or malformed\n"
 
 
-def test_database_setup_refuses_mysql_clearly() -> None:
-    with pytest.raises(issuing.InvalidInputError, match="SQLite or PostgreSQL"):
-        asyncio.run(issuing.create_tables("mysql://user:pass@127.0.0.1:9/db"))
-
-
 def test_database_setup_runs_on_postgresql(pg_url: str) -> None:
     asyncio.run(issuing.create_tables(pg_url))
     asyncio.run(issuing.create_tables(pg_url))  # safe to re-run

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ __all__ = [
     "Access",
     "Guard",
     "db_reason",
+    "engine_url",
     "from_iso",
     "open_database",
     "open_schema",
@@ -70,21 +72,62 @@ def db_reason(
     return text.splitlines()[0]
 
 
+# URL scheme (the part before any "+driver") -> the dialect+driver byok opens it with: the
+# driver a URL names (asyncpg, aiosqlite, aiomysql, …) is replaced, since byok's database calls
+# are synchronous (its async faces run them in worker threads)
+DRIVERS = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+USE = "sqlite:///keys.db, postgresql://user@host/db or mysql://user@host/db (MariaDB too)"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+._-]{0,40}")  # a scheme safe to name in a message
+_PG_SSL = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}  # sslmode values
+
+
+def engine_url(
+    url: Any,  # a database URL as a user writes it (see DRIVERS for the schemes accepted)
+) -> sa.URL:
+    """The SQLAlchemy URL byok opens for `url`: one place turns every accepted spelling
+    (`postgres://`, `postgresql+asyncpg://`, `sqlite+aiosqlite://`, `mariadb://`, …) into the
+    driver byok uses; ValidationError naming the scheme (never the rest: it may hold a password)
+    for a URL byok cannot serve."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValidationError(f"db_url must be a database URL such as {USE}")
+    scheme = url.split("://", 1)[0]
+    shown = f"a {scheme!r}" if _SCHEME.fullmatch(scheme) else "this"
+    driver = DRIVERS.get(scheme.split("+", 1)[0].lower())
+    if driver is None:
+        raise ValidationError(f"byok cannot serve {shown} database URL: use {USE}")
+    try:
+        parsed = sa.make_url(driver + url[len(scheme) :])
+    except (sa.exc.ArgumentError, ValueError):  # its message repeats the URL: not shown
+        raise ValidationError(f"db_url is not {shown} URL byok can read: use {USE}") from None
+    query = dict(parsed.query)
+    if driver.startswith("postgresql") and "ssl" in query:  # asyncpg's spelling of sslmode
+        ssl = str(query.pop("ssl")).lower()
+        query.setdefault("sslmode", "require" if ssl in ("true", "1") else ssl)
+        if query["sslmode"] not in _PG_SSL:
+            raise ValidationError(f"unknown ssl mode in {shown} URL: use one of {sorted(_PG_SSL)}")
+    if driver.startswith("mysql"):
+        query.setdefault("charset", "utf8mb4")  # every Unicode character, emoji included
+    return parsed.set(query=query)
+
+
 def open_database(
-    url: str,  # a SQLAlchemy URL; plain postgresql:// uses psycopg 3
+    url: str,  # a database URL (see `engine_url` for the spellings accepted)
     access: Access = "create",  # "create" may make a SQLite file; "read" opens read-only
 ) -> Database:
     """A fastsql Database tuned for byok: SQLite in WAL mode with a busy timeout."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValidationError("db_url must be a database URL such as sqlite:///byok_keys.db")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sqlite = url.startswith("sqlite")
+    parsed = engine_url(url)  # a URL object: its repr (fastsql's Database repr) hides the password
+    sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and access != "create":
-        url = _existing_sqlite(url, read_only=access == "read")
+        parsed = _existing_sqlite(parsed, read_only=access == "read")
     try:
         if sqlite:
-            db = Database(url, engine_kws={"connect_args": {"timeout": 10}})
+            db = Database(parsed, engine_kws={"connect_args": {"timeout": 10}})
             if access != "read":
                 db.q("PRAGMA journal_mode=WAL")
                 db.q("PRAGMA synchronous=NORMAL")
@@ -92,7 +135,7 @@ def open_database(
         else:
             read_only = {"options": "-c default_transaction_read_only=on"}
             kws = {"connect_args": read_only} if access == "read" else {}
-            db = Database(url, engine_kws={"pool_pre_ping": True, **kws})
+            db = Database(parsed, engine_kws={"pool_pre_ping": True, **kws})
         db.conn.commit()
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
@@ -100,14 +143,18 @@ def open_database(
 
 
 def _existing_sqlite(
-    url: str,  # `sqlite:///<path>`
+    url: sa.URL,  # a SQLite URL
     read_only: bool,  # open with mode=ro
-) -> str:
+) -> sa.URL:
     """The URL of an existing SQLite file (StorageError when there is none: never create one)."""
-    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    path = url.database or ""
     if not path or path == ":memory:" or not os.path.isfile(path):
-        raise StorageError(f"no SQLite database at {path or url!r}: is the database URL right?")
-    return f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else url
+        raise StorageError(
+            f"no SQLite database at {path or 'an in-memory URL'!r}: is the database URL right?"
+        )
+    return (
+        url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"}) if read_only else url
+    )
 
 
 class Guard:

@@ -18,13 +18,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core.database import (
+    engine_url,
     from_iso,
     open_database,
     open_schema,
     record_schema_version,
     schema_version,
 )
-from ..core.types import StorageError
+from ..core.types import StorageError, ValidationError
 from .errors import InvalidInputError
 from .models import APIKey, AuditAction, AuditEvent, KeyMetadata, Organization, Product, Project
 
@@ -130,18 +131,14 @@ class Fast:
 
 
 def open_db(
-    url: Any,  # a database URL given by a caller
+    url: Any,  # a database URL given by a caller (see byok.core.database.engine_url)
 ) -> Database:
-    """The database at `url`: SQLite or PostgreSQL (postgres:// is read as postgresql://);
-    any other is an InvalidInputError before a driver is loaded."""
-    scheme = url.split("://", 1)[0].split("+", 1)[0] if isinstance(url, str) else ""
-    if scheme not in ("sqlite", "postgresql", "postgres"):
-        raise InvalidInputError(
-            "issued keys run on SQLite or PostgreSQL: use a URL such as sqlite:///keys.db or "
-            "postgresql://user@host/db"
-        )
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
+    """The database at `url`; InvalidInputError, before a driver is loaded, for a URL byok
+    cannot serve."""
+    try:
+        engine_url(url)
+    except ValidationError as e:
+        raise InvalidInputError(str(e)) from None
     return open_database(url)
 
 
