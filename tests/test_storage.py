@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fasthtml.common import FastHTML, Response
 from starlette.testclient import TestClient
 
+from byok.core.database import create_engine
 from byok.core.security import Keyring, bind
 from byok.core.storage import (
     SCHEMA_VERSION,
@@ -409,9 +410,10 @@ INSERT INTO byok_meta VALUES ('schema:user_api_keys', '1');
 
 
 def _run_ddl(url: str, ddl: str) -> None:
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url)
-    blob = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
+    engine = create_engine(url)
+    blob = {"postgresql": "BYTEA", "mysql": "LONGBLOB"}.get(engine.dialect.name, "BLOB")
+    if engine.dialect.name == "mysql":  # its VARCHAR needs a length
+        ddl = ddl.replace("VARCHAR", "VARCHAR(255)")
     try:
         with engine.begin() as conn:
             for stmt in ddl.format(blob=blob).split(";"):
@@ -435,7 +437,7 @@ def _write_v1(db_url: str, rows: list = V1_ROWS) -> Keyring:
     _run_ddl(db_url, V1_DDL)
     ring = Keyring.from_secret(SECRET, version=2, previous={1: SECRET})
     old_ring = Keyring.from_secret(SECRET)
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     with engine.begin() as conn:
         for user, provider, plain, created, expires, version in rows:
             sealer = old_ring if version == 1 else ring
@@ -507,10 +509,11 @@ def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
 def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
     """A crash after the version-1 table was set aside (renamed) loses nothing."""
     _write_v1(db_url)
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     with engine.begin() as conn:  # what _set_aside_v1 leaves behind if the process dies next
-        conn.execute(sa.text("DROP INDEX user_api_keys_version"))
-        conn.execute(sa.text("DROP INDEX user_api_keys_expires"))
+        on = " ON user_api_keys" if engine.dialect.name == "mysql" else ""  # per-table names
+        conn.execute(sa.text(f"DROP INDEX user_api_keys_version{on}"))
+        conn.execute(sa.text(f"DROP INDEX user_api_keys_expires{on}"))
         conn.execute(sa.text("ALTER TABLE user_api_keys RENAME TO user_api_keys_v1"))
     engine.dispose()
     manager = _v2_manager(db_url)
@@ -821,7 +824,7 @@ def test_session_storage_timestamps_are_utc():
 
 def _tables_v1_meta(db_url: str) -> str | None:
     """The recorded schema version of the key table, read directly."""
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
             query = "SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'"
