@@ -12,6 +12,7 @@ from base64 import b64decode
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from byok.core.storage import (
     SessionStorage,
 )
 from byok.core.types import (
+    MAX_USER_ID_LENGTH,
     APIKey,
     BYOKConfig,
     EncryptionError,
@@ -356,6 +358,78 @@ def test_postgres_connection_is_never_idle_in_transaction(make_manager, db_url):
         # and a DDL from another connection is not blocked by a lingering lock
         watcher.execute("SET lock_timeout = '2s'")
         watcher.execute(f'ALTER TABLE "{m.config.db_table_name}" ADD COLUMN probe integer')
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True
+)
+def test_mariadb_connection_is_never_left_in_a_transaction(make_manager, db_url):
+    import pymysql
+
+    m = make_manager()
+    m.set_key(None, "openai", "sk-maria-idle-00000", user_id="u1")
+    parts = urlsplit(db_url)
+    watcher = pymysql.connect(
+        host=parts.hostname, port=parts.port, user=parts.username, password=parts.password,
+        database=parts.path.lstrip("/"), autocommit=True,
+    )  # fmt: skip
+    table = m.config.db_table_name
+
+    def table_is_free() -> bool:
+        """True when no transaction holds the table (its metadata lock): LOCK TABLES … WRITE
+        gets it within a second."""
+        with watcher.cursor() as cur:
+            try:
+                cur.execute(f'LOCK TABLES "{table}" WRITE')
+            except pymysql.err.OperationalError as e:
+                assert e.args[0] == 1205  # lock wait timeout
+                return False
+            cur.execute("UNLOCK TABLES")
+            return True
+
+    with watcher:
+        with watcher.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = 'ANSI_QUOTES', SESSION lock_wait_timeout = 1")
+        m.database.db.conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table}"')).all()
+        assert not table_is_free()  # the probe sees a transaction left open
+        m.database.db.conn.commit()
+        for op in (
+            lambda: m.get_key(None, "openai", "u1"),
+            lambda: m.get_key(None, "missing", "u1"),
+            lambda: m.set_key(None, "openai", "sk-maria-idle-11111", "u1", make_default=True),
+            lambda: m.list_keys(None, "u1"),
+            lambda: m.stale_count(),
+            lambda: m.cleanup_expired(None),
+            lambda: m.rotate_keys(),
+        ):
+            op()
+            assert table_is_free(), op
+
+
+def test_text_is_compared_exactly_as_written(make_manager):
+    """Case and trailing spaces make different owners and labels on every database (MySQL's
+    default collations would merge them)."""
+    m = make_manager()
+    owners = ["alice", "Alice", "alice "]
+    for n, owner in enumerate(owners):
+        m.set_key(None, "openai", f"sk-owner-{n}-0000000000", owner)
+    for label in ("Work", "work"):
+        m.set_key(None, "openai", f"sk-label-{label}-00000", "bob", label=label)
+    assert [m.get_key(None, "openai", o) for o in owners] == [
+        f"sk-owner-{n}-0000000000" for n in range(3)
+    ]
+    assert m.get_key(None, "openai", "bob", label="work") == "sk-label-work-00000"
+    assert m.get_key(None, "openai", "bob", label="Work") == "sk-label-Work-00000"
+    assert m.database.count() == 5
+
+
+def test_the_longest_accepted_values_are_stored_whole(make_manager):
+    m = make_manager(max_key_length=8192)
+    owner = "ü" * MAX_USER_ID_LENGTH  # multi-byte, at the limit
+    label = "L" * 32
+    key = "sk-" + "x" * 8189
+    m.set_key(None, "a" * 64, key, owner, label=label)
+    assert m.get_key(None, "a" * 64, owner, label=label) == key
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
