@@ -92,7 +92,7 @@ def test_set_key_is_one_read_and_one_write_whatever_the_labels(on_db) -> None:
         saved = m.set_key(req, "openai", user_id="alice", **step)
         read, *write = sql.take()
         if dialect == "mysql" and saved.record.is_default:  # no UPDATE … FROM an upsert: the
-            # upsert and the flag update, between a named lock and its release
+            # upsert and the flag update, between a named lock and its release (after the commit)
             assert (read, write) == ("SELECT", ["LOCK", "INSERT", "UPDATE", "UNLOCK"]), step
             continue
         # one write statement (PostgreSQL: WITH saved AS (INSERT …) UPDATE … in one), and on

@@ -104,8 +104,9 @@ class Dialect:
         conn: sa.Connection,  # the connection (inside the caller's transaction)
         name: str,  # what is locked, e.g. "byok:table:provider:user"
     ) -> Iterator[None]:
-        """Hold a lock of `name` around statements that read and move a default (SQLite: one
-        writer at a time already)."""
+        """Hold a lock of `name` around statements that read and move a default, to the end of
+        their transaction (which MySQL commits here, before it lets the lock go); SQLite: one
+        writer at a time already."""
         yield
 
     def default_upsert(
@@ -259,14 +260,16 @@ class MySQL(Dialect):
 
     @contextlib.contextmanager
     def serialised(self, conn: sa.Connection, name: str) -> Iterator[None]:
-        # a named lock (at most 64 characters), released once the statements ran: their row
-        # locks then hold the rows to the commit, so the next holder sees them committed
+        # a named lock (at most 64 characters), let go only once the statements are committed:
+        # the next holder's statements then read every row this save wrote (a row inserted and
+        # not yet committed may be passed over by a READ COMMITTED update)
         lock = "byok:" + hashlib.sha256(name.encode()).hexdigest()[:40]
         got = conn.execute(sa.text("SELECT GET_LOCK(:k, :t)"), {"k": lock, "t": self.LOCK_WAIT})
         if got.scalar() != 1:
             raise StorageError("timed out waiting for another save of the same key")
         try:
             yield
+            conn.commit()
         finally:
             conn.execute(sa.text("SELECT RELEASE_LOCK(:k)"), {"k": lock})
 
