@@ -280,14 +280,22 @@ class Tables:
             conn.begin()  # so that the Guard's commit reaches the driver
         return self.dialect.run(conn.connection.driver_connection, fast.sql, fast.params(params))
 
-    def counted(self, fast: Fast, params: dict) -> tuple | None:
-        """Run a compare-and-swap that counts a use (`spend_tracked`, `count_use`); the key's
-        (use_count, usage_count, prev_day, prev_count) after it, None when the row changed."""
+    def counted(
+        self,
+        fast: Fast,  # `spend_tracked` or `count_use`
+        params: dict,  # its parameters
+        row: dict,  # the key's row as read (its version is the one compared)
+    ) -> tuple | None:
+        """Run a compare-and-swap that counts a use; the key's (use_count, usage_count,
+        prev_day, prev_count) after it, None when the row changed."""
         cursor = self.run(fast, params)
-        if self.read_back is None:
+        if self.read_back is None:  # UPDATE … RETURNING
             return cursor.fetchone()
         if cursor.rowcount != 1:
             return None
+        if fast is self.spend_tracked and row["usage_day"] == params["day"]:
+            # the version matched, so the row was the one read: the counters follow from it
+            return row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]
         return self.run(self.read_back, {"kid": params["kid"]}).fetchone()
 
     def row(self, fast: Fast, params: dict) -> dict | None:
