@@ -24,6 +24,7 @@ __all__ = ["DatabaseRateLimit", "MemoryRateLimit", "RateLimit"]
 
 _TABLE = "byok_rate"  # counters: (bucket, window start) -> hits
 _MAX_BUCKET = 300  # longest bucket name stored
+_ATTEMPTS = 3  # a hit rolled back by a deadlock is counted again
 
 
 class RateLimit(Protocol):
@@ -96,8 +97,11 @@ class DatabaseRateLimit:
         _check(limit, window)
         self.limit, self.window, self.clock = limit, float(window), clock
         self.engine = engine
-        with engine.connect():  # a first connection tells MySQL from MariaDB
-            dialect = dialect_of(engine)
+        try:
+            with engine.connect():  # a first connection tells MySQL from MariaDB
+                self.dialect = dialect = dialect_of(engine)
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"cannot open the rate-limit database: {type(e).__name__}") from None
         meta = sa.MetaData()
         self.table = sa.Table(
             _TABLE,
@@ -132,13 +136,23 @@ class DatabaseRateLimit:
         now = self.clock()
         start = int(now // self.window)
         bucket = bucket[:_MAX_BUCKET]
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(self._upsert, {"b": bucket, "w": start})
-                current = conn.execute(self._previous, {"b": bucket, "w": start}).scalar_one()
-                previous = conn.execute(self._previous, {"b": bucket, "w": start - 1}).scalar()
-                if current == 1:  # the first hit of a window sweeps windows that no longer count
-                    conn.execute(self._forget, {"w": start - 1})
-        except sa.exc.SQLAlchemyError as e:
-            raise StorageError(f"rate limit failed: {type(e).__name__}") from None
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                current, previous = self._count(bucket, start)
+                break
+            except sa.exc.SQLAlchemyError as e:
+                # a deadlock (MySQL) or serialization failure rolled it back: count again
+                if attempt < _ATTEMPTS and self.dialect.retryable(e):
+                    continue
+                raise StorageError(f"rate limit failed: {type(e).__name__}") from None
         return _verdict(self.limit, self.window, now, previous or 0, current)
+
+    def _count(self, bucket: str, start: int) -> tuple[int, int | None]:
+        """One transaction: the hit counted; (this window's hits, the previous window's)."""
+        with self.engine.begin() as conn:
+            conn.execute(self._upsert, {"b": bucket, "w": start})
+            current = conn.execute(self._previous, {"b": bucket, "w": start}).scalar_one()
+            previous = conn.execute(self._previous, {"b": bucket, "w": start - 1}).scalar()
+            if current == 1:  # the first hit of a window sweeps windows that no longer count
+                conn.execute(self._forget, {"w": start - 1})
+        return current, previous
