@@ -28,7 +28,8 @@ log = logging.getLogger("byok")
 
 
 class DatabaseStorage(Backend):
-    """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
+    """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL or
+    MySQL / MariaDB by URL.
 
     One row per (user_id, provider, label), the primary key, written with a real upsert; at most
     one row per (user_id, provider) is flagged the default. Every read commits, so a PostgreSQL
@@ -80,7 +81,8 @@ class DatabaseStorage(Backend):
         key: APIKey,  # sealed key; key.user_id is required
     ) -> APIKey:
         """Insert or replace the row of (user_id, provider, label); a default clears the others'
-        flags in the same statement (one statement on SQLite and PostgreSQL)."""
+        flags in the same statement (one statement on SQLite and PostgreSQL; on MySQL the
+        upsert, then the flags, under a named lock: see `Dialect.serialised`)."""
         row = {
             "user_id": validate_user_id(key.user_id, required=True),
             "provider": key.provider,
