@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastcore.xtras import flexiclass
 from fastsql import Database
 from fastsql.core import DBTable
+from pymysql.constants import CLIENT
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .types import StorageError
@@ -89,6 +90,21 @@ class Dialect:
     ) -> Any:
         """Execute on the DBAPI connection; the cursor."""
         return driver_conn.execute(sql, params)
+
+    def run_committed(
+        self,
+        driver_conn: Any,  # the DBAPI connection, outside any transaction
+        sql: str,  # one statement compiled for this driver: the whole transaction
+        params: Any,  # its parameters
+    ) -> int:
+        """Execute and commit; the statement's rowcount."""
+        try:
+            count = self.run(driver_conn, sql, params).rowcount
+            driver_conn.commit()
+        except BaseException:
+            driver_conn.rollback()
+            raise
+        return count
 
     def retryable(
         self,
@@ -192,7 +208,10 @@ class MySQL(Dialect):
         self.collation = "utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin"
 
     def engine_kws(self, read_only: bool) -> dict:
-        connect: dict[str, Any] = {"sql_mode": self.SQL_MODE}
+        # FOUND_ROWS (as SQLAlchemy sets it): rowcount counts the rows matched, so a
+        # compare-and-swap that writes equal values still reports its match
+        flags = CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS  # see `run_committed`
+        connect: dict[str, Any] = {"sql_mode": self.SQL_MODE, "client_flag": flags}
         if read_only:
             connect["init_command"] = "SET SESSION TRANSACTION READ ONLY"
         return {
@@ -253,6 +272,20 @@ class MySQL(Dialect):
         cursor = driver_conn.cursor()
         cursor.execute(sql, params)
         return cursor
+
+    def run_committed(self, driver_conn: Any, sql: str, params: Any) -> int:
+        # the statement and its COMMIT in one round trip (the connection allows several
+        # statements per query; byok's own SQL only, every value bound)
+        cursor = driver_conn.cursor()
+        try:
+            cursor.execute(sql + ";COMMIT", params)
+            count = cursor.rowcount
+            while cursor.nextset():  # the COMMIT's answer, already sent
+                pass
+        except BaseException:
+            driver_conn.rollback()
+            raise
+        return count
 
     def retryable(self, error: BaseException) -> bool:
         args = getattr(getattr(error, "orig", error), "args", ())

@@ -288,14 +288,20 @@ class Tables:
     ) -> tuple | None:
         """Run a compare-and-swap that counts a use; the key's (use_count, usage_count,
         prev_day, prev_count) after it, None when the row changed."""
-        cursor = self.run(fast, params)
         if self.read_back is None:  # UPDATE … RETURNING
-            return cursor.fetchone()
-        if cursor.rowcount != 1:
-            return None
+            return self.run(fast, params).fetchone()
+        # no RETURNING (MySQL): when the version matches, a spend on the same day leaves the
+        # counters the row read implies; alone in its transaction, it is committed with it
+        after = row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]
         if fast is self.spend_tracked and row["usage_day"] == params["day"]:
-            # the version matched, so the row was the one read: the counters follow from it
-            return row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]
+            conn = self.db.conn
+            if not conn.in_transaction():
+                driver = conn.connection.driver_connection
+                matched = self.dialect.run_committed(driver, fast.sql, fast.params(params))
+                return after if matched == 1 else None
+            return after if self.run(fast, params).rowcount == 1 else None
+        if self.run(fast, params).rowcount != 1:
+            return None
         return self.run(self.read_back, {"kid": params["kid"]}).fetchone()
 
     def row(self, fast: Fast, params: dict) -> dict | None:
