@@ -125,7 +125,8 @@ def create_engine(
 ) -> sa.Engine:
     """A SQLAlchemy engine for `url`, set up as byok's own (e.g. for `DatabaseRateLimit`)."""
     parsed = engine_url(url)
-    return sa.create_engine(parsed, **DIALECTS[parsed.get_backend_name()].engine_kws(read_only))
+    kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only)
+    return sa.create_engine(parsed, **kws)
 
 
 def open_database(
@@ -137,7 +138,7 @@ def open_database(
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and access != "create":
         parsed = _existing_sqlite(parsed, read_only=access == "read")
-    kws = DIALECTS[parsed.get_backend_name()].engine_kws(read_only=access == "read")
+    kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only=access == "read")
     try:
         db = Database(parsed, engine_kws=kws)
         if sqlite:

@@ -37,10 +37,17 @@ class Dialect:
 
     def engine_kws(
         self,
+        url: sa.URL,  # the URL opened (from engine_url)
         read_only: bool,  # open the database read-only
     ) -> dict:
-        """Keyword arguments of `create_engine` (fastsql's engine_kws)."""
-        return {"connect_args": {"timeout": 10}}
+        """Keyword arguments of `create_engine` (fastsql's engine_kws). SQLite: a busy timeout;
+        an in-memory database is one connection shared by every thread (each new connection
+        would otherwise be a new, empty database)."""
+        connect_args: dict[str, Any] = {"timeout": 10}
+        if (url.database or "") in ("", ":memory:") or url.query.get("mode") == "memory":
+            connect_args["check_same_thread"] = False  # callers serialise on their own lock
+            return {"connect_args": connect_args, "poolclass": sa.pool.StaticPool}
+        return {"connect_args": connect_args}
 
     def string(
         self,
@@ -157,7 +164,7 @@ class PostgreSQL(Dialect):
     insert = staticmethod(postgresql.insert)
     RETRIED = frozenset({"40P01", "40001"})  # SQLSTATE: deadlock detected, serialization failure
 
-    def engine_kws(self, read_only: bool) -> dict:
+    def engine_kws(self, url: sa.URL, read_only: bool) -> dict:
         read = {"connect_args": {"options": "-c default_transaction_read_only=on"}}
         return {"pool_pre_ping": True, **(read if read_only else {})}
 
@@ -207,7 +214,7 @@ class MySQL(Dialect):
         # no-pad binary: "a" and "a " and "A" are three values, as on SQLite and PostgreSQL
         self.collation = "utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin"
 
-    def engine_kws(self, read_only: bool) -> dict:
+    def engine_kws(self, url: sa.URL, read_only: bool) -> dict:
         # FOUND_ROWS (as SQLAlchemy sets it): rowcount counts the rows matched, so a
         # compare-and-swap that writes equal values still reports its match
         flags = CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS  # see `run_committed`
