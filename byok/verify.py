@@ -65,7 +65,9 @@ class CheckResult:
 def _retry_after(answer: Answer) -> int | None:
     """Seconds from a Retry-After header given in seconds (dates are ignored)."""
     value = answer.headers.get("retry-after", "").strip()
-    return int(value) if value.isdigit() and int(value) < 86_400 else None
+    if not (value.isascii() and value.isdigit() and len(value) <= 5):  # no "²", no 5000 digits
+        return None
+    return int(value) if int(value) < 86_400 else None
 
 
 def _looks_right(check: KeyCheck, answer: Answer) -> bool:

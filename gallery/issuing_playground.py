@@ -185,9 +185,10 @@ class IssuePlayground:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://playground") as client:
             kw: dict[str, Any] = {"json": {"text": "Hello"}} if method == "POST" else {}
-            r = await client.request(
-                method, API_URL, headers={"Authorization": f"Bearer {key}"}, **kw
-            )
+            # the key's UTF-8 bytes, as curl sends what is typed: a non-ASCII key reaches the
+            # guard (a 401 invalid_key) instead of failing to encode here (a 500)
+            auth = b"Bearer " + key.encode("utf-8", "replace")
+            r = await client.request(method, API_URL, headers={"Authorization": auth}, **kw)
         head = self.issuer.format.head
         shown = f"{key[: len(head) + 8]}…" if key.startswith(head) else mask_key(key)
         curl = f'curl -i -X {method} {base_url.rstrip("/")}{API_URL} -H "Authorization: Bearer {shown}"'

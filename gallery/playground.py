@@ -26,6 +26,7 @@ from starlette.responses import Response
 from byok.components import DEFAULT_BASE_URL, KeyManagerDashboard
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
+from byok.issuing.routes import NO_STORE
 from byok.middleware.csrf import csrf_token
 from byok.outbound import OutboundPolicy
 from byok.routes import KeyRoutes, mount_key_routes
@@ -183,7 +184,8 @@ class Playground:
 
         @app.get("/playground")
         def playground(req: Request):
-            return page(req, "Playground", self.main(req))
+            # no-store: the page comes to hold a key shown once (the back/forward cache skips it)
+            return page(req, "Playground", self.main(req), headers=NO_STORE)
 
         return mount_key_routes(
             app,

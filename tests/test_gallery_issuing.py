@@ -70,6 +70,10 @@ def test_try_it_shows_200_then_429_then_403(client: TestClient) -> None:
 def test_the_sample_api_is_really_guarded(client: TestClient) -> None:
     assert client.get(API_URL).status_code == 401
     assert client.get(API_URL, headers={"Authorization": "Bearer nope"}).status_code == 401
+    for raw in (b"demo_test_\xc3\xa9", b"\xff\xfe", "é".encode("latin-1")):  # not ASCII
+        for sent in ({"Authorization": b"Bearer " + raw}, {"X-API-Key": raw}):
+            r = client.get(API_URL, headers=sent)
+            assert r.status_code == 401 and r.json()["error"] == "invalid_key"
 
 
 def test_try_it_checks_csrf_and_bad_input(client: TestClient) -> None:
@@ -79,3 +83,36 @@ def test_try_it_checks_csrf_and_bad_input(client: TestClient) -> None:
     for body in ({}, {"key": "x", "call": "delete"}, {"key": ["a", "b"]}, {"key": "x" * 5000}):
         r = client.post(TRY_URL, data=body, headers=h)
         assert r.status_code == 200 and "<script" not in r.text
+
+
+def _made_key(client: TestClient, h: dict[str, str]) -> str:
+    made = client.post(ISSUE_URL, data={"name": "k", "scopes": "notes:read"}, headers=h)
+    return _KEY.search(made.text).group(1)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda key: key[:-1] + "é",  # a real key, one character mistyped as a non-ASCII one
+        lambda key: key[:12] + "ключ" + key[16:],
+        lambda key: "demo_test_" + "é" * 49,
+        lambda key: key + "\u2028x",  # a line separator: non-ASCII too
+        lambda key: "🔑",
+    ],
+    ids=["mistyped", "cyrillic", "all-accented", "line-separator", "emoji"],
+)
+def test_try_it_with_a_non_ascii_key_is_the_guards_401(client: TestClient, mangle) -> None:
+    """The key goes out as its UTF-8 bytes (as curl sends it): the guard answers 401, no 500."""
+    h = headers(client)
+    key = mangle(_made_key(client, h))
+    r = client.post(TRY_URL, data={"key": key, "call": "get"}, headers=h)
+    assert r.status_code == 200 and status_of(r) == "401"
+    assert "invalid_key" in r.text and "Bearer " in r.text
+
+
+@pytest.mark.parametrize("raw", [b"%ED%A0%80", b"%FF%FE", b"demo_test_%C3%A9%00"])
+def test_try_it_with_undecodable_bytes_is_the_guards_401(client: TestClient, raw: bytes) -> None:
+    """A form body whose key is not UTF-8 (a lone surrogate, stray bytes): still the 401."""
+    h = {**headers(client), "Content-Type": "application/x-www-form-urlencoded"}
+    r = client.post(TRY_URL, content=b"call=get&key=" + raw, headers=h)
+    assert r.status_code == 200 and status_of(r) == "401" and "invalid_key" in r.text

@@ -209,7 +209,7 @@ def test_a_short_signing_secret_works_with_a_warning_and_an_empty_one_is_refused
             KeyIssuer(url, signing_secret=bad)  # type: ignore[arg-type]
 
 
-def test_previous_signing_secrets_keep_old_keys_and_rehash_them(db_url: str) -> None:
+def test_previous_signing_secrets_keep_old_keys_and_rehash_them_once_adopted(db_url: str) -> None:
     old = KeyIssuer(db_url, signing_secret="old-signing-secret-0123456789")
     org = old.create_organization("Acme")
     made = old.create_key(org.id)
@@ -227,11 +227,15 @@ def test_previous_signing_secrets_keep_old_keys_and_rehash_them(db_url: str) -> 
         previous_signing_secrets=["old-signing-secret-0123456789"],
     )
     assert new.validate_key(made.plaintext).use_count == 1
+    assert raw_rows(new, "issued_keys")[0]["key_hash"] == old_hash  # not before the commit
+    new.adopt_signing_secret()
+    new.cache.clear()
+    assert new.validate_key(made.plaintext).use_count == 2
     (row,) = raw_rows(new, "issued_keys")
     assert row["key_hash"] != old_hash and row["pepper"] == new.peppers.current
     new.close()
     only_new = KeyIssuer(db_url, signing_secret="new-signing-secret-0123456789")
-    assert only_new.validate_key(made.plaintext).use_count == 2  # rehashed: the old one can go
+    assert only_new.validate_key(made.plaintext).use_count == 3  # rehashed: the old one can go
     only_new.close()
 
 

@@ -16,7 +16,9 @@ SECRET = "cli-signing-secret-0123456789"
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("BYOK_SIGNING_SECRET", SECRET)
-    return f"sqlite:///{tmp_path / 'keys.db'}"
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    KeyIssuer(url, signing_secret=SECRET).close()  # an existing database (the app made it)
+    return url
 
 
 def _create(db: str, capsys, *extra: str) -> tuple[str, str]:
@@ -78,6 +80,17 @@ def test_revoke_and_roll(db: str, capsys) -> None:
     assert main(["keys", "roll", "--db", db, second_id]) == 0  # no grace: the old one stops now
     with pytest.raises(ExpiredKeyError):
         issuer.validate_key(second)
+
+
+def test_a_key_in_its_grace_period_is_not_rolled_twice(db: str, capsys) -> None:
+    first_id, _ = _create(db, capsys)
+    assert main(["keys", "roll", "--db", db, first_id, "--grace", "1h"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "roll", "--db", db, first_id, "--grace", "1h"]) == 2
+    assert "already rolled" in capsys.readouterr().err
+    issuer = KeyIssuer(db, signing_secret=SECRET, cache_ttl=0)
+    assert len(issuer.list_org_keys(issuer.get_key(first_id).org_id)) == 2
+    issuer.close()
 
 
 def test_errors_are_exit_status_2_with_a_message(db: str, capsys, monkeypatch) -> None:

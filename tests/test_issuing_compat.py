@@ -22,6 +22,7 @@ from pathlib import Path
 
 import apikeys
 import pytest
+from starlette.testclient import TestClient
 
 import byok.issuing as issuing
 from byok.core.types import SecurityWarning
@@ -100,7 +101,7 @@ def readme_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     names: dict = {}  # the fragments use what the quickstart imported
     imports = [ln for ln in readme_blocks()[0].splitlines() if ln.startswith("from apikeys")]
     exec(ported("\n".join(imports)), names)
-    yield {**names, "db_url": db_url, "client": client, **world}
+    yield {**names, "db_url": db_url, "client": client, "my_client": client, **world}
     loop.close()
     asyncio.set_event_loop(None)
 
@@ -110,8 +111,6 @@ def test_every_fragment_runs_with_only_the_import_changed(readme_world: dict) ->
     outputs: dict[int, str] = {}
     ran = 0
     for i, block in enumerate(blocks, start=1):
-        if "APIKeyDepends" in block:  # FastAPI's dependency: byok's FastHTML guard replaces it
-            continue
         if "# Before" in block:  # v0.1 → v0.2 migration: the "Before" half fails there too
             before, after = block.split("# After")
             with pytest.raises((TypeError, issuing.InvalidInputError)):
@@ -128,10 +127,33 @@ def test_every_fragment_runs_with_only_the_import_changed(readme_world: dict) ->
             warnings.simplefilter("ignore", SecurityWarning)  # signing_secret="..." is short
             outputs[i] = run_fragment(block, dict(readme_world))
         ran += 1
-    assert ran == 16  # every example but FastAPI's
+    assert ran == 17  # every example, FastAPI's APIKeyDepends too
     printed = "".join(outputs.values())
     assert "Retry after " in printed  # the QuotaError example caught a real refusal
     assert re.search(r"^[0-9a-f-]{36}$", printed, re.M)  # AlreadyExistsError.existing_id
+
+
+def test_the_fastapi_example_answers_401_403_429_and_200(readme_world: dict) -> None:
+    block = next(b for b in readme_blocks() if "APIKeyDepends(" in b)
+    namespace = dict(readme_world)
+    run_fragment(block, namespace)
+    client = readme_world["client"]
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+
+    async def reader_key() -> str:
+        org, _ = await client.get_or_create_organization("FastAPI readers")
+        limit = issuing.RateLimit(requests=1, window=issuing.RateLimitWindow.minute)
+        meta = issuing.KeyMetadata(scopes=["read"], custom={"user_id": "u_ann"}, rate_limit=limit)
+        return (await client.create_key(org.id, metadata=meta)).plaintext
+
+    reader = loop.run_until_complete(reader_key())
+    with TestClient(namespace["app"]) as http:
+        assert http.get("/data").status_code == 401
+        unscoped = http.get("/data", headers={"X-API-Key": readme_world["plaintext"]})
+        assert unscoped.status_code == 403  # the world's key lacks "read"
+        assert http.get("/data", headers={"X-API-Key": reader}).json() == {"user": "u_ann"}
+        spent = http.get("/data", headers={"X-API-Key": reader})  # 1/minute, used
+        assert spent.status_code == 429 and int(spent.headers["Retry-After"]) >= 1
 
 
 def test_the_prefix_example_makes_self_describing_keys(readme_world: dict) -> None:
@@ -180,8 +202,8 @@ def test_database_setup_runs_on_mariadb(mariadb_url: str) -> None:
 
 
 def test_every_reference_name_is_exported() -> None:
-    names = set(apikeys.__all__) - {"APIKeyDepends"}  # FastAPI only; see require_scopes
-    assert len(names) == 18
+    names = set(apikeys.__all__)  # APIKeyDepends is there when FastAPI is installed
+    assert len(names) == 19 and "APIKeyDepends" in names
     assert names <= set(issuing.__all__)
 
 

@@ -1,6 +1,7 @@
 """Issued keys under concurrency, on SQLite and PostgreSQL: 200 calls at once on a 100/minute key
 let exactly 100 through, in one process (asyncio.gather) and across 4 processes; use_count is
-exact; credits are never overspent; get_or_create from 4 processes makes one row.
+exact; credits are never overspent, nor doubled by a roll (a rolled key and its successor share
+them across 4 processes); get_or_create from 4 processes makes one row.
 
 The figures (passes / 429s / use_count per database and mode) are printed: run with -s.
 """
@@ -11,6 +12,7 @@ import asyncio
 import multiprocessing as mp
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -135,6 +137,23 @@ def test_credits_are_never_overspent(db_url: str, pool: Any) -> None:
     assert sum(r[2] for r in reports) == CALLS - 70  # CreditsExhaustedError is a QuotaError
     with pytest.raises(CreditsExhaustedError):
         issuer.validate_key(plaintext)
+    issuer.close()
+
+
+def test_a_rolled_key_and_its_successor_share_the_credits_across_processes(
+    db_url: str, pool: Any
+) -> None:
+    issuer, key_id, old = _key(db_url, KeyMetadata(remaining=70))
+    new = issuer.roll_key(key_id, grace=timedelta(hours=1)).plaintext
+    share = [(db_url, key, CALLS // PROCESSES) for key in (old, new, old, new)]
+    reports = pool.starmap(_process_burst, share, chunksize=1)
+    passes = sum(r[1] for r in reports)
+    _report(db_url, "rolled, 4 processes", passes, sum(r[2] for r in reports), passes)
+    assert passes == 70 and sum(r[3] for r in reports) == 0  # 70 in all, not 70 each
+    uses = [
+        issuer.get_key(k.id).use_count for k in issuer.list_org_keys(issuer.get_key(key_id).org_id)
+    ]
+    assert sum(uses) == 70
     issuer.close()
 
 

@@ -201,3 +201,42 @@ def test_the_guard_refuses_bad_configuration(issuer: KeyIssuer) -> None:
         require_scopes(issuer, "")
     with pytest.raises(TypeError):
         issued_key_beforeware(issuer, prefix="api")
+
+
+@pytest.mark.parametrize(
+    ("required", "in_header"),
+    [
+        (("read", "données:lire"), 'scope="read"'),  # the ASCII one named, the other not
+        (("ключ",), None),  # Cyrillic: no scope attribute at all
+        (("a→b", "naïve"), None),
+        (('x"y', "a\\b"), None),  # would break the quoted string
+    ],
+    ids=["accented", "cyrillic", "arrow", "quote-backslash"],
+)
+def test_a_scope_no_header_can_carry_is_named_in_the_body(
+    issuer: KeyIssuer, org, required: tuple[str, ...], in_header: str | None
+) -> None:
+    """Scopes may be any printable text; the 403's WWW-Authenticate names only RFC 6750 scope
+    tokens (a non-ASCII one there was a 500), the body names every missing scope."""
+    app, rt = fast_app(secret_key="app-session-secret-0123456789")
+
+    @rt("/notes")
+    @require_scopes(issuer, *required)
+    def notes(issued_key: APIKey):
+        return {"ok": True}
+
+    key = _key(issuer, org, scopes=["other"])
+    r = TestClient(app).get("/notes", headers={"X-API-Key": key})
+    body = _refused(r, 403, "insufficient_scope", key)
+    assert body["missing_scopes"] == list(required)
+    challenge = r.headers["www-authenticate"]
+    assert challenge.isascii() and challenge.startswith('Bearer realm="api", error=')
+    assert (in_header in challenge) if in_header else "scope=" not in challenge
+
+
+@pytest.mark.parametrize("realm", ["", 'a"b', "a\\b", "données", "a\nb", "x" * 101])
+def test_a_realm_no_header_can_carry_is_refused_at_setup(issuer: KeyIssuer, realm: str) -> None:
+    with pytest.raises(ValueError, match="realm"):
+        require_scopes(issuer, "read", realm=realm)
+    with pytest.raises(ValueError, match="realm"):
+        issued_key_beforeware(issuer, "read", realm=realm)

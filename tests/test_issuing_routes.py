@@ -26,6 +26,7 @@ from byok.issuing import (
     KeyIssuer,
     KeyOwner,
     RevokedKeyError,
+    RolledKeyError,
     mount_issuing_routes,
 )
 from byok.middleware import Refused, SecurityPolicy
@@ -281,6 +282,32 @@ def test_roll_keeps_the_old_key_for_its_grace_period(
     assert issuer.validate_key(new).id == rolled.id
     r = alice.client.post(f"{PREFIX}/{kid}/roll", data={"grace": "3600"}, headers=alice.h())
     assert r.status_code == 409 and r.headers["BYOK-Problem"] == "expired"
+
+
+def test_a_key_already_rolled_is_offered_no_roll_and_refused_one(
+    app: Any, issuer: KeyIssuer
+) -> None:
+    alice = Browser(app, "alice")
+    _, kid, _ = alice.create("Prod")
+    r = alice.client.post(f"{PREFIX}/{kid}/roll", data={"grace": "86400"}, headers=alice.h())
+    assert r.status_code == 200
+    new_id = issuer.get_key(kid).rolled_to
+    table = soup(r.text).find(id=ISSUED_TABLE_ID)
+    old_row = table.find("tr", attrs={"data-byok-key": kid})
+    new_row = table.find("tr", attrs={"data-byok-key": new_id})
+    assert old_row.find(attrs={"data-byok-key-status": "expiring"})  # still works: grace
+    assert not old_row.find("a", href=re.compile("/roll"))  # the page offers no second roll
+    assert new_row.find("a", href=re.compile(f"{new_id}/roll"))  # its successor may be rolled
+    for method in ("get", "post"):
+        r = getattr(alice.client, method)(
+            f"{PREFIX}/{kid}/roll",
+            **({"data": {"grace": "0"}} if method == "post" else {}),
+            headers=alice.h(),
+        )
+        assert r.status_code == 409 and r.headers["BYOK-Problem"] == "rolled", method
+    assert len(issuer.list_org_keys(app.state.orgs["alice"])) == 2  # nothing made
+    with pytest.raises(RolledKeyError):  # the engine refuses what the page does not offer
+        issuer.roll_key(kid)
 
 
 def test_revoke_delete_and_usage_answer_the_table_in_its_view(app: Any, issuer: KeyIssuer) -> None:
@@ -562,3 +589,64 @@ def test_random_bodies_never_answer_500(
     if r.status_code >= 400:  # nothing changed on a refusal
         after = {(k.id, k.revoked_at, k.metadata.expires_at) for k in issuer.list_org_keys(org)}
         assert after == before
+
+
+def _no_store(r: Any) -> bool:
+    return r.headers.get("cache-control") == "no-store" and r.headers.get("pragma") == "no-cache"
+
+
+def test_every_answer_that_may_hold_the_key_is_no_store(app: Any, issuer: KeyIssuer) -> None:
+    """The page (its form fills the reveal), the reveal, the roll dialog's page: no cache, and
+    no back/forward cache, keeps them; the reveal keeps htmx from snapshotting the page."""
+    alice = Browser(app, "alice")
+    json = {"Accept": "application/json"}
+    answers = {
+        "page": alice.client.get(PREFIX, headers=alice.base()),
+        "table": alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true"})),
+        "json list": alice.client.get(PREFIX, headers=alice.base(json)),
+        "refused form page": alice.client.post(
+            PREFIX, data={"name": "", "csrf_token": alice.token}, headers=alice.h(htmx=False)
+        ),
+    }
+    _, kid, answers["create (htmx)"] = alice.create("Prod")
+    answers["create (page)"] = alice.client.post(
+        PREFIX,
+        data={"name": "page", "scopes": "read", "csrf_token": alice.token},
+        headers=alice.h(htmx=False),
+    )
+    answers["create (json)"] = alice.client.post(
+        PREFIX,
+        json={"name": "json", "scopes": ["read"]},
+        headers=alice.h(False, **json, **{"X-CSRF-Token": alice.token}),
+    )
+    assert answers["create (json)"].json()["key"].startswith("sk_live_")
+    answers["roll dialog page"] = alice.client.get(f"{PREFIX}/{kid}/roll", headers=alice.base())
+    answers["roll (page)"] = alice.client.post(
+        f"{PREFIX}/{kid}/roll",
+        data={"grace": "0", "csrf_token": alice.token},
+        headers=alice.h(htmx=False),
+    )
+    _, kid2, _ = alice.create("Second")
+    answers["roll (htmx)"] = alice.client.post(
+        f"{PREFIX}/{kid2}/roll", data={"grace": "0"}, headers=alice.h()
+    )
+    assert {name: r.status_code for name, r in answers.items() if r.status_code >= 300} == {
+        "refused form page": 422
+    }
+    assert [name for name, r in answers.items() if not _no_store(r)] == []
+    for name in ("create (htmx)", "create (page)", "roll (page)", "roll (htmx)"):
+        secret = soup(answers[name].text).find(attrs={"data-byok-reveal-secret": True})
+        assert secret["hx-history"] == "false", name  # htmx keeps no snapshot while it is shown
+        assert _KEY.search(str(secret)), name
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_a_boosted_or_history_restore_request_gets_the_whole_page(app: Any, header: str) -> None:
+    """htmx swaps these into the body: the page, not only its table (which a fragment is)."""
+    alice = Browser(app, "alice")
+    r = alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true", header: "true"}))
+    assert r.status_code == 200 and _no_store(r)
+    doc = soup(r.text)
+    assert doc.find(id=CREATE_FORM_ID) and doc.find(id=ISSUED_TABLE_ID)
+    fragment = alice.client.get(PREFIX, headers=alice.base({"HX-Request": "true"}))
+    assert not soup(fragment.text).find(id=CREATE_FORM_ID)  # the table's own links: the table

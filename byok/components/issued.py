@@ -222,7 +222,11 @@ def IssuedKeyReveal(
         body.append(
             el(
                 "div",
-                {"class": CLASSES["issued.root"], "data-byok-reveal-secret": ""},
+                {  # hx-history: while the key is on the page, htmx keeps no snapshot of it
+                    "class": CLASSES["issued.root"],
+                    "data-byok-reveal-secret": "",
+                    "hx-history": "false",
+                },
                 el(
                     "p",
                     {"id": "byok-reveal-notice"},

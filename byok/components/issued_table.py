@@ -171,7 +171,8 @@ def _row(key: Any, state: IssuedKeyStatus, base: str, view: IssuedPage, ctx: dic
     url = f"{base}/{path_segment(key.id)}"  # issued_key_url without re-checking base each row
     query = ctx["query"]  # ?status=…&page=… of this view
     actions: list[Any] = []
-    if state in (IssuedKeyStatus.ACTIVE, IssuedKeyStatus.EXPIRING):
+    rolled = getattr(key, "rolled_to", None) is not None  # replaced already: roll its successor
+    if state in (IssuedKeyStatus.ACTIVE, IssuedKeyStatus.EXPIRING) and not rolled:
         roll = f"{url}/roll{query}"
         actions.append(
             el(

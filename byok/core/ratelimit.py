@@ -17,8 +17,9 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from .bounds import MAX_INT, bounded_int, bounded_seconds
 from .dialects import dialect_of
-from .types import StorageError, ValidationError
+from .types import StorageError
 
 __all__ = ["DatabaseRateLimit", "MemoryRateLimit", "RateLimit"]
 
@@ -39,10 +40,10 @@ class RateLimit(Protocol):
 
 
 def _check(limit: int, window: float) -> None:
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValidationError("a rate limit needs a positive whole number of hits")
-    if not isinstance(window, int | float) or isinstance(window, bool) or window <= 0:
-        raise ValidationError("a rate limit needs a positive window in seconds")
+    """A limit its counter column holds, and a finite window of 1 ms to MAX_INT seconds (the
+    window's index, now // window, is a stored integer)."""
+    bounded_int(limit, "a rate limit's hits", low=1)
+    bounded_seconds(window, "a rate limit's window", high=MAX_INT)
 
 
 def _verdict(limit: int, window: float, now: float, previous: int, current: int) -> int | None:

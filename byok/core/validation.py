@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from .bounds import later
 from .security import mask_key
 from .types import LABEL_PATTERN, MAX_USER_ID_LENGTH, PROVIDER_PATTERN, ValidationError
 
@@ -103,12 +104,9 @@ def expiry(
     default: timedelta | None,  # the configured lifetime (None = never expires)
 ) -> datetime | None:
     """When a key stored `now` expires; ValidationError for a ttl that is not a positive
-    timedelta or reaches past the year 9999."""
+    timedelta or reaches past the year 9999 (byok.core.bounds)."""
     if ttl is None:
         ttl = default
     elif not isinstance(ttl, timedelta) or ttl <= timedelta(0):
         raise ValidationError("ttl must be a positive timedelta")
-    try:
-        return now + ttl if ttl is not None else None
-    except OverflowError:
-        raise ValidationError("ttl is too long") from None
+    return later(now, ttl, "ttl") if ttl is not None else None

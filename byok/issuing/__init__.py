@@ -2,7 +2,9 @@
 
 Every name of apikeys-platform 0.2.0 is here with the same signatures (`from apikeys import …`
 → `from byok.issuing import …`): `APIKeyClient` and `create_tables` are async as there. Under
-them is `KeyIssuer`, the synchronous engine with the same methods as plain calls.
+them is `KeyIssuer`, the synchronous engine with the same methods as plain calls. Its module
+paths are here too: `apikeys.exceptions` → `byok.issuing.exceptions`, `apikeys.db.session` →
+`byok.issuing.db.session`, `apikeys.fastapi` → `byok.issuing.fastapi` (`APIKeyDepends`).
 """
 
 from .client import APIKeyClient, create_tables
@@ -18,7 +20,9 @@ from .errors import (
     NotFoundError,
     QuotaError,
     RevokedKeyError,
+    RolledKeyError,
 )
+from .fastapi import APIKeyDepends
 from .guard import (
     ISSUED_KEY,
     SCOPE_ISSUED_KEY,
@@ -28,6 +32,7 @@ from .guard import (
     presented_key,
     require_scopes,
 )
+from .importer import ImportReport, import_apikeys
 from .keys import ISSUED_KEY_PATTERN, ISSUED_KEY_REGEX, KeyFormat, looks_like_issued_key
 from .models import (
     APIKey,
@@ -45,6 +50,7 @@ from .models import (
     RefillInterval,
     UsageDay,
 )
+from .rollout import SecretStatus
 from .routes import IssuingRoutes, KeyOwner, OwnerFunc, mount_issuing_routes
 
 __all__ = [
@@ -55,12 +61,14 @@ __all__ = [
     "APIKey",
     "APIKeyClient",
     "APIKeyCreated",
+    "APIKeyDepends",
     "APIKeyError",
     "AlreadyExistsError",
     "AuditAction",
     "AuditEvent",
     "CreditsExhaustedError",
     "ExpiredKeyError",
+    "ImportReport",
     "InsufficientScopeError",
     "InvalidInputError",
     "InvalidKeyError",
@@ -81,8 +89,11 @@ __all__ = [
     "Refill",
     "RefillInterval",
     "RevokedKeyError",
+    "RolledKeyError",
+    "SecretStatus",
     "UsageDay",
     "create_tables",
+    "import_apikeys",
     "issued_key_beforeware",
     "issued_key_of",
     "key_problem",

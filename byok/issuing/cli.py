@@ -1,5 +1,9 @@
-"""`byok keys create | list | revoke | roll`: issued keys for operators (part of the `byok`
-command, see byok/cli.py).
+"""`byok keys create | list | revoke | roll | rehash | import`: issued keys for operators (part
+of the `byok` command, see byok/cli.py).
+
+Every command opens an existing database holding the issued-key tables: a mistyped --db fails
+with a message naming it instead of creating an empty database; `keys create --create-db` sets
+a new one up (creates the SQLite file and the tables).
 
 The signing secret comes from the environment, never the command line: BYOK_SIGNING_SECRET
 (or --secret-env), older ones from BYOK_SIGNING_SECRET_OLD<n>. A new key's plaintext is printed
@@ -11,11 +15,19 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+from fastsql import Database
+
+from ..core.bounds import bounded_int, later
+from ..core.types import ValidationError
+from . import store
 from .engine import KeyIssuer
 from .errors import InvalidInputError, NotFoundError
+from .importer import import_apikeys
 from .models import APIKey, KeyMetadata, KeyStatus, RateLimit
 from .tenancy import canonical_id
 
@@ -24,14 +36,32 @@ __all__ = ["add_keys_parser"]
 _OLD = re.compile(r"BYOK_SIGNING_SECRET_OLD(\d+)")  # env names of older signing secrets
 _SPAN = re.compile(r"(\d+)([smhd])")  # a duration such as 30d, 12h, 90m, 45s
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_KEYS_TABLE = "issued_keys"  # the issued-key table (byok.issuing.store): its absence = no keys
 
 
 def duration(text: str) -> timedelta:
-    """'30d', '12h', '90m' or '45s' as a timedelta (argparse type)."""
+    """'30d', '12h', '90m' or '45s' as a timedelta that ends by 9999-12-31 (argparse type)."""
     m = _SPAN.fullmatch(text.strip())
     if not m:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30d, 12h, 90m)")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        span = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        later(datetime.now(UTC), span, "the duration")
+    except (OverflowError, ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(
+            f"too long: {text!r} (a duration must end by 9999-12-31)"
+        ) from None
+    return span
+
+
+def credits(text: str) -> int:
+    """A number of credits, 0 to byok.core.bounds.MAX_INT (argparse type)."""
+    try:
+        return bounded_int(int(text), "credits")
+    except (ValueError, ValidationError) as e:
+        raise argparse.ArgumentTypeError(
+            str(e) if isinstance(e, ValidationError) else f"not a whole number: {text!r}"
+        ) from None
 
 
 def rate(text: str) -> RateLimit:
@@ -43,6 +73,45 @@ def rate(text: str) -> RateLimit:
         raise argparse.ArgumentTypeError(
             f"not a rate limit: {text!r} (use e.g. 100/minute; second, minute, hour, day)"
         ) from None
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file a sqlite URL names ("" for an in-memory database); None for other URLs."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None  # not a URL: store.open_db names the problem
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = parsed.database or ""
+    if path.startswith("file:"):  # a sqlite URI: file:path?mode=…
+        path = path.removeprefix("file:").split("?", 1)[0]
+    return "" if path == ":memory:" else path
+
+
+def _database(args: argparse.Namespace) -> Database:
+    """The database --db names. It must exist and hold the issued-key tables, unless this is
+    `keys create --create-db` (which may create the SQLite file and the tables)."""
+    create = getattr(args, "create_db", False)
+    path = _sqlite_file(args.db)
+    hint = (
+        "; add --create-db to set up a new database"
+        if hasattr(args, "create_db")
+        else "; `byok keys create --create-db …` sets up a new database"
+    )
+    if path == "":
+        raise InvalidInputError("an in-memory SQLite database forgets its keys when byok exits")
+    if path is not None and not create and not os.path.isfile(path):
+        raise InvalidInputError(f"no SQLite database at {path!r}: is --db right?{hint}")
+    db = store.open_db(args.db)
+    if not create and not sa.inspect(db.engine).has_table(_KEYS_TABLE):
+        where = repr(path) if path is not None else "the database --db names"
+        db.close()
+        db.engine.dispose()
+        raise InvalidInputError(
+            f"no issued keys in {where} (no {_KEYS_TABLE} table): is --db right?{hint}"
+        )
+    return db
 
 
 def _issuer(args: argparse.Namespace) -> KeyIssuer:
@@ -57,7 +126,7 @@ def _issuer(args: argparse.Namespace) -> KeyIssuer:
         if (m := _OLD.fullmatch(name)) and value
     )
     return KeyIssuer(
-        args.db,
+        _database(args),
         signing_secret=secret,
         key_prefix=args.prefix,
         environment=args.environment,
@@ -189,6 +258,48 @@ def roll(args: argparse.Namespace) -> int:
     return 0
 
 
+def rehash(args: argparse.Namespace) -> int:
+    """Commit the current signing secret (every instance runs it), or with --check only show
+    where the rollout stands."""
+    issuer = _issuer(args)
+    status = issuer.signing_secret_status() if args.check else issuer.adopt_signing_secret()
+    mine = "this signing secret" if status.committed == issuer.peppers.current else None
+    if mine is None:
+        mine = "an older signing secret" if status.holds_committed else "a secret not given here"
+    print(f"committed: {mine} (id {status.committed})")
+    print(f"keys under the current secret: {status.current}")
+    print(f"keys under older secrets (rehashed on their next use): {status.older}")
+    print(f"keys imported from apikeys-platform, not yet used: {status.legacy}")
+    print(f"keys under secrets not given here: {status.unknown}")
+    return 0
+
+
+def import_keys(args: argparse.Namespace) -> int:
+    """Copy an apikeys-platform database into byok, with a progress bar and a report."""
+    from tqdm import tqdm
+
+    shown = False if args.progress else None  # None: a bar when stderr is a terminal
+    with tqdm(unit=" rows", file=sys.stderr, disable=shown, desc="import") as bar:
+
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = import_apikeys(
+            args.from_apikeys,
+            args.db,
+            dry_run=args.dry_run,
+            batch_size=args.batch_size,
+            actor=args.actor,
+            progress=tick,
+        )
+    for line in report.lines():
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
 def add_keys_parser(
     sub: argparse._SubParsersAction,  # the `byok` command's subcommands
 ) -> None:
@@ -201,28 +312,43 @@ def add_keys_parser(
         ("list", list_keys, "list an organization's or project's keys"),
         ("revoke", revoke, "revoke a key by id"),
         ("roll", roll, "replace a key; the old one works for --grace"),
+        ("rehash", rehash, "commit the current signing secret once every instance runs it"),
+        ("import", import_keys, "copy an apikeys-platform database's keys (they stay valid)"),
     ]
     for name, func, helptext in spec:
         p = cmds.add_parser(name, help=helptext)
         p.set_defaults(func=func)
         p.add_argument("--db", required=True, help="database URL, e.g. sqlite:///keys.db")
+        made[name] = p
+        if name == "import":  # copies hashes: needs no secret
+            continue
         p.add_argument("--secret-env", default="BYOK_SIGNING_SECRET", help="env var of the secret")
         p.add_argument("--prefix", default="sk", help="key prefix (as the app uses)")
         p.add_argument("--environment", default="", help="key environment (as the app uses)")
-        made[name] = p
-    for name in ("create", "revoke", "roll"):
+    for name in ("create", "revoke", "roll", "import"):
         made[name].add_argument("--actor", help="who does this, for the audit log")
+    made["rehash"].add_argument(
+        "--check", action="store_true", help="only show how many keys each secret holds"
+    )
+    i = made["import"]
+    i.add_argument("--from-apikeys", required=True, metavar="URL", help="its database URL")
+    i.add_argument("--dry-run", action="store_true", help="report what would be imported")
+    i.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    i.add_argument("--progress", action="store_true", help="a progress bar even when piped")
     for name in ("create", "list"):
         made[name].add_argument("--org", required=True, help="organization id or name")
         made[name].add_argument("--project", help="project id or name")
     c = made["create"]
     c.add_argument("--product", help="product id or name")
     c.add_argument("--create-missing", action="store_true", help="create org/project/product")
+    c.add_argument(
+        "--create-db", action="store_true", help="create the database and its tables if missing"
+    )
     c.add_argument("--name", help="a label for people")
     c.add_argument("--scope", action="append", help="a scope (repeat for several)")
     c.add_argument("--rate-limit", type=rate, help="e.g. 100/minute")
     c.add_argument("--expires-in", type=duration, help="e.g. 90d")
-    c.add_argument("--remaining", type=int, help="credits (uses) allowed")
+    c.add_argument("--remaining", type=credits, help="credits (uses) allowed")
     made["list"].add_argument(
         "--status", default="all", choices=[s.value for s in KeyStatus], help="filter"
     )

@@ -10,6 +10,7 @@ writer got there first, and after a few misses taken under a row lock, so it alw
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fastsql import Database
 
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError, utcnow
-from . import limits, store
+from . import limits, lineage, store
 from .cache import Entry, VerifiedCache
 from .errors import (
     CreditsExhaustedError,
@@ -34,6 +35,7 @@ from .errors import (
 from .keys import KeyFormat, Peppers
 from .lifecycle import Lifecycle
 from .models import MAX_SCOPE, APIKey, KeyMetadata
+from .rollout import Rollout, SecretStatus
 from .tenancy import canonical_id
 
 __all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
@@ -106,7 +108,7 @@ class KeyIssuer(Lifecycle):
         | bytes,  # HMAC secret of stored hashes; required (secrets.token_hex(32))
         key_prefix: str = "sk",  # first segment of every key, [a-z0-9]{1,16}
         environment: str = "",  # optional second segment, e.g. "live" or "test"
-        previous_signing_secrets: Sequence[str | bytes] = (),  # older secrets, still accepted
+        previous_signing_secrets: Sequence[str | bytes] = (),  # older ones (adopt_signing_secret)
         cache_ttl: float = 5.0,  # seconds a verified key is trusted in process; 0 = no cache
         clock: Callable[[], datetime] = utcnow,  # the current time (UTC); tests move it
     ):
@@ -114,6 +116,20 @@ class KeyIssuer(Lifecycle):
         self.peppers = Peppers(signing_secret, previous_signing_secrets)
         self.cache = VerifiedCache(cache_ttl)
         super().__init__(db_url, clock)
+        self.rollout = Rollout(self.peppers, self.tables, self._guard, cache_ttl)
+
+    # signing secrets
+
+    def adopt_signing_secret(self) -> SecretStatus:
+        """Commit this issuer's signing_secret once EVERY instance runs it (`byok keys rehash`):
+        new keys are then hashed under it and keys under older secrets move to it on their next
+        use. Until then nothing is rehashed, so instances on the old secret keep working."""
+        return self.rollout.adopt()
+
+    def signing_secret_status(self) -> SecretStatus:
+        """The committed secret and how many keys each secret holds (retire an old secret once
+        `older` and `legacy` are 0)."""
+        return self.rollout.status()
 
     # validation
 
@@ -176,13 +192,17 @@ class KeyIssuer(Lifecycle):
                 entry = self._load(key, key_hash)
             now = self.clock()
             self._check(entry.key, want, now, io=io)
-            plan = self._plan(entry, want, now)
-            if plan is None:
+            drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
+            plan = None if drawn else self._plan(entry, want, now)
+            if plan is None and not drawn:
                 return entry.key
             if not io:
                 raise NeedsDatabase
-            with self._guard("validate"):
-                done = self._apply(entry, plan, want, now)
+            if drawn:
+                done = self._draw(entry, want, now)
+            else:
+                with self._guard("validate"):
+                    done = self._apply(entry, plan, want, now)
             if done is not None:
                 self.cache.put(key_hash, done)
                 return done.key
@@ -202,35 +222,24 @@ class KeyIssuer(Lifecycle):
             entry = _entry(row)
             now = self.clock()
             self._check(entry.key, want, now, io=True)
-            plan = self._plan(entry, want, now)
-            done = entry if plan is None else self._apply(entry, plan, want, now)
+            if want.limit and row["rolled_to"] is not None:
+                done = self._draw(entry, want, now, locked=True)
+            else:
+                plan = self._plan(entry, want, now)
+                done = entry if plan is None else self._apply(entry, plan, want, now)
         if done is None:  # cannot happen while the row is locked
             raise StorageError("issued key changed while locked")
         self.cache.put(key_hash, done)
         return done.key
 
     def _load(self, key: str, key_hash: str) -> Entry:
-        """Read the key's row by hash (one indexed lookup); rehash one found under an older pepper."""
-        t = self.tables
+        """Read the key's row by any hash it may hold (one indexed lookup); rehash it when the
+        rollout says so (see rollout.py)."""
         with self._guard("lookup"):
-            row = t.row(t.key_by_hash, {"h": key_hash})
-            if row is None and len(self.peppers.ids) > 1:
-                old = self.peppers.all_hashes(key)[1:]
-                row = t.execute(t.key_by_hashes, {"hs": old}).mappings().first()
-                if row is not None and any(self.peppers.equal(row["key_hash"], h) for h in old):
-                    t.execute(
-                        t.rehash,
-                        {
-                            "kid": row["id"],
-                            "v": row["version"],
-                            "nv": row["version"] + 1,
-                            "h": key_hash,
-                            "pepper": self.peppers.current,
-                        },
-                    )
-                    row = t.execute(t.key_by_id, {"id": row["id"]}).mappings().first()
-            if row is None or not self.peppers.equal(row["key_hash"], key_hash):
+            row = self.rollout.find(key, key_hash)
+            if row is None:
                 raise InvalidKeyError("Key not found")
+            row = self.rollout.settle(key, row)
         entry = _entry(row)
         self.cache.put(key_hash, entry)
         return entry
@@ -341,6 +350,29 @@ class KeyIssuer(Lifecycle):
         }
         return _entry(new_row, entry)
 
+    def _draw(
+        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
+    ) -> Entry | None:
+        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
+        txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self._guard("validate"))
+        with txn():
+            found = lineage.head(self.tables, entry.row, lock=locked)
+        source = entry if found is None else _entry(found)  # no head: the successor was deleted
+        plan = self._plan(source, want, now) or lineage.kept(source.row)
+        try:
+            with txn():  # its own row first, then the head's: every writer locks in that order
+                own = plan if found is None else lineage.kept(entry.row)  # its own counters
+                if (done := self._apply(entry, own, want, now)) is None:
+                    raise lineage.Conflict
+                if found is not None and plan["bump"]:
+                    lineage.spend_head(self.tables, found, plan)
+        except lineage.Conflict:
+            if locked:
+                raise StorageError("issued key changed while locked") from None
+            return None
+        done.key = done.key if found is None else lineage.shown(done.key, plan["rem"])
+        return done
+
 
 def _entry(row: Any, previous: Entry | None = None) -> Entry:
     """An Entry of a row; the parsed metadata is reused when only counters changed."""
@@ -362,5 +394,6 @@ def _entry(row: Any, previous: Entry | None = None) -> Entry:
         old.created_at,
         from_iso(row["last_used_at"]),
         row["use_count"],
+        old.rolled_to,
     )
     return Entry(row, key, time.monotonic())

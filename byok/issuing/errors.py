@@ -21,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "QuotaError",
     "RevokedKeyError",
+    "RolledKeyError",
 ]
 
 
@@ -46,6 +47,18 @@ class ExpiredKeyError(APIKeyError):
 
 class RevokedKeyError(APIKeyError):
     """The key was found but has been revoked."""
+
+
+class RolledKeyError(APIKeyError):
+    """The key was already rolled (`rolled_to` replaced it): it is retired, not rolled again."""
+
+    def __init__(
+        self,
+        message: str,  # what happened
+        rolled_to: str | None = None,  # id of the key that replaced it
+    ):
+        super().__init__(message)
+        self.rolled_to = rolled_to
 
 
 class QuotaError(APIKeyError):

@@ -10,6 +10,7 @@ missing scopes: the body names them), 429 with `Retry-After` and `RateLimit-Limi
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,8 @@ log = logging.getLogger("byok")
 
 ISSUED_KEY = "issued_key"  # a guarded handler's parameter that receives the APIKey
 SCOPE_ISSUED_KEY = "byok_issued_key"  # request.scope entry holding the validated APIKey
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6750 scope-token (ASCII)
+_REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")  # a realm quoted as it is
 
 
 def presented_key(
@@ -91,9 +94,11 @@ def key_problem(
         body = {"error": "insufficient_scope", "detail": str(exc)}
         if exc.missing_scopes:
             body["missing_scopes"] = exc.missing_scopes
-            headers["WWW-Authenticate"] = _challenge(
-                realm, "insufficient_scope", scope=" ".join(exc.missing_scopes)
-            )
+            # only scopes a header can carry (scopes may be any printable text): the body
+            # names them all; a non-ASCII one in a header would fail to encode (a 500)
+            named = " ".join(s for s in exc.missing_scopes if _SCOPE_TOKEN.fullmatch(s))
+            extra = {"scope": named} if named else {}
+            headers["WWW-Authenticate"] = _challenge(realm, "insufficient_scope", **extra)
     elif isinstance(exc, QuotaError):
         status = 429
         credits = isinstance(exc, CreditsExhaustedError)
@@ -134,6 +139,8 @@ def _checker(
 ) -> Callable[[HTTPConnection], Any]:
     """request -> {"issued_key": the APIKey}, or the refusal Response (a `guard` check)."""
     client = _client(client_or_issuer)
+    if not isinstance(realm, str) or not _REALM.fullmatch(realm):
+        raise ValueError("realm must be 1-100 ASCII characters without quotes or backslashes")
     for s in scopes:
         if not isinstance(s, str) or not s:
             raise TypeError("scopes are non-empty strings")

@@ -8,7 +8,11 @@ scanner finds leaked keys with `ISSUED_KEY_PATTERN` alone.
 
 At rest a key is only an HMAC-SHA256 under a pepper derived by HKDF from the signing secret.
 Peppers are versioned: the current one hashes, older ones (from `previous_signing_secrets`)
-still verify, and a key verified under an old one is rehashed by the engine.
+still verify; when a row moves to another pepper is the engine's decision (see rollout.py).
+
+Keys imported from apikeys-platform keep their own shape (``{prefix}_[{env}_]{43 base64url}``,
+no checksum) and their hash: HMAC-SHA256 under the raw signing secret, the "apikeys" scheme,
+which `Peppers` also computes so that those keys verify until they are rehashed.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from .errors import InvalidInputError, InvalidKeyError
 __all__ = [
     "ISSUED_KEY_PATTERN",
     "ISSUED_KEY_REGEX",
+    "LEGACY_SCHEME",
     "KeyFormat",
     "Peppers",
+    "is_legacy_key",
     "looks_like_issued_key",
 ]
 
@@ -44,6 +50,9 @@ LABEL = re.compile(r"[a-z0-9]{1,16}")  # a valid prefix or environment (fullmatc
 ISSUED_KEY_REGEX = r"\b[a-z0-9]{1,16}(?:_[a-z0-9]{1,16})?_[0-9A-Za-z]{49}\b"  # for scanners
 ISSUED_KEY_PATTERN = re.compile(ISSUED_KEY_REGEX)
 _MAX_CANDIDATE = 16 + 1 + 16 + 1 + BODY_CHARS  # longest text that can be an issued key
+LEGACY_SCHEME = "apikeys"  # `pepper` of a row imported from apikeys-platform (raw-secret HMAC)
+LEGACY_TOKEN_CHARS = 43  # apikeys-platform's body: base64url of 32 random bytes, unpadded
+_LEGACY_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}_[A-Za-z0-9_-]{43}")  # its keys (fullmatch)
 
 
 def _base62(
@@ -135,8 +144,13 @@ class KeyFormat:
         self,
         text: Any,  # what a client sent
     ) -> str:
-        """The key when it is well-formed for this issuer, else InvalidKeyError, in O(1)."""
-        if type(text) is not str or len(text) != self.length:
+        """The key when it is well-formed for this issuer (or shaped like a key imported from
+        apikeys-platform), else InvalidKeyError, in O(1)."""
+        if type(text) is not str:
+            raise InvalidKeyError("Malformed key format")
+        if len(text) != self.length:
+            if is_legacy_key(text):
+                return text
             raise InvalidKeyError("Malformed key format")
         head = self.head
         body = text[len(head) :]
@@ -154,6 +168,14 @@ class KeyFormat:
         return key[len(self.head) : len(self.head) + SHOWN_CHARS]
 
 
+def is_legacy_key(
+    text: str,  # a candidate key
+) -> bool:
+    """True when `text` has apikeys-platform's shape: a head, '_', 43 base64url characters (an
+    issued key never does: its last 44 characters are base62)."""
+    return len(text) <= 64 + 1 + LEGACY_TOKEN_CHARS and bool(_LEGACY_SHAPE.fullmatch(text))
+
+
 class Peppers:
     """HMAC keys for hashing issued keys: the current signing secret's first, older ones after.
 
@@ -168,6 +190,9 @@ class Peppers:
         if isinstance(previous, str | bytes) or not isinstance(previous, Sequence):
             raise InvalidInputError("previous_signing_secrets must be a list of secrets")
         self._keys = [self._derive(s) for s in (signing_secret, *previous)]
+        self._raw = [
+            s.encode() if isinstance(s, str) else bytes(s) for s in (signing_secret, *previous)
+        ]
         self.ids = [
             hmac.new(k, b"byok/issuing/pepper-id", hashlib.sha256).hexdigest()[:12]
             for k in self._keys
@@ -202,12 +227,33 @@ class Peppers:
         """The key's HMAC-SHA256 under one pepper, as hex."""
         return hmac.new(self._keys[pepper], key.encode("ascii"), hashlib.sha256).hexdigest()
 
-    def all_hashes(
+    def legacy_hashes(
+        self,
+        key: str,  # a key of apikeys-platform's shape
+    ) -> list[str]:
+        """Its apikeys-platform hash (HMAC-SHA256 under the raw secret) under every secret."""
+        return [hmac.new(k, key.encode("ascii"), hashlib.sha256).hexdigest() for k in self._raw]
+
+    def candidates(
         self,
         key: str,  # a parsed key
-    ) -> list[str]:
-        """Its hash under every pepper, current first (what a lookup may match)."""
-        return [self.hash(key, i) for i in range(len(self._keys))]
+    ) -> dict[str, list[str]]:
+        """Scheme id -> the hashes a row made by that scheme may hold for this key: every pepper,
+        and for a key of apikeys-platform's shape the legacy scheme too."""
+        found = {pid: [self.hash(key, i)] for i, pid in enumerate(self.ids)}
+        if is_legacy_key(key):
+            found[LEGACY_SCHEME] = self.legacy_hashes(key)
+        return found
+
+    def rank(
+        self,
+        scheme: str,  # a row's `pepper`
+    ) -> int:
+        """How old a scheme is for this issuer: 0 = current, then older peppers, then the legacy
+        scheme; len(ids) + 1 for one it does not know."""
+        if scheme in self.ids:
+            return self.ids.index(scheme)
+        return len(self.ids) if scheme == LEGACY_SCHEME else len(self.ids) + 1
 
     @staticmethod
     def equal(

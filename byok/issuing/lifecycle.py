@@ -13,15 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.bounds import EARLIEST, bounded_int, later
 from ..core.database import to_iso
-from . import store
+from ..core.types import StorageError
+from . import lineage, store
 from .cache import VerifiedCache
-from .errors import (
-    ExpiredKeyError,
-    InsufficientScopeError,
-    InvalidInputError,
-    RevokedKeyError,
-)
+from .errors import InsufficientScopeError, InvalidInputError
 from .keys import KeyFormat, Peppers
 from .models import (
     MAX_NAME,
@@ -33,6 +30,7 @@ from .models import (
     KeyStatus,
     UsageDay,
 )
+from .rollout import Rollout
 from .tenancy import Tenancy
 
 __all__ = ["Lifecycle"]
@@ -72,6 +70,7 @@ class Lifecycle(Tenancy):
 
     format: KeyFormat  # set by KeyIssuer
     peppers: Peppers
+    rollout: Rollout
     cache: VerifiedCache
 
     def _audit(
@@ -111,6 +110,7 @@ class Lifecycle(Tenancy):
     ) -> tuple[dict, str]:
         """A new key's row (not yet written) and its plaintext."""
         plaintext = self.format.generate()
+        key_hash, pepper = self.rollout.issue(plaintext)
         at = to_iso(now)
         row = {
             "id": str(uuid.uuid4()),
@@ -118,8 +118,8 @@ class Lifecycle(Tenancy):
             "project_id": project,
             "product_id": product,
             "key_prefix": self.format.shown(plaintext),
-            "key_hash": self.peppers.hash(plaintext),
-            "pepper": self.peppers.current,
+            "key_hash": key_hash,
+            "pepper": pepper,
             "metadata": meta.to_json(),
             "expires_at": to_iso(meta.expires_at),
             "revoked_at": None,
@@ -135,6 +135,8 @@ class Lifecycle(Tenancy):
             "refilled_at": at if meta.refill else None,
             "rl_state": None,
             "version": 0,
+            "lineage_id": None,
+            "rolled_to": None,
         }
         return row, plaintext
 
@@ -172,20 +174,18 @@ class Lifecycle(Tenancy):
     def _change(
         self, key_id: Any, action: AuditAction, actor: Any, values: Any, changes: Any
     ) -> APIKey:
-        """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache."""
+        """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache;
+        the row is locked and read in the same transaction, so `row` is the latest."""
         actor = _actor(actor)
-        row = self._key_row(key_id)
-        k = self.tables.keys.table
-        stmt = (
-            k.update()
-            .where(k.c.id == row["id"])
-            .values(**values(row), version=k.c.version + 1, updated_at=to_iso(self.clock()))
-        )
+        kid, k = self._id(key_id, "Key"), self.tables.keys.table
         with self._guard(f"{action.value} key"):
-            self.tables.execute(stmt)
-            self._audit(row["org_id"], row["id"], action, actor, changes(row))
-            fresh = self.tables.execute(self.tables.key_by_id, {"id": row["id"]}).mappings().first()
-        self.cache.drop(row["id"])
+            row = self.tables.locked_key(kid)
+            now = to_iso(self.clock())
+            stmt = k.update().where(k.c.id == kid)
+            self.tables.execute(stmt.values(**values(row), version=k.c.version + 1, updated_at=now))
+            self._audit(row["org_id"], kid, action, actor, changes(row))
+            fresh = self.tables.execute(self.tables.key_by_id, {"id": kid}).mappings().first()
+        self.cache.drop(kid)
         return store.api_key(fresh)
 
     def update_key(
@@ -195,21 +195,23 @@ class Lifecycle(Tenancy):
         metadata: KeyMetadata,  # its new metadata (replaces the old; remaining sets the credits)
         actor: str | None = None,  # who, for the audit log
     ) -> APIKey:
-        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom)."""
+        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom); a
+        rolled key's expiry (its grace period's end) may come sooner, never later."""
         if not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
 
         def values(row: dict) -> dict:
             refilled = (row["refilled_at"] or to_iso(self.clock())) if metadata.refill else None
+            meta = lineage.updated(metadata, row)
             return {
-                "metadata": metadata.to_json(),
-                "expires_at": to_iso(metadata.expires_at),
+                "metadata": meta.to_json(),
+                "expires_at": to_iso(meta.expires_at),
                 "remaining": metadata.remaining,
                 "refilled_at": refilled,
             }
 
         def changes(row: dict) -> dict:
-            return _diff(store.api_key(row).metadata, metadata)
+            return _diff(store.api_key(row).metadata, lineage.updated(metadata, row))
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
@@ -253,45 +255,39 @@ class Lifecycle(Tenancy):
         metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
         actor: str | None = None,  # who, for the audit log
     ) -> APIKeyCreated:
-        """A new key with the same settings; the old one works until min(its expiry, now+grace)."""
-        if not isinstance(grace, timedelta) or grace < timedelta(0):
-            raise InvalidInputError("grace must be a timedelta ≥ 0")
+        """A new key with the same settings and budget; the old one works until min(its expiry,
+        now+grace), spending the new one's credits and window (see lineage.py)."""
+        later(self.clock(), grace, "grace", error=InvalidInputError)  # ≥ 0, ends by year 9999
         if metadata is not None and not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
         actor = _actor(actor)
-        old = self.get_key(key_id)
-        now = self.clock()
-        if old.revoked_at is not None:
-            raise RevokedKeyError("a revoked key cannot be rolled")
-        if old.metadata.expires_at is not None and old.metadata.expires_at <= now:
-            raise ExpiredKeyError("an expired key cannot be rolled", old.metadata.expires_at)
-        meta = old.metadata if metadata is None else metadata
-        ends = min(now + grace, old.metadata.expires_at or now + grace)
-        old_meta = replace(old.metadata, expires_at=ends)
-        row, plaintext = self._insert_key(old.org_id, old.project_id, old.product_id, meta, now)
-        k = self.tables.keys.table
-        with self._guard("roll key"):
-            self.tables.execute(k.insert().values(**row))
-            self.tables.execute(
-                k.update()
-                .where(k.c.id == old.id)
-                .values(
-                    metadata=old_meta.to_json(),
-                    expires_at=to_iso(ends),
-                    version=k.c.version + 1,
-                    updated_at=to_iso(now),
-                )
-            )
+        first, t = self._key_row(key_id), self.tables  # its tenancy never changes
+        kid, k = first["id"], t.keys.table
+        row, plaintext = self._insert_key(  # the new secret: made before the row is locked
+            first["org_id"],
+            first["project_id"],
+            first["product_id"],
+            store.api_key(first).metadata if metadata is None else metadata,
+            self.clock(),
+        )
+        with self._guard("roll key"):  # one transaction, the row locked: read, check, write
+            old = self.tables.locked_key(kid)
+            now = self.clock()
+            lineage.check_rollable(old, now)
+            was = store.api_key(old).metadata
+            meta = was if metadata is None else metadata
+            ends = min(now + grace, was.expires_at or now + grace)
+            row.update(lineage.inherited(old, meta, metadata is not None))  # from the locked read
+            t.execute(k.insert().values(**row))
+            retire = lineage.retired(old, replace(was, expires_at=ends), row["id"], now)
+            cas = k.update().where(k.c.id == kid, k.c.version == old["version"])
+            if t.execute(cas.values(**retire, version=old["version"] + 1)).rowcount != 1:
+                raise StorageError("issued key changed while locked")  # cannot happen
             roll = {"new_key_id": row["id"], "old_key_expires_at": ends.isoformat()}
-            self._audit(old.org_id, old.id, AuditAction.roll, actor, roll)
-            self._audit(
-                old.org_id,
-                row["id"],
-                AuditAction.create,
-                actor,
-                {"rolled_from": old.id, "settings": _settings(meta)},
-            )
-        self.cache.drop(old.id)
+            self._audit(old["org_id"], kid, AuditAction.roll, actor, roll)
+            made = {"rolled_from": kid, "settings": _settings(meta)}
+            self._audit(old["org_id"], row["id"], AuditAction.create, actor, made)
+        self.cache.drop(kid)
         return APIKeyCreated(store.api_key(row), plaintext)
 
     # listings
@@ -378,10 +374,11 @@ class Lifecycle(Tenancy):
     ) -> int:
         """Delete usage rows older than `keep_days`; returns how many (validation also does
         this, once a day per process)."""
-        if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
-            raise InvalidInputError("keep_days must be a positive integer")
+        bounded_int(keep_days, "keep_days", low=1, error=InvalidInputError)
+        today = self.clock().date()
+        days = min(keep_days, (today - EARLIEST.date()).days)  # more than were stored: keep all
         with self._guard("prune usage"):
-            return self._prune(self.clock().date() - timedelta(days=keep_days))
+            return self._prune(today - timedelta(days=days))
 
     def _prune(self, cutoff: date) -> int:
         u = self.tables.usage.table

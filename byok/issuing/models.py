@@ -1,6 +1,7 @@
 """The issued-key models: apikeys-platform's names and fields as plain typed dataclasses, each
 checking its input once, at construction (a bad value is an InvalidInputError, never later a
-TypeError). Ids are strings of UUIDs; every datetime is timezone-aware UTC.
+TypeError). Ids are strings of UUIDs; every datetime is timezone-aware UTC. Each also answers
+pydantic's `model_dump()`, `model_dump_json()`, `model_validate()` (see pydantic_compat).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from ..core.bounds import bounded_int, held, held_moment, moment
 from ..core.types import utcnow
 from .errors import InvalidInputError
+from .pydantic_compat import PydanticCompat  # model_dump() & co. (pydantic's habits)
 
 __all__ = [
     "APIKey",
@@ -44,24 +47,17 @@ def _set(obj: Any, name: str, value: Any) -> None:
 
 
 def _count(value: Any, what: str) -> int:
-    """A positive int (bools refused), else InvalidInputError."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise InvalidInputError(f"{what} must be a positive integer, got {value!r:.40}")
-    return value
+    """A positive int a column holds (bools refused), else InvalidInputError."""
+    return bounded_int(value, what, low=1, error=InvalidInputError)
 
 
 def aware(
     value: Any,  # a datetime given by a caller
     what: str,  # which field, for the message
 ) -> datetime:
-    """The datetime in UTC; a naive one (or a non-datetime) is an InvalidInputError."""
-    if not isinstance(value, datetime):
-        raise InvalidInputError(f"{what} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(
-            f"{what} must be timezone-aware, e.g. datetime.now(UTC) + timedelta(days=30)"
-        )
-    return value.astimezone(UTC)
+    """The datetime in UTC; a naive one, a non-datetime or one out of the stored range
+    (byok.core.bounds) is an InvalidInputError."""
+    return moment(value, what, error=InvalidInputError)
 
 
 def check_name(
@@ -95,7 +91,7 @@ _WINDOW_SECONDS = {RateLimitWindow(k): v for k, v in _WINDOW_SECONDS.items()}
 
 
 @dataclass(frozen=True)
-class RateLimit:
+class RateLimit(PydanticCompat):
     """At most `requests` successful validations in any `window`-long span (sliding)."""
 
     requests: int  # calls allowed per window (> 0)
@@ -119,7 +115,7 @@ class RefillInterval(StrEnum):
 
 
 @dataclass(frozen=True)
-class Refill:
+class Refill(PydanticCompat):
     """Credits reset to `amount` at every `interval` boundary."""
 
     amount: int  # credits after each refill (> 0)
@@ -134,7 +130,7 @@ class Refill:
 
 
 @dataclass(frozen=True)
-class KeyMetadata:
+class KeyMetadata(PydanticCompat):
     """What a key may do: name, scopes, rate limit, expiry, credits and your own JSON."""
 
     name: str | None = None  # a label for people, e.g. "Alice's key"
@@ -154,12 +150,8 @@ class KeyMetadata:
         if self.expires_at is not None:
             _set(self, "expires_at", aware(self.expires_at, "KeyMetadata.expires_at"))
         _set(self, "custom", _custom(self.custom))
-        if self.remaining is not None and (
-            not isinstance(self.remaining, int)
-            or isinstance(self.remaining, bool)
-            or self.remaining < 0
-        ):
-            raise InvalidInputError("KeyMetadata.remaining must be an integer ≥ 0 or None")
+        if self.remaining is not None:
+            bounded_int(self.remaining, "KeyMetadata.remaining", error=InvalidInputError)
         if self.refill is not None:
             if not isinstance(self.refill, Refill):
                 raise InvalidInputError("KeyMetadata.refill must be a Refill or None")
@@ -187,17 +179,18 @@ class KeyMetadata:
         text: str,  # what `to_json` wrote
         remaining: int | None,  # the live credits (a column of their own)
     ) -> KeyMetadata:
-        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged)."""
+        """Rebuild stored metadata (ValueError/TypeError/KeyError when damaged); numbers and a
+        date stored before byok.core.bounds are held to its range."""
         d = json.loads(text)
         rl, rf, exp = d["rate_limit"], d["refill"], d["expires_at"]
         return cls(
             name=d["name"],
             scopes=d["scopes"],
-            rate_limit=None if rl is None else RateLimit(rl[0], RateLimitWindow(rl[1])),
-            expires_at=None if exp is None else datetime.fromisoformat(exp),
+            rate_limit=None if rl is None else RateLimit(held(rl[0]), RateLimitWindow(rl[1])),
+            expires_at=None if exp is None else held_moment(datetime.fromisoformat(exp)),
             custom=d["custom"],
-            remaining=remaining,
-            refill=None if rf is None else Refill(rf[0], RefillInterval(rf[1])),
+            remaining=held(remaining),
+            refill=None if rf is None else Refill(held(rf[0]), RefillInterval(rf[1])),
         )
 
 
@@ -235,7 +228,7 @@ class KeyStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Organization:
+class Organization(PydanticCompat):
     """A tenant: your customer, or your own company."""
 
     id: str  # UUID
@@ -244,7 +237,7 @@ class Organization:
 
 
 @dataclass(frozen=True)
-class _OrgPart:
+class _OrgPart(PydanticCompat):
     """Something named within an organization (a Project, a Product): the same four fields."""
 
     id: str  # UUID
@@ -264,7 +257,7 @@ class Product(_OrgPart):
 
 
 @dataclass(frozen=True)
-class APIKey:
+class APIKey(PydanticCompat):
     """An issued key as stored: never its plaintext, only the first body characters."""
 
     id: str  # UUID
@@ -277,6 +270,7 @@ class APIKey:
     created_at: datetime  # UTC
     last_used_at: datetime | None = None  # last successful verification (UTC)
     use_count: int = 0  # successful verifications
+    rolled_to: str | None = None  # the key that replaced it (roll_key), or None
 
     @property
     def is_revoked(self) -> bool:
@@ -298,7 +292,7 @@ class APIKey:
 
 
 @dataclass(frozen=True)
-class APIKeyCreated:
+class APIKeyCreated(PydanticCompat):
     """A new key and its plaintext: shown to its owner once, never stored (hidden from repr)."""
 
     key: APIKey  # the stored record
@@ -316,7 +310,7 @@ class AuditAction(StrEnum):
 
 
 @dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(PydanticCompat):
     """One change to a key: who, when, what (never key material)."""
 
     id: int  # increasing sequence number
@@ -329,7 +323,7 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
-class UsageDay:
+class UsageDay(PydanticCompat):
     """Successful verifications of a key on one UTC day."""
 
     day: date  # the UTC day

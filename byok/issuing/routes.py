@@ -55,12 +55,19 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
-from byok.middleware.http import CheckedRouter, Refused, RequestKind, problem, request_kind
+from byok.middleware.http import (
+    CheckedRouter,
+    Refused,
+    RequestKind,
+    problem,
+    request_kind,
+    wants_whole_page,
+)
 from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
-from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError
-from .models import APIKey
+from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
+from .models import MAX_NAME, APIKey
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
 from .webform import parse_grace, parse_new_key
@@ -68,6 +75,10 @@ from .webform import parse_grace, parse_new_key
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
 log = logging.getLogger("byok")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""Headers of every answer that is, or may come to hold, the key shown once (the page, whose
+form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,16 @@ class KeyOwner:
     org_id: str  # the user's organization: keys are created in it and listed from it
     project_id: str | None = None  # only this project's keys (new keys are scoped to it)
     actor: str | None = None  # who acts, recorded in the audit log (e.g. the user's email)
+
+    def problem(self) -> str | None:
+        """Why the routes cannot act for this owner (never its values), or None."""
+        if canonical_id(self.org_id) is None:
+            return f"its org_id ({type(self.org_id).__name__}) is not an organization id (UUID)"
+        if self.project_id is not None and canonical_id(self.project_id) is None:
+            return "its project_id is not a project id (a UUID) or None"
+        a = self.actor
+        ok = a is None or (isinstance(a, str) and 0 < len(a) <= MAX_NAME and a.isprintable())
+        return None if ok else f"its actor is not 1-{MAX_NAME} printable characters or None"
 
 
 OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitable of one
@@ -123,15 +144,19 @@ class IssuingRoutes(IssuedKeysPage):
         return Refused(problem(req, status, code, detail, self.title))
 
     async def _owner(self, req: Request) -> KeyOwner:
-        """The request's owner; refused (401) when nobody is signed in."""
+        """The request's owner; 401 when nobody is signed in, 503 (logged) for an unusable one."""
         found = self.owner_func(req)
         if inspect.isawaitable(found):
             found = await found
-        if isinstance(found, str):
-            found = KeyOwner(found)
-        if not isinstance(found, KeyOwner):
+        if found is None:
             raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
-        return found
+        owner = KeyOwner(found) if isinstance(found, str) else found
+        why = owner.problem() if isinstance(owner, KeyOwner) else f"a {type(owner).__name__}"
+        if why is not None:  # the app's bug: logged, and a 503 (never a 500 from deeper down)
+            log.error("byok issuing page: the app's owner function gave %s: %s", req.url.path, why)
+            detail = "Your API keys are unavailable: this site could not identify your account"
+            raise self._problem(req, 503, "owner", detail)
+        return owner
 
     def _view(self, req: Request) -> tuple[StatusFilter, int]:
         """The table's view from the query (?status=&page=); refused (400) when malformed."""
@@ -183,9 +208,12 @@ class IssuingRoutes(IssuedKeysPage):
             now = self.issuer.clock()
             states = [(k, issued_key_status(k, now)) for k in keys]
             shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or lists(view[0], s)]
-            return JSONResponse({"keys": [key_json(k, self.head, s) for k, s in shown]})
+            body = {"keys": [key_json(k, self.head, s) for k, s in shown]}
+            return JSONResponse(body, headers=NO_STORE)
         table = await self._table(req, owner, view)
-        return table if kind is RequestKind.HTMX else self._page(req, table)
+        if kind is RequestKind.HTMX and not wants_whole_page(req):
+            return FtResponse(table, headers=NO_STORE)
+        return FtResponse(self._page(req, table), headers=NO_STORE)
 
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
@@ -204,7 +232,8 @@ class IssuingRoutes(IssuedKeysPage):
                 }
                 return FtResponse(form, status_code=422, headers=headers)
             table = await self._table(req, owner, (StatusFilter.ALL, 1))
-            return FtResponse(self._page(req, table, form=form), status_code=422)
+            page = self._page(req, table, form=form)
+            return FtResponse(page, status_code=422, headers=NO_STORE)
         issuer = self.issuers.get(new.environment, self.issuer)
         created = await self._run(
             req,
@@ -217,19 +246,19 @@ class IssuingRoutes(IssuedKeysPage):
         key = created.key
         if kind is RequestKind.JSON:
             body = {**key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
-            return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+            return JSONResponse(body, status_code=201, headers=NO_STORE)
         table = await self._table(
             req, owner, (StatusFilter.ALL, 1), highlight=key.id, oob=kind is RequestKind.HTMX
         )
         if kind is RequestKind.PAGE:  # the one reveal is this page: no redirect
             return FtResponse(
                 self._page(req, table, reveal=self._reveal(created)),
-                headers={"Cache-Control": "no-store"},
+                headers=NO_STORE,
             )
         toast = oob_toast(f"API key “{key.metadata.name}” created", AlertKind.SUCCESS)
         return FtResponse(
             (self._reveal(created), table, self._form(req, oob=True), toast),
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
     async def _key(self, req: Request) -> tuple[KeyOwner, APIKey]:
@@ -253,7 +282,8 @@ class IssuingRoutes(IssuedKeysPage):
         dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self.gate.token(req))
         if kind is RequestKind.HTMX:
             return dialog
-        return self._page(req, await self._table(req, owner, view), dialog=dialog)
+        page = self._page(req, await self._table(req, owner, view), dialog=dialog)
+        return FtResponse(page, headers=NO_STORE)
 
     def _rollable(self, req: Request, key: APIKey) -> None:
         state = issued_key_status(key, self.issuer.clock())
@@ -261,6 +291,10 @@ class IssuingRoutes(IssuedKeysPage):
             raise self._problem(req, 409, "revoked", "A revoked key cannot be rolled")
         if state is IssuedKeyStatus.EXPIRED:
             raise self._problem(req, 409, "expired", "An expired key cannot be rolled")
+        if key.rolled_to is not None:
+            raise self._problem(
+                req, 409, "rolled", "This key was already rolled: roll the key that replaced it"
+            )
 
     async def roll(self, req: Request, data: dict) -> Any:
         """POST {prefix}/{key_id}/roll: a new key replaces it; the old one works `grace` longer."""
@@ -273,28 +307,26 @@ class IssuingRoutes(IssuedKeysPage):
         issuer = self._issuer_of(key)
         try:
             created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
-        except (RevokedKeyError, ExpiredKeyError):  # changed since it was read
+        except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
             raise self._problem(req, 409, "conflict", "This key can no longer be rolled") from None
         kind = request_kind(req)
         new = created.key
         if kind is RequestKind.JSON:
             body = {**key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
-            return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+            return JSONResponse(body, status_code=201, headers=NO_STORE)
         htmx = kind is RequestKind.HTMX
         table = await self._table(req, owner, view, highlight=new.id, oob=htmx)
         if not htmx:
             return FtResponse(
                 self._page(req, table, reveal=self._reveal(created)),
-                headers={"Cache-Control": "no-store"},
+                headers=NO_STORE,
             )
         until = "stopped" if grace == timedelta(0) else f"works for {span(grace)}"
         toast = oob_toast(
             f"“{new.metadata.name}” rolled: the old key {until}", AlertKind.SUCCESS, duration=6000
         )
         closed = Div(id=ISSUED_DIALOG_ID, hx_swap_oob="innerHTML")  # empties the dialog slot
-        return FtResponse(
-            (self._reveal(created), table, toast, closed), headers={"Cache-Control": "no-store"}
-        )
+        return FtResponse((self._reveal(created), table, toast, closed), headers=NO_STORE)
 
     async def _change(self, req: Request, data: dict | None, verb: str, apply: Any) -> Any:
         """Revoke or delete: the table in the same view + a toast (a redirect without htmx)."""

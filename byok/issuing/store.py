@@ -26,7 +26,7 @@ from ..core.database import (
 )
 from ..core.dialects import dialect_of
 from ..core.types import StorageError, ValidationError
-from .errors import InvalidInputError
+from .errors import InvalidInputError, NotFoundError
 from .models import (
     MAX_NAME,
     APIKey,
@@ -40,7 +40,7 @@ from .models import (
 
 __all__ = ["SCHEMA_VERSION", "Tables"]
 
-SCHEMA_VERSION = 1  # layout of the issuing tables this code writes
+SCHEMA_VERSION = 2  # layout of the issuing tables this code writes (2: lineage_id, rolled_to)
 SCHEMA_NAME = "issuing"  # its entry in byok_meta
 
 
@@ -98,6 +98,8 @@ class KeyRow:
     refilled_at: str | None  # last credit refill
     rl_state: str | None  # sliding-window state (see limits.py)
     version: int  # bumped by every change a decision depends on (compare-and-swap)
+    lineage_id: str | None  # the first key of its roll lineage (None: never rolled, its own id)
+    rolled_to: str | None  # the successor once rolled: it then spends its lineage head's budget
 
 
 @dataclass
@@ -228,6 +230,7 @@ class Tables:
         self.spend_untracked = fast(cas.values(**counters))
         self.count_use = fast(back(cas.ordered_values(*counted.items())))
         self.lock_row = k.update().where(k.c.id == b("kid")).values(version=k.c.version)
+        self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
         self.rehash = cas.values(key_hash=b("h"), pepper=b("pepper"), version=b("nv"))
         ins = self.dialect.insert(u).values(key_id=b("kid"), day=b("day"), count=b("n"))
         add = self.dialect.upsert(
@@ -266,7 +269,19 @@ class Tables:
             for table, name, columns, unique in INDEXES:
                 ensure_index(db, getattr(self, table).table, name, *columns, unique=unique)
             db.conn.commit()
+        if version < 2:
+            self._add_lineage()
             record_schema_version(db, SCHEMA_NAME, SCHEMA_VERSION)
+
+    def _add_lineage(self) -> None:
+        """Schema 1 -> 2: the roll lineage columns (a table made by this code has them)."""
+        db = self.db
+        have = {c["name"] for c in sa.inspect(db.engine).get_columns("issued_keys")}
+        for column in ("lineage_id", "rolled_to"):
+            if column not in have:
+                db.q(f"ALTER TABLE issued_keys ADD COLUMN {column} TEXT")
+        db.q("CREATE INDEX IF NOT EXISTS issued_key_lineage ON issued_keys (lineage_id)")
+        db.conn.commit()
 
     def execute(self, stmt: Any, params: dict | list | None = None) -> Any:
         """Run a statement on the connection (inside the caller's Guard)."""
@@ -312,6 +327,17 @@ class Tables:
             return None
         return dict(zip((d[0] for d in cursor.description), found, strict=True))
 
+    def locked_key(
+        self,
+        kid: str,  # a canonical key id
+    ) -> Any:
+        """Lock a key's row and read it (inside the caller's Guard); NotFoundError when none."""
+        self.execute(self.lock_row, {"kid": kid})
+        row = self.execute(self.key_by_id, {"id": kid}).mappings().first()
+        if row is None:
+            raise NotFoundError(f"Key {kid!r} not found")
+        return row
+
     def insert_ignore(
         self,
         table: Any,  # a fastsql table
@@ -351,6 +377,7 @@ def api_key(row: Any) -> APIKey:
             created_at=from_iso(row["created_at"]),
             last_used_at=from_iso(row["last_used_at"]),
             use_count=row["use_count"],
+            rolled_to=row["rolled_to"],
         )
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
         raise StorageError(f"malformed issued key row {row['id']!r} ({type(e).__name__})") from None

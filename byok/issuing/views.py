@@ -161,6 +161,7 @@ def key_json(key: APIKey, head: Any, status: IssuedKeyStatus) -> dict[str, Any]:
         "expires_at": meta.expires_at.isoformat() if meta.expires_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
         "environment": meta.custom.get("environment"),
+        "rolled_to": key.rolled_to,  # the id of the key that replaced it (no second roll)
     }
 
 

@@ -40,9 +40,11 @@ from byok.core.types import (
 from .context import (
     MANAGER_ATTR,
     SCOPE_KEY,
+    UserIdError,
     UserIdFunc,
     app_manager,
     call_storage,
+    checked_user_id,
     find_manager,
     resolve_user_id,
 )
@@ -251,11 +253,14 @@ class CleanupBeforeware(_Before):
             if inspect.isawaitable(user_id):
                 return self._later(req, user_id, now)
             return self._user_due(req, user_id, now)
+        except UserIdError:  # the app's bug, logged once for the request: no sweep
+            return None
         except (StorageError, ValidationError) as e:
             log.warning("byok cleanup skipped: %s", e)
             return None
 
     def _user_due(self, req: Request, user_id: Any, now: float) -> Awaitable[None] | None:
+        user_id = checked_user_id(req, user_id)
         manager = self.byok
         if manager.sweep_due(req, user_id, interval=self.interval, now=now):
             return self._sweep(req, user_id, now)
@@ -265,6 +270,8 @@ class CleanupBeforeware(_Before):
         """An async user_id_func: await it, then sweep when due."""
         try:
             sweep = self._user_due(req, await user_id, now)
+        except UserIdError:  # the app's bug, logged once for the request: no sweep
+            return None
         except (StorageError, ValidationError) as e:
             log.warning("byok cleanup skipped: %s", e)
             return None

@@ -27,7 +27,7 @@ from byok.components.wiring import DEFAULT_BASE_URL, key_url
 from byok.core.storage import BYOKManager, validate_provider
 from byok.core.types import EncryptionError, StorageError, ValidationError
 
-from .context import UserIdFunc, call_storage, find_manager, resolve_user_id
+from .context import UserIdError, UserIdFunc, call_storage, find_manager, resolve_user_id
 from .csrf import csrf_token
 from .http import Answer, RequestKind, refusal, request_kind, safe_next
 
@@ -172,7 +172,15 @@ class _KeyNeed:
                 "byok guard on %s: no manager (use setup_byok or pass manager=)", request.url.path
             )
             return refusal(request, 503, "API key storage is not configured", code="not_configured")
-        user_id = await resolve_user_id(request, self.user_id_func)
+        try:
+            user_id = await resolve_user_id(request, self.user_id_func)
+        except UserIdError:  # the app's bug, logged: never a 500
+            return refusal(
+                request,
+                503,
+                "Your API keys are unavailable: this site could not identify your account",
+                code="user_id",
+            )
         unreadable = False
         for provider in self.providers:
             try:

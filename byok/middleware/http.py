@@ -35,6 +35,7 @@ __all__ = [
     "refusal",
     "request_kind",
     "safe_next",
+    "wants_whole_page",
 ]
 
 Answer = Response | FtResponse  # what a check answers instead of the handler
@@ -59,6 +60,14 @@ def request_kind(
     if "application/json" in accept and "text/html" not in accept:
         return RequestKind.JSON
     return RequestKind.PAGE
+
+
+def wants_whole_page(
+    request: HTTPConnection,  # an htmx request
+) -> bool:
+    """True for an htmx request that swaps the whole body: a boosted link or a history restore."""
+    headers = request.headers
+    return "hx-boosted" in headers or "hx-history-restore-request" in headers
 
 
 def problem_response(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from byok.core.bounds import bounded_int, bounded_seconds
+
 from .guard import (
     OutboundError,
     OutboundTimeout,
@@ -98,16 +100,14 @@ class OutboundPolicy:
         connect: Connector | None = None,  # (address, port, timeout) -> socket; None = TCP
         tls: ssl.SSLContext | None = None,  # TLS settings; None = the system's trust store
     ):
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
-        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
-            raise ValueError("max_bytes must be a positive int")
+        timeout = bounded_seconds(timeout, "timeout", error=ValueError)  # finite: a deadline
+        bounded_int(max_bytes, "max_bytes", low=1, error=ValueError)  # a read() size
         if not isinstance(max_redirects, int) or not 0 <= max_redirects <= 10:
             raise ValueError("max_redirects must be an int from 0 to 10")
         self.guard = URLGuard(
             allow_hosts=allow_hosts, allow_networks=allow_networks, resolver=resolver
         )
-        self.timeout = float(timeout)
+        self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.connect = connect or _tcp_connect

@@ -81,7 +81,8 @@ _CLASSES: tuple[tuple[tuple[Any, ...], str], ...] = (
     (_net("100.64.0.0/10"), "a carrier-grade NAT address"),
     (_net("fc00::/7", "fec0::/10"), "an IPv6 unique-local address"),
     (_net("224.0.0.0/4", "ff00::/8"), "a multicast address"),
-    (_net("240.0.0.0/4"), "a reserved address"),
+    (_net("240.0.0.0/4", "::/8"), "a reserved address"),  # ::/8: IETF-reserved, unrouted
+    (_net("2001::/32"), "a Teredo tunnel address"),  # a client's tunnel, never a server
 )
 # what an allowed host name may resolve to (a local model server); never metadata or link-local
 _BY_NAME = frozenset(
@@ -95,18 +96,44 @@ _BY_NAME = frozenset(
 _INSIDE = " inside an IPv6 address"
 
 
-def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any."""
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (SIIT, RFC 6145 / 7915)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # NAT64's well-known prefix (RFC 6052)
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215)
+_TEREDO = ipaddress.ip_network("2001::/32")  # Teredo tunnels (RFC 4380)
+_LOCAL_NAT64_LENGTHS = (96, 64, 56, 48)  # the RFC 6052 prefix lengths a /48 leaves open
+
+
+def _rfc6052(
+    value: int,  # an IPv6 address as an integer
+    length: int,  # the NAT64 prefix length (32-64 or 96)
+) -> ipaddress.IPv4Address:
+    """The IPv4 address RFC 6052 embeds under a /`length` prefix (bits 64-71 are skipped)."""
+    if length == 96:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    above = 64 - length  # IPv4 bits before bit 64; the rest follow bits 64-71
+    head = (value >> 64) & ((1 << above) - 1)
+    tail = (value >> (24 + above)) & ((1 << (32 - above)) - 1)
+    return ipaddress.IPv4Address((head << (32 - above)) | tail)
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries or reaches (mapped, compatible, SIIT, NAT64,
+    6to4, Teredo); every reading is returned where the form leaves it open."""
     if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
+        return (ip.ipv4_mapped,)
     if ip.sixtofour is not None:
-        return ip.sixtofour
+        return (ip.sixtofour,)
     value = int(ip)
     if value >> 32 == 0 and value > 1:  # ::a.b.c.d, IPv4-compatible (deprecated)
-        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
-    if ip in ipaddress.ip_network("64:ff9b::/96") or ip in ipaddress.ip_network("64:ff9b:1::/48"):
-        return ipaddress.IPv4Address(value & 0xFFFFFFFF)  # NAT64 reaches this IPv4 address
-    return None
+        return (ipaddress.IPv4Address(value & 0xFFFFFFFF),)
+    if ip in _SIIT or ip in _NAT64:  # ::ffff:0:a.b.c.d, 64:ff9b::a.b.c.d
+        return (ipaddress.IPv4Address(value & 0xFFFFFFFF),)
+    if ip in _NAT64_LOCAL:  # the operator picks the prefix length: every reading counts
+        return tuple(dict.fromkeys(_rfc6052(value, n) for n in _LOCAL_NAT64_LENGTHS))
+    if ip in _TEREDO and ip.teredo is not None:
+        server, client = ip.teredo
+        return (client, server)
+    return ()
 
 
 def address_problem(
@@ -115,9 +142,12 @@ def address_problem(
     """Why the guard refuses this address by default ("a loopback address", ...), or None."""
     if isinstance(ip, ipaddress.IPv6Address):
         inner = _embedded_v4(ip)
-        if inner is not None:
-            problem = address_problem(inner)
-            return f"{problem}{_INSIDE}" if problem else None
+        for v4 in inner:
+            problem = address_problem(v4)
+            if problem:
+                return f"{problem}{_INSIDE}"
+        if inner and ip not in _TEREDO:  # a Teredo address is refused below whatever it holds
+            return None
     if ip in _METADATA:
         return "a cloud metadata address"
     for networks, reason in _CLASSES:

@@ -56,6 +56,7 @@ from byok.core.types import (
     ValidationError,
 )
 from byok.middleware.context import (
+    UserIdError,
     UserIdFunc,
     app_manager,
     call_storage,
@@ -83,6 +84,7 @@ __all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
 log = logging.getLogger("byok")
 
 PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyForm)
+USER_ID_PROBLEM = "Your API keys are unavailable: this site could not identify your account"
 
 
 class KeyRoutes(KeyAnswers, KeyTester):
@@ -136,7 +138,10 @@ class KeyRoutes(KeyAnswers, KeyTester):
         manager = find_manager(req, self.manager)
         if manager is None:
             raise self._problem(req, 503, "not_configured", "API key storage is not configured")
-        user_id = await resolve_user_id(req, self.user_id_func)
+        try:
+            user_id = await resolve_user_id(req, self.user_id_func)
+        except UserIdError:  # the app's bug, logged: never a 500
+            raise self._problem(req, 503, "user_id", USER_ID_PROBLEM) from None
         if user_id is None and manager.needs_user:
             raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
         return manager, user_id

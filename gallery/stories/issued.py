@@ -86,6 +86,7 @@ def _key(
     expires: timedelta | None = None,
     revoked_days: int | None = None,
     rate: int | None = None,
+    rolled_to: int | None = None,
 ) -> Call:
     """An APIKey record, as the engine returns it."""
     meta = {"name": name, "scopes": scopes}
@@ -105,6 +106,7 @@ def _key(
             "revoked_at": None if revoked_days is None else NOW - timedelta(days=revoked_days),
             "created_at": NOW - timedelta(days=created_days),
             "last_used_at": None if used_hours is None else NOW - timedelta(hours=used_hours),
+            "rolled_to": None if rolled_to is None else f"0b5e7f2a-0000-4000-8000-{rolled_to:012d}",
         },
     )
 
@@ -113,7 +115,15 @@ KEYS = [
     _key(1, "Production server", ["notes:read", "notes:write"], 40, used_hours=1, rate=600),
     _key(2, "Analytics job", ["notes:read"], 12, used_hours=30, expires=timedelta(days=60)),
     _key(3, "Old laptop", ["notes:read", "notes:write"], 90, used_hours=900, revoked_days=20),
-    _key(4, "Staging (rolled)", ["notes:read"], 25, used_hours=2, expires=timedelta(hours=20)),
+    _key(  # in its grace period after a roll: it works, but is not rolled again
+        4,
+        "Staging (rolled)",
+        ["notes:read"],
+        25,
+        used_hours=2,
+        expires=timedelta(hours=20),
+        rolled_to=6,
+    ),
     _key(5, "Trial integration", ["billing:read"], 45, expires=timedelta(days=-15)),
 ]
 FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserType
 
 from tests.conftest import ROOT, free_port
 from tests.fake_providers import FakeProviders, Server
@@ -84,3 +85,14 @@ def results_dir() -> Path:
     path = ROOT / "test-results" / "gallery"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def bfcache_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+    """Chromium with its back/forward cache on (Playwright passes --disable-back-forward-cache):
+    Back shows the page as it was left, as a person's browser does."""
+    browser = browser_type.launch(
+        **browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"]
+    )
+    yield browser
+    browser.close()

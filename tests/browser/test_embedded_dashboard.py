@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fasthtml.common import H1, FastHTML, Main, P, Title
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from starlette.requests import Request
 
 from byok.components import SUMMARY_ID, TOAST_CONTAINER_ID, KeyManagerDashboard, front_end
@@ -93,3 +93,32 @@ def test_validation_save_and_delete_on_an_app_page(settings_page: Page) -> None:
     page.locator("#byok-card-openai").get_by_role("button", name=re.compile("Delete")).click()
     expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "empty")
     expect(summary).to_have_text("No keys stored yet: add one below.")
+
+
+def test_a_typed_key_is_gone_when_back_brings_the_page(
+    bfcache_browser: Browser, live_server: Any
+) -> None:
+    """A key typed (and shown) but not saved: leaving the page empties and hides the field, so
+    the back/forward cache, which brings the page back as it was, does not bring the key."""
+    if not front_end().local:
+        unavailable("node_modules missing: run `npm ci`")
+    base = live_server("tests.browser.test_embedded_dashboard:create_app", factory=True)
+    ctx = bfcache_browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base}/settings")
+        page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+        field = page.locator("#byok-card-openai input[name='api_key']")
+        field.fill(OPENAI_KEY)
+        page.locator("#byok-card-openai").get_by_role("button", name="Show key").click()
+        expect(field).to_have_attribute("type", "text")
+        page.evaluate("window.leftAt = 'settings'")
+        page.goto(f"{base}/api/keys")
+        page.go_back(wait_until="commit")  # a page from the cache fires no load
+        expect(page).to_have_url(f"{base}/settings")
+        assert page.evaluate("window.leftAt") == "settings"  # the same page, from the cache
+        expect(field).to_have_value("")
+        expect(field).to_have_attribute("type", "password")
+        assert OPENAI_KEY not in page.content()
+    finally:
+        ctx.close()

@@ -12,7 +12,10 @@
  *   data-byok-copy="id"              button copying the value of the input with that id; the
  *                                    [data-byok-copy-status="id"] element announces it
  *   data-byok-reveal-done            button inside [data-byok-reveal]: removes the shown key
- *                                    ([data-byok-reveal-secret]) and shows its masked form
+ *                                    ([data-byok-reveal-secret]) and shows its masked form;
+ *                                    leaving the page (pagehide) does the same, so the
+ *                                    back/forward cache never brings the key back
+ *   data-byok-key-input              a key field: emptied (and hidden again) on leaving the page
  *   data-byok-modal                  a <dialog> opened as a modal once it is on the page
  *   data-byok-dialog-close           link or button closing (and removing) its dialog
  * htmx error answers: htmx 2 swaps only 2xx answers. An error answer carrying the BYOK-Problem
@@ -215,6 +218,25 @@
       if (dialog.open) dialog.close();
       remove(dialog);
     }
+  });
+
+  function forget(input) {
+    input.value = "";
+    if (input.type === "password") return;
+    var toggles = document.querySelectorAll("[data-byok-toggle-visibility]");
+    for (var i = 0; i < toggles.length; i++) {
+      if (toggles[i].getAttribute("aria-controls") === input.id) { toggleVisibility(toggles[i]); }
+    }
+    input.type = "password";
+  }
+
+  // keys leave with the page (a key shown once, a key typed and not saved): the back/forward
+  // cache keeps the page as it is now, and Back would show them again
+  window.addEventListener("pagehide", function () {
+    var shown = document.querySelectorAll("[data-byok-reveal-done]");
+    for (var i = 0; i < shown.length; i++) revealDone(shown[i]);
+    var typed = document.querySelectorAll("[data-byok-key-input]");
+    for (var j = 0; j < typed.length; j++) forget(typed[j]);
   });
 
   function start() {

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..types import APIKey, EncryptionError, EventKind, StorageError, ValidationError
+from ..bounds import bounded_int
+from ..types import APIKey, EncryptionError, EventKind, StorageError
 
 if TYPE_CHECKING:
     from .database import DatabaseStorage
@@ -63,8 +64,7 @@ def _batches(
     batch_size: int,  # rows per batch
 ) -> Iterator[list[APIKey]]:
     """Batches of rows not yet under the newest key, by keyset pagination."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValidationError("batch_size must be a positive integer")
+    bounded_int(batch_size, "batch_size", low=1)  # a SQL LIMIT
     cursor = ("", "", "")
     while batch := database.stale(version, batch_size, cursor):
         yield batch

@@ -1,0 +1,1 @@
+"""apikeys-platform's `apikeys.db` package path (see `byok.issuing.db.session`)."""
