@@ -130,6 +130,8 @@ LENGTHS = {  # the longest value of each indexed text column (MySQL needs one)
     "key_hash": 128,  # hex HMAC-SHA256
     "created_at": 40,  # ISO 8601 text (32 characters)
     "day": 16,  # YYYY-MM-DD
+    "lineage_id": 64,  # a key id
+    "rolled_to": 64,  # a key id
 }
 INDEXES = (  # (table attribute, index name, columns, unique)
     ("orgs", "issued_org_name", ("name",), True),
@@ -277,10 +279,11 @@ class Tables:
         """Schema 1 -> 2: the roll lineage columns (a table made by this code has them)."""
         db = self.db
         have = {c["name"] for c in sa.inspect(db.engine).get_columns("issued_keys")}
+        kind = self.dialect.string(LENGTHS["lineage_id"]).compile(dialect=db.engine.dialect)
         for column in ("lineage_id", "rolled_to"):
             if column not in have:
-                db.q(f"ALTER TABLE issued_keys ADD COLUMN {column} TEXT")
-        db.q("CREATE INDEX IF NOT EXISTS issued_key_lineage ON issued_keys (lineage_id)")
+                db.q(f"ALTER TABLE issued_keys ADD COLUMN {column} {kind}")
+        ensure_index(db, self.keys.table, "issued_key_lineage", "lineage_id")
         db.conn.commit()
 
     def execute(self, stmt: Any, params: dict | list | None = None) -> Any:
