@@ -3,11 +3,13 @@ async `APIKeyClient`, sequential, one SQLite file each in the same temporary dir
 library with its own default settings (byok: WAL, synchronous=NORMAL; apikeys-platform:
 SQLAlchemy + aiosqlite defaults). Each timed call awaits BATCH validations on one event loop, so
 entering the loop costs both sides alike. Plus byok's sync `KeyIssuer` (against the reference's
-async call, for information) and one row on PostgreSQL ($BYOK_BENCH_PG_URL, else a throwaway
-cluster when the PostgreSQL binaries are installed).
+async call, for information), one row on PostgreSQL ($BYOK_BENCH_PG_URL, else a throwaway
+cluster when the PostgreSQL binaries are installed) and two on MariaDB, both libraries on the
+same server, each in its own database ($BYOK_BENCH_MARIADB_URL, else a throwaway server when
+mariadb-server is installed; the reference through its `mysql+aiomysql://` driver).
 
-Bars (from the issue): defaults ≥ 20× the reference's validations per second (ratio ≤ 0.05),
-read-only ≥ 10× (≤ 0.1), a mistyped key ≥ 100× (≤ 0.01).
+Bars (from the issues): defaults ≥ 20× the reference's validations per second (ratio ≤ 0.05),
+read-only ≥ 10× (≤ 0.1), a mistyped key ≥ 100× (≤ 0.01); on MariaDB, ≥ 10× (≤ 0.1).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import atexit
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -28,6 +31,7 @@ __all__ = ["rows"]
 SECRET = "bench-signing-secret-0123456789abcdef"  # both libraries' signing secret
 BATCH = 10  # validations awaited per timed call
 NO_BAR = math.inf
+SBIN = os.pathsep.join((os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"))  # mariadbd
 
 _loop = asyncio.new_event_loop()  # one loop for both sides (aiosqlite binds to it)
 _tmp = tempfile.TemporaryDirectory(prefix="byok-bench-issuing-")
@@ -164,6 +168,56 @@ def _pg_url() -> str | None:
     return url.rsplit("/", 1)[0] + "/byok_bench"
 
 
+def _mariadb_url() -> str | None:
+    """$BYOK_BENCH_MARIADB_URL (a server URL), else a throwaway server (stopped at exit), else
+    None; `mysql://…/` without a database: each side gets its own."""
+    url = os.environ.get("BYOK_BENCH_MARIADB_URL")
+    if url:
+        return url.rsplit("/", 1)[0] + "/"
+    try:
+        from tests.conftest import _MariaDB
+    except ImportError:
+        return None
+    server, install = shutil.which("mariadbd", path=SBIN), shutil.which("mariadb-install-db")
+    if server is None or install is None:
+        return None
+    maria = _MariaDB(server, install)
+    try:
+        maria.start()
+    except (RuntimeError, OSError):
+        maria.stop()
+        return None
+    atexit.register(maria.stop)
+    return maria.url("")
+
+
+def _mariadb_rows(server: str, n: str) -> list[Row]:
+    """byok and the reference on the same MariaDB, each in a fresh database of its own."""
+    import apikeys
+
+    import byok.issuing as ours_mod
+    from tests.conftest import _mysql_exec
+
+    for name in ("byok_bench", "apikeys_bench"):
+        _mysql_exec(server, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    ours = Side(ours_mod, server + "byok_bench")  # mysql://: byok's PyMySQL
+    ref = Side(apikeys, "mysql+aiomysql" + server.removeprefix("mysql") + "apikeys_bench")
+    return [
+        Row(
+            f"issuing: {n}, defaults (usage + rate limit), async, MariaDB, both (≥ 10×)",
+            ours.defaults(),
+            ref.defaults(),
+            1 / 10,
+        ),
+        Row(
+            f"issuing: {n}, read-only, async, MariaDB, both (≥ 10×)",
+            ours.read_only(),
+            ref.read_only(),
+            1 / 10,
+        ),
+    ]
+
+
 def rows() -> list[Row]:
     """Issued-key rows: validation through the async clients, the sync engine, PostgreSQL."""
     import apikeys
@@ -242,4 +296,7 @@ def rows() -> list[Row]:
                 NO_BAR,
             )
         )
+    maria = _mariadb_url()
+    if maria is not None:
+        found += _mariadb_rows(maria, n)
     return found

@@ -1,7 +1,7 @@
-"""Shared fixtures: a throwaway PostgreSQL, per-test database URLs, Chromium, a live server, HTML snapshots.
+"""Shared fixtures: a throwaway PostgreSQL and MariaDB, per-test database URLs, Chromium, a live server, HTML snapshots.
 
-Outside CI a missing PostgreSQL or Chromium skips the tests that need it; with CI=true it fails
-them instead, so nothing is silently skipped in CI. The fixtures start PostgreSQL themselves:
+Outside CI a missing PostgreSQL, MariaDB or Chromium skips the tests that need it; with CI=true it fails
+them instead, so nothing is silently skipped in CI. The fixtures start the database servers themselves:
 `./run-tests` (which `.ci/run` calls) only installs the packages.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shlex
 import shutil
 import socket
@@ -46,6 +47,7 @@ CHROMIUM_ARGS = [
 ]
 PG_URL_ENV = "BYOK_TEST_PG_URL"  # use this server instead of starting a throwaway cluster
 PG_BIN_ENV = "BYOK_PG_BIN"  # directory holding initdb / pg_ctl, when not in a standard place
+MARIADB_URL_ENV = "BYOK_TEST_MARIADB_URL"  # use this MariaDB / MySQL instead of a throwaway one
 
 
 def in_ci() -> bool:
@@ -199,6 +201,153 @@ def pg_url() -> Iterator[str]:
         cluster.stop()
 
 
+# --------------------------------------------------------------------------- MariaDB
+
+
+class _MariaDB:
+    """A throwaway MariaDB server (Debian's mariadb-server) in a temporary directory, listening
+    on 127.0.0.1 only, with a user `byok` (a random password) allowed everything."""
+
+    def __init__(self, server: str, install: str) -> None:
+        self.server, self.install = server, install
+        # mkdtemp (not pytest's 0700 tmp dirs under root's tree) so `mysql` can reach it
+        self.base = Path(tempfile.mkdtemp(prefix="byok-mariadb-", dir=_fast_tmp()))
+        self.data, self.socket = self.base / "data", self.base / "sock"
+        self.as_mysql = os.geteuid() == 0  # root may not run the server: it switches to `mysql`
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.password = secrets.token_hex(12)
+
+    def start(self) -> None:
+        user = ["--user=mysql"] if self.as_mysql else []
+        if self.as_mysql:
+            shutil.chown(self.base, "mysql", "mysql")
+        res = subprocess.run(
+            [self.install, "--no-defaults", f"--datadir={self.data}", "--skip-test-db",
+             "--auth-root-authentication-method=normal", "--skip-name-resolve", *user],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if res.returncode != 0:
+            raise RuntimeError(f"mariadb-install-db failed: {res.stderr.strip()[-2000:]}")
+        log = self.base / "server.log"
+        for _ in range(3):  # the free port can be taken between probe and start: retry
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                [self.server, "--no-defaults", f"--datadir={self.data}", *user,
+                 f"--port={self.port}", f"--socket={self.socket}", "--bind-address=127.0.0.1",
+                 f"--pid-file={self.base / 'pid'}", f"--log-error={log}", "--skip-name-resolve",
+                 "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
+                 "--innodb-buffer-pool-size=64M", "--performance-schema=OFF",
+                 "--max-connections=400", "--character-set-server=utf8mb4"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            if self._ready(deadline=time.monotonic() + 60):
+                self._admin(
+                    f"CREATE USER 'byok'@'127.0.0.1' IDENTIFIED BY '{self.password}'",
+                    "GRANT ALL ON *.* TO 'byok'@'127.0.0.1'",
+                )
+                return
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise RuntimeError(f"mariadbd did not start: {tail.strip()}")
+
+    def _ready(self, deadline: float) -> bool:
+        import pymysql
+
+        while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
+            try:
+                pymysql.connect(
+                    unix_socket=str(self.socket), user="root", connect_timeout=2
+                ).close()
+                return True
+            except pymysql.err.OperationalError:
+                time.sleep(0.1)
+        return False
+
+    def _admin(self, *statements: str) -> None:
+        import pymysql
+
+        how = {"unix_socket": str(self.socket), "user": "root"}
+        conn = pymysql.connect(**how, autocommit=True, connect_timeout=10)
+        with conn, conn.cursor() as cur:
+            for stmt in statements:
+                cur.execute(stmt)
+
+    def url(self, dbname: str) -> str:
+        return f"mysql://byok:{self.password}@127.0.0.1:{self.port}/{dbname}"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _mysql_exec(url: str, *statements: str) -> None:
+    """Run statements with autocommit on the server of `url` (no database selected)."""
+    import pymysql
+
+    parts = urlsplit(url)
+    conn = pymysql.connect(
+        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
+        password=parts.password or "", autocommit=True, connect_timeout=10,
+    )  # fmt: skip
+    with conn, conn.cursor() as cur:
+        for stmt in statements:
+            cur.execute(stmt)
+
+
+def _mysql_drop(url: str, name: str) -> None:
+    """Drop a database, first ending the connections a test's engine may still hold open in it
+    (DROP DATABASE waits for their metadata locks)."""
+    import pymysql
+
+    parts = urlsplit(url)
+    conn = pymysql.connect(
+        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
+        password=parts.password or "", autocommit=True, connect_timeout=10,
+    )  # fmt: skip
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
+        for (pid,) in cur.fetchall():
+            with contextlib.suppress(pymysql.err.OperationalError, pymysql.err.InternalError):
+                cur.execute(f"KILL {int(pid)}")
+        cur.execute("SET SESSION lock_wait_timeout = 30")
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """URL (`mysql://`) of a MariaDB database `byok_test` on a throwaway server (or
+    $BYOK_TEST_MARIADB_URL)."""
+    override = os.environ.get(MARIADB_URL_ENV)
+    if override:
+        yield override
+        return
+    server = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin:/usr/local/sbin")
+    install = shutil.which("mariadb-install-db")
+    if server is None or install is None:
+        unavailable("MariaDB server binaries (mariadbd, mariadb-install-db) not found; "
+                    "`./run-tests` installs mariadb-server")  # fmt: skip
+    maria = _MariaDB(server, install)  # type: ignore[arg-type]
+    try:
+        maria.start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        maria.stop()
+        unavailable(f"could not start a throwaway MariaDB: {e}")
+    url = maria.url("byok_test")
+    try:
+        _mysql_exec(url, "CREATE DATABASE byok_test CHARACTER SET utf8mb4")
+        yield url
+    finally:
+        maria.stop()
+
+
 _db_counter = iter(range(1, 1_000_000))
 
 
@@ -206,15 +355,25 @@ _db_counter = iter(range(1, 1_000_000))
     params=[
         pytest.param("sqlite", id="sqlite"),
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
     ]
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL per test: a SQLite file, or a new PostgreSQL database."""
+    """A fresh, empty database URL per test: a SQLite file, a new PostgreSQL database, or a new
+    MariaDB database (its `mysql://` URL, as users write it)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'byok.db'}"
         return
-    server = request.getfixturevalue("pg_url")
     name = f"byok_t{os.getpid()}_{next(_db_counter)}"
+    if request.param == "mariadb":
+        server = request.getfixturevalue("mariadb_url")
+        _mysql_exec(server, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        try:
+            yield _with_db(server, name)
+        finally:
+            _mysql_drop(server, name)
+        return
+    server = request.getfixturevalue("pg_url")
     _admin_exec(server, f"CREATE DATABASE {name} TEMPLATE template0")
     try:
         yield _with_db(server, name)
@@ -266,6 +425,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if {"page", "context", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        if "mariadb_url" in getattr(item, "fixturenames", ()):  # `-m "not mariadb"` skips it
+            item.add_marker(pytest.mark.mariadb)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
+from byok.core.database import create_engine
 from byok.core.ratelimit import DatabaseRateLimit
 
 
 def hammer(db_url: str, start: float, hits: int, limit: int) -> int:
     """`hits` hits on one shared bucket at a fixed time; how many were allowed."""
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     counter = DatabaseRateLimit(engine, limit, 60.0, clock=lambda: start)
     allowed = sum(counter.hit("test:user:shared") is None for _ in range(hits))
     engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from byok.cli import main
+from byok.core.database import create_engine
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
 from tests.test_storage import FakeRequest as Req
@@ -80,7 +81,7 @@ def test_rotate_with_a_mistyped_old_secret_is_refused(filled, monkeypatch, capsy
 
 def _tables(url: str) -> list[str]:
     """The tables of a database, read with SQLAlchemy directly."""
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(url)
     try:
         return sa.inspect(engine).get_table_names()
     finally:
@@ -102,7 +103,7 @@ def test_doctor_and_rotate_on_a_mistyped_database_create_nothing(db_url, monkeyp
 
 def test_doctor_and_rotate_refuse_a_database_without_the_key_table(db_url, monkeypatch, capsys):
     monkeypatch.setenv("BYOK_SECRET", NEW)
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(db_url)
     with engine.begin() as conn:  # somebody else's database
         conn.execute(sa.text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
     engine.dispose()

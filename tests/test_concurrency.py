@@ -154,9 +154,15 @@ def test_eight_processes_on_one_sqlite_file(pool, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_eight_processes_on_postgres(pool, db_url):
+@pytest.mark.parametrize(
+    "db_url",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+    indirect=True,
+)
+def test_eight_processes_on_a_server_database(pool, db_url):
     _concurrent_writers(pool, db_url)
 
 

@@ -19,6 +19,7 @@ PASSWORD = "hunter2-Sup3rSecret"  # a password written in refused URLs: never sh
 SPELLINGS = {  # the scheme a fixture URL starts with -> the other spellings of the same server
     "sqlite": ["sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"],
     "postgresql": ["postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"],
+    "mysql": ["mysql", "mysql+pymysql", "mysql+aiomysql", "mariadb", "mariadb+pymysql"],
 }
 
 

@@ -3,8 +3,8 @@ site builds with `mkdocs build --strict`, offline.
 
 A block runs in a fresh namespace, in a temporary working directory (so the SQLite files it makes
 land there), with the environment a deployment would give it (APP_SECRET, BYOK_SECRET,
-BYOK_SECRET_V1; DATABASE_URL, pointing at a throwaway PostgreSQL, only for the blocks that read
-it), restored afterwards.
+BYOK_SECRET_V1; DATABASE_URL, pointing at a throwaway PostgreSQL, and MYSQL_URL, at a throwaway
+MariaDB, only for the blocks that read them), restored afterwards.
 A block preceded by `<!-- no-run -->` (one that starts a server) is only compiled.
 """
 
@@ -119,6 +119,8 @@ def test_example(block: Block, example_env: Path, request: pytest.FixtureRequest
         return
     if "DATABASE_URL" in block.code:  # the PostgreSQL examples get a real PostgreSQL
         os.environ["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    if "MYSQL_URL" in block.code:  # the MySQL examples get a real MariaDB
+        os.environ["MYSQL_URL"] = request.getfixturevalue("mariadb_url")
     namespace = {"__name__": "__docs_example__", "__file__": str(example_env / "example.py")}
     exec(code, namespace)
 

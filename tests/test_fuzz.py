@@ -36,7 +36,8 @@ CASES = {  # property -> examples it must run (the total is the figure asked for
     "database_manager": 1500,
     "hybrid_manager": 600,
     "session_garbage": 500,
-    "postgres_manager": 400,
+    "postgresql_manager": 400,
+    "mysql_manager": 400,
 }
 assert sum(CASES.values()) >= 10_000
 
@@ -314,12 +315,18 @@ def test_manager_with_garbage_in_its_session_entry():
     fuzz_manager("session_garbage", BYOKManager(SECRET), request)
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_postgres_manager_entry_points(db_url):
+@pytest.mark.parametrize(
+    "db_url",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+    indirect=True,
+)
+def test_server_database_manager_entry_points(db_url):
     m = BYOKManager(SECRET, db_url=db_url)
     try:
-        fuzz_manager("postgres_manager", m, st.none())
+        fuzz_manager(f"{db_url.split(':', 1)[0]}_manager", m, st.none())
         assert m.database.count() > 0
     finally:
         m.database.close()

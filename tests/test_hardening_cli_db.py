@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from byok.cli import main
+from byok.core.database import create_engine
 from byok.issuing import KeyIssuer, looks_like_issued_key
 
 SECRET = "cli-db-test-signing-secret-0123456789"
@@ -40,7 +41,7 @@ def _run(command: str, db: str) -> int:
 
 
 def _tables(url: str) -> list[str]:
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(url)
     try:
         return sa.inspect(engine).get_table_names()
     finally:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 import sqlalchemy as sa
 
+from byok.core.database import create_engine
 from tests.conftest import HTMLSnapshot, LiveServer, unavailable
 
 PAGE = b"<!doctype html><html><head><title>byok infra</title></head><body><h1>it works</h1></body></html>"
@@ -42,8 +45,26 @@ def test_pg_fixture_gives_a_working_server(pg_url: str) -> None:
     assert db == "byok_test"
 
 
+def test_mariadb_fixture_gives_a_working_server(mariadb_url: str, request) -> None:
+    import pymysql
+
+    assert request.node.get_closest_marker("mariadb") is not None  # set from the fixture used
+    parts = urlsplit(mariadb_url)
+    assert parts.scheme == "mysql" and parts.hostname == "127.0.0.1" and parts.path == "/byok_test"
+    assert parts.username == "byok" and parts.password  # a real user with a password, not root
+    conn = pymysql.connect(
+        host=parts.hostname, port=parts.port, user=parts.username, password=parts.password,
+        database="byok_test",
+    )  # fmt: skip
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT VERSION(), CURRENT_USER()")
+        version, user = cur.fetchone()
+    assert "MariaDB" in version
+    assert user == "byok@127.0.0.1"
+
+
 def test_db_url_is_fresh_and_writable(db_url: str) -> None:
-    engine = sa.create_engine(db_url)
+    engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
             names = sa.inspect(conn).get_table_names()
@@ -53,17 +74,17 @@ def test_db_url_is_fresh_and_writable(db_url: str) -> None:
         with engine.connect() as conn:
             total = conn.execute(sa.text("SELECT SUM(v) FROM t")).scalar_one()
         assert total == 3
-        assert engine.dialect.name in {"sqlite", "postgresql"}
+        assert engine.dialect.name in {"sqlite", "postgresql", "mysql"}
     finally:
         engine.dispose()
 
 
 def test_db_url_kinds(db_url: str, request: pytest.FixtureRequest) -> None:
     kind = request.node.callspec.params["db_url"]
-    expected = {"sqlite": "sqlite:///", "postgres": "postgresql://"}[kind]
+    expected = {"sqlite": "sqlite:///", "postgres": "postgresql://", "mariadb": "mysql://"}[kind]
     assert db_url.startswith(expected)
-    if kind == "postgres":
-        assert request.node.get_closest_marker("postgres") is not None
+    if kind in ("postgres", "mariadb"):
+        assert request.node.get_closest_marker(kind) is not None
 
 
 def test_live_server_serves_and_404s(live_server: LiveServer) -> None:

@@ -192,6 +192,12 @@ def test_database_setup_runs_on_postgresql(pg_url: str) -> None:
     asyncio.run(issuing.create_tables(pg_url))  # safe to re-run
 
 
+def test_database_setup_runs_on_mariadb(mariadb_url: str) -> None:
+    for scheme in ("mysql+aiomysql", "mariadb"):  # the reference's spellings
+        url = scheme + mariadb_url.removeprefix("mysql")
+        asyncio.run(issuing.create_tables(url))  # safe to re-run
+
+
 # --------------------------------------------------------------------------- public surface
 
 

@@ -83,7 +83,7 @@ def _key(db_url: str, metadata: KeyMetadata) -> tuple[KeyIssuer, str, str]:
 
 
 def _report(db_url: str, mode: str, passes: int, refused: int, use_count: int) -> None:
-    db = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    db = db_url.split(":", 1)[0]  # sqlite, postgresql or mysql (MariaDB)
     print(f"\n[{db} {mode}] passes={passes} 429s={refused} use_count={use_count}")
 
 

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
+from byok.core.database import create_engine
 from byok.core.ratelimit import DatabaseRateLimit, MemoryRateLimit
 from byok.core.types import BYOKConfig, StorageBackend, ValidationError
 from byok.outbound import OutboundPolicy
@@ -167,7 +167,7 @@ def test_bad_limits_are_refused() -> None:
 
 def test_database_limit_holds_across_processes(db_url: str) -> None:
     start = (time.time() // 60) * 60  # the start of a window: the previous one weighs nothing
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     DatabaseRateLimit(engine)  # create the table once, like the app does at mount
     engine.dispose()
     with mp.get_context("spawn").Pool(2) as pool:

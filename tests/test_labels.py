@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from byok.core.database import create_engine
 from byok.core.endpoints import Endpoint, validate_endpoint
 from byok.core.security import Keyring, bind
 from byok.core.storage import BYOKManager
@@ -122,7 +123,7 @@ def test_endpoint_is_bound_to_the_ciphertext_in_the_database(tmp_path) -> None:
             "alice",
             endpoint=Endpoint("https://proxy.example/v1"),
         )
-        engine = sa.create_engine(url)
+        engine = create_engine(url)
         with engine.begin() as conn:  # an attacker with write access points it elsewhere
             conn.execute(
                 sa.text("UPDATE user_api_keys SET endpoint = :e"),

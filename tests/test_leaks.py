@@ -214,6 +214,32 @@ def test_canary_not_in_postgres_dump_logs_or_errors(db_url, logs):
     manager.database.close()
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True
+)
+def test_canary_not_in_mariadb_dump_logs_or_errors(db_url, logs):
+    import subprocess
+    from urllib.parse import urlsplit
+
+    manager = BYOKManager(SECRET, db_url=db_url)
+    errors: list = []
+    lifecycle(manager, None, "user-1", errors)
+    parts = urlsplit(db_url)
+    dumps = []
+    for extra in ([], ["--hex-blob"]):
+        done = subprocess.run(
+            ["mariadb-dump", "--no-defaults", "-h", "127.0.0.1", "-P", str(parts.port),
+             "-u", parts.username, *extra, parts.path.lstrip("/")],
+            env={"MYSQL_PWD": parts.password}, capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+        dumps.append(done.stdout)
+    for dump in dumps:
+        assert manager.config.db_table_name.encode() in dump and len(dump) > 1000
+        assert_clean(dump, "mariadb-dump")
+    check_logs_and_errors(logs, errors)
+    manager.database.close()
+
+
 def test_canary_not_in_hybrid_storage(tmp_path: Path, logs):
     config = BYOKConfig(storage_backend=StorageBackend.HYBRID)
     manager = BYOKManager(SECRET, db_url=f"sqlite:///{tmp_path / 'hybrid.db'}", config=config)

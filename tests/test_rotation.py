@@ -149,9 +149,15 @@ def test_rotate_10000_keys_in_sqlite_loses_none(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_rotate_10000_keys_in_postgres_loses_none(managers):
+@pytest.mark.parametrize(
+    "db_url",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+    indirect=True,
+)
+def test_rotate_10000_keys_in_a_server_database_loses_none(managers):
     _rotate_at_scale(managers, 10_000)
 
 

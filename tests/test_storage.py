@@ -12,12 +12,14 @@ from base64 import b64decode
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 from fasthtml.common import FastHTML, Response
 from starlette.testclient import TestClient
 
+from byok.core.database import create_engine
 from byok.core.security import Keyring, bind
 from byok.core.storage import (
     SCHEMA_VERSION,
@@ -27,6 +29,7 @@ from byok.core.storage import (
     SessionStorage,
 )
 from byok.core.types import (
+    MAX_USER_ID_LENGTH,
     APIKey,
     BYOKConfig,
     EncryptionError,
@@ -357,6 +360,78 @@ def test_postgres_connection_is_never_idle_in_transaction(make_manager, db_url):
         watcher.execute(f'ALTER TABLE "{m.config.db_table_name}" ADD COLUMN probe integer')
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True
+)
+def test_mariadb_connection_is_never_left_in_a_transaction(make_manager, db_url):
+    import pymysql
+
+    m = make_manager()
+    m.set_key(None, "openai", "sk-maria-idle-00000", user_id="u1")
+    parts = urlsplit(db_url)
+    watcher = pymysql.connect(
+        host=parts.hostname, port=parts.port, user=parts.username, password=parts.password,
+        database=parts.path.lstrip("/"), autocommit=True,
+    )  # fmt: skip
+    table = m.config.db_table_name
+
+    def table_is_free() -> bool:
+        """True when no transaction holds the table (its metadata lock): LOCK TABLES … WRITE
+        gets it within a second."""
+        with watcher.cursor() as cur:
+            try:
+                cur.execute(f'LOCK TABLES "{table}" WRITE')
+            except pymysql.err.OperationalError as e:
+                assert e.args[0] == 1205  # lock wait timeout
+                return False
+            cur.execute("UNLOCK TABLES")
+            return True
+
+    with watcher:
+        with watcher.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = 'ANSI_QUOTES', SESSION lock_wait_timeout = 1")
+        m.database.db.conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table}"')).all()
+        assert not table_is_free()  # the probe sees a transaction left open
+        m.database.db.conn.commit()
+        for op in (
+            lambda: m.get_key(None, "openai", "u1"),
+            lambda: m.get_key(None, "missing", "u1"),
+            lambda: m.set_key(None, "openai", "sk-maria-idle-11111", "u1", make_default=True),
+            lambda: m.list_keys(None, "u1"),
+            lambda: m.stale_count(),
+            lambda: m.cleanup_expired(None),
+            lambda: m.rotate_keys(),
+        ):
+            op()
+            assert table_is_free(), op
+
+
+def test_text_is_compared_exactly_as_written(make_manager):
+    """Case and trailing spaces make different owners and labels on every database (MySQL's
+    default collations would merge them)."""
+    m = make_manager()
+    owners = ["alice", "Alice", "alice "]
+    for n, owner in enumerate(owners):
+        m.set_key(None, "openai", f"sk-owner-{n}-0000000000", owner)
+    for label in ("Work", "work"):
+        m.set_key(None, "openai", f"sk-label-{label}-00000", "bob", label=label)
+    assert [m.get_key(None, "openai", o) for o in owners] == [
+        f"sk-owner-{n}-0000000000" for n in range(3)
+    ]
+    assert m.get_key(None, "openai", "bob", label="work") == "sk-label-work-00000"
+    assert m.get_key(None, "openai", "bob", label="Work") == "sk-label-Work-00000"
+    assert m.database.count() == 5
+
+
+def test_the_longest_accepted_values_are_stored_whole(make_manager):
+    m = make_manager(max_key_length=8192)
+    owner = "ü" * MAX_USER_ID_LENGTH  # multi-byte, at the limit
+    label = "L" * 32
+    key = "sk-" + "x" * 8189
+    m.set_key(None, "a" * 64, key, owner, label=label)
+    assert m.get_key(None, "a" * 64, owner, label=label) == key
+
+
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     storage = DatabaseStorage(BYOKConfig(), f"sqlite:///{tmp_path / 'wal.db'}")
     try:
@@ -409,9 +484,10 @@ INSERT INTO byok_meta VALUES ('schema:user_api_keys', '1');
 
 
 def _run_ddl(url: str, ddl: str) -> None:
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url)
-    blob = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
+    engine = create_engine(url)
+    blob = {"postgresql": "BYTEA", "mysql": "LONGBLOB"}.get(engine.dialect.name, "BLOB")
+    if engine.dialect.name == "mysql":  # its VARCHAR needs a length
+        ddl = ddl.replace("VARCHAR", "VARCHAR(255)")
     try:
         with engine.begin() as conn:
             for stmt in ddl.format(blob=blob).split(";"):
@@ -435,7 +511,7 @@ def _write_v1(db_url: str, rows: list = V1_ROWS) -> Keyring:
     _run_ddl(db_url, V1_DDL)
     ring = Keyring.from_secret(SECRET, version=2, previous={1: SECRET})
     old_ring = Keyring.from_secret(SECRET)
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     with engine.begin() as conn:
         for user, provider, plain, created, expires, version in rows:
             sealer = old_ring if version == 1 else ring
@@ -507,10 +583,11 @@ def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
 def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
     """A crash after the version-1 table was set aside (renamed) loses nothing."""
     _write_v1(db_url)
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     with engine.begin() as conn:  # what _set_aside_v1 leaves behind if the process dies next
-        conn.execute(sa.text("DROP INDEX user_api_keys_version"))
-        conn.execute(sa.text("DROP INDEX user_api_keys_expires"))
+        on = " ON user_api_keys" if engine.dialect.name == "mysql" else ""  # per-table names
+        conn.execute(sa.text(f"DROP INDEX user_api_keys_version{on}"))
+        conn.execute(sa.text(f"DROP INDEX user_api_keys_expires{on}"))
         conn.execute(sa.text("ALTER TABLE user_api_keys RENAME TO user_api_keys_v1"))
     engine.dispose()
     manager = _v2_manager(db_url)
@@ -821,7 +898,7 @@ def test_session_storage_timestamps_are_utc():
 
 def _tables_v1_meta(db_url: str) -> str | None:
     """The recorded schema version of the key table, read directly."""
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
             query = "SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'"

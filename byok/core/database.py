@@ -21,13 +21,16 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 from fastsql import Database
 
+from .dialects import DIALECTS, dialect_of
 from .types import StorageError, ValidationError
 
 __all__ = [
     "Access",
     "Guard",
+    "create_engine",
     "db_reason",
     "engine_url",
+    "ensure_index",
     "from_iso",
     "open_database",
     "open_schema",
@@ -116,6 +119,16 @@ def engine_url(
     return parsed.set(query=query)
 
 
+def create_engine(
+    url: str,  # a database URL (see `engine_url` for the spellings accepted)
+    read_only: bool = False,  # open the database read-only
+) -> sa.Engine:
+    """A SQLAlchemy engine for `url`, set up as byok's own (e.g. for `DatabaseRateLimit`)."""
+    parsed = engine_url(url)
+    kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only)
+    return sa.create_engine(parsed, **kws)
+
+
 def open_database(
     url: str,  # a database URL (see `engine_url` for the spellings accepted)
     access: Access = "create",  # "create" may make a SQLite file; "read" opens read-only
@@ -125,33 +138,18 @@ def open_database(
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and access != "create":
         parsed = _existing_sqlite(parsed, read_only=access == "read")
+    kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only=access == "read")
     try:
+        db = Database(parsed, engine_kws=kws)
         if sqlite:
-            db = Database(parsed, engine_kws=_sqlite_engine_kws(parsed))
             if access != "read":
                 db.q("PRAGMA journal_mode=WAL")
                 db.q("PRAGMA synchronous=NORMAL")
             db.q("PRAGMA busy_timeout=10000")
-        else:
-            read_only = {"options": "-c default_transaction_read_only=on"}
-            kws = {"connect_args": read_only} if access == "read" else {}
-            db = Database(parsed, engine_kws={"pool_pre_ping": True, **kws})
         db.conn.commit()
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
     return db
-
-
-def _sqlite_engine_kws(
-    url: sa.URL,  # a SQLite URL (from engine_url)
-) -> dict[str, Any]:
-    """Engine options for SQLite: a busy timeout; an in-memory database is one connection shared
-    by every thread (each new connection would otherwise be a new, empty database)."""
-    connect_args: dict[str, Any] = {"timeout": 10}
-    if (url.database or "") in ("", ":memory:") or url.query.get("mode") == "memory":
-        connect_args["check_same_thread"] = False  # callers serialise on their own lock
-        return {"connect_args": connect_args, "poolclass": sa.pool.StaticPool}
-    return {"connect_args": connect_args}
 
 
 def _existing_sqlite(
@@ -216,8 +214,26 @@ def open_schema(
     return migrate()  # the last try's error propagates
 
 
+def ensure_index(
+    db: Database,  # the database
+    table: sa.Table,  # the indexed table
+    name: str,  # the index name
+    *columns: str,  # the indexed columns, in order
+    unique: bool = False,  # a unique index
+) -> None:
+    """Create an index when it is missing, on the open connection (the caller commits); the same
+    on every database (MySQL has no CREATE INDEX IF NOT EXISTS)."""
+    index = next((i for i in table.indexes if i.name == name), None)
+    if index is None:
+        index = sa.Index(name, *(table.c[c] for c in columns), unique=unique)
+    index.create(db.conn, checkfirst=True)
+
+
 def _meta(db: Database):
-    return db.create(ByokMeta, pk="name", name="byok_meta")
+    lengths = {"name": 255}
+    return dialect_of(db).create_table(
+        db, ByokMeta, name="byok_meta", pk="name", not_null=set(), lengths=lengths
+    )
 
 
 def schema_version(

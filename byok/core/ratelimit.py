@@ -3,8 +3,8 @@ for each press, so a user may not turn it into a scanner or a flood).
 
 A sliding window approximated from two fixed windows (the previous window's count, weighted by
 how much of it still overlaps, plus the current one). `DatabaseRateLimit` keeps the counters in
-the database with one atomic upsert per hit, so the limit holds across processes (SQLite and
-PostgreSQL); `MemoryRateLimit` keeps them in this process (session storage, tests).
+the database with one atomic upsert per hit, so the limit holds across processes (SQLite,
+PostgreSQL, MySQL / MariaDB); `MemoryRateLimit` keeps them in this process (session storage, tests).
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from collections.abc import Callable
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .bounds import MAX_INT, bounded_int, bounded_seconds
+from .dialects import dialect_of
 from .types import StorageError
 
 __all__ = ["DatabaseRateLimit", "MemoryRateLimit", "RateLimit"]
 
 _TABLE = "byok_rate"  # counters: (bucket, window start) -> hits
 _MAX_BUCKET = 300  # longest bucket name stored
+_ATTEMPTS = 3  # a hit rolled back by a deadlock is counted again
 
 
 class RateLimit(Protocol):
@@ -98,22 +98,26 @@ class DatabaseRateLimit:
         _check(limit, window)
         self.limit, self.window, self.clock = limit, float(window), clock
         self.engine = engine
+        try:
+            with engine.connect():  # a first connection tells MySQL from MariaDB
+                self.dialect = dialect = dialect_of(engine)
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"cannot open the rate-limit database: {type(e).__name__}") from None
         meta = sa.MetaData()
         self.table = sa.Table(
             _TABLE,
             meta,
-            sa.Column("bucket", sa.String(_MAX_BUCKET), primary_key=True),
+            sa.Column("bucket", dialect.string(_MAX_BUCKET), primary_key=True),
             sa.Column("window_start", sa.BigInteger, primary_key=True),
             sa.Column("hits", sa.Integer, nullable=False),
         )
-        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(engine.dialect.name)
-        if insert is None:
-            raise StorageError(f"rate limits need SQLite or PostgreSQL, not {engine.dialect.name}")
         t = self.table
-        stmt = insert(t).values(bucket=sa.bindparam("b"), window_start=sa.bindparam("w"), hits=1)
-        self._upsert = stmt.on_conflict_do_update(
-            index_elements=["bucket", "window_start"], set_={"hits": t.c.hits + 1}
-        ).returning(t.c.hits)
+        stmt = dialect.insert(t).values(bucket=sa.bindparam("b"), window_start=sa.bindparam("w"))
+        stmt = dialect.upsert(
+            stmt.values(hits=1), ["bucket", "window_start"], lambda _: {"hits": t.c.hits + 1}
+        )
+        self._upsert = stmt  # then `_previous` at this window reads the count (the row is ours
+        # until the commit: no RETURNING needed, which MySQL lacks)
         self._previous = sa.select(t.c.hits).where(
             t.c.bucket == sa.bindparam("b"), t.c.window_start == sa.bindparam("w")
         )
@@ -133,12 +137,23 @@ class DatabaseRateLimit:
         now = self.clock()
         start = int(now // self.window)
         bucket = bucket[:_MAX_BUCKET]
-        try:
-            with self.engine.begin() as conn:
-                current = conn.execute(self._upsert, {"b": bucket, "w": start}).scalar_one()
-                previous = conn.execute(self._previous, {"b": bucket, "w": start - 1}).scalar()
-                if current == 1:  # the first hit of a window sweeps windows that no longer count
-                    conn.execute(self._forget, {"w": start - 1})
-        except sa.exc.SQLAlchemyError as e:
-            raise StorageError(f"rate limit failed: {type(e).__name__}") from None
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                current, previous = self._count(bucket, start)
+                break
+            except sa.exc.SQLAlchemyError as e:
+                # a deadlock (MySQL) or serialization failure rolled it back: count again
+                if attempt < _ATTEMPTS and self.dialect.retryable(e):
+                    continue
+                raise StorageError(f"rate limit failed: {type(e).__name__}") from None
         return _verdict(self.limit, self.window, now, previous or 0, current)
+
+    def _count(self, bucket: str, start: int) -> tuple[int, int | None]:
+        """One transaction: the hit counted; (this window's hits, the previous window's)."""
+        with self.engine.begin() as conn:
+            conn.execute(self._upsert, {"b": bucket, "w": start})
+            current = conn.execute(self._previous, {"b": bucket, "w": start}).scalar_one()
+            previous = conn.execute(self._previous, {"b": bucket, "w": start - 1}).scalar()
+            if current == 1:  # the first hit of a window sweeps windows that no longer count
+                conn.execute(self._forget, {"w": start - 1})
+        return current, previous

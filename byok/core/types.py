@@ -67,7 +67,7 @@ class StorageBackend(Enum):
     """Where API keys are kept."""
 
     SESSION = "session"  # in the signed session cookie (ciphertext only)
-    DATABASE = "database"  # in a database table (SQLite file or PostgreSQL)
+    DATABASE = "database"  # in a database table (SQLite file, PostgreSQL or MySQL / MariaDB)
     HYBRID = "hybrid"  # database for persistence, session as a per-user cache
 
 

@@ -326,7 +326,7 @@ class KeyIssuer(Lifecycle):
         if want.track:
             day = now.date().isoformat()
             stmt = t.spend_tracked if plan["bump"] else t.count_use
-            counted = t.run(stmt, {**params, "day": day}).fetchone()
+            counted = t.counted(stmt, {**params, "day": day}, row)
             if counted is None:
                 return None
             use_count, usage_count, prev_day, prev_count = counted

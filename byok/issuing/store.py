@@ -14,20 +14,29 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core.database import (
     engine_url,
+    ensure_index,
     from_iso,
     open_database,
     open_schema,
     record_schema_version,
     schema_version,
 )
+from ..core.dialects import dialect_of
 from ..core.types import StorageError, ValidationError
 from .errors import InvalidInputError, NotFoundError
-from .models import APIKey, AuditAction, AuditEvent, KeyMetadata, Organization, Product, Project
+from .models import (
+    MAX_NAME,
+    APIKey,
+    AuditAction,
+    AuditEvent,
+    KeyMetadata,
+    Organization,
+    Product,
+    Project,
+)
 
 __all__ = ["SCHEMA_VERSION", "Tables"]
 
@@ -111,6 +120,32 @@ class AuditRow:
     changes: str  # JSON
 
 
+LENGTHS = {  # the longest value of each indexed text column (MySQL needs one)
+    "id": 64,  # a UUID (36); imported ids are kept
+    "org_id": 64,
+    "project_id": 64,
+    "product_id": 64,
+    "key_id": 64,
+    "name": MAX_NAME,
+    "key_hash": 128,  # hex HMAC-SHA256
+    "created_at": 40,  # ISO 8601 text (32 characters)
+    "day": 16,  # YYYY-MM-DD
+    "lineage_id": 64,  # a key id
+    "rolled_to": 64,  # a key id
+}
+INDEXES = (  # (table attribute, index name, columns, unique)
+    ("orgs", "issued_org_name", ("name",), True),
+    ("projects", "issued_project_name", ("org_id", "name"), True),
+    ("products", "issued_product_name", ("org_id", "name"), True),
+    ("keys", "issued_key_hash", ("key_hash",), True),
+    ("keys", "issued_key_org", ("org_id", "created_at"), False),
+    ("keys", "issued_key_project", ("project_id", "created_at"), False),
+    ("usage", "issued_usage_day", ("day",), False),
+    ("audit", "issued_audit_org", ("org_id", "seq"), False),
+    ("audit", "issued_audit_key", ("key_id", "seq"), False),
+)
+
+
 class Fast:
     """A statement compiled once to the driver's SQL and run on the DBAPI connection directly:
     the hot path skips SQLAlchemy's per-call execution machinery (3-5x cheaper here). The
@@ -144,13 +179,6 @@ def open_db(
     return open_database(url)
 
 
-def _insert_for(dialect: str):
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
-    if insert is None:
-        raise StorageError(f"issued keys need SQLite or PostgreSQL, not {dialect}")
-    return insert
-
-
 class Tables:
     """The issuing tables of one database and the engine's compiled statements."""
 
@@ -159,7 +187,7 @@ class Tables:
         db: Database,  # an open fastsql Database (see byok.core.database.open_database)
     ):
         self.db = db
-        self.insert = _insert_for(db.engine.dialect.name)
+        self.dialect = dialect_of(db)
         open_schema(db, self._migrate)
         o, p, r, k = (self.orgs.table, self.projects.table, self.products.table, self.keys.table)
         u = self.usage.table
@@ -185,70 +213,63 @@ class Tables:
             "version": b("nv"),
         }
         same_day = k.c.usage_day == b("day")
-        counted = {  # one success: every SET sees the old row, so a turned day is kept in prev_*
+        counted = {  # one success: a turned day is kept in prev_*. In this order: MySQL's SET
+            # sees the columns set before it (SQLite's and PostgreSQL's see the old row)
             "use_count": k.c.use_count + 1,
             "last_used_at": b("now"),
-            "usage_count": sa.case((same_day, k.c.usage_count + 1), else_=1),
-            "prev_day": sa.case((same_day, k.c.prev_day), else_=k.c.usage_day),
             "prev_count": sa.case((same_day, k.c.prev_count), else_=k.c.usage_count),
+            "prev_day": sa.case((same_day, k.c.prev_day), else_=k.c.usage_day),
+            "usage_count": sa.case((same_day, k.c.usage_count + 1), else_=1),
             "usage_day": b("day"),
         }
         turned = (k.c.use_count, k.c.usage_count, k.c.prev_day, k.c.prev_count)
-        self.spend_tracked = fast(cas.values(**counted, **counters).returning(*turned))
+        # where UPDATE … RETURNING is missing (MySQL), the row is read back after the update
+        # (its lock is held to the commit, so it is this update's row)
+        back = (lambda stmt: stmt.returning(*turned)) if self.dialect.update_returning else None
+        self.read_back = None if back else fast(sa.select(*turned).where(k.c.id == b("kid")))
+        back = back or (lambda stmt: stmt)
+        self.spend_tracked = fast(back(cas.ordered_values(*counted.items(), *counters.items())))
         self.spend_untracked = fast(cas.values(**counters))
-        self.count_use = fast(cas.values(**counted).returning(*turned))
+        self.count_use = fast(back(cas.ordered_values(*counted.items())))
         self.lock_row = k.update().where(k.c.id == b("kid")).values(version=k.c.version)
         self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
         self.rehash = cas.values(key_hash=b("h"), pepper=b("pepper"), version=b("nv"))
-        ins = self.insert(u).values(key_id=b("kid"), day=b("day"), count=b("n"))
-        self.add_day = fast(
-            ins.on_conflict_do_update(
-                index_elements=["key_id", "day"], set_={"count": u.c.count + ins.excluded.count}
-            )
+        ins = self.dialect.insert(u).values(key_id=b("kid"), day=b("day"), count=b("n"))
+        add = self.dialect.upsert(
+            ins, ["key_id", "day"], lambda new: {"count": u.c.count + new.count}
         )
+        self.add_day = fast(add)
 
     def _migrate(self) -> None:
         db = self.db
         version = schema_version(db, SCHEMA_NAME, SCHEMA_VERSION)
         named = {"id", "org_id", "name", "created_at"}
-        self.orgs = db.create(OrgRow, pk="id", name="issued_organizations", not_null=named)
-        self.projects = db.create(ProjectRow, pk="id", name="issued_projects", not_null=named)
-        self.products = db.create(ProductRow, pk="id", name="issued_products", not_null=named)
-        self.links = db.create(
+        create = functools.partial(self.dialect.create_table, db, lengths=LENGTHS)
+        self.orgs = create(OrgRow, pk="id", name="issued_organizations", not_null=named)
+        self.projects = create(ProjectRow, pk="id", name="issued_projects", not_null=named)
+        self.products = create(ProductRow, pk="id", name="issued_products", not_null=named)
+        self.links = create(
             LinkRow,
             pk=["project_id", "product_id"],
             name="issued_project_products",
             not_null={"project_id", "product_id", "created_at"},
         )
-        self.keys = db.create(
+        self.keys = create(
             KeyRow,
             pk="id",
             name="issued_keys",
             not_null={"org_id", "key_prefix", "key_hash", "pepper", "metadata", "created_at"}
             | {"updated_at", "use_count", "usage_count", "version"},
         )
-        self.usage = db.create(
+        self.usage = create(
             UsageRow, pk=["key_id", "day"], name="issued_key_usage", not_null={"count"}
         )
-        self.audit = db.create(
+        self.audit = create(
             AuditRow, pk="seq", name="issued_audit", not_null={"at", "org_id", "key_id", "action"}
         )
         if version < 1:
-            for stmt in (
-                "CREATE UNIQUE INDEX IF NOT EXISTS issued_org_name ON issued_organizations (name)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS issued_project_name"
-                " ON issued_projects (org_id, name)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS issued_product_name"
-                " ON issued_products (org_id, name)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS issued_key_hash ON issued_keys (key_hash)",
-                "CREATE INDEX IF NOT EXISTS issued_key_org ON issued_keys (org_id, created_at)",
-                "CREATE INDEX IF NOT EXISTS issued_key_project"
-                " ON issued_keys (project_id, created_at)",
-                "CREATE INDEX IF NOT EXISTS issued_usage_day ON issued_key_usage (day)",
-                "CREATE INDEX IF NOT EXISTS issued_audit_org ON issued_audit (org_id, seq)",
-                "CREATE INDEX IF NOT EXISTS issued_audit_key ON issued_audit (key_id, seq)",
-            ):
-                db.q(stmt)
+            for table, name, columns, unique in INDEXES:
+                ensure_index(db, getattr(self, table).table, name, *columns, unique=unique)
             db.conn.commit()
         if version < 2:
             self._add_lineage()
@@ -258,10 +279,11 @@ class Tables:
         """Schema 1 -> 2: the roll lineage columns (a table made by this code has them)."""
         db = self.db
         have = {c["name"] for c in sa.inspect(db.engine).get_columns("issued_keys")}
+        kind = self.dialect.string(LENGTHS["lineage_id"]).compile(dialect=db.engine.dialect)
         for column in ("lineage_id", "rolled_to"):
             if column not in have:
-                db.q(f"ALTER TABLE issued_keys ADD COLUMN {column} TEXT")
-        db.q("CREATE INDEX IF NOT EXISTS issued_key_lineage ON issued_keys (lineage_id)")
+                db.q(f"ALTER TABLE issued_keys ADD COLUMN {column} {kind}")
+        ensure_index(db, self.keys.table, "issued_key_lineage", "lineage_id")
         db.conn.commit()
 
     def execute(self, stmt: Any, params: dict | list | None = None) -> Any:
@@ -274,7 +296,31 @@ class Tables:
         conn = self.db.conn
         if not conn.in_transaction():
             conn.begin()  # so that the Guard's commit reaches the driver
-        return conn.connection.driver_connection.execute(fast.sql, fast.params(params))
+        return self.dialect.run(conn.connection.driver_connection, fast.sql, fast.params(params))
+
+    def counted(
+        self,
+        fast: Fast,  # `spend_tracked` or `count_use`
+        params: dict,  # its parameters
+        row: dict,  # the key's row as read (its version is the one compared)
+    ) -> tuple | None:
+        """Run a compare-and-swap that counts a use; the key's (use_count, usage_count,
+        prev_day, prev_count) after it, None when the row changed."""
+        if self.read_back is None:  # UPDATE … RETURNING
+            return self.run(fast, params).fetchone()
+        # no RETURNING (MySQL): when the version matches, a spend on the same day leaves the
+        # counters the row read implies; alone in its transaction, it is committed with it
+        after = row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]
+        if fast is self.spend_tracked and row["usage_day"] == params["day"]:
+            conn = self.db.conn
+            if not conn.in_transaction():
+                driver = conn.connection.driver_connection
+                matched = self.dialect.run_committed(driver, fast.sql, fast.params(params))
+                return after if matched == 1 else None
+            return after if self.run(fast, params).rowcount == 1 else None
+        if self.run(fast, params).rowcount != 1:
+            return None
+        return self.run(self.read_back, {"kid": params["kid"]}).fetchone()
 
     def row(self, fast: Fast, params: dict) -> dict | None:
         """The first row of a compiled query, as a dict (None when there is none)."""
@@ -302,9 +348,7 @@ class Tables:
         keys: list[str],  # the unique columns that may conflict
     ) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
-        t = table.table
-        stmt = self.insert(t).values(**row).on_conflict_do_nothing(index_elements=keys)
-        return self.execute(stmt.returning(t.c[keys[0]])).first() is not None
+        return self.dialect.insert_ignore(self.db.conn, table.table, row, keys)
 
 
 def organization(row: Any) -> Organization:

@@ -1,4 +1,5 @@
-"""Sealed keys in a database table through fastsql: a SQLite file by default, PostgreSQL by URL.
+"""Sealed keys in a database table through fastsql: a SQLite file by default, PostgreSQL or
+MySQL / MariaDB by URL.
 The table's layout and statements live in `schema`; this module runs them, one guarded
 transaction per call."""
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from fastsql import Database
 
 from ..database import Access, Guard, open_database, open_schema, to_iso
+from ..dialects import dialect_of
 from ..security import version_of
 from ..types import APIKey, BYOKConfig, StorageError, ValidationError, utcnow
 from ..validation import validate_user_id
@@ -26,7 +28,8 @@ log = logging.getLogger("byok")
 
 
 class DatabaseStorage(Backend):
-    """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL by URL.
+    """Sealed keys in a database table through fastsql: SQLite file by default, PostgreSQL or
+    MySQL / MariaDB by URL.
 
     One row per (user_id, provider, label), the primary key, written with a real upsert; at most
     one row per (user_id, provider) is flagged the default. Every read commits, so a PostgreSQL
@@ -57,7 +60,8 @@ class DatabaseStorage(Backend):
                 self.table = open_schema(self.db, lambda: migrate(self.db, name))
             else:
                 self.table = existing(self.db, name)
-        self._sql = Statements(self.table.table, self.db.engine.dialect.name)
+        self.dialect = dialect_of(self.db)
+        self._sql = Statements(self.table.table, self.dialect)
         self._swept: OrderedDict[str, float] = OrderedDict()  # owner -> last sweep (epoch s)
 
     @property
@@ -77,7 +81,8 @@ class DatabaseStorage(Backend):
         key: APIKey,  # sealed key; key.user_id is required
     ) -> APIKey:
         """Insert or replace the row of (user_id, provider, label); a default clears the others'
-        flags in the same statement (one statement on SQLite and PostgreSQL)."""
+        flags in the same statement (one statement on SQLite and PostgreSQL; on MySQL the
+        upsert, then the flags, under a named lock: see `Dialect.serialised`)."""
         row = {
             "user_id": validate_user_id(key.user_id, required=True),
             "provider": key.provider,
@@ -97,33 +102,32 @@ class DatabaseStorage(Backend):
                     break
                 except sa.exc.DBAPIError as e:
                     # two saves moving a provider's default lock its rows in opposite orders:
-                    # PostgreSQL aborts one ("deadlock detected"), which is retried
-                    if attempt == WRITE_ATTEMPTS or _sqlstate(e) not in RETRIED_STATES:
+                    # the database aborts one ("deadlock detected"), which is retried
+                    if attempt == WRITE_ATTEMPTS or not self.dialect.retryable(e):
                         raise
                     self.db.conn.rollback()
         return key
 
-    def _lock_defaults(self, user_id: str, provider: str) -> None:
-        """PostgreSQL: hold the (table, provider, user) lock for this transaction before a
-        statement that moves the default, so its snapshot sees every default committed before
-        it (two moves at once leave exactly one); nothing elsewhere."""
-        if self._sql.default_lock is not None:
-            # provider names hold no ':', so this names one (table, provider, user)
-            lock = f"byok:{self.table.table.name}:{provider}:{user_id}"
-            self.db.execute(self._sql.default_lock, {"k": lock})
+    def _defaults_locked(self, user_id: str, provider: str) -> Any:
+        """Hold the (table, provider, user) lock around statements that move the default, so
+        they see every default committed before them (two moves at once leave exactly one);
+        see `Dialect.serialised`."""
+        # provider names hold no ':', so this names one (table, provider, user)
+        lock = f"byok:{self.table.table.name}:{provider}:{user_id}"
+        return self.dialect.serialised(self.db.conn, lock)
 
     def _write(self, row: dict[str, Any], is_default: bool) -> None:
         """The upsert of one row (a default clears the provider's other flags with it)."""
-        if self._sql.upsert is None:  # another dialect: fastsql's upsert, then the flags
-            self.table.upsert(**row)
-            if is_default:  # same transaction: never two defaults
+        if not is_default:
+            self.db.execute(self._sql.upsert, row)
+            return
+        with self._defaults_locked(row["user_id"], row["provider"]):
+            if self._sql.upsert_default is not None:  # one statement
+                self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
+            else:  # the upsert, then the flags, same transaction: never two defaults
+                self.db.execute(self._sql.upsert, row)
                 flag = {"u": row["user_id"], "p": row["provider"], "l": row["label"]}
                 self.db.execute(self._sql.flag, flag)
-        elif is_default:  # and the provider's other flags cleared, same statement
-            self._lock_defaults(row["user_id"], row["provider"])
-            self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
-        else:
-            self.db.execute(self._sql.upsert, row)
 
     def retrieve(
         self,
@@ -187,8 +191,8 @@ class DatabaseStorage(Backend):
         with self._guard("set_default"):
             if self._row(user_id, provider, label) is None:
                 return False
-            self._lock_defaults(user_id, provider)
-            self.db.execute(self._sql.flag, {"u": user_id, "p": provider, "l": label})
+            with self._defaults_locked(user_id, provider):
+                self.db.execute(self._sql.flag, {"u": user_id, "p": provider, "l": label})
             return True
 
     def discard(
@@ -381,9 +385,3 @@ class DatabaseStorage(Backend):
 
 
 WRITE_ATTEMPTS = 3  # a save aborted by a deadlock or a serialization failure is tried again
-RETRIED_STATES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
-
-
-def _sqlstate(error: sa.exc.DBAPIError) -> str | None:
-    """The SQLSTATE of a driver error (psycopg's `sqlstate`), None when it has none."""
-    return getattr(error.orig, "sqlstate", None)

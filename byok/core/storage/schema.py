@@ -8,16 +8,23 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..database import from_iso, record_schema_version, schema_version
-from ..types import APIKey, Endpoint, StorageError, UserAPIKey
+from ..database import ensure_index, from_iso, record_schema_version, schema_version
+from ..dialects import Dialect, dialect_of
+from ..types import MAX_USER_ID_LENGTH, APIKey, Endpoint, StorageError, UserAPIKey
 
 __all__ = ["SCHEMA_VERSION", "Statements", "existing", "migrate", "record_of"]
 
 SCHEMA_VERSION = 2  # version of the database layout this code writes (2: labels, endpoints)
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # SQL table names we accept
+LENGTHS = {  # the longest value of each indexed text column (MySQL needs one)
+    "user_id": MAX_USER_ID_LENGTH,
+    "provider": 64,  # PROVIDER_PATTERN
+    "label": 32,  # LABEL_PATTERN
+    "created_at": 40,  # ISO 8601 text (32 characters)
+    "expires_at": 40,
+    "updated_at": 40,
+}
 _KEY_COLUMNS = "user_id, provider, encrypted_value, key_version, created_at, expires_at, updated_at"
 
 
@@ -26,10 +33,12 @@ def migrate(db: Database, name: str) -> Any:
     version = schema_version(db, name, SCHEMA_VERSION)
     if version == 1:
         _set_aside_v1(db, name)
-    table = db.create(
+    table = dialect_of(db).create_table(
+        db,
         UserAPIKey,
         pk=["user_id", "provider", "label"],
         name=name,
+        lengths=LENGTHS,
         not_null={
             "user_id",
             "provider",
@@ -43,8 +52,8 @@ def migrate(db: Database, name: str) -> Any:
     )
     _copy_v1(db, name)  # also finishes an upgrade a crash interrupted
     if version < SCHEMA_VERSION:
-        db.q(f'CREATE INDEX IF NOT EXISTS "{name}_version" ON "{name}" (key_version)')
-        db.q(f'CREATE INDEX IF NOT EXISTS "{name}_expires" ON "{name}" (expires_at)')
+        ensure_index(db, table.table, f"{name}_version", "key_version")
+        ensure_index(db, table.table, f"{name}_expires", "expires_at")
         db.conn.commit()
         record_schema_version(db, name, SCHEMA_VERSION)
     return table
@@ -58,8 +67,10 @@ def _set_aside_v1(db: Database, name: str) -> None:
         return
     if "label" in {c["name"] for c in inspector.get_columns(name)}:
         return  # already version 2 (another process got here first)
-    db.q(f'DROP INDEX IF EXISTS "{name}_version"')
-    db.q(f'DROP INDEX IF EXISTS "{name}_expires"')
+    old = sa.Table(name, sa.MetaData(), autoload_with=db.conn)
+    for index in old.indexes:  # their names would clash with version 2's (PostgreSQL)
+        if index.name in (f"{name}_version", f"{name}_expires"):
+            index.drop(db.conn)
     db.q(f'ALTER TABLE "{name}" RENAME TO "{name}_v1"')
     db.conn.commit()
 
@@ -71,9 +82,13 @@ def _copy_v1(db: Database, name: str) -> None:
     old = f"{name}_v1"
     if old not in sa.inspect(db.engine).get_table_names():
         return
+    copied = (  # standard SQL: the same on SQLite, PostgreSQL and MySQL
+        f'SELECT 1 FROM "{name}" n WHERE n.user_id = o.user_id AND n.provider = o.provider'
+        " AND n.label = ''"
+    )
     db.q(
         f'INSERT INTO "{name}" ({_KEY_COLUMNS}, label, endpoint, is_default) '
-        f"SELECT {_KEY_COLUMNS}, '', NULL, 1 FROM \"{old}\" WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        f"SELECT {_KEY_COLUMNS}, '', NULL, 1 FROM \"{old}\" o WHERE NOT EXISTS ({copied})"
     )
     db.q(f'DROP TABLE "{old}"')
     db.conn.commit()
@@ -131,7 +146,7 @@ class Statements:
     def __init__(
         self,
         t: sa.Table,  # the key table
-        dialect: str,  # the engine's dialect name
+        dialect: Dialect,  # the database's behaviour (byok.core.dialects)
     ):
         mine = (t.c.user_id == sa.bindparam("u"), t.c.provider == sa.bindparam("p"))
         one = (*mine, t.c.label == sa.bindparam("l"))
@@ -152,67 +167,12 @@ class Statements:
         self.delete_expired = t.delete().where(  # compare-and-delete of one expired row
             *one, t.c.encrypted_value == sa.bindparam("v"), t.c.expires_at == sa.bindparam("e")
         )
-        self.upsert, self.upsert_default = _upsert_statements(t, dialect)
-        # PostgreSQL: a default save or a set_default first takes a lock of its (table, user,
-        # provider) for the transaction, so the next statement's snapshot sees every default
-        # committed before it (two moves of the default at once leave exactly one)
-        self.default_lock = (
-            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
-            if dialect == "postgresql"
-            else None
+        names = [c.name for c in t.columns]
+        keys = ("user_id", "provider", "label")
+        plain = dialect.insert(t)
+        self.upsert = dialect.upsert(
+            plain, list(keys), lambda new: {n: new[n] for n in names if n not in keys}
         )
-
-
-def _upsert_statements(
-    table: sa.Table,  # the key table
-    dialect: str,  # the engine's dialect name
-) -> tuple[Any, Any]:
-    """(plain, default) INSERT … ON CONFLICT (user_id, provider, label) DO UPDATE, built once
-    (fastsql rebuilds it on every call); (None, None) for dialects without it.
-
-    `default` (its values bound as ``b_<column>``) writes a default key and, in the same
-    statement, clears the flag of the provider's other rows. PostgreSQL: the upsert in a CTE,
-    then an UPDATE of the others, after `Statements.default_lock` (a statement's snapshot is
-    taken when it starts: without the lock, two racing saves each miss the other's new
-    default). SQLite (one
-    writer at a time, the statement reads under the write lock): the other flagged rows are
-    inserted again as the statement reads them, with is_default 0, and the conflict updates them
-    (nothing deleted is brought back).
-    """
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
-    if insert is None:
-        return None, None
-    t, keys = table, ("user_id", "provider", "label")
-    names = [c.name for c in t.columns]
-
-    def on_conflict(stmt: Any) -> Any:
-        update = {n: stmt.excluded[n] for n in names if n not in keys}
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-
-    # the row's values bind as b_<column>: column names are reserved inside an UPDATE
-    new = sa.select(*(sa.cast(sa.bindparam(f"b_{n}"), t.c[n].type).label(n) for n in names))
-    if dialect == "postgresql":
-        row = insert(t).from_select(names, new)
-        saved = on_conflict(row).returning(t.c.user_id, t.c.provider, t.c.label).cte("saved")
-        default = (
-            t.update()
-            .where(
-                t.c.user_id == saved.c.user_id,
-                t.c.provider == saved.c.provider,
-                t.c.label != saved.c.label,
-                t.c.is_default != 0,
-            )
-            .values(is_default=sa.literal_column("0"))
-            .add_cte(saved)
-        )
-        return on_conflict(insert(t)), default
-    demoted = sa.select(
-        *(sa.cast(sa.literal(0), t.c[n].type) if n == "is_default" else t.c[n] for n in names)
-    ).where(
-        t.c.user_id == sa.bindparam("b_user_id"),
-        t.c.provider == sa.bindparam("b_provider"),
-        t.c.label != sa.bindparam("b_label"),
-        t.c.is_default != 0,
-    )
-    default = on_conflict(insert(t).from_select(names, sa.union_all(new, demoted)))
-    return on_conflict(insert(t)), default
+        # a default key and the provider's other flags cleared in one statement (None: the
+        # upsert, then `flag`); run inside `dialect.serialised`
+        self.upsert_default = dialect.default_upsert(t, names, keys)
