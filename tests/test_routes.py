@@ -29,6 +29,7 @@ from byok.middleware import SecurityPolicy, setup_byok
 from byok.middleware.csrf import CSRF_SESSION_KEY
 from byok.routes import KeyRoutes, mount_key_routes
 from tests.conftest import unavailable
+from tests.support import examples
 
 SECRET = "test-secret-0123456789abcdef-xyz"  # app secret (≥ 16 bytes) and session signing key
 ORIGIN = "http://testserver"  # the TestClient's origin
@@ -594,7 +595,7 @@ def test_token_stays_the_same_for_a_session(tab: Page) -> None:
 
 # --------------------------------------------------------------------------- fuzzing
 
-FUZZ_EXAMPLES = 1000  # random bodies per form route
+FUZZ_EXAMPLES = examples(1000)  # random bodies per form route (1000 in the deep profile)
 FIELD_NAMES = st.sampled_from(["api_key", "provider", "csrf_token", "x", "api-key", "API_KEY", ""])
 TEXT = st.one_of(
     st.text(max_size=60),
