@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from fasthtml.common import FastHTML, FileResponse, Script, fast_app
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.testclient import TestClient
@@ -697,6 +697,9 @@ class _Fuzzer:
             self.stored = self.page.stored()
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+FORM_SAVE = (FORM, f"provider=openai&api_key={OPENAI_KEY}".encode())  # a well-formed save
+FORM_BAD_KEY = (FORM, b"provider=openai&api_key=not-a-key")  # a key of the wrong shape
 FUZZ_ROUTES = [
     ("POST", f"{PREFIX}/openai"),
     ("POST", PREFIX),
@@ -722,6 +725,11 @@ def test_random_bodies_never_500_and_store_nothing_on_4xx(method: str, path: str
         with_token=st.booleans(),
         accept=st.sampled_from(["htmx", "page", "json"]),
     )
+    # every route meets a save that gets through, one without its CSRF token and a bad key
+    # whatever the profile's count (the random corpus reaches them within the deep count)
+    @example(data=FORM_SAVE, with_token=True, accept="htmx")
+    @example(data=FORM_SAVE, with_token=False, accept="page")
+    @example(data=FORM_BAD_KEY, with_token=True, accept="page")
     def run(data: Any, with_token: bool, accept: str) -> None:
         fuzzer.send(data, with_token, accept)
 
