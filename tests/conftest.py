@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -26,7 +27,10 @@ from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from tests.fake_providers import FakeProviders, Server
-from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV
+from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SECRET
+
+if TYPE_CHECKING:
+    from byok.core.storage import BYOKManager
 
 # Hypothesis profiles (tests/support.py `examples()` scales each property's own count by them):
 #   dev  - locally: random cases, CI-sized counts (a property runs 1/5 of its deep count)
@@ -233,6 +237,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         # FORCE ends connections a test's engine may still hold open
         _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
+    """A factory of managers on this test's database (closed at the end)."""
+    from byok.core.storage import BYOKManager
+    from byok.core.types import BYOKConfig, StorageBackend
+
+    made: list[BYOKManager] = []
+
+    def make(secret: str = SECRET, **config: Any) -> BYOKManager:  # config: BYOKConfig fields
+        config.setdefault("storage_backend", StorageBackend.DATABASE)
+        manager = BYOKManager(secret, db_url=db_url, config=BYOKConfig(**config))
+        made.append(manager)
+        return manager
+
+    yield make
+    for m in made:
+        m.database.close()
 
 
 # --------------------------------------------------------------------------- Time zones

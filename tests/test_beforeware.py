@@ -32,7 +32,7 @@ from byok.middleware import (
 )
 from byok.middleware.beforeware import SCOPE_API_KEY, SCOPE_KEY, SCOPE_PROVIDER
 from tests.support import examples
-from tests.test_routes import (
+from tests.support.routes import (
     ANTHROPIC_KEY,
     OPENAI_KEY,
     ORIGIN,

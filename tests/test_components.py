@@ -60,10 +60,10 @@ from byok.components import (
 )
 from byok.components.classes import CLASSES
 from byok.core.types import MAX_KEY_LENGTH, EncryptionError, KeyOverview, StorageError
+from tests.support import SECRET
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # fixed "now" for relative dates
 FULL_KEY = "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX"  # a whole key: must never render
-SECRET = "tests-app-secret-0123456789abcdef"  # app secret for real managers
 
 
 def html(ft: Any) -> str:

@@ -27,7 +27,7 @@ from byok.core.types import (
     StorageBackend,
 )
 from tests.support import examples
-from tests.test_storage import SECRET, FakeRequest
+from tests.support.storage import SECRET, FakeRequest
 
 DEEP_CASES = {  # property -> examples it runs when deep (the total is the figure asked for: ≥ 10,000)
     "keyring_open": 2500,

@@ -42,12 +42,11 @@ from gallery.pretty import pretty_html
 from gallery.registry import Call, Registry, Story, registry, slugify
 from gallery.runnable import runnable_app
 from tests.fake_providers import FakeProviders, Server
-from tests.support import examples
+from tests.support import SECRET, examples
 
 ROOT = Path(__file__).resolve().parent.parent
 REG = registry()
 STORY_LIST = list(REG)
-SECRET = "gallery-test-secret-0123456789abcdef"
 
 
 def effective_args(story: Story) -> dict[str, Any]:

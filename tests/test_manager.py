@@ -21,7 +21,7 @@ from byok.core.types import (
     ValidationError,
     utcnow,
 )
-from tests.test_storage import SECRET, FakeRequest
+from tests.support.storage import SECRET, FakeRequest
 
 SECRETS = {v: f"manager-secret-v{v}-0123456789abcdef" for v in (1, 2, 3)}  # one per key version
 PROVIDERS = ["openai", "anthropic", "google", "mistral", "groq"]
@@ -118,7 +118,7 @@ def test_reference_api_round_trip_in_the_session():
 
 
 def test_bad_input_in_the_session_stores_nothing():
-    from tests.test_storage import BAD_KEYS, BAD_PROVIDERS
+    from tests.support.storage import BAD_KEYS, BAD_PROVIDERS
 
     m = BYOKManager(SECRET)
     req = FakeRequest({"app": "data"})

@@ -20,8 +20,7 @@ import pytest
 
 from tests.conftest import ROOT, free_port
 from tests.fake_providers import FakeProviders, Server
-
-SECRET = "browser-test-secret-0123456789abcdef"
+from tests.support import SECRET
 
 
 @pytest.fixture(scope="session")

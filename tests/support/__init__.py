@@ -18,4 +18,5 @@ def examples(deep: int) -> int:
     scale = settings.default.max_examples / DEEP_EXAMPLES  # type: ignore[union-attr]
     return max(10, math.ceil(deep * min(scale, 1.0)))
 
+
 SECRET = "test-secret-0123456789abcdef-xyz"  # the tests' app secret (≥ 16 bytes; signs sessions)
