@@ -32,7 +32,7 @@ from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SE
 if TYPE_CHECKING:
     from byok.core.storage import BYOKManager
 
-# Hypothesis profiles (tests/support.py `examples()` scales each property's own count by them):
+# Hypothesis profiles (`examples()` in tests/support/ scales each property's own count by them):
 #   dev  - locally: random cases, CI-sized counts (a property runs 1/5 of its deep count)
 #   ci   - CI=true: the same counts, derandomized (the same cases every run: a red CI reproduces)
 #   deep - the full counts (e.g. test_fuzz's 11,000 cases), random: BYOK_HYPOTHESIS=deep, or
