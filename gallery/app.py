@@ -10,7 +10,6 @@ gets the `#main` fragment.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -236,17 +235,6 @@ def _effective_args(story: Story) -> dict[str, Any]:
     """The story's arguments with the signature's defaults filled in."""
     out = {p.name: p.default for p in params(story.component) if not p.required}
     return out | dict(story.args)
-
-
-def render_index_ms(repeat: int = 20) -> float:
-    """Median milliseconds to render the full index page (a benchmark helper)."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        to_xml(document(LIVE, "Components", index_page(LIVE)))
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def index_json_text(reg: Registry | None = None) -> str:

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -27,12 +28,24 @@ from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from tests.fake_providers import FakeProviders, Server
+from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SECRET
 
-# In CI property tests are derandomized: the same cases every run, so a red CI is reproducible
-# (locally they stay random, to keep finding new cases).
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI") == "true":
-    settings.load_profile("ci")
+if TYPE_CHECKING:
+    from byok.core.storage import BYOKManager
+
+# Hypothesis profiles (`examples()` in tests/support/ scales each property's own count by them):
+#   dev  - locally: random cases, CI-sized counts (a property runs 1/5 of its deep count)
+#   ci   - CI=true: the same counts, derandomized (the same cases every run: a red CI reproduces)
+#   deep - the full counts (e.g. test_fuzz's 11,000 cases), random: BYOK_HYPOTHESIS=deep, or
+#          pytest's own `--hypothesis-profile=deep` flag
+settings.register_profile("dev", max_examples=CI_EXAMPLES)
+settings.register_profile(
+    "ci", max_examples=CI_EXAMPLES, derandomize=True, database=None, print_blob=True
+)
+settings.register_profile("deep", max_examples=DEEP_EXAMPLES)
+settings.load_profile(
+    os.environ.get(HYPOTHESIS_PROFILE_ENV) or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 ROOT = Path(__file__).resolve().parent.parent  # the project checkout
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium (Playwright cannot download its own here)
@@ -177,7 +190,10 @@ def _admin_exec(url: str, *statements: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """URL of a PostgreSQL database `byok_test` on a throwaway cluster (or $BYOK_TEST_PG_URL)."""
+    """URL of a PostgreSQL database `byok_test` on a throwaway cluster (or $BYOK_TEST_PG_URL).
+
+    Session-scoped, so under xdist each worker starts its own cluster (own temp dir, own free
+    port) and removes it at its end: workers share nothing. Database names carry the pid."""
     override = os.environ.get(PG_URL_ENV)
     if override:
         yield override
@@ -382,6 +398,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture
+def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
+    """A factory of managers on this test's database (closed at the end)."""
+    from byok.core.storage import BYOKManager
+    from byok.core.types import BYOKConfig, StorageBackend
+
+    made: list[BYOKManager] = []
+
+    def make(secret: str = SECRET, **config: Any) -> BYOKManager:  # config: BYOKConfig fields
+        config.setdefault("storage_backend", StorageBackend.DATABASE)
+        manager = BYOKManager(secret, db_url=db_url, config=BYOKConfig(**config))
+        made.append(manager)
+        return manager
+
+    yield make
+    for m in made:
+        m.database.close()
+
+
 # --------------------------------------------------------------------------- Time zones
 
 
@@ -417,17 +452,43 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# A test asking for one of these fixtures needs that server: it gets the marker (`-m "not
+# postgres"`), whether it asks directly or through another fixture. A new server database adds
+# its fixture here (e.g. "mariadb_url": "mariadb").
+SERVER_MARKERS = {"pg_url": "postgres", "mariadb_url": "mariadb"}
+
+# Module-scoped fixtures that build something slow (the docs site, a wheel in a fresh venv, a
+# gallery export, a process pool): under xdist (`./run-tests` runs `-n auto --dist loadgroup`) every
+# test using one runs on the same worker, so it is built once per run, not once per worker.
+# Cheap module fixtures (a page, a TestClient) are not listed: their tests spread over workers.
+BUILT_ONCE = {"site", "ruff_report", "installed", "exports", "exported", "pool"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that drives a browser page `browser` (so `-m 'not browser'` works) and run
-    those last: Playwright's sync API keeps an event loop running in the main thread from its
-    first use to the end of the session, and `asyncio.run` (the async issuing client's tests and
-    docs examples) refuses to start inside it."""
+    """Mark tests from the fixtures they use (`browser`, `postgres`), group the users of a slow
+    module fixture for xdist, and order the run: browser tests last, because Playwright's sync
+    API keeps an event loop running in the main thread from its first use to the end of the
+    session and `asyncio.run` (the async issuing client's tests, docs examples) refuses to start
+    inside it. Under xdist each worker runs its tests in this order, so the same holds there."""
+    groups: dict[pytest.Item, str] = {}
     for item in items:
-        if {"page", "context", "browser"} & set(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if {"page", "context", "browser"} & used:
             item.add_marker(pytest.mark.browser)
-        if "mariadb_url" in getattr(item, "fixturenames", ()):  # `-m "not mariadb"` skips it
-            item.add_marker(pytest.mark.mariadb)
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
+        for fixture, marker in SERVER_MARKERS.items():
+            if fixture in used and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
+        if built_once := sorted(BUILT_ONCE & used):
+            groups[item] = f"{item.module.__name__}:{'+'.join(built_once)}"  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.xdist_group(groups[item]))
+    # a group holding a browser test runs after every non-browser test, all of it
+    late = {groups[i] for i in items if i in groups and i.get_closest_marker("browser")}
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        last = item.get_closest_marker("browser") is not None or groups.get(item) in late
+        return last, item not in groups  # within each part the slow groups start first
+
+    items.sort(key=order)  # stable: otherwise the collection order
 
 
 # --------------------------------------------------------------------------- Live server

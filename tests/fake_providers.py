@@ -46,6 +46,7 @@ class FakeProviders:
     seen: list[Seen] = field(default_factory=list)
     shape: object = "data"  # which valid-answer shape to send (set per test)
     gemini: bool = False  # answer an invalid key the way Gemini does (400 API_KEY_INVALID)
+    trickled: list[int] = field(default_factory=list)  # per trickle answer: bytes the client took
 
 
 KINDS = frozenset(
@@ -140,10 +141,17 @@ def _handler(state: FakeProviders) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "40")
                 self.end_headers()
-                for _ in range(40):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(SLOW_SECONDS / 40)
+                sent = 0
+                try:
+                    for _ in range(40):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        sent += 1
+                        time.sleep(SLOW_SECONDS / 40)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up before the whole body
+                finally:
+                    state.trickled.append(sent)
             elif kind == "redirect":
                 self._send(302, b"", "text/plain", {"Location": "http://169.254.169.254/latest/"})
             elif kind == "html":

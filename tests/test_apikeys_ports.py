@@ -44,8 +44,8 @@ from byok.issuing.exceptions import (
     QuotaError,
     RevokedKeyError,
 )
+from tests.support import SECRET
 
-SECRET = "ports-test-signing-secret-0123456789"
 NIL = "00000000-0000-0000-0000-000000000000"  # the unknown id the reference's tests use
 AS_WRITTEN = {  # scheme -> how a reference user spells it (its async drivers)
     "sqlite": "sqlite+aiosqlite",

@@ -31,7 +31,8 @@ from byok.middleware import (
     setup_byok,
 )
 from byok.middleware.beforeware import SCOPE_API_KEY, SCOPE_KEY, SCOPE_PROVIDER
-from tests.test_routes import (
+from tests.support import examples
+from tests.support.routes import (
     ANTHROPIC_KEY,
     OPENAI_KEY,
     ORIGIN,
@@ -787,6 +788,9 @@ HEADER_TEXT = st.text(
 )
 
 
+HEADER_EXAMPLES = examples(500)  # random header sets (500 in the deep profile)
+
+
 def test_random_browser_headers_never_500() -> None:
     app, _, _ = make_app()
     add_guarded_routes(app)
@@ -795,7 +799,7 @@ def test_random_browser_headers_never_500() -> None:
     targets = [("GET", "/bare"), ("POST", "/ask"), ("POST", f"{PREFIX}/openai"), ("GET", PREFIX)]
     seen: list[int] = []
 
-    @settings(max_examples=500, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=HEADER_EXAMPLES, deadline=None, derandomize=True, database=None)
     @given(
         headers=st.dictionaries(st.sampled_from(names), HEADER_TEXT, max_size=6),
         htmx=st.booleans(),
@@ -811,4 +815,4 @@ def test_random_browser_headers_never_500() -> None:
         assert MARKER not in response.text  # never the guarded handler: no key is stored
 
     run()
-    assert len(seen) >= 500 and {303, 401, 403} <= set(seen)
+    assert len(seen) >= HEADER_EXAMPLES and {303, 401, 403} <= set(seen)

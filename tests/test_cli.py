@@ -11,7 +11,7 @@ from byok.cli import main
 from byok.core.database import create_engine
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
-from tests.test_storage import FakeRequest as Req
+from tests.support.storage import FakeRequest as Req
 
 OLD, NEW = "old-secret-" + "a" * 24, "new-secret-" + "b" * 24
 
@@ -172,23 +172,23 @@ def test_console_script_is_installed():
 def test_doctor_and_rotate_on_schema_2_labelled_keys_with_endpoints(db_url, monkeypatch, capsys):
     """A version-1 table is left alone (the app migrates it on its next start); on the
     version-2 table doctor opens labelled keys bound to their endpoints and rotate rewraps them."""
-    from tests.test_storage import SECRET, V1_ROWS, _tables_v1_meta, _v2_manager, _write_v1
+    from tests.support.storage import SECRET, V1_ROWS, tables_v1_meta, v2_manager, write_v1
 
-    _write_v1(db_url)
+    write_v1(db_url)
     monkeypatch.setenv("BYOK_SECRET", SECRET)
     monkeypatch.setenv("BYOK_SECRET_V1", SECRET)
     assert main(["doctor", "--db", db_url, "--key-version", "2"]) == 1
     assert "schema version 1" in capsys.readouterr().out
     assert main(["rotate", "--db", db_url, "--key-version", "2", "--quiet"]) == 2
     assert "start the app once" in capsys.readouterr().err
-    assert _tables_v1_meta(db_url) == "1"  # neither tool migrated anything
-    app = _v2_manager(db_url)  # the app's next start migrates
+    assert tables_v1_meta(db_url) == "1"  # neither tool migrated anything
+    app = v2_manager(db_url)  # the app's next start migrates
     endpoint = {"base_url": "https://llm.example.com/v1"}
     app.set_key(None, "openai-compatible", "sk-work-compat-0001", user_id="u1", label="work",
                 endpoint=endpoint)  # fmt: skip
     app.set_key(None, "openai", "sk-second-openai-01", user_id="u1", label="spare")
     app.database.close()
-    assert _tables_v1_meta(db_url) == "2"
+    assert tables_v1_meta(db_url) == "2"
     total = len(V1_ROWS) + 2
     assert main(["doctor", "--db", db_url, "--key-version", "2"]) == 0
     out = capsys.readouterr().out

@@ -16,8 +16,8 @@ import pytest
 from byok.core.security import bind
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend
+from tests.support import SECRET
 
-SECRET = "concurrency-secret-0123456789abcdef"  # shared by every process
 WORKERS = 8  # processes
 OWN = 200  # keys each worker writes for its own users
 SHARED_USERS = ["shared-0", "shared-1", "shared-2", "shared-3", "shared-4"]

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from byok.middleware import SecurityPolicy
 from byok.middleware.csrf import normalize_origin, normalize_origins, origin_refusal
-from tests.test_routes import GOOGLE_KEY, OPENAI_KEY, ORIGIN, PREFIX, Page, make_app
+from tests.support.routes import GOOGLE_KEY, OPENAI_KEY, ORIGIN, PREFIX, Page, make_app
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 

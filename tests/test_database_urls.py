@@ -12,8 +12,8 @@ import pytest
 import byok.issuing as issuing
 from byok import BYOKManager
 from byok.core.types import ValidationError
+from tests.support import SECRET
 
-SECRET = "urls-test-secret-0123456789abcdef-0123"  # app secret and signing secret
 PASSWORD = "hunter2-Sup3rSecret"  # a password written in refused URLs: never shown
 
 SPELLINGS = {  # the scheme a fixture URL starts with -> the other spellings of the same server

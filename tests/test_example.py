@@ -14,12 +14,12 @@ from bs4 import BeautifulSoup
 from starlette.testclient import TestClient
 
 from byok.core.security import mask_key
-from tests.test_routes import OPENAI_KEY
+from tests.support import SECRET
+from tests.support.routes import OPENAI_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "app.py"
-SECRET = "example-secret-0123456789abcdef"
 
 
 def load_example(monkeypatch: pytest.MonkeyPatch) -> ModuleType:

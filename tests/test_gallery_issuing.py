@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from gallery import app as gallery_app
 from gallery.issuing_playground import API_URL, ISSUE_URL, TRY_URL
+from tests.support import SECRET
 
-SECRET = "gallery-issuing-test-secret-0123456789"
 _TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 _KEY = re.compile(r'value="(demo_test_[0-9A-Za-z]{49})"')
 

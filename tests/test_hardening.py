@@ -12,10 +12,9 @@ import pytest
 
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend, StorageError, utcnow
-from tests.test_storage import SECRET, FakeRequest, make_manager, raw_rows
+from tests.support.storage import SECRET, FakeRequest, raw_rows
 
 TABLE = "user_api_keys"  # the default key table
-__all__ = ["make_manager"]  # a fixture, imported to be used here
 
 
 @pytest.fixture

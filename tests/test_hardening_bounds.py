@@ -33,8 +33,8 @@ from byok.issuing import (
 )
 from byok.outbound import OutboundPolicy
 from byok.verify import KeyVerifier, Outcome
+from tests.support import SECRET
 
-SECRET = "bounds-test-signing-secret-0123456789"
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from byok.cli import main
 from byok.core.database import create_engine
 from byok.issuing import KeyIssuer, looks_like_issued_key
+from tests.support import SECRET
 
-SECRET = "cli-db-test-signing-secret-0123456789"
 APP_SECRET = "cli-db-test-app-secret-0123456789"
 KEY_ID = "00000000-0000-4000-8000-000000000000"  # well formed, never issued
 COMMANDS = {  # every command that takes --db, with the arguments it needs besides --db

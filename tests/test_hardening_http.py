@@ -23,8 +23,8 @@ from byok.core.types import BYOKConfig, SessionFullError
 from byok.middleware import SecurityPolicy, require_api_key, setup_byok
 from byok.middleware.csrf import CSRF_SESSION_KEY
 from byok.routes import mount_key_routes
-from tests.test_routes import OPENAI_KEY, ORIGIN, PREFIX, SECRET, Page, make_app
-from tests.test_storage import session_cookie
+from tests.support.routes import OPENAI_KEY, ORIGIN, PREFIX, SECRET, Page, make_app
+from tests.support.storage import session_cookie
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 LIMIT = 4096  # bytes of a Set-Cookie header browsers keep

@@ -19,10 +19,10 @@ from byok.issuing import KeyIssuer, KeyOwner, mount_issuing_routes
 from byok.middleware import SecurityPolicy, require_any_api_key, require_api_key, setup_byok
 from byok.middleware.csrf import csrf_token
 from byok.routes import mount_key_routes
+from tests.support import SECRET
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 
-SECRET = "user-id-test-secret-0123456789abcdef"
 ORIGIN = "http://testserver"
 PREFIX = "/api/keys"
 KEY = "sk-proj-" + "Zq7Xw3Vb" * 5  # an OpenAI-shaped key

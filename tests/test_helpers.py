@@ -18,9 +18,9 @@ from byok.utils.helpers import (
     import_from_env,
     to_utc,
 )
+from tests.support import SECRET
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SECRET = "tests-app-secret-0123456789abcdef"
 OPENAI_KEY = "sk-proj-" + "Zz9" * 16
 
 

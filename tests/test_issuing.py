@@ -36,8 +36,7 @@ from byok.issuing import (
     RevokedKeyError,
     looks_like_issued_key,
 )
-
-SECRET = "issuing-test-signing-secret-0123456789"
+from tests.support import SECRET
 
 
 class Clock:

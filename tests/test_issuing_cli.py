@@ -9,8 +9,7 @@ import pytest
 
 from byok.cli import main
 from byok.issuing import ExpiredKeyError, KeyIssuer, RevokedKeyError, looks_like_issued_key
-
-SECRET = "cli-signing-secret-0123456789"
+from tests.support import SECRET
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from byok.issuing import (
     RateLimit,
     RateLimitWindow,
 )
+from tests.support import SECRET
 
-SECRET = "concurrency-signing-secret-0123456789"
 CALLS = 200  # concurrent validations in all
 LIMIT = 100  # the key's requests per minute
 PROCESSES = 4

@@ -25,8 +25,7 @@ from byok.issuing import (
     Refill,
     require_scopes,
 )
-
-SECRET = "fastapi-signing-secret-0123456789"
+from tests.support import SECRET
 
 
 @pytest.fixture

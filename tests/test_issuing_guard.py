@@ -21,8 +21,7 @@ from byok.issuing import (
     issued_key_of,
     require_scopes,
 )
-
-SECRET = "guard-signing-secret-0123456789"
+from tests.support import SECRET
 
 
 @pytest.fixture

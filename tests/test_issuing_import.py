@@ -33,6 +33,7 @@ from byok.issuing import (
     RevokedKeyError,
     import_apikeys,
 )
+from tests.support import SECRET
 
 apikeys = pytest.importorskip("apikeys", reason="apikeys-platform is in the bench group")
 from apikeys import APIKeyClient  # noqa: E402
@@ -40,7 +41,6 @@ from apikeys import KeyMetadata as RefMetadata  # noqa: E402
 from apikeys import RateLimit as RefRateLimit  # noqa: E402
 from apikeys.db.session import create_tables  # noqa: E402
 
-SECRET = "apikeys-platform-signing-secret-0123456789"
 ROWS = 2 + 3 + 2 + 1 + 6  # organizations, projects, products, links and keys the reference wrote
 
 

@@ -30,8 +30,8 @@ from byok.issuing import (
     RolledKeyError,
     engine,
 )
+from tests.support import SECRET
 
-SECRET = "issuing-roll-signing-secret-0123456789"
 TRIALS = 30  # two-thread races per database (the issue measured 26 of 30 broken)
 HOUR = timedelta(hours=1)
 

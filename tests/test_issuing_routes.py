@@ -30,8 +30,8 @@ from byok.issuing import (
     mount_issuing_routes,
 )
 from byok.middleware import Refused, SecurityPolicy
+from tests.support import SECRET
 
-SECRET = "issuing-routes-secret-0123456789abcdef"
 ORIGIN = "http://testserver"
 PREFIX = "/account/api-keys"
 SCOPES = {"read": "Read your notes", "write": "Create and change notes"}

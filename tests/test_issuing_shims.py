@@ -35,9 +35,7 @@ from byok.issuing import (
     RefillInterval,
     UsageDay,
 )
-
-SECRET = "shims-test-signing-secret-0123456789"
-
+from tests.support import SECRET
 
 # --------------------------------------------------------------------------- in-memory SQLite
 

@@ -16,7 +16,7 @@ from byok.core.types import BYOKConfig, StorageBackend, ValidationError
 from byok.outbound import OutboundPolicy
 from tests.fake_providers import FakeProviders
 from tests.ratelimit_worker import hammer
-from tests.test_routes import PREFIX, Page, make_app, soup
+from tests.support.routes import PREFIX, Page, make_app, soup
 
 LOOPBACK = ["127.0.0.1/32"]
 SECRET_PART = "Zq8Wv7Ut6Sr5Qp4On3Ml2Kj"  # every test key carries it; it must never come back

@@ -22,7 +22,7 @@ from byok.core.types import (
     StorageBackend,
     ValidationError,
 )
-from tests.test_storage import SECRET, FakeRequest
+from tests.support.storage import SECRET, FakeRequest
 
 AZURE = Endpoint("https://my-resource.openai.azure.com", "gpt-4o", "2024-10-21")
 

@@ -28,7 +28,7 @@ from byok.core.types import (
     ValidationError,
     utcnow,
 )
-from tests.test_storage import SECRET, FakeRequest, make_app, session_cookie
+from tests.support.storage import SECRET, FakeRequest, make_app, session_cookie
 
 CANARY = f"sk-Canary-{secrets.token_hex(16)}-End"  # a fresh plaintext key per run (mixed case,
 # like real keys: passed as a provider name by mistake, it is refused)

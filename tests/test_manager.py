@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import itertools
 import logging
-import statistics
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +21,7 @@ from byok.core.types import (
     ValidationError,
     utcnow,
 )
-from tests.test_storage import SECRET, FakeRequest
+from tests.support.storage import SECRET, FakeRequest
 
 SECRETS = {v: f"manager-secret-v{v}-0123456789abcdef" for v in (1, 2, 3)}  # one per key version
 PROVIDERS = ["openai", "anthropic", "google", "mistral", "groq"]
@@ -49,18 +47,19 @@ def relabel(value: bytes, version: int) -> bytes:
 # --------------------------------------------------------------------------- construction
 
 
-def test_construction_is_fast_no_slow_kdf():
-    BYOKManager(SECRET)  # warm up imports
-    times = []
-    for _ in range(200):
-        t = time.perf_counter()
-        BYOKManager(SECRET)
-        times.append(time.perf_counter() - t)
-    best, median = min(times), statistics.median(times)
-    # the reference ran PBKDF2 (≈10 ms) on every construction; HKDF takes microseconds.
-    # The best of 200 is immune to a busy machine; the median is reported.
-    assert best < 0.001, f"construction: best {best * 1e6:.0f} µs, median {median * 1e6:.0f} µs"
-    print(f"\nmanager construction: median {median * 1e6:.0f} µs (best {best * 1e6:.0f} µs)")
+def test_construction_runs_no_password_kdf(monkeypatch: pytest.MonkeyPatch):
+    """The reference ran PBKDF2 (≈10 ms) on every construction; byok derives by HKDF. Checked by
+    what runs, not by a clock (bench/core.py times construction against the reference)."""
+    import byok.core.security as security
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("PBKDF2 ran while building a manager")
+
+    monkeypatch.setattr(security, "PBKDF2HMAC", refuse)  # the only place byok takes it from
+    for backend in StorageBackend:
+        BYOKManager(SECRET, config=BYOKConfig(storage_backend=backend), db_url="sqlite://")
+    with pytest.raises(AssertionError, match="PBKDF2 ran"):  # the trap is armed
+        security.generate_encryption_key("correct horse", b"s" * 16)
 
 
 def test_backends_are_chosen_from_config_and_db_url(tmp_path):
@@ -119,7 +118,7 @@ def test_reference_api_round_trip_in_the_session():
 
 
 def test_bad_input_in_the_session_stores_nothing():
-    from tests.test_storage import BAD_KEYS, BAD_PROVIDERS
+    from tests.support.storage import BAD_KEYS, BAD_PROVIDERS
 
     m = BYOKManager(SECRET)
     req = FakeRequest({"app": "data"})

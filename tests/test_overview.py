@@ -21,7 +21,7 @@ from byok.core.types import (
     StorageError,
     ValidationError,
 )
-from tests.test_storage import SECRET, FakeRequest
+from tests.support.storage import SECRET, FakeRequest
 
 KEY_A = "sk-first-0000000000000000000aaaa"  # three distinct keys (their masks differ)
 KEY_B = "sk-second-000000000000000000bbbb"

@@ -23,7 +23,7 @@ from byok.core.types import (
     StorageBackend,
     utcnow,
 )
-from tests.test_storage import FakeRequest
+from tests.support.storage import FakeRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = "rotation-old-secret-0123456789abcdef"  # version 1

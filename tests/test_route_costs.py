@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from byok.components.wiring import DASHBOARD_HEADER, SUMMARY_ID, dashboard_header_value
 from byok.core.types import BYOKConfig, StorageBackend
-from tests.test_routes import ANTHROPIC_KEY, OPENAI_KEY, PREFIX, PROVIDERS, Page, make_app
+from tests.support.routes import ANTHROPIC_KEY, OPENAI_KEY, PREFIX, PROVIDERS, Page, make_app
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 

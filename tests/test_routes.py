@@ -1,7 +1,7 @@
 """The key-management routes through a real FastHTML app: dashboard, save, delete, test, errors,
 and hypothesis-generated bodies (never a 500, nothing stored on a 4xx).
 
-Also the shared helpers (`make_app`, `Page`) the other HTTP test modules import.
+Its helpers (`make_app`, `Page`, the test keys) live in tests/support/routes.py.
 """
 
 from __future__ import annotations
@@ -10,138 +10,38 @@ import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from fasthtml.common import FastHTML, FileResponse, Script, fast_app
-from hypothesis import HealthCheck, given, settings
+from fasthtml.common import FastHTML, FileResponse, Script
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from starlette.requests import Request
-from starlette.testclient import TestClient
 
 from byok.components.wiring import MULTI_VALIDATION_ID, TOAST_CONTAINER_ID
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, SessionFullError, StorageError
-from byok.middleware import SecurityPolicy, setup_byok
 from byok.middleware.csrf import CSRF_SESSION_KEY
 from byok.routes import KeyRoutes, mount_key_routes
 from tests.conftest import unavailable
+from tests.support import examples
+from tests.support.routes import (
+    ANTHROPIC_KEY,
+    GOOGLE_KEY,
+    KEYS,
+    OPENAI_KEY,
+    ORIGIN,
+    PREFIX,
+    PROVIDERS,
+    SECRET,
+    TOKEN,
+    Page,
+    make_app,
+    soup,
+)
 
-SECRET = "test-secret-0123456789abcdef-xyz"  # app secret (≥ 16 bytes) and session signing key
-ORIGIN = "http://testserver"  # the TestClient's origin
-PREFIX = "/api/keys"  # default mount point
-PROVIDERS = ("openai", "anthropic", "google")  # providers the test apps offer
-OPENAI_KEY = "sk-proj-" + "a1B2c3D4" * 5  # fits OpenAI's pattern
-ANTHROPIC_KEY = "sk-ant-" + "z9Y8x7W6" * 5  # fits Anthropic's pattern
-GOOGLE_KEY = "AIza" + "Q1w2E3r4" * 5  # fits Google's pattern
-KEYS = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY, "google": GOOGLE_KEY}
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
-_TOKEN = re.compile(r'"X-CSRF-Token":\s*"([^"]+)"')
-
-
-async def good_verifier(provider: str, api_key: str) -> bool | str:
-    """Accepts keys ending in '5' or 'z'... i.e. ours; rejects others with a reason."""
-    return api_key in KEYS.values() or "The provider refused this key"
-
-
-def make_app(
-    *,
-    providers: Sequence[str] = PROVIDERS,  # providers offered
-    verifier: Any = good_verifier,  # the test route's verifier (None: built-in, False: none)
-    policy: SecurityPolicy | None = None,  # shared by the beforeware and the routes
-    skip: Sequence[str] | None = None,  # FastHTML skip regexes for the beforeware
-    db: Any = None,  # database URL: keys in a database (needs user_id_func)
-    user_id_func: Callable[[Any], Any] | None = None,  # request -> user id
-    use_fast_app: bool = True,  # fast_app(...) or FastHTML(...)
-    beforeware: bool = True,  # install setup_byok's beforeware
-    mount: bool = True,  # mount the key routes
-    config: BYOKConfig | None = None,  # manager configuration
-    routes_kw: dict[str, Any] | None = None,  # more mount_key_routes arguments
-    **app_kw: Any,  # more fast_app / FastHTML arguments
-) -> tuple[FastHTML, BYOKManager, KeyRoutes | None]:
-    """A test app: setup_byok + mount_key_routes, and /_stored listing the stored providers."""
-    policy = policy or SecurityPolicy(is_production=False)
-    before, manager = setup_byok(
-        SECRET, db=db, user_id_func=user_id_func, config=config, policy=policy, skip=skip
-    )
-    kw = {"secret_key": SECRET, **app_kw}
-    if beforeware:
-        kw["before"] = before
-    app = fast_app(**kw)[0] if use_fast_app else FastHTML(**kw)
-    routes = None
-    if mount:
-        routes = mount_key_routes(
-            app,
-            manager,
-            providers=providers,
-            verifier=verifier,
-            policy=policy,
-            user_id_func=user_id_func,
-            **(routes_kw or {}),
-        )
-
-    @app.get("/_stored")
-    async def stored(req: Request) -> dict:
-        user = user_id_func(req) if user_id_func else None
-        return {"providers": manager.list_providers(req, user)}
-
-    return app, manager, routes
-
-
-class Page:
-    """A browser tab on the test app: same-origin requests carrying the session's CSRF token."""
-
-    def __init__(
-        self,
-        app: Any,  # the ASGI app
-        base_url: str = ORIGIN,  # scheme and host the client talks to
-        **client_kw: Any,  # more TestClient arguments
-    ):
-        self.client = TestClient(app, base_url=base_url, follow_redirects=False, **client_kw)
-        self.origin = base_url
-        self._token: str | None = None
-
-    def token(self) -> str:
-        """The session's CSRF token, read from the dashboard's hx-headers (created on first GET)."""
-        if self._token is None:
-            response = self.client.get(PREFIX, headers={"HX-Request": "true"})
-            assert response.status_code == 200, response.text[:300]
-            found = _TOKEN.search(
-                BeautifulSoup(response.text, "html.parser").decode(formatter=None)
-            )
-            assert found, "no CSRF token in the dashboard"
-            self._token = found.group(1)
-        return self._token
-
-    def headers(self, htmx: bool = True, **extra: str) -> dict[str, str]:
-        """Headers of a same-origin htmx request with the token."""
-        headers = {"Origin": self.origin, "Sec-Fetch-Site": "same-origin"}
-        headers["X-CSRF-Token"] = self.token()
-        if htmx:
-            headers["HX-Request"] = "true"
-        headers.update(extra)
-        return headers
-
-    def send(self, method: str, path: str, htmx: bool = True, **kw: Any) -> Any:
-        """A same-origin request with the token (and HX-Request unless htmx=False)."""
-        headers = {**self.headers(htmx), **kw.pop("headers", {})}
-        return self.client.request(method, path, headers=headers, **kw)
-
-    def save(self, provider: str, key: str, **kw: Any) -> Any:
-        return self.send("POST", f"{PREFIX}/{provider}", data={"api_key": key}, **kw)
-
-    def stored(self) -> list[str]:
-        """Providers with a stored key for this tab's session."""
-        response = self.client.get("/_stored")
-        assert response.status_code == 200
-        return response.json()["providers"]
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 @pytest.fixture
@@ -585,7 +485,7 @@ def test_mount_rejects_bad_prefix_and_provider() -> None:
 
 def test_token_stays_the_same_for_a_session(tab: Page) -> None:
     first = tab.token()
-    again = _TOKEN.search(
+    again = TOKEN.search(
         BeautifulSoup(tab.client.get(PREFIX).text, "html.parser").decode(formatter=None)
     )
     assert again and again.group(1) == first
@@ -594,7 +494,7 @@ def test_token_stays_the_same_for_a_session(tab: Page) -> None:
 
 # --------------------------------------------------------------------------- fuzzing
 
-FUZZ_EXAMPLES = 1000  # random bodies per form route
+FUZZ_EXAMPLES = examples(1000)  # random bodies per form route (1000 in the deep profile)
 FIELD_NAMES = st.sampled_from(["api_key", "provider", "csrf_token", "x", "api-key", "API_KEY", ""])
 TEXT = st.one_of(
     st.text(max_size=60),
@@ -696,6 +596,9 @@ class _Fuzzer:
             self.stored = self.page.stored()
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+FORM_SAVE = (FORM, f"provider=openai&api_key={OPENAI_KEY}".encode())  # a well-formed save
+FORM_BAD_KEY = (FORM, b"provider=openai&api_key=not-a-key")  # a key of the wrong shape
 FUZZ_ROUTES = [
     ("POST", f"{PREFIX}/openai"),
     ("POST", PREFIX),
@@ -721,6 +624,11 @@ def test_random_bodies_never_500_and_store_nothing_on_4xx(method: str, path: str
         with_token=st.booleans(),
         accept=st.sampled_from(["htmx", "page", "json"]),
     )
+    # every route meets a save that gets through, one without its CSRF token and a bad key
+    # whatever the profile's count (the random corpus reaches them within the deep count)
+    @example(data=FORM_SAVE, with_token=True, accept="htmx")
+    @example(data=FORM_SAVE, with_token=False, accept="page")
+    @example(data=FORM_BAD_KEY, with_token=True, accept="page")
     def run(data: Any, with_token: bool, accept: str) -> None:
         fuzzer.send(data, with_token, accept)
 

@@ -37,8 +37,8 @@ from byok.core.types import (
     SecurityWarning,
     ValidationError,
 )
+from tests.support import SECRET
 
-SECRET = "test-secret-0123456789abcdefghij"  # an app secret (≥ 16 bytes)
 SECRETS = {v: f"app-secret-version-{v}-0123456789" for v in (1, 2, 3)}  # one per key version
 PROVIDERS = ["openai", "anthropic", "google", "mistral", "groq"]
 OWNERS = ["user:alice", "user:bob", "session:Zq3xLw9aKk1m", "session:Hh7u2PpQ0rTy"]

@@ -1,26 +1,22 @@
 """byok.core.storage: session, database (SQLite and PostgreSQL) and hybrid storage semantics.
 
-Also home of small helpers the other core test modules import (`FakeRequest`, `make_app`,
-`session_cookie`, `SECRET`).
+Its helpers (`FakeRequest`, `make_app`, `session_cookie`, the schema-1 database, ...) live in
+tests/support/storage.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from base64 import b64decode
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from fasthtml.common import FastHTML, Response
 from starlette.testclient import TestClient
 
 from byok.core.database import create_engine
-from byok.core.security import Keyring, bind
+from byok.core.security import bind
 from byok.core.storage import (
     SCHEMA_VERSION,
     BYOKManager,
@@ -39,113 +35,23 @@ from byok.core.types import (
     ValidationError,
     utcnow,
 )
-
-SECRET = "storage-test-secret-0123456789abcdef"  # app secret shared by the helpers
-COOKIE = "session_"  # FastHTML's session cookie name
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class FakeRequest:
-    """Anything with a dict `.session`, like a Starlette request behind SessionMiddleware."""
-
-    def __init__(self, session: dict | None = None):
-        self.session = {} if session is None else session
-
-
-def make_app(
-    manager: BYOKManager,  # the manager the routes use
-    secret: str = SECRET,  # the app's session-signing secret
-    user_param: bool = False,  # read ?user=… and pass it as user_id
-) -> FastHTML:
-    """A real FastHTML app with key routes: POST /keys/{provider} (form `key`), GET /keys/{provider}.
-
-    POST answers 200 with the storage's projected cookie size, 413 on SessionFullError, 422 on
-    ValidationError. GET answers the masked key or 404; GET /digest/{provider} its SHA-256.
-    """
-    app = FastHTML(secret_key=secret, session_cookie=COOKIE)
-
-    def uid(req) -> str | None:
-        return req.query_params.get("user") if user_param else None
-
-    @app.post("/keys/{provider}")
-    def save(req, provider: str, key: str):
-        try:
-            manager.set_key(req, provider, key, user_id=uid(req))
-        except SessionFullError as e:
-            return Response(str(e), status_code=413)
-        except ValidationError as e:
-            return Response(str(e), status_code=422)
-        return Response(str(manager._sessions.cookie_size(req.session)))
-
-    @app.get("/keys/{provider}")
-    def show(req, provider: str):
-        masked = manager.get_masked_key(req, provider, user_id=uid(req))
-        return Response(masked or "", status_code=200 if masked else 404)
-
-    @app.get("/digest/{provider}")
-    def digest(req, provider: str):
-        key = manager.get_key(req, provider, user_id=uid(req))
-        return Response(sha256_hex(key) if key else "", status_code=200 if key else 404)
-
-    @app.get("/session")
-    def dump(req):
-        return Response(json.dumps(req.session))
-
-    @app.post("/app-data")
-    def app_data(req, name: str, value: str):
-        req.session[name] = value
-        return Response("ok")
-
-    return app
-
-
-def sha256_hex(text: str) -> str:
-    """SHA-256 of a text, to compare keys through HTTP without sending them back."""
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def session_cookie(response) -> str | None:
-    """The full Set-Cookie header value of the session cookie in a response, if any."""
-    for header in response.headers.get_list("set-cookie"):
-        if header.startswith(f"{COOKIE}="):
-            return header
-    return None
-
-
-def cookie_payload(header: str) -> dict:
-    """The JSON session inside a Starlette session Set-Cookie header (signature stripped)."""
-    value = header.split(";", 1)[0].split("=", 1)[1]
-    body = value.rsplit(".", 2)[0]
-    return json.loads(b64decode(body))
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
-    """A factory of managers on this test's database (closed at the end)."""
-    made: list[BYOKManager] = []
-
-    def make(secret: str = SECRET, **config: Any) -> BYOKManager:
-        config.setdefault("storage_backend", StorageBackend.DATABASE)
-        manager = BYOKManager(secret, db_url=db_url, config=BYOKConfig(**config))
-        made.append(manager)
-        return manager
-
-    yield make
-    for m in made:
-        m.database.close()
-
-
-def raw_rows(manager: BYOKManager) -> list[dict]:
-    """Every row of the key table, read directly."""
-    storage = manager.database
-    with storage._guard("test"):
-        return [dict(r) for r in storage.table.rows_where(order_by="user_id, provider")]
-
+from tests.support.storage import (
+    BAD_KEYS,
+    BAD_PROVIDERS,
+    COOKIE,
+    SECRET,
+    V1_DDL,
+    V1_ROWS,
+    FakeRequest,
+    cookie_payload,
+    make_app,
+    raw_rows,
+    run_ddl,
+    session_cookie,
+    sha256_hex,
+    v2_manager,
+    write_v1,
+)
 
 # --------------------------------------------------------------------------- database semantics
 
@@ -290,9 +196,6 @@ def test_int_user_ids_are_text(make_manager):
     assert raw_rows(m)[0]["user_id"] == "42"
 
 
-BAD_KEYS = ["", "   \t ", "x" * 1025, "sk-with\x00nul", "sk-with\nnewline", "sk with space"]
-BAD_KEYS += ["sk-ünïcode", "sk-\u202etrick", None, b"sk-bytes-key-00", 12345, ["sk-list"]]
-BAD_PROVIDERS = ["OpenAI", "", "../etc", "a" * 65, "open ai", "ünï", None, 7, ["openai"]]
 BAD_USERS = [None, "", "x" * 256, "tab\there", "nul\x00", True, 1.5, [], b"u1"]
 
 
@@ -465,82 +368,15 @@ def test_a_row_damaged_outside_byok_is_a_storage_error_and_is_kept(make_manager)
 
 
 def test_an_unreadable_schema_version_is_a_storage_error(db_url):
-    _run_ddl(db_url, V1_DDL.replace("'1')", "'one')"))
+    run_ddl(db_url, V1_DDL.replace("'1')", "'one')"))
     with pytest.raises(StorageError, match="schema version"):
         DatabaseStorage(BYOKConfig(), db_url)
 
 
-# frozen DDL of schema version 1, as this byok writes it (a later version must still read it)
-V1_DDL = """
-CREATE TABLE byok_meta (name VARCHAR NOT NULL PRIMARY KEY, value VARCHAR);
-CREATE TABLE user_api_keys (
-    user_id VARCHAR NOT NULL, provider VARCHAR NOT NULL, encrypted_value {blob} NOT NULL,
-    key_version INTEGER NOT NULL, created_at VARCHAR NOT NULL, expires_at VARCHAR,
-    updated_at VARCHAR NOT NULL, PRIMARY KEY (user_id, provider));
-CREATE INDEX user_api_keys_version ON user_api_keys (key_version);
-CREATE INDEX user_api_keys_expires ON user_api_keys (expires_at);
-INSERT INTO byok_meta VALUES ('schema:user_api_keys', '1');
-"""
-
-
-def _run_ddl(url: str, ddl: str) -> None:
-    engine = create_engine(url)
-    blob = {"postgresql": "BYTEA", "mysql": "LONGBLOB"}.get(engine.dialect.name, "BLOB")
-    if engine.dialect.name == "mysql":  # its VARCHAR needs a length
-        ddl = ddl.replace("VARCHAR", "VARCHAR(255)")
-    try:
-        with engine.begin() as conn:
-            for stmt in ddl.format(blob=blob).split(";"):
-                if stmt.strip():
-                    conn.execute(sa.text(stmt))
-    finally:
-        engine.dispose()
-
-
-V1_ROWS = [  # (user, provider, plaintext, created, expires, key version) written by schema 1
-    ("u1", "openai", "sk-from-v1-table-openai", "2030-01-01T00:00:00.000000+00:00", None, 1),
-    ("u1", "anthropic", "sk-ant-from-v1-table", "2030-01-02T03:04:05.123456+00:00",
-     "2031-01-01T00:00:00.000000+00:00", 1),
-    ("u2", "openai", "sk-from-v1-table-u2", "2030-02-01T00:00:00.000000+00:00", None, 2),
-    ("élève ☃", "google", "AIza-from-v1-unicode-user", "2030-03-01T00:00:00.000000+00:00", None, 2),
-]  # fmt: skip
-
-
-def _write_v1(db_url: str, rows: list = V1_ROWS) -> Keyring:
-    """A database exactly as schema 1 writes it, holding `rows` (sealed by versions 1 and 2)."""
-    _run_ddl(db_url, V1_DDL)
-    ring = Keyring.from_secret(SECRET, version=2, previous={1: SECRET})
-    old_ring = Keyring.from_secret(SECRET)
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        for user, provider, plain, created, expires, version in rows:
-            sealer = old_ring if version == 1 else ring
-            conn.execute(
-                sa.text(
-                    "INSERT INTO user_api_keys VALUES (:u, :p, :v, :kv, :c, :e, :c)"
-                ).bindparams(sa.bindparam("v", type_=sa.LargeBinary)),
-                {
-                    "u": user,
-                    "p": provider,
-                    "v": sealer.seal(plain, bind(f"user:{user}", provider)),
-                    "kv": version,
-                    "c": created,
-                    "e": expires,
-                },
-            )
-    engine.dispose()
-    return ring
-
-
-def _v2_manager(db_url: str) -> BYOKManager:
-    config = BYOKConfig(key_version=2, previous_keys={1: SECRET}, default_ttl=None)
-    return BYOKManager(SECRET, db_url=db_url, config=config)
-
-
 def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
     assert SCHEMA_VERSION == 2
-    _write_v1(db_url)
-    manager = _v2_manager(db_url)
+    write_v1(db_url)
+    manager = v2_manager(db_url)
     try:
         assert manager.database.count() == len(V1_ROWS)
         for user, provider, plain, created, expires, _version in V1_ROWS:
@@ -573,7 +409,7 @@ def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
         assert manager.database.count() == len(V1_ROWS) + 1
     finally:
         manager.database.close()
-    reopened = _v2_manager(db_url)  # a second start finds version 2 and changes nothing
+    reopened = v2_manager(db_url)  # a second start finds version 2 and changes nothing
     try:
         assert reopened.get_key(None, "openai", "u2") == "sk-from-v1-table-u2"
     finally:
@@ -582,7 +418,7 @@ def test_a_schema_version_1_database_is_upgraded_with_nothing_lost(db_url):
 
 def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
     """A crash after the version-1 table was set aside (renamed) loses nothing."""
-    _write_v1(db_url)
+    write_v1(db_url)
     engine = create_engine(db_url)
     with engine.begin() as conn:  # what _set_aside_v1 leaves behind if the process dies next
         on = " ON user_api_keys" if engine.dialect.name == "mysql" else ""  # per-table names
@@ -590,7 +426,7 @@ def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
         conn.execute(sa.text(f"DROP INDEX user_api_keys_expires{on}"))
         conn.execute(sa.text("ALTER TABLE user_api_keys RENAME TO user_api_keys_v1"))
     engine.dispose()
-    manager = _v2_manager(db_url)
+    manager = v2_manager(db_url)
     try:
         assert manager.database.count() == len(V1_ROWS)
         for user, provider, plain, *_ in V1_ROWS:
@@ -600,7 +436,7 @@ def test_an_interrupted_upgrade_completes_on_the_next_start(db_url):
 
 
 def test_a_too_new_schema_is_refused(db_url):
-    _run_ddl(db_url, V1_DDL.replace("'1')", "'3')"))
+    run_ddl(db_url, V1_DDL.replace("'1')", "'3')"))
     with pytest.raises(StorageError, match="schema version 3"):
         DatabaseStorage(BYOKConfig(), db_url)
 
@@ -894,14 +730,3 @@ def test_session_storage_timestamps_are_utc():
     back = storage.retrieve(req, "openai")
     assert back.created_at == created and back.created_at.tzinfo is not None
     assert storage.written_at(req, "openai").tzinfo is not None
-
-
-def _tables_v1_meta(db_url: str) -> str | None:
-    """The recorded schema version of the key table, read directly."""
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            query = "SELECT value FROM byok_meta WHERE name = 'schema:user_api_keys'"
-            return conn.execute(sa.text(query)).scalar()
-    finally:
-        engine.dispose()

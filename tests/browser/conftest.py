@@ -21,8 +21,7 @@ from playwright.sync_api import Browser, BrowserType
 
 from tests.conftest import ROOT, free_port
 from tests.fake_providers import FakeProviders, Server
-
-SECRET = "browser-test-secret-0123456789abcdef"
+from tests.support import SECRET
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,13 @@ from byok.components import SUMMARY_ID, TOAST_CONTAINER_ID, KeyManagerDashboard,
 from byok.middleware import SecurityPolicy, csrf_token, setup_byok
 from byok.routes import mount_key_routes
 from tests.conftest import unavailable
+from tests.support import SECRET
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP"),
 ]
 
-SECRET = "embedded-dashboard-secret-0123456789"
 PROVIDERS = ["openai", "anthropic", "google"]
 OPENAI_KEY = "sk-proj-" + "Qw3rTy7u" * 5
 

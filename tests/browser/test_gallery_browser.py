@@ -16,62 +16,22 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from gallery.assets import locate
 from gallery.export import export
 from gallery.registry import registry
+from tests.support.browser import AXE_RUN, STYLED, Watch, goto, new_context
 
 pytestmark = pytest.mark.browser
 
 STORIES = list(registry())
-AXE = locate().axe()
 SCREENSHOTS = (
     "key-manager-dashboard--three-keys-of-six",
     "alert--everything",
     "key-input-form--openai",
 )
-AXE_RUN = """async ([context, rules]) => {
-  const result = await axe.run(context || document, {resultTypes: ["violations"], rules: rules || {}});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
-}"""
 SKIP_TREE = {"exclude": [["#story-tree"]]}  # axe context: the page without the sidebar tree
-STYLED = """() => {
-  const bar = document.querySelector("header.navbar");  /* bg-base-100: daisyUI + Tailwind */
-  return bar !== null && getComputedStyle(bar).backgroundColor !== "rgba(0, 0, 0, 0)";
-}"""
 OPENAI_KEY = "sk-proj-valid-" + "Zx9Yw8Vu" * 4  # the fake provider accepts "valid" keys
-
-
-class Watch:
-    """Console errors, failed requests and HTTP error answers seen by a page."""
-
-    def __init__(self, page: Page) -> None:
-        self.problems: list[str] = []
-        page.on(
-            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
-        )
-
-    def take(self) -> list[str]:
-        out, self.problems[:] = list(self.problems), []
-        return out
-
-
-def new_context(browser: Browser) -> BrowserContext:
-    """A fresh context (own localStorage and cookies) at desktop size, axe-core preloaded."""
-    assert AXE is not None, "axe-core missing from node_modules: run `npm ci`"
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.add_init_script(path=str(AXE))  # evaluated in each page, not sent per call
-    return ctx
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +49,6 @@ def page(browser: Browser) -> Iterator[Page]:
     ctx = new_context(browser)
     yield ctx.new_page()
     ctx.close()
-
-
-def goto(page: Page, url: str) -> None:
-    page.goto(url, wait_until="load")
-    page.wait_for_function(STYLED, timeout=10_000)
 
 
 def canvas_ready(page: Page) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_gallery_browser import AXE_RUN, Watch, goto, new_context
+from tests.support.browser import AXE_RUN, Watch, goto, new_context
 
 pytestmark = pytest.mark.browser
 

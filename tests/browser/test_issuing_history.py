@@ -25,10 +25,10 @@ from byok.components import front_end
 from byok.issuing import KeyIssuer, KeyOwner, mount_issuing_routes
 from byok.middleware import SecurityPolicy
 from tests.conftest import unavailable
+from tests.support import SECRET
 
 pytestmark = pytest.mark.browser
 
-SECRET = "issuing-history-secret-0123456789abcdef"
 SCOPES = {"read": "Read things"}
 KEYS = "/account/api-keys"  # the issuing page
 BOOST_ENV = "BYOK_TEST_BOOST"  # "1": hx-boost on every page's body

@@ -1,23 +1,31 @@
-"""Every story of the gallery registry, snapshot-tested as one readable .html file, and its Code
-snippet executed to check that it renders exactly the story's HTML.
+"""Every story of the gallery registry in one pass: its HTML is rendered once and checked every
+way a user meets it (the snapshot file, the Code tab's snippet and runnable app, the gallery's
+story page and canvas, byok.css's class list, no repr and no plaintext key).
 
-Parametrized from the registry: a new story is tested here with no new test code. Unused
-snapshots fail the run (syrupy); update with `--snapshot-update` only after reading the diff.
+Parametrized from the registry: a new story is tested here with no new test code. An unused or
+missing snapshot fails the run (test_no_orphaned_snapshot_files); update with `--snapshot-update`
+only after reading the diff.
 """
 
 from __future__ import annotations
 
 import ast
+import html as html_module
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from fastcore.xml import to_xml
 from starlette.testclient import TestClient
 
+from byok.components.assets import CLASS_LIST_PATH
+from gallery import app as gallery_app
 from gallery.registry import REQUEST, Story, registry
 from gallery.runnable import runnable_app
+from tests.support import SECRET
 
 STORIES = list(registry())
 IDS = [s.slug for s in STORIES]
@@ -28,9 +36,32 @@ def snapshot_text(story: Story) -> str:
     return f"<!-- {story.slug}: {story.title} · {story.name} -->\n{story.render()}\n"
 
 
+KNOWN_CLASSES = set(CLASS_LIST_PATH.read_text(encoding="utf-8").splitlines())  # byok.css's list
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The gallery app (its own SQLite file), to read each story's page and canvas."""
+    db = tmp_path_factory.mktemp("stories-gallery") / "gallery.db"
+    app = gallery_app.create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client
+
+
+@pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 @pytest.mark.parametrize("story", STORIES, ids=IDS)
-def test_story_html(story: Story, html_snapshot) -> None:
+def test_story_html(story: Story, html_snapshot, gallery: TestClient) -> None:
+    """One story, rendered once, checked every way (one registry-driven pass, see the docstring)."""
+    html = story.render()
     assert snapshot_text(story) == html_snapshot
+    # no builder repr, no plaintext key (the placeholder of an empty key input is not one)
+    assert "object at 0x" not in html
+    assert "sk-proj-" not in html.replace('placeholder="sk-proj-...', "")
+    used = {c for m in re.finditer(r'class="([^"]*)"', html) for c in m[1].split()}
+    assert used <= KNOWN_CLASSES, used - KNOWN_CLASSES  # byok.css has a rule for each
+    check_snippet(story, html)
+    check_runnable_app(story, html)
+    check_gallery_pages(story, html, gallery)
 
 
 def run_snippet(code: str) -> object:
@@ -50,13 +81,13 @@ def run_snippet(code: str) -> object:
     return eval(compile(ast.Expression(last.value), "<snippet>", "eval"), namespace)
 
 
-@pytest.mark.parametrize("story", STORIES, ids=IDS)
-def test_snippet_renders_the_story(story: Story) -> None:
+def check_snippet(story: Story, html: str) -> None:
+    """The Code tab's snippet uses byok's public API only and renders exactly the story."""
     code = story.snippet()
     assert "object at 0x" not in code
     assert "from gallery" not in code and "import gallery" not in code  # byok's public API only
     assert "request=None" not in code
-    assert to_xml(run_snippet(code)) == story.render()
+    assert to_xml(run_snippet(code)) == html
 
 
 def test_no_orphaned_snapshot_files() -> None:
@@ -79,9 +110,7 @@ def run_app(code: str):
     return namespace["app"]
 
 
-@pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
-@pytest.mark.parametrize("story", STORIES, ids=IDS)
-def test_runnable_app_serves_the_story(story: Story) -> None:
+def check_runnable_app(story: Story, html: str) -> None:
     """The Code tab's "runnable app" is a complete app whose page shows the story's exact HTML."""
     code = runnable_app(story)
     assert "from gallery" not in code and "import gallery" not in code
@@ -93,8 +122,8 @@ def test_runnable_app_serves_the_story(story: Story) -> None:
         if story.slug in SESSION_DEPENDENT:  # the app has sessions: the dashboard can read keys
             assert 'id="byok-dashboard"' in page.text
         else:
-            assert story.render() in page.text
-        if story.interactive and "/api/keys" in story.render():
+            assert html in page.text
+        if story.interactive and "/api/keys" in html:
             token = json.loads(re.search(r"hx-headers='([^']+)'", page.text).group(1))
             saved = client.post(
                 "/api/keys/openai",
@@ -106,3 +135,21 @@ def test_runnable_app_serves_the_story(story: Story) -> None:
 
 # a story showing a manager that cannot read without SessionMiddleware: every app has sessions
 SESSION_DEPENDENT = {"key-manager-dashboard--storage-failure"}
+
+
+def check_gallery_pages(story: Story, html: str, gallery: TestClient) -> None:
+    """The gallery's story page (htmx fragment) names its canvas and carries the exact HTML
+    (what Copy copies); the canvas is a full page holding the exact bytes and a toast container."""
+    page = gallery.get(f"/story/{story.slug}", headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    frame = BeautifulSoup(page.text, "html.parser").select_one("iframe#canvas-frame")
+    assert frame["src"] == f"/story/{story.slug}/canvas" and frame["title"].startswith("Canvas: ")
+    found = re.search(r'<textarea[^>]*id="html-exact"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert found is not None, "no #html-exact"
+    assert html_module.unescape(found.group(1)) == html
+    canvas = gallery.get(f"/story/{story.slug}/canvas")
+    assert canvas.status_code == 200 and canvas.text.startswith("<!doctype html>")
+    assert story.canvas_html(html) in canvas.text  # the exact bytes, inside the canvas
+    tree = BeautifulSoup(canvas.text, "html.parser")
+    assert tree.select_one("main#story-root") is not None
+    assert tree.select('[id="toast-container"]')

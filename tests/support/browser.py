@@ -1,0 +1,54 @@
+"""Browser helpers shared by the Playwright modules: a fresh context with axe-core preloaded, a
+watch on console errors and failed requests, the axe run, and "the page is styled"."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from gallery.assets import locate
+
+AXE = locate().axe()  # axe-core's script in node_modules (None when npm packages are missing)
+AXE_RUN = """async ([context, rules]) => {
+  const result = await axe.run(context || document, {resultTypes: ["violations"], rules: rules || {}});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+STYLED = """() => {
+  const bar = document.querySelector("header.navbar");  /* bg-base-100: daisyUI + Tailwind */
+  return bar !== null && getComputedStyle(bar).backgroundColor !== "rgba(0, 0, 0, 0)";
+}"""
+
+
+class Watch:
+    """Console errors, failed requests and HTTP error answers seen by a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.problems: list[str] = []
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+        )
+
+    def take(self) -> list[str]:
+        out, self.problems[:] = list(self.problems), []
+        return out
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    """A fresh context (own localStorage and cookies) at desktop size, axe-core preloaded."""
+    assert AXE is not None, "axe-core missing from node_modules: run `npm ci`"
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.add_init_script(path=str(AXE))  # evaluated in each page, not sent per call
+    return ctx
+
+
+def goto(page: Page, url: str) -> None:
+    page.goto(url, wait_until="load")
+    page.wait_for_function(STYLED, timeout=10_000)
