@@ -90,7 +90,8 @@ class Lifecycle:
             "actor": actor,
             "changes": json.dumps(changes),
         }
-        self.ctx.tables.execute(self.ctx.tables.audit.table.insert().values(**row))
+        t = self.ctx.tables
+        t.execute(t.audit.table.insert().values(**row))
 
     def _scope(self, org_id: Any, project_id: Any, product_id: Any) -> tuple[str, Any, Any]:
         """The canonical (org, project, product) of a new key; refused across organizations."""
@@ -156,7 +157,8 @@ class Lifecycle:
         org, project, product = self._scope(org_id, project_id, product_id)
         row, plaintext = self._insert_key(org, project, product, meta, self.ctx.clock())
         with self.ctx.guard("create key"):
-            self.ctx.tables.execute(self.ctx.tables.keys.table.insert().values(**row))
+            t = self.ctx.tables
+            t.execute(t.keys.table.insert().values(**row))
             self._audit(org, row["id"], AuditAction.create, actor, {"settings": _settings(meta)})
         return APIKeyCreated(store.api_key(row), plaintext)
 

@@ -99,7 +99,8 @@ class Tenancy:
         org = self._owners.get((kind, found))
         if org is None and query:
             with self.ctx.guard(f"get {kind}"):
-                org = self.ctx.tables.execute(self.ctx.tables.org_of[kind], {"id": found}).scalar()
+                t = self.ctx.tables
+                org = t.execute(t.org_of[kind], {"id": found}).scalar()
             if org is not None:
                 self._owners[(kind, found)] = org
         return org
@@ -202,7 +203,8 @@ class Tenancy:
             "created_at": to_iso(self.ctx.clock()),
         }
         with self.ctx.guard("link product"):
-            self.ctx.tables.insert_ignore(self.ctx.tables.links, row, ["project_id", "product_id"])
+            t = self.ctx.tables
+            t.insert_ignore(t.links, row, ["project_id", "product_id"])
         self._links.add((project.id, product.id))
 
     def list_project_products(self, project_id: Any) -> list[Product]:

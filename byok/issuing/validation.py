@@ -148,13 +148,10 @@ class Validation:
     def _validate_locked(self, key: str, key_hash: str, want: _Want) -> APIKey:
         """The last resort under contention: lock the row, read, decide and write at once."""
         entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
+        t = self.ctx.tables
         with self.ctx.guard("validate"):
-            self.ctx.tables.execute(self.ctx.tables.lock_row, {"kid": entry.key.id})
-            row = (
-                self.ctx.tables.execute(self.ctx.tables.key_by_id, {"id": entry.key.id})
-                .mappings()
-                .first()
-            )
+            t.execute(t.lock_row, {"kid": entry.key.id})
+            row = t.execute(t.key_by_id, {"id": entry.key.id}).mappings().first()
             if row is None:
                 raise InvalidKeyError("Key not found")
             entry = _entry(row)
