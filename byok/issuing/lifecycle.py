@@ -147,7 +147,13 @@ class Lifecycle:
         return row, plaintext
 
     def create_key(
-        self, org_id: Any, *, project_id: Any, product_id: Any, metadata: Any, actor: Any
+        self,
+        org_id: str,
+        *,
+        project_id: str | None,
+        product_id: str | None,
+        metadata: KeyMetadata | None,
+        actor: str | None,
     ) -> APIKeyCreated:
         """See KeyIssuer.create_key."""
         meta = KeyMetadata() if metadata is None else metadata
@@ -165,7 +171,7 @@ class Lifecycle:
     def _key_row(self, key_id: Any) -> dict:
         return self.tenancy.row(self.ctx.tables.keys, key_id, "Key")
 
-    def get_key(self, key_id: Any) -> APIKey:
+    def get_key(self, key_id: str) -> APIKey:
         """See KeyIssuer.get_key."""
         return store.api_key(self._key_row(key_id))
 
@@ -187,7 +193,7 @@ class Lifecycle:
         self.cache.drop(kid)
         return store.api_key(fresh)
 
-    def update_key(self, key_id: Any, *, metadata: Any, actor: Any) -> APIKey:
+    def update_key(self, key_id: str, *, metadata: KeyMetadata, actor: str | None) -> APIKey:
         """See KeyIssuer.update_key."""
         if not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
@@ -207,7 +213,7 @@ class Lifecycle:
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
-    def revoke_key(self, key_id: Any, *, actor: Any) -> APIKey:
+    def revoke_key(self, key_id: str, *, actor: str | None) -> APIKey:
         """See KeyIssuer.revoke_key."""
         now = to_iso(self.ctx.clock())
         return self._change(
@@ -218,7 +224,7 @@ class Lifecycle:
             lambda row: {"revoked_at": [row["revoked_at"], row["revoked_at"] or now]},
         )
 
-    def delete_key(self, key_id: Any, *, actor: Any) -> None:
+    def delete_key(self, key_id: str, *, actor: str | None) -> None:
         """See KeyIssuer.delete_key."""
         actor = _actor(actor)
         row = self._key_row(key_id)
@@ -230,7 +236,7 @@ class Lifecycle:
         self.cache.drop(row["id"])
 
     def roll_key(
-        self, key_id: Any, *, grace: timedelta, metadata: Any, actor: Any
+        self, key_id: str, *, grace: timedelta, metadata: KeyMetadata | None, actor: str | None
     ) -> APIKeyCreated:
         """See KeyIssuer.roll_key."""
         later(self.ctx.clock(), grace, "grace", error=InvalidInputError)  # ≥ 0, ends by year 9999
@@ -285,15 +291,15 @@ class Lifecycle:
         with self.ctx.guard("list keys"):
             return [store.api_key(r) for r in self.ctx.tables.execute(stmt).mappings()]
 
-    def list_org_keys(self, org_id: Any, *, status: Any) -> list[APIKey]:
+    def list_org_keys(self, org_id: str, *, status: KeyStatus) -> list[APIKey]:
         """See KeyIssuer.list_org_keys."""
         return self._list("org_id", self.tenancy.use_organization(org_id).id, status)
 
-    def list_project_keys(self, project_id: Any, *, status: Any) -> list[APIKey]:
+    def list_project_keys(self, project_id: str, *, status: KeyStatus) -> list[APIKey]:
         """See KeyIssuer.list_project_keys."""
         return self._list("project_id", self.tenancy.get_project(project_id).id, status)
 
-    def list_audit_events(self, org_id: Any, *, key_id: Any, limit: Any) -> list[AuditEvent]:
+    def list_audit_events(self, org_id: str, *, key_id: str | None, limit: int) -> list[AuditEvent]:
         """See KeyIssuer.list_audit_events."""
         org = self.tenancy.use_organization(org_id).id
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 10_000:

@@ -147,7 +147,7 @@ class Tenancy:
             raise AlreadyExistsError(f"Organization {name!r} already exists", existing_id=org.id)
         return org
 
-    def use_organization(self, org_id: Any) -> Organization:
+    def use_organization(self, org_id: str) -> Organization:
         """See KeyIssuer.use_organization."""
         return store.organization(self.row(self.ctx.tables.orgs, org_id, "Organization"))
 
@@ -159,14 +159,14 @@ class Tenancy:
 
     # projects and products
 
-    def get_or_create(self, kind: str, org_id: Any, name: Any) -> tuple[Any, bool]:
+    def get_or_create(self, kind: str, org_id: str, name: str) -> tuple[Any, bool]:
         """See KeyIssuer.get_or_create_project / get_or_create_product."""
         table, what, make = _KINDS[kind]
         org = self.use_organization(org_id).id
         row = self._new(org_id=org, name=check_name(name, f"{kind} name"))
         return self._create_named(table(self.ctx.tables), what, row, ["org_id", "name"], make)
 
-    def create(self, kind: str, org_id: Any, name: Any) -> Any:
+    def create(self, kind: str, org_id: str, name: str) -> Any:
         """See KeyIssuer.create_project / create_product."""
         found, created = self.get_or_create(kind, org_id, name)
         if not created:
@@ -182,7 +182,7 @@ class Tenancy:
         """The product with this id; NotFoundError when there is none."""
         return store.product(self.row(self.ctx.tables.products, product_id, "Product"))
 
-    def listed(self, kind: str, org_id: Any) -> list[Any]:
+    def listed(self, kind: str, org_id: str) -> list[Any]:
         """See KeyIssuer.list_projects / list_products."""
         table, _, make = _KINDS[kind]
         org = self.use_organization(org_id).id
@@ -192,7 +192,7 @@ class Tenancy:
             )
             return [make(r) for r in rows]
 
-    def add_product_to_project(self, product_id: Any, project_id: Any) -> None:
+    def add_product_to_project(self, product_id: str, project_id: str) -> None:
         """See KeyIssuer.add_product_to_project."""
         project, product = self.get_project(project_id), self.get_product(product_id)
         if project.org_id != product.org_id:
@@ -207,7 +207,7 @@ class Tenancy:
             t.insert_ignore(t.links, row, ["project_id", "product_id"])
         self._links.add((project.id, product.id))
 
-    def list_project_products(self, project_id: Any) -> list[Product]:
+    def list_project_products(self, project_id: str) -> list[Product]:
         """See KeyIssuer.list_project_products."""
         project = self.get_project(project_id)
         p, links = self.ctx.tables.products.table, self.ctx.tables.links.table
