@@ -28,7 +28,7 @@ from byok.issuing import (
     Refill,
     RevokedKeyError,
     RolledKeyError,
-    engine,
+    validation,
 )
 from tests.support import SECRET
 
@@ -277,7 +277,7 @@ def test_old_and_new_keys_spend_exactly_the_credits_at_once(
     pair: tuple[KeyIssuer, KeyIssuer], optimistic: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not optimistic:  # every validation takes the row-lock path straight away
-        monkeypatch.setattr(engine, "OPTIMISTIC_ATTEMPTS", 0)
+        monkeypatch.setattr(validation, "OPTIMISTIC_ATTEMPTS", 0)
     one, two = pair
     org = _org(one)
     made = one.create_key(org, metadata=KeyMetadata(remaining=40))

@@ -1,103 +1,48 @@
 """`KeyIssuer`: the synchronous engine of issued keys (apikeys-platform's methods as plain
 calls). `APIKeyClient` is its async face.
 
-Validation, in order: the key's format and checksum (no query when malformed), one indexed
-lookup by hash (or none, from the verified-key cache), revoked, expired, tenancy, scopes, then
-one atomic write: rate limit, credits, use_count, last_used_at and the day's usage together.
-The write is a compare-and-swap on the row's version, retried from a fresh read when another
-writer got there first, and after a few misses taken under a row lock, so it always finishes.
+A facade over parts that own their state, each in its own module: `Context` (context.py: the
+database, tables, lock and clock they all share), `Tenancy` (tenancy.py), `Lifecycle`
+(lifecycle.py), `Usage` (usage.py), `Validation` (validation.py), `Rollout` (rollout.py), the
+`VerifiedCache` (cache.py) and the key format and peppers (keys.py). Every public method here is
+one call to the part that does it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 from fastsql import Database
 
-from ..core.database import from_iso, to_iso
-from ..core.types import StorageError, utcnow
-from . import limits, lineage, store
-from .cache import Entry, VerifiedCache
-from .errors import (
-    CreditsExhaustedError,
-    ExpiredKeyError,
-    InsufficientScopeError,
-    InvalidInputError,
-    InvalidKeyError,
-    QuotaError,
-    RevokedKeyError,
-)
+from ..core.database import Guard
+from ..core.types import utcnow
+from .cache import VerifiedCache
+from .context import Context
 from .keys import KeyFormat, Peppers
 from .lifecycle import Lifecycle
-from .models import MAX_SCOPE, APIKey, KeyMetadata
+from .models import (
+    APIKey,
+    APIKeyCreated,
+    AuditEvent,
+    KeyMetadata,
+    KeyStatus,
+    Organization,
+    Product,
+    Project,
+    UsageDay,
+)
 from .rollout import Rollout, SecretStatus
-from .tenancy import canonical_id
+from .store import Tables
+from .tenancy import Tenancy
+from .usage import MAX_USAGE_DAYS, Usage
+from .validation import NeedsDatabase, Prepared, Validation
 
 __all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
 
-OPTIMISTIC_ATTEMPTS = 4  # compare-and-swap tries before taking the row lock
 
-
-class NeedsDatabase(Exception):
-    """Internal: a validation asked to run without I/O needs the database (see APIKeyClient)."""
-
-
-class Prepared(NamedTuple):
-    """A parsed validation request (see KeyIssuer.prepare)."""
-
-    key: str  # the well-formed key
-    key_hash: str  # its hash under the current pepper
-    want: _Want  # what is asked of it
-
-
-@dataclass(frozen=True)
-class _Want:
-    """What one validation asks for (checked once, before any I/O)."""
-
-    org_id: str | None
-    project_id: str | None
-    product_id: str | None
-    scopes: tuple[str, ...]
-    limit: bool  # enforce rate limit and credits
-    track: bool  # count the use
-
-    @classmethod
-    def of(
-        cls,
-        org_id: Any = None,
-        project_id: Any = None,
-        product_id: Any = None,
-        required_scopes: Any = (),
-        required_scope: Any = None,
-        check_rate_limit: bool = True,
-        track_usage: bool = True,
-    ) -> _Want:
-        if isinstance(required_scopes, str) or not isinstance(required_scopes, Sequence):
-            raise InvalidInputError("required_scopes must be a list of scope names")
-        scopes = [*required_scopes, *([] if required_scope is None else [required_scope])]
-        if not all(isinstance(s, str) and 0 < len(s) <= MAX_SCOPE for s in scopes):
-            raise InvalidInputError(f"required scopes are strings of 1-{MAX_SCOPE} characters")
-        return cls(
-            _given(org_id),
-            _given(project_id),
-            _given(product_id),
-            tuple(dict.fromkeys(scopes)),
-            bool(check_rate_limit),
-            bool(track_usage),
-        )
-
-
-def _given(value: Any) -> str | None:
-    """A tenancy filter: None (not asked), a canonical id, or "" (malformed: matches nothing)."""
-    return None if value is None else (canonical_id(value) or "")
-
-
-class KeyIssuer(Lifecycle):
+class KeyIssuer:
     """Issues, stores, validates and counts API keys for your own API (synchronous, thread-safe)."""
 
     def __init__(
@@ -115,8 +60,47 @@ class KeyIssuer(Lifecycle):
         self.format = KeyFormat(key_prefix, environment)
         self.peppers = Peppers(signing_secret, previous_signing_secrets)
         self.cache = VerifiedCache(cache_ttl)
-        super().__init__(db_url, clock)
-        self.rollout = Rollout(self.peppers, self.tables, self._guard, cache_ttl)
+        self.context = ctx = Context(db_url, clock)
+        self.rollout = Rollout(self.peppers, ctx.tables, ctx.guard, cache_ttl)
+        self.tenancy = Tenancy(ctx)
+        self.usage = Usage(ctx, self.tenancy)
+        self.lifecycle = Lifecycle(
+            ctx, tenancy=self.tenancy, cache=self.cache, format=self.format, rollout=self.rollout
+        )
+        self.validation = Validation(
+            ctx,
+            tenancy=self.tenancy,
+            usage=self.usage,
+            cache=self.cache,
+            format=self.format,
+            peppers=self.peppers,
+            rollout=self.rollout,
+        )
+
+    # the shared state, as earlier versions exposed it
+
+    @property
+    def db(self) -> Database:
+        """The open database (see Context)."""
+        return self.context.db
+
+    @property
+    def tables(self) -> Tables:
+        """The issuing tables and their compiled statements (see Context)."""
+        return self.context.tables
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The issuer's clock: the current time (UTC)."""
+        return self.context.clock
+
+    def _guard(self, what: str) -> Guard:
+        """One database operation (lock, commit or rollback, StorageError); see Context.guard."""
+        return self.context.guard(what)
+
+    def close(self) -> None:
+        """Close the connection and the engine's pool."""
+        self.context.close()
 
     # signing secrets
 
@@ -146,7 +130,7 @@ class KeyIssuer(Lifecycle):
         track_usage: bool = True,  # count this success (use_count, last_used_at, usage per day)
     ) -> APIKey:
         """The key's record when it may be used for this request; else the error that says why."""
-        prepared = self.prepare(
+        prepared = self.validation.prepare(
             plaintext_key,
             org_id=org_id,
             project_id=project_id,
@@ -156,7 +140,7 @@ class KeyIssuer(Lifecycle):
             check_rate_limit=check_rate_limit,
             track_usage=track_usage,
         )
-        return self.answer(prepared, io=True)
+        return self.validation.answer(prepared, io=True)
 
     def verify_key(
         self,
@@ -173,8 +157,7 @@ class KeyIssuer(Lifecycle):
         **want: Any,  # validate_key's keyword arguments
     ) -> Prepared:
         """Parse the key and the request (no I/O): InvalidKeyError for a malformed key."""
-        key = self.format.parse(plaintext_key)
-        return Prepared(key, self.peppers.hash(key), _Want.of(**want))
+        return self.validation.prepare(plaintext_key, **want)
 
     def answer(
         self,
@@ -183,217 +166,223 @@ class KeyIssuer(Lifecycle):
         io: bool = True,  # False: raise NeedsDatabase rather than query (async face, on the loop)
     ) -> APIKey:
         """Validate a prepared request (the body of validate_key)."""
-        key, key_hash, want = prepared
-        for _ in range(OPTIMISTIC_ATTEMPTS):
-            entry = self.cache.get(key_hash)
-            if entry is None:
-                if not io:
-                    raise NeedsDatabase
-                entry = self._load(key, key_hash)
-            now = self.clock()
-            self._check(entry.key, want, now, io=io)
-            drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
-            plan = None if drawn else self._plan(entry, want, now)
-            if plan is None and not drawn:
-                return entry.key
-            if not io:
-                raise NeedsDatabase
-            if drawn:
-                done = self._draw(entry, want, now)
-            else:
-                with self._guard("validate"):
-                    done = self._apply(entry, plan, want, now)
-            if done is not None:
-                self.cache.put(key_hash, done)
-                return done.key
-            self.cache.drop(entry.key.id)  # another writer changed the row: read it again
-        return self._validate_locked(key, key_hash, want)
+        return self.validation.answer(prepared, io=io)
 
-    def _validate_locked(self, key: str, key_hash: str, want: _Want) -> APIKey:
-        """The last resort under contention: lock the row, read, decide and write at once."""
-        entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
-        with self._guard("validate"):
-            self.tables.execute(self.tables.lock_row, {"kid": entry.key.id})
-            row = (
-                self.tables.execute(self.tables.key_by_id, {"id": entry.key.id}).mappings().first()
-            )
-            if row is None:
-                raise InvalidKeyError("Key not found")
-            entry = _entry(row)
-            now = self.clock()
-            self._check(entry.key, want, now, io=True)
-            if want.limit and row["rolled_to"] is not None:
-                done = self._draw(entry, want, now, locked=True)
-            else:
-                plan = self._plan(entry, want, now)
-                done = entry if plan is None else self._apply(entry, plan, want, now)
-        if done is None:  # cannot happen while the row is locked
-            raise StorageError("issued key changed while locked")
-        self.cache.put(key_hash, done)
-        return done.key
+    # tenancy
 
-    def _load(self, key: str, key_hash: str) -> Entry:
-        """Read the key's row by any hash it may hold (one indexed lookup); rehash it when the
-        rollout says so (see rollout.py)."""
-        with self._guard("lookup"):
-            row = self.rollout.find(key, key_hash)
-            if row is None:
-                raise InvalidKeyError("Key not found")
-            row = self.rollout.settle(key, row)
-        entry = _entry(row)
-        self.cache.put(key_hash, entry)
-        return entry
+    def owner(
+        self,
+        kind: str,  # "project" or "product"
+        value: Any,  # its id
+        *,
+        query: bool = True,  # False: answer only from memory (None when unknown)
+    ) -> str | None:
+        """The organization of a project or product, None when there is no such one."""
+        return self.tenancy.owner(kind, value, query=query)
 
-    def _check(self, key: APIKey, want: _Want, now: datetime, *, io: bool) -> None:
-        """Revoked, expired, tenancy and scopes; raises the error a client should see."""
-        if key.revoked_at is not None:
-            raise RevokedKeyError("Key has been revoked")
-        exp = key.metadata.expires_at
-        if exp is not None and exp <= now:
-            raise ExpiredKeyError("Key has expired", expired_at=exp)
-        if want.org_id is not None and key.org_id != want.org_id:
-            raise InsufficientScopeError("Key does not belong to this organization")
-        if want.project_id is not None and not self._fits(key, "project", want.project_id, io):
-            raise InsufficientScopeError("Key is not authorized for this project")
-        if want.product_id is not None and not self._fits(key, "product", want.product_id, io):
-            raise InsufficientScopeError("Key is not authorized for this product")
-        missing = [s for s in want.scopes if s not in key.metadata.scopes]
-        if missing:
-            raise InsufficientScopeError(
-                f"Key lacks the required scope(s): {', '.join(missing)}", missing
-            )
+    def linked(
+        self,
+        project_id: str,  # a canonical project id
+        product_id: str,  # a canonical product id
+        *,
+        query: bool = True,  # False: answer only from memory
+    ) -> bool | None:
+        """Whether the product is linked to the project (None: unknown without a query)."""
+        return self.tenancy.linked(project_id, product_id, query=query)
 
-    def _fits(self, key: APIKey, kind: str, wanted: str, io: bool) -> bool:
-        """Whether the key may be used for this project or product (of its own organization)."""
-        scoped = key.project_id if kind == "project" else key.product_id
-        if scoped is not None:
-            return scoped == wanted
-        org = self.owner(kind, wanted, query=io)
-        if org is None and not io and wanted:
-            raise NeedsDatabase
-        if org != key.org_id:
-            return False
-        if kind == "product" and key.project_id is not None:
-            linked = self.linked(key.project_id, wanted, query=io)
-            if linked is None:
-                raise NeedsDatabase
-            return linked
-        return True
+    def get_or_create_organization(
+        self,
+        name: str,  # unique organization name
+    ) -> tuple[Organization, bool]:
+        """The organization of this name, created if needed; (organization, created)."""
+        return self.tenancy.get_or_create_organization(name)
 
-    def _plan(self, entry: Entry, want: _Want, now: datetime) -> dict | None:
-        """The counters after this call (QuotaError when a limit refuses it); None: no write."""
-        row, meta = entry.row, entry.key.metadata
-        plan = {"rl": row["rl_state"], "rem": row["remaining"], "refilled": row["refilled_at"]}
-        bump = False
-        if want.limit and meta.rate_limit is not None:
-            try:
-                decision = limits.take(row["rl_state"], meta.rate_limit, now)
-            except ValueError:
-                raise StorageError(f"damaged rate-limit state of key {entry.key.id}") from None
-            if not decision.passed:
-                raise QuotaError(
-                    "Rate limit exceeded",
-                    retry_after_seconds=decision.retry_after,
-                    limit=meta.rate_limit.requests,
-                    window_seconds=meta.rate_limit.window.seconds,
-                )
-            plan["rl"], bump = decision.state, True
-        if want.limit and row["remaining"] is not None:
-            left, refilled, wait = limits.spend(
-                row["remaining"], meta.refill, from_iso(row["refilled_at"]), now
-            )
-            if left is None:
-                raise CreditsExhaustedError("No credits left", retry_after_seconds=wait)
-            plan["rem"], plan["refilled"], bump = left, to_iso(refilled), True
-        if not bump and not want.track:
-            return None
-        plan["bump"] = bump
-        return plan
+    def create_organization(
+        self,
+        name: str,  # unique organization name
+    ) -> Organization:
+        """A new organization; AlreadyExistsError (with existing_id) when the name is taken."""
+        return self.tenancy.create_organization(name)
 
-    def _apply(self, entry: Entry, plan: dict, want: _Want, now: datetime) -> Entry | None:
-        """Write the plan if the row is still the one read (inside a guard); None on conflict."""
-        t, row = self.tables, entry.row
-        version = row["version"] + (1 if plan["bump"] else 0)
-        params = {
-            "kid": row["id"],
-            "v": row["version"],
-            "nv": version,
-            "now": to_iso(now),
-            "rl": plan["rl"],
-            "rem": plan["rem"],
-            "refilled": plan["refilled"],
-        }
-        if want.track:
-            day = now.date().isoformat()
-            stmt = t.spend_tracked if plan["bump"] else t.count_use
-            counted = t.counted(stmt, {**params, "day": day}, row)
-            if counted is None:
-                return None
-            use_count, usage_count, prev_day, prev_count = counted
-            if usage_count == 1 and prev_day is not None and prev_count:  # the day turned
-                t.run(t.add_day, {"kid": row["id"], "day": prev_day, "n": prev_count})
-                self._prune_daily(now)
-            counters = {"usage_day": day, "usage_count": usage_count}
-        elif t.run(t.spend_untracked, params).rowcount != 1:
-            return None
-        else:
-            use_count, counters = row["use_count"], {}
-        new_row = {
-            **row,
-            "version": version,
-            "rl_state": plan["rl"],
-            "remaining": plan["rem"],
-            "refilled_at": plan["refilled"],
-            "use_count": use_count,
-            "last_used_at": params["now"] if want.track else row["last_used_at"],
-            **counters,
-        }
-        return _entry(new_row, entry)
+    def use_organization(
+        self,
+        org_id: str,  # an organization id
+    ) -> Organization:
+        """The organization with this id; NotFoundError when there is none."""
+        return self.tenancy.use_organization(org_id)
 
-    def _draw(
-        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
-    ) -> Entry | None:
-        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
-        txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self._guard("validate"))
-        with txn():
-            found = lineage.head(self.tables, entry.row, lock=locked)
-        source = entry if found is None else _entry(found)  # no head: the successor was deleted
-        plan = self._plan(source, want, now) or lineage.kept(source.row)
-        try:
-            with txn():  # its own row first, then the head's: every writer locks in that order
-                own = plan if found is None else lineage.kept(entry.row)  # its own counters
-                if (done := self._apply(entry, own, want, now)) is None:
-                    raise lineage.Conflict
-                if found is not None and plan["bump"]:
-                    lineage.spend_head(self.tables, found, plan)
-        except lineage.Conflict:
-            if locked:
-                raise StorageError("issued key changed while locked") from None
-            return None
-        done.key = done.key if found is None else lineage.shown(done.key, plan["rem"])
-        return done
+    def list_organizations(self) -> list[Organization]:
+        """Every organization, oldest first."""
+        return self.tenancy.list_organizations()
 
+    def get_or_create_project(
+        self,
+        org_id: str,  # owning organization
+        name: str,  # unique within the organization
+    ) -> tuple[Project, bool]:
+        """The project of this name in the organization, created if needed; (project, created)."""
+        return self.tenancy.get_or_create("project", org_id, name)
 
-def _entry(row: Any, previous: Entry | None = None) -> Entry:
-    """An Entry of a row; the parsed metadata is reused when only counters changed."""
-    row = dict(row)
-    if previous is None or previous.row["metadata"] != row["metadata"]:
-        return Entry(row, store.api_key(row), time.monotonic())
-    old = previous.key
-    meta = old.metadata
-    if meta.remaining != row["remaining"]:
-        meta = KeyMetadata.from_json(row["metadata"], row["remaining"])
-    key = APIKey(
-        old.id,
-        old.org_id,
-        old.project_id,
-        old.product_id,
-        old.key_prefix,
-        meta,
-        old.revoked_at,
-        old.created_at,
-        from_iso(row["last_used_at"]),
-        row["use_count"],
-        old.rolled_to,
-    )
-    return Entry(row, key, time.monotonic())
+    def create_project(
+        self,
+        org_id: str,  # owning organization
+        name: str,  # unique within the organization
+    ) -> Project:
+        """A new project; AlreadyExistsError when the organization has one of this name."""
+        return self.tenancy.create("project", org_id, name)
+
+    def get_or_create_product(
+        self,
+        org_id: str,  # owning organization
+        name: str,  # unique within the organization
+    ) -> tuple[Product, bool]:
+        """The product of this name in the organization, created if needed; (product, created)."""
+        return self.tenancy.get_or_create("product", org_id, name)
+
+    def create_product(
+        self,
+        org_id: str,  # owning organization
+        name: str,  # unique within the organization
+    ) -> Product:
+        """A new product; AlreadyExistsError when the organization has one of this name."""
+        return self.tenancy.create("product", org_id, name)
+
+    def list_projects(
+        self,
+        org_id: str,  # an organization
+    ) -> list[Project]:
+        """The organization's projects, oldest first."""
+        return self.tenancy.listed("project", org_id)
+
+    def list_products(
+        self,
+        org_id: str,  # an organization
+    ) -> list[Product]:
+        """The organization's products, oldest first."""
+        return self.tenancy.listed("product", org_id)
+
+    def add_product_to_project(
+        self,
+        product_id: str,  # a product
+        project_id: str,  # a project of the same organization
+    ) -> None:
+        """Link a product to a project (linking twice is a no-op); both must share an org."""
+        return self.tenancy.add_product_to_project(product_id, project_id)
+
+    def list_project_products(
+        self,
+        project_id: str,  # a project
+    ) -> list[Product]:
+        """The products linked to a project, oldest first."""
+        return self.tenancy.list_project_products(project_id)
+
+    # keys
+
+    def create_key(
+        self,
+        org_id: str,  # owning organization
+        *,
+        project_id: str | None = None,  # scope to a project of that organization
+        product_id: str | None = None,  # scope to a product (linked to the project, if both)
+        metadata: KeyMetadata | None = None,  # name, scopes, limits, expiry, credits, custom
+        actor: str | None = None,  # who issues it, for the audit log
+    ) -> APIKeyCreated:
+        """Issue a key; its plaintext is in the result only, never stored."""
+        return self.lifecycle.create_key(
+            org_id, project_id=project_id, product_id=product_id, metadata=metadata, actor=actor
+        )
+
+    def get_key(
+        self,
+        key_id: str,  # a key id
+    ) -> APIKey:
+        """The key's record (NotFoundError when there is none)."""
+        return self.lifecycle.get_key(key_id)
+
+    def update_key(
+        self,
+        key_id: str,  # the key
+        *,
+        metadata: KeyMetadata,  # its new metadata (replaces the old; remaining sets the credits)
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKey:
+        """Change a key's metadata in place (scopes, limits, expiry, credits, name, custom); a
+        rolled key's expiry (its grace period's end) may come sooner, never later."""
+        return self.lifecycle.update_key(key_id, metadata=metadata, actor=actor)
+
+    def revoke_key(
+        self,
+        key_id: str,  # the key
+        *,
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKey:
+        """Disable a key for good (kept for the record); revoking twice keeps the first date."""
+        return self.lifecycle.revoke_key(key_id, actor=actor)
+
+    def delete_key(
+        self,
+        key_id: str,  # the key
+        *,
+        actor: str | None = None,  # who, for the audit log
+    ) -> None:
+        """Remove a key and its counters for good (GDPR erasure); the audit log keeps the event."""
+        return self.lifecycle.delete_key(key_id, actor=actor)
+
+    def roll_key(
+        self,
+        key_id: str,  # the key to replace
+        *,
+        grace: timedelta = timedelta(0),  # how long the old key keeps working
+        metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
+        actor: str | None = None,  # who, for the audit log
+    ) -> APIKeyCreated:
+        """A new key with the same settings and budget; the old one works until min(its expiry,
+        now+grace), spending the new one's credits and window (see lineage.py)."""
+        return self.lifecycle.roll_key(key_id, grace=grace, metadata=metadata, actor=actor)
+
+    def list_org_keys(
+        self,
+        org_id: str,  # an organization
+        *,
+        status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
+    ) -> list[APIKey]:
+        """The organization's keys, oldest first."""
+        return self.lifecycle.list_org_keys(org_id, status=status)
+
+    def list_project_keys(
+        self,
+        project_id: str,  # a project
+        *,
+        status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
+    ) -> list[APIKey]:
+        """The project's keys, oldest first."""
+        return self.lifecycle.list_project_keys(project_id, status=status)
+
+    def list_audit_events(
+        self,
+        org_id: str,  # an organization
+        *,
+        key_id: str | None = None,  # only this key's events
+        limit: int = 100,  # most events returned
+    ) -> list[AuditEvent]:
+        """The organization's audit events, newest first."""
+        return self.lifecycle.list_audit_events(org_id, key_id=key_id, limit=limit)
+
+    # usage
+
+    def key_usage(
+        self,
+        key_id: str,  # a key
+        *,
+        days: int = 30,  # how many UTC days, ending today
+    ) -> list[UsageDay]:
+        """Successful verifications per UTC day, oldest first (days without use count 0)."""
+        return self.usage.key_usage(key_id, days=days)
+
+    def prune_usage(
+        self,
+        keep_days: int = MAX_USAGE_DAYS,  # days of history to keep
+    ) -> int:
+        """Delete usage rows older than `keep_days`; returns how many (validation also does
+        this, once a day per process)."""
+        return self.usage.prune_usage(keep_days)

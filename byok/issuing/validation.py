@@ -1,0 +1,334 @@
+"""Validation of issued keys (a part of `KeyIssuer`, which documents validate_key).
+
+In order: the key's format and checksum (no query when malformed), one indexed lookup by hash
+(or none, from the verified-key cache), revoked, expired, tenancy, scopes, then one atomic write:
+rate limit, credits, use_count, last_used_at and the day's usage together. The write is a
+compare-and-swap on the row's version, retried from a fresh read when another writer got there
+first, and after a few misses taken under a row lock, so it always finishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from ..core.database import from_iso, to_iso
+from ..core.types import StorageError
+from . import limits, lineage, store
+from .cache import Entry, VerifiedCache
+from .context import Context
+from .errors import (
+    CreditsExhaustedError,
+    ExpiredKeyError,
+    InsufficientScopeError,
+    InvalidInputError,
+    InvalidKeyError,
+    QuotaError,
+    RevokedKeyError,
+)
+from .keys import KeyFormat, Peppers
+from .models import MAX_SCOPE, APIKey, KeyMetadata
+from .rollout import Rollout
+from .tenancy import Tenancy, canonical_id
+from .usage import Usage
+
+__all__ = ["NeedsDatabase", "Prepared", "Validation"]
+
+OPTIMISTIC_ATTEMPTS = 4  # compare-and-swap tries before taking the row lock
+
+
+class NeedsDatabase(Exception):
+    """Internal: a validation asked to run without I/O needs the database (see APIKeyClient)."""
+
+
+class Prepared(NamedTuple):
+    """A parsed validation request (see KeyIssuer.prepare)."""
+
+    key: str  # the well-formed key
+    key_hash: str  # its hash under the current pepper
+    want: _Want  # what is asked of it
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What one validation asks for (checked once, before any I/O)."""
+
+    org_id: str | None
+    project_id: str | None
+    product_id: str | None
+    scopes: tuple[str, ...]
+    limit: bool  # enforce rate limit and credits
+    track: bool  # count the use
+
+    @classmethod
+    def of(
+        cls,
+        org_id: Any = None,
+        project_id: Any = None,
+        product_id: Any = None,
+        required_scopes: Any = (),
+        required_scope: Any = None,
+        check_rate_limit: bool = True,
+        track_usage: bool = True,
+    ) -> _Want:
+        if isinstance(required_scopes, str) or not isinstance(required_scopes, Sequence):
+            raise InvalidInputError("required_scopes must be a list of scope names")
+        scopes = [*required_scopes, *([] if required_scope is None else [required_scope])]
+        if not all(isinstance(s, str) and 0 < len(s) <= MAX_SCOPE for s in scopes):
+            raise InvalidInputError(f"required scopes are strings of 1-{MAX_SCOPE} characters")
+        return cls(
+            _given(org_id),
+            _given(project_id),
+            _given(product_id),
+            tuple(dict.fromkeys(scopes)),
+            bool(check_rate_limit),
+            bool(track_usage),
+        )
+
+
+def _given(value: Any) -> str | None:
+    """A tenancy filter: None (not asked), a canonical id, or "" (malformed: matches nothing)."""
+    return None if value is None else (canonical_id(value) or "")
+
+
+class Validation:
+    """Validates keys: reads through the verified-key cache, checks, and writes the counters."""
+
+    def __init__(
+        self,
+        ctx: Context,  # the issuer's database, tables, lock and clock
+        *,
+        tenancy: Tenancy,  # answers which organization a project or product belongs to
+        usage: Usage,  # prunes old usage rows once a day
+        cache: VerifiedCache,  # keys verified lately, by hash
+        format: KeyFormat,  # parses a presented key
+        peppers: Peppers,  # hashes it
+        rollout: Rollout,  # finds its row by any hash and rehashes it
+    ):
+        self.ctx, self.tenancy, self.usage, self.cache = ctx, tenancy, usage, cache
+        self.format, self.peppers, self.rollout = format, peppers, rollout
+
+    def prepare(self, plaintext_key: str, **want: Any) -> Prepared:
+        """See KeyIssuer.prepare."""
+        key = self.format.parse(plaintext_key)
+        return Prepared(key, self.peppers.hash(key), _Want.of(**want))
+
+    def answer(self, prepared: Prepared, *, io: bool) -> APIKey:
+        """See KeyIssuer.answer."""
+        key, key_hash, want = prepared
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            entry = self.cache.get(key_hash)
+            if entry is None:
+                if not io:
+                    raise NeedsDatabase
+                entry = self._load(key, key_hash)
+            now = self.ctx.clock()
+            self._check(entry.key, want, now, io=io)
+            drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
+            plan = None if drawn else self._plan(entry, want, now)
+            if plan is None and not drawn:
+                return entry.key
+            if not io:
+                raise NeedsDatabase
+            if drawn:
+                done = self._draw(entry, want, now)
+            else:
+                with self.ctx.guard("validate"):
+                    done = self._apply(entry, plan, want, now)
+            if done is not None:
+                self.cache.put(key_hash, done)
+                return done.key
+            self.cache.drop(entry.key.id)  # another writer changed the row: read it again
+        return self._validate_locked(key, key_hash, want)
+
+    def _validate_locked(self, key: str, key_hash: str, want: _Want) -> APIKey:
+        """The last resort under contention: lock the row, read, decide and write at once."""
+        entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
+        t = self.ctx.tables
+        with self.ctx.guard("validate"):
+            t.execute(t.lock_row, {"kid": entry.key.id})
+            row = t.execute(t.key_by_id, {"id": entry.key.id}).mappings().first()
+            if row is None:
+                raise InvalidKeyError("Key not found")
+            entry = _entry(row)
+            now = self.ctx.clock()
+            self._check(entry.key, want, now, io=True)
+            if want.limit and row["rolled_to"] is not None:
+                done = self._draw(entry, want, now, locked=True)
+            else:
+                plan = self._plan(entry, want, now)
+                done = entry if plan is None else self._apply(entry, plan, want, now)
+        if done is None:  # cannot happen while the row is locked
+            raise StorageError("issued key changed while locked")
+        self.cache.put(key_hash, done)
+        return done.key
+
+    def _load(self, key: str, key_hash: str) -> Entry:
+        """Read the key's row by any hash it may hold (one indexed lookup); rehash it when the
+        rollout says so (see rollout.py)."""
+        with self.ctx.guard("lookup"):
+            row = self.rollout.find(key, key_hash)
+            if row is None:
+                raise InvalidKeyError("Key not found")
+            row = self.rollout.settle(key, row)
+        entry = _entry(row)
+        self.cache.put(key_hash, entry)
+        return entry
+
+    def _check(self, key: APIKey, want: _Want, now: datetime, *, io: bool) -> None:
+        """Revoked, expired, tenancy and scopes; raises the error a client should see."""
+        if key.revoked_at is not None:
+            raise RevokedKeyError("Key has been revoked")
+        exp = key.metadata.expires_at
+        if exp is not None and exp <= now:
+            raise ExpiredKeyError("Key has expired", expired_at=exp)
+        if want.org_id is not None and key.org_id != want.org_id:
+            raise InsufficientScopeError("Key does not belong to this organization")
+        if want.project_id is not None and not self._fits(key, "project", want.project_id, io):
+            raise InsufficientScopeError("Key is not authorized for this project")
+        if want.product_id is not None and not self._fits(key, "product", want.product_id, io):
+            raise InsufficientScopeError("Key is not authorized for this product")
+        missing = [s for s in want.scopes if s not in key.metadata.scopes]
+        if missing:
+            raise InsufficientScopeError(
+                f"Key lacks the required scope(s): {', '.join(missing)}", missing
+            )
+
+    def _fits(self, key: APIKey, kind: str, wanted: str, io: bool) -> bool:
+        """Whether the key may be used for this project or product (of its own organization)."""
+        scoped = key.project_id if kind == "project" else key.product_id
+        if scoped is not None:
+            return scoped == wanted
+        org = self.tenancy.owner(kind, wanted, query=io)
+        if org is None and not io and wanted:
+            raise NeedsDatabase
+        if org != key.org_id:
+            return False
+        if kind == "product" and key.project_id is not None:
+            linked = self.tenancy.linked(key.project_id, wanted, query=io)
+            if linked is None:
+                raise NeedsDatabase
+            return linked
+        return True
+
+    def _plan(self, entry: Entry, want: _Want, now: datetime) -> dict | None:
+        """The counters after this call (QuotaError when a limit refuses it); None: no write."""
+        row, meta = entry.row, entry.key.metadata
+        plan = {"rl": row["rl_state"], "rem": row["remaining"], "refilled": row["refilled_at"]}
+        bump = False
+        if want.limit and meta.rate_limit is not None:
+            try:
+                decision = limits.take(row["rl_state"], meta.rate_limit, now)
+            except ValueError:
+                raise StorageError(f"damaged rate-limit state of key {entry.key.id}") from None
+            if not decision.passed:
+                raise QuotaError(
+                    "Rate limit exceeded",
+                    retry_after_seconds=decision.retry_after,
+                    limit=meta.rate_limit.requests,
+                    window_seconds=meta.rate_limit.window.seconds,
+                )
+            plan["rl"], bump = decision.state, True
+        if want.limit and row["remaining"] is not None:
+            left, refilled, wait = limits.spend(
+                row["remaining"], meta.refill, from_iso(row["refilled_at"]), now
+            )
+            if left is None:
+                raise CreditsExhaustedError("No credits left", retry_after_seconds=wait)
+            plan["rem"], plan["refilled"], bump = left, to_iso(refilled), True
+        if not bump and not want.track:
+            return None
+        plan["bump"] = bump
+        return plan
+
+    def _apply(self, entry: Entry, plan: dict, want: _Want, now: datetime) -> Entry | None:
+        """Write the plan if the row is still the one read (inside a guard); None on conflict."""
+        t, row = self.ctx.tables, entry.row
+        version = row["version"] + (1 if plan["bump"] else 0)
+        params = {
+            "kid": row["id"],
+            "v": row["version"],
+            "nv": version,
+            "now": to_iso(now),
+            "rl": plan["rl"],
+            "rem": plan["rem"],
+            "refilled": plan["refilled"],
+        }
+        if want.track:
+            day = now.date().isoformat()
+            stmt = t.spend_tracked if plan["bump"] else t.count_use
+            counted = t.counted(stmt, {**params, "day": day}, row)
+            if counted is None:
+                return None
+            use_count, usage_count, prev_day, prev_count = counted
+            if usage_count == 1 and prev_day is not None and prev_count:  # the day turned
+                t.run(t.add_day, {"kid": row["id"], "day": prev_day, "n": prev_count})
+                self.usage.prune_daily(now)
+            counters = {"usage_day": day, "usage_count": usage_count}
+        elif t.run(t.spend_untracked, params).rowcount != 1:
+            return None
+        else:
+            use_count, counters = row["use_count"], {}
+        new_row = {
+            **row,
+            "version": version,
+            "rl_state": plan["rl"],
+            "remaining": plan["rem"],
+            "refilled_at": plan["refilled"],
+            "use_count": use_count,
+            "last_used_at": params["now"] if want.track else row["last_used_at"],
+            **counters,
+        }
+        return _entry(new_row, entry)
+
+    def _draw(
+        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
+    ) -> Entry | None:
+        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
+        txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self.ctx.guard("validate"))
+        with txn():
+            found = lineage.head(self.ctx.tables, entry.row, lock=locked)
+        source = entry if found is None else _entry(found)  # no head: the successor was deleted
+        plan = self._plan(source, want, now) or lineage.kept(source.row)
+        try:
+            with txn():  # its own row first, then the head's: every writer locks in that order
+                own = plan if found is None else lineage.kept(entry.row)  # its own counters
+                if (done := self._apply(entry, own, want, now)) is None:
+                    raise lineage.Conflict
+                if found is not None and plan["bump"]:
+                    lineage.spend_head(self.ctx.tables, found, plan)
+        except lineage.Conflict:
+            if locked:
+                raise StorageError("issued key changed while locked") from None
+            return None
+        done.key = done.key if found is None else lineage.shown(done.key, plan["rem"])
+        return done
+
+
+def _entry(row: Any, previous: Entry | None = None) -> Entry:
+    """An Entry of a row; the parsed metadata is reused when only counters changed."""
+    row = dict(row)
+    if previous is None or previous.row["metadata"] != row["metadata"]:
+        return Entry(row, store.api_key(row), time.monotonic())
+    old = previous.key
+    meta = old.metadata
+    if meta.remaining != row["remaining"]:
+        meta = KeyMetadata.from_json(row["metadata"], row["remaining"])
+    key = APIKey(
+        old.id,
+        old.org_id,
+        old.project_id,
+        old.product_id,
+        old.key_prefix,
+        meta,
+        old.revoked_at,
+        old.created_at,
+        from_iso(row["last_used_at"]),
+        row["use_count"],
+        old.rolled_to,
+    )
+    return Entry(row, key, time.monotonic())
