@@ -25,7 +25,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -67,7 +66,8 @@ from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
-from .models import MAX_NAME, APIKey
+from .models import APIKey
+from .owner import KeyOwner, OwnerFunc
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
 from .webform import parse_grace, parse_new_key
@@ -79,30 +79,6 @@ log = logging.getLogger("byok")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that is, or may come to hold, the key shown once (the page, whose
 form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
-
-
-@dataclass(frozen=True)
-class KeyOwner:
-    """Whose keys a request may see and change."""
-
-    org_id: str  # the user's organization: keys are created in it and listed from it
-    project_id: str | None = None  # only this project's keys (new keys are scoped to it)
-    actor: str | None = None  # who acts, recorded in the audit log (e.g. the user's email)
-
-    def problem(self) -> str | None:
-        """Why the routes cannot act for this owner (never its values), or None."""
-        if canonical_id(self.org_id) is None:
-            return f"its org_id ({type(self.org_id).__name__}) is not an organization id (UUID)"
-        if self.project_id is not None and canonical_id(self.project_id) is None:
-            return "its project_id is not a project id (a UUID) or None"
-        a = self.actor
-        ok = a is None or (isinstance(a, str) and 0 < len(a) <= MAX_NAME and a.isprintable())
-        return None if ok else f"its actor is not 1-{MAX_NAME} printable characters or None"
-
-
-OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitable of one
-"""`owner(request)`: the KeyOwner (or just an organization id) of the signed-in user; None when
-nobody is signed in (the routes answer 401)."""
 
 
 class IssuingRoutes(IssuedKeysPage):
