@@ -28,7 +28,7 @@ from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from tests.fake_providers import FakeProviders, Server
-from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SECRET
+from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SECRET, Clock
 
 if TYPE_CHECKING:
     from byok.core.storage import BYOKManager
@@ -418,6 +418,12 @@ def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
 
 
 # --------------------------------------------------------------------------- Time zones
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves, starting at tests.support.CLOCK_START."""
+    return Clock()
 
 
 @pytest.fixture

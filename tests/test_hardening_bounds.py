@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,24 +33,9 @@ from byok.issuing import (
 )
 from byok.outbound import OutboundPolicy
 from byok.verify import KeyVerifier, Outcome
-from tests.support import SECRET
+from tests.support import CLOCK_START, SECRET, Clock
 
-NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+NOW = CLOCK_START
 
 
 @pytest.fixture

@@ -36,25 +36,7 @@ from byok.issuing import (
     RevokedKeyError,
     looks_like_issued_key,
 )
-from tests.support import SECRET
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime = datetime(2030, 1, 15, 12, 0, 0, tzinfo=UTC)) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.support import SECRET, Clock
 
 
 @pytest.fixture

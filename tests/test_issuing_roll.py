@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -30,26 +30,10 @@ from byok.issuing import (
     RolledKeyError,
     validation,
 )
-from tests.support import SECRET
+from tests.support import CLOCK_START, SECRET, Clock
 
 TRIALS = 30  # two-thread races per database (the issue measured 26 of 30 broken)
 HOUR = timedelta(hours=1)
-
-
-CLOCK_START = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = CLOCK_START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from byok.issuing import (
     mount_issuing_routes,
 )
 from byok.middleware import Refused, SecurityPolicy
-from tests.support import SECRET
+from tests.support import SECRET, Clock
 
 ORIGIN = "http://testserver"
 PREFIX = "/account/api-keys"
@@ -39,19 +39,6 @@ USER = "user"  # the request header naming the signed-in user in these apps
 _TOKEN = re.compile(r'"X-CSRF-Token":\s*"([^"]+)"')
 _KEY = re.compile(r'value="(sk_live_[0-9A-Za-z]{49})"')
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

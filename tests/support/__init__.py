@@ -4,6 +4,7 @@ helpers. Test modules import from here, never from one another."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import settings
 
@@ -20,3 +21,20 @@ def examples(deep: int) -> int:
 
 
 SECRET = "test-secret-0123456789abcdef-xyz"  # the tests' app secret (≥ 16 bytes; signs sessions)
+
+
+CLOCK_START = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)  # where a test's Clock starts
+
+
+class Clock:
+    """A clock the test moves (the `clock` fixture; an issuer's or manager's `clock=`)."""
+
+    def __init__(self, now: datetime = CLOCK_START) -> None:
+        self.now = now  # the time it answers until moved
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        """Move it on by a timedelta's keyword arguments (hours=1, seconds=30, ...)."""
+        self.now += timedelta(**kw)
