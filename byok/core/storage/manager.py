@@ -17,6 +17,7 @@ from typing import Any
 from fastsql import Database
 
 from ..endpoints import validate_endpoint
+from ..providers import check_provider
 from ..security import Keyring, bind, mask_key
 from ..types import (
     APIKey,
@@ -187,7 +188,7 @@ class BYOKManager(Maintenance):
         """Validate, seal (bound to owner, provider and endpoint) and store a key; returns it as
         stored with the owner's keys after the save (on a database: one read, one write; a default
         save on PostgreSQL takes its lock first)."""
-        provider, user_id = self._args(provider, user_id)
+        provider, user_id = self._args(check_provider(provider, where="set_key"), user_id)
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
         endpoint = validate_endpoint(endpoint)
