@@ -12,7 +12,7 @@ from fasthtml.common import P, to_xml
 from starlette.requests import Request
 
 from byok import BYOKManager
-from byok.components import KeyInputForm
+from byok.components import KeyInputForm, MultiProviderKeyForm
 from byok.core.providers import register_provider
 from byok.core.types import StorageError, ValidationError
 from byok.middleware import require_any_api_key, require_api_key
@@ -36,8 +36,16 @@ def _typo(call: Any, *args: Any, **kw: Any) -> str:
 
 
 def test_a_misspelt_provider_in_a_guard_fails_at_decoration():
-    message = _typo(require_api_key, "opneai")
-    assert "'opneai'" in message and "'openai'" in message
+    app, _, _ = make_app()
+    with pytest.raises(ValueError, match="did you mean 'openai'") as raised:
+
+        @app.get("/chat")
+        @require_api_key("opneai")
+        def chat(api_key: str):
+            return P(api_key)
+
+    assert "'opneai'" in str(raised.value)
+    assert Page(app).client.get("/chat").status_code == 404  # never routed
     assert "'anthropic'" in _typo(require_any_api_key, ["openai", "antrhopic"])
 
 
@@ -46,6 +54,7 @@ def test_a_misspelt_provider_in_the_key_routes_form_or_set_key_is_refused():
     assert "'openai'" in _typo(mount_key_routes, app, manager, providers=["opneai"])
     assert not any(getattr(r, "name", None) == "byok_dashboard" for r in app.routes)
     assert "'openai'" in _typo(KeyInputForm, provider="opneai")
+    assert "'groq'" in _typo(MultiProviderKeyForm, ["openai", "grok"])
     request = FakeRequest()
     message = _typo(manager.set_key, request, "gogle", "AIza" + "Q1w2E3r4" * 5)
     assert "'google'" in message and "Q1w2E3r4" not in message

@@ -219,6 +219,8 @@ def MultiProviderKeyForm(
     names = [providers] if isinstance(providers, str) else list(providers)
     if not names:
         raise ValueError("providers must name at least one provider")
+    for p in names:
+        refuse_typo(p, provider_config, where="MultiProviderKeyForm")  # "opneai": a ValueError
     default = names[0] if default_provider is None else default_provider
     if default not in names:
         raise ValueError("default_provider must be one of providers")
