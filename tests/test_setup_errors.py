@@ -78,6 +78,8 @@ def test_a_provider_of_the_apps_own_keeps_working():
 
     assert "'openai'" in _typo(require_api_key, "openai-eu")
     register_provider("openai-eu", name="OpenAI (EU)")
+    with pytest.raises(ValueError, match="built in"):
+        register_provider("openai", name="Not OpenAI")  # process-wide: only the app's own
     require_api_key("openai-eu")(lambda api_key: api_key)  # known now
     assert "OpenAI (EU)" in to_xml(KeyInputForm("openai-eu"))
 

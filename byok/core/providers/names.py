@@ -30,6 +30,10 @@ def register_provider(
     from .resolve import resolve_provider  # resolve reads this registry
 
     name = validate_provider(provider)
+    if name in BUILTIN_PROVIDERS:
+        raise ValidationError(
+            f"{name!r} is built in: change how it is shown with provider_config instead"
+        )
     _REGISTERED.pop(name, None)
     info = resolve_provider(name, {name: fields} if fields else None)
     _REGISTERED[name] = info
