@@ -12,13 +12,14 @@ here, as it was from the single module this package replaces.
 
 from .builtin import BUILTIN_PROVIDERS
 from .info import KeyCheck, ProviderInfo, safe_url
-from .names import check_provider, register_provider
+from .names import check_offered, check_provider, register_provider
 from .resolve import default_provider_info, key_matches, resolve_provider
 
 __all__ = [
     "BUILTIN_PROVIDERS",
     "KeyCheck",
     "ProviderInfo",
+    "check_offered",
     "check_provider",
     "default_provider_info",
     "key_matches",

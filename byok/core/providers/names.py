@@ -7,7 +7,7 @@ app's own and keeps working with generated defaults, as before."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..types import ValidationError
@@ -15,7 +15,13 @@ from ..validation import validate_provider
 from .builtin import BUILTIN_PROVIDERS
 from .info import ProviderInfo
 
-__all__ = ["check_provider", "refuse_typo", "register_provider", "registered_provider"]
+__all__ = [
+    "check_offered",
+    "check_provider",
+    "refuse_typo",
+    "register_provider",
+    "registered_provider",
+]
 
 _REGISTERED: dict[str, ProviderInfo] = {}  # providers the app registered, by name
 _CUTOFF = 0.75  # difflib similarity from which an unknown name is taken for a typo
@@ -80,3 +86,18 @@ def refuse_typo(
             f"{' or '.join(map(repr, close))}? (a provider of your own: "
             f"register_provider({shown}) first, or describe it in provider_config)"
         )
+
+
+def check_offered(
+    providers: Iterable[Any],  # the providers a set of routes offers
+    provider_config: Mapping[str, Any] | None,  # the routes' overrides/extensions
+    *,
+    where: str,  # what was called, for the message, e.g. "mount_key_routes"
+) -> list[str]:
+    """Each name checked; those of the app's own that `provider_config` describes are registered
+    (so `set_key`, which has no provider_config, accepts them too)."""
+    names = [check_provider(p, provider_config, where=where) for p in providers]
+    for name in names:
+        if name not in BUILTIN_PROVIDERS and provider_config and name in provider_config:
+            register_provider(name)
+    return names
