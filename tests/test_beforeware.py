@@ -68,7 +68,7 @@ def add_guarded_routes(app: FastHTML, **guard_kw: Any) -> None:
 
     @app.get("/bare")
     @require_api_key("openai", **guard_kw)
-    def bare():
+    def bare(api_key: str):
         return P(MARKER)
 
 

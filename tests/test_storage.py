@@ -91,7 +91,7 @@ def test_unique_user_provider_is_enforced_by_the_database(make_manager):
 
 def test_rows_hold_ciphertext_version_and_utc_iso_times(make_manager):
     m = make_manager()
-    m.set_key(None, "anthropic", "sk-ant-row-check-0001", user_id="u1")
+    m.set_key(None, "anthropic", "sk-ant-row-check-0001", user_id="u1", ttl=timedelta(hours=1))
     (row,) = raw_rows(m)
     value = bytes(row["encrypted_value"])
     assert value[:1] == b"B" and b"sk-ant-row-check-0001" not in value
@@ -555,9 +555,10 @@ def test_session_users_are_partitioned():
 
 def test_session_storage_needs_a_session():
     m = BYOKManager(SECRET)
-    for request in (None, object()):
-        with pytest.raises(StorageError, match="SessionMiddleware"):
-            m.set_key(request, "openai", "sk-no-session-00")
+    with pytest.raises(StorageError, match="SessionMiddleware"):
+        m.set_key(object(), "openai", "sk-no-session-00")
+    with pytest.raises(StorageError, match="pass the handler's request"):  # what to pass
+        m.set_key(None, "openai", "sk-no-session-00")
     with pytest.raises(StorageError):
         m.get_key(FakeRequest(session="not a dict"), "openai")  # type: ignore[arg-type]
 

@@ -19,6 +19,7 @@ from byok.core.types import (
     EncryptionError,
     EventKind,
     KeyEvent,
+    KeyLifetime,
     KeyNotFoundError,
     KeyStorage,
     SecurityWarning,
@@ -151,7 +152,9 @@ def test_config_keeps_the_reference_defaults():
     c = BYOKConfig()
     assert c.storage_backend is StorageBackend.SESSION
     assert c.encryption_key is None
-    assert c.default_ttl == timedelta(hours=24)
+    assert (
+        c.default_ttl is KeyLifetime.BY_STORAGE
+    )  # session keys 24 h (the reference's), database never
     assert c.session_key_prefix == "byok_"
     assert c.db_table_name == "user_api_keys"
     assert c.auto_cleanup is True

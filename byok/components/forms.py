@@ -51,6 +51,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from byok.core.providers import resolve_provider
+from byok.core.providers.names import refuse_typo
 
 from . import wiring
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
@@ -161,6 +162,7 @@ def KeyInputForm(
     **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
     """A form to enter one provider's key; the answer (its card) replaces the form."""
+    refuse_typo(provider, provider_config, where="KeyInputForm")  # "opneai": a ValueError
     info = resolve_provider(provider, provider_config)
     m = coerce(FormMethod, method, "method")
     url = safe_url(action, "action") if action is not None else key_url(base_url, provider)
@@ -217,6 +219,8 @@ def MultiProviderKeyForm(
     names = [providers] if isinstance(providers, str) else list(providers)
     if not names:
         raise ValueError("providers must name at least one provider")
+    for p in names:
+        refuse_typo(p, provider_config, where="MultiProviderKeyForm")  # "opneai": a ValueError
     default = names[0] if default_provider is None else default_provider
     if default not in names:
         raise ValueError("default_provider must be one of providers")

@@ -138,6 +138,8 @@ def open_database(
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and access != "create":
         parsed = _existing_sqlite(parsed, read_only=access == "read")
+    elif sqlite:
+        _sqlite_directory(parsed)
     kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only=access == "read")
     try:
         db = Database(parsed, engine_kws=kws)
@@ -165,6 +167,22 @@ def _existing_sqlite(
     return (
         url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"}) if read_only else url
     )
+
+
+def _sqlite_directory(
+    url: sa.URL,  # a SQLite URL byok may create the file of
+) -> None:
+    """StorageError naming the directory when a SQLite file's directory does not exist (SQLite
+    itself says only "unable to open database file")."""
+    path = url.database or ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise StorageError(
+            f"cannot open database: the directory {folder} does not exist "
+            f"(create it, or point the SQLite URL at a directory that does)"
+        )
 
 
 class Guard:

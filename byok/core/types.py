@@ -16,6 +16,7 @@ __all__ = [
     "MAX_USER_ID_LENGTH",
     "MIN_SECRET_LENGTH",
     "PROVIDER_PATTERN",
+    "SESSION_TTL",
     "APIKey",
     "BYOKConfig",
     "BYOKException",
@@ -24,6 +25,7 @@ __all__ = [
     "Endpoint",
     "EventKind",
     "KeyEvent",
+    "KeyLifetime",
     "KeyNotFoundError",
     "KeyOverview",
     "KeyStorage",
@@ -256,13 +258,23 @@ class KeyEvent:
     detail: str | None = None  # short extra context (never secret)
 
 
+class KeyLifetime(Enum):
+    """A key lifetime left to the storage backend (`BYOKConfig.default_ttl`'s default)."""
+
+    BY_STORAGE = "by-storage"  # session keys expire after 24 h; database (and hybrid) keys never
+
+
+SESSION_TTL = timedelta(hours=24)  # a session key's lifetime unless the app chooses one
+
+
 @dataclass
 class BYOKConfig:
     """Configuration of the BYOK system (reference names and defaults, plus byok's own)."""
 
     storage_backend: StorageBackend = StorageBackend.SESSION  # where keys live
     encryption_key: bytes | None = None  # raw 32-byte key; None = derive from the app secret
-    default_ttl: timedelta | None = timedelta(hours=24)  # key lifetime; None = never expires
+    # key lifetime (None = never expires); BY_STORAGE: session 24 h, database and hybrid never
+    default_ttl: timedelta | KeyLifetime | None = KeyLifetime.BY_STORAGE
     session_key_prefix: str = "byok_"  # the session entry is named f"{prefix}keys"
     db_table_name: str = "user_api_keys"  # database table name
     auto_cleanup: bool = True  # remove expired keys when they are read / by the cleanup beforeware

@@ -24,7 +24,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from byok.components.wiring import DEFAULT_BASE_URL, key_url
-from byok.core.storage import BYOKManager, validate_provider
+from byok.core.providers import check_provider
+from byok.core.storage import BYOKManager
 from byok.core.types import EncryptionError, StorageError, ValidationError
 
 from .context import UserIdError, UserIdFunc, call_storage, find_manager, resolve_user_id
@@ -72,13 +73,21 @@ def _is_request_param(name: str, param: inspect.Parameter) -> bool:
 class _Plan:
     """How a guarded handler is called: its visible signature and the parameters byok fills."""
 
-    def __init__(self, func: Callable[..., Any], injected: tuple[str, ...]):
+    def __init__(self, func: Callable[..., Any], injected: tuple[str, ...], needs: str | None):
         try:
             sig = inspect.signature(func, eval_str=True)
         except (NameError, TypeError):  # unresolvable string annotations: keep them as they are
             sig = inspect.signature(func)
         params = dict(sig.parameters)
         self.injected = {n for n in injected if params.pop(n, None) is not None}  # ones it takes
+        if needs is not None and needs not in self.injected:
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+                name = getattr(func, "__qualname__", repr(func))
+                raise TypeError(
+                    f"{name} takes no {needs!r} parameter, which the guard fills: add "
+                    f"`{needs}: str` to its parameters (or **kwargs)"
+                )
+            self.injected.update(injected)  # **kwargs: they arrive there
         self.request_name = next((n for n, p in params.items() if _is_request_param(n, p)), None)
         self.added_request = self.request_name is None
         visible = list(params.values())
@@ -97,11 +106,13 @@ class _Plan:
 def guard(
     check: Check,  # request -> {parameter: value} to hand the handler, or the answer instead
     injected: tuple[str, ...],  # the handler parameters the guard fills (hidden from FastHTML)
+    *,
+    needs: str | None = None,  # a parameter the handler must take (or **kwargs): else TypeError
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator (under `@rt`): the handler runs only when `check` passes, given what it found."""
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        plan = _Plan(func, injected)
+        plan = _Plan(func, injected, needs)
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -232,11 +243,11 @@ def require_api_key(
     manager: BYOKManager | None = None,  # None = request.scope["byok"] / app.state.byok
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator (under `@rt`): the handler runs only with a live key, given as `api_key`."""
-    validate_provider(provider)
+    provider = check_provider(provider, where="require_api_key")
     need = _KeyNeed(
         (provider,), user_id_func, settings_url, MissingKeyResponse(htmx), keys_url, manager
     )
-    return guard(need, (INJECT_KEY, INJECT_PROVIDER))
+    return guard(need, (INJECT_KEY, INJECT_PROVIDER), needs=INJECT_KEY)
 
 
 def require_any_api_key(
@@ -248,8 +259,8 @@ def require_any_api_key(
     manager: BYOKManager | None = None,  # None = request.scope["byok"] / app.state.byok
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: the handler runs with the first provider that has a key (`api_key`, `key_provider`)."""
-    names = tuple(validate_provider(p) for p in providers)
+    names = tuple(check_provider(p, where="require_any_api_key") for p in providers)
     if not names:
         raise ValidationError("require_any_api_key needs at least one provider")
     need = _KeyNeed(names, user_id_func, settings_url, MissingKeyResponse(htmx), keys_url, manager)
-    return guard(need, (INJECT_KEY, INJECT_PROVIDER))
+    return guard(need, (INJECT_KEY, INJECT_PROVIDER), needs=INJECT_KEY)

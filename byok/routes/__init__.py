@@ -43,9 +43,9 @@ from starlette.responses import JSONResponse
 
 from byok.components import AlertKind, byok_script, serve_byok_js
 from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
-from byok.core.providers import BUILTIN_PROVIDERS, resolve_provider
+from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
 from byok.core.ratelimit import RateLimit
-from byok.core.storage import BYOKManager, validate_provider
+from byok.core.storage import BYOKManager
 from byok.core.types import (
     APIKey,
     EncryptionError,
@@ -348,9 +348,8 @@ def mount_key_routes(
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/api/keys'")
     prefix = prefix.rstrip("/") or "/"
-    names = [
-        validate_provider(p) for p in (providers if providers is not None else BUILTIN_PROVIDERS)
-    ]
+    offered = providers if providers is not None else BUILTIN_PROVIDERS
+    names = check_offered(offered, provider_config, where="mount_key_routes")  # typos refused
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
     if manager is not None and getattr(app.state, "byok", None) is None:

@@ -12,6 +12,7 @@ from typing import Any
 from ..types import ENDPOINT_FIELDS
 from .builtin import BUILTIN_PROVIDERS
 from .info import KeyCheck, ProviderInfo, safe_url
+from .names import registered_provider
 
 __all__ = ["default_provider_info", "key_matches", "resolve_provider"]
 
@@ -81,7 +82,11 @@ def resolve_provider(
     provider_config: Mapping[str, Any] | None = None,  # overrides/extensions per provider
 ) -> ProviderInfo:
     """The provider's info: registry entry (or generated defaults) with the app's overrides."""
-    base = BUILTIN_PROVIDERS.get(provider) or default_provider_info(provider)
+    base = (
+        BUILTIN_PROVIDERS.get(provider)
+        or registered_provider(provider)
+        or default_provider_info(provider)
+    )
     if provider_config:
         if not isinstance(provider_config, Mapping):
             raise ValueError("provider_config must be a dict of provider name -> settings")

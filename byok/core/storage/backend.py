@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ..types import APIKey, BYOKConfig, StorageBackend, ValidationError
@@ -101,6 +102,7 @@ class Backend(ABC):
 
     blocks: ClassVar[bool]  # calls do I/O (database): async callers use the thread pool
     needs_user: ClassVar[bool]  # keys belong to a user id (None is refused)
+    key_ttl: ClassVar[timedelta | None]  # a key's lifetime unless the app chooses (None = never)
     caches: ClassVar[bool] = False  # reads may come from a copy: `refresh` reads the source
     rewrap_on_read: ClassVar[bool] = False  # a key read under an old key version is resealed
     database: DatabaseStorage | None = None  # the database keys persist in (rotation, doctor)

@@ -36,6 +36,12 @@ def session_of(
     request: Any,  # a Starlette request (or anything with a dict `.session`)
 ) -> dict:
     """The request's session dict, or StorageError when there is none."""
+    if request is None or isinstance(request, str | bytes):  # not a request (never echoed)
+        got = "None" if request is None else f"a {type(request).__name__}"
+        raise StorageError(
+            f"session storage keeps keys in the request's session, but the request given is {got}:"
+            " pass the handler's request (`req`) as the first argument"
+        )
     try:
         session = request.session
     except (AttributeError, AssertionError):

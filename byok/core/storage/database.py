@@ -37,6 +37,7 @@ class DatabaseStorage(Backend):
     """
 
     blocks = True  # network or disk I/O: async callers use the thread pool
+    key_ttl = None  # kept across devices until the user or the app removes it
     needs_user = True  # rows belong to a user id
     max_swept = 10_000  # owners whose last sweep is remembered (in memory, per process)
 

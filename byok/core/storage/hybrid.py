@@ -28,6 +28,7 @@ class HybridStorage(Backend):
     """
 
     blocks = True  # the database is asked: async callers use the thread pool
+    key_ttl = None  # the database copy is kept; the session copy is a cache
     needs_user = True  # rows belong to a user id
     caches = True  # a read may be a session copy sealed before a key rotation: refresh it
 

@@ -17,6 +17,7 @@ from typing import Any
 from fastsql import Database
 
 from ..endpoints import validate_endpoint
+from ..providers import check_provider
 from ..security import Keyring, bind, mask_key
 from ..types import (
     APIKey,
@@ -24,6 +25,7 @@ from ..types import (
     Credentials,
     EncryptionError,
     EventKind,
+    KeyLifetime,
     KeyNotFoundError,
     KeyOverview,
     SavedKey,
@@ -73,6 +75,12 @@ class BYOKManager(Maintenance):
             self.storage if isinstance(self.storage, SessionStorage) else SessionStorage(config)
         )
         self._needs_user = self.storage.needs_user
+        # the lifetime of a key saved without ttl=: the app's choice, else the backend's
+        self._ttl = (
+            self.storage.key_ttl
+            if config.default_ttl is KeyLifetime.BY_STORAGE
+            else config.default_ttl
+        )
         self._emit = Events(config, self.keyring).emit  # log (masked) and call config.on_event
 
     @property
@@ -171,7 +179,7 @@ class BYOKManager(Maintenance):
         provider: str,  # provider name, e.g. 'openai'
         api_key: str,  # the key (surrounding whitespace is removed)
         user_id: str | None = None,  # owner; required for database and hybrid storage
-        ttl: timedelta | None = None,  # lifetime; None = config.default_ttl
+        ttl: timedelta | None = None,  # lifetime; None = config.default_ttl (or the backend's)
         *,
         label: str | None = None,  # which of the provider's keys; None = the default one
         endpoint: Any = None,  # custom Endpoint (or {field: text}); bound to the ciphertext
@@ -180,12 +188,12 @@ class BYOKManager(Maintenance):
         """Validate, seal (bound to owner, provider and endpoint) and store a key; returns it as
         stored with the owner's keys after the save (on a database: one read, one write; a default
         save on PostgreSQL takes its lock first)."""
-        provider, user_id = self._args(provider, user_id)
+        provider, user_id = self._args(check_provider(provider, where="set_key"), user_id)
         label = validate_label(label)
         key = validate_api_key(api_key, self.config.max_key_length)
         endpoint = validate_endpoint(endpoint)
         now = utcnow()
-        record = APIKey(provider, b"", now, expiry(now, ttl, self.config.default_ttl), user_id,
+        record = APIKey(provider, b"", now, expiry(now, ttl, self._ttl), user_id,
                         "", endpoint)  # fmt: skip
         # the owner, provider and endpoint are sealed with it; label and default flag are not
         record.encrypted_value = self.keyring.seal(key, self._aad(request, user_id, record))

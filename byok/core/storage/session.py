@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..security import random_token
-from ..types import APIKey, BYOKConfig, SessionFullError, StorageError
+from ..types import SESSION_TTL, APIKey, BYOKConfig, SessionFullError, StorageError
 from .backend import Backend, Saved, same_copy, with_defaults
 from .budget import CookieBudget
 from .cells import (
@@ -44,6 +44,7 @@ class SessionStorage(Backend):
     """
 
     blocks = False  # microseconds of work on the request's own session: run inline
+    key_ttl = SESSION_TTL  # a session ends; its keys expire with a day
     needs_user = False  # keys belong to the session (a user id only partitions them)
     rewrap_on_read = True  # no table to rotate: a key read under an old version is resealed
 
