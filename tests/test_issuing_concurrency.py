@@ -1,7 +1,7 @@
-"""Issued keys under concurrency, on SQLite and PostgreSQL: 200 calls at once on a 100/minute key
-let exactly 100 through, in one process (asyncio.gather) and across 4 processes; use_count is
-exact; credits are never overspent, nor doubled by a roll (a rolled key and its successor share
-them across 4 processes); get_or_create from 4 processes makes one row.
+"""Issued keys under concurrency, on SQLite, PostgreSQL and MariaDB: 200 calls at once on a
+100/minute key let exactly 100 through, in one process (asyncio.gather) and across 4 processes;
+use_count is exact; credits are never overspent, nor doubled by a roll (a rolled key and its
+successor share them across 4 processes); get_or_create from 4 processes makes one row.
 
 The figures (passes / 429s / use_count per database and mode) are printed: run with -s.
 """
