@@ -420,6 +420,18 @@ def make_manager(db_url: str) -> Iterator[Callable[..., BYOKManager]]:
 # --------------------------------------------------------------------------- Time zones
 
 
+@pytest.fixture(autouse=True)
+def _provider_registry() -> Iterator[None]:
+    """Providers a test (or a docs example) registers with `register_provider` are process-wide:
+    each test ends with the registry as it found it, so none depends on which ran before it."""
+    from byok.core.providers import names
+
+    saved = dict(names._REGISTERED)
+    yield
+    names._REGISTERED.clear()
+    names._REGISTERED.update(saved)
+
+
 @pytest.fixture
 def clock() -> Clock:
     """A clock the test moves, starting at tests.support.CLOCK_START."""
