@@ -111,10 +111,15 @@ def samples(page: Page, url: str, views: list[tuple[str, int]]) -> dict[tuple[st
     page.wait_for_function(IFRAMES_STILL, polling=200, timeout=30_000)
     page.add_style_tag(content=NO_MOTION)
     page.evaluate("document.fonts.ready")
-    out = {}
+    framed = page.evaluate("document.querySelectorAll('iframe[src]').length > 0")
+    out, shown_width = {}, 1280
     for theme, width in views:
         page.set_viewport_size({"width": width, "height": 900})
         page.evaluate(f"document.documentElement.setAttribute('data-theme', {theme!r})")
+        if framed and width != shown_width:  # the canvases reflow, then report their new heights
+            page.evaluate("window.__lookSame = 0")
+            page.wait_for_function(IFRAMES_STILL, polling=200, timeout=30_000)
+        shown_width = width
         out[theme, width] = page.evaluate(SAMPLE, PROPS)
     return out
 
