@@ -304,16 +304,20 @@ class _MariaDB:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _mysql_exec(url: str, *statements: str) -> None:
-    """Run statements with autocommit on the server of `url` (no database selected)."""
+def _mysql_admin(url: str) -> Any:
+    """An autocommit PyMySQL connection to the server of `url` (no database selected)."""
     import pymysql
 
     parts = urlsplit(url)
-    conn = pymysql.connect(
+    return pymysql.connect(
         host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
         password=parts.password or "", autocommit=True, connect_timeout=10,
     )  # fmt: skip
-    with conn, conn.cursor() as cur:
+
+
+def _mysql_exec(url: str, *statements: str) -> None:
+    """Run statements with autocommit on the server of `url` (no database selected)."""
+    with _mysql_admin(url) as conn, conn.cursor() as cur:
         for stmt in statements:
             cur.execute(stmt)
 
@@ -323,12 +327,7 @@ def _mysql_drop(url: str, name: str) -> None:
     (DROP DATABASE waits for their metadata locks)."""
     import pymysql
 
-    parts = urlsplit(url)
-    conn = pymysql.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-        password=parts.password or "", autocommit=True, connect_timeout=10,
-    )  # fmt: skip
-    with conn, conn.cursor() as cur:
+    with _mysql_admin(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
         for (pid,) in cur.fetchall():
             with contextlib.suppress(pymysql.err.OperationalError, pymysql.err.InternalError):

@@ -194,7 +194,6 @@ class Tables:
         b = sa.bindparam
         fast = functools.partial(Fast, dialect=db.engine.dialect)
         self.key_by_hash = fast(sa.select(k).where(k.c.key_hash == b("h")))
-        self.key_by_hashes = sa.select(k).where(k.c.key_hash.in_(b("hs", expanding=True)))
         self.key_by_id = sa.select(k).where(k.c.id == b("id"))
         self.org_of = {
             "project": sa.select(p.c.org_id).where(p.c.id == b("id")),
