@@ -55,14 +55,13 @@ def checked_user_id(
     except ValidationError as e:
         reason = str(e)
     scope = getattr(request, "scope", None)
-    if not isinstance(scope, dict) or not scope.get(_LOGGED):
-        if isinstance(scope, dict):
-            scope[_LOGGED] = True
-        path = scope.get("path", "?") if isinstance(scope, dict) else "?"
+    scope = scope if isinstance(scope, dict) else {}  # no scope: logged every time
+    if not scope.get(_LOGGED):
+        scope[_LOGGED] = True
         log.error(
             "byok: the app's user_id_func returned an unusable user id on %s (%s): %s; "
             "return None for nobody signed in, else a str or int id",
-            path,
+            scope.get("path", "?"),
             type(value).__name__,
             reason,
         )
