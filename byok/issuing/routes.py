@@ -81,8 +81,10 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
 
 
-class IssuingRoutes(IssuedKeysPage):
-    """The issued-key routes of one app: settings and handlers (see `mount_issuing_routes`)."""
+class IssuingRoutes:
+    """The issued-key routes of one app: their handlers, over the parts they hold (see
+    `mount_issuing_routes`): the `view` (the page's settings and pieces) and the `gate` (HTTPS,
+    origin, CSRF) it shares."""
 
     def __init__(
         self,
@@ -95,7 +97,13 @@ class IssuingRoutes(IssuedKeysPage):
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
     ):
-        super().__init__(issuers, prefix, scopes, RouteGate(policy), title, per_page, form_defaults)
+        self.gate = RouteGate(policy)  # HTTPS, origin and CSRF checks (per route)
+        self.view = IssuedKeysPage(
+            issuers, prefix, scopes, self.gate, title, per_page, form_defaults
+        )
+        self.issuer = self.view.issuer  # lists and changes (one database)
+        self.prefix = prefix
+        self.title = title
         self.owner_func = owner
 
     # --- checks -------------------------------------------------------------------------------
@@ -170,7 +178,18 @@ class IssuingRoutes(IssuedKeysPage):
         return key
 
     async def _table(self, req: Request, owner: KeyOwner, view: Any, **kw: Any) -> Any:
-        return await self._run(req, self.table, req, owner, view, **kw)
+        return await self._run(req, self.view.table, req, owner, view, **kw)
+
+    def section(
+        self,
+        req: Request,  # the request (its session's CSRF token is used)
+        owner: Any,  # whose keys
+        title: str | None = None,  # heading (default: the routes' title)
+        description: str | None = None,  # text under it (default: issued_panel's)
+    ) -> Any:
+        """The page's content (form, slots, table) to embed in a page of your own (blocking:
+        call it from a sync handler, which FastHTML runs in a thread)."""
+        return self.view.section(req, owner, title, description)
 
     # --- handlers (each behind the router's checks) ---------------------------------------------
 
@@ -180,26 +199,27 @@ class IssuingRoutes(IssuedKeysPage):
         view = self._view(req)
         kind = request_kind(req)
         if kind is RequestKind.JSON:
-            keys = await self._run(req, self._keys, owner)
+            keys = await self._run(req, self.view.keys, owner)
             now = self.issuer.clock()
             states = [(k, issued_key_status(k, now)) for k in keys]
             shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or lists(view[0], s)]
-            body = {"keys": [key_json(k, self.head, s) for k, s in shown]}
+            body = {"keys": [key_json(k, self.view.head, s) for k, s in shown]}
             return JSONResponse(body, headers=NO_STORE)
         table = await self._table(req, owner, view)
         if kind is RequestKind.HTMX and not wants_whole_page(req):
             return FtResponse(table, headers=NO_STORE)
-        return FtResponse(self._page(req, table), headers=NO_STORE)
+        return FtResponse(self.view.page(req, table), headers=NO_STORE)
 
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
         owner = await self._owner(req)
-        new = parse_new_key(data, self.scope_names, self.environments, self.issuer.clock())
+        pieces = self.view
+        new = parse_new_key(data, pieces.scope_names, pieces.environments, self.issuer.clock())
         kind = request_kind(req)
         if new.errors:
             if kind is RequestKind.JSON:
                 return JSONResponse({"error": "invalid", "fields": new.errors}, status_code=422)
-            form = self._form(req, new)
+            form = self.view.form(req, new)
             if kind is RequestKind.HTMX:
                 headers = {
                     PROBLEM_HEADER: "invalid",
@@ -208,9 +228,9 @@ class IssuingRoutes(IssuedKeysPage):
                 }
                 return FtResponse(form, status_code=422, headers=headers)
             table = await self._table(req, owner, (StatusFilter.ALL, 1))
-            page = self._page(req, table, form=form)
+            page = self.view.page(req, table, form=form)
             return FtResponse(page, status_code=422, headers=NO_STORE)
-        issuer = self.issuers.get(new.environment, self.issuer)
+        issuer = pieces.issuers.get(new.environment, self.issuer)
         created = await self._run(
             req,
             issuer.create_key,
@@ -221,19 +241,22 @@ class IssuingRoutes(IssuedKeysPage):
         )
         key = created.key
         if kind is RequestKind.JSON:
-            body = {**key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {
+                **key_json(key, self.view.head, IssuedKeyStatus.ACTIVE),
+                "key": created.plaintext,
+            }
             return JSONResponse(body, status_code=201, headers=NO_STORE)
         table = await self._table(
             req, owner, (StatusFilter.ALL, 1), highlight=key.id, oob=kind is RequestKind.HTMX
         )
         if kind is RequestKind.PAGE:  # the one reveal is this page: no redirect
             return FtResponse(
-                self._page(req, table, reveal=self._reveal(created)),
+                self.view.page(req, table, reveal=self.view.reveal(created)),
                 headers=NO_STORE,
             )
         toast = oob_toast(f"API key “{key.metadata.name}” created", AlertKind.SUCCESS)
         return FtResponse(
-            (self._reveal(created), table, self._form(req, oob=True), toast),
+            (self.view.reveal(created), table, self.view.form(req, oob=True), toast),
             headers=NO_STORE,
         )
 
@@ -249,7 +272,7 @@ class IssuingRoutes(IssuedKeysPage):
         kind = request_kind(req)
         name = key.metadata.name or "Unnamed key"
         if kind is RequestKind.JSON:
-            return JSONResponse({"key": key_json(key, self.head, IssuedKeyStatus.ACTIVE)})
+            return JSONResponse({"key": key_json(key, self.view.head, IssuedKeyStatus.ACTIVE)})
         action = issued_view_url(
             issued_key_url(self.prefix, key.id, "roll"), view[0].value, view[1]
         )
@@ -258,7 +281,7 @@ class IssuingRoutes(IssuedKeysPage):
         dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self.gate.token(req))
         if kind is RequestKind.HTMX:
             return dialog
-        page = self._page(req, await self._table(req, owner, view), dialog=dialog)
+        page = self.view.page(req, await self._table(req, owner, view), dialog=dialog)
         return FtResponse(page, headers=NO_STORE)
 
     def _rollable(self, req: Request, key: APIKey) -> None:
@@ -280,7 +303,7 @@ class IssuingRoutes(IssuedKeysPage):
         if grace is None:
             raise self._problem(req, 422, "invalid", "Choose how long the old key keeps working")
         self._rollable(req, key)
-        issuer = self._issuer_of(key)
+        issuer = self.view.issuer_of(key)
         try:
             created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
         except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
@@ -288,13 +311,16 @@ class IssuingRoutes(IssuedKeysPage):
         kind = request_kind(req)
         new = created.key
         if kind is RequestKind.JSON:
-            body = {**key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {
+                **key_json(new, self.view.head, IssuedKeyStatus.ACTIVE),
+                "key": created.plaintext,
+            }
             return JSONResponse(body, status_code=201, headers=NO_STORE)
         htmx = kind is RequestKind.HTMX
         table = await self._table(req, owner, view, highlight=new.id, oob=htmx)
         if not htmx:
             return FtResponse(
-                self._page(req, table, reveal=self._reveal(created)),
+                self.view.page(req, table, reveal=self.view.reveal(created)),
                 headers=NO_STORE,
             )
         until = "stopped" if grace == timedelta(0) else f"works for {span(grace)}"
@@ -302,7 +328,7 @@ class IssuingRoutes(IssuedKeysPage):
             f"“{new.metadata.name}” rolled: the old key {until}", AlertKind.SUCCESS, duration=6000
         )
         closed = Div(id=ISSUED_DIALOG_ID, hx_swap_oob="innerHTML")  # empties the dialog slot
-        return FtResponse((self._reveal(created), table, toast, closed), headers=NO_STORE)
+        return FtResponse((self.view.reveal(created), table, toast, closed), headers=NO_STORE)
 
     async def _change(self, req: Request, data: dict | None, verb: str, apply: Any) -> Any:
         """Revoke or delete: the table in the same view + a toast (a redirect without htmx)."""
@@ -313,7 +339,7 @@ class IssuingRoutes(IssuedKeysPage):
         if kind is RequestKind.JSON:
             return JSONResponse({"id": key.id, verb: True})
         if kind is RequestKind.PAGE:
-            return self._changed(req, view)
+            return self.view.changed(req, view)
         toast = oob_toast(f"API key “{key.metadata.name}” {verb}", AlertKind.INFO)
         return (await self._table(req, owner, view), toast)
 
