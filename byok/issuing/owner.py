@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from .models import MAX_NAME
 from .tenancy import canonical_id
 
-__all__ = ["KeyOwner", "OwnerFunc"]
+__all__ = ["KeyOwner", "OwnerFunc", "user_org_name"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,14 @@ class KeyOwner:
 OwnerFunc = Callable[[Request], Any]  # -> KeyOwner | str | None, or an awaitable of one
 """`owner(request)`: the KeyOwner (or just an organization id) of the signed-in user; None when
 nobody is signed in (the routes answer 401)."""
+
+
+def user_org_name(
+    user_id: str,  # the signed-in user's id (checked: 1-255 printable characters)
+) -> str:
+    """The name of a user's own organization when the app names none (`owner` left out): each
+    user is an organization of one, "user:<id>" (a long id by its SHA-256, names fit 200)."""
+    name = f"user:{user_id}"
+    if len(name) <= MAX_NAME:
+        return name
+    return f"user:sha256:{hashlib.sha256(user_id.encode()).hexdigest()}"

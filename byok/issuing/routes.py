@@ -12,8 +12,9 @@
 | DELETE | `{prefix}/{key_id}` | delete: the table + a toast (`POST {prefix}/{key_id}/delete` too) |
 | GET | `{prefix}/{key_id}/usage` | the `UsageSparkline` of the last `?days=30` (JSON: the days) |
 
-`owner(request)` names the signed-in user's organization (and project): every route lists and
-touches only that owner's keys; another owner's key id, or a made-up one, is a 404 and nothing
+`owner(request)` names the signed-in user's organization (and project); without it each user is
+an organization of one (`user_org_name`, for the user id setup_byok's `user_id_func`, or
+`req.scope["auth"]`, gives). Every route lists and touches only that owner's keys; another owner's key id, or a made-up one, is a 404 and nothing
 changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
 (`byok.middleware.policy.RouteGate` on a `CheckedRouter`): HTTPS in production, the origin check
 and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad input is a 4xx (a
@@ -54,20 +55,22 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
+from byok.middleware.context import UserIdError, identity_of, resolve_user_id
 from byok.middleware.http import (
     CheckedRouter,
     Refused,
     RequestKind,
     problem,
     request_kind,
+    sign_in,
     wants_whole_page,
 )
 from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
-from .models import APIKey
-from .owner import KeyOwner, OwnerFunc
+from .models import MAX_NAME, APIKey
+from .owner import KeyOwner, OwnerFunc, user_org_name
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
 from .webform import parse_grace, parse_new_key
@@ -76,6 +79,8 @@ __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
 log = logging.getLogger("byok")
 
+USER_ORGS_KEPT = 10_000  # users' own organization ids remembered per process (owner left out)
+UNIDENTIFIED = "Your API keys are unavailable: this site could not identify your account"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that is, or may come to hold, the key shown once (the page, whose
 form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
@@ -90,7 +95,7 @@ class IssuingRoutes:
         self,
         issuers: Mapping[str, KeyIssuer],  # environment -> issuer ("" alone: one issuer)
         prefix: str,  # where the routes live, e.g. "/account/api-keys"
-        owner: OwnerFunc,  # request -> whose keys
+        owner: OwnerFunc | None,  # request -> whose keys; None = the signed-in user's own
         scopes: tuple[tuple[str, str], ...],  # the scopes users may choose, with descriptions
         policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = setup_byok's
         title: str,  # page heading and title
@@ -105,6 +110,7 @@ class IssuingRoutes:
         self.prefix = prefix
         self.title = title
         self.owner_func = owner
+        self._user_orgs: dict[str, str] = {}  # user id -> their own organization's id (no owner)
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -128,19 +134,39 @@ class IssuingRoutes:
         return Refused(problem(req, status, code, detail, self.title))
 
     async def _owner(self, req: Request) -> KeyOwner:
-        """The request's owner; 401 when nobody is signed in, 503 (logged) for an unusable one."""
-        found = self.owner_func(req)
-        if inspect.isawaitable(found):
-            found = await found
-        if found is None:
-            raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
+        """The request's owner (without an `owner` function: the signed-in user's own, see
+        `user_owner`); signed out: to the app's sign-in page, else 401; 503 (logged) for an
+        unusable one."""
+        if self.owner_func is None:
+            try:
+                user_id = await resolve_user_id(req, needs_user=True)
+            except UserIdError:  # the app's bug, logged: never a 500
+                raise self._problem(req, 503, "owner", UNIDENTIFIED) from None
+            found = None if user_id is None else await self._user_owner(req, user_id)
+        else:
+            found = self.owner_func(req)
+            if inspect.isawaitable(found):
+                found = await found
+        if found is None:  # signed out: to the app's sign-in page (setup_byok's login_url)
+            detail = "Sign in to manage your API keys"
+            raise Refused(sign_in(req, identity_of(req).login_url, detail, self.title))
         owner = KeyOwner(found) if isinstance(found, str) else found
         why = owner.problem() if isinstance(owner, KeyOwner) else f"a {type(owner).__name__}"
         if why is not None:  # the app's bug: logged, and a 503 (never a 500 from deeper down)
             log.error("byok issuing page: the app's owner function gave %s: %s", req.url.path, why)
-            detail = "Your API keys are unavailable: this site could not identify your account"
-            raise self._problem(req, 503, "owner", detail)
+            raise self._problem(req, 503, "owner", UNIDENTIFIED)
         return owner
+
+    async def _user_owner(self, req: Request, user_id: str) -> KeyOwner:
+        """The user's own organization (`user_org_name`), created on their first visit."""
+        org = self._user_orgs.get(user_id)
+        if org is None:
+            name = user_org_name(user_id)
+            org = (await self._run(req, self.issuer.get_or_create_organization, name))[0].id
+            if len(self._user_orgs) >= USER_ORGS_KEPT:
+                self._user_orgs.clear()
+            self._user_orgs[user_id] = org
+        return KeyOwner(org, actor=user_id if len(user_id) <= MAX_NAME else None)
 
     def _view(self, req: Request) -> tuple[StatusFilter, int]:
         """The table's view from the query (?status=&page=); refused (400) when malformed."""
@@ -369,7 +395,7 @@ def mount_issuing_routes(
     issuer: KeyIssuer | Mapping[str, KeyIssuer],  # the engine; or environment -> engine
     prefix: str = ISSUED_BASE_URL,  # where the page and its routes live
     *,
-    owner: OwnerFunc,  # request -> KeyOwner (or org id) of the signed-in user; None = nobody
+    owner: OwnerFunc | None = None,  # request -> KeyOwner / org id (None: nobody); None = user's
     scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # scopes users may choose
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's policy
     title: str = "API keys",  # page heading and title
@@ -390,8 +416,8 @@ def mount_issuing_routes(
         raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
     if len(issuers) > 1 and "" in issuers:
         raise ValueError("name every environment (no '' among several issuers)")
-    if not callable(owner):
-        raise TypeError("owner must be a function of the request")
+    if owner is not None and not callable(owner):
+        raise TypeError("owner must be a function of the request (or None: the user's own keys)")
     declared = scope_list(scopes)
     if not declared:
         raise ValueError("declare at least one scope users may give their keys")

@@ -15,11 +15,11 @@ import re
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fasthtml.common import APIRouter, FtResponse, Main, Title
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from byok.components.alerts import Alert, SecurityAlert, Toast
 from byok.components.variants import AlertKind, Severity
@@ -30,12 +30,15 @@ __all__ = [
     "Refused",
     "RequestKind",
     "answering",
+    "next_of",
     "problem",
     "problem_response",
     "refusal",
     "request_kind",
     "safe_next",
+    "sign_in",
     "wants_whole_page",
+    "with_next",
 ]
 
 Answer = Response | FtResponse  # what a check answers instead of the handler
@@ -193,3 +196,44 @@ def safe_next(
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+def with_next(
+    url: str,  # where the user is sent, e.g. "/login" (may have a query already)
+    target: str,  # where they come back to (a same-origin path)
+) -> str:
+    """`url` with `next=<target>` appended (URL-encoded)."""
+    return f"{url}{'&' if '?' in url else '?'}next={quote(target, safe='/')}"
+
+
+def next_of(
+    request: HTTPConnection,  # the request of a user about to be sent elsewhere
+) -> str:
+    """Where the user was: the page (HX-Current-URL, same host only) or the request's own path."""
+    current = request.headers.get("hx-current-url")
+    if current:
+        try:
+            parts = urlsplit(current)
+        except ValueError:  # e.g. "http://[x": not a URL, ignore it
+            parts = None
+        if parts is not None and parts.netloc.lower() == request.headers.get("host", "").lower():
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return safe_next(request.scope.get("path", "/") + (f"?{query}" if query else ""))
+
+
+def sign_in(
+    request: HTTPConnection,  # a signed-out user's request to a page that needs the user
+    login_url: str | None,  # the app's sign-in page (setup_byok's login_url); None = a 401
+    detail: str,  # why, for API clients and the 401 page
+    title: str = "Sign in",  # page title of the 401 page (no login_url)
+) -> Answer:
+    """Send a signed-out user to sign in: 303 to `login_url?next=<where they were>` (htmx:
+    `HX-Redirect`); JSON clients (and every request when there is no login_url) get the 401."""
+    kind = request_kind(request)
+    if login_url is None or kind is RequestKind.JSON:
+        return problem(request, 401, "sign_in", detail, title)
+    target = with_next(login_url, next_of(request))
+    if kind is RequestKind.HTMX:
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

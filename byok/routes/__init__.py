@@ -61,15 +61,19 @@ from byok.middleware.context import (
     UserIdFunc,
     app_manager,
     call_storage,
+    check_user_id_func,
     find_manager,
+    identity_of,
     resolve_user_id,
 )
 from byok.middleware.http import (
     CheckedRouter,
+    Refused,
     RequestKind,
     problem,
     request_kind,
     safe_next,
+    sign_in,
 )
 from byok.middleware.limits import BodyLimit
 from byok.middleware.policy import RouteGate, SecurityPolicy, policy_for
@@ -141,11 +145,13 @@ class KeyRoutes:
                 req, 503, "not_configured", "API key storage is not configured"
             )
         try:
-            user_id = await resolve_user_id(req, self.settings.user_id_func)
+            user_id = await resolve_user_id(req, self.settings.user_id_func, manager)
         except UserIdError:  # the app's bug, logged: never a 500
             raise self.answers.problem(req, 503, "user_id", USER_ID_PROBLEM) from None
-        if user_id is None and manager.needs_user:
-            raise self.answers.problem(req, 401, "sign_in", "Sign in to manage your API keys")
+        if user_id is None and manager.needs_user:  # signed out: to the app's sign-in page
+            login_url = identity_of(req, manager).login_url
+            detail = "Sign in to manage your API keys"
+            raise Refused(sign_in(req, login_url, detail, self.settings.title))
         return manager, user_id
 
     def _name(self, provider: str) -> str:
@@ -338,7 +344,7 @@ def mount_key_routes(
     manager: BYOKManager | None = None,  # the manager (default: app.state.byok, set by setup_byok)
     prefix: str = DEFAULT_BASE_URL,  # where the routes live
     providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
-    user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
+    user_id_func: UserIdFunc | None = None,  # request -> user id; None = setup_byok's, else auth
     verifier: Verifier
     | Literal[False]
     | None = None,  # (provider, key) -> True | False | "why" | CheckResult; None = built-in
@@ -366,6 +372,7 @@ def mount_key_routes(
     prefix = prefix.rstrip("/") or "/"
     offered = providers if providers is not None else BUILTIN_PROVIDERS
     names = check_offered(offered, provider_config, where="mount_key_routes")  # typos refused
+    check_user_id_func(user_id_func, "mount_key_routes")
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
     if manager is not None and getattr(app.state, "byok", None) is None:
