@@ -13,9 +13,9 @@
 | GET | `{prefix}/{key_id}/usage` | the `UsageSparkline` of the last `?days=30` (JSON: the days) |
 
 `owner(request)` names the signed-in user's organization (and project); without it each user is
-an organization of one (`user_org_name`, for the user id setup_byok's `user_id_func`, or
-`req.scope["auth"]`, gives). Every route lists and touches only that owner's keys; another owner's key id, or a made-up one, is a 404 and nothing
-changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
+an organization of one (`OwnerLookup`: the user setup_byok's `user_id_func`, or
+`req.scope["auth"]`, names). Every route lists and touches only that owner's keys; another
+owner's key id, or a made-up one, is a 404 and nothing changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
 (`byok.middleware.policy.RouteGate` on a `CheckedRouter`): HTTPS in production, the origin check
 and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad input is a 4xx (a
 422 form keeping what was typed), a database failure a 503, never a 500.
@@ -23,7 +23,6 @@ and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad i
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -55,9 +54,10 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
-from byok.middleware.context import UserIdError, identity_of, resolve_user_id
+from byok.middleware.context import UserIdError, identity_of
 from byok.middleware.http import (
     CheckedRouter,
+    Layout,
     Refused,
     RequestKind,
     problem,
@@ -69,17 +69,16 @@ from byok.middleware.policy import RouteGate, SecurityPolicy
 
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
-from .models import MAX_NAME, APIKey
-from .owner import KeyOwner, OwnerFunc, user_org_name
-from .tenancy import canonical_id
-from .views import IssuedKeysPage, key_json, lists, span
+from .models import APIKey
+from .owner import KeyOwner, OwnerFunc, OwnerLookup
+from .views import IssuedKeysPage, issuers_of, key_json, lists, span
 from .webform import parse_grace, parse_new_key
 
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
 log = logging.getLogger("byok")
 
-USER_ORGS_KEPT = 10_000  # users' own organization ids remembered per process (owner left out)
+UNAVAILABLE = "Your API keys are unavailable; try again later"
 UNIDENTIFIED = "Your API keys are unavailable: this site could not identify your account"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that is, or may come to hold, the key shown once (the page, whose
@@ -88,29 +87,23 @@ form fills the reveal; the reveal itself): no cache keeps it, the back/forward c
 
 class IssuingRoutes:
     """The issued-key routes of one app: their handlers, over the parts they hold (see
-    `mount_issuing_routes`): the `view` (the page's settings and pieces) and the `gate` (HTTPS,
-    origin, CSRF) it shares."""
+    `mount_issuing_routes`): the `view` (the page's settings and pieces), the `owners` (whose
+    keys a request may see) and the `gate` (HTTPS, origin, CSRF) the view shares."""
 
     def __init__(
         self,
-        issuers: Mapping[str, KeyIssuer],  # environment -> issuer ("" alone: one issuer)
-        prefix: str,  # where the routes live, e.g. "/account/api-keys"
-        owner: OwnerFunc | None,  # request -> whose keys; None = the signed-in user's own
-        scopes: tuple[tuple[str, str], ...],  # the scopes users may choose, with descriptions
-        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = setup_byok's
-        title: str,  # page heading and title
-        per_page: int,  # table rows per page
-        form_defaults: Mapping[str, Any],  # values the create form starts with
+        view: IssuedKeysPage,  # the page's settings and pieces (prefix, title, layout, …)
+        owners: OwnerLookup,  # finds whose keys a request may see
+        gate: RouteGate,  # HTTPS, origin and CSRF checks (per route), shared with the view
     ):
-        self.gate = RouteGate(policy)  # HTTPS, origin and CSRF checks (per route)
-        self.view = IssuedKeysPage(
-            issuers, prefix, scopes, self.gate, title, per_page, form_defaults
-        )
-        self.issuer = self.view.issuer  # lists and changes (one database)
-        self.prefix = prefix
-        self.title = title
-        self.owner_func = owner
-        self._user_orgs: dict[str, str] = {}  # user id -> their own organization's id (no owner)
+        self.view = view
+        self.owners = owners
+        self.gate = gate
+        self.issuer = view.issuer  # lists and changes (one database)
+        self.prefix = view.prefix
+        self.title = view.title
+        self.layout = view.layout
+        self.section = view.section  # the page's content, to embed in a page of your own
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -131,42 +124,28 @@ class IssuingRoutes:
 
     def _problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
         """A problem (not signed in, no such key, database down), to raise."""
-        return Refused(problem(req, status, code, detail, self.title))
+        return Refused(problem(req, status, code, detail, self.title, self.layout))
 
     async def _owner(self, req: Request) -> KeyOwner:
-        """The request's owner (without an `owner` function: the signed-in user's own, see
-        `user_owner`); signed out: to the app's sign-in page, else 401; 503 (logged) for an
-        unusable one."""
-        if self.owner_func is None:
-            try:
-                user_id = await resolve_user_id(req, needs_user=True)
-            except UserIdError:  # the app's bug, logged: never a 500
-                raise self._problem(req, 503, "owner", UNIDENTIFIED) from None
-            found = None if user_id is None else await self._user_owner(req, user_id)
-        else:
-            found = self.owner_func(req)
-            if inspect.isawaitable(found):
-                found = await found
+        """The request's owner (`OwnerLookup`); signed out: to the app's sign-in page (else
+        401); 503 (logged) for an unusable one or when the user cannot be known."""
+        try:
+            found = await self.owners.find(req)
+        except UserIdError:  # the app's bug, logged: never a 500
+            raise self._problem(req, 503, "owner", UNIDENTIFIED) from None
+        except StorageError:
+            log.warning("byok issuing page: the database failed", exc_info=True)
+            raise self._problem(req, 503, "storage", UNAVAILABLE) from None
         if found is None:  # signed out: to the app's sign-in page (setup_byok's login_url)
             detail = "Sign in to manage your API keys"
-            raise Refused(sign_in(req, identity_of(req).login_url, detail, self.title))
+            login_url = identity_of(req).login_url
+            raise Refused(sign_in(req, login_url, detail, self.title, self.layout))
         owner = KeyOwner(found) if isinstance(found, str) else found
         why = owner.problem() if isinstance(owner, KeyOwner) else f"a {type(owner).__name__}"
         if why is not None:  # the app's bug: logged, and a 503 (never a 500 from deeper down)
             log.error("byok issuing page: the app's owner function gave %s: %s", req.url.path, why)
             raise self._problem(req, 503, "owner", UNIDENTIFIED)
         return owner
-
-    async def _user_owner(self, req: Request, user_id: str) -> KeyOwner:
-        """The user's own organization (`user_org_name`), created on their first visit."""
-        org = self._user_orgs.get(user_id)
-        if org is None:
-            name = user_org_name(user_id)
-            org = (await self._run(req, self.issuer.get_or_create_organization, name))[0].id
-            if len(self._user_orgs) >= USER_ORGS_KEPT:
-                self._user_orgs.clear()
-            self._user_orgs[user_id] = org
-        return KeyOwner(org, actor=user_id if len(user_id) <= MAX_NAME else None)
 
     def _view(self, req: Request) -> tuple[StatusFilter, int]:
         """The table's view from the query (?status=&page=); refused (400) when malformed."""
@@ -185,37 +164,12 @@ class IssuingRoutes:
             return await run_in_threadpool(fn, *args, **kw)
         except StorageError:
             log.warning("byok issuing page: the database failed", exc_info=True)
-            raise self._problem(
-                req, 503, "storage", "Your API keys are unavailable; try again later"
-            ) from None
+            raise self._problem(req, 503, "storage", UNAVAILABLE) from None
         except NotFoundError:
             raise self._problem(req, 404, "not_found", "No such API key") from None
 
-    def _own(self, owner: KeyOwner, key_id: Any) -> APIKey:
-        """The owner's key with this id (NotFoundError for a malformed or foreign id)."""
-        kid = canonical_id(key_id)
-        if kid is None:
-            raise NotFoundError("no such key")
-        key = self.issuer.get_key(kid)
-        if key.org_id != canonical_id(owner.org_id) or (
-            owner.project_id is not None and key.project_id != canonical_id(owner.project_id)
-        ):
-            raise NotFoundError("no such key")  # another owner's key: as if it did not exist
-        return key
-
     async def _table(self, req: Request, owner: KeyOwner, view: Any, **kw: Any) -> Any:
         return await self._run(req, self.view.table, req, owner, view, **kw)
-
-    def section(
-        self,
-        req: Request,  # the request (its session's CSRF token is used)
-        owner: Any,  # whose keys
-        title: str | None = None,  # heading (default: the routes' title)
-        description: str | None = None,  # text under it (default: issued_panel's)
-    ) -> Any:
-        """The page's content (form, slots, table) to embed in a page of your own (blocking:
-        call it from a sync handler, which FastHTML runs in a thread)."""
-        return self.view.section(req, owner, title, description)
 
     # --- handlers (each behind the router's checks) ---------------------------------------------
 
@@ -288,7 +242,7 @@ class IssuingRoutes:
 
     async def _key(self, req: Request) -> tuple[KeyOwner, APIKey]:
         owner = await self._owner(req)
-        return owner, await self._run(req, self._own, owner, req.path_params.get("key_id"))
+        return owner, await self._run(req, self.owners.key, owner, req.path_params.get("key_id"))
 
     async def roll_dialog(self, req: Request) -> Any:
         """GET {prefix}/{key_id}/roll: the RollKeyDialog (a modal for htmx, a page otherwise)."""
@@ -402,22 +356,17 @@ def mount_issuing_routes(
     per_page: int = 20,  # table rows per page
     form_defaults: Mapping[str, Any] | None = None,  # the create form's initial values
     serve_script: bool = True,  # also serve byok.js (the page loads it)
+    layout: Layout | None = None,  # the app's shell around each full page: layout(*c, title=)
 ) -> IssuingRoutes:
-    """Add the "API keys" page and its create / roll / revoke / delete / usage routes."""
+    """Add the "API keys" page and its create / roll / revoke / delete / usage routes.
+
+    `layout(*content, title=...)` wraps each full page (never an htmx fragment nor JSON) in the
+    app's own shell."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/account/api-keys'")
     prefix = prefix.rstrip("/") or "/"
-    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else issuer
-    if (
-        not isinstance(issuers, Mapping)
-        or not issuers
-        or not all(isinstance(e, str) and isinstance(i, KeyIssuer) for e, i in issuers.items())
-    ):
-        raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
-    if len(issuers) > 1 and "" in issuers:
-        raise ValueError("name every environment (no '' among several issuers)")
-    if owner is not None and not callable(owner):
-        raise TypeError("owner must be a function of the request (or None: the user's own keys)")
+    issuers = issuers_of(issuer)
+    owners = OwnerLookup(owner, next(iter(issuers.values())))  # TypeError: not a function
     declared = scope_list(scopes)
     if not declared:
         raise ValueError("declare at least one scope users may give their keys")
@@ -425,9 +374,11 @@ def mount_issuing_routes(
         raise ValueError("per_page must be an int from 1 to 200")
     if policy is not None:
         policy.harden(app)
-    routes = IssuingRoutes(
-        dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}
+    gate = RouteGate(policy)
+    view = IssuedKeysPage(
+        issuers, prefix, declared, gate, title, per_page, form_defaults or {}, layout=layout
     )
+    routes = IssuingRoutes(view, owners, gate)
     key = f"{'' if prefix == '/' else prefix}/{{key_id}}"
     router = CheckedRouter(routes.gate)
     router(prefix, methods=["get"], name="byok_issued_page")(routes.page)

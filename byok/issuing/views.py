@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from fasthtml.common import Main, Title
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
@@ -26,13 +25,14 @@ from byok.components import (
 )
 from byok.components.variants import IssuedKeyStatus
 from byok.components.wiring import issued_view_url
+from byok.middleware.http import Layout, full_page
 from byok.middleware.policy import RouteGate
 
 from .engine import KeyIssuer
 from .models import APIKey, APIKeyCreated
 from .webform import NewKey
 
-__all__ = ["IssuedKeysPage", "key_json"]
+__all__ = ["IssuedKeysPage", "issuers_of", "key_json"]
 
 
 class IssuedKeysPage:
@@ -47,7 +47,10 @@ class IssuedKeysPage:
         title: str,  # page heading and title
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
+        *,
+        layout: Layout | None = None,  # the app's shell around the full page; None = Title + Main
     ):
+        self.layout = layout
         self.issuers = dict(issuers)
         self.issuer = next(iter(self.issuers.values()))  # lists and changes (one database)
         self.environments = [e for e in self.issuers if e]
@@ -125,7 +128,8 @@ class IssuedKeysPage:
             dialog,
             title=self.title,
         )
-        return (Title(self.title), Main(panel, ToastContainer()), byok_script())
+        content = (panel, ToastContainer())
+        return full_page(self.title, content, after=(byok_script(),), layout=self.layout)
 
     def section(
         self,
@@ -143,6 +147,22 @@ class IssuedKeysPage:
 
     def changed(self, req: Request, view: tuple[StatusFilter, int]) -> RedirectResponse:
         return RedirectResponse(issued_view_url(self.prefix, view[0].value, view[1]), 303)
+
+
+def issuers_of(
+    issuer: Any,  # a KeyIssuer, or a mapping of environment -> KeyIssuer
+) -> dict[str, KeyIssuer]:
+    """The page's issuers by environment ("" alone: one issuer); TypeError / ValueError else."""
+    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else issuer
+    if (
+        not isinstance(issuers, Mapping)
+        or not issuers
+        or not all(isinstance(e, str) and isinstance(i, KeyIssuer) for e, i in issuers.items())
+    ):
+        raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
+    if len(issuers) > 1 and "" in issuers:
+        raise ValueError("name every environment (no '' among several issuers)")
+    return dict(issuers)
 
 
 def key_json(key: APIKey, head: Any, status: IssuedKeyStatus) -> dict[str, Any]:

@@ -24,11 +24,9 @@ and the per-session CSRF token on every write) and the unknown-provider 404, so 
 `HX-Retarget`, error toasts marked `BYOK-Problem`) is the one in `byok.components.forms`. Bad
 input is a 4xx and nothing is stored; a storage failure is a 503; never a 500.
 
-Storage per request: a save is `set_key` (one read, one write on a database) in one thread-pool
-trip, its card and count drawn from the `SavedKey` it returns; the dashboard is one `overview`
-read; a delete or a new default is the write and one `overview` read, in one trip. The pieces:
-`settings` (`KeyRouteSettings`, frozen), `form` (parsing), `answers` (HTML / JSON answers) and
-`keytest` (the Test button): `KeyRoutes` holds one of each, no mixins.
+Storage per request: a save is one `set_key` trip (card and count drawn from its `SavedKey`), the
+dashboard one `overview` read, a delete or new default the write and one read, in one trip.
+`KeyRoutes` holds its parts (no mixins): frozen `settings`, `answers`, the `keytest` tester.
 """
 
 from __future__ import annotations
@@ -38,20 +36,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from fasthtml.common import A, Main, Title
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from byok.components import AlertKind, byok_script, serve_byok_js
+from byok.components import AlertKind, serve_byok_js
 from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
 from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
-from byok.core.ratelimit import RateLimit
 from byok.core.storage import BYOKManager
 from byok.core.types import (
     APIKey,
     EncryptionError,
     KeyNotFoundError,
-    KeyOverview,
     SessionFullError,
     StorageError,
     ValidationError,
@@ -68,11 +63,10 @@ from byok.middleware.context import (
 )
 from byok.middleware.http import (
     CheckedRouter,
+    Layout,
     Refused,
     RequestKind,
-    problem,
     request_kind,
-    safe_next,
     sign_in,
 )
 from byok.middleware.limits import BodyLimit
@@ -80,9 +74,9 @@ from byok.middleware.policy import RouteGate, SecurityPolicy, policy_for
 from byok.outbound import OutboundPolicy
 from byok.verify import KeyVerifier
 
-from .answers import KeyAnswers
+from .answers import KeyAnswers, dashboard_row
 from .form import KEY_FIELD, label_from, parse_key_form
-from .keytest import TEST_LIMIT, KeyTester, Verifier, default_limit
+from .keytest import TEST_LIMIT, KeyTester, TestLimit, Verifier, default_limit
 from .settings import KeyRouteSettings
 
 __all__ = [
@@ -133,9 +127,9 @@ class KeyRoutes:
         name = req.path_params.get("provider")
         if name is None or name in self.settings.providers:
             return None
-        return problem(
-            req, 404, "unknown_provider", "Unknown API key provider", self.settings.title
-        )
+        return self.answers.problem(
+            req, 404, "unknown_provider", "Unknown API key provider"
+        ).response
 
     async def _context(self, req: Request) -> tuple[BYOKManager, Any]:
         """(manager, user id); refused when there is no manager or no user."""
@@ -151,7 +145,8 @@ class KeyRoutes:
         if user_id is None and manager.needs_user:  # signed out: to the app's sign-in page
             login_url = identity_of(req, manager).login_url
             detail = "Sign in to manage your API keys"
-            raise Refused(sign_in(req, login_url, detail, self.settings.title))
+            s = self.settings
+            raise Refused(sign_in(req, login_url, detail, s.title, s.layout))
         return manager, user_id
 
     def _name(self, provider: str) -> str:
@@ -178,7 +173,7 @@ class KeyRoutes:
                 ) from None
             overview = None
         if kind is RequestKind.JSON:
-            rows = [_row(p, overview.get(p)) for p in self.settings.providers]
+            rows = [dashboard_row(p, overview.get(p)) for p in self.settings.providers]
             return JSONResponse({"providers": rows})
         if overview is None:  # the dashboard reads again, and shows its own error alert
             board = await call_storage(
@@ -188,13 +183,7 @@ class KeyRoutes:
             board = self.answers.board(req, manager, user_id, keys=overview)
         if kind is RequestKind.HTMX:
             return board
-        target = req.query_params.get("next")
-        back = safe_next(target, default="") if target else ""
-        return (
-            Title(self.settings.title),
-            Main(board, A("Continue", href=back, cls="link") if back else None),
-            byok_script(),
-        )
+        return self.answers.page(req, board)
 
     async def save(
         self,
@@ -321,22 +310,12 @@ class KeyRoutes:
         data: dict,  # its parsed body (form fields or JSON)
     ) -> Any:
         """POST {prefix}/{provider}/test: check the key; a KeyTestResult (429 when over the limit)."""
-        if self.tester is None:  # not mounted without one; a stray call is a 404, never a 500
-            raise self.answers.problem(req, 404, "no_test", "Key tests are off on this site")
         manager, user_id = await self._context(req)
         label_of = functools.partial(label_from, data, req.query_params)
-        provider = req.path_params["provider"]
-        return await self.tester.answer_test(req, manager, user_id, provider, label_of)
-
-
-def _row(provider: str, found: KeyOverview | None) -> dict[str, Any]:
-    """One provider of the dashboard's JSON: stored or not, and its default key's expiry."""
-    expires = found.expires_at if found is not None else None
-    return {
-        "provider": provider,
-        "stored": found is not None,
-        "expires_at": expires.isoformat() if expires else None,
-    }
+        tester = self.tester  # the route is mounted only with one
+        return await tester.answer_test(
+            req, manager, user_id, req.path_params["provider"], label_of
+        )
 
 
 def mount_key_routes(
@@ -345,9 +324,7 @@ def mount_key_routes(
     prefix: str = DEFAULT_BASE_URL,  # where the routes live
     providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
     user_id_func: UserIdFunc | None = None,  # request -> user id; None = setup_byok's, else auth
-    verifier: Verifier
-    | Literal[False]
-    | None = None,  # (provider, key) -> True | False | "why" | CheckResult; None = built-in
+    verifier: Verifier | Literal[False] | None = None,  # (provider, key) -> ok?; None = built-in
     provider_config: Mapping[str, Any] | None = None,  # display/registry overrides per provider
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's for manager
     title: str = "API keys",  # dashboard heading and page title
@@ -358,15 +335,15 @@ def mount_key_routes(
     labels: bool = False,  # several labelled keys per provider (forms take a label; default route)
     custom_endpoints: bool = False,  # users may give the optional endpoints the registry allows
     outbound: OutboundPolicy | None = None,  # the built-in checks' SSRF guard (allowlists, timeout)
-    test_limit: tuple[int, float]
-    | RateLimit
-    | None = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
+    test_limit: TestLimit = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
+    layout: Layout | None = None,  # the app's shell around each full page: layout(*c, title=)
 ) -> KeyRoutes:
     """Add the dashboard, save, delete and test routes under `prefix`; returns the `KeyRoutes`
     (their frozen `settings` and the parts they hold).
 
     Without a `verifier` the test route runs the built-in zero-token checks (`KeyVerifier`);
-    `verifier=False` leaves the test route (and the Test buttons) out."""
+    `verifier=False` leaves the test route (and the Test buttons) out. `layout(*content,
+    title=...)` wraps each full page (never an htmx fragment nor JSON) in the app's shell."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/api/keys'")
     prefix = prefix.rstrip("/") or "/"
@@ -398,6 +375,7 @@ def mount_key_routes(
         labels=labels,
         custom_endpoints=custom_endpoints,
         verify_timeout=verify_timeout,
+        layout=layout,
     )
     tester = None
     if verifier is not False:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fasthtml.common import A, FtResponse, Main, Title
+from fasthtml.common import A, FtResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
@@ -20,6 +20,7 @@ from byok.components import (
     AlertKind,
     KeyManagerDashboard,
     ValidationMessage,
+    byok_script,
     dashboard_summary,
     oob_toast,
 )
@@ -30,13 +31,20 @@ from byok.components.wiring import (
     PROBLEM_HEADER,
     parse_dashboard_header,
 )
-from byok.core.types import APIKey
-from byok.middleware.http import Refused, RequestKind, problem, request_kind
+from byok.core.types import APIKey, KeyOverview
+from byok.middleware.http import (
+    Refused,
+    RequestKind,
+    full_page,
+    problem,
+    request_kind,
+    safe_next,
+)
 from byok.middleware.policy import RouteGate
 
 from .settings import KeyRouteSettings
 
-__all__ = ["KeyAnswers"]
+__all__ = ["KeyAnswers", "dashboard_row"]
 
 
 class KeyAnswers:
@@ -55,7 +63,8 @@ class KeyAnswers:
 
     def problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
         """A non-security problem (storage down, not signed in, …), to raise."""
-        return Refused(problem(req, status, code, detail, self.settings.title))
+        s = self.settings
+        return Refused(problem(req, status, code, detail, s.title, s.layout))
 
     def invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Refused:
         """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
@@ -69,8 +78,20 @@ class KeyAnswers:
                 headers |= {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
             return Refused(FtResponse(msg, status_code=422, headers=headers))
         s = self.settings
-        page = (Title(s.title), Main(msg, A("Back to your API keys", href=s.prefix)))
+        page = full_page(s.title, (msg, A("Back to your API keys", href=s.prefix)), layout=s.layout)
         return Refused(FtResponse(page, status_code=422))
+
+    def page(
+        self,
+        req: Request,  # the dashboard's request (its ?next= adds a Continue link)
+        board: Any,  # the KeyManagerDashboard
+    ) -> Any:
+        """The dashboard as a full page: in the app's layout when it gave one."""
+        target = req.query_params.get("next")
+        back = safe_next(target, default="") if target else ""
+        cont = A("Continue", href=back, cls="link") if back else None
+        s = self.settings
+        return full_page(s.title, (board, cont), after=(byok_script(),), layout=s.layout)
 
     def board(self, req: Request, manager: Any, user_id: Any, **extra: Any) -> Any:
         """The KeyManagerDashboard (`keys=` the overview read for it; without, it reads)."""
@@ -142,3 +163,16 @@ class KeyAnswers:
         card = self.card(req, manager, user_id, provider, keys, hx_swap_oob="true")
         message = ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID)
         return message, card, oob_toast(toast, alert), summary
+
+
+def dashboard_row(
+    provider: str,  # one provider of the dashboard
+    found: KeyOverview | None,  # its default key's overview, None = no key
+) -> dict[str, Any]:
+    """One provider of the dashboard's JSON: stored or not, and its default key's expiry."""
+    expires = found.expires_at if found is not None else None
+    return {
+        "provider": provider,
+        "stored": found is not None,
+        "expires_at": expires.isoformat() if expires else None,
+    }

@@ -29,7 +29,7 @@ from byok.middleware.context import call_storage
 from byok.middleware.http import RequestKind, request_kind
 from byok.verify import CheckResult, Outcome
 
-__all__ = ["TEST_LIMIT", "KeyTester", "Verifier", "default_limit"]
+__all__ = ["TEST_LIMIT", "KeyTester", "TestLimit", "Verifier", "default_limit"]
 
 log = logging.getLogger("byok")
 
@@ -38,6 +38,7 @@ Verifier = Callable[..., Awaitable[bool | str | CheckResult] | bool | str | Chec
 `CheckResult`. A verifier that takes an `endpoint` keyword also receives the key's endpoint."""
 
 TEST_LIMIT = (10, 60.0)  # key tests per user: 10 per minute
+TestLimit = tuple[int, float] | RateLimit | None  # (tests, seconds), a RateLimit, or no limit
 
 _OUTCOME_STATE = {  # built-in outcomes -> what the card shows
     Outcome.VALID: TestState.VALID,

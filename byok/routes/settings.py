@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from byok.middleware.context import UserIdFunc
+from byok.middleware.http import Layout
 
 __all__ = ["KeyRouteSettings"]
 
@@ -24,3 +25,4 @@ class KeyRouteSettings:
     labels: bool = False  # the forms take a label: several keys per provider
     custom_endpoints: bool = False  # users may set the optional endpoints the registry allows
     verify_timeout: float = 10.0  # seconds the Test button's verifier may take
+    layout: Layout | None = None  # the app's shell around each full page: layout(*c, title=)
