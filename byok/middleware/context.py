@@ -93,7 +93,10 @@ def identity_of(
 ) -> Identity:
     """What setup_byok was told about the user for this request's manager (else nothing)."""
     found = find_manager(request, manager)
-    return _IDENTITIES.get(found, _NOBODY_TOLD) if found is not None else _NOBODY_TOLD
+    try:
+        return _IDENTITIES.get(found, _NOBODY_TOLD) if found is not None else _NOBODY_TOLD
+    except TypeError:  # a stand-in manager that cannot be weakly referenced: nothing was told
+        return _NOBODY_TOLD
 
 
 class UserIdError(BYOKException):
@@ -139,7 +142,7 @@ async def resolve_user_id(
     """The checked user id for this request: `user_id_func`, else setup_byok's, else
     `req.scope["auth"]`. UserIdError when the value is not a user id, or when database storage
     has no way to know the user (no function anywhere and no `auth` in the scope)."""
-    func = user_id_func or identity_of(request, manager).user_id_func
+    func = user_id_func if user_id_func is not None else identity_of(request, manager).user_id_func
     if func is not None:
         result = func(request)
         if inspect.isawaitable(result):
