@@ -1,6 +1,8 @@
 """Route guards: `@require_api_key("openai")` (under `@rt`) decrypts the key once and hands it to
 the handler as its `api_key` parameter; without a key a page is redirected to the settings URL
 (`?next=`), an htmx request gets `HX-Redirect` (or an inline key form) and a JSON request a 401.
+The user is setup_byok's (its `user_id_func`, else `req.scope["auth"]`) unless the guard is given
+a `user_id_func`; a signed-out user of per-user storage is sent to setup_byok's `login_url`.
 
 `guard(check, injected)` is the machinery every byok guard is built on (the issued-key
 `require_scopes` too): the handler keeps the signature FastHTML reads, minus the parameters the
