@@ -372,9 +372,7 @@ def test_slow_verifier_times_out() -> None:
         await asyncio.sleep(5)
         return True
 
-    app, _, routes = make_app(verifier=slow)
-    routes.verify_timeout = 0.05
-    page = Page(app)
+    page = Page(make_app(verifier=slow, routes_kw={"verify_timeout": 0.05})[0])
     page.save("openai", OPENAI_KEY)
     assert "in time" in _result(page.send("POST", f"{PREFIX}/openai/test"))
 

@@ -12,9 +12,10 @@
 | DELETE | `{prefix}/{key_id}` | delete: the table + a toast (`POST {prefix}/{key_id}/delete` too) |
 | GET | `{prefix}/{key_id}/usage` | the `UsageSparkline` of the last `?days=30` (JSON: the days) |
 
-`owner(request)` names the signed-in user's organization (and project): every route lists and
-touches only that owner's keys; another owner's key id, or a made-up one, is a 404 and nothing
-changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
+`owner(request)` names the signed-in user's organization (and project); without it each user is
+an organization of one (`OwnerLookup`: the user setup_byok's `user_id_func`, or
+`req.scope["auth"]`, names). Every route lists and touches only that owner's keys; another
+owner's key id, or a made-up one, is a 404 and nothing changes. The checks are the key routes' own, run as FastHTML per-route `before` checks
 (`byok.middleware.policy.RouteGate` on a `CheckedRouter`): HTTPS in production, the origin check
 and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad input is a 4xx (a
 422 form keeping what was typed), a database failure a 503, never a 500.
@@ -22,7 +23,6 @@ and the CSRF token on every write; error toasts are marked `BYOK-Problem`. Bad i
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -54,12 +54,15 @@ from byok.components.wiring import (
     issued_view_url,
 )
 from byok.core.types import StorageError
+from byok.middleware.context import UserIdError, identity_of
 from byok.middleware.http import (
     CheckedRouter,
+    Layout,
     Refused,
     RequestKind,
     problem,
     request_kind,
+    sign_in,
     wants_whole_page,
 )
 from byok.middleware.policy import RouteGate, SecurityPolicy
@@ -67,36 +70,40 @@ from byok.middleware.policy import RouteGate, SecurityPolicy
 from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
 from .models import APIKey
-from .owner import KeyOwner, OwnerFunc
-from .tenancy import canonical_id
-from .views import IssuedKeysPage, key_json, lists, span
+from .owner import KeyOwner, OwnerFunc, OwnerLookup
+from .views import IssuedKeysPage, issuers_of, key_json, lists, span
 from .webform import parse_grace, parse_new_key
 
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
 log = logging.getLogger("byok")
 
+UNAVAILABLE = "Your API keys are unavailable; try again later"
+UNIDENTIFIED = "Your API keys are unavailable: this site could not identify your account"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that is, or may come to hold, the key shown once (the page, whose
 form fills the reveal; the reveal itself): no cache keeps it, the back/forward cache skips it."""
 
 
-class IssuingRoutes(IssuedKeysPage):
-    """The issued-key routes of one app: settings and handlers (see `mount_issuing_routes`)."""
+class IssuingRoutes:
+    """The issued-key routes of one app: their handlers, over the parts they hold (see
+    `mount_issuing_routes`): the `view` (the page's settings and pieces), the `owners` (whose
+    keys a request may see) and the `gate` (HTTPS, origin, CSRF) the view shares."""
 
     def __init__(
         self,
-        issuers: Mapping[str, KeyIssuer],  # environment -> issuer ("" alone: one issuer)
-        prefix: str,  # where the routes live, e.g. "/account/api-keys"
-        owner: OwnerFunc,  # request -> whose keys
-        scopes: tuple[tuple[str, str], ...],  # the scopes users may choose, with descriptions
-        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = setup_byok's
-        title: str,  # page heading and title
-        per_page: int,  # table rows per page
-        form_defaults: Mapping[str, Any],  # values the create form starts with
+        view: IssuedKeysPage,  # the page's settings and pieces (prefix, title, layout, …)
+        owners: OwnerLookup,  # finds whose keys a request may see
+        gate: RouteGate,  # HTTPS, origin and CSRF checks (per route), shared with the view
     ):
-        super().__init__(issuers, prefix, scopes, RouteGate(policy), title, per_page, form_defaults)
-        self.owner_func = owner
+        self.view = view
+        self.owners = owners
+        self.gate = gate
+        self.issuer = view.issuer  # lists and changes (one database)
+        self.prefix = view.prefix
+        self.title = view.title
+        self.layout = view.layout
+        self.section = view.section  # the page's content, to embed in a page of your own
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -117,21 +124,27 @@ class IssuingRoutes(IssuedKeysPage):
 
     def _problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
         """A problem (not signed in, no such key, database down), to raise."""
-        return Refused(problem(req, status, code, detail, self.title))
+        return Refused(problem(req, status, code, detail, self.title, self.layout))
 
     async def _owner(self, req: Request) -> KeyOwner:
-        """The request's owner; 401 when nobody is signed in, 503 (logged) for an unusable one."""
-        found = self.owner_func(req)
-        if inspect.isawaitable(found):
-            found = await found
-        if found is None:
-            raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
+        """The request's owner (`OwnerLookup`); signed out: to the app's sign-in page (else
+        401); 503 (logged) for an unusable one or when the user cannot be known."""
+        try:
+            found = await self.owners.find(req)
+        except UserIdError:  # the app's bug, logged: never a 500
+            raise self._problem(req, 503, "owner", UNIDENTIFIED) from None
+        except StorageError:
+            log.warning("byok issuing page: the database failed", exc_info=True)
+            raise self._problem(req, 503, "storage", UNAVAILABLE) from None
+        if found is None:  # signed out: to the app's sign-in page (setup_byok's login_url)
+            detail = "Sign in to manage your API keys"
+            login_url = identity_of(req).login_url
+            raise Refused(sign_in(req, login_url, detail, self.title, self.layout))
         owner = KeyOwner(found) if isinstance(found, str) else found
         why = owner.problem() if isinstance(owner, KeyOwner) else f"a {type(owner).__name__}"
         if why is not None:  # the app's bug: logged, and a 503 (never a 500 from deeper down)
             log.error("byok issuing page: the app's owner function gave %s: %s", req.url.path, why)
-            detail = "Your API keys are unavailable: this site could not identify your account"
-            raise self._problem(req, 503, "owner", detail)
+            raise self._problem(req, 503, "owner", UNIDENTIFIED)
         return owner
 
     def _view(self, req: Request) -> tuple[StatusFilter, int]:
@@ -151,26 +164,12 @@ class IssuingRoutes(IssuedKeysPage):
             return await run_in_threadpool(fn, *args, **kw)
         except StorageError:
             log.warning("byok issuing page: the database failed", exc_info=True)
-            raise self._problem(
-                req, 503, "storage", "Your API keys are unavailable; try again later"
-            ) from None
+            raise self._problem(req, 503, "storage", UNAVAILABLE) from None
         except NotFoundError:
             raise self._problem(req, 404, "not_found", "No such API key") from None
 
-    def _own(self, owner: KeyOwner, key_id: Any) -> APIKey:
-        """The owner's key with this id (NotFoundError for a malformed or foreign id)."""
-        kid = canonical_id(key_id)
-        if kid is None:
-            raise NotFoundError("no such key")
-        key = self.issuer.get_key(kid)
-        if key.org_id != canonical_id(owner.org_id) or (
-            owner.project_id is not None and key.project_id != canonical_id(owner.project_id)
-        ):
-            raise NotFoundError("no such key")  # another owner's key: as if it did not exist
-        return key
-
     async def _table(self, req: Request, owner: KeyOwner, view: Any, **kw: Any) -> Any:
-        return await self._run(req, self.table, req, owner, view, **kw)
+        return await self._run(req, self.view.table, req, owner, view, **kw)
 
     # --- handlers (each behind the router's checks) ---------------------------------------------
 
@@ -180,26 +179,27 @@ class IssuingRoutes(IssuedKeysPage):
         view = self._view(req)
         kind = request_kind(req)
         if kind is RequestKind.JSON:
-            keys = await self._run(req, self._keys, owner)
+            keys = await self._run(req, self.view.keys, owner)
             now = self.issuer.clock()
             states = [(k, issued_key_status(k, now)) for k in keys]
             shown = [(k, s) for k, s in states if view[0] is StatusFilter.ALL or lists(view[0], s)]
-            body = {"keys": [key_json(k, self.head, s) for k, s in shown]}
+            body = {"keys": [key_json(k, self.view.head, s) for k, s in shown]}
             return JSONResponse(body, headers=NO_STORE)
         table = await self._table(req, owner, view)
         if kind is RequestKind.HTMX and not wants_whole_page(req):
             return FtResponse(table, headers=NO_STORE)
-        return FtResponse(self._page(req, table), headers=NO_STORE)
+        return FtResponse(self.view.page(req, table), headers=NO_STORE)
 
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
         owner = await self._owner(req)
-        new = parse_new_key(data, self.scope_names, self.environments, self.issuer.clock())
+        pieces = self.view
+        new = parse_new_key(data, pieces.scope_names, pieces.environments, self.issuer.clock())
         kind = request_kind(req)
         if new.errors:
             if kind is RequestKind.JSON:
                 return JSONResponse({"error": "invalid", "fields": new.errors}, status_code=422)
-            form = self._form(req, new)
+            form = self.view.form(req, new)
             if kind is RequestKind.HTMX:
                 headers = {
                     PROBLEM_HEADER: "invalid",
@@ -208,9 +208,9 @@ class IssuingRoutes(IssuedKeysPage):
                 }
                 return FtResponse(form, status_code=422, headers=headers)
             table = await self._table(req, owner, (StatusFilter.ALL, 1))
-            page = self._page(req, table, form=form)
+            page = self.view.page(req, table, form=form)
             return FtResponse(page, status_code=422, headers=NO_STORE)
-        issuer = self.issuers.get(new.environment, self.issuer)
+        issuer = pieces.issuers.get(new.environment, self.issuer)
         created = await self._run(
             req,
             issuer.create_key,
@@ -221,25 +221,28 @@ class IssuingRoutes(IssuedKeysPage):
         )
         key = created.key
         if kind is RequestKind.JSON:
-            body = {**key_json(key, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {
+                **key_json(key, self.view.head, IssuedKeyStatus.ACTIVE),
+                "key": created.plaintext,
+            }
             return JSONResponse(body, status_code=201, headers=NO_STORE)
         table = await self._table(
             req, owner, (StatusFilter.ALL, 1), highlight=key.id, oob=kind is RequestKind.HTMX
         )
         if kind is RequestKind.PAGE:  # the one reveal is this page: no redirect
             return FtResponse(
-                self._page(req, table, reveal=self._reveal(created)),
+                self.view.page(req, table, reveal=self.view.reveal(created)),
                 headers=NO_STORE,
             )
         toast = oob_toast(f"API key “{key.metadata.name}” created", AlertKind.SUCCESS)
         return FtResponse(
-            (self._reveal(created), table, self._form(req, oob=True), toast),
+            (self.view.reveal(created), table, self.view.form(req, oob=True), toast),
             headers=NO_STORE,
         )
 
     async def _key(self, req: Request) -> tuple[KeyOwner, APIKey]:
         owner = await self._owner(req)
-        return owner, await self._run(req, self._own, owner, req.path_params.get("key_id"))
+        return owner, await self._run(req, self.owners.key, owner, req.path_params.get("key_id"))
 
     async def roll_dialog(self, req: Request) -> Any:
         """GET {prefix}/{key_id}/roll: the RollKeyDialog (a modal for htmx, a page otherwise)."""
@@ -249,7 +252,7 @@ class IssuingRoutes(IssuedKeysPage):
         kind = request_kind(req)
         name = key.metadata.name or "Unnamed key"
         if kind is RequestKind.JSON:
-            return JSONResponse({"key": key_json(key, self.head, IssuedKeyStatus.ACTIVE)})
+            return JSONResponse({"key": key_json(key, self.view.head, IssuedKeyStatus.ACTIVE)})
         action = issued_view_url(
             issued_key_url(self.prefix, key.id, "roll"), view[0].value, view[1]
         )
@@ -258,7 +261,7 @@ class IssuingRoutes(IssuedKeysPage):
         dialog = RollKeyDialog(name, action, back, mode=mode, csrf_token=self.gate.token(req))
         if kind is RequestKind.HTMX:
             return dialog
-        page = self._page(req, await self._table(req, owner, view), dialog=dialog)
+        page = self.view.page(req, await self._table(req, owner, view), dialog=dialog)
         return FtResponse(page, headers=NO_STORE)
 
     def _rollable(self, req: Request, key: APIKey) -> None:
@@ -280,7 +283,7 @@ class IssuingRoutes(IssuedKeysPage):
         if grace is None:
             raise self._problem(req, 422, "invalid", "Choose how long the old key keeps working")
         self._rollable(req, key)
-        issuer = self._issuer_of(key)
+        issuer = self.view.issuer_of(key)
         try:
             created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
         except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
@@ -288,13 +291,16 @@ class IssuingRoutes(IssuedKeysPage):
         kind = request_kind(req)
         new = created.key
         if kind is RequestKind.JSON:
-            body = {**key_json(new, self.head, IssuedKeyStatus.ACTIVE), "key": created.plaintext}
+            body = {
+                **key_json(new, self.view.head, IssuedKeyStatus.ACTIVE),
+                "key": created.plaintext,
+            }
             return JSONResponse(body, status_code=201, headers=NO_STORE)
         htmx = kind is RequestKind.HTMX
         table = await self._table(req, owner, view, highlight=new.id, oob=htmx)
         if not htmx:
             return FtResponse(
-                self._page(req, table, reveal=self._reveal(created)),
+                self.view.page(req, table, reveal=self.view.reveal(created)),
                 headers=NO_STORE,
             )
         until = "stopped" if grace == timedelta(0) else f"works for {span(grace)}"
@@ -302,7 +308,7 @@ class IssuingRoutes(IssuedKeysPage):
             f"“{new.metadata.name}” rolled: the old key {until}", AlertKind.SUCCESS, duration=6000
         )
         closed = Div(id=ISSUED_DIALOG_ID, hx_swap_oob="innerHTML")  # empties the dialog slot
-        return FtResponse((self._reveal(created), table, toast, closed), headers=NO_STORE)
+        return FtResponse((self.view.reveal(created), table, toast, closed), headers=NO_STORE)
 
     async def _change(self, req: Request, data: dict | None, verb: str, apply: Any) -> Any:
         """Revoke or delete: the table in the same view + a toast (a redirect without htmx)."""
@@ -313,7 +319,7 @@ class IssuingRoutes(IssuedKeysPage):
         if kind is RequestKind.JSON:
             return JSONResponse({"id": key.id, verb: True})
         if kind is RequestKind.PAGE:
-            return self._changed(req, view)
+            return self.view.changed(req, view)
         toast = oob_toast(f"API key “{key.metadata.name}” {verb}", AlertKind.INFO)
         return (await self._table(req, owner, view), toast)
 
@@ -343,29 +349,24 @@ def mount_issuing_routes(
     issuer: KeyIssuer | Mapping[str, KeyIssuer],  # the engine; or environment -> engine
     prefix: str = ISSUED_BASE_URL,  # where the page and its routes live
     *,
-    owner: OwnerFunc,  # request -> KeyOwner (or org id) of the signed-in user; None = nobody
+    owner: OwnerFunc | None = None,  # request -> KeyOwner / org id (None: nobody); None = user's
     scopes: Mapping[str, str] | Sequence[str | tuple[str, str]],  # scopes users may choose
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's policy
     title: str = "API keys",  # page heading and title
     per_page: int = 20,  # table rows per page
     form_defaults: Mapping[str, Any] | None = None,  # the create form's initial values
     serve_script: bool = True,  # also serve byok.js (the page loads it)
+    layout: Layout | None = None,  # the app's shell around each full page: layout(*c, title=)
 ) -> IssuingRoutes:
-    """Add the "API keys" page and its create / roll / revoke / delete / usage routes."""
+    """Add the "API keys" page and its create / roll / revoke / delete / usage routes.
+
+    `layout(*content, title=...)` wraps each full page (never an htmx fragment nor JSON) in the
+    app's own shell."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/account/api-keys'")
     prefix = prefix.rstrip("/") or "/"
-    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else issuer
-    if (
-        not isinstance(issuers, Mapping)
-        or not issuers
-        or not all(isinstance(e, str) and isinstance(i, KeyIssuer) for e, i in issuers.items())
-    ):
-        raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
-    if len(issuers) > 1 and "" in issuers:
-        raise ValueError("name every environment (no '' among several issuers)")
-    if not callable(owner):
-        raise TypeError("owner must be a function of the request")
+    issuers = issuers_of(issuer)
+    owners = OwnerLookup(owner, next(iter(issuers.values())))  # TypeError: not a function
     declared = scope_list(scopes)
     if not declared:
         raise ValueError("declare at least one scope users may give their keys")
@@ -373,9 +374,11 @@ def mount_issuing_routes(
         raise ValueError("per_page must be an int from 1 to 200")
     if policy is not None:
         policy.harden(app)
-    routes = IssuingRoutes(
-        dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}
+    gate = RouteGate(policy)
+    view = IssuedKeysPage(
+        issuers, prefix, declared, gate, title, per_page, form_defaults or {}, layout=layout
     )
+    routes = IssuingRoutes(view, owners, gate)
     key = f"{'' if prefix == '/' else prefix}/{{key_id}}"
     router = CheckedRouter(routes.gate)
     router(prefix, methods=["get"], name="byok_issued_page")(routes.page)

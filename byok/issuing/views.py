@@ -1,4 +1,4 @@
-"""The issued-key page's pieces, drawn for `byok.issuing.routes.IssuingRoutes`: the owner's
+"""The issued-key page's pieces, the part `byok.issuing.routes.IssuingRoutes` holds: the owner's
 IssuedKeyTable (with the usage of the keys shown), the create form, the reveal, the page around
 them, and the keys as JSON. Blocking: the issuer is queried in the calling thread.
 """
@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from fasthtml.common import Main, Title
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
@@ -26,17 +25,18 @@ from byok.components import (
 )
 from byok.components.variants import IssuedKeyStatus
 from byok.components.wiring import issued_view_url
+from byok.middleware.http import Layout, full_page
 from byok.middleware.policy import RouteGate
 
 from .engine import KeyIssuer
 from .models import APIKey, APIKeyCreated
 from .webform import NewKey
 
-__all__ = ["IssuedKeysPage", "key_json"]
+__all__ = ["IssuedKeysPage", "issuers_of", "key_json"]
 
 
 class IssuedKeysPage:
-    """The settings of an issued-key page and the pieces it is drawn from."""
+    """The settings of an issued-key page and the pieces it is drawn from (held by the routes)."""
 
     def __init__(
         self,
@@ -47,7 +47,10 @@ class IssuedKeysPage:
         title: str,  # page heading and title
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
+        *,
+        layout: Layout | None = None,  # the app's shell around the full page; None = Title + Main
     ):
+        self.layout = layout
         self.issuers = dict(issuers)
         self.issuer = next(iter(self.issuers.values()))  # lists and changes (one database)
         self.environments = [e for e in self.issuers if e]
@@ -61,19 +64,19 @@ class IssuedKeysPage:
         heads = {e: i.format.head for e, i in self.issuers.items()}
         self.head: Any = heads if self.environments else self.issuer.format.head
 
-    def _keys(self, owner: Any) -> list[APIKey]:
+    def keys(self, owner: Any) -> list[APIKey]:
         if owner.project_id is not None:
             return self.issuer.list_project_keys(owner.project_id)
         return self.issuer.list_org_keys(owner.org_id)
 
-    def _issuer_of(self, key: APIKey) -> KeyIssuer:
+    def issuer_of(self, key: APIKey) -> KeyIssuer:
         return self.issuers.get(key.metadata.custom.get("environment", ""), self.issuer)
 
     # --- pieces -------------------------------------------------------------------------------
 
-    def _table_data(self, owner: Any, status: StatusFilter, page: int) -> tuple[list, dict]:
+    def table_data(self, owner: Any, status: StatusFilter, page: int) -> tuple[list, dict]:
         """The owner's keys and the usage of those on the page shown (one thread-pool trip)."""
-        keys = self._keys(owner)
+        keys = self.keys(owner)
         now = self.issuer.clock()
         shown = issued_page(keys, status, page, self.per_page, now).keys
         return keys, {k.id: self.issuer.key_usage(k.id, days=30) for k in shown}
@@ -87,7 +90,7 @@ class IssuedKeysPage:
         oob: bool = False,  # mark it for an out-of-band swap
     ) -> Any:
         """The owner's IssuedKeyTable (blocking: the issuer is queried in this thread)."""
-        keys, usage = self._table_data(owner, *view)
+        keys, usage = self.table_data(owner, *view)
         return IssuedKeyTable(
             keys,
             view[0],
@@ -102,7 +105,7 @@ class IssuedKeysPage:
             now=self.issuer.clock(),
         )
 
-    def _form(self, req: Request, new: NewKey | None = None, oob: bool = False) -> Any:
+    def form(self, req: Request, new: NewKey | None = None, oob: bool = False) -> Any:
         return CreateKeyForm(
             self.scopes,
             self.prefix,
@@ -113,19 +116,20 @@ class IssuedKeysPage:
             hx_swap_oob="true" if oob else None,
         )
 
-    def _reveal(self, created: APIKeyCreated) -> Any:
+    def reveal(self, created: APIKeyCreated) -> Any:
         key = created.key
         return IssuedKeyReveal(created.plaintext, issued_masked(key, self.head), key.metadata.name)
 
-    def _page(self, req: Request, table: Any, *, form: Any = None, reveal=None, dialog=None) -> Any:
+    def page(self, req: Request, table: Any, *, form: Any = None, reveal=None, dialog=None) -> Any:
         panel = issued_panel(
-            form if form is not None else self._form(req),
+            form if form is not None else self.form(req),
             table,
             reveal,
             dialog,
             title=self.title,
         )
-        return (Title(self.title), Main(panel, ToastContainer()), byok_script())
+        content = (panel, ToastContainer())
+        return full_page(self.title, content, after=(byok_script(),), layout=self.layout)
 
     def section(
         self,
@@ -138,11 +142,27 @@ class IssuedKeysPage:
         call it from a sync handler, which FastHTML runs in a thread)."""
         extra = {} if description is None else {"description": description}
         return issued_panel(
-            self._form(req), self.table(req, owner), title=title or self.title, **extra
+            self.form(req), self.table(req, owner), title=title or self.title, **extra
         )
 
-    def _changed(self, req: Request, view: tuple[StatusFilter, int]) -> RedirectResponse:
+    def changed(self, req: Request, view: tuple[StatusFilter, int]) -> RedirectResponse:
         return RedirectResponse(issued_view_url(self.prefix, view[0].value, view[1]), 303)
+
+
+def issuers_of(
+    issuer: Any,  # a KeyIssuer, or a mapping of environment -> KeyIssuer
+) -> dict[str, KeyIssuer]:
+    """The page's issuers by environment ("" alone: one issuer); TypeError / ValueError else."""
+    issuers = {"": issuer} if isinstance(issuer, KeyIssuer) else issuer
+    if (
+        not isinstance(issuers, Mapping)
+        or not issuers
+        or not all(isinstance(e, str) and isinstance(i, KeyIssuer) for e, i in issuers.items())
+    ):
+        raise TypeError("issuer must be a KeyIssuer or a mapping of environment -> KeyIssuer")
+    if len(issuers) > 1 and "" in issuers:
+        raise ValueError("name every environment (no '' among several issuers)")
+    return dict(issuers)
 
 
 def key_json(key: APIKey, head: Any, status: IssuedKeyStatus) -> dict[str, Any]:

@@ -39,13 +39,17 @@ from byok.core.types import (
 
 from .context import (
     MANAGER_ATTR,
+    SCOPE_AUTH,
     SCOPE_KEY,
+    Identity,
     UserIdError,
     UserIdFunc,
     app_manager,
     call_storage,
+    check_user_id_func,
     checked_user_id,
     find_manager,
+    remember_identity,
     resolve_user_id,
 )
 from .csrf import SAFE_METHODS
@@ -222,7 +226,7 @@ class CleanupBeforeware(_Before):
     def __init__(
         self,
         byok_manager: BYOKManager,  # the manager whose keys are cleaned
-        user_id_func: UserIdFunc | None = None,  # request -> user id, sync or async
+        user_id_func: UserIdFunc | None = None,  # request -> user id; None = req.scope["auth"]
         interval: timedelta | None = None,  # None = byok_manager.config.cleanup_interval
         clock: Callable[[], float] = time.time,  # seconds since the epoch (tests move it)
         max_users: int | None = None,  # owners remembered per process (database); None = 10,000
@@ -249,7 +253,8 @@ class CleanupBeforeware(_Before):
         try:
             if not self._needs_user:
                 return self._sweep(req, None, now) if self._session_due(req, now) else None
-            user_id = self.user_id_func(req) if self.user_id_func is not None else None
+            func = self.user_id_func
+            user_id = func(req) if func is not None else req.scope.get(SCOPE_AUTH)
             if inspect.isawaitable(user_id):
                 return self._later(req, user_id, now)
             return self._user_due(req, user_id, now)
@@ -261,6 +266,8 @@ class CleanupBeforeware(_Before):
 
     def _user_due(self, req: Request, user_id: Any, now: float) -> Awaitable[None] | None:
         user_id = checked_user_id(req, user_id)
+        if user_id is None:  # nobody signed in (or not known yet): nothing of theirs to sweep
+            return None
         manager = self.byok
         if manager.sweep_due(req, user_id, interval=self.interval, now=now):
             return self._sweep(req, user_id, now)
@@ -351,20 +358,33 @@ class BeforewareChain(_Before):
 def setup_byok(
     secret_key: str,  # application secret (≥ 16 bytes), also the session signing key is fine
     db: Any = None,  # database URL or fastsql Database: keys persist there
-    user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
+    user_id_func: UserIdFunc | None = None,  # request -> user id; None = req.scope["auth"]
     enable_security_checks: bool = True,  # HTTPS in production, session cookie hardening
     enable_cleanup: bool = True,  # remove expired keys once per interval per user
     config: BYOKConfig | None = None,  # manager configuration
     policy: SecurityPolicy | None = None,  # production, proxies, origins, CSRF (default: env)
     skip: Sequence[str]
     | None = None,  # FastHTML skip regexes (key routes still protect themselves)
+    *,
+    login_url: str | None = None,  # where a signed-out user is sent (with next=); None = a 401
 ) -> tuple[list[Any], BYOKManager]:
-    """Complete setup for `fast_app(before=…)`: returns ([beforeware], manager)."""
+    """Complete setup for `fast_app(before=…)`: returns ([beforeware], manager).
+
+    `user_id_func` and `login_url` are told once: the key routes, every guard and the issuing
+    page use them unless given their own. Without a `user_id_func` the user id is
+    `req.scope["auth"]` (FastHTML's convention)."""
+    check_user_id_func(user_id_func, "setup_byok")
+    if login_url is not None and not _is_login_url(login_url):
+        raise ValueError(
+            f"setup_byok: login_url must be a local path such as '/login' or an http(s) URL, "
+            f"not {login_url!r}"
+        )
     config = config or BYOKConfig()
     manager = BYOKManager(secret_key, db_url=db, config=config)
     if policy is None:
         policy = SecurityPolicy.of_config(config)
     remember_policy(manager, policy)  # mount_key_routes(app, manager) applies the same policy
+    remember_identity(manager, Identity(user_id_func, login_url))  # routes and guards use it
     parts: list[Any] = [BYOKBeforeware(manager, policy)]
     if enable_security_checks:
         parts.append(SecurityCheckBeforeware(policy=policy))
@@ -372,3 +392,12 @@ def setup_byok(
         parts.append(CleanupBeforeware(manager, user_id_func))
     before = BeforewareChain(*parts).function
     return [Beforeware(before, skip=list(skip)) if skip else before], manager
+
+
+def _is_login_url(url: Any) -> bool:
+    """A same-site path ("/login") or an absolute http(s) URL (an identity provider's page)."""
+    if not isinstance(url, str):
+        return False
+    if url.startswith(("https://", "http://")):
+        return len(url) <= 2048 and url.isprintable() and " " not in url
+    return safe_next(url, default="") == url

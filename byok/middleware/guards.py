@@ -1,6 +1,8 @@
 """Route guards: `@require_api_key("openai")` (under `@rt`) decrypts the key once and hands it to
 the handler as its `api_key` parameter; without a key a page is redirected to the settings URL
 (`?next=`), an htmx request gets `HX-Redirect` (or an inline key form) and a JSON request a 401.
+The user is setup_byok's (its `user_id_func`, else `req.scope["auth"]`) unless the guard is given
+a `user_id_func`; a signed-out user of per-user storage is sent to setup_byok's `login_url`.
 
 `guard(check, injected)` is the machinery every byok guard is built on (the issued-key
 `require_scopes` too): the handler keeps the signature FastHTML reads, minus the parameters the
@@ -16,7 +18,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from fasthtml.common import FtResponse
 from starlette.concurrency import run_in_threadpool
@@ -28,9 +29,17 @@ from byok.core.providers import check_provider
 from byok.core.storage import BYOKManager
 from byok.core.types import EncryptionError, StorageError, ValidationError
 
-from .context import UserIdError, UserIdFunc, call_storage, find_manager, resolve_user_id
+from .context import (
+    UserIdError,
+    UserIdFunc,
+    call_storage,
+    check_user_id_func,
+    find_manager,
+    identity_of,
+    resolve_user_id,
+)
 from .csrf import csrf_token
-from .http import Answer, RequestKind, refusal, request_kind, safe_next
+from .http import Answer, RequestKind, next_of, refusal, request_kind, sign_in, with_next
 
 __all__ = [
     "INJECT_KEY",
@@ -146,7 +155,7 @@ class _KeyNeed:
 
     def missing(self, request: HTTPConnection, detail: str) -> Answer:
         """No usable key: redirect, HX-Redirect / inline form, or JSON 401."""
-        target = _with_next(self.settings_url, _next_of(request))
+        target = with_next(self.settings_url, next_of(request))
         kind = request_kind(request)
         if kind is RequestKind.JSON:
             body = {
@@ -184,7 +193,7 @@ class _KeyNeed:
             )
             return refusal(request, 503, "API key storage is not configured", code="not_configured")
         try:
-            user_id = await resolve_user_id(request, self.user_id_func)
+            user_id = await resolve_user_id(request, self.user_id_func, manager)
         except UserIdError:  # the app's bug, logged: never a 500
             return refusal(
                 request,
@@ -192,6 +201,10 @@ class _KeyNeed:
                 "Your API keys are unavailable: this site could not identify your account",
                 code="user_id",
             )
+        if user_id is None and manager.needs_user:  # signed out: to the app's sign-in page
+            login_url = identity_of(request, manager).login_url
+            if login_url is not None:
+                return sign_in(request, login_url, "sign in to use your API keys")
         unreadable = False
         for provider in self.providers:
             try:
@@ -215,28 +228,9 @@ class _KeyNeed:
         return self.missing(request, f"an API key for {' or '.join(self.providers)} is required")
 
 
-def _with_next(url: str, target: str) -> str:
-    """`url` with `next=<target>` appended (URL-encoded)."""
-    return f"{url}{'&' if '?' in url else '?'}next={quote(target, safe='/')}"
-
-
-def _next_of(request: HTTPConnection) -> str:
-    """Where the user was: the page (HX-Current-URL, same host only) or the request's own path."""
-    current = request.headers.get("hx-current-url")
-    if current:
-        try:
-            parts = urlsplit(current)
-        except ValueError:  # e.g. "http://[x": not a URL, ignore it
-            parts = None
-        if parts is not None and parts.netloc.lower() == request.headers.get("host", "").lower():
-            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return safe_next(request.scope.get("path", "/") + (f"?{query}" if query else ""))
-
-
 def require_api_key(
     provider: str,  # provider whose key the route needs, e.g. "openai"
-    user_id_func: UserIdFunc | None = None,  # request -> user id, sync or async
+    user_id_func: UserIdFunc | None = None,  # request -> user id; None = setup_byok's / auth
     settings_url: str = DEFAULT_BASE_URL,  # where a page without the key is sent (with next=)
     htmx: MissingKeyResponse = MissingKeyResponse.REDIRECT,  # htmx answer without the key
     keys_url: str = DEFAULT_BASE_URL,  # where the inline form posts (htmx=FORM)
@@ -244,6 +238,7 @@ def require_api_key(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator (under `@rt`): the handler runs only with a live key, given as `api_key`."""
     provider = check_provider(provider, where="require_api_key")
+    check_user_id_func(user_id_func, "require_api_key")
     need = _KeyNeed(
         (provider,), user_id_func, settings_url, MissingKeyResponse(htmx), keys_url, manager
     )
@@ -252,7 +247,7 @@ def require_api_key(
 
 def require_any_api_key(
     providers: Iterable[str],  # acceptable providers, in order of preference
-    user_id_func: UserIdFunc | None = None,  # request -> user id, sync or async
+    user_id_func: UserIdFunc | None = None,  # request -> user id; None = setup_byok's / auth
     settings_url: str = DEFAULT_BASE_URL,  # where a page without a key is sent (with next=)
     htmx: MissingKeyResponse = MissingKeyResponse.REDIRECT,  # htmx answer without a key
     keys_url: str = DEFAULT_BASE_URL,  # where the inline form posts (htmx=FORM)
@@ -260,6 +255,7 @@ def require_any_api_key(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: the handler runs with the first provider that has a key (`api_key`, `key_provider`)."""
     names = tuple(check_provider(p, where="require_any_api_key") for p in providers)
+    check_user_id_func(user_id_func, "require_any_api_key")
     if not names:
         raise ValidationError("require_any_api_key needs at least one provider")
     need = _KeyNeed(names, user_id_func, settings_url, MissingKeyResponse(htmx), keys_url, manager)

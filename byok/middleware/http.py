@@ -15,11 +15,11 @@ import re
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fasthtml.common import APIRouter, FtResponse, Main, Title
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from byok.components.alerts import Alert, SecurityAlert, Toast
 from byok.components.variants import AlertKind, Severity
@@ -27,18 +27,29 @@ from byok.components.wiring import PROBLEM_HEADER, TOAST_CONTAINER_ID
 
 __all__ = [
     "CheckedRouter",
+    "Layout",
     "Refused",
     "RequestKind",
     "answering",
+    "full_page",
+    "next_of",
     "problem",
     "problem_response",
     "refusal",
     "request_kind",
     "safe_next",
+    "sign_in",
     "wants_whole_page",
+    "with_next",
 ]
 
 Answer = Response | FtResponse  # what a check answers instead of the handler
+
+Layout = Callable[..., Any]
+"""`layout(*content, title=...)`: the app's own shell around a full page byok draws (never an
+htmx fragment nor JSON). `content` is the page's body, in order (no Title, no Main: the shell
+places it); `title` is the page's title. It returns what a FastHTML handler returns, e.g.
+`(Title(title), Nav(...), Main(*content, cls="container"))`."""
 
 
 class RequestKind(StrEnum):
@@ -77,6 +88,7 @@ def problem_response(
     code: str,  # machine-readable reason for JSON clients, e.g. "csrf"
     detail: str,  # the same reason in words (no secrets)
     title: str = "Request refused",  # page title for a full-page answer
+    layout: Layout | None = None,  # the app's shell around a full page; None = Title + Main
 ) -> Answer:
     """A problem answered the way the request expects: JSON, an htmx toast or a full page."""
     kind = request_kind(request)
@@ -89,7 +101,22 @@ def problem_response(
             PROBLEM_HEADER: code,
         }
         return FtResponse(fragment, status_code=status, headers=headers)
-    return FtResponse((Title(title), Main(fragment, cls="p-6")), status_code=status)
+    page = full_page(title, (fragment,), layout=layout, cls="p-6")
+    return FtResponse(page, status_code=status)
+
+
+def full_page(
+    title: str,  # the page's title
+    content: tuple[Any, ...],  # the page's body, in order
+    *,
+    after: tuple[Any, ...] = (),  # more body after it (scripts), outside the default Main
+    layout: Layout | None = None,  # the app's shell; None = Title + Main
+    cls: str | None = None,  # the default Main's class
+) -> Any:
+    """A full page byok draws: in the app's `layout` when it gave one, else Title + Main."""
+    if layout is not None:
+        return layout(*content, *after, title=title)
+    return (Title(title), Main(*content, cls=cls) if cls else Main(*content), *after)
 
 
 def refusal(
@@ -111,6 +138,7 @@ def problem(
     code: str,  # machine-readable reason, e.g. "storage"
     detail: str,  # what went wrong, for the user (no secrets)
     title: str = "Request refused",  # page title for a full-page answer
+    layout: Layout | None = None,  # the app's shell around a full page; None = Title + Main
 ) -> Answer:
     """A non-security problem (unknown item, storage down, not signed in): an error toast for
     htmx, an error Alert on a page, JSON otherwise."""
@@ -119,7 +147,7 @@ def problem(
         if request_kind(request) is RequestKind.HTMX
         else Alert(detail, AlertKind.ERROR, title="Something went wrong")
     )
-    return problem_response(request, status, fragment, code, detail, title=title)
+    return problem_response(request, status, fragment, code, detail, title=title, layout=layout)
 
 
 class Refused(Exception):
@@ -193,3 +221,45 @@ def safe_next(
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+def with_next(
+    url: str,  # where the user is sent, e.g. "/login" (may have a query already)
+    target: str,  # where they come back to (a same-origin path)
+) -> str:
+    """`url` with `next=<target>` appended (URL-encoded)."""
+    return f"{url}{'&' if '?' in url else '?'}next={quote(target, safe='/')}"
+
+
+def next_of(
+    request: HTTPConnection,  # the request of a user about to be sent elsewhere
+) -> str:
+    """Where the user was: the page (HX-Current-URL, same host only) or the request's own path."""
+    current = request.headers.get("hx-current-url")
+    if current:
+        try:
+            parts = urlsplit(current)
+        except ValueError:  # e.g. "http://[x": not a URL, ignore it
+            parts = None
+        if parts is not None and parts.netloc.lower() == request.headers.get("host", "").lower():
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return safe_next(request.scope.get("path", "/") + (f"?{query}" if query else ""))
+
+
+def sign_in(
+    request: HTTPConnection,  # a signed-out user's request to a page that needs the user
+    login_url: str | None,  # the app's sign-in page (setup_byok's login_url); None = a 401
+    detail: str,  # why, for API clients and the 401 page
+    title: str = "Sign in",  # page title of the 401 page (no login_url)
+    layout: Layout | None = None,  # the app's shell around that page
+) -> Answer:
+    """Send a signed-out user to sign in: 303 to `login_url?next=<where they were>` (htmx:
+    `HX-Redirect`); JSON clients (and every request when there is no login_url) get the 401."""
+    kind = request_kind(request)
+    if login_url is None or kind is RequestKind.JSON:
+        return problem(request, 401, "sign_in", detail, title, layout)
+    target = with_next(login_url, next_of(request))
+    if kind is RequestKind.HTMX:
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

@@ -24,10 +24,9 @@ and the per-session CSRF token on every write) and the unknown-provider 404, so 
 `HX-Retarget`, error toasts marked `BYOK-Problem`) is the one in `byok.components.forms`. Bad
 input is a 4xx and nothing is stored; a storage failure is a 503; never a 500.
 
-Storage per request: a save is `set_key` (one read, one write on a database) in one thread-pool
-trip, its card and count drawn from the `SavedKey` it returns; the dashboard is one `overview`
-read; a delete or a new default is the write and one `overview` read, in one trip. The pieces:
-`form` (parsing), `answers` (HTML / JSON answers), `keytest` (the Test button).
+Storage per request: a save is one `set_key` trip (card and count drawn from its `SavedKey`), the
+dashboard one `overview` read, a delete or new default the write and one read, in one trip.
+`KeyRoutes` holds its parts (no mixins): frozen `settings`, `answers`, the `keytest` tester.
 """
 
 from __future__ import annotations
@@ -37,20 +36,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from fasthtml.common import A, Main, Title
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from byok.components import AlertKind, byok_script, serve_byok_js
+from byok.components import AlertKind, serve_byok_js
 from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
 from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
-from byok.core.ratelimit import RateLimit
 from byok.core.storage import BYOKManager
 from byok.core.types import (
     APIKey,
     EncryptionError,
     KeyNotFoundError,
-    KeyOverview,
     SessionFullError,
     StorageError,
     ValidationError,
@@ -60,26 +56,38 @@ from byok.middleware.context import (
     UserIdFunc,
     app_manager,
     call_storage,
+    check_user_id_func,
     find_manager,
+    identity_of,
     resolve_user_id,
 )
 from byok.middleware.http import (
     CheckedRouter,
+    Layout,
+    Refused,
     RequestKind,
-    problem,
     request_kind,
-    safe_next,
+    sign_in,
 )
 from byok.middleware.limits import BodyLimit
 from byok.middleware.policy import RouteGate, SecurityPolicy, policy_for
 from byok.outbound import OutboundPolicy
 from byok.verify import KeyVerifier
 
-from .answers import KeyAnswers
+from .answers import KeyAnswers, dashboard_row
 from .form import KEY_FIELD, label_from, parse_key_form
-from .keytest import TEST_LIMIT, KeyTester, Verifier, default_limit
+from .keytest import TEST_LIMIT, KeyTester, TestLimit, Verifier, default_limit
+from .settings import KeyRouteSettings
 
-__all__ = ["KEY_FIELD", "KeyRoutes", "Verifier", "mount_key_routes"]
+__all__ = [
+    "KEY_FIELD",
+    "KeyAnswers",
+    "KeyRouteSettings",
+    "KeyRoutes",
+    "KeyTester",
+    "Verifier",
+    "mount_key_routes",
+]
 
 log = logging.getLogger("byok")
 
@@ -87,36 +95,24 @@ PROVIDER_FIELD = "provider"  # form field naming the provider (MultiProviderKeyF
 USER_ID_PROBLEM = "Your API keys are unavailable: this site could not identify your account"
 
 
-class KeyRoutes(KeyAnswers, KeyTester):
-    """The key routes of one app: their settings and handlers (see `mount_key_routes`)."""
+class KeyRoutes:
+    """The key routes of one app: their handlers, over the parts they hold (see
+    `mount_key_routes`): the frozen `settings`, the `gate` (HTTPS, origin, CSRF), the `answers`
+    (what each route draws) and the `tester` (the Test button; None without a test route)."""
 
     def __init__(
         self,
-        manager: BYOKManager | None,  # None = app.state.byok / request.scope["byok"]
-        prefix: str,  # where the routes live, e.g. "/api/keys"
-        providers: Sequence[str],  # providers offered, in order
-        user_id_func: UserIdFunc | None,  # request -> user id, sync or async
-        verifier: Verifier | Literal[False],  # tests a key; False = no test route
-        provider_config: Mapping[str, Any] | None,  # display overrides per provider
-        policy: SecurityPolicy | None,  # HTTPS, origins, CSRF; None = the app manager's
-        title: str,  # dashboard heading and page title
-        verify_timeout: float,  # seconds the verifier may take
-        check_format: bool,  # refuse keys that do not fit the provider's pattern
-        test_limit: RateLimit | None = None,  # key tests per user; None = no limit
-        labels: bool = False,  # the forms take a label: several keys per provider
-        custom_endpoints: bool = False,  # users may set the optional endpoints the registry allows
+        settings: KeyRouteSettings,  # prefix, providers, title, labels, … (frozen)
+        *,
+        manager: BYOKManager | None = None,  # None = app.state.byok / request.scope["byok"]
+        policy: SecurityPolicy | None = None,  # HTTPS, origins, CSRF; None = the app manager's
+        tester: KeyTester | None = None,  # runs the Test button's check; None = no test route
     ):
-        super().__init__(verifier, verify_timeout, test_limit)
+        self.settings = settings
         self.manager = manager
-        self.prefix = prefix
-        self.providers = tuple(providers)
-        self.user_id_func = user_id_func
-        self.provider_config = provider_config
         self.gate = RouteGate(policy, manager)  # HTTPS, origin and CSRF checks (per route)
-        self.title = title
-        self.check_format = check_format
-        self.labels = labels
-        self.custom_endpoints = custom_endpoints
+        self.answers = KeyAnswers(settings, self.gate, enable_test=tester is not None)
+        self.tester = tester
 
     @property
     def policy(self) -> SecurityPolicy | None:
@@ -129,25 +125,32 @@ class KeyRoutes(KeyAnswers, KeyTester):
     ) -> Any:
         """Per-route check: a `{provider}` this app does not offer is a 404."""
         name = req.path_params.get("provider")
-        if name is None or name in self.providers:
+        if name is None or name in self.settings.providers:
             return None
-        return problem(req, 404, "unknown_provider", "Unknown API key provider", self.title)
+        return self.answers.problem(
+            req, 404, "unknown_provider", "Unknown API key provider"
+        ).response
 
     async def _context(self, req: Request) -> tuple[BYOKManager, Any]:
         """(manager, user id); refused when there is no manager or no user."""
         manager = find_manager(req, self.manager)
         if manager is None:
-            raise self._problem(req, 503, "not_configured", "API key storage is not configured")
+            raise self.answers.problem(
+                req, 503, "not_configured", "API key storage is not configured"
+            )
         try:
-            user_id = await resolve_user_id(req, self.user_id_func)
+            user_id = await resolve_user_id(req, self.settings.user_id_func, manager)
         except UserIdError:  # the app's bug, logged: never a 500
-            raise self._problem(req, 503, "user_id", USER_ID_PROBLEM) from None
-        if user_id is None and manager.needs_user:
-            raise self._problem(req, 401, "sign_in", "Sign in to manage your API keys")
+            raise self.answers.problem(req, 503, "user_id", USER_ID_PROBLEM) from None
+        if user_id is None and manager.needs_user:  # signed out: to the app's sign-in page
+            login_url = identity_of(req, manager).login_url
+            detail = "Sign in to manage your API keys"
+            s = self.settings
+            raise Refused(sign_in(req, login_url, detail, s.title, s.layout))
         return manager, user_id
 
     def _name(self, provider: str) -> str:
-        return resolve_provider(provider, self.provider_config).name
+        return resolve_provider(provider, self.settings.provider_config).name
 
     # --- handlers (each behind the router's checks) ---------------------------------------------
 
@@ -159,29 +162,28 @@ class KeyRoutes(KeyAnswers, KeyTester):
         manager, user_id = await self._context(req)
         kind = request_kind(req)
         try:
-            overview = await call_storage(manager, manager.overview, req, self.providers, user_id)
+            overview = await call_storage(
+                manager, manager.overview, req, self.settings.providers, user_id
+            )
         except (StorageError, ValidationError):
             log.warning("byok dashboard failed", exc_info=True)
             if kind is RequestKind.JSON:
-                raise self._problem(req, 503, "storage", "API key storage is unavailable") from None
+                raise self.answers.problem(
+                    req, 503, "storage", "API key storage is unavailable"
+                ) from None
             overview = None
         if kind is RequestKind.JSON:
-            return JSONResponse({"providers": [_row(p, overview.get(p)) for p in self.providers]})
+            rows = [dashboard_row(p, overview.get(p)) for p in self.settings.providers]
+            return JSONResponse({"providers": rows})
         if overview is None:  # the dashboard reads again, and shows its own error alert
             board = await call_storage(
-                manager, functools.partial(self._board, req, manager, user_id)
+                manager, functools.partial(self.answers.board, req, manager, user_id)
             )
         else:
-            board = self._board(req, manager, user_id, keys=overview)
+            board = self.answers.board(req, manager, user_id, keys=overview)
         if kind is RequestKind.HTMX:
             return board
-        target = req.query_params.get("next")
-        back = safe_next(target, default="") if target else ""
-        return (
-            Title(self.title),
-            Main(board, A("Continue", href=back, cls="link") if back else None),
-            byok_script(),
-        )
+        return self.answers.page(req, board)
 
     async def save(
         self,
@@ -199,34 +201,37 @@ class KeyRoutes(KeyAnswers, KeyTester):
     ) -> Any:
         """POST {prefix}: store the key of the provider chosen in MultiProviderKeyForm."""
         provider = data.get(PROVIDER_FIELD)
-        if not isinstance(provider, str) or provider not in self.providers:
-            raise self._invalid(req, MULTI_VALIDATION_ID, "Choose a provider from the list", False)
+        if not isinstance(provider, str) or provider not in self.settings.providers:
+            raise self.answers.invalid(
+                req, MULTI_VALIDATION_ID, "Choose a provider from the list", False
+            )
         return await self._save(req, data, provider, MULTI_VALIDATION_ID, multi=True)
 
     async def _save(self, req: Request, data: Any, provider: str, slot: str, *, multi: bool) -> Any:
         """The save shared by both forms: one `set_key` in one thread-pool trip, the answer drawn
         from the SavedKey it returns (no second read); refused with the 422 / 503 answer."""
         manager, user_id = await self._context(req)
+        s = self.settings
         try:
             form = parse_key_form(
                 data,
                 req.query_params,
-                resolve_provider(provider, self.provider_config),
+                resolve_provider(provider, s.provider_config),
                 max_length=manager.config.max_key_length,
-                check_format=self.check_format,
-                labels=self.labels,
-                custom_endpoints=self.custom_endpoints,
+                check_format=s.check_format,
+                labels=s.labels,
+                custom_endpoints=s.custom_endpoints,
             )
             saved = await call_storage(manager, form.save, manager, req, provider, user_id)
             keys = saved.keys  # the card and the count from it (a malformed entry: the 503)
         except ValidationError as e:
-            raise self._invalid(req, slot, str(e), not multi) from None
+            raise self.answers.invalid(req, slot, str(e), not multi) from None
         except SessionFullError:
             message = "Your browser session cannot hold another key this long: remove a key first"
-            raise self._invalid(req, slot, message, not multi) from None
+            raise self.answers.invalid(req, slot, message, not multi) from None
         except (StorageError, EncryptionError):
             log.warning("byok save failed for provider %s", provider, exc_info=True)
-            raise self._problem(
+            raise self.answers.problem(
                 req, 503, "storage", "Your key could not be saved; try again later"
             ) from None
         expires = saved.record.expires_at
@@ -240,7 +245,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
         verb = "updated" if saved.replaced else "saved"
         toast = f"{self._name(provider)} key{which} {verb}: {saved.masked}"
         where = (manager, user_id, keys)  # no second read
-        return self._written(req, body, where, provider, toast, multi=multi)
+        return self.answers.written(req, body, where, provider, toast, multi=multi)
 
     async def delete(
         self,
@@ -282,12 +287,14 @@ class KeyRoutes(KeyAnswers, KeyTester):
                 raise ValidationError("Name the key to make the default")
             keys = await call_storage(manager, write, label)
         except ValidationError as e:
-            raise self._problem(req, 422, "invalid", str(e)) from None
+            raise self.answers.problem(req, 422, "invalid", str(e)) from None
         except KeyNotFoundError:
-            raise self._problem(req, 404, "unknown_key", "That key is no longer stored") from None
+            raise self.answers.problem(
+                req, 404, "unknown_key", "That key is no longer stored"
+            ) from None
         except StorageError:
             log.warning("byok: %s failed for provider %s", done, provider, exc_info=True)
-            raise self._problem(req, 503, "storage", failed) from None
+            raise self.answers.problem(req, 503, "storage", failed) from None
         body: dict[str, Any] = {"provider": provider, "label": label, "default": True}
         if deleting:
             body = {"provider": provider} | ({"label": label} if label is not None else {})
@@ -295,7 +302,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
         which = f" ({label})" if label else ""
         toast = f"{self._name(provider)} key{which} {done}"
         alert = AlertKind.INFO if deleting else AlertKind.SUCCESS
-        return self._written(req, body, (manager, user_id, keys), provider, toast, alert)
+        return self.answers.written(req, body, (manager, user_id, keys), provider, toast, alert)
 
     async def test(
         self,
@@ -305,17 +312,10 @@ class KeyRoutes(KeyAnswers, KeyTester):
         """POST {prefix}/{provider}/test: check the key; a KeyTestResult (429 when over the limit)."""
         manager, user_id = await self._context(req)
         label_of = functools.partial(label_from, data, req.query_params)
-        return await self.answer_test(req, manager, user_id, req.path_params["provider"], label_of)
-
-
-def _row(provider: str, found: KeyOverview | None) -> dict[str, Any]:
-    """One provider of the dashboard's JSON: stored or not, and its default key's expiry."""
-    expires = found.expires_at if found is not None else None
-    return {
-        "provider": provider,
-        "stored": found is not None,
-        "expires_at": expires.isoformat() if expires else None,
-    }
+        tester = self.tester  # the route is mounted only with one
+        return await tester.answer_test(
+            req, manager, user_id, req.path_params["provider"], label_of
+        )
 
 
 def mount_key_routes(
@@ -323,10 +323,8 @@ def mount_key_routes(
     manager: BYOKManager | None = None,  # the manager (default: app.state.byok, set by setup_byok)
     prefix: str = DEFAULT_BASE_URL,  # where the routes live
     providers: Sequence[str] | None = None,  # providers offered (default: the built-in registry)
-    user_id_func: UserIdFunc | None = None,  # request -> user id (required with a database)
-    verifier: Verifier
-    | Literal[False]
-    | None = None,  # (provider, key) -> True | False | "why" | CheckResult; None = built-in
+    user_id_func: UserIdFunc | None = None,  # request -> user id; None = setup_byok's, else auth
+    verifier: Verifier | Literal[False] | None = None,  # (provider, key) -> ok?; None = built-in
     provider_config: Mapping[str, Any] | None = None,  # display/registry overrides per provider
     policy: SecurityPolicy | None = None,  # HTTPS / origins / CSRF; None = setup_byok's for manager
     title: str = "API keys",  # dashboard heading and page title
@@ -337,19 +335,21 @@ def mount_key_routes(
     labels: bool = False,  # several labelled keys per provider (forms take a label; default route)
     custom_endpoints: bool = False,  # users may give the optional endpoints the registry allows
     outbound: OutboundPolicy | None = None,  # the built-in checks' SSRF guard (allowlists, timeout)
-    test_limit: tuple[int, float]
-    | RateLimit
-    | None = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
+    test_limit: TestLimit = TEST_LIMIT,  # key tests per user: (count, seconds), a RateLimit, or None
+    layout: Layout | None = None,  # the app's shell around each full page: layout(*c, title=)
 ) -> KeyRoutes:
-    """Add the dashboard, save, delete and test routes under `prefix`; returns their settings.
+    """Add the dashboard, save, delete and test routes under `prefix`; returns the `KeyRoutes`
+    (their frozen `settings` and the parts they hold).
 
     Without a `verifier` the test route runs the built-in zero-token checks (`KeyVerifier`);
-    `verifier=False` leaves the test route (and the Test buttons) out."""
+    `verifier=False` leaves the test route (and the Test buttons) out. `layout(*content,
+    title=...)` wraps each full page (never an htmx fragment nor JSON) in the app's shell."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
         raise ValueError("prefix must be an absolute path such as '/api/keys'")
     prefix = prefix.rstrip("/") or "/"
     offered = providers if providers is not None else BUILTIN_PROVIDERS
     names = check_offered(offered, provider_config, where="mount_key_routes")  # typos refused
+    check_user_id_func(user_id_func, "mount_key_routes")
     if not names:
         raise ValidationError("mount_key_routes needs at least one provider")
     if manager is not None and getattr(app.state, "byok", None) is None:
@@ -365,30 +365,30 @@ def mount_key_routes(
         policy.harden(app)
     if verifier is None:
         verifier = KeyVerifier(provider_config, outbound=outbound)
-    if isinstance(test_limit, tuple):
-        test_limit = default_limit(known, test_limit)
-    routes = KeyRoutes(
-        manager,
+    settings = KeyRouteSettings(
         prefix,
-        names,
-        user_id_func,
-        verifier,
-        provider_config,
-        policy,
-        title,
-        verify_timeout,
-        check_format,
-        test_limit,
-        labels,
-        custom_endpoints,
+        tuple(names),
+        title=title,
+        provider_config=provider_config,
+        user_id_func=user_id_func,
+        check_format=check_format,
+        labels=labels,
+        custom_endpoints=custom_endpoints,
+        verify_timeout=verify_timeout,
+        layout=layout,
     )
+    tester = None
+    if verifier is not False:
+        limit = default_limit(known, test_limit) if isinstance(test_limit, tuple) else test_limit
+        tester = KeyTester(verifier, verify_timeout, limit)
+    routes = KeyRoutes(settings, manager=manager, policy=policy, tester=tester)
     one = f"{'' if prefix == '/' else prefix}/{{provider}}"
     router = CheckedRouter(routes.gate, routes.known_provider)
     router(prefix, methods=["get"], name="byok_dashboard")(routes.dashboard)
     router(prefix, methods=["post"], name="byok_save_any")(routes.save_any)
     router(one, methods=["post"], name="byok_save")(routes.save)
     router(one, methods=["delete"], name="byok_delete")(routes.delete)
-    if verifier is not False:
+    if tester is not None:
         router(f"{one}/test", methods=["post"], name="byok_test")(routes.test)
     if labels:
         router(f"{one}/default", methods=["post"], name="byok_default")(routes.make_default)

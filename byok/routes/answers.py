@@ -3,16 +3,16 @@ dashboard (from `overview`), a provider's card and the key count after a write (
 live keys, e.g. `SavedKey.keys`), the out-of-band toast, and the 422 of a form that did not
 validate.
 
-`KeyAnswers` is the role of `byok.routes.KeyRoutes` that draws them; it reads the routes'
-settings (`prefix`, `providers`, `provider_config`, `labels`, …) from the routes themselves.
+`KeyAnswers` is the part of `byok.routes.KeyRoutes` that draws them, from the routes' frozen
+`KeyRouteSettings` and their `RouteGate` (whose policy decides whether forms carry the CSRF token).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fasthtml.common import A, FtResponse, Main, Title
+from fasthtml.common import A, FtResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
@@ -20,6 +20,7 @@ from byok.components import (
     AlertKind,
     KeyManagerDashboard,
     ValidationMessage,
+    byok_script,
     dashboard_summary,
     oob_toast,
 )
@@ -30,29 +31,42 @@ from byok.components.wiring import (
     PROBLEM_HEADER,
     parse_dashboard_header,
 )
-from byok.core.types import APIKey
-from byok.middleware.http import Refused, RequestKind, problem, request_kind
+from byok.core.types import APIKey, KeyOverview
+from byok.middleware.http import (
+    Refused,
+    RequestKind,
+    full_page,
+    problem,
+    request_kind,
+    safe_next,
+)
+from byok.middleware.policy import RouteGate
 
-__all__ = ["KeyAnswers"]
+from .settings import KeyRouteSettings
+
+__all__ = ["KeyAnswers", "dashboard_row"]
 
 
 class KeyAnswers:
-    """Draws the key routes' answers; the routes' settings are its attributes."""
+    """Draws the key routes' answers (dashboard, card, toast, 422) from their settings."""
 
-    prefix: str  # where the routes live
-    providers: tuple[str, ...]  # the dashboard's providers, in order
-    provider_config: Mapping[str, Any] | None  # display overrides per provider
-    title: str  # dashboard heading and page title
-    labels: bool  # the forms take a label
-    custom_endpoints: bool  # the forms show the optional endpoint fields
-    verifier: Any  # False = no Test buttons
-    gate: Any  # the RouteGate: its policy decides whether forms carry the CSRF token
+    def __init__(
+        self,
+        settings: KeyRouteSettings,  # the routes' settings (prefix, providers, labels, …)
+        gate: RouteGate,  # the routes' checks: its policy decides whether forms carry a token
+        *,
+        enable_test: bool,  # the cards show a Test button (there is a test route)
+    ):
+        self.settings = settings
+        self.gate = gate
+        self.enable_test = enable_test
 
-    def _problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
+    def problem(self, req: Request, status: int, code: str, detail: str) -> Refused:
         """A non-security problem (storage down, not signed in, …), to raise."""
-        return Refused(problem(req, status, code, detail, self.title))
+        s = self.settings
+        return Refused(problem(req, status, code, detail, s.title, s.layout))
 
-    def _invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Refused:
+    def invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Refused:
         """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
         kind = request_kind(req)
         if kind is RequestKind.JSON:
@@ -63,46 +77,61 @@ class KeyAnswers:
             if retarget:
                 headers |= {"HX-Retarget": f"#{slot}", "HX-Reswap": "outerHTML"}
             return Refused(FtResponse(msg, status_code=422, headers=headers))
-        page = (Title(self.title), Main(msg, A("Back to your API keys", href=self.prefix)))
+        s = self.settings
+        page = full_page(s.title, (msg, A("Back to your API keys", href=s.prefix)), layout=s.layout)
         return Refused(FtResponse(page, status_code=422))
 
-    def _board(self, req: Request, manager: Any, user_id: Any, **extra: Any) -> Any:
+    def page(
+        self,
+        req: Request,  # the dashboard's request (its ?next= adds a Continue link)
+        board: Any,  # the KeyManagerDashboard
+    ) -> Any:
+        """The dashboard as a full page: in the app's layout when it gave one."""
+        target = req.query_params.get("next")
+        back = safe_next(target, default="") if target else ""
+        cont = A("Continue", href=back, cls="link") if back else None
+        s = self.settings
+        return full_page(s.title, (board, cont), after=(byok_script(),), layout=s.layout)
+
+    def board(self, req: Request, manager: Any, user_id: Any, **extra: Any) -> Any:
         """The KeyManagerDashboard (`keys=` the overview read for it; without, it reads)."""
+        s = self.settings
         return KeyManagerDashboard(
             req,
-            self.providers,
+            s.providers,
             manager,
             user_id,
-            base_url=self.prefix,
-            provider_config=self.provider_config,
-            title=self.title,
-            enable_test=self.verifier is not False,
+            base_url=s.prefix,
+            provider_config=s.provider_config,
+            title=s.title,
+            enable_test=self.enable_test,
             csrf_token=self.gate.token(req),
-            allow_labels=self.labels,
-            custom_endpoint=self.custom_endpoints,
+            allow_labels=s.labels,
+            custom_endpoint=s.custom_endpoints,
             **extra,
         )
 
-    def _card(
+    def card(
         self, req: Request, manager: Any, user_id: Any, provider: str, keys: Any, **attrs: Any
     ):
         """The provider's card drawn from `keys` (the owner's live records: no read)."""
+        s = self.settings
         return provider_card(
             req,
             manager,
             provider,
             user_id,
-            self.prefix,
-            self.provider_config,
+            s.prefix,
+            s.provider_config,
             keys=keys,
-            enable_test=self.verifier is not False,
-            allow_labels=self.labels,
-            custom_endpoint=self.custom_endpoints,
+            enable_test=self.enable_test,
+            allow_labels=s.labels,
+            custom_endpoint=s.custom_endpoints,
             csrf_token=self.gate.token(req),
             **attrs,
         )
 
-    def _written(
+    def written(
         self,
         req: Request,  # the write request
         json_body: dict[str, Any],  # the answer for API clients
@@ -119,18 +148,31 @@ class KeyAnswers:
         if kind is RequestKind.JSON:
             return JSONResponse(json_body)
         if kind is RequestKind.PAGE:
-            return RedirectResponse(self.prefix, status_code=303)
+            return RedirectResponse(self.settings.prefix, status_code=303)
         manager, user_id, keys = where
         if keys is None:  # the write succeeded but its card could not be read back
-            raise self._problem(req, 503, "storage", "API key storage is unavailable")
+            raise self.problem(req, 503, "storage", "API key storage is unavailable")
         shown = parse_dashboard_header(req.headers.get(DASHBOARD_HEADER))
         summary = None
         if shown is not None:  # sent from inside a dashboard: refresh its count
             stored = {k.provider for k in keys}
             summary = dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
         if not multi:
-            card = self._card(req, manager, user_id, provider, keys)
+            card = self.card(req, manager, user_id, provider, keys)
             return card, oob_toast(toast, alert), summary
-        card = self._card(req, manager, user_id, provider, keys, hx_swap_oob="true")
+        card = self.card(req, manager, user_id, provider, keys, hx_swap_oob="true")
         message = ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID)
         return message, card, oob_toast(toast, alert), summary
+
+
+def dashboard_row(
+    provider: str,  # one provider of the dashboard
+    found: KeyOverview | None,  # its default key's overview, None = no key
+) -> dict[str, Any]:
+    """One provider of the dashboard's JSON: stored or not, and its default key's expiry."""
+    expires = found.expires_at if found is not None else None
+    return {
+        "provider": provider,
+        "stored": found is not None,
+        "expires_at": expires.isoformat() if expires else None,
+    }

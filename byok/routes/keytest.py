@@ -2,7 +2,7 @@
 `byok.verify.KeyVerifier`), with a timeout and off the event loop, its answer a `KeyTestResult`,
 and the per-user rate limit that keeps a button from becoming a key-checking service.
 
-`KeyTester` is the role of `byok.routes.KeyRoutes` that answers `POST {prefix}/{provider}/test`.
+`KeyTester` is the part of `byok.routes.KeyRoutes` that answers `POST {prefix}/{provider}/test`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any
 
 from fasthtml.common import FtResponse
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ from byok.middleware.context import call_storage
 from byok.middleware.http import RequestKind, request_kind
 from byok.verify import CheckResult, Outcome
 
-__all__ = ["TEST_LIMIT", "KeyTester", "Verifier", "default_limit"]
+__all__ = ["TEST_LIMIT", "KeyTester", "TestLimit", "Verifier", "default_limit"]
 
 log = logging.getLogger("byok")
 
@@ -38,6 +38,7 @@ Verifier = Callable[..., Awaitable[bool | str | CheckResult] | bool | str | Chec
 `CheckResult`. A verifier that takes an `endpoint` keyword also receives the key's endpoint."""
 
 TEST_LIMIT = (10, 60.0)  # key tests per user: 10 per minute
+TestLimit = tuple[int, float] | RateLimit | None  # (tests, seconds), a RateLimit, or no limit
 
 _OUTCOME_STATE = {  # built-in outcomes -> what the card shows
     Outcome.VALID: TestState.VALID,
@@ -57,7 +58,7 @@ class KeyTester:
 
     def __init__(
         self,
-        verifier: Verifier | Literal[False],  # tests a key; False = no test route
+        verifier: Verifier,  # tests a key: (provider, key) -> True | False | "why" | CheckResult
         verify_timeout: float,  # seconds the verifier may take
         test_limit: RateLimit | None,  # key tests per user; None = no limit
     ):
