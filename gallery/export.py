@@ -20,6 +20,7 @@ from fastcore.xml import to_xml
 from .app import index_json_text
 from .assets import Assets, locate
 from .canvas import canvas_document
+from .compose import static_iframe_page
 from .pages import component_page, index_page, story_page
 from .registry import Registry, registry
 from .shell import document
@@ -74,6 +75,7 @@ def export(
         _write(root / "component" / f"{slug}.html", to_xml(page))
         pages += 1
     _write(root / "index.json", index_json_text(reg))
+    _write(root / "iframe.html", static_iframe_page())  # a composing Storybook's story URL
 
     copied = 0
     for name, path in assets.files().items():

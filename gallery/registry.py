@@ -189,7 +189,9 @@ class Story:
     def describe(self) -> dict[str, Any]:
         """The story's entry in /index.json."""
         return {
+            "type": "story",  # Storybook 9's composition lists only entries typed "story"
             "id": self.slug,
+            "tags": ["dev", "test"],  # Storybook's defaults: shown in the sidebar, tested
             "title": self.title,
             "name": self.name,
             "component": self.component_name,

@@ -517,7 +517,9 @@ def test_index_json_lists_every_story(client: TestClient) -> None:
     assert list(data["entries"]) == [s.slug for s in REG]
     entry = data["entries"]["alert--error-soft"]
     assert entry == {
+        "type": "story",
         "id": "alert--error-soft",
+        "tags": ["dev", "test"],
         "title": "Feedback/Alert",
         "name": "Error, soft",
         "component": "Alert",
