@@ -699,6 +699,26 @@ def test_story_forms_talk_to_their_own_sandbox_never_the_playground(
     assert refused.status_code == 403 and "byok-problem" in refused.headers
 
 
+def test_a_seeded_story_starts_with_its_key_in_its_sandbox(client: TestClient) -> None:
+    h = canvas_session(client, "key-management-card--stored-with-test")
+    tested = client.post("/sandbox/api/keys/anthropic/test", headers=h)
+    assert tested.status_code == 200 and "No key stored" not in tested.text
+    assert "Anthropic accepted this key" in tested.text  # the seeded key, checked for real
+    other = canvas_session(client, "key-input-form--openai")  # an unseeded story: empty
+    assert "No key stored" in client.post("/sandbox/api/keys/anthropic/test", headers=other).text
+
+
+def test_every_seed_is_accepted_by_the_sandbox(client: TestClient) -> None:
+    sandboxes = client.app.state.sandboxes
+    seeded = [s for s in REG if s.seed is not None]
+    assert seeded  # "Stored, with test" at least
+    for story in seeded:
+        token = sandboxes.open(story.slug)  # a key its provider refuses would raise here
+        owner = f"sandbox-{token}"
+        for provider, key in story.seed.keys.items():
+            assert sandboxes.manager.get_key(None, provider, user_id=owner) == key
+
+
 def test_issued_key_stories_talk_to_their_own_sandbox_issuer(client: TestClient) -> None:
     body = soup(client.get("/story/create-key-form--empty/canvas").text).body
     assert body["data-sandbox-paths"].split() == ["/api/keys", "/account/api-keys"]
