@@ -24,6 +24,7 @@ from .assets import Assets, locate
 from .canvas import VIEWPORTS, canvas_document, canvas_error_document
 from .compose import IFRAME_PATH, cors_headers, story_for
 from .controls import ControlError, error_slots, parse_args, query_args
+from .guides import find_guides, guide_page
 from .introspect import params
 from .pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
 from .panels import code_panel, html_panel
@@ -229,6 +230,13 @@ def create_app(
             "HX-Trigger": json.dumps(trigger),
         }
         return HTMLResponse(to_xml(parts), headers=headers)
+
+    @rt("/guide/{slug}")
+    def guide(req: Request, slug: str):
+        found = next((g for g in find_guides() if g.slug == slug), None)
+        if found is None:
+            return _page(req, "Not found", not_found_page(LIVE, "guide"), status=404)
+        return _page(req, found.title, guide_page(LIVE, found, registry()), group="Guides")
 
     @rt("/component/{slug}")
     def component(req: Request, slug: str):
