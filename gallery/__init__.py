@@ -3,20 +3,31 @@
 Installed from the wheel it is `byok_gallery` (the checkout's `gallery/` folder; in a checkout
 both names work). Its public API, for a developer's own stories (`gallery --stories PKG`):
 `Story` (one rendering of a component, its canvas `Layout`), `Call` (a component call as an
-argument), `REQUEST` (the route's request as an argument), `Registry`,
+argument), `Seed` (a story's sandbox's starting data), `REQUEST` (the route's request as an argument), `Registry`,
 `load` / `use_stories` (`registry.registry()` is what the gallery shows), `StoriesError`, and
 `byok_gallery.testing` (a pytest snapshot helper).
 """
 
 from __future__ import annotations
 
-from .registry import REQUEST, Call, Layout, Registry, StoriesError, Story, load, use_stories
+from .registry import (
+    REQUEST,
+    Call,
+    Layout,
+    Registry,
+    Seed,
+    StoriesError,
+    Story,
+    load,
+    use_stories,
+)
 
 __all__ = [
     "REQUEST",
     "Call",
     "Layout",
     "Registry",
+    "Seed",
     "StoriesError",
     "Story",
     "load",

@@ -22,7 +22,9 @@ from byok.middleware.csrf import csrf_headers
 
 from .assets import Assets, locate
 from .canvas import VIEWPORTS, canvas_document, canvas_error_document
+from .compose import IFRAME_PATH, cors_headers, story_for
 from .controls import ControlError, error_slots, parse_args, query_args
+from .guides import find_guides, guide_page
 from .introspect import params
 from .pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
 from .panels import code_panel, html_panel
@@ -144,9 +146,12 @@ def create_app(
     def index(req: Request):
         return _page(req, "Components", index_page(LIVE))
 
-    @rt("/index.json")
-    def index_json():
-        return JSONResponse(registry().index())
+    @rt("/index.json", methods=["get", "options"])
+    def index_json(req: Request):
+        cors = cors_headers(req, credentials=True)  # no secret in it: Storybook sends cookies
+        if req.method == "OPTIONS":
+            return Response(status_code=204, headers=cors)
+        return JSONResponse(registry().index(), headers=cors)
 
     @rt("/assets/{name}")
     def asset(name: str):
@@ -168,20 +173,39 @@ def create_app(
         status = 422 if errors or general else 200
         return _page(req, title, main, status, group=found.group)
 
-    @rt("/story/{slug}/canvas")
-    def canvas(req: Request, slug: str):
-        found = registry().get(slug)
+    def canvas_answer(
+        req: Request, found: Story | None, headers: Mapping[str, str], composed: bool = False
+    ) -> Response:
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")
         shown, errors, general = tweak(found, _query(req))
         if errors or general:
             message = general or "; ".join(f"{k}: {v}" for k, v in errors.items())
             page = canvas_error_document(LIVE, found, message, assets)
-            return HTMLResponse(to_xml(page), status_code=422)
+            return HTMLResponse(to_xml(page), status_code=422, headers=headers)
         page = canvas_document(
-            LIVE, shown, shown.render(), assets, sandboxes.open(slug), csrf_headers(req)
+            LIVE,
+            shown,
+            shown.render(),
+            assets,
+            sandboxes.open(found.slug),
+            csrf_headers(req),
+            composed=composed,
         )
-        return HTMLResponse(to_xml(page), headers={"Cache-Control": "no-store"})
+        return HTMLResponse(to_xml(page), headers={"Cache-Control": "no-store", **headers})
+
+    @rt("/story/{slug}/canvas")
+    def canvas(req: Request, slug: str):
+        return canvas_answer(req, registry().get(slug), {})
+
+    @rt(IFRAME_PATH, methods=["get", "options"])
+    def iframe(req: Request):
+        """Storybook's /iframe.html?id=…&viewMode=story: the bare story (a composed ref)."""
+        cors = cors_headers(req, credentials=False)  # the page holds the session's CSRF token
+        if req.method == "OPTIONS":
+            return Response(status_code=204, headers=cors)
+        found = story_for(registry(), req.query_params.get("id", ""))
+        return canvas_answer(req, found, cors, composed=True)
 
     @rt("/story/{slug}/panels")
     def panels(req: Request, slug: str):
@@ -206,6 +230,13 @@ def create_app(
             "HX-Trigger": json.dumps(trigger),
         }
         return HTMLResponse(to_xml(parts), headers=headers)
+
+    @rt("/guide/{slug}")
+    def guide(req: Request, slug: str):
+        found = next((g for g in find_guides() if g.slug == slug), None)
+        if found is None:
+            return _page(req, "Not found", not_found_page(LIVE, "guide"), status=404)
+        return _page(req, found.title, guide_page(LIVE, found, registry()), group="Guides")
 
     @rt("/component/{slug}")
     def component(req: Request, slug: str):

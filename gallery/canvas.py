@@ -35,7 +35,7 @@ VIEWPORTS: dict[str, tuple[str, int | None, int | None]] = {
 }
 
 
-def _head(site: Site, title: str, assets: Assets) -> FT:
+def _head(site: Site, title: str, assets: Assets, composed: bool = False) -> FT:
     return Head(
         Title(f"{title} · canvas"),
         Link(rel="icon", href="data:,"),
@@ -43,6 +43,7 @@ def _head(site: Site, title: str, assets: Assets) -> FT:
         Link(rel="stylesheet", href=site.assets + "canvas.css"),
         *assets.page_headers(site.assets),  # byok's front end (+ --css), as an app's page has it
         Meta(name="byok-gallery-axe", content=site.assets + "axe.min.js"),
+        Script(src=site.assets + "compose.js") if composed else None,
     )
 
 
@@ -53,6 +54,8 @@ def canvas_document(
     assets: Assets | None = None,  # where assets come from (default: located once)
     sandbox: str | None = None,  # the sandbox token (live), None in an export
     hx_headers: str | None = None,  # the session's CSRF header JSON (live)
+    *,
+    composed: bool = False,  # shown by another Storybook's manager (/iframe.html)
 ) -> FT:
     """The canvas page of a story."""
     assets = assets or locate()
@@ -66,7 +69,7 @@ def canvas_document(
             "data_sandbox_paths": " ".join(SANDBOXED),
         }
     return Html(
-        _head(site, f"{story.component_name} · {story.name}", assets),
+        _head(site, f"{story.component_name} · {story.name}", assets, composed),
         Body(
             Main(Safe(shown), id="story-root", aria_label=f"{story.component_name}: {story.name}"),
             toasts,

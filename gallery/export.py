@@ -20,6 +20,8 @@ from fastcore.xml import to_xml
 from .app import index_json_text
 from .assets import Assets, locate
 from .canvas import canvas_document
+from .compose import static_iframe_page
+from .guides import find_guides, guide_page
 from .pages import component_page, index_page, story_page
 from .registry import Registry, registry
 from .shell import document
@@ -73,7 +75,12 @@ def export(
         page = document(deep, component.__name__, main, assets, group=stories[0].group)
         _write(root / "component" / f"{slug}.html", to_xml(page))
         pages += 1
+    for guide in find_guides():
+        page = document(deep, guide.title, guide_page(deep, guide, reg), assets, group="Guides")
+        _write(root / "guide" / f"{guide.slug}.html", to_xml(page))
+        pages += 1
     _write(root / "index.json", index_json_text(reg))
+    _write(root / "iframe.html", static_iframe_page())  # a composing Storybook's story URL
 
     copied = 0
     for name, path in assets.files().items():

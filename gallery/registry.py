@@ -44,6 +44,7 @@ __all__ = [
     "Call",
     "Layout",
     "Registry",
+    "Seed",
     "StoriesError",
     "Story",
     "load",
@@ -89,6 +90,19 @@ def _inside(outer: str, inner: str) -> str:
 
 
 @dataclass(frozen=True)
+class Seed:
+    """What a story's sandbox holds before its canvas is shown (live gallery only)."""
+
+    keys: Mapping[str, str] = field(default_factory=dict)  # provider -> a demo key, stored
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
+        for provider, key in self.keys.items():
+            if not isinstance(provider, str) or not isinstance(key, str):
+                raise TypeError(f"Seed keys map a provider name to a key, not {provider!r}")
+
+
+@dataclass(frozen=True)
 class Story:
     """One rendering of a component: what the gallery shows, snapshots and exports."""
 
@@ -101,6 +115,7 @@ class Story:
     layout: Layout = "padded"  # the canvas: centered, padded, or fullscreen (edge to edge)
     wrap: Call | None = None  # an element the canvas shows it in (a ToastContainer for a Toast)
     samples: tuple[Call, ...] = ()  # elements the canvas puts inside it (toasts in a container)
+    seed: Seed | None = None  # its sandbox's starting data (a stored key for its Test button)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
@@ -189,7 +204,9 @@ class Story:
     def describe(self) -> dict[str, Any]:
         """The story's entry in /index.json."""
         return {
+            "type": "story",  # Storybook 9's composition lists only entries typed "story"
             "id": self.slug,
+            "tags": ["dev", "test"],  # Storybook's defaults: shown in the sidebar, tested
             "title": self.title,
             "name": self.name,
             "component": self.component_name,

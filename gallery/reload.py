@@ -29,11 +29,12 @@ from starlette.routing import Route
 
 from .registry import registry, reload_stories, story_packages
 
-__all__ = ["POLL_URL", "Reloader", "watched_folders"]
+__all__ = ["POLL_URL", "Reloader", "reload_error", "watched_folders"]
 
 POLL_URL = "/__reload"  # the long-poll endpoint gallery.js calls
 INTERVAL = 0.1  # seconds between two looks at the files
 HOLD = 20.0  # seconds a long-poll waits for a change before answering anyway
+_GALLERY = str(Path(__file__).parent) + "/"  # the gallery's own frames (registry, reload)
 
 
 def watched_folders() -> tuple[Path, ...]:
@@ -56,6 +57,35 @@ def watched_folders() -> tuple[Path, ...]:
         if not any(f.is_relative_to(k) for k in kept):
             kept.append(f)
     return tuple(kept)
+
+
+def _is_machinery(frame: traceback.FrameSummary) -> bool:
+    """A frame of Python's import system or of the gallery's own loading: noise to the reader."""
+    name = frame.filename
+    return name.startswith("<frozen ") or "/importlib/" in name or name.startswith(_GALLERY)
+
+
+def reload_error(
+    exc: BaseException,  # what the reload raised
+    folders: tuple[Path, ...],  # the watched folders: the developer's own files
+) -> str:
+    """The error as a developer reads it: their file, line and the message first, then the
+    traceback without the import machinery's frames."""
+    while exc.__cause__ is not None:  # the registry's StoriesError wraps what the file raised
+        exc = exc.__cause__
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_machinery(f)]
+    where: tuple[str, int | None] | None = None
+    if isinstance(exc, SyntaxError) and exc.filename:  # the broken line is not a frame
+        where = (exc.filename, exc.lineno)
+    else:
+        own = [f for f in frames if any(Path(f.filename).is_relative_to(d) for d in folders)]
+        last = (own or frames)[-1:]
+        where = (last[0].filename, last[0].lineno) if last else None
+    lines = traceback.format_exception_only(type(exc), exc)
+    message = lines[-1].strip()  # "SyntaxError: '[' was never closed"
+    head = f"{where[0]}, line {where[1]}: {message}" if where else message
+    detail = "".join(traceback.format_list(frames)) + "".join(lines)
+    return f"{head}\n\n{detail.rstrip()}"
 
 
 class Reloader:
@@ -102,8 +132,8 @@ class Reloader:
             self._seen = now
             try:
                 reload_stories(self.folders)
-            except Exception:  # shown on the page and in the console, the old stories stay
-                self.error = traceback.format_exc(limit=-8)
+            except Exception as e:  # shown on the page and in the console, the old stories stay
+                self.error = reload_error(e, self.folders)
                 self.errors += 1
                 print(
                     f"gallery: reload failed, keeping the last good stories\n{self.error}",

@@ -1,6 +1,7 @@
 """Per-story sandboxes: what a story's forms talk to inside the canvas, never the playground.
 
-Each canvas load opens a sandbox (a random token, so a reload starts empty) and its htmx requests
+Each canvas load opens a sandbox (a random token, so a reload starts afresh, holding only the
+story's `Seed`) and its htmx requests
 to the key routes (/api/keys...) and the issued-key routes (/account/api-keys...) are sent to
 `SANDBOX_URL` + the same path with the token in the `Gallery-Sandbox` header (canvas.js does the
 rewrite, so the component's HTML stays the story's). The routes are byok's own
@@ -76,7 +77,7 @@ class Sandboxes:
         self,
         slug: str,  # the story the canvas shows
     ) -> str:
-        """A new, empty sandbox for one canvas load; returns its token."""
+        """A new sandbox for one canvas load, holding the story's seed; returns its token."""
         token = secrets.token_hex(12)
         with self._lock:
             self._open[token] = slug
@@ -89,6 +90,10 @@ class Sandboxes:
             if org is not None:
                 for key in self.issuer.list_org_keys(org):
                     self.issuer.delete_key(key.id)
+        story = registry().get(slug)
+        if story is not None and story.seed is not None:
+            for provider, key in story.seed.keys.items():
+                self.manager.set_key(None, provider, key, _owner(token))
         return token
 
     def __len__(self) -> int:

@@ -36,6 +36,7 @@ from fasthtml.common import (
 )
 
 from .assets import NPM_INSTALL, Assets, locate
+from .guides import find_guides
 from .registry import Registry, registry, story_packages
 from .site import Site
 
@@ -98,6 +99,16 @@ def _tree(site: Site, reg: Registry) -> str:
                 ),
             )
         )
+    if guides := find_guides():  # first: a newcomer reads them before the stories
+        links = [
+            Li(A(g.title, href=site.guide(g.slug), data_guide_link=g.slug), data_search=g.search)
+            for g in guides
+        ]
+        items = Li(Ul(*links), data_component="Guides")
+        guide_group = Details(
+            Summary("Guides", cls="font-semibold"), Ul(items), data_group="Guides"
+        )
+        groups.insert(0, Li(guide_group))
     return to_xml(Ul(*groups, id="story-tree", cls="menu menu-sm w-full"))
 
 

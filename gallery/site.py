@@ -80,6 +80,15 @@ class Site:
             return f"{self.root}component/{slug}.html"
         return f"{self.root}component/{slug}"
 
+    def guide(
+        self,
+        slug: str,  # guide slug (its file name)
+    ) -> str:
+        """A guide page (Markdown beside the stories)."""
+        if self.static:
+            return f"{self.root}guide/{slug}.html"
+        return f"{self.root}guide/{slug}"
+
     def boost(self) -> dict[str, str]:
         """htmx attributes that turn links into fragment navigation into #main (live only)."""
         if self.static:

@@ -30,6 +30,7 @@ from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
 from gallery.canvas import VIEWPORTS
 from gallery.controls import ControlError, controls_form, editable, parse_args, query_args
 from gallery.export import export
+from gallery.guides import Guide, find_guides, guide_page
 from gallery.introspect import Control, params, signature_text, variant_axes
 from gallery.playground import (
     ALLOW_ENV,
@@ -517,7 +518,9 @@ def test_index_json_lists_every_story(client: TestClient) -> None:
     assert list(data["entries"]) == [s.slug for s in REG]
     entry = data["entries"]["alert--error-soft"]
     assert entry == {
+        "type": "story",
         "id": "alert--error-soft",
+        "tags": ["dev", "test"],
         "title": "Feedback/Alert",
         "name": "Error, soft",
         "component": "Alert",
@@ -697,6 +700,26 @@ def test_story_forms_talk_to_their_own_sandbox_never_the_playground(
     assert refused.status_code == 403 and "byok-problem" in refused.headers
 
 
+def test_a_seeded_story_starts_with_its_key_in_its_sandbox(client: TestClient) -> None:
+    h = canvas_session(client, "key-management-card--stored-with-test")
+    tested = client.post("/sandbox/api/keys/anthropic/test", headers=h)
+    assert tested.status_code == 200 and "No key stored" not in tested.text
+    assert "Anthropic accepted this key" in tested.text  # the seeded key, checked for real
+    other = canvas_session(client, "key-input-form--openai")  # an unseeded story: empty
+    assert "No key stored" in client.post("/sandbox/api/keys/anthropic/test", headers=other).text
+
+
+def test_every_seed_is_accepted_by_the_sandbox(client: TestClient) -> None:
+    sandboxes = client.app.state.sandboxes
+    seeded = [s for s in REG if s.seed is not None]
+    assert seeded  # "Stored, with test" at least
+    for story in seeded:
+        token = sandboxes.open(story.slug)  # a key its provider refuses would raise here
+        owner = f"sandbox-{token}"
+        for provider, key in story.seed.keys.items():
+            assert sandboxes.manager.get_key(None, provider, user_id=owner) == key
+
+
 def test_issued_key_stories_talk_to_their_own_sandbox_issuer(client: TestClient) -> None:
     body = soup(client.get("/story/create-key-form--empty/canvas").text).body
     assert body["data-sandbox-paths"].split() == ["/api/keys", "/account/api-keys"]
@@ -795,7 +818,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory):
 def test_export_writes_every_page_and_the_assets(exported) -> None:
     report = exported
     root = report.root
-    assert report.pages == 1 + 2 * len(REG) + len(REG.by_component)  # story + canvas each
+    guides = len(find_guides())  # byok's own guides/ folder
+    assert guides >= 2
+    assert report.pages == 1 + 2 * len(REG) + len(REG.by_component) + guides  # story + canvas each
     assert (root / "index.html").is_file() and (root / "index.json").is_file()
     for s in REG:
         assert (root / "story" / f"{s.slug}.html").is_file(), s.slug
@@ -898,3 +923,42 @@ def test_random_control_values_never_answer_500(client: TestClient, data: st.Dat
     for path in (f"/story/{story.slug}", f"/story/{story.slug}/canvas"):
         r = client.get(path, params=query, headers=HX)
         assert r.status_code in (200, 422), (path, query, r.status_code)
+
+
+def test_guides_are_pages_listed_first_in_the_sidebar_and_searchable(client: TestClient) -> None:
+    page = soup(client.get("/guide/choosing-a-key-form").text)
+    assert page.find("h1").get_text() == "Choosing a key form"
+    embeds = [f["data-src"] for f in page.select("#guide iframe.gallery-preview")]
+    assert embeds == [
+        "/story/key-input-form--openai/canvas",
+        "/story/multi-provider-key-form--three-providers/canvas",
+        "/story/inline-key-input--compact/canvas",
+        "/story/key-management-card--stored-with-test/canvas",
+    ]
+    assert page.select_one('#guide a[href="/story/key-input-form--openai"]') is not None
+    first_group = page.select_one("#story-tree > li details")
+    assert first_group["data-group"] == "Guides" and first_group.has_attr("open")
+    links = first_group.select("[data-guide-link]")
+    assert [a.get_text() for a in links][:2] == [
+        "Choosing a key form",
+        "Telling the user what happened",
+    ]
+    assert "toasts" in links[1].find_parent("li")["data-search"]  # its headings are searched
+    index = soup(client.get("/").text)
+    assert index.select_one("#story-tree [data-guide-link=telling-the-user]") is not None
+    assert client.get("/guide/nothing-here").status_code == 404
+
+
+def test_a_guide_naming_an_unknown_story_says_so_in_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "typo.md"
+    path.write_text('# Typo\n\nBefore.\n\n{{ story "alert--no-such" }}\n\nAfter.\n')
+    html = gallery_app.to_xml(guide_page(gallery_app.LIVE, Guide("typo", "Typo", path), REG))
+    assert "No story 'alert--no-such' to show here." in html and "alert-warning" in html
+    assert html.index("Before.") < html.index("No story") < html.index("After.")
+    assert "{{" not in html
+
+
+def test_the_export_writes_guides_with_relative_links(exported) -> None:
+    page = (exported.root / "guide" / "choosing-a-key-form.html").read_text()
+    assert 'data-src="../canvas/key-input-form--openai.html"' in page
+    assert 'href="../story/key-input-form--openai.html"' in page

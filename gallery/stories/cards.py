@@ -9,7 +9,7 @@ from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestStat
 from byok.components.cards import OtherKey
 from byok.core.endpoints import Endpoint
 
-from ..registry import Call, Story
+from ..registry import Call, Seed, Story
 
 ORDER = 40
 GROUP = "Cards"
@@ -54,7 +54,9 @@ STORIES = [
             "now": NOW,
         },
         GROUP,
-        "test_url adds a Test button; its result is swapped into the card.",
+        "test_url adds a Test button; its result is swapped into the card (the sandbox holds a"
+        " demo key, so the Test checks it).",
+        seed=Seed(keys={"anthropic": "sk-ant-valid-gallery-demo-key-9f3k"}),
     ),
     Story(
         KeyManagementCard,

@@ -107,6 +107,8 @@ def test_editing_a_story_or_a_component_refreshes_the_open_page(
     write(pkg / "stories" / "main.py", "STORIES = [  # a syntax error\n")
     banner = page.locator("#gallery-reload-error")
     expect(banner).to_contain_text("SyntaxError", timeout=15_000)
+    first = banner.inner_text().splitlines()[1]  # under "Reload failed; …": the file, first
+    assert first.startswith(f"{pkg / 'stories' / 'main.py'}, line 1: SyntaxError"), first
     expect(greeting).to_have_text("Welcome, Grace!")  # last good one
     assert httpx.get(f"{base}/story/greeting--default").status_code == 200
 
