@@ -167,6 +167,29 @@ class APIKeyClient:
             actor=actor,
         )
 
+    async def create_keys(
+        self,
+        org_id: str,
+        count: int | None = None,
+        *,
+        specs: Sequence[KeyMetadata] | None = None,
+        metadata: KeyMetadata | None = None,
+        project_id: str | None = None,
+        product_id: str | None = None,
+        actor: str | None = None,
+    ) -> list[APIKeyCreated]:
+        """See KeyIssuer.create_keys."""
+        return await _off_loop(
+            self.issuer.create_keys,
+            org_id,
+            count,
+            specs=specs,
+            metadata=metadata,
+            project_id=project_id,
+            product_id=product_id,
+            actor=actor,
+        )
+
     async def get_key(self, key_id: str) -> APIKey:
         """See KeyIssuer.get_key."""
         return await _off_loop(self.issuer.get_key, key_id)

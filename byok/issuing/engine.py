@@ -4,7 +4,7 @@ calls). `APIKeyClient` is its async face.
 A facade over parts that own their state, each in its own module: `Context` (context.py: the
 database, tables, lock and clock they all share), `Tenancy` (tenancy.py), `Lifecycle`
 (lifecycle.py), `Usage` (usage.py), `Validation` (validation.py), `Rollout` (rollout.py), the
-`VerifiedCache` (cache.py) and the key format and peppers (keys.py). Every public method here is
+`Listing` (listing.py), the `VerifiedCache` (cache.py) and the key format and peppers (keys.py). Every public method here is
 one call to the part that does it.
 """
 
@@ -21,7 +21,8 @@ from ..core.types import utcnow
 from .cache import VerifiedCache
 from .context import Context
 from .keys import KeyFormat, Peppers
-from .lifecycle import Lifecycle
+from .lifecycle import MAX_BULK, Lifecycle
+from .listing import Listing
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -39,7 +40,7 @@ from .tenancy import Tenancy
 from .usage import MAX_USAGE_DAYS, Usage
 from .validation import NeedsDatabase, Prepared, Validation
 
-__all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
+__all__ = ["MAX_BULK", "KeyIssuer", "NeedsDatabase", "Prepared"]
 
 
 class KeyIssuer:
@@ -67,6 +68,7 @@ class KeyIssuer:
         self.lifecycle = Lifecycle(
             ctx, tenancy=self.tenancy, cache=self.cache, format=self.format, rollout=self.rollout
         )
+        self.listing = Listing(ctx, tenancy=self.tenancy)
         self.validation = Validation(
             ctx,
             tenancy=self.tenancy,
@@ -292,6 +294,29 @@ class KeyIssuer:
             org_id, project_id=project_id, product_id=product_id, metadata=metadata, actor=actor
         )
 
+    def create_keys(
+        self,
+        org_id: str,  # owning organization
+        count: int | None = None,  # how many keys alike (with `metadata`), 1-MAX_BULK
+        *,
+        specs: Sequence[KeyMetadata] | None = None,  # or: one key per metadata, instead of count
+        metadata: KeyMetadata | None = None,  # the settings every key of `count` shares
+        project_id: str | None = None,  # scope every key to a project of that organization
+        product_id: str | None = None,  # … and / or to a product
+        actor: str | None = None,  # who issues them, for the audit log (one event per key)
+    ) -> list[APIKeyCreated]:
+        """Issue many keys in one transaction (all or none), in order; their plaintexts are in
+        the result only. At most MAX_BULK per call: more take several calls."""
+        return self.lifecycle.create_keys(
+            org_id,
+            count=count,
+            specs=specs,
+            metadata=metadata,
+            project_id=project_id,
+            product_id=product_id,
+            actor=actor,
+        )
+
     def get_key(
         self,
         key_id: str,  # a key id
@@ -347,7 +372,7 @@ class KeyIssuer:
         status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
     ) -> list[APIKey]:
         """The organization's keys, oldest first."""
-        return self.lifecycle.list_org_keys(org_id, status=status)
+        return self.listing.list_org_keys(org_id, status=status)
 
     def list_project_keys(
         self,
@@ -356,7 +381,7 @@ class KeyIssuer:
         status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
     ) -> list[APIKey]:
         """The project's keys, oldest first."""
-        return self.lifecycle.list_project_keys(project_id, status=status)
+        return self.listing.list_project_keys(project_id, status=status)
 
     def list_audit_events(
         self,
@@ -366,7 +391,7 @@ class KeyIssuer:
         limit: int = 100,  # most events returned
     ) -> list[AuditEvent]:
         """The organization's audit events, newest first."""
-        return self.lifecycle.list_audit_events(org_id, key_id=key_id, limit=limit)
+        return self.listing.list_audit_events(org_id, key_id=key_id, limit=limit)
 
     # usage
 

@@ -120,10 +120,10 @@ def head(
         found = tables.execute(tables.lineage_head, {"lin": row["lineage_id"]}).mappings().first()
         if found is None or not lock:
             return None if found is None else dict(found)
-        tables.execute(tables.lock_row, {"kid": found["id"]})
-        again = tables.execute(tables.key_by_id, {"id": found["id"]}).mappings().first()
+        tables.run(tables.lock_row, {"kid": found["id"]})
+        again = tables.row(tables.key_by_id, {"id": found["id"]})
         if again is not None and again["rolled_to"] is None:  # still the head, now locked
-            return dict(again)
+            return again
     raise StorageError(f"the lineage of key {row['id']} kept changing")
 
 

@@ -150,8 +150,8 @@ class Validation:
         entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
         t = self.ctx.tables
         with self.ctx.guard("validate"):
-            t.execute(t.lock_row, {"kid": entry.key.id})
-            row = t.execute(t.key_by_id, {"id": entry.key.id}).mappings().first()
+            t.run(t.lock_row, {"kid": entry.key.id})
+            row = t.row(t.key_by_id, {"id": entry.key.id})
             if row is None:
                 raise InvalidKeyError("Key not found")
             entry = _entry(row)
