@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from fastsql import Database
 
 from ..core.database import Guard
-from .engine import KeyIssuer, NeedsDatabase
+from .engine import KeyIssuer
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -269,10 +269,9 @@ class APIKeyClient:
             check_rate_limit=check_rate_limit,
             track_usage=track_usage,
         )
-        try:
-            return self.issuer.answer(prepared, io=False)
-        except NeedsDatabase:
-            pass  # (outside the except block, so a later error is not chained to this one)
+        found = self.issuer.try_cached(prepared)
+        if found is not None:
+            return found
         return await _off_loop(self.issuer.answer, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:

@@ -161,11 +161,20 @@ class KeyIssuer:
         """Parse the key and the request (no I/O): InvalidKeyError for a malformed key."""
         return self.validation.prepare(plaintext_key, **want)
 
+    def try_cached(
+        self,
+        prepared: Prepared,  # from `prepare`
+    ) -> APIKey | None:
+        """The answer when it needs no I/O (a key verified lately, a read-only request; or the
+        error that says why not); None when only the database can answer: call `answer`. The
+        async face calls this on the event loop and `answer` in a worker thread otherwise."""
+        return self.validation.try_cached(prepared)
+
     def answer(
         self,
         prepared: Prepared,  # from `prepare`
         *,
-        io: bool = True,  # False: raise NeedsDatabase rather than query (async face, on the loop)
+        io: bool = True,  # False: raise NeedsDatabase rather than query (use `try_cached`)
     ) -> APIKey:
         """Validate a prepared request (the body of validate_key)."""
         return self.validation.answer(prepared, io=io)
