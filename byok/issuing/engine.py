@@ -21,7 +21,7 @@ from ..core.types import utcnow
 from .cache import VerifiedCache
 from .context import Context
 from .keys import KeyFormat, Peppers
-from .lifecycle import MAX_BULK, Lifecycle
+from .lifecycle import Lifecycle
 from .listing import Listing
 from .models import (
     APIKey,
@@ -40,7 +40,7 @@ from .tenancy import Tenancy
 from .usage import MAX_USAGE_DAYS, Usage
 from .validation import NeedsDatabase, Prepared, Validation
 
-__all__ = ["MAX_BULK", "KeyIssuer", "NeedsDatabase", "Prepared"]
+__all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
 
 
 class KeyIssuer:
