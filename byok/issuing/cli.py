@@ -7,7 +7,8 @@ a new one up (creates the SQLite file and the tables).
 
 The signing secret comes from the environment, never the command line: BYOK_SIGNING_SECRET
 (or --secret-env), older ones from BYOK_SIGNING_SECRET_OLD<n>. A new key's plaintext is printed
-once, on stdout, alone on its line; everything else goes to stderr or the listing.
+once, on stdout, alone on its line (`create --count/--out`: `<id>\t<key>` lines on stdout or in a
+new 0600 file); everything else goes to stderr or the listing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 import sqlalchemy as sa
 from fastsql import Database
@@ -190,25 +192,25 @@ def _announce(key: APIKey, plaintext: str) -> None:
     print(plaintext)
 
 
-def _issue_many(issuer: KeyIssuer, args: argparse.Namespace, scope: tuple, meta: KeyMetadata):
+def _issue_many(
+    issuer: KeyIssuer,  # the opened issuer
+    args: argparse.Namespace,  # --count, --out, --actor
+    scope: tuple[str, str | None, str | None],  # (org, project, product) ids
+    meta: KeyMetadata,  # the settings every key shares
+) -> None:
     """`--count N` / `--out FILE`: N keys, one `<id>\t<plaintext>` line each, to stdout or a new
     0600 file; CLI_CHUNK keys per transaction, each chunk written once committed."""
     from tqdm import tqdm
 
     out = _open_out(args.out) if args.out else sys.stdout
-    org, project, product = scope
-    left = 1 if args.count is None else args.count
+    left = total = args.count or 1
     try:
-        with tqdm(total=left, unit=" keys", file=sys.stderr, desc="create", disable=None) as bar:
+        with tqdm(total=total, unit=" keys", file=sys.stderr, desc="create", disable=None) as bar:
             while left:
                 made = issuer.create_keys(
-                    org,
-                    min(left, CLI_CHUNK),
-                    metadata=meta,
-                    project_id=project,
-                    product_id=product,
-                    actor=args.actor,
-                )
+                    scope[0], min(left, CLI_CHUNK), metadata=meta, project_id=scope[1],
+                    product_id=scope[2], actor=args.actor,
+                )  # fmt: skip
                 out.write("".join(f"{m.key.id}\t{m.plaintext}\n" for m in made))
                 out.flush()
                 left -= len(made)
@@ -217,12 +219,12 @@ def _issue_many(issuer: KeyIssuer, args: argparse.Namespace, scope: tuple, meta:
         if out is not sys.stdout:
             out.close()
     where = f"written to {args.out} (mode 0600)" if args.out else "on stdout"
-    print(
-        f"issued {args.count or 1} keys, one '<id> TAB <key>' line each, {where}", file=sys.stderr
-    )
+    print(f"issued {total} keys, one '<id> TAB <key>' line each, {where}", file=sys.stderr)
 
 
-def _open_out(path: str):
+def _open_out(
+    path: str,  # --out
+) -> TextIO:
     """A new file only its owner may read (never an existing one: it may hold other keys)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
