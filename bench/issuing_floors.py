@@ -1,5 +1,6 @@
 """Issued keys against the machine's floors (bench/floors.py, measured in the same run) and at
-scale, byok's sync `KeyIssuer` on SQLite files in one temporary directory.
+scale, byok's sync `KeyIssuer` on SQLite files in one temporary directory. CPU-time medians
+(`Row.cpu`): the figures hold however busy the machine is.
 
 Floors (issue 23): `create_key` ≤ 10× (HMAC + 2 writes: its key and audit INSERTs, each
 committed), `validate_key` defaults (usage + rate limit) ≤ 4× (HMAC + write), uncached read-only
@@ -103,24 +104,28 @@ def rows() -> list[Row]:
             _checked(small.create_key()),
             two_writes,
             10.0,
+            cpu=True,
         ),
         Row(
             f"issuing: create_keys, {BATCH} per call, vs {BATCH}× (HMAC + 2 writes) (≤ 2×)",
             _checked(small.create_keys()),
             _times(two_writes, BATCH),
             2.0,
+            cpu=True,
         ),
         Row(
             "issuing: validate_key defaults (usage + rate limit), sync, vs HMAC + write (≤ 4×)",
             _checked(small.defaults()),
             floor(hmacs=1, writes=1),
             4.0,
+            cpu=True,
         ),
         Row(
             "issuing: validate_key read-only, cache_ttl=0, sync, vs HMAC + read (≤ 4×)",
             _checked(small.read_only()),
             floor(hmacs=1, reads=1),
             4.0,
+            cpu=True,
         ),
     ]
     base = Table("scale-1k", 1_000)
@@ -132,6 +137,7 @@ def rows() -> list[Row]:
                 _checked(big.defaults()),
                 _checked(base.defaults()),
                 FLAT,
+                cpu=True,
             ),
             Row(
                 f"issuing scale: validate_key read-only, cache_ttl=0, at {size} keys vs at 1k "
@@ -139,6 +145,7 @@ def rows() -> list[Row]:
                 _checked(big.read_only()),
                 _checked(base.read_only()),
                 FLAT,
+                cpu=True,
             ),
             Row(
                 f"issuing scale: create_keys, {BATCH} per call, into {size} keys vs into 1k "
@@ -146,6 +153,7 @@ def rows() -> list[Row]:
                 _checked(big.create_keys()),
                 _checked(base.create_keys()),
                 FLAT,
+                cpu=True,
             ),
         ]
     return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import QUICK, Measurement, Row, Timing, measure, per_call_times
@@ -129,3 +131,18 @@ def test_the_bench_does_not_import_the_tests() -> None:
                 assert not node.module.startswith("tests"), f"{path} imports {node.module}"
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith("tests") for a in node.names), path
+
+
+def test_a_cpu_row_counts_this_process_cpu_not_its_waits() -> None:
+    """Rows against the machine's floors time CPU (Row.cpu): a wait is not counted."""
+    import time
+
+    def waits() -> None:
+        sum(range(2_000))
+        time.sleep(0.002)
+
+    timing = Timing(repeats=3, target_s=0.0005, warmup_s=0.0)
+    cpu = measure(Row("cpu", waits, None, math.inf, cpu=True), timing)
+    wall = measure(Row("wall", waits, None, math.inf), timing)
+    assert cpu.error is None and wall.error is None
+    assert wall.ours_us >= 2_000 > cpu.ours_us  # the 2 ms sleep: on the wall clock only
