@@ -92,6 +92,7 @@ def test_a_failure_mid_batch_leaves_no_key_of_the_call(tmp_path: Path) -> None:
         (0, None, None),
         (-1, None, None),
         (MAX_BULK + 1, None, None),
+        (10**15, None, None),  # refused before any list is built
         (True, None, None),
         ("3", None, None),
         (2.0, None, None),

@@ -1,5 +1,5 @@
 """Statements compiled once to the driver's SQL and run on the DBAPI connection (`Fast`), and
-the ones a key's life needs (`KeyStatements`: issue with its audit row, roll, list). fastsql /
+the ones a key's life needs (`KeyStatements`: issue with its audit row, roll). fastsql /
 SQLAlchemy build the schema and the rare statements; the hot paths skip their per-call
 execution machinery.
 """
@@ -43,7 +43,7 @@ class Fast:
 
 
 class KeyStatements:
-    """The compiled statements of issuing, rolling and listing keys (one set per database)."""
+    """The compiled statements of issuing and rolling keys (one set per database)."""
 
     def __init__(
         self,
@@ -51,16 +51,13 @@ class KeyStatements:
     ):
         k, a, o = tables.keys.table, tables.audit.table, tables.orgs.table
         b = sa.bindparam
-        self._k, self._dialect = k, tables.db.engine.dialect
-        fast = functools.partial(Fast, dialect=self._dialect)
+        fast = functools.partial(Fast, dialect=tables.db.engine.dialect)
         key_columns = [c.name for c in k.columns]
         audit_columns = [c.name for c in a.columns if c.name != "seq"]  # seq: autoincrement
         # bench "create_key (≤ 10× HMAC + 2 writes)": both INSERTs compiled once
         self.insert_key = fast(k.insert(), columns=key_columns)
         self.insert_audit = fast(a.insert(), columns=audit_columns)
-        self.key_columns, self.audit_columns = key_columns, audit_columns
         self.org_by_id = fast(sa.select(o).where(o.c.id == b("id")))
-        self.key_by_id = fast(sa.select(k).where(k.c.id == b("id")))
         retired = ("metadata", "expires_at", "remaining", "lineage_id", "rolled_to", "updated_at")
         self.retire = fast(  # the roll's compare-and-swap on the version read under the lock
             k.update()

@@ -78,9 +78,9 @@ def _bulk_specs(count: Any, specs: Any, metadata: Any) -> list[KeyMetadata]:
             raise InvalidInputError("metadata is for count: give each spec its own")
         metas = [_metadata(m) for m in specs]
     else:
-        if not isinstance(count, int) or isinstance(count, bool):
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 < count <= MAX_BULK:
             raise InvalidInputError(f"count must be a whole number, 1-{MAX_BULK}")
-        metas = [_metadata(metadata)] * count
+        metas = [_metadata(metadata)] * count  # bounded first: never a huge list
     if not 0 < len(metas) <= MAX_BULK:
         raise InvalidInputError(f"create_keys issues 1-{MAX_BULK} keys per call")
     return metas
