@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import math
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ class Row(NamedTuple):
     ours: Callable[[], object]  # byok's side, called with no arguments
     reference: Callable[[], object] | None  # cjm-fasthtml-byok's side; None = no counterpart
     bar: float  # pass when median(ours) / median(reference) <= bar; math.inf = no bar
+    cpu: bool = False  # time this process's CPU (time.process_time), not the wall clock: rows
+    # against the machine's floors, whose figures must not depend on what else the machine runs
 
 
 class Timing(NamedTuple):
@@ -96,9 +99,10 @@ def _warm(
 def per_call_times(
     sides: list[Callable[[], object]],  # the callables to time against each other
     timing: Timing,  # repeats and repeat length
+    clock: Callable[[], float] = timeit.default_timer,  # the clock (time.process_time: CPU)
 ) -> list[list[float]]:
     """Per-call seconds of each side, one value per repeat, the sides interleaved repeat by repeat."""
-    timers = [timeit.Timer(fn) for fn in sides]
+    timers = [timeit.Timer(fn, timer=clock) for fn in sides]
     for fn in sides:
         _warm(fn, timing.warmup_s)
     numbers = [_calibrate(t, timing) for t in timers]
@@ -126,7 +130,9 @@ def measure(
     result = Measurement(row.label, row.bar)
     sides = [row.ours] + ([row.reference] if row.reference is not None else [])
     try:
-        samples = per_call_times(sides, timing)
+        samples = per_call_times(
+            sides, timing, time.process_time if row.cpu else timeit.default_timer
+        )
     except Exception as e:  # a broken row is reported, not fatal to the run
         result.error = f"{type(e).__name__}: {e}"
         return result

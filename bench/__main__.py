@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import json
 import math
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ MODULES = (
     "http",
     "gallery",
     "issuing",
+    "issuing_floors",
 )  # bench/<name>.py, each with rows() -> list[Row]
 
 
@@ -148,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument("-k", metavar="TEXT", help="only rows whose label contains TEXT")
     parser.add_argument("--check", action="store_true", help="exit 1 when a row misses its bar")
+    parser.add_argument("--scale", action="store_true", help="also the 1M-key rows (slow)")
     args = parser.parse_args(argv)
+    if args.scale:
+        os.environ["BYOK_BENCH_SCALE"] = "1"  # read by bench/issuing_floors.py
     timing = QUICK if args.quick else FULL
 
     rows, errors = collect()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import Row
+from bench import Row, servers
 
 __all__ = ["rows"]
 
@@ -149,14 +149,10 @@ def _pg_url() -> str | None:
     url = os.environ.get("BYOK_BENCH_PG_URL")
     if url:
         return url
-    try:
-        from tests.conftest import _admin_exec, _pg_bindir, _PgCluster
-    except ImportError:
-        return None
-    bindir = _pg_bindir()
+    bindir = servers.pg_bindir()
     if bindir is None:
         return None
-    cluster = _PgCluster(bindir)
+    cluster = servers.PgCluster(bindir)
     try:
         cluster.start()
     except (RuntimeError, OSError):
@@ -164,7 +160,7 @@ def _pg_url() -> str | None:
         return None
     atexit.register(cluster.stop)
     url = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
-    _admin_exec(url, "CREATE DATABASE byok_bench")
+    servers.admin_exec(url, "CREATE DATABASE byok_bench")
     return url.rsplit("/", 1)[0] + "/byok_bench"
 
 
@@ -174,14 +170,10 @@ def _mariadb_url() -> str | None:
     url = os.environ.get("BYOK_BENCH_MARIADB_URL")
     if url:
         return url.rsplit("/", 1)[0] + "/"
-    try:
-        from tests.conftest import _MariaDB
-    except ImportError:
-        return None
     server, install = shutil.which("mariadbd", path=SBIN), shutil.which("mariadb-install-db")
     if server is None or install is None:
         return None
-    maria = _MariaDB(server, install)
+    maria = servers.MariaDB(server, install)
     try:
         maria.start()
     except (RuntimeError, OSError):
@@ -196,10 +188,9 @@ def _mariadb_rows(server: str, n: str) -> list[Row]:
     import apikeys
 
     import byok.issuing as ours_mod
-    from tests.conftest import _mysql_exec
 
     for name in ("byok_bench", "apikeys_bench"):
-        _mysql_exec(server, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+        servers.mysql_exec(server, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
     ours = Side(ours_mod, server + "byok_bench")  # mysql://: byok's PyMySQL
     ref = Side(apikeys, "mysql+aiomysql" + server.removeprefix("mysql") + "apikeys_bench")
     return [

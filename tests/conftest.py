@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from hypothesis import settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from bench import servers  # the throwaway database servers (the bench uses them too)
+from bench.servers import free_port  # tests import it from here too
 from tests.fake_providers import FakeProviders, Server
 from tests.support import CI_EXAMPLES, DEEP_EXAMPLES, HYPOTHESIS_PROFILE_ENV, SECRET, Clock
 
@@ -59,7 +56,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PG_URL_ENV = "BYOK_TEST_PG_URL"  # use this server instead of starting a throwaway cluster
-PG_BIN_ENV = "BYOK_PG_BIN"  # directory holding initdb / pg_ctl, when not in a standard place
 MARIADB_URL_ENV = "BYOK_TEST_MARIADB_URL"  # use this MariaDB / MySQL instead of a throwaway one
 
 
@@ -75,117 +71,7 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # --------------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_bindir() -> Path | None:
-    """The directory of the PostgreSQL server binaries (initdb, pg_ctl), newest version first."""
-    override = os.environ.get(PG_BIN_ENV)
-    candidates = [Path(override)] if override else []
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-        reverse=True,
-    )
-    candidates += versions
-    found = shutil.which("initdb")
-    if found:
-        candidates.append(Path(found).parent)
-    for c in candidates:
-        if (c / "initdb").is_file() and (c / "pg_ctl").is_file():
-            return c
-    return None
-
-
-def _fast_tmp() -> str | None:
-    """A RAM-backed temp dir when there is room (CREATE DATABASE: ~10 ms there, ~400 ms on a slow disk)."""
-    shm = Path("/dev/shm")
-    try:
-        if os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= 1 << 30:
-            return str(shm)
-    except OSError:
-        pass
-    return None  # the default temp dir
-
-
-class _PgCluster:
-    """A throwaway PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only."""
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        # mkdtemp (not pytest's tmp dirs, which are 0700 under root's tree) so `postgres` can reach it
-        self.base = Path(tempfile.mkdtemp(prefix="byok-pg-", dir=_fast_tmp()))
-        self.data = self.base / "data"
-        self.port = 0
-        self.as_postgres = os.geteuid() == 0  # root may not run the server: switch user
-
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = list(args)
-        if self.as_postgres:
-            runuser = (
-                shutil.which("runuser") or "/usr/sbin/runuser"
-            )  # util-linux, /usr/sbin on Debian
-            if Path(runuser).exists():
-                cmd = [runuser, "-u", "postgres", "--", *cmd]
-            else:
-                cmd = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(cmd)]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-
-    def start(self) -> None:
-        if self.as_postgres:
-            shutil.chown(self.base, "postgres", "postgres")
-        res = self._run(
-            str(self.bindir / "initdb"),
-            *("-D", str(self.data), "-U", "postgres", "--auth=trust"),
-            *("-E", "UTF8", "--locale=C.UTF-8", "--no-sync"),
-        )
-        if res.returncode != 0:
-            raise RuntimeError(f"initdb failed: {res.stderr.strip()[-2000:]}")
-        last = ""
-        for _ in range(3):  # the free port can be taken between probe and start: retry
-            self.port = free_port()
-            opts = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200"
-            )
-            res = self._run(
-                str(self.bindir / "pg_ctl"),
-                *("-D", str(self.data), "-l", str(self.data / "server.log")),
-                *("-w", "-t", "60", "-o", opts, "start"),
-            )
-            if res.returncode == 0:
-                return
-            log = self.data / "server.log"
-            last = (res.stderr + (log.read_text(errors="replace") if log.exists() else ""))[-2000:]
-        raise RuntimeError(f"pg_ctl start failed: {last.strip()}")
-
-    def stop(self) -> None:
-        if self.data.exists():
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
-        shutil.rmtree(self.base, ignore_errors=True)
-
-
-def _with_db(url: str, dbname: str) -> str:
-    """The same server URL, pointing at another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{dbname}"))
-
-
-def _admin_exec(url: str, *statements: str) -> None:
-    """Run statements with autocommit (CREATE/DROP DATABASE cannot run in a transaction)."""
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True, connect_timeout=10) as conn:
-        for stmt in statements:
-            conn.execute(stmt)
 
 
 @pytest.fixture(scope="session")
@@ -198,12 +84,12 @@ def pg_url() -> Iterator[str]:
     if override:
         yield override
         return
-    bindir = _pg_bindir()
+    bindir = servers.pg_bindir()
     if bindir is None:
         unavailable(
             "PostgreSQL server binaries (initdb, pg_ctl) not found; `./run-tests` installs them"
         )
-    cluster = _PgCluster(bindir)  # type: ignore[arg-type]
+    cluster = servers.PgCluster(bindir)  # type: ignore[arg-type]
     try:
         cluster.start()
     except (RuntimeError, OSError, subprocess.SubprocessError) as e:
@@ -211,129 +97,13 @@ def pg_url() -> Iterator[str]:
         unavailable(f"could not start a throwaway PostgreSQL: {e}")
     url = f"postgresql://postgres@127.0.0.1:{cluster.port}/byok_test"
     try:
-        _admin_exec(url, "CREATE DATABASE byok_test")
+        servers.admin_exec(url, "CREATE DATABASE byok_test")
         yield url
     finally:
         cluster.stop()
 
 
 # --------------------------------------------------------------------------- MariaDB
-
-
-class _MariaDB:
-    """A throwaway MariaDB server (Debian's mariadb-server) in a temporary directory, listening
-    on 127.0.0.1 only, with a user `byok` (a random password) allowed everything."""
-
-    def __init__(self, server: str, install: str) -> None:
-        self.server, self.install = server, install
-        # mkdtemp (not pytest's 0700 tmp dirs under root's tree) so `mysql` can reach it
-        self.base = Path(tempfile.mkdtemp(prefix="byok-mariadb-", dir=_fast_tmp()))
-        self.data, self.socket = self.base / "data", self.base / "sock"
-        self.as_mysql = os.geteuid() == 0  # root may not run the server: it switches to `mysql`
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-        self.password = secrets.token_hex(12)
-
-    def start(self) -> None:
-        user = ["--user=mysql"] if self.as_mysql else []
-        if self.as_mysql:
-            shutil.chown(self.base, "mysql", "mysql")
-        res = subprocess.run(
-            [self.install, "--no-defaults", f"--datadir={self.data}", "--skip-test-db",
-             "--auth-root-authentication-method=normal", "--skip-name-resolve", *user],
-            capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-        if res.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db failed: {res.stderr.strip()[-2000:]}")
-        log = self.base / "server.log"
-        for _ in range(3):  # the free port can be taken between probe and start: retry
-            self.port = free_port()
-            self.proc = subprocess.Popen(
-                [self.server, "--no-defaults", f"--datadir={self.data}", *user,
-                 f"--port={self.port}", f"--socket={self.socket}", "--bind-address=127.0.0.1",
-                 f"--pid-file={self.base / 'pid'}", f"--log-error={log}", "--skip-name-resolve",
-                 "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
-                 "--innodb-buffer-pool-size=64M", "--performance-schema=OFF",
-                 "--max-connections=400", "--character-set-server=utf8mb4"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            if self._ready(deadline=time.monotonic() + 60):
-                self._admin(
-                    f"CREATE USER 'byok'@'127.0.0.1' IDENTIFIED BY '{self.password}'",
-                    "GRANT ALL ON *.* TO 'byok'@'127.0.0.1'",
-                )
-                return
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise RuntimeError(f"mariadbd did not start: {tail.strip()}")
-
-    def _ready(self, deadline: float) -> bool:
-        import pymysql
-
-        while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
-            try:
-                pymysql.connect(
-                    unix_socket=str(self.socket), user="root", connect_timeout=2
-                ).close()
-                return True
-            except pymysql.err.OperationalError:
-                time.sleep(0.1)
-        return False
-
-    def _admin(self, *statements: str) -> None:
-        import pymysql
-
-        how = {"unix_socket": str(self.socket), "user": "root"}
-        conn = pymysql.connect(**how, autocommit=True, connect_timeout=10)
-        with conn, conn.cursor() as cur:
-            for stmt in statements:
-                cur.execute(stmt)
-
-    def url(self, dbname: str) -> str:
-        return f"mysql://byok:{self.password}@127.0.0.1:{self.port}/{dbname}"
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        shutil.rmtree(self.base, ignore_errors=True)
-
-
-def _mysql_admin(url: str) -> Any:
-    """An autocommit PyMySQL connection to the server of `url` (no database selected)."""
-    import pymysql
-
-    parts = urlsplit(url)
-    return pymysql.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-        password=parts.password or "", autocommit=True, connect_timeout=10,
-    )  # fmt: skip
-
-
-def _mysql_exec(url: str, *statements: str) -> None:
-    """Run statements with autocommit on the server of `url` (no database selected)."""
-    with _mysql_admin(url) as conn, conn.cursor() as cur:
-        for stmt in statements:
-            cur.execute(stmt)
-
-
-def _mysql_drop(url: str, name: str) -> None:
-    """Drop a database, first ending the connections a test's engine may still hold open in it
-    (DROP DATABASE waits for their metadata locks)."""
-    import pymysql
-
-    with _mysql_admin(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
-        for (pid,) in cur.fetchall():
-            with contextlib.suppress(pymysql.err.OperationalError, pymysql.err.InternalError):
-                cur.execute(f"KILL {int(pid)}")
-        cur.execute("SET SESSION lock_wait_timeout = 30")
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 @pytest.fixture(scope="session")
@@ -349,7 +119,7 @@ def mariadb_url() -> Iterator[str]:
     if server is None or install is None:
         unavailable("MariaDB server binaries (mariadbd, mariadb-install-db) not found; "
                     "`./run-tests` installs mariadb-server")  # fmt: skip
-    maria = _MariaDB(server, install)  # type: ignore[arg-type]
+    maria = servers.MariaDB(server, install)  # type: ignore[arg-type]
     try:
         maria.start()
     except (RuntimeError, OSError, subprocess.SubprocessError) as e:
@@ -357,7 +127,7 @@ def mariadb_url() -> Iterator[str]:
         unavailable(f"could not start a throwaway MariaDB: {e}")
     url = maria.url("byok_test")
     try:
-        _mysql_exec(url, "CREATE DATABASE byok_test CHARACTER SET utf8mb4")
+        servers.mysql_exec(url, "CREATE DATABASE byok_test CHARACTER SET utf8mb4")
         yield url
     finally:
         maria.stop()
@@ -382,19 +152,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = f"byok_t{os.getpid()}_{next(_db_counter)}"
     if request.param == "mariadb":
         server = request.getfixturevalue("mariadb_url")
-        _mysql_exec(server, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        servers.mysql_exec(server, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
         try:
-            yield _with_db(server, name)
+            yield servers.with_db(server, name)
         finally:
-            _mysql_drop(server, name)
+            servers.mysql_drop(server, name)
         return
     server = request.getfixturevalue("pg_url")
-    _admin_exec(server, f"CREATE DATABASE {name} TEMPLATE template0")
+    servers.admin_exec(server, f"CREATE DATABASE {name} TEMPLATE template0")
     try:
-        yield _with_db(server, name)
+        yield servers.with_db(server, name)
     finally:
         # FORCE ends connections a test's engine may still hold open
-        _admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        servers.admin_exec(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

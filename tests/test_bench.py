@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import QUICK, Measurement, Row, Timing, measure, per_call_times
@@ -89,3 +91,58 @@ def test_verdicts_in_the_table(
     assert m.passed is expected
     word = {True: "pass", False: "FAIL", None: "n/a"}[expected]
     assert table([("core", m)]).splitlines()[-1].endswith(word)
+
+
+def test_issuing_floor_and_scale_rows_are_barred_and_checked(monkeypatch) -> None:
+    from bench import issuing_floors
+
+    monkeypatch.delenv(issuing_floors.SCALE_ENV, raising=False)
+    assert issuing_floors.sizes() == (1_000, 100_000)  # 1M only with --scale
+    monkeypatch.setenv(issuing_floors.SCALE_ENV, "1")
+    assert issuing_floors.sizes()[-1] == 1_000_000
+    monkeypatch.setattr(issuing_floors, "sizes", lambda: (1_000, 2_000))  # a quick build here
+    rows = issuing_floors.rows()
+    assert [r.bar for r in rows[:4]] == [10.0, 2.0, 4.0, 4.0]  # the issue's bars on the floors
+    assert {r.bar for r in rows[4:]} == {1.5} and len(rows) == 7
+    for row in rows:
+        assert row.reference is not None
+        row.ours()
+        row.reference()
+    made = rows[1].ours()
+    assert len(made) == issuing_floors.BATCH and len({m.plaintext for m in made}) == len(made)
+
+
+def test_the_floors_do_their_work_once_per_call() -> None:
+    from bench.floors import floor
+
+    assert len(floor(hmacs=1)()) == 64  # a hex HMAC-SHA256
+    assert floor(reads=1)() is not None  # the row was found
+    floor(hmacs=1, writes=1, inserts=2)()
+
+
+def test_the_bench_does_not_import_the_tests() -> None:
+    """The throwaway database servers live in bench/servers.py (the test fixtures use them)."""
+    import ast
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parent.parent / "bench").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("tests"), f"{path} imports {node.module}"
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("tests") for a in node.names), path
+
+
+def test_a_cpu_row_counts_this_process_cpu_not_its_waits() -> None:
+    """Rows against the machine's floors time CPU (Row.cpu): a wait is not counted."""
+    import time
+
+    def waits() -> None:
+        sum(range(2_000))
+        time.sleep(0.002)
+
+    timing = Timing(repeats=3, target_s=0.0005, warmup_s=0.0)
+    cpu = measure(Row("cpu", waits, None, math.inf, cpu=True), timing)
+    wall = measure(Row("wall", waits, None, math.inf), timing)
+    assert cpu.error is None and wall.error is None
+    assert wall.ours_us >= 2_000 > cpu.ours_us  # the 2 ms sleep: on the wall clock only

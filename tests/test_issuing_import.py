@@ -301,7 +301,8 @@ def test_a_postgresql_apikeys_database_is_imported(written: Written, db_url: str
     wrote; imported into byok on SQLite and PostgreSQL."""
     from apikeys.db.base import Base
 
-    from tests.conftest import _admin_exec, _with_db
+    from bench.servers import admin_exec as _admin_exec
+    from bench.servers import with_db as _with_db
 
     name = f"apikeys_src_{os.getpid()}"
     _admin_exec(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")

@@ -98,6 +98,20 @@ class Dialect:
         """Execute on the DBAPI connection; the cursor."""
         return driver_conn.execute(sql, params)
 
+    def run_many(
+        self,
+        driver_conn: Any,  # the DBAPI connection
+        sql: str,  # one statement compiled for this driver
+        params: list,  # its parameters, one entry per execution
+    ) -> None:
+        """Execute once per entry in one driver call (sqlite3 loops in C, psycopg pipelines,
+        PyMySQL sends one multi-row INSERT)."""
+        cursor = driver_conn.cursor()
+        try:
+            cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+
     def run_committed(
         self,
         driver_conn: Any,  # the DBAPI connection, outside any transaction

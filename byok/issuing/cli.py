@@ -7,7 +7,8 @@ a new one up (creates the SQLite file and the tables).
 
 The signing secret comes from the environment, never the command line: BYOK_SIGNING_SECRET
 (or --secret-env), older ones from BYOK_SIGNING_SECRET_OLD<n>. A new key's plaintext is printed
-once, on stdout, alone on its line; everything else goes to stderr or the listing.
+once, on stdout, alone on its line (`create --count/--out`: `<id>\t<key>` lines on stdout or in a
+new 0600 file); everything else goes to stderr or the listing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 import sqlalchemy as sa
 from fastsql import Database
@@ -36,6 +38,8 @@ __all__ = ["add_keys_parser"]
 _OLD = re.compile(r"BYOK_SIGNING_SECRET_OLD(\d+)")  # env names of older signing secrets
 _SPAN = re.compile(r"(\d+)([smhd])")  # a duration such as 30d, 12h, 90m, 45s
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+CLI_CHUNK = 10_000  # keys per transaction of `create --count` (written out once committed)
+MAX_CLI_COUNT = 10_000_000  # the most keys one `create --count` issues
 _KEYS_TABLE = "issued_keys"  # the issued-key table (byok.issuing.store): its absence = no keys
 
 
@@ -188,8 +192,54 @@ def _announce(key: APIKey, plaintext: str) -> None:
     print(plaintext)
 
 
+def _issue_many(
+    issuer: KeyIssuer,  # the opened issuer
+    args: argparse.Namespace,  # --count, --out, --actor
+    scope: tuple[str, str | None, str | None],  # (org, project, product) ids
+    meta: KeyMetadata,  # the settings every key shares
+) -> None:
+    """`--count N` / `--out FILE`: N keys, one `<id>\t<plaintext>` line each, to stdout or a new
+    0600 file; CLI_CHUNK keys per transaction, each chunk written once committed."""
+    from tqdm import tqdm
+
+    out = _open_out(args.out) if args.out else sys.stdout
+    left = total = args.count or 1
+    try:
+        with tqdm(total=total, unit=" keys", file=sys.stderr, desc="create", disable=None) as bar:
+            while left:
+                made = issuer.create_keys(
+                    scope[0], min(left, CLI_CHUNK), metadata=meta, project_id=scope[1],
+                    product_id=scope[2], actor=args.actor,
+                )  # fmt: skip
+                out.write("".join(f"{m.key.id}\t{m.plaintext}\n" for m in made))
+                out.flush()
+                left -= len(made)
+                bar.update(len(made))
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    where = f"written to {args.out} (mode 0600)" if args.out else "on stdout"
+    print(f"issued {total} keys, one '<id> TAB <key>' line each, {where}", file=sys.stderr)
+
+
+def _open_out(
+    path: str,  # --out
+) -> TextIO:
+    """A new file only its owner may read (never an existing one: it may hold other keys)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InvalidInputError(f"{path} exists: --out writes a new file only") from None
+    except OSError as e:
+        raise InvalidInputError(f"cannot create {path}: {e.strerror}") from None
+    os.fchmod(fd, 0o600)  # whatever the umask
+    return os.fdopen(fd, "w", encoding="ascii")
+
+
 def create(args: argparse.Namespace) -> int:
-    """Issue a key; print its plaintext once."""
+    """Issue a key (or --count of them); print its plaintext once."""
+    if args.count is not None and not 0 < args.count <= MAX_CLI_COUNT:
+        raise InvalidInputError(f"--count must be 1-{MAX_CLI_COUNT}")
     issuer = _issuer(args)
     org, project, product = _scope(issuer, args)
     expires = None
@@ -202,6 +252,9 @@ def create(args: argparse.Namespace) -> int:
         expires_at=expires,
         remaining=args.remaining,
     )
+    if args.count is not None or args.out:
+        _issue_many(issuer, args, (org, project, product), meta)
+        return 0
     made = issuer.create_key(
         org, project_id=project, product_id=product, metadata=meta, actor=args.actor
     )
@@ -349,6 +402,8 @@ def add_keys_parser(
     c.add_argument("--rate-limit", type=rate, help="e.g. 100/minute")
     c.add_argument("--expires-in", type=duration, help="e.g. 90d")
     c.add_argument("--remaining", type=credits, help="credits (uses) allowed")
+    c.add_argument("--count", type=int, help="issue this many keys alike (a progress bar)")
+    c.add_argument("--out", help="write '<id> TAB <key>' lines to this new file (mode 0600)")
     made["list"].add_argument(
         "--status", default="all", choices=[s.value for s in KeyStatus], help="filter"
     )

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from fastsql import Database
 
 from ..core.database import Guard
-from .engine import KeyIssuer, NeedsDatabase
+from .engine import KeyIssuer
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -167,6 +167,29 @@ class APIKeyClient:
             actor=actor,
         )
 
+    async def create_keys(
+        self,
+        org_id: str,
+        count: int | None = None,
+        *,
+        specs: Sequence[KeyMetadata] | None = None,
+        metadata: KeyMetadata | None = None,
+        project_id: str | None = None,
+        product_id: str | None = None,
+        actor: str | None = None,
+    ) -> list[APIKeyCreated]:
+        """See KeyIssuer.create_keys."""
+        return await _off_loop(
+            self.issuer.create_keys,
+            org_id,
+            count,
+            specs=specs,
+            metadata=metadata,
+            project_id=project_id,
+            product_id=product_id,
+            actor=actor,
+        )
+
     async def get_key(self, key_id: str) -> APIKey:
         """See KeyIssuer.get_key."""
         return await _off_loop(self.issuer.get_key, key_id)
@@ -246,10 +269,9 @@ class APIKeyClient:
             check_rate_limit=check_rate_limit,
             track_usage=track_usage,
         )
-        try:
-            return self.issuer.answer(prepared, io=False)
-        except NeedsDatabase:
-            pass  # (outside the except block, so a later error is not chained to this one)
+        found = self.issuer.try_cached(prepared)
+        if found is not None:
+            return found
         return await _off_loop(self.issuer.answer, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:

@@ -4,7 +4,7 @@ calls). `APIKeyClient` is its async face.
 A facade over parts that own their state, each in its own module: `Context` (context.py: the
 database, tables, lock and clock they all share), `Tenancy` (tenancy.py), `Lifecycle`
 (lifecycle.py), `Usage` (usage.py), `Validation` (validation.py), `Rollout` (rollout.py), the
-`VerifiedCache` (cache.py) and the key format and peppers (keys.py). Every public method here is
+`Listing` (listing.py), the `VerifiedCache` (cache.py) and the key format and peppers (keys.py). Every public method here is
 one call to the part that does it.
 """
 
@@ -22,6 +22,7 @@ from .cache import VerifiedCache
 from .context import Context
 from .keys import KeyFormat, Peppers
 from .lifecycle import Lifecycle
+from .listing import Listing
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -67,6 +68,7 @@ class KeyIssuer:
         self.lifecycle = Lifecycle(
             ctx, tenancy=self.tenancy, cache=self.cache, format=self.format, rollout=self.rollout
         )
+        self.listing = Listing(ctx, tenancy=self.tenancy)
         self.validation = Validation(
             ctx,
             tenancy=self.tenancy,
@@ -159,11 +161,20 @@ class KeyIssuer:
         """Parse the key and the request (no I/O): InvalidKeyError for a malformed key."""
         return self.validation.prepare(plaintext_key, **want)
 
+    def try_cached(
+        self,
+        prepared: Prepared,  # from `prepare`
+    ) -> APIKey | None:
+        """The answer when it needs no I/O (a key verified lately, a read-only request; or the
+        error that says why not); None when only the database can answer: call `answer`. The
+        async face calls this on the event loop and `answer` in a worker thread otherwise."""
+        return self.validation.try_cached(prepared)
+
     def answer(
         self,
         prepared: Prepared,  # from `prepare`
         *,
-        io: bool = True,  # False: raise NeedsDatabase rather than query (async face, on the loop)
+        io: bool = True,  # False: raise NeedsDatabase rather than query (use `try_cached`)
     ) -> APIKey:
         """Validate a prepared request (the body of validate_key)."""
         return self.validation.answer(prepared, io=io)
@@ -292,6 +303,29 @@ class KeyIssuer:
             org_id, project_id=project_id, product_id=product_id, metadata=metadata, actor=actor
         )
 
+    def create_keys(
+        self,
+        org_id: str,  # owning organization
+        count: int | None = None,  # how many keys alike (with `metadata`), 1-MAX_BULK
+        *,
+        specs: Sequence[KeyMetadata] | None = None,  # or: one key per metadata, instead of count
+        metadata: KeyMetadata | None = None,  # the settings every key of `count` shares
+        project_id: str | None = None,  # scope every key to a project of that organization
+        product_id: str | None = None,  # … and / or to a product
+        actor: str | None = None,  # who issues them, for the audit log (one event per key)
+    ) -> list[APIKeyCreated]:
+        """Issue many keys in one transaction (all or none), in order; their plaintexts are in
+        the result only. At most MAX_BULK per call: more take several calls."""
+        return self.lifecycle.create_keys(
+            org_id,
+            count=count,
+            specs=specs,
+            metadata=metadata,
+            project_id=project_id,
+            product_id=product_id,
+            actor=actor,
+        )
+
     def get_key(
         self,
         key_id: str,  # a key id
@@ -347,7 +381,7 @@ class KeyIssuer:
         status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
     ) -> list[APIKey]:
         """The organization's keys, oldest first."""
-        return self.lifecycle.list_org_keys(org_id, status=status)
+        return self.listing.list_org_keys(org_id, status=status)
 
     def list_project_keys(
         self,
@@ -356,7 +390,7 @@ class KeyIssuer:
         status: KeyStatus = KeyStatus.all,  # active, revoked, expired or all
     ) -> list[APIKey]:
         """The project's keys, oldest first."""
-        return self.lifecycle.list_project_keys(project_id, status=status)
+        return self.listing.list_project_keys(project_id, status=status)
 
     def list_audit_events(
         self,
@@ -366,7 +400,7 @@ class KeyIssuer:
         limit: int = 100,  # most events returned
     ) -> list[AuditEvent]:
         """The organization's audit events, newest first."""
-        return self.lifecycle.list_audit_events(org_id, key_id=key_id, limit=limit)
+        return self.listing.list_audit_events(org_id, key_id=key_id, limit=limit)
 
     # usage
 

@@ -7,33 +7,34 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..core.bounds import later
-from ..core.database import to_iso
+from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from . import lineage, store
 from .cache import VerifiedCache
+from .compiled import KeyStatements
 from .context import Context
-from .errors import InsufficientScopeError, InvalidInputError
+from .errors import InsufficientScopeError, InvalidInputError, NotFoundError
 from .keys import KeyFormat
 from .models import (
     MAX_NAME,
     APIKey,
     APIKeyCreated,
     AuditAction,
-    AuditEvent,
     KeyMetadata,
-    KeyStatus,
 )
 from .rollout import Rollout
 from .tenancy import Tenancy, known_id
 
-__all__ = ["Lifecycle"]
+__all__ = ["BULK_BATCH", "MAX_BULK", "Lifecycle"]
+
+MAX_BULK = 100_000  # keys one create_keys call issues at most (its list is held in memory)
+BULK_BATCH = 1_000  # rows per executemany inside its one transaction: bounded parameter lists
 
 
 def _actor(value: Any) -> str | None:
@@ -58,6 +59,47 @@ def _settings(meta: KeyMetadata) -> dict[str, Any]:
     }
 
 
+def _metadata(value: Any) -> KeyMetadata:
+    """A new key's metadata (the defaults when None); InvalidInputError for anything else."""
+    meta = KeyMetadata() if value is None else value
+    if not isinstance(meta, KeyMetadata):
+        raise InvalidInputError("metadata must be a KeyMetadata")
+    return meta
+
+
+def _bulk_specs(count: Any, specs: Any, metadata: Any) -> list[KeyMetadata]:
+    """The metadata of each key a create_keys call issues (count x metadata, or the specs)."""
+    if (count is None) == (specs is None):
+        raise InvalidInputError("give either count or specs")
+    if specs is not None:
+        if isinstance(specs, str | bytes) or not isinstance(specs, Sequence):
+            raise InvalidInputError("specs must be a list of KeyMetadata")
+        if metadata is not None:
+            raise InvalidInputError("metadata is for count: give each spec its own")
+        metas = [_metadata(m) for m in specs]
+    else:
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 < count <= MAX_BULK:
+            raise InvalidInputError(f"count must be a whole number, 1-{MAX_BULK}")
+        metas = [_metadata(metadata)] * count  # bounded first: never a huge list
+    if not 0 < len(metas) <= MAX_BULK:
+        raise InvalidInputError(f"create_keys issues 1-{MAX_BULK} keys per call")
+    return metas
+
+
+def _issued(row: dict, meta: KeyMetadata) -> APIKey:
+    """The record of a key just inserted (its metadata parsed once for keys alike)."""
+    return APIKey(
+        id=row["id"],
+        org_id=row["org_id"],
+        project_id=row["project_id"],
+        product_id=row["product_id"],
+        key_prefix=row["key_prefix"],
+        metadata=meta,
+        revoked_at=None,
+        created_at=from_iso(row["created_at"]),
+    )
+
+
 def _diff(before: KeyMetadata, after: KeyMetadata) -> dict[str, list]:
     old, new = _settings(before), _settings(after)
     return {k: [old[k], new[k]] for k in new if old[k] != new[k]}
@@ -77,25 +119,41 @@ class Lifecycle:
     ):
         self.ctx, self.tenancy, self.cache = ctx, tenancy, cache
         self.format, self.rollout = format, rollout
+        self.sql = KeyStatements(ctx.tables)
+
+    def _audit_row(
+        self, org_id: str, key_id: str, action: AuditAction, actor: str | None, changes: str
+    ) -> dict:
+        """One event's row (`changes` as JSON text)."""
+        at = to_iso(self.ctx.clock())
+        return {
+            "at": at,
+            "org_id": org_id,
+            "key_id": key_id,
+            "action": action.value,
+            "actor": actor,
+            "changes": changes,
+        }
 
     def _audit(
         self, org_id: str, key_id: str, action: AuditAction, actor: str | None, changes: dict
     ) -> None:
         """Record one event (inside the caller's guard: it commits with the change)."""
-        row = {
-            "at": to_iso(self.ctx.clock()),
-            "org_id": org_id,
-            "key_id": key_id,
-            "action": action.value,
-            "actor": actor,
-            "changes": json.dumps(changes),
-        }
-        t = self.ctx.tables
-        t.execute(t.audit.table.insert().values(**row))
+        row = self._audit_row(org_id, key_id, action, actor, json.dumps(changes))
+        self.ctx.tables.run(self.sql.insert_audit, row)
+
+    def _org(self, org_id: Any) -> str:
+        """The canonical id of an existing organization (one compiled read); else NotFoundError."""
+        kid = known_id(org_id, "Organization")
+        with self.ctx.guard("get organization"):
+            found = self.ctx.tables.row(self.sql.org_by_id, {"id": kid})
+        if found is None:
+            raise NotFoundError(f"Organization {kid!r} not found")
+        return kid
 
     def _scope(self, org_id: Any, project_id: Any, product_id: Any) -> tuple[str, Any, Any]:
         """The canonical (org, project, product) of a new key; refused across organizations."""
-        org = self.tenancy.use_organization(org_id).id
+        org = self._org(org_id)
         project = product = None
         if project_id is not None:
             project = self.tenancy.get_project(project_id).id
@@ -112,12 +170,17 @@ class Lifecycle:
         return org, project, product
 
     def _insert_key(
-        self, org: str, project: Any, product: Any, meta: KeyMetadata, now: datetime
+        self,
+        scope: tuple[str, Any, Any],  # (org, project, product), canonical
+        meta: KeyMetadata,  # its settings
+        stored: str,  # meta.to_json() (made once for many keys alike)
+        at: str,  # the creation time, ISO 8601
+        issue: Callable[[str], tuple[str, str]],  # plaintext -> (hash, pepper id)
     ) -> tuple[dict, str]:
         """A new key's row (not yet written) and its plaintext."""
         plaintext = self.format.generate()
-        key_hash, pepper = self.rollout.issue(plaintext)
-        at = to_iso(now)
+        key_hash, pepper = issue(plaintext)
+        org, project, product = scope
         row = {
             "id": str(uuid.uuid4()),
             "org_id": org,
@@ -126,7 +189,7 @@ class Lifecycle:
             "key_prefix": self.format.shown(plaintext),
             "key_hash": key_hash,
             "pepper": pepper,
-            "metadata": meta.to_json(),
+            "metadata": stored,
             "expires_at": to_iso(meta.expires_at),
             "revoked_at": None,
             "created_at": at,
@@ -156,20 +219,67 @@ class Lifecycle:
         actor: str | None,
     ) -> APIKeyCreated:
         """See KeyIssuer.create_key."""
-        meta = KeyMetadata() if metadata is None else metadata
-        if not isinstance(meta, KeyMetadata):
-            raise InvalidInputError("metadata must be a KeyMetadata")
+        meta = _metadata(metadata)
         actor = _actor(actor)
-        org, project, product = self._scope(org_id, project_id, product_id)
-        row, plaintext = self._insert_key(org, project, product, meta, self.ctx.clock())
-        with self.ctx.guard("create key"):
-            t = self.ctx.tables
-            t.execute(t.keys.table.insert().values(**row))
-            self._audit(org, row["id"], AuditAction.create, actor, {"settings": _settings(meta)})
+        scope = self._scope(org_id, project_id, product_id)
+        at = to_iso(self.ctx.clock())
+        row, plaintext = self._insert_key(scope, meta, meta.to_json(), at, self.rollout.issue)
+        made = json.dumps({"settings": _settings(meta)})
+        audit = self._audit_row(scope[0], row["id"], AuditAction.create, actor, made)
+        t = self.ctx.tables
+        with self.ctx.guard("create key"):  # bench "create_key": two compiled INSERTs
+            t.run(self.sql.insert_key, row)
+            t.run(self.sql.insert_audit, audit)
         return APIKeyCreated(store.api_key(row), plaintext)
 
+    def create_keys(
+        self,
+        org_id: str,
+        *,
+        count: int | None,
+        specs: Sequence[KeyMetadata] | None,
+        project_id: str | None,
+        product_id: str | None,
+        metadata: KeyMetadata | None,
+        actor: str | None,
+    ) -> list[APIKeyCreated]:
+        """See KeyIssuer.create_keys."""
+        metas = _bulk_specs(count, specs, metadata)
+        actor = _actor(actor)
+        scope = self._scope(org_id, project_id, product_id)
+        at = to_iso(self.ctx.clock())
+        issue = self.rollout.issuing()  # the committed pepper, read once for the whole call
+        made: dict[int, tuple[str, str, KeyMetadata]] = {}  # id(meta) -> (JSON, audit, parsed)
+        out: list[APIKeyCreated] = []
+        t, sql = self.ctx.tables, self.sql
+        with self.ctx.guard("create keys"):  # one transaction: every key or none
+            for start in range(0, len(metas), BULK_BATCH):
+                rows, audits = [], []
+                for meta in metas[start : start + BULK_BATCH]:
+                    if (known := made.get(id(meta))) is None:
+                        stored = meta.to_json()
+                        settings = json.dumps({"settings": _settings(meta)})
+                        known = (stored, settings, KeyMetadata.from_json(stored, meta.remaining))
+                        made[id(meta)] = known
+                    row, plaintext = self._insert_key(scope, meta, known[0], at, issue)
+                    rows.append(row)
+                    audits.append(
+                        self._audit_row(scope[0], row["id"], AuditAction.create, actor, known[1])
+                    )
+                    out.append(APIKeyCreated(_issued(row, known[2]), plaintext))
+                # bench "create_keys, 100k keys": one executemany per table and batch
+                t.run_many(sql.insert_key, rows)
+                t.run_many(sql.insert_audit, audits)
+        return out
+
     def _key_row(self, key_id: Any) -> dict:
-        return self.tenancy.row(self.ctx.tables.keys, key_id, "Key")
+        """The key's row (one compiled read); NotFoundError when there is none."""
+        kid = known_id(key_id, "Key")
+        with self.ctx.guard("get key"):
+            row = self.ctx.tables.row(self.ctx.tables.key_by_id, {"id": kid})
+        if row is None:
+            raise NotFoundError(f"Key {kid!r} not found")
+        return row
 
     def get_key(self, key_id: str) -> APIKey:
         """See KeyIssuer.get_key."""
@@ -189,7 +299,7 @@ class Lifecycle:
             stmt = k.update().where(k.c.id == kid)
             t.execute(stmt.values(**values(row), version=k.c.version + 1, updated_at=now))
             self._audit(row["org_id"], kid, action, actor, changes(row))
-            fresh = t.execute(t.key_by_id, {"id": kid}).mappings().first()
+            fresh = t.row(t.key_by_id, {"id": kid})
         self.cache.drop(kid)
         return store.api_key(fresh)
 
@@ -244,13 +354,12 @@ class Lifecycle:
             raise InvalidInputError("metadata must be a KeyMetadata")
         actor = _actor(actor)
         first, t = self._key_row(key_id), self.ctx.tables  # its tenancy never changes
-        kid, k = first["id"], t.keys.table
+        kid = first["id"]
+        scope = (first["org_id"], first["project_id"], first["product_id"])
+        given = first["metadata"] if metadata is None else metadata.to_json()
+        at = to_iso(self.ctx.clock())
         row, plaintext = self._insert_key(  # the new secret: made before the row is locked
-            first["org_id"],
-            first["project_id"],
-            first["product_id"],
-            store.api_key(first).metadata if metadata is None else metadata,
-            self.ctx.clock(),
+            scope, _metadata(metadata), given, at, self.rollout.issue
         )
         with self.ctx.guard("roll key"):  # one transaction, the row locked: read, check, write
             old = t.locked_key(kid)
@@ -260,10 +369,11 @@ class Lifecycle:
             meta = was if metadata is None else metadata
             ends = min(now + grace, was.expires_at or now + grace)
             row.update(lineage.inherited(old, meta, metadata is not None))  # from the locked read
-            t.execute(k.insert().values(**row))
+            t.run(self.sql.insert_key, row)
             retire = lineage.retired(old, replace(was, expires_at=ends), row["id"], now)
-            cas = k.update().where(k.c.id == kid, k.c.version == old["version"])
-            if t.execute(cas.values(**retire, version=old["version"] + 1)).rowcount != 1:
+            cas = {f"new_{c}": v for c, v in retire.items()}
+            cas.update(kid=kid, v=old["version"], nv=old["version"] + 1)
+            if t.run(self.sql.retire, cas).rowcount != 1:  # the version read under the lock
                 raise StorageError("issued key changed while locked")  # cannot happen
             roll = {"new_key_id": row["id"], "old_key_expires_at": ends.isoformat()}
             self._audit(old["org_id"], kid, AuditAction.roll, actor, roll)
@@ -271,42 +381,3 @@ class Lifecycle:
             self._audit(old["org_id"], row["id"], AuditAction.create, actor, made)
         self.cache.drop(kid)
         return APIKeyCreated(store.api_key(row), plaintext)
-
-    # listings
-
-    def _list(self, column: str, owner: str, status: Any) -> list[APIKey]:
-        try:
-            status = KeyStatus(status)
-        except ValueError:
-            raise InvalidInputError("status must be active, revoked, expired or all") from None
-        k = self.ctx.tables.keys.table
-        now = to_iso(self.ctx.clock())
-        stmt = sa.select(k).where(k.c[column] == owner).order_by(k.c.created_at, k.c.id)
-        live = sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now)
-        stmt = {
-            KeyStatus.active: stmt.where(k.c.revoked_at.is_(None), live),
-            KeyStatus.revoked: stmt.where(k.c.revoked_at.is_not(None)),
-            KeyStatus.expired: stmt.where(k.c.revoked_at.is_(None), sa.not_(live)),
-        }.get(status, stmt)
-        with self.ctx.guard("list keys"):
-            return [store.api_key(r) for r in self.ctx.tables.execute(stmt).mappings()]
-
-    def list_org_keys(self, org_id: str, *, status: KeyStatus) -> list[APIKey]:
-        """See KeyIssuer.list_org_keys."""
-        return self._list("org_id", self.tenancy.use_organization(org_id).id, status)
-
-    def list_project_keys(self, project_id: str, *, status: KeyStatus) -> list[APIKey]:
-        """See KeyIssuer.list_project_keys."""
-        return self._list("project_id", self.tenancy.get_project(project_id).id, status)
-
-    def list_audit_events(self, org_id: str, *, key_id: str | None, limit: int) -> list[AuditEvent]:
-        """See KeyIssuer.list_audit_events."""
-        org = self.tenancy.use_organization(org_id).id
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 10_000:
-            raise InvalidInputError("limit must be 1-10000")
-        a = self.ctx.tables.audit.table
-        stmt = sa.select(a).where(a.c.org_id == org).order_by(a.c.seq.desc()).limit(limit)
-        if key_id is not None:
-            stmt = stmt.where(a.c.key_id == known_id(key_id, "Key"))
-        with self.ctx.guard("list audit"):
-            return [store.audit_event(r) for r in self.ctx.tables.execute(stmt).mappings()]

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from .errors import ExpiredKeyError, RevokedKeyError, RolledKeyError
+from .limits import Plan
 from .models import APIKey, KeyMetadata
 from .store import Tables
 
@@ -30,7 +31,6 @@ __all__ = [
     "check_rollable",
     "head",
     "inherited",
-    "kept",
     "retired",
     "shown",
     "spend_head",
@@ -120,19 +120,11 @@ def head(
         found = tables.execute(tables.lineage_head, {"lin": row["lineage_id"]}).mappings().first()
         if found is None or not lock:
             return None if found is None else dict(found)
-        tables.execute(tables.lock_row, {"kid": found["id"]})
-        again = tables.execute(tables.key_by_id, {"id": found["id"]}).mappings().first()
+        tables.run(tables.lock_row, {"kid": found["id"]})
+        again = tables.row(tables.key_by_id, {"id": found["id"]})
         if again is not None and again["rolled_to"] is None:  # still the head, now locked
-            return dict(again)
+            return again
     raise StorageError(f"the lineage of key {row['id']} kept changing")
-
-
-def kept(
-    row: Any,  # a key's row
-) -> dict[str, Any]:
-    """A plan that leaves the key's own counters as they are (the engine's plan shape)."""
-    rl, rem, refilled = row["rl_state"], row["remaining"], row["refilled_at"]
-    return {"rl": rl, "rem": rem, "refilled": refilled, "bump": False}
 
 
 def shown(
@@ -148,16 +140,16 @@ def shown(
 def spend_head(
     tables: Tables,  # the issuing tables (inside the caller's guard)
     row: dict,  # the head's row as read
-    plan: dict,  # its counters after this call (the engine's plan)
+    plan: Plan,  # its counters after this call (the engine's plan)
 ) -> None:
     """Write the head's counters if its row is still the one read; else Conflict."""
     params = {
         "kid": row["id"],
         "v": row["version"],
         "nv": row["version"] + 1,
-        "rl": plan["rl"],
-        "rem": plan["rem"],
-        "refilled": plan["refilled"],
+        "rl": plan.rl,
+        "rem": plan.rem,
+        "refilled": plan.refilled,
     }
     if tables.run(tables.spend_untracked, params).rowcount != 1:
         raise Conflict

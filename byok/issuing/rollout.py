@@ -97,6 +97,13 @@ class Rollout:
             target = self._target()
         return self.peppers.hash(plaintext, target), self.peppers.ids[target]
 
+    def issuing(self) -> Callable[[str], tuple[str, str]]:
+        """`issue` for many keys at once: the committed pepper is read once."""
+        with self.guard("read signing secret"):
+            target = self._target()
+        pepper, hash_ = self.peppers.ids[target], self.peppers.hash
+        return lambda plaintext: (hash_(plaintext, target), pepper)
+
     def find(
         self,
         key: str,  # a parsed key
@@ -143,8 +150,8 @@ class Rollout:
                 "pepper": committed,
             },
         )  # no row changed: another writer got there first; read what it left
-        fresh = t.execute(t.key_by_id, {"id": row["id"]}).mappings().first()
-        return row if fresh is None else dict(fresh)
+        fresh = t.row(t.key_by_id, {"id": row["id"]})
+        return row if fresh is None else fresh
 
     def adopt(self) -> SecretStatus:
         """Commit this issuer's signing secret: every instance runs it now. New keys are hashed

@@ -1,0 +1,159 @@
+"""Issued keys against the machine's floors (bench/floors.py, measured in the same run) and at
+scale, byok's sync `KeyIssuer` on SQLite files in one temporary directory. CPU-time medians
+(`Row.cpu`): the figures hold however busy the machine is.
+
+Floors (issue 23): `create_key` ≤ 10× (HMAC + 2 writes: its key and audit INSERTs, each
+committed), `validate_key` defaults (usage + rate limit) ≤ 4× (HMAC + write), uncached read-only
+≤ 4× (HMAC + read); `create_keys` per key ≤ 2× (HMAC + 2 writes), so 100k keys take seconds
+(the bar: ≤ 60 s).
+
+Scale: tables of 1k and 100k keys, built with `create_keys` (and 1M with `python -m bench
+--scale` or BYOK_BENCH_SCALE=1: building it takes about a minute and a half of CPU).
+`validate_key` is flat (the same time per call at 100k or 1M keys as at 1k: ≤ 1.5×) and
+`create_keys` is linear (the same time per key).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import Row
+from bench.floors import floor
+
+__all__ = ["SCALE_ENV", "rows"]
+
+SECRET = "bench-signing-secret-0123456789abcdef"  # the issuers' signing secret
+SCALE_ENV = "BYOK_BENCH_SCALE"  # "1": also the 1M-key rows (python -m bench --scale)
+BATCH = 100  # keys per timed create_keys call
+FLAT = 1.5  # a call at N keys against the same call at 1k keys
+NO_BAR = float("inf")
+
+_tmp = tempfile.TemporaryDirectory(prefix="byok-bench-issuing-floors-")
+
+
+def sizes() -> tuple[int, ...]:
+    """The table sizes of the scale rows (1k first: the others are compared with it)."""
+    big = os.environ.get(SCALE_ENV, "") not in ("", "0")
+    return (1_000, 100_000, 1_000_000) if big else (1_000, 100_000)
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1_000}k"
+
+
+class Table:
+    """A SQLite file of `size` keys made with create_keys; issuers with and without the cache."""
+
+    def __init__(self, name: str, size: int):
+        from byok.issuing import KeyIssuer, KeyMetadata, RateLimit
+        from byok.issuing.lifecycle import MAX_BULK
+
+        url = f"sqlite:///{Path(_tmp.name) / name}.db"
+        self.issuer = KeyIssuer(url, signing_secret=SECRET)
+        self.uncached = KeyIssuer(url, signing_secret=SECRET, cache_ttl=0)
+        self.org = self.issuer.get_or_create_organization("Bench")[0].id
+        self.meta = KeyMetadata(rate_limit=RateLimit(10**9, "minute"), scopes=["read"])
+        self.plain = self.issuer.create_key(self.org).plaintext
+        self.limited = ""
+        left = size - 1
+        while left:
+            made = self.issuer.create_keys(self.org, min(left, MAX_BULK), metadata=self.meta)
+            self.limited = self.limited or made[len(made) // 2].plaintext
+            left -= len(made)
+
+    def create_key(self) -> Callable[[], Any]:
+        return lambda: self.issuer.create_key(self.org, metadata=self.meta)
+
+    def create_keys(self) -> Callable[[], Any]:
+        return lambda: self.issuer.create_keys(self.org, BATCH, metadata=self.meta)
+
+    def defaults(self) -> Callable[[], Any]:
+        return lambda: self.issuer.validate_key(self.limited)
+
+    def read_only(self) -> Callable[[], Any]:
+        return lambda: self.uncached.validate_key(self.plain, track_usage=False)
+
+
+def _checked(fn: Callable[[], Any]) -> Callable[[], Any]:
+    fn()
+    return fn
+
+
+def _times(fn: Callable[[], Any], n: int) -> Callable[[], Any]:
+    """`fn` n times: a floor per key against a call that makes n keys."""
+
+    def run() -> Any:
+        for _ in range(n):
+            last = fn()
+        return last
+
+    return run
+
+
+def rows() -> list[Row]:
+    """Issuing rows against the floors, and the scale rows."""
+    small = Table("floors", 1_000)
+    two_writes = floor(hmacs=1, inserts=2)
+    found = [
+        Row(
+            "issuing: create_key, sync, SQLite, vs HMAC + 2 writes (≤ 10×)",
+            _checked(small.create_key()),
+            two_writes,
+            10.0,
+            cpu=True,
+        ),
+        Row(
+            f"issuing: create_keys, {BATCH} per call, vs {BATCH}× (HMAC + 2 writes) (≤ 2×)",
+            _checked(small.create_keys()),
+            _times(two_writes, BATCH),
+            2.0,
+            cpu=True,
+        ),
+        Row(
+            "issuing: validate_key defaults (usage + rate limit), sync, vs HMAC + write (≤ 4×)",
+            _checked(small.defaults()),
+            floor(hmacs=1, writes=1),
+            4.0,
+            cpu=True,
+        ),
+        Row(
+            "issuing: validate_key read-only, cache_ttl=0, sync, vs HMAC + read (≤ 4×)",
+            _checked(small.read_only()),
+            floor(hmacs=1, reads=1),
+            4.0,
+            cpu=True,
+        ),
+    ]
+    base = Table("scale-1k", 1_000)
+    for n in sizes()[1:]:
+        big, size = Table(f"scale-{_size(n)}", n), _size(n)
+        found += [
+            Row(
+                f"issuing scale: validate_key defaults at {size} keys vs at 1k (flat ≤ {FLAT}×)",
+                _checked(big.defaults()),
+                _checked(base.defaults()),
+                FLAT,
+                cpu=True,
+            ),
+            Row(
+                f"issuing scale: validate_key read-only, cache_ttl=0, at {size} keys vs at 1k "
+                f"(flat ≤ {FLAT}×)",
+                _checked(big.read_only()),
+                _checked(base.read_only()),
+                FLAT,
+                cpu=True,
+            ),
+            Row(
+                f"issuing scale: create_keys, {BATCH} per call, into {size} keys vs into 1k "
+                f"(linear ≤ {FLAT}×)",
+                _checked(big.create_keys()),
+                _checked(base.create_keys()),
+                FLAT,
+                cpu=True,
+            ),
+        ]
+    return found
