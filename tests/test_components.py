@@ -426,16 +426,17 @@ def test_key_input_form(method: FormMethod, show_help: bool) -> None:
     assert form.name == "form" and form["id"] == "byok-form-openai"
     assert form[f"hx-{method.value}"] == "/api/keys/openai" and form["action"] == "/api/keys/openai"
     assert form["method"] == "post"  # native fallback
-    assert form["hx-target"] == "this" and form["hx-swap"] == "outerHTML"
+    # the form stays in place: the answer fills its own slot (not a card's slot of that provider)
+    assert form["hx-target"] == "#byok-validation-openai--form" and form["hx-swap"] == "outerHTML"
     assert form["hx-headers"] == '{"X-CSRF-Token": "tok"}'
     assert form.find("input", attrs={"name": "csrf_token"})["value"] == "tok"
     (key,) = key_inputs(form)
     assert_key_input(key)
     assert key["placeholder"] == "sk-proj-..."
-    slot = form.find(id="byok-validation-openai")
+    slot = form.find(id="byok-validation-openai--form")
     assert slot is not None and slot["aria-live"] == "polite"
     assert (form.find(attrs={"data-byok-help": True}) is not None) is show_help
-    assert "byok-validation-openai" in key["aria-describedby"]
+    assert "byok-validation-openai--form" in key["aria-describedby"].split()
     assert form.find("a", href="https://platform.openai.com/api-keys")["rel"] == [
         "noopener",
         "noreferrer",

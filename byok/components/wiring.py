@@ -29,6 +29,7 @@ __all__ = [
     "card_id",
     "dashboard_header_value",
     "default_url",
+    "form_validation_id",
     "input_id",
     "issued_key_url",
     "issued_validation_id",
@@ -70,6 +71,13 @@ def validation_id(
 ) -> str:
     """Id of the ValidationMessage slot beside the provider's key field."""
     return f"byok-validation-{slugify(provider)}"
+
+
+def form_validation_id(
+    provider: str,  # provider name
+) -> str:
+    """Id of a standalone KeyInputForm's message slot (its hx-target; apart from a card's slot)."""
+    return f"{validation_id(provider)}--form"
 
 
 def test_slot_id(

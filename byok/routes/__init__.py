@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from byok.components import AlertKind, byok_script, serve_byok_js
-from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
+from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID
 from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
 from byok.core.ratelimit import RateLimit
 from byok.core.storage import BYOKManager
@@ -190,7 +190,7 @@ class KeyRoutes(KeyAnswers, KeyTester):
     ) -> Any:
         """POST {prefix}/{provider}: store the key; the card + a toast, or 422 / 4xx."""
         provider = req.path_params["provider"]
-        return await self._save(req, data, provider, validation_id(provider), multi=False)
+        return await self._save(req, data, provider, self.slot_of(req, provider), multi=False)
 
     async def save_any(
         self,

@@ -22,7 +22,10 @@
  * header (byok's key routes and guards mark theirs: 403, 404, 422, 503, ...) is swapped where the
  * server retargeted it (a toast in the ToastContainer, a ValidationMessage beside the field), so
  * a dashboard embedded in any page shows it without an htmx-config. A 422 is an expected outcome
- * (not logged as an htmx error); other statuses still raise htmx:responseError.
+ * (not logged as an htmx error); other statuses still raise htmx:responseError. When the page
+ * has no element the answer is retargeted to (no ToastContainer: a form pasted into the app's own
+ * page), it is shown beside the form that sent it instead: in the form's message slot (the
+ * [aria-live] element its key input names in aria-describedby), else right after the form.
  */
 (function () {
   "use strict";
@@ -190,6 +193,44 @@
     if (!xhr || xhr.status < 400 || !xhr.getResponseHeader(PROBLEM_HEADER)) return;
     d.shouldSwap = true;
     if (xhr.status === 422) d.isError = false;
+  });
+
+  // the element an HX-Retarget of "#id" names, or null (byok's routes only retarget to ids)
+  function retargeted(xhr) {
+    var sel = xhr.getResponseHeader("HX-Retarget") || "";
+    if (sel.charAt(0) !== "#") return undefined; // not byok's: htmx handles it
+    return document.getElementById(sel.slice(1));
+  }
+
+  // the form's own message slot: the aria-live element its key input is described by
+  function messageSlot(form) {
+    var input = form && form.querySelector("[data-byok-key-input]");
+    var ids = ((input && input.getAttribute("aria-describedby")) || "").split(/\s+/);
+    for (var i = 0; i < ids.length; i++) {
+      var slot = ids[i] && document.getElementById(ids[i]);
+      if (slot && slot.hasAttribute("aria-live") && form.contains(slot)) return slot;
+    }
+    return null;
+  }
+
+  // an error answer aimed at an element this page lacks: shown beside the form that sent it
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var d = event.detail;
+    var xhr = d && d.xhr;
+    if (!xhr || xhr.status < 400 || !xhr.getResponseHeader(PROBLEM_HEADER)) return;
+    if (retargeted(xhr) !== null) return; // the target exists (or is not an id): as usual
+    event.preventDefault(); // htmx would throw on the missing target and show nothing
+    var elt = d.elt;
+    var form = elt && elt.closest ? elt.closest("[data-byok-form]") || elt.closest("form") : null;
+    var slot = messageSlot(form);
+    if (slot) {
+      window.htmx.swap(slot, xhr.responseText, { swapStyle: "innerHTML" });
+    } else if (elt && elt.parentNode) {
+      var box = document.createElement("div");
+      box.setAttribute("data-byok-problem", "");
+      (form || elt).insertAdjacentElement("afterend", box);
+      window.htmx.swap(box, xhr.responseText, { swapStyle: "innerHTML" });
+    }
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
