@@ -25,7 +25,7 @@
  * (not logged as an htmx error); other statuses still raise htmx:responseError. When the page
  * has no element the answer is retargeted to (no ToastContainer: a form pasted into the app's own
  * page), it is shown beside the form that sent it instead: in the form's message slot (the
- * [aria-live] element its key input names in aria-describedby), else right after the form.
+ * live region its key input names in aria-describedby), else right after the form.
  */
 (function () {
   "use strict";
@@ -202,13 +202,19 @@
     return document.getElementById(sel.slice(1));
   }
 
-  // the form's own message slot: the aria-live element its key input is described by
+  // an empty slot (aria-live) or the ValidationMessage that replaced it (role alert / status)
+  function isMessage(el) {
+    var role = el.getAttribute("role");
+    return el.hasAttribute("aria-live") || role === "alert" || role === "status";
+  }
+
+  // the form's own message slot: the element its key input is described by
   function messageSlot(form) {
     var input = form && form.querySelector("[data-byok-key-input]");
     var ids = ((input && input.getAttribute("aria-describedby")) || "").split(/\s+/);
     for (var i = 0; i < ids.length; i++) {
       var slot = ids[i] && document.getElementById(ids[i]);
-      if (slot && slot.hasAttribute("aria-live") && form.contains(slot)) return slot;
+      if (slot && form.contains(slot) && isMessage(slot)) return slot;
     }
     return null;
   }
