@@ -46,9 +46,7 @@ def create_app() -> FastHTML:
     """A newcomer's app: setup_byok, the key routes, byok's headers and the pasted snippet."""
     strict = os.environ.get(STRICT_ENV) == "1"
     policy = SecurityPolicy(is_production=strict)
-    before, manager = setup_byok(
-        SECRET, db=os.environ[DB_ENV], user_id_func=user_id, policy=policy
-    )
+    before, manager = setup_byok(SECRET, db=os.environ[DB_ENV], user_id_func=user_id, policy=policy)
     assets = front_end()
     app, rt = fast_app(
         before=before, secret_key=SECRET, pico=False, default_hdrs=False, hdrs=assets.headers()
