@@ -206,7 +206,7 @@ def test_snippet_writes_nested_calls_and_datetimes() -> None:
     assert "from datetime import UTC, datetime" in code
     assert "from byok.components import KeyManagerDashboard, KeyOverview" in code
     assert "keys={" in code and '"openai": KeyOverview(' in code
-    assert "def keys_page(request: Request):\n    return KeyManagerDashboard(\n" in code
+    assert "    now = datetime.now(UTC)\n    return KeyManagerDashboard(\n" in code
     assert "from starlette.requests import Request" in code and "request=request," in code
     assert "def keys_page(request: Request):\n    now = datetime.now(UTC)\n" in code
     assert "created_at=now - timedelta(days=3)," in code and "now=now," in code
