@@ -229,14 +229,14 @@
     var elt = d.elt;
     var form = elt && elt.closest ? elt.closest("[data-byok-form]") || elt.closest("form") : null;
     var slot = messageSlot(form);
-    if (slot) {
-      window.htmx.swap(slot, xhr.responseText, { swapStyle: "innerHTML" });
-    } else if (elt && elt.parentNode) {
-      var box = document.createElement("div");
-      box.setAttribute("data-byok-problem", "");
-      (form || elt).insertAdjacentElement("afterend", box);
-      window.htmx.swap(box, xhr.responseText, { swapStyle: "innerHTML" });
+    if (!slot && elt && elt.parentNode) {
+      slot = document.createElement("div");
+      slot.setAttribute("data-byok-problem", "");
+      (form || elt).insertAdjacentElement("afterend", slot);
     }
+    if (!slot) return;
+    while (slot.firstChild) slot.removeChild(slot.firstChild); // the previous message goes
+    window.htmx.swap(slot, xhr.responseText, { swapStyle: "beforeend" }); // htmx's own swap
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
