@@ -13,6 +13,7 @@ from fasthtml.common import Main, Title
 
 from byok.components import (
     PROBLEM_HEADER,
+    TARGETS_HEADER,
     TOAST_CONTAINER_ID,
     KeyInputForm,
     form_validation_id,
@@ -72,6 +73,32 @@ def test_a_pasted_form_saves_and_stays_in_place(tab: Page) -> None:
     assert card["data-byok-card"] == "stored"
     assert html.find("form", id="byok-form-openai") is None  # the form itself is not replaced
     assert OPENAI_KEY not in response.text
+
+
+@pytest.mark.parametrize(
+    ("targets", "card", "toast"),
+    [
+        ("", False, False),  # the bare pasted page: only the message
+        (TOAST_CONTAINER_ID, False, True),
+        (f"byok-card-anthropic {TOAST_CONTAINER_ID} byok-card-openai", True, True),
+        (None, True, True),  # no byok.js to say: every part, as before
+    ],
+    ids=["bare-page", "toasts-only", "card-and-toasts", "not-said"],
+)
+def test_out_of_band_parts_only_where_the_page_has_a_place(
+    tab: Page, targets: str | None, card: bool, toast: bool
+) -> None:
+    """byok.js says which out-of-band targets the page has (BYOK-Targets): the answer sends no
+    part without a place to land (htmx would log an error for each)."""
+    extra = {TARGETS_HEADER: targets} if targets is not None else {}
+    response = tab.client.post(
+        f"{PREFIX}/openai", data={"api_key": OPENAI_KEY}, headers=from_the_form(**extra)
+    )
+    assert response.status_code == 200
+    html = soup(response)
+    assert html.find(id=SLOT) is not None
+    assert (html.find(id="byok-card-openai") is not None) is card
+    assert (html.find(id=TOAST_CONTAINER_ID) is not None) is toast
 
 
 def test_a_card_form_still_gets_its_card(tab: Page) -> None:

@@ -28,8 +28,12 @@ from byok.components.wiring import (
     DASHBOARD_HEADER,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
+    TARGETS_HEADER,
+    TOAST_CONTAINER_ID,
+    card_id,
     form_validation_id,
     parse_dashboard_header,
+    parse_targets_header,
     validation_id,
 )
 from byok.core.types import APIKey
@@ -142,6 +146,11 @@ class KeyAnswers:
         if not multi and slot != form_validation_id(provider):  # a card's form: the card itself
             card = self._card(req, manager, user_id, provider, keys)
             return card, oob_toast(toast, alert), summary
-        card = self._card(req, manager, user_id, provider, keys, hx_swap_oob="true")
+        present = parse_targets_header(req.headers.get(TARGETS_HEADER))  # None: send them all
+        card = toast_part = None  # out of band only where the page has a place for them
+        if present is None or card_id(provider) in present:
+            card = self._card(req, manager, user_id, provider, keys, hx_swap_oob="true")
+        if present is None or TOAST_CONTAINER_ID in present:
+            toast_part = oob_toast(toast, alert)
         message = ValidationMessage(toast, is_valid=True, id=slot)
-        return message, card, oob_toast(toast, alert), summary
+        return message, card, toast_part, summary

@@ -195,6 +195,21 @@
     if (xhr.status === 422) d.isError = false;
   });
 
+  // a key form's request says which out-of-band targets the page has (the ToastContainer and
+  // the cards), so the answer to a standalone form sends only parts that have a place to land
+  var TARGETS_HEADER = "BYOK-Targets";
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    var elt = d && d.elt;
+    if (!elt || !elt.closest || !elt.closest("[data-byok-form]")) return;
+    var ids = [];
+    if (document.getElementById("toast-container")) ids.push("toast-container");
+    var cards = document.querySelectorAll("[data-byok-card][id]");
+    for (var i = 0; i < cards.length; i++) ids.push(cards[i].id);
+    var value = ids.join(" ");
+    if (value.length <= 2048) d.headers[TARGETS_HEADER] = value;
+  });
+
   // the element an HX-Retarget of "#id" names, or null (byok's routes only retarget to ids)
   function retargeted(xhr) {
     var sel = xhr.getResponseHeader("HX-Retarget") || "";
