@@ -41,6 +41,10 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
   `dashboard_summary(stored, total, oob=True)` (`#byok-dashboard-summary`, `hx-swap-oob`), so the
   count under the heading follows. Without the header (a form outside a dashboard) it is left
   out: no out-of-band element without a target.
+- **Out-of-band targets**: byok.js adds `BYOK-Targets: <ids>` (`wiring.TARGETS_HEADER`) to every
+  request from a key form: the ids of the ToastContainer and the cards on the page. A standalone
+  or multi-provider form's answer sends the out-of-band card and toast only when their target is
+  listed (without the header, as without byok.js: all of them).
 - **Toasts**: `oob_toast(message, kind)` is `<div id="toast-container" hx-swap-oob="beforeend">`
   around a `Toast`; the page must contain `ToastContainer()` (the dashboard includes one).
 - **CSRF**: with `csrf_token=...` a component sends `hx-headers='{"X-CSRF-Token": ...}'`
