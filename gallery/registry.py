@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -26,11 +27,14 @@ from typing import Any, Literal
 from fastcore.xml import to_xml
 
 from .snippets import (
+    CLOCK_ARG,
     INDENT,
     REQUEST,
     Call,
     Imports,
     check_args,
+    clock_line,
+    has_datetime,
     json_value,
     public_module,
     snippet_value,
@@ -179,22 +183,49 @@ class Story:
         return bool(_HTMX_REQUEST.search(self.render()))
 
     def snippet(self) -> str:
-        """The Python code that produces this story: imports, a blank line, the call."""
+        """The Python code that produces this story: imports, a blank line, the call (after the
+        clock's reading when the story shows dates)."""
         if not self.needs_request:
             imports, call = self.snippet_parts()
-            return "\n".join([*imports.lines(), "", call]) + "\n"
+            setup = self.snippet_setup(imports)
+            return "\n".join([*imports.lines(), "", *setup, call]) + "\n"
         imports, call = self.snippet_parts(INDENT)  # written as the route handler an app has
         imports.names("starlette.requests", "Request")
-        handler = [f"def {ROUTE_NAME}(request: Request):", f"{INDENT}return {call}"]
+        setup = [INDENT + line for line in self.snippet_setup(imports)]
+        handler = [f"def {ROUTE_NAME}(request: Request):", *setup, f"{INDENT}return {call}"]
         return "\n".join([*imports.lines(), "", "", *handler]) + "\n"
+
+    @property
+    def clock(self) -> datetime | None:
+        """The story's fixed current time (its `now=`), or None; snippets never carry it."""
+        value = self.args.get(CLOCK_ARG)
+        return value if isinstance(value, datetime) else None
+
+    def _snippet_args(self) -> Mapping[str, Any]:
+        """The arguments a snippet writes: `now=` left out when nothing else is dated (the
+        component's default, the real clock, gives the same HTML)."""
+        dated = any(has_datetime(v) for k, v in self.args.items() if k != CLOCK_ARG)
+        if self.clock is None or dated:
+            return self.args
+        return {k: v for k, v in self.args.items() if k != CLOCK_ARG}
+
+    def snippet_setup(
+        self,
+        imports: Imports,  # the snippet's imports (extended with what the lines need)
+    ) -> list[str]:
+        """Statements before the call: the real clock's one reading when the story's dates are
+        written relative to it (`now = datetime.now(UTC)`), else none."""
+        return [clock_line(imports)] if CLOCK_ARG in self._snippet_args() and self.clock else []
 
     def snippet_parts(
         self,
         indent: str = "",  # indentation of the line the call starts on
     ) -> tuple[Imports, str]:
-        """The snippet's imports (to extend) and its call, wrapped for `indent`."""
+        """The snippet's imports (to extend) and its call, wrapped for `indent`; dates relative
+        to the snippet's clock reading (`snippet_setup`), never the gallery's fixed time."""
         imports = Imports()
-        return imports, snippet_value(Call(self.component, self.args), imports, indent)
+        call = Call(self.component, self._snippet_args())
+        return imports, snippet_value(call, imports, indent, clock=self.clock)
 
     @property
     def needs_request(self) -> bool:

@@ -35,6 +35,7 @@ def runnable_app(
     keys = story.interactive
     body = INDENT * 2
     imports, call = story.snippet_parts(body)
+    setup = [INDENT + line for line in story.snippet_setup(imports)]  # the clock's reading
     imports.names("fasthtml.common", "Main", "Title", "fast_app", "serve")
     imports.names("byok.components", "front_end")
     if keys:
@@ -56,6 +57,7 @@ def runnable_app(
     route = [
         '@rt("/")',
         f"def index({arg}):",
+        *setup,
         f"{INDENT}return Title({title}), Main(",
         *children,
         *extra,

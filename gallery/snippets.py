@@ -1,6 +1,11 @@
 """Story arguments: `Call` (a component call given as an argument), `REQUEST` (the route's
 request), the check that every argument can be written back as code, and the writers — the Python snippet of the Code tab
 (imports and a call, wrapped like `ruff format`) and the JSON of /index.json.
+
+The gallery's clock: a story fixes the current time (its `now=` argument, `CLOCK_ARG`) so relative
+dates ("Added 3 days ago") never change in snapshots. A snippet never carries that clock: it reads
+the real one once (`now = datetime.now(UTC)`, `clock_line`) and writes every date of the story
+relative to it (`now - timedelta(days=3)`), so pasted code shows the same "3 days ago" today.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from typing import Any
 from fastcore.xml import FT
 
 __all__ = [
+    "CLOCK_ARG",
+    "CLOCK_NAME",
     "INDENT",
     "REQUEST",
     "Call",
     "Imports",
     "check_args",
+    "clock_line",
+    "has_datetime",
     "json_value",
     "public_module",
     "resolve",
@@ -33,6 +42,8 @@ _STDLIB = ("datetime", "enum", "os", "secrets")  # standard-library modules snip
 LINE_WIDTH = 88  # snippets are wrapped like `ruff format` at this width
 INDENT = "    "
 PUBLIC_MODULE = "byok.components"  # snippets import from here when the name is exported there
+CLOCK_ARG = "now"  # the components' argument for the current time (fixed by the stories)
+CLOCK_NAME = "now"  # the snippet's variable holding the real clock's one reading
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,21 @@ def uses_request(
         return any(uses_request(v) for v in value)
     if isinstance(value, dict):
         return any(uses_request(v) for v in value.values())
+    return False
+
+
+def has_datetime(
+    value: Any,  # a story argument
+) -> bool:
+    """True when a datetime appears anywhere in a story argument (nested calls included)."""
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, Call):
+        return any(has_datetime(v) for v in value.args.values())
+    if isinstance(value, list | tuple):
+        return any(has_datetime(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_datetime(v) for v in value.values())
     return False
 
 
@@ -207,18 +233,49 @@ def _wrap(open_: str, items: list[str], close: str, indent: str, one_tuple: bool
     return f"{open_}\n{body}{indent}{close}"
 
 
+def clock_line(
+    imports: Imports,  # collects the names the line needs
+) -> str:
+    """The snippet's one reading of the real clock, which its dates are written relative to."""
+    imports.names("datetime", "UTC", "datetime")
+    return f"{CLOCK_NAME} = datetime.now(UTC)"
+
+
+def _relative(value: datetime, clock: datetime, imports: Imports) -> str:
+    """`value` as `now`, `now + timedelta(...)` or `now - timedelta(...)` (the story's clock ->
+    the snippet's reading of the real one)."""
+    if (value.tzinfo is None) != (clock.tzinfo is None):
+        raise TypeError("a story's dates and its clock must both be naive or both in UTC")
+    delta = value - clock
+    if not delta:
+        return CLOCK_NAME
+    imports.add(timedelta)
+    rest = abs(delta)
+    days, seconds = rest.days, rest.seconds
+    units = {"days": days, "hours": seconds // 3600, "minutes": seconds % 3600 // 60}
+    units |= {"seconds": seconds % 60, "microseconds": rest.microseconds}
+    parts = ", ".join(f"{u}={n}" for u, n in units.items() if n)
+    return f"{CLOCK_NAME} {'+' if delta > timedelta(0) else '-'} timedelta({parts})"
+
+
 def snippet_value(
     value: Any,  # a story argument
     imports: Imports,  # collects the names the code needs
     indent: str = "",  # indentation of the line the value starts on
+    *,
+    clock: datetime | None = None,  # the story's fixed time: datetimes are written relative to it
 ) -> str:
     """Python source that evaluates to the argument (enums by name, calls as calls)."""
     inner = indent + INDENT
     if value is REQUEST:
         return "request"
+    if isinstance(value, datetime) and clock is not None:
+        return _relative(value, clock, imports)
     if isinstance(value, Call):
         name = imports.add(value.component)
-        items = [f"{k}={snippet_value(v, imports, inner)}" for k, v in value.args.items()]
+        items = [
+            f"{k}={snippet_value(v, imports, inner, clock=clock)}" for k, v in value.args.items()
+        ]
         return _wrap(f"{name}(", items, ")", indent)
     if isinstance(value, Enum):
         return f"{imports.add(type(value))}.{value.name}"
@@ -247,13 +304,15 @@ def snippet_value(
         parts = [f"{u}={getattr(value, u)}" for u in ("days", "seconds", "microseconds")]
         return "timedelta(" + ", ".join(p for p in parts if not p.endswith("=0")) + ")"
     if isinstance(value, list):
-        return _wrap("[", [snippet_value(v, imports, inner) for v in value], "]", indent)
+        items = [snippet_value(v, imports, inner, clock=clock) for v in value]
+        return _wrap("[", items, "]", indent)
     if isinstance(value, tuple):
-        items = [snippet_value(v, imports, inner) for v in value]
+        items = [snippet_value(v, imports, inner, clock=clock) for v in value]
         return _wrap("(", items, ")", indent, one_tuple=len(items) == 1)
     if isinstance(value, dict):
         items = [
-            f"{snippet_value(k, imports, inner)}: {snippet_value(v, imports, inner)}"
+            f"{snippet_value(k, imports, inner, clock=clock)}: "
+            f"{snippet_value(v, imports, inner, clock=clock)}"
             for k, v in value.items()
         ]
         return _wrap("{", items, "}", indent)

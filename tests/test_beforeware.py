@@ -693,14 +693,16 @@ def test_skip_lists_never_open_a_hole() -> None:
         r = plain.post(variant, data={"question": "q"}, headers={"Origin": "https://testserver"})
         _attempt(f"guard POST {variant}", MARKER in r.text)
 
-    # 2. key routes: cross-site writes (even with a valid token) and token-less writes never store
+    # 2. key routes: cross-site writes (even with a valid token) and writes no browser vouches
+    # for without the token never store
     page = Page(app, base_url="https://testserver")
     token = page.token()
     attacks = [
         {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "X-CSRF-Token": token},
         {"Origin": "https://evil.example", "X-CSRF-Token": token},
-        {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"},  # no token
-        {"Origin": "https://testserver", "X-CSRF-Token": "forged"},
+        {},  # no browser header, no token
+        {"Sec-Fetch-Site": "none", "X-CSRF-Token": "forged"},
+        {"Referer": "https://testserver/page", "X-CSRF-Token": "forged"},
     ]
     for target in (f"{PREFIX}/openai", PREFIX):
         for variant in _variants(target):

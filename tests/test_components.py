@@ -426,16 +426,17 @@ def test_key_input_form(method: FormMethod, show_help: bool) -> None:
     assert form.name == "form" and form["id"] == "byok-form-openai"
     assert form[f"hx-{method.value}"] == "/api/keys/openai" and form["action"] == "/api/keys/openai"
     assert form["method"] == "post"  # native fallback
-    assert form["hx-target"] == "this" and form["hx-swap"] == "outerHTML"
+    # the form stays in place: the answer fills its own slot (not a card's slot of that provider)
+    assert form["hx-target"] == "#byok-validation-openai--form" and form["hx-swap"] == "outerHTML"
     assert form["hx-headers"] == '{"X-CSRF-Token": "tok"}'
     assert form.find("input", attrs={"name": "csrf_token"})["value"] == "tok"
     (key,) = key_inputs(form)
     assert_key_input(key)
     assert key["placeholder"] == "sk-proj-..."
-    slot = form.find(id="byok-validation-openai")
+    slot = form.find(id="byok-validation-openai--form")
     assert slot is not None and slot["aria-live"] == "polite"
     assert (form.find(attrs={"data-byok-help": True}) is not None) is show_help
-    assert "byok-validation-openai" in key["aria-describedby"]
+    assert "byok-validation-openai--form" in key["aria-describedby"].split()
     assert form.find("a", href="https://platform.openai.com/api-keys")["rel"] == [
         "noopener",
         "noreferrer",
@@ -1316,8 +1317,10 @@ class KeyRoutes:
             f"</head><body>{body}</body></html>"
         )
 
-    def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict, str]:
-        from byok.components import MULTI_VALIDATION_ID, validation_id
+    def answer(
+        self, method: str, path: str, form: dict[str, str], sent: dict[str, str]
+    ) -> tuple[int, dict, str]:
+        from byok.components import MULTI_VALIDATION_ID, form_validation_id, validation_id
 
         if path == "/":
             return 200, {"content-type": "text/html"}, self.page()
@@ -1335,7 +1338,9 @@ class KeyRoutes:
         provider = provider or form.get("provider", "")
         key = form.get("api_key", "")
         multi = path == "/api/keys"
-        slot = MULTI_VALIDATION_ID if multi else validation_id(provider)
+        standalone = sent.get("hx-target") == form_validation_id(provider)  # a KeyInputForm
+        slot = form_validation_id(provider) if standalone else validation_id(provider)
+        slot = MULTI_VALIDATION_ID if multi else slot
         if key.startswith("fail-"):  # storage down: a toast, marked for byok.js or not
             headers = {**html_type, "HX-Retarget": "#toast-container", "HX-Reswap": "afterbegin"}
             if key == "fail-marked":
@@ -1350,8 +1355,11 @@ class KeyRoutes:
             }
             return 422, headers, to_xml(ValidationMessage("Too short for an API key", id=slot))
         self.stored[provider] = key
-        done = ValidationMessage("Saved", True, id=slot) if multi else self.card(provider)
-        return 200, html_type, to_xml((done, oob_toast("Key saved", "success", 400)))
+        toast = oob_toast("Key saved", "success", 400)
+        if multi or standalone:  # the form stays: its message, the card out of band
+            card = KeyManagementCard(provider, True, key[:4] + "..." + key[-4:], hx_swap_oob="true")
+            return 200, html_type, to_xml((ValidationMessage("Saved", True, id=slot), card, toast))
+        return 200, html_type, to_xml((self.card(provider), toast))
 
 
 @pytest.fixture
@@ -1365,7 +1373,7 @@ def key_page(page: Any) -> Iterator[tuple[Any, KeyRoutes]]:
         form = dict(parse_qsl(request.post_data or ""))
         path = urlsplit(request.url).path
         routes.requests.append((request.method, path, request.headers))
-        status, headers, body = routes.answer(request.method, path, form)
+        status, headers, body = routes.answer(request.method, path, form, request.headers)
         route.fulfill(status=status, headers=headers, body=body)
 
     page.route(f"{ORIGIN}/**", handle)
@@ -1465,8 +1473,9 @@ def test_browser_standalone_and_multi_forms(key_page: Any) -> None:
     form = page.locator("#byok-form-groq")
     form.locator("input[name=api_key]").fill("gsk_" + "b" * 30)
     form.locator("button[type=submit]").click()
-    page.wait_for_selector("#byok-card-groq[data-byok-card=stored]")  # the card replaced the form
-    assert page.locator("#byok-form-groq").count() == 0
+    page.wait_for_selector("#byok-validation-groq--form[role=status]")  # the form stays
+    assert "Saved" in form.inner_text() and page.locator("#byok-card-groq").count() == 0
+    assert form.locator("input[name=api_key]").input_value() == ""  # cleared after success
     multi = page.locator("form:has(#byok-provider-select)")
     page.select_option("#byok-provider-select", "anthropic")
     multi.locator("#byok-input-multi").fill("sk-ant-" + "c" * 30)

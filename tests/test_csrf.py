@@ -135,12 +135,28 @@ def test_trusted_origins_from_the_environment(monkeypatch) -> None:
 
 
 def _save(page: Page, headers: dict[str, str], data: dict[str, Any] | None = None) -> Any:
-    base = {"Origin": ORIGIN, "Sec-Fetch-Site": "same-origin"}
+    """A save with no proof of origin (no browser header vouches for it): only the token counts."""
     return page.client.post(
-        f"{PREFIX}/openai", data=data or {"api_key": OPENAI_KEY}, headers={**base, **headers}
+        f"{PREFIX}/openai", data=data or {"api_key": OPENAI_KEY}, headers=headers
     )
 
 
+NO_PROOF: dict[str, dict[str, str]] = {  # writes no browser vouches for: the token is needed
+    "no-browser-headers": {},
+    "referer-same-only": {"Referer": f"{ORIGIN}/settings"},
+    "fetch-none": {"Sec-Fetch-Site": "none"},
+    "fetch-none+origin-same": {"Sec-Fetch-Site": "none", "Origin": ORIGIN},
+    "fetch-unknown+origin-same": {"Sec-Fetch-Site": "weird", "Origin": ORIGIN},
+}
+PROOF: dict[str, dict[str, str]] = {  # a browser saying the page is this site's own
+    "fetch-same-origin": {"Sec-Fetch-Site": "same-origin"},
+    "fetch-same-origin+origin": {"Sec-Fetch-Site": "same-origin", "Origin": ORIGIN},
+    "origin-same-without-fetch-metadata": {"Origin": ORIGIN},
+    "origin-default-port": {"Origin": "http://testserver:80"},
+}
+
+
+@pytest.mark.parametrize("case", list(NO_PROOF))
 @pytest.mark.parametrize(
     ("headers", "data"),
     [
@@ -152,11 +168,37 @@ def _save(page: Page, headers: dict[str, str], data: dict[str, Any] | None = Non
     ],
     ids=["missing", "empty", "forged", "repeated-field", "empty-field"],
 )
-def test_key_routes_refuse_a_missing_or_wrong_token(headers: dict, data: dict | None) -> None:
+def test_key_routes_refuse_a_missing_or_wrong_token(
+    headers: dict, data: dict | None, case: str
+) -> None:
+    """Without a browser's same-origin word, a write needs this session's token."""
     _, page = _app()
     page.token()
-    response = _save(page, headers, data)
+    response = _save(page, {**NO_PROOF[case], **headers}, data)
     assert response.status_code == 403 and "reload the page" in response.text
+    assert page.stored() == []
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain-form"])
+@pytest.mark.parametrize("case", list(PROOF))
+def test_same_origin_writes_need_no_token(case: str, htmx: bool) -> None:
+    """A form pasted into any page of the app (no token on it) saves: the browser's
+    Sec-Fetch-Site: same-origin, or its Origin without Fetch Metadata, is the proof."""
+    _, page = _app()
+    headers = {**PROOF[case], **({"HX-Request": "true"} if htmx else {})}
+    response = _save(page, headers)
+    assert response.status_code == (200 if htmx else 303), response.text[:300]
+    assert page.stored() == ["openai"]
+
+
+def test_a_trusted_other_origin_still_needs_the_token() -> None:
+    """trusted_origins lets another origin past the origin check; it is not same-origin proof."""
+    app, _, _ = make_app(policy=SecurityPolicy(is_production=False, trusted_origins=[EVIL]))
+    page = Page(app)
+    page.token()
+    for fetch in ({"Sec-Fetch-Site": "cross-site"}, {}):
+        headers = {**fetch, "Origin": EVIL, "HX-Request": "true"}
+        assert _save(page, headers).status_code == 403
     assert page.stored() == []
 
 

@@ -207,9 +207,25 @@ def test_snippet_writes_nested_calls_and_datetimes() -> None:
     assert "from datetime import UTC, datetime" in code
     assert "from byok.components import KeyManagerDashboard, KeyOverview" in code
     assert "keys={" in code and '"openai": KeyOverview(' in code
-    assert "def keys_page(request: Request):\n    return KeyManagerDashboard(\n" in code
+    assert "    now = datetime.now(UTC)\n    return KeyManagerDashboard(\n" in code
     assert "from starlette.requests import Request" in code and "request=request," in code
-    assert "now=datetime(2025, 6, 1, 12, tzinfo=UTC)" in code
+    assert "def keys_page(request: Request):\n    now = datetime.now(UTC)\n" in code
+    assert "created_at=now - timedelta(days=3)," in code and "now=now," in code
+
+
+def test_no_snippet_carries_the_gallery_clock() -> None:
+    """The stories fix the time (2025-06-01) for stable snapshots; the Code tab's snippet and
+    runnable app read the real clock instead, dates relative to it."""
+    dated = 0
+    for story in REG:
+        for code in (story.snippet(), runnable_app(story)):
+            assert "datetime(2025" not in code, story.slug
+        if story.clock is not None and "now - timedelta(" in story.snippet():
+            dated += 1
+            assert "now = datetime.now(UTC)" in story.snippet()
+    assert dated >= 10  # the cards, dashboards and issued-key tables
+    empty = REG.get("key-management-card--empty")  # nothing dated: no clock at all
+    assert empty is not None and "now" not in empty.snippet()
 
 
 # ----------------------------------------------------------------------------- introspection

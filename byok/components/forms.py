@@ -5,20 +5,27 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
 "/api/keys" by default):
 
 - **Save**: `POST {base}/{p}` with form fields `api_key` (and `csrf_token` when given).
-  Card forms target the card, `hx-target="#byok-card-{slug}" hx-swap="outerHTML"`;
-  a standalone `KeyInputForm` targets itself (`hx-target="this"`, outerHTML), so the answer
-  replaces it; `InlineKeyInput` uses `hx-swap="none"` (only out-of-band parts apply).
-  Answer 200: `KeyManagementCard(...)` for the provider + `oob_toast(...)`.
+  Card forms target the card, `hx-target="#byok-card-{slug}" hx-swap="outerHTML"`: answer 200,
+  `KeyManagementCard(...)` for the provider + `oob_toast(...)`. A standalone `KeyInputForm`
+  targets its own message slot (`hx-target="#byok-validation-{slug}--form"`, outerHTML; see
+  `wiring.form_validation_id`, apart from a card's slot), so it stays in place: answer 200,
+  `ValidationMessage(..., is_valid=True, id=form_validation_id(p))` + the
+  provider's card with `hx-swap-oob="true"` (refreshes a card of that provider elsewhere on the
+  page) + `oob_toast(...)`. `InlineKeyInput` uses `hx-swap="none"` (only out-of-band parts apply).
 - **Validation error**: answer **422** with `ValidationMessage(msg, id=validation_id(p))` and
   headers `HX-Retarget: #byok-validation-{slug}`, `HX-Reswap: outerHTML`,
-  `BYOK-Problem: invalid`. Every single-provider form holds an empty slot with that id; byok.js
+  `BYOK-Problem: invalid` (a standalone KeyInputForm's request, `HX-Target:
+  byok-validation-{slug}--form`: that slot instead). Every single-provider form holds an empty
+  slot with that id; byok.js
   marks the key input `aria-invalid`. The typed key is never echoed back; the form keeps what
   the user typed.
-- **Other errors** (403 refused, 404 unknown provider, 401 / 503): answer a `Toast` or
+- **Other errors** (403 refused, 404 unknown provider, 401 / 429 / 503): answer a `Toast` or
   `SecurityAlert` with `HX-Retarget: #toast-container`, `HX-Reswap: afterbegin` and
   `BYOK-Problem: <reason>`. htmx 2 swaps only 2xx answers: byok.js lets htmx swap every error
   answer that carries the `BYOK-Problem` header (`wiring.PROBLEM_HEADER`), and no other, so a
-  page needs no `htmx-config`.
+  page needs no `htmx-config`. On a page without that target (no `ToastContainer`: a form
+  pasted into the app's own page) byok.js shows the answer beside the form instead: in the
+  form's validation slot, else right after the form (or the element that sent the request).
 - **Multi-provider save**: `MultiProviderKeyForm` posts `provider` + `api_key` to `action`
   (`POST {base}`), `hx-target="#byok-validation-multi" hx-swap="outerHTML"`: answer
   `ValidationMessage(..., id=MULTI_VALIDATION_ID)` — `is_valid=True` with 200 on success, 422
@@ -34,6 +41,10 @@ percent-encoded as one path segment, `{slug}` its id-safe slug, `base` the base 
   `dashboard_summary(stored, total, oob=True)` (`#byok-dashboard-summary`, `hx-swap-oob`), so the
   count under the heading follows. Without the header (a form outside a dashboard) it is left
   out: no out-of-band element without a target.
+- **Out-of-band targets**: byok.js adds `BYOK-Targets: <ids>` (`wiring.TARGETS_HEADER`) to every
+  request from a key form: the ids of the ToastContainer and the cards on the page. A standalone
+  or multi-provider form's answer sends the out-of-band card and toast only when their target is
+  listed (without the header, as without byok.js: all of them).
 - **Toasts**: `oob_toast(message, kind)` is `<div id="toast-container" hx-swap-oob="beforeend">`
   around a `Toast`; the page must contain `ToastContainer()` (the dashboard includes one).
 - **CSRF**: with `csrf_token=...` a component sends `hx-headers='{"X-CSRF-Token": ...}'`
@@ -65,6 +76,7 @@ from .wiring import (
     CSRF_HEADER,
     DEFAULT_BASE_URL,
     MULTI_VALIDATION_ID,
+    form_validation_id,
     key_url,
     validation_id,
 )
@@ -161,7 +173,7 @@ def KeyInputForm(
     cls: str = "",  # more classes for the form
     **attrs: Any,  # more attributes, FastHTML style (hx_swap_oob="true", data_x=...)
 ) -> FT:
-    """A form to enter one provider's key; the answer (its card) replaces the form."""
+    """A form to enter one provider's key; it stays in place, the answer fills its message slot."""
     refuse_typo(provider, provider_config, where="KeyInputForm")  # "opneai": a ValueError
     info = resolve_provider(provider, provider_config)
     m = coerce(FormMethod, method, "method")
@@ -174,7 +186,7 @@ def KeyInputForm(
             _form_attrs(
                 url,
                 m,
-                "this",
+                f"#{form_validation_id(provider)}",
                 "outerHTML",
                 {
                     "id": f"byok-form-{slug}",
@@ -189,7 +201,7 @@ def KeyInputForm(
         key_field(
             info,
             wiring.input_id(provider, "form"),
-            validation_id(provider),
+            form_validation_id(provider),
             placeholder=custom_placeholder,
             show_help=show_help,
         ),

@@ -25,16 +25,19 @@ __all__ = [
     "MULTI_VALIDATION_ID",
     "PROBLEM_HEADER",
     "SUMMARY_ID",
+    "TARGETS_HEADER",
     "TOAST_CONTAINER_ID",
     "card_id",
     "dashboard_header_value",
     "default_url",
+    "form_validation_id",
     "input_id",
     "issued_key_url",
     "issued_validation_id",
     "issued_view_url",
     "key_url",
     "parse_dashboard_header",
+    "parse_targets_header",
     "test_slot_id",
     "test_url",
     "validation_id",
@@ -56,6 +59,10 @@ MULTI_VALIDATION_ID = "byok-validation-multi"  # MultiProviderKeyForm's result s
 # its value is the machine-readable reason ("invalid", "csrf_token", "storage", ...)
 PROBLEM_HEADER = "BYOK-Problem"
 """Response header marking an htmx error answer byok.js swaps; its value is the reason."""
+# sent by byok.js with every request from a key form: the ids of the out-of-band targets the page
+# has (the ToastContainer, the cards), so a standalone form's answer sends only parts that land
+TARGETS_HEADER = "BYOK-Targets"
+"""Request header listing (space-separated) the byok out-of-band targets present on the page."""
 
 
 def card_id(
@@ -70,6 +77,13 @@ def validation_id(
 ) -> str:
     """Id of the ValidationMessage slot beside the provider's key field."""
     return f"byok-validation-{slugify(provider)}"
+
+
+def form_validation_id(
+    provider: str,  # provider name
+) -> str:
+    """Id of a standalone KeyInputForm's message slot (its hx-target; apart from a card's slot)."""
+    return f"{validation_id(provider)}--form"
 
 
 def test_slot_id(
@@ -146,6 +160,15 @@ def parse_dashboard_header(
     if not all(names):
         return None
     return list(dict.fromkeys(names))
+
+
+def parse_targets_header(
+    value: str | None,  # the TARGETS_HEADER of a request, if any
+) -> frozenset[str] | None:
+    """The ids the page says it has, or None without a usable header (then every part is sent)."""
+    if value is None or len(value) > _DASHBOARD_HEADER_MAX:
+        return None
+    return frozenset(value.split())
 
 
 # --- issued keys: the page of byok.issuing.routes.mount_issuing_routes ------------------------

@@ -8,10 +8,14 @@ Two layers, after the OWASP CSRF cheat sheet:
    (else `Referer`) whose host is not this request's host. Origins listed in `trusted_origins`
    pass. A request with none of these headers is not browser-initiated cross-site traffic
    (webhooks, scripts) and passes this layer.
-2. `check_csrf_token` compares a random per-session token, sent by htmx in the `X-CSRF-Token`
-   header (`hx-headers`, see `csrf_headers`) or by a plain form in the `csrf_token` field, with the
-   copy kept in the signed session. The key routes require it, so even a request without any
-   browser header cannot change keys.
+2. The key routes (`SecurityPolicy.check`) need positive proof that a write comes from this
+   site: either `same_origin_proof` — the browser itself says so, `Sec-Fetch-Site: same-origin`,
+   or, from a browser without Fetch Metadata, an `Origin` equal to this host (headers no page can
+   set or forge) — or the per-session token of `check_csrf_token`, sent by htmx in the
+   `X-CSRF-Token` header (`hx-headers`, see `csrf_headers`) or by a plain form in the
+   `csrf_token` field, compared with the copy kept in the signed session. So a form pasted into
+   any page of the app saves without carrying the token, and a request without any browser header
+   (or from a trusted other origin) still cannot change keys without the token.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "normalize_origin",
     "normalize_origins",
     "origin_refusal",
+    "same_origin_proof",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # methods that must not change state
@@ -133,6 +138,20 @@ def origin_refusal(
             return None
         return "cross-origin request refused (Referer does not match this host)"
     return None
+
+
+def same_origin_proof(
+    request: HTTPConnection,  # an unsafe request that passed `origin_refusal`
+) -> bool:
+    """True when the browser vouches that the request comes from this very origin:
+    `Sec-Fetch-Site: same-origin`, or, without Fetch Metadata, an `Origin` equal to this host."""
+    headers = request.headers
+    site = headers.get("sec-fetch-site")
+    if site is not None:  # the browser's own word (no page can set it): only same-origin is proof
+        return site.strip().lower() == FetchSite.SAME_ORIGIN.value
+    origin = headers.get("origin")  # a browser without Fetch Metadata: its Origin must be ours
+    host = _host_port(headers.get("host", ""), None)
+    return origin is not None and bool(host) and normalize_origin(origin) == host
 
 
 def _session(

@@ -28,7 +28,14 @@ from byok.core.security import is_production as _env_is_production
 from byok.core.types import BYOKConfig, ValidationError
 
 from .context import find_manager
-from .csrf import SAFE_METHODS, check_csrf_token, csrf_token, normalize_origins, origin_refusal
+from .csrf import (
+    SAFE_METHODS,
+    check_csrf_token,
+    csrf_token,
+    normalize_origins,
+    origin_refusal,
+    same_origin_proof,
+)
 from .http import Answer, refusal
 
 __all__ = [
@@ -147,7 +154,7 @@ class SecurityPolicy:
         data: Mapping[str, Any] | None,  # its parsed body (None for safe methods)
     ) -> Answer | None:
         """The refusal for this request, or None: HTTPS in production; on writes the origin check
-        and the per-session CSRF token."""
+        and proof of this site (the browser's same-origin headers, else the per-session token)."""
         reason = self.transport_refusal(request)
         if reason is not None:
             return refusal(
@@ -158,7 +165,7 @@ class SecurityPolicy:
         reason = self.origin_refusal(request)
         if reason is not None:
             return refusal(request, 403, reason, code="csrf")
-        if self.csrf and not check_csrf_token(request, data):
+        if self.csrf and not (same_origin_proof(request) or check_csrf_token(request, data)):
             return refusal(request, 403, _STALE_FORM, code="csrf_token")
         return None
 

@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from byok.components import AlertKind, serve_byok_js
-from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID, validation_id
+from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID
 from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
 from byok.core.storage import BYOKManager
 from byok.core.types import (
@@ -192,7 +192,9 @@ class KeyRoutes:
     ) -> Any:
         """POST {prefix}/{provider}: store the key; the card + a toast, or 422 / 4xx."""
         provider = req.path_params["provider"]
-        return await self._save(req, data, provider, validation_id(provider), multi=False)
+        return await self._save(
+            req, data, provider, self.answers.slot_of(req, provider), multi=False
+        )
 
     async def save_any(
         self,

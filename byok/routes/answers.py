@@ -29,7 +29,13 @@ from byok.components.wiring import (
     DASHBOARD_HEADER,
     MULTI_VALIDATION_ID,
     PROBLEM_HEADER,
+    TARGETS_HEADER,
+    TOAST_CONTAINER_ID,
+    card_id,
+    form_validation_id,
     parse_dashboard_header,
+    parse_targets_header,
+    validation_id,
 )
 from byok.core.types import APIKey, KeyOverview
 from byok.middleware.http import (
@@ -65,6 +71,12 @@ class KeyAnswers:
         """A non-security problem (storage down, not signed in, …), to raise."""
         s = self.settings
         return Refused(problem(req, status, code, detail, s.title, s.layout))
+
+    def slot_of(self, req: Request, provider: str) -> str:
+        """The message slot a single-provider save answers into: a standalone KeyInputForm's own
+        (its request's HX-Target), else the provider's card / inline slot."""
+        standalone = form_validation_id(provider)
+        return standalone if req.headers.get("hx-target") == standalone else validation_id(provider)
 
     def invalid(self, req: Request, slot: str, message: str, retarget: bool) -> Refused:
         """422: a ValidationMessage in the form's slot; the typed key is never sent back."""
@@ -143,7 +155,9 @@ class KeyAnswers:
         multi: bool = False,  # from MultiProviderKeyForm: its message, the card out of band
     ) -> Any:
         """After a write: JSON, back to the dashboard (plain form), or the card + toast + count,
-        drawn from the owner's keys as stored now (None: they could not be read back)."""
+        drawn from the owner's keys as stored now (None: they could not be read back). A form
+        aimed at its own message slot (MultiProviderKeyForm, a standalone KeyInputForm) stays:
+        it gets the message, and the card goes out of band to wherever it is on the page."""
         kind = request_kind(req)
         if kind is RequestKind.JSON:
             return JSONResponse(json_body)
@@ -157,12 +171,18 @@ class KeyAnswers:
         if shown is not None:  # sent from inside a dashboard: refresh its count
             stored = {k.provider for k in keys}
             summary = dashboard_summary(sum(p in stored for p in shown), len(shown), oob=True)
-        if not multi:
+        slot = MULTI_VALIDATION_ID if multi else self.slot_of(req, provider)
+        if not multi and slot != form_validation_id(provider):  # a card's form: the card itself
             card = self.card(req, manager, user_id, provider, keys)
             return card, oob_toast(toast, alert), summary
-        card = self.card(req, manager, user_id, provider, keys, hx_swap_oob="true")
-        message = ValidationMessage(toast, is_valid=True, id=MULTI_VALIDATION_ID)
-        return message, card, oob_toast(toast, alert), summary
+        present = parse_targets_header(req.headers.get(TARGETS_HEADER))  # None: send them all
+        card = toast_part = None  # out of band only where the page has a place for them
+        if present is None or card_id(provider) in present:
+            card = self.card(req, manager, user_id, provider, keys, hx_swap_oob="true")
+        if present is None or TOAST_CONTAINER_ID in present:
+            toast_part = oob_toast(toast, alert)
+        message = ValidationMessage(toast, is_valid=True, id=slot)
+        return message, card, toast_part, summary
 
 
 def dashboard_row(

@@ -7,6 +7,7 @@ answer must still show there: a refused write (403), a validation error (422), t
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -28,11 +29,12 @@ pytestmark = [
 
 PROVIDERS = ["openai", "anthropic", "google"]
 OPENAI_KEY = "sk-proj-" + "Qw3rTy7u" * 5
+STRICT_ENV = "BYOK_EMBEDDED_STRICT"  # "1": production mode, so a write over plain HTTP is refused
 
 
 def create_app() -> FastHTML:
     """An app page at /settings embedding the dashboard; the key routes under /api/keys."""
-    policy = SecurityPolicy(is_production=False)
+    policy = SecurityPolicy(is_production=os.environ.get(STRICT_ENV) == "1")
     before, manager = setup_byok(SECRET, policy=policy)
     assets = front_end()  # daisyUI, Tailwind, htmx and byok.js from node_modules: offline
     app = FastHTML(before=before, secret_key=SECRET, default_hdrs=False, hdrs=assets.headers())
@@ -47,16 +49,22 @@ def create_app() -> FastHTML:
     return app
 
 
-@pytest.fixture
-def settings_page(page: Page, live_server: Any) -> Page:
+def open_settings(page: Page, live_server: Any, strict: bool = False) -> Page:
     """The app's /settings page, loaded, with htmx and byok.js running."""
     if not front_end().local:
         unavailable("node_modules missing: run `npm ci`")
-    base = live_server("tests.browser.test_embedded_dashboard:create_app", factory=True)
+    env = {STRICT_ENV: "1" if strict else "0"}
+    base = live_server("tests.browser.test_embedded_dashboard:create_app", env=env, factory=True)
     page.goto(f"{base}/settings")
     page.wait_for_function("window.byokLoaded === true && !!window.htmx")
     assert page.locator("meta[name='htmx-config']").count() == 0  # nothing but byok.js helps
     return page
+
+
+@pytest.fixture
+def settings_page(page: Page, live_server: Any) -> Page:
+    """The app's /settings page, loaded, with htmx and byok.js running."""
+    return open_settings(page, live_server)
 
 
 def save(page: Page, provider: str, key: str) -> None:
@@ -65,14 +73,23 @@ def save(page: Page, provider: str, key: str) -> None:
     card.get_by_role("button", name=re.compile("Save")).click()
 
 
-def test_stale_csrf_token_shows_a_toast_on_an_app_page(settings_page: Page) -> None:
-    page = settings_page
-    page.context.clear_cookies()  # the session (and its CSRF token) expired: the token is stale
+def test_a_refused_write_shows_a_toast_on_an_app_page(page: Page, live_server: Any) -> None:
+    page = open_settings(page, live_server, strict=True)  # production over plain HTTP: 403
     save(page, "openai", OPENAI_KEY)
     toast = page.locator(f"#{TOAST_CONTAINER_ID} [role='alert']")
     expect(toast).to_be_visible()
-    expect(toast).to_contain_text("reload the page")
+    expect(toast).to_contain_text("HTTPS")
     expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "empty")
+    assert OPENAI_KEY not in page.content()
+
+
+def test_a_stale_csrf_token_does_not_block_a_same_origin_save(settings_page: Page) -> None:
+    """The session (and its CSRF token) expired: the browser's Sec-Fetch-Site: same-origin
+    is the proof the write comes from this site, so the save goes through."""
+    page = settings_page
+    page.context.clear_cookies()
+    save(page, "openai", OPENAI_KEY)
+    expect(page.locator("#byok-card-openai")).to_have_attribute("data-byok-card", "stored")
     assert OPENAI_KEY not in page.content()
 
 

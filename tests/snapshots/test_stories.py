@@ -25,6 +25,7 @@ from byok.components.assets import CLASS_LIST_PATH
 from gallery import app as gallery_app
 from gallery.registry import REQUEST, Story, registry
 from gallery.runnable import runnable_app
+from gallery.snippets import CLOCK_NAME
 from tests.support import SECRET
 
 STORIES = list(registry())
@@ -64,13 +65,27 @@ def test_story_html(story: Story, html_snapshot, gallery: TestClient) -> None:
     check_gallery_pages(story, html, gallery)
 
 
-def run_snippet(code: str) -> object:
-    """Execute a snippet and return the component it builds: the value of its last expression,
-    or, for a snippet written as a route handler, what the handler returns for a request (a
-    bare Starlette request, as without middleware)."""
+CLOCK_LINE = f"{CLOCK_NAME} = datetime.now(UTC)"  # a dated snippet's one reading of the clock
+
+
+def at_clock(code: str, story: Story) -> tuple[str, dict[str, object]]:
+    """The code with its clock reading set to the story's fixed time (the real clock would give
+    other `<time datetime=…>` values), and the namespace providing it. A story without a fixed
+    time (or whose snippet has no dates) runs as written."""
+    if story.clock is None or CLOCK_LINE not in code:
+        return code, {}
+    return code.replace(CLOCK_LINE, f"{CLOCK_NAME} = __story_clock__"), {
+        "__story_clock__": story.clock
+    }
+
+
+def run_snippet(code: str, story: Story) -> object:
+    """Execute a snippet (at the story's clock) and return the component it builds: the value of
+    its last expression, or, for a snippet written as a route handler, what the handler returns
+    for a request (a bare Starlette request, as without middleware)."""
+    code, namespace = at_clock(code, story)
     tree = ast.parse(code)
     *body, last = tree.body
-    namespace: dict[str, object] = {}
     if isinstance(last, ast.FunctionDef):
         exec(compile(tree, "<snippet>", "exec"), namespace)
         handler = namespace[last.name]
@@ -82,12 +97,14 @@ def run_snippet(code: str) -> object:
 
 
 def check_snippet(story: Story, html: str) -> None:
-    """The Code tab's snippet uses byok's public API only and renders exactly the story."""
+    """The Code tab's snippet uses byok's public API only, never carries the gallery's fixed
+    clock (its dates follow the real one), and renders exactly the story at that clock."""
     code = story.snippet()
     assert "object at 0x" not in code
     assert "from gallery" not in code and "import gallery" not in code  # byok's public API only
     assert "request=None" not in code
-    assert to_xml(run_snippet(code)) == html
+    assert "datetime(2025" not in code and "datetime(" not in code.replace("datetime.now(", "")
+    assert to_xml(run_snippet(code, story)) == html
 
 
 def test_no_orphaned_snapshot_files() -> None:
@@ -103,9 +120,11 @@ def test_no_orphaned_snapshot_files() -> None:
     assert expected - present == set(), "missing snapshots: run --snapshot-update and review"
 
 
-def run_app(code: str):
-    """Execute a runnable-app file as an imported module (serve() only serves as __main__)."""
-    namespace: dict[str, object] = {"__name__": "story_app"}
+def run_app(code: str, story: Story):
+    """Execute a runnable-app file (at the story's clock) as an imported module (serve() only
+    serves as __main__)."""
+    code, namespace = at_clock(code, story)
+    namespace["__name__"] = "story_app"
     exec(compile(code, "<app>", "exec"), namespace)
     return namespace["app"]
 
@@ -113,8 +132,9 @@ def run_app(code: str):
 def check_runnable_app(story: Story, html: str) -> None:
     """The Code tab's "runnable app" is a complete app whose page shows the story's exact HTML."""
     code = runnable_app(story)
+    assert "datetime(2025" not in code
     assert "from gallery" not in code and "import gallery" not in code
-    with TestClient(run_app(code), base_url="http://127.0.0.1") as client:
+    with TestClient(run_app(code, story), base_url="http://127.0.0.1") as client:
         page = client.get("/")
         assert page.status_code == 200
         head = page.text[: page.text.index("</head>")]

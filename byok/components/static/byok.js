@@ -22,7 +22,10 @@
  * header (byok's key routes and guards mark theirs: 403, 404, 422, 503, ...) is swapped where the
  * server retargeted it (a toast in the ToastContainer, a ValidationMessage beside the field), so
  * a dashboard embedded in any page shows it without an htmx-config. A 422 is an expected outcome
- * (not logged as an htmx error); other statuses still raise htmx:responseError.
+ * (not logged as an htmx error); other statuses still raise htmx:responseError. When the page
+ * has no element the answer is retargeted to (no ToastContainer: a form pasted into the app's own
+ * page), it is shown beside the form that sent it instead: in the form's message slot (the
+ * live region its key input names in aria-describedby), else right after the form.
  */
 (function () {
   "use strict";
@@ -190,6 +193,65 @@
     if (!xhr || xhr.status < 400 || !xhr.getResponseHeader(PROBLEM_HEADER)) return;
     d.shouldSwap = true;
     if (xhr.status === 422) d.isError = false;
+  });
+
+  // a key form's request says which out-of-band targets the page has (the ToastContainer and
+  // the cards), so the answer to a standalone form sends only parts that have a place to land
+  var TARGETS_HEADER = "BYOK-Targets";
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    var elt = d && d.elt;
+    if (!elt || !elt.closest || !elt.closest("[data-byok-form]")) return;
+    var ids = [];
+    if (document.getElementById("toast-container")) ids.push("toast-container");
+    var cards = document.querySelectorAll("[data-byok-card][id]");
+    for (var i = 0; i < cards.length; i++) ids.push(cards[i].id);
+    var value = ids.join(" ");
+    if (value.length <= 2048) d.headers[TARGETS_HEADER] = value;
+  });
+
+  // the element an HX-Retarget of "#id" names, or null (byok's routes only retarget to ids)
+  function retargeted(xhr) {
+    var sel = xhr.getResponseHeader("HX-Retarget") || "";
+    if (sel.charAt(0) !== "#") return undefined; // not byok's: htmx handles it
+    return document.getElementById(sel.slice(1));
+  }
+
+  // an empty slot (aria-live) or the ValidationMessage that replaced it (role alert / status)
+  function isMessage(el) {
+    var role = el.getAttribute("role");
+    return el.hasAttribute("aria-live") || role === "alert" || role === "status";
+  }
+
+  // the form's own message slot: the element its key input is described by
+  function messageSlot(form) {
+    var input = form && form.querySelector("[data-byok-key-input]");
+    var ids = ((input && input.getAttribute("aria-describedby")) || "").split(/\s+/);
+    for (var i = 0; i < ids.length; i++) {
+      var slot = ids[i] && document.getElementById(ids[i]);
+      if (slot && form.contains(slot) && isMessage(slot)) return slot;
+    }
+    return null;
+  }
+
+  // an error answer aimed at an element this page lacks: shown beside the form that sent it
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var d = event.detail;
+    var xhr = d && d.xhr;
+    if (!xhr || xhr.status < 400 || !xhr.getResponseHeader(PROBLEM_HEADER)) return;
+    if (retargeted(xhr) !== null) return; // the target exists (or is not an id): as usual
+    event.preventDefault(); // htmx would throw on the missing target and show nothing
+    var elt = d.elt;
+    var form = elt && elt.closest ? elt.closest("[data-byok-form]") || elt.closest("form") : null;
+    var slot = messageSlot(form);
+    if (!slot && elt && elt.parentNode) {
+      slot = document.createElement("div");
+      slot.setAttribute("data-byok-problem", "");
+      (form || elt).insertAdjacentElement("afterend", slot);
+    }
+    if (!slot) return;
+    while (slot.firstChild) slot.removeChild(slot.firstChild); // the previous message goes
+    window.htmx.swap(slot, xhr.responseText, { swapStyle: "beforeend" }); // htmx's own swap
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
