@@ -237,7 +237,7 @@ def controls_form(
     if action is not None:
         hx = {
             "hx_get": action,
-            "hx_trigger": "change, input delay:400ms",
+            "hx_trigger": "change, input",  # no debounce: the queue below keeps it to one
             "hx_swap": "none",
             "hx_sync": "this:queue last",  # no aborted request: the last value wins
         }

@@ -129,17 +129,23 @@ def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
     )
 
 
-def _stage(story: Story, canvas_url: str, title: str) -> FT:
-    """The stage: the iframe in a box sized like the chosen viewport, with a resize handle."""
+def _stage(story: Story, canvas_url: str, title: str, load: bool) -> FT:
+    """The stage: the iframe in a box sized like the chosen viewport, with a resize handle.
+
+    The iframe is kept across story switches (hx-preserve): gallery.js swaps the story named by
+    the stage's data-canvas-src into the same canvas document instead of reloading it. Without
+    `load` (an htmx answer) the iframe has no src: gallery.js keeps the one on the page, or
+    starts this one."""
     return Div(
         Div(
             Div(
                 Iframe(
-                    src=canvas_url,
+                    src=canvas_url if load else None,
                     title=title,
                     id="canvas-frame",
                     name="canvas",
                     cls="gallery-frame",
+                    hx_preserve="true",
                 ),
                 id="canvas-box",
                 cls="gallery-frame-box",
@@ -161,6 +167,8 @@ def _stage(story: Story, canvas_url: str, title: str) -> FT:
         ),
         id="canvas-stage",
         data_background="page",
+        data_canvas_src=canvas_url,
+        data_canvas_title=title,
         cls="gallery-stage",
     )
 
@@ -172,6 +180,8 @@ def story_page(
     errors: dict[str, str] | None = None,  # control errors to show inline
     general: str | None = None,  # an error not tied to one control (the component refused)
     base: Story | None = None,  # the story as declared (its arguments are the reset values)
+    *,
+    swapped: bool = False,  # an htmx answer: the page keeps its canvas (gallery.js fills it)
 ) -> FT:
     """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels."""
     base = base or story
@@ -244,7 +254,7 @@ def story_page(
         notice,
         Section(
             _toolbar(site, story, canvas_url),
-            _stage(story, canvas_url, title),
+            _stage(story, canvas_url, title, load=not swapped),
             aria_label="Canvas",
             cls="bg-base-100 border-base-300 rounded-box mt-4 overflow-hidden border",
         ),
