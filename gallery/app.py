@@ -169,7 +169,9 @@ def create_app(
         return _page(req, title, main, status, group=found.group)
 
     @rt("/story/{slug}/canvas")
-    def canvas(req: Request, slug: str):
+    async def canvas(req: Request, slug: str):
+        # async: a few ms of rendering on the event loop beat a hop to the thread pool (every
+        # keystroke in Controls and every story switch fetches it)
         found = registry().get(slug)
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")

@@ -625,25 +625,31 @@
   // A story switch and a control change never reload the canvas's document: the page fetches the
   // canvas page of the story (with the arguments) and canvas.js swaps its body in, and htmx
   // processes it. Each fetch is numbered; an answer older than the one sent last is dropped, so
-  // out-of-order answers never show an old value. While typing, an answer the server refuses
-  // (422) keeps the last good canvas (the Controls panel says why).
+  // out-of-order answers never show an old value. A control change asks for the panels (code,
+  // HTML, errors, the URL) once the canvas has its answer, so the two never compete for the
+  // server; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
   var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null};
   function localPath(src) { return typeof src === "string" && src.charAt(0) === "/" && src.charAt(1) !== "/"; }
   function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
-  function showCanvas(src, typing) {
+  function showCanvas(src, form) {
     var f = frame();
     if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return;
     view.wanted = src;
     var seq = ++view.seq;
+    var panels = function () { if (form && seq === view.seq && window.htmx) window.htmx.trigger(form, "gallery-panels"); };
     window.fetch(src, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
       return response.text().then(function (html) {
-        if (seq <= view.sent || f !== frame()) return; // an older answer, or another page
-        if (response.status !== 200 && (typing || response.status !== 422)) return;
-        view.sent = seq;
-        view.last = {html: html, src: src, seq: seq};
-        send(f.contentWindow, "show", view.last);
+        if (seq > view.sent && f === frame() && (response.status === 200 || (response.status === 422 && !form))) {
+          view.sent = seq;
+          view.last = {html: html, src: src, seq: seq};
+          send(f.contentWindow, "show", view.last);
+        } // else: an older answer than the one shown, another page, or refused arguments
+        panels();
       });
-    }, function () { if (view.wanted === src) view.wanted = null; }); // offline: the next change retries
+    }, function () {
+      if (view.wanted === src) view.wanted = null; // the next change tries again
+      panels();
+    });
   }
   function canvasOf(link) {
     // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)
@@ -660,13 +666,13 @@
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     var link = event.target.closest && event.target.closest("a[href]");
     var src = link && canvasOf(link);
-    if (src) showCanvas(src, false);
+    if (src) showCanvas(src, null);
   }, true);
   function canvasFromControls() {
     var form = $("controls-form"), story = $("story");
     if (!form || !story || !form.hasAttribute("hx-get")) return;
     var query = new URLSearchParams(new FormData(form)).toString();
-    showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), true);
+    showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), form);
   }
   function adoptFrame() {
     // after #main changed: the kept iframe is told what to show; a new one (an htmx answer sends
@@ -682,7 +688,7 @@
       return;
     }
     f.title = stage.getAttribute("data-canvas-title") || f.title;
-    showCanvas(stage.getAttribute("data-canvas-src"), false);
+    showCanvas(stage.getAttribute("data-canvas-src"), null);
     var layout = document.querySelector('[data-canvas-setting="layout"]');
     send(f.contentWindow, "settings", {background: "page", outline: false, layout: layout ? layout.value : null});
   }
