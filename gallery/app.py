@@ -164,7 +164,7 @@ def create_app(
         tab = tab if tab in TABS else DEFAULT_TAB
         shown, errors, general = tweak(found, _query(req))
         title = f"{found.component_name} · {found.name}"
-        main = story_page(LIVE, shown, tab, errors, general, base=found, swapped=_is_fragment(req))
+        main = story_page(LIVE, shown, tab, errors, general, base=found)
         status = 422 if errors or general else 200
         return _page(req, title, main, status, group=found.group)
 

@@ -129,18 +129,16 @@ def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
     )
 
 
-def _stage(story: Story, canvas_url: str, title: str, load: bool) -> FT:
+def _stage(story: Story, canvas_url: str, title: str) -> FT:
     """The stage: the iframe in a box sized like the chosen viewport, with a resize handle.
 
     The iframe is kept across story switches (hx-preserve): gallery.js swaps the story named by
-    the stage's data-canvas-src into the same canvas document instead of reloading it. Without
-    `load` (an htmx answer) the iframe has no src: gallery.js keeps the one on the page, or
-    starts this one."""
+    the stage's data-canvas-src into the same canvas document instead of reloading it."""
     return Div(
         Div(
             Div(
                 Iframe(
-                    src=canvas_url if load else None,
+                    src=canvas_url,
                     title=title,
                     id="canvas-frame",
                     name="canvas",
@@ -180,8 +178,6 @@ def story_page(
     errors: dict[str, str] | None = None,  # control errors to show inline
     general: str | None = None,  # an error not tied to one control (the component refused)
     base: Story | None = None,  # the story as declared (its arguments are the reset values)
-    *,
-    swapped: bool = False,  # an htmx answer: the page keeps its canvas (gallery.js fills it)
 ) -> FT:
     """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels."""
     base = base or story
@@ -254,7 +250,7 @@ def story_page(
         notice,
         Section(
             _toolbar(site, story, canvas_url),
-            _stage(story, canvas_url, title, load=not swapped),
+            _stage(story, canvas_url, title),
             aria_label="Canvas",
             cls="bg-base-100 border-base-300 rounded-box mt-4 overflow-hidden border",
         ),

@@ -674,9 +674,19 @@
     var query = new URLSearchParams(new FormData(form)).toString();
     showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), form);
   }
+  // A story page's answer replaces #main, but the canvas iframe on the page is kept (hx-preserve):
+  // the answer's own iframe must not start loading in the moment before htmx swaps it out.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    if (!d || !d.target || d.target.id !== "main" || typeof d.serverResponse !== "string") return;
+    if (!view.frame || !view.frame.isConnected) return;
+    d.serverResponse = d.serverResponse.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
+      return tag.replace(/\ssrc="[^"]*"/, "");
+    });
+  });
   function adoptFrame() {
-    // after #main changed: the kept iframe is told what to show; a new one (an htmx answer sends
-    // it without src, so that a kept one never starts a load) is started
+    // after #main changed: the kept iframe is told what to show; a new one is adopted (started
+    // here if its src was held back)
     var f = frame(), stage = $("canvas-stage");
     if (!f || !stage) { view.frame = null; return; }
     if (f !== view.frame) {
