@@ -1,4 +1,6 @@
-"""`uv run python -m bench [--quick] [--json PATH] [-k TEXT] [--check]`: run every bench module."""
+"""`uv run python -m bench [--quick] [--json PATH] [-k TEXT] [--check] [--storybook]`: run every
+bench module (`--storybook`: then the gallery against Storybook 9 in Chromium, bench.gallery_browser;
+it needs npm)."""
 
 from __future__ import annotations
 
@@ -151,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", metavar="TEXT", help="only rows whose label contains TEXT")
     parser.add_argument("--check", action="store_true", help="exit 1 when a row misses its bar")
     parser.add_argument("--scale", action="store_true", help="also the 1M-key rows (slow)")
+    parser.add_argument(
+        "--storybook",
+        action="store_true",
+        help="also time the gallery against a Storybook 9 build in Chromium (needs npm)",
+    )
     args = parser.parse_args(argv)
     if args.scale:
         os.environ["BYOK_BENCH_SCALE"] = "1"  # read by bench/issuing_floors.py
@@ -176,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(to_json(results, errors, timing), indent=2) + "\n")
+    if args.storybook:
+        from bench.gallery_browser import main as versus
+
+        print()
+        failed += versus(["--runs", "3"] if args.quick else [])
     return 1 if broken or (args.check and failed) else 0
 
 

@@ -195,7 +195,9 @@ def create_app(
         return HTMLResponse(to_xml(page), headers={"Cache-Control": "no-store", **headers})
 
     @rt("/story/{slug}/canvas")
-    def canvas(req: Request, slug: str):
+    async def canvas(req: Request, slug: str):
+        # async: a few ms of rendering on the event loop beat a hop to the thread pool (every
+        # keystroke in Controls and every story switch fetches it)
         return canvas_answer(req, registry().get(slug), {})
 
     @rt(IFRAME_PATH, methods=["get", "options"])

@@ -237,7 +237,9 @@ def controls_form(
     if action is not None:
         hx = {
             "hx_get": action,
-            "hx_trigger": "change, input delay:400ms",
+            # gallery.js fires it once the canvas has the new values (no debounce: the canvas
+            # follows each keystroke; the queue below keeps the panels to one request at a time)
+            "hx_trigger": "gallery-panels",
             "hx_swap": "none",
             "hx_sync": "this:queue last",  # no aborted request: the last value wins
         }

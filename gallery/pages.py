@@ -130,7 +130,10 @@ def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
 
 
 def _stage(story: Story, canvas_url: str, title: str) -> FT:
-    """The stage: the iframe in a box sized like the chosen viewport, with a resize handle."""
+    """The stage: the iframe in a box sized like the chosen viewport, with a resize handle.
+
+    The iframe is kept across story switches (hx-preserve): gallery.js swaps the story named by
+    the stage's data-canvas-src into the same canvas document instead of reloading it."""
     return Div(
         Div(
             Div(
@@ -140,6 +143,7 @@ def _stage(story: Story, canvas_url: str, title: str) -> FT:
                     id="canvas-frame",
                     name="canvas",
                     cls="gallery-frame",
+                    hx_preserve="true",
                 ),
                 id="canvas-box",
                 cls="gallery-frame-box",
@@ -161,6 +165,8 @@ def _stage(story: Story, canvas_url: str, title: str) -> FT:
         ),
         id="canvas-stage",
         data_background="page",
+        data_canvas_src=canvas_url,
+        data_canvas_title=title,
         cls="gallery-stage",
     )
 

@@ -6,7 +6,9 @@
    - logs every htmx request (method, URL, headers, form fields with key values masked, status,
      response headers, swapped elements, timing) to the story page's Actions panel;
    - in the static export (data-static), stops every request and says the live gallery is needed;
-   - runs axe-core on request (Accessibility panel) and highlights a node it names.
+   - runs axe-core on request (Accessibility panel) and highlights a node it names;
+   - shows another story (or new arguments) in place: the story page sends a canvas page's HTML,
+     its body replaces this one's (same document, so no reload), htmx processes it.
    Messages go to window.parent only, and only messages from window.parent are obeyed. */
 (function () {
   "use strict";
@@ -225,11 +227,51 @@
     el.scrollIntoView({block: "center", inline: "nearest"});
   }
 
+  // ---------------------------------------------------------------- in-place stories
+  // What this document shows: the canvas URL it was loaded or last swapped from, and the number
+  // of that swap (0: loaded). A swap older than the one shown is ignored (the last value wins).
+  var shown = {src: window.location.pathname + window.location.search, seq: 0};
+  var waiting = null; // a swap that arrived while the page was still parsing
+  function fresh(old) {
+    var script = document.createElement("script");
+    for (var i = 0; i < old.attributes.length; i++) script.setAttribute(old.attributes[i].name, old.attributes[i].value);
+    script.text = old.text;
+    return script;
+  }
+  function swapIn(m) {
+    if (typeof m.html !== "string" || typeof m.src !== "string" || !(m.seq > shown.seq)) return false;
+    if (document.readyState === "loading") { waiting = m; return false; }
+    var doc = new DOMParser().parseFromString(m.html, "text/html");
+    if (!doc.getElementById("story-root")) return false;
+    shown = {src: m.src, seq: m.seq};
+    var body = document.body, next = doc.body, i;
+    for (i = body.attributes.length - 1; i >= 0; i--) {
+      if (!next.hasAttribute(body.attributes[i].name)) body.removeAttribute(body.attributes[i].name);
+    }
+    for (i = 0; i < next.attributes.length; i++) body.setAttribute(next.attributes[i].name, next.attributes[i].value);
+    document.title = doc.title;
+    var nodes = Array.prototype.map.call(next.childNodes, function (n) { return n; });
+    body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
+    body.querySelectorAll("script").forEach(function (old) { old.replaceWith(fresh(old)); }); // as on a load
+    if (window.htmx) {
+      window.htmx.process(body);
+      nodes.forEach(function (n) { if (n.nodeType === 1) window.htmx.trigger(n, "htmx:load"); });
+    }
+    hello();
+    requestAnimationFrame(function () { post("loaded", {}); size(); });
+    return true;
+  }
+  function hello() {
+    post("hello", {src: shown.src, seq: shown.seq});
+    size();
+  }
+
   window.addEventListener("message", function (event) {
     if (!embedded || event.source !== window.parent) return;
     var m = event.data;
     if (!m || m.byokGallery !== 1) return;
     if (m.type === "settings") apply(m);
+    else if (m.type === "show") swapIn(m);
     else if (m.type === "a11y-run") runAxe();
     else if (m.type === "highlight") highlight(typeof m.target === "string" ? m.target : "");
   });
@@ -239,8 +281,9 @@
     post("size", {width: window.innerWidth, height: window.innerHeight, content: Math.ceil(root.scrollHeight)});
   }
   document.addEventListener("DOMContentLoaded", function () {
-    post("hello", {});
-    size();
+    var early = waiting;
+    waiting = null;
+    if (!(early && swapIn(early))) hello();
     if (window.ResizeObserver) new ResizeObserver(size).observe(document.body);
     window.addEventListener("resize", size);
   });

@@ -1,7 +1,8 @@
 /* byok gallery shell: theme, sidebar (collapsible groups, fuzzy search, shortcuts), the canvas
    tools (viewport, resize, zoom, background, outline, layout), the Actions and Accessibility
    panels (fed by canvas.js over postMessage), Controls (changed markers, reset, JSON checks),
-   copy buttons, tab permalinks and hot reload.
+   in-place stories (a story switch or a control change swaps the canvas's content, never
+   reloads its document), copy buttons, tab permalinks and hot reload.
    Static: it reads data-* attributes, localStorage and messages from its own iframes only;
    whatever a canvas sends, and the one server text it shows (a failed reload's traceback), is
    written with textContent, never parsed as HTML. */
@@ -82,6 +83,8 @@
       send(from.contentWindow, "settings", settings());
       clearActions();
       a11yState("Checking…");
+      // a swap sent while the canvas was (re)loading never reached it: send it again
+      if (view.last && view.frame === from && !(m.seq >= view.last.seq)) send(from.contentWindow, "show", view.last);
     } else if (m.type === "loaded") {
       if (tabChecked("a11y")) runA11y(); else a11yState("Not run yet: open this tab or select Run checks.");
     } else if (m.type === "size") {
@@ -532,12 +535,12 @@
       canvas.layout = el.value;
       send(frame() && frame().contentWindow, "settings", {layout: el.value});
     }
-    if (el.closest && el.closest("#controls-form")) markChanged();
+    if (el.closest && el.closest("#controls-form")) { markChanged(); canvasFromControls(); }
   });
   document.addEventListener("input", function (event) {
     var el = event.target;
     if (el.matches("[data-story-filter]")) filter(el);
-    if (el.closest && el.closest("#controls-form")) { checkJSON(el); markChanged(); }
+    if (el.closest && el.closest("#controls-form")) { checkJSON(el); markChanged(); canvasFromControls(); }
   });
   // a group opened or closed by the visitor (a click, or Enter/Space on its summary) is remembered
   document.addEventListener("click", function (event) {
@@ -618,14 +621,96 @@
     }
   }
 
-  // The Controls answer names the new canvas URL: load it in place (no history entry).
+  // ---------------------------------------------------------------- in-place stories
+  // A story switch and a control change never reload the canvas's document: the page fetches the
+  // canvas page of the story (with the arguments) and canvas.js swaps its body in, and htmx
+  // processes it. Each fetch is numbered; an answer older than the one sent last is dropped, so
+  // out-of-order answers never show an old value. A control change asks for the panels (code,
+  // HTML, errors, the URL) once the canvas has its answer, so the two never compete for the
+  // server; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
+  var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null};
+  function localPath(src) { return typeof src === "string" && src.charAt(0) === "/" && src.charAt(1) !== "/"; }
+  function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
+  function showCanvas(src, form) {
+    var f = frame();
+    if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return;
+    view.wanted = src;
+    var seq = ++view.seq;
+    var panels = function () { if (form && seq === view.seq && window.htmx) window.htmx.trigger(form, "gallery-panels"); };
+    window.fetch(src, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+      return response.text().then(function (html) {
+        if (seq > view.sent && f === frame() && (response.status === 200 || (response.status === 422 && !form))) {
+          view.sent = seq;
+          view.last = {html: html, src: src, seq: seq};
+          send(f.contentWindow, "show", view.last);
+        } // else: an older answer than the one shown, another page, or refused arguments
+        panels();
+      });
+    }, function () {
+      if (view.wanted === src) view.wanted = null; // the next change tries again
+      panels();
+    });
+  }
+  function canvasOf(link) {
+    // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)
+    if (link.origin !== window.location.origin || link.target) return null;
+    var m = /^\/story\/([^/]+)\/?$/.exec(link.pathname);
+    if (!m || !link.closest("[hx-boost='true']")) return null;
+    var query = new URLSearchParams(link.search);
+    query.delete("tab");
+    var rest = query.toString();
+    return "/story/" + m[1] + "/canvas" + (rest ? "?" + rest : "");
+  }
+  // capture phase: the canvas request leaves before htmx's request for the page around it
+  document.addEventListener("click", function (event) {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    var link = event.target.closest && event.target.closest("a[href]");
+    var src = link && canvasOf(link);
+    if (src) showCanvas(src, null);
+  }, true);
+  function canvasFromControls() {
+    var form = $("controls-form"), story = $("story");
+    if (!form || !story || !form.hasAttribute("hx-get")) return;
+    var query = new URLSearchParams(new FormData(form)).toString();
+    showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), form);
+  }
+  // A story page's answer replaces #main, but the canvas iframe on the page is kept (hx-preserve):
+  // the answer's own iframe must not start loading in the moment before htmx swaps it out.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    if (!d || !d.target || d.target.id !== "main" || typeof d.serverResponse !== "string") return;
+    if (!view.frame || !view.frame.isConnected) return;
+    d.serverResponse = d.serverResponse.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
+      return tag.replace(/\ssrc="[^"]*"/, "");
+    });
+  });
+  function adoptFrame() {
+    // after #main changed: the kept iframe is told what to show; a new one is adopted (started
+    // here if its src was held back)
+    var f = frame(), stage = $("canvas-stage");
+    if (!f || !stage) { view.frame = null; return; }
+    if (f !== view.frame) {
+      view.frame = f;
+      view.sent = view.seq;
+      view.last = null;
+      if (!f.hasAttribute("src")) f.setAttribute("src", stage.getAttribute("data-canvas-src"));
+      view.wanted = f.getAttribute("src");
+      return;
+    }
+    f.title = stage.getAttribute("data-canvas-title") || f.title;
+    showCanvas(stage.getAttribute("data-canvas-src"), null);
+    var layout = document.querySelector('[data-canvas-setting="layout"]');
+    send(f.contentWindow, "settings", {background: "page", outline: false, layout: layout ? layout.value : null});
+  }
+
+  // The Controls answer names the canvas URL of the new arguments (the canvas itself follows the
+  // form directly): the "open in a new tab" link takes it.
   document.addEventListener("gallery:canvas", function (event) {
     var src = event.detail && event.detail.src;
-    var f = frame();
-    if (!f || typeof src !== "string" || src.charAt(0) !== "/" || src.charAt(1) === "/") return;
-    f.contentWindow.location.replace(src);
-    var open = $("canvas-open");
-    if (open) open.setAttribute("href", src);
+    var story = $("story"), open = $("canvas-open");
+    if (!open || !story || !localPath(src)) return;
+    var base = story.getAttribute("data-canvas-base");
+    if (src === base || src.indexOf(base + "?") === 0) open.setAttribute("href", src);
   });
 
   function sync() {
@@ -669,9 +754,13 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     restoreGroups();
+    adoptFrame();
     sync();
     var active = document.querySelector('#story-tree a[aria-current="page"]');
     if (active) active.scrollIntoView({block: "nearest"});
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "main") adoptFrame();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.target && event.detail.target.id === "main") sync();
