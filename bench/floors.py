@@ -1,106 +1,94 @@
-"""The machine's floors, measured in the same process as the rows they judge: what a call cannot
-do without (one AES-256-GCM seal or open, one indexed SQLite read, one SQLite write + commit),
-as callables a `Row` takes for its reference side. `floor(a, b, …)` runs several in a row: the
-floor of a call that needs all of them."""
+"""The machine's floors, measured in the same run as the rows compared with them: what a path
+cannot do without. One HMAC-SHA256 of a key; one SQLite indexed read; one SQLite write + commit
+(an UPDATE of one row by its key, as a counted validation writes; an INSERT of a new row, as an
+issue writes), on a file in WAL mode with synchronous=NORMAL, as byok opens SQLite. Raw sqlite3:
+no SQL built, no result object beyond the driver's tuple.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import os
 import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+__all__ = ["floor"]
 
-__all__ = ["aes_open", "aes_seal", "floor", "sqlite_read", "sqlite_write"]
+KEY = "sk_" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX1z"  # a key's size (byok's format)
+ROW = "x" * 300  # a key row's size, about
+ROWS = 1_000  # rows in the read / update table
 
-PLAINTEXT = ("sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zA9cD1fH3jL5nP7rT9vX").encode()  # 52 bytes
-AAD = b"\x00" * 48  # associated data the size of byok's (owner and provider)
-# a key table's row: three text keys, the sealed value (header + nonce + key + tag), three
-# ISO 8601 times, an endpoint and the default flag
-TABLE = (
-    "CREATE TABLE IF NOT EXISTS k (user_id TEXT, provider TEXT, label TEXT, "
-    "encrypted_value BLOB, key_version INTEGER, created_at TEXT, expires_at TEXT, "
-    "updated_at TEXT, endpoint TEXT, is_default INTEGER, PRIMARY KEY (user_id, provider, label))"
-)
-ROW = ("user-42", "openai", "", os.urandom(3 + 12 + len(PLAINTEXT) + 16), 1,
-       "2026-12-06T00:00:00.000000+00:00", None, "2026-12-06T00:00:00.000000+00:00", None, 1)  # fmt: skip
-
-_tmp: tempfile.TemporaryDirectory[str] | None = None  # the floors' SQLite files
+_tmp = tempfile.TemporaryDirectory(prefix="byok-bench-floors-")
+_n = itertools.count()
 
 
-def _aead() -> tuple[AESGCM, bytes, bytes]:
-    key, nonce = os.urandom(32), os.urandom(12)
-    aead = AESGCM(key)
-    return aead, nonce, aead.encrypt(nonce, PLAINTEXT, AAD)
+def _hmac() -> Callable[[], str]:
+    secret = os.urandom(32)
+    return lambda: hmac.new(secret, KEY.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def aes_open() -> Callable[[], object]:
-    """One AES-256-GCM open of a key the size of bench's, with byok-sized associated data."""
-    aead, nonce, sealed = _aead()
-
-    def run() -> str:
-        return aead.decrypt(nonce, sealed, AAD).decode()
-
-    return run
-
-
-def aes_seal() -> Callable[[], object]:
-    """One AES-256-GCM seal of the same key under a fresh random nonce."""
-    aead, _, _ = _aead()
-    text = PLAINTEXT.decode()
-
-    def run() -> bytes:
-        return aead.encrypt(os.urandom(12), text.encode(), AAD)
-
-    return run
-
-
-def _sqlite(name: str) -> sqlite3.Connection:
-    """A new SQLite file set up as byok sets its own (WAL, synchronous=NORMAL), one row in it."""
-    global _tmp
-    if _tmp is None:
-        _tmp = tempfile.TemporaryDirectory(prefix="byok-bench-floors-")
-    conn = sqlite3.connect(Path(_tmp.name) / name, isolation_level=None)
+def _db() -> sqlite3.Connection:
+    conn = sqlite3.connect(Path(_tmp.name) / f"floor-{next(_n)}.db")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(TABLE)
-    conn.execute("INSERT OR REPLACE INTO k VALUES (?,?,?,?,?,?,?,?,?,?)", ROW)
+    conn.execute("CREATE TABLE t (id TEXT PRIMARY KEY, h TEXT UNIQUE, n INTEGER, v TEXT)")
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, 0, ?)", ((f"id{i}", f"h{i:064d}", ROW) for i in range(ROWS))
+    )
+    conn.commit()
     return conn
 
 
-def sqlite_read() -> Callable[[], object]:
-    """One read of a row by its primary key (sqlite3 directly, statement cached by the driver)."""
-    conn = _sqlite("read.db")
-    sql, args = "SELECT * FROM k WHERE user_id = ? AND provider = ? AND label = ?", ROW[:3]
+def _read() -> Callable[[], tuple]:
+    conn, wanted = _db(), f"h{ROWS // 2:064d}"
+    return lambda: conn.execute("SELECT * FROM t WHERE h = ?", (wanted,)).fetchone()
 
-    def run() -> tuple:
-        return conn.execute(sql, args).fetchone()
+
+def _update() -> Callable[[], None]:
+    conn = _db()
+
+    def run() -> None:
+        conn.execute("UPDATE t SET n = n + 1 WHERE id = ?", ("id7",))
+        conn.commit()
 
     return run
 
 
-def sqlite_write() -> Callable[[], object]:
-    """One upsert of a row by its primary key, committed (its own transaction)."""
-    conn = _sqlite("write.db")
-    sql = "INSERT OR REPLACE INTO k VALUES (?,?,?,?,?,?,?,?,?,?)"
+def _insert() -> Callable[[], None]:
+    conn, ids = _db(), itertools.count(ROWS)
 
     def run() -> None:
-        conn.execute("BEGIN")
-        conn.execute(sql, ROW)
-        conn.execute("COMMIT")
+        i = next(ids)
+        conn.execute("INSERT INTO t VALUES (?, ?, 0, ?)", (f"id{i}", f"h{i:064d}", ROW))
+        conn.commit()
 
     return run
 
 
 def floor(
-    *parts: Callable[[], object],  # floors a call needs, each run once per call
+    *,
+    hmacs: int = 0,  # HMAC-SHA256s of a key
+    reads: int = 0,  # SQLite indexed reads
+    writes: int = 0,  # SQLite UPDATEs of one row, each committed
+    inserts: int = 0,  # SQLite INSERTs of a new row, each committed
 ) -> Callable[[], object]:
-    """One callable running every part once: the floor of a call that needs them all."""
+    """One callable doing these operations once each, in that order (checked once)."""
+    parts = (
+        [_hmac() for _ in range(hmacs)]
+        + [_read() for _ in range(reads)]
+        + [_update() for _ in range(writes)]
+        + [_insert() for _ in range(inserts)]
+    )
 
-    def run() -> None:
+    def run() -> object:
+        last = None
         for part in parts:
-            part()
+            last = part()
+        return last
 
+    run()
     return run
