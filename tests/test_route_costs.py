@@ -1,5 +1,6 @@
 """What one request through the key routes costs storage, counted: SQL statements (SQLAlchemy's
-cursor events on the manager's engine) and thread-pool trips (`anyio.to_thread.run_sync`, which
+cursor events on the manager's engine, and the compiled statements the storage runs on the
+driver's connection, through `Dialect.run`) and thread-pool trips (`anyio.to_thread.run_sync`, which
 Starlette's `run_in_threadpool` calls), on SQLite and PostgreSQL, database and hybrid storage.
 
 The bars (issue 10): a save is 2 statements (one read, one write) in at most 1 trip, its card
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 from byok.components.wiring import DASHBOARD_HEADER, SUMMARY_ID, dashboard_header_value
+from byok.core.dialects import Dialect, MySQL
 from byok.core.types import BYOKConfig, StorageBackend
 from tests.support.routes import ANTHROPIC_KEY, OPENAI_KEY, PREFIX, PROVIDERS, Page, make_app
 
@@ -33,6 +35,8 @@ class Costs:
         self.statements: list[str] = []
         self.trips = 0
         sa.event.listen(engine, "before_cursor_execute", self._statement)
+        for kind in (Dialect, MySQL):  # compiled statements, run on the DBAPI connection
+            monkeypatch.setattr(kind, "run", self._counted(kind.run))
         real = anyio.to_thread.run_sync
 
         async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -40,6 +44,13 @@ class Costs:
             return await real(func, *args, **kwargs)
 
         monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+
+    def _counted(self, run: Any) -> Any:
+        def counted(dialect: Any, driver_conn: Any, sql: str, params: Any) -> Any:
+            self._statement(None, None, sql)
+            return run(dialect, driver_conn, sql, params)
+
+        return counted
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         if "pg_advisory_xact_lock" in statement or "GET_LOCK" in statement:  # default-save lock

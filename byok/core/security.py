@@ -52,6 +52,7 @@ HEADER_LEN = 3  # magic + 2-byte version
 NONCE_LEN = 12  # 96-bit GCM nonce
 TAG_LEN = 16  # GCM tag
 MAX_VERSION = 0xFFFF  # versions fit in two bytes
+_BODY = HEADER_LEN + NONCE_LEN  # where the ciphertext starts
 _MIN_SEALED = HEADER_LEN + NONCE_LEN + TAG_LEN  # the shortest sealed value (empty plaintext)
 PBKDF2_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256 (passwords only)
 
@@ -235,9 +236,10 @@ class Keyring:
         aad: bytes = b"",  # the same associated data it was sealed with
     ) -> str:
         """Decrypt and authenticate; any failure is an EncryptionError that reveals nothing."""
+        header = self._header
         if (
             sealed.__class__ is bytes
-            and sealed[:HEADER_LEN] == self._header
+            and sealed[:HEADER_LEN] == header
             and len(sealed) >= _MIN_SEALED
         ):
             aead = self._current  # the common case: sealed with the newest key
@@ -248,9 +250,10 @@ class Keyring:
                 why = "retired" if version < self.min_version else "unknown"
                 raise EncryptionError(f"sealed with {why} key version {version}")
             sealed = bytes(sealed)
-        nonce, ct = sealed[HEADER_LEN : HEADER_LEN + NONCE_LEN], sealed[HEADER_LEN + NONCE_LEN :]
+            header = sealed[:HEADER_LEN]
         try:
-            return aead.decrypt(nonce, ct, sealed[:HEADER_LEN] + aad).decode()
+            # the nonce, then the ciphertext and its tag
+            return aead.decrypt(sealed[HEADER_LEN:_BODY], sealed[_BODY:], header + aad).decode()
         except (InvalidTag, ValueError, TypeError, UnicodeDecodeError):
             raise EncryptionError(
                 "cannot decrypt: wrong key, owner or provider, or corrupted data"

@@ -1,7 +1,7 @@
 """Sealed keys in a database table through fastsql: a SQLite file by default, PostgreSQL or
 MySQL / MariaDB by URL.
-The table's layout and statements live in `schema`; this module runs them, one guarded
-transaction per call."""
+The table's layout and statements live in `schema`; this module runs them, compiled, on the
+DBAPI connection (`byok.core.compiled`), one guarded transaction per call."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from fastsql import Database
 
+from ..compiled import Compiled, run
 from ..database import Access, Guard, open_database, open_schema, to_iso
 from ..dialects import dialect_of
 from ..security import version_of
 from ..types import APIKey, BYOKConfig, StorageError, ValidationError, utcnow
 from ..validation import validate_user_id
 from .backend import Backend
-from .schema import IDENT, Statements, existing, migrate, record_of
+from .schema import IDENT, Statements, StoredRow, existing, migrate, record_of
 
 __all__ = ["DatabaseStorage"]
 
@@ -62,7 +63,8 @@ class DatabaseStorage(Backend):
             else:
                 self.table = existing(self.db, name)
         self.dialect = dialect_of(self.db)
-        self._sql = Statements(self.table.table, self.dialect)
+        self._sql = Statements(self.table.table, self.dialect, self.db.engine.dialect)
+        self._errors = (sa.exc.DBAPIError, self.db.engine.dialect.loaded_dbapi.Error)
         self._swept: OrderedDict[str, float] = OrderedDict()  # owner -> last sweep (epoch s)
 
     @property
@@ -73,6 +75,18 @@ class DatabaseStorage(Backend):
     def _guard(self, what: str) -> Guard:
         """Serialise access, end the transaction, and turn driver errors into StorageError."""
         return Guard(self._lock, self.db, what)
+
+    def _connection(self) -> sa.Connection:
+        """The connection this storage's statements run on (inside a guard)."""
+        return self.db.conn
+
+    def _run(self, stmt: Compiled, params: dict) -> Any:
+        """Run a compiled statement (inside a guard); the driver's cursor."""
+        return run(self._connection(), self.dialect, stmt, params)
+
+    def _rows(self, stmt: Compiled, params: dict) -> list[StoredRow]:
+        """Every row of a compiled read (inside a guard)."""
+        return [StoredRow._make(r) for r in self._run(stmt, params).fetchall()]
 
     # KeyStorage
 
@@ -101,12 +115,12 @@ class DatabaseStorage(Backend):
                 try:
                     self._write(row, key.is_default)
                     break
-                except sa.exc.DBAPIError as e:
+                except self._errors as e:
                     # two saves moving a provider's default lock its rows in opposite orders:
                     # the database aborts one ("deadlock detected"), which is retried
                     if attempt == WRITE_ATTEMPTS or not self.dialect.retryable(e):
                         raise
-                    self.db.conn.rollback()
+                    self._connection().rollback()
         return key
 
     def _defaults_locked(self, user_id: str, provider: str) -> Any:
@@ -115,20 +129,20 @@ class DatabaseStorage(Backend):
         see `Dialect.serialised`."""
         # provider names hold no ':', so this names one (table, provider, user)
         lock = f"byok:{self.table.table.name}:{provider}:{user_id}"
-        return self.dialect.serialised(self.db.conn, lock)
+        return self.dialect.serialised(self._connection(), lock)
 
     def _write(self, row: dict[str, Any], is_default: bool) -> None:
         """The upsert of one row (a default clears the provider's other flags with it)."""
         if not is_default:
-            self.db.execute(self._sql.upsert, row)
+            self._run(self._sql.upsert, row)
             return
         with self._defaults_locked(row["user_id"], row["provider"]):
             if self._sql.upsert_default is not None:  # one statement
-                self.db.execute(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
+                self._run(self._sql.upsert_default, {f"b_{k}": v for k, v in row.items()})
             else:  # the upsert, then the flags, same transaction: never two defaults
-                self.db.execute(self._sql.upsert, row)
+                self._run(self._sql.upsert, row)
                 flag = {"u": row["user_id"], "p": row["provider"], "l": row["label"]}
-                self.db.execute(self._sql.flag, flag)
+                self._run(self._sql.flag, flag)
 
     def retrieve(
         self,
@@ -143,11 +157,14 @@ class DatabaseStorage(Backend):
             row = self._row(user_id, provider, label)
         return None if row is None else record_of(row)
 
-    def _row(self, user_id: str, provider: str, label: str | None) -> Any:
+    def _row(self, user_id: str, provider: str, label: str | None) -> StoredRow | None:
         """One row (inside a guard): by label, or the provider's default."""
-        args = {"u": user_id, "p": provider, "l": label}
-        query = self._sql.select_default if label is None else self._sql.select_one
-        return self.db.execute(query, args).mappings().first()
+        if label is None:
+            found = self._run(self._sql.select_default, {"u": user_id, "p": provider}).fetchone()
+        else:
+            args = {"u": user_id, "p": provider, "l": label}
+            found = self._run(self._sql.select_one, args).fetchone()
+        return None if found is None else StoredRow._make(found)
 
     def records(
         self,
@@ -157,8 +174,7 @@ class DatabaseStorage(Backend):
         """Every stored key record of this owner, sorted by provider and label."""
         user_id = validate_user_id(user_id, required=True)
         with self._guard("records"):
-            rows = self.table.rows_where("user_id = :u", {"u": user_id}, order_by="provider, label")
-            return [record_of(r) for r in rows]
+            return [record_of(r) for r in self._rows(self._sql.select_owner, {"u": user_id})]
 
     def delete(
         self,
@@ -174,11 +190,8 @@ class DatabaseStorage(Backend):
                 row = self._row(user_id, provider, None)
                 if row is None:
                     return
-                label = row["label"]
-            self.table.delete_where(
-                "user_id = :u AND provider = :p AND label = :l",
-                {"u": user_id, "p": provider, "l": label},
-            )
+                label = row.label
+            self._run(self._sql.delete_one, {"u": user_id, "p": provider, "l": label})
 
     def set_default(
         self,
@@ -193,7 +206,7 @@ class DatabaseStorage(Backend):
             if self._row(user_id, provider, label) is None:
                 return False
             with self._defaults_locked(user_id, provider):
-                self.db.execute(self._sql.flag, {"u": user_id, "p": provider, "l": label})
+                self._run(self._sql.flag, {"u": user_id, "p": provider, "l": label})
             return True
 
     def discard(
@@ -224,7 +237,7 @@ class DatabaseStorage(Backend):
             for k in expired
         ]
         with self._guard("cleanup"):
-            return sum(self.db.execute(self._sql.delete_expired, p).rowcount for p in params)
+            return sum(self._run(self._sql.delete_expired, p).rowcount for p in params)
 
     def list_providers(
         self,
@@ -242,7 +255,7 @@ class DatabaseStorage(Backend):
         """Remove every key of this owner."""
         user_id = validate_user_id(user_id, required=True)
         with self._guard("clear"):
-            self.table.delete_where("user_id = :u", {"u": user_id})
+            self._run(self._sql.delete_owner, {"u": user_id})
 
     # maintenance
 
@@ -298,17 +311,17 @@ class DatabaseStorage(Backend):
     ) -> int:
         """Delete expired rows; returns how many. A row whose expiry is damaged is kept."""
         now = now or utcnow()
-        where, args = "expires_at IS NOT NULL AND expires_at <= :now", {"now": to_iso(now)}
+        query, args = self._sql.select_expired, {"now": to_iso(now)}
         if user_id is not None:
-            where, args = f"{where} AND user_id = :u", {**args, "u": user_id}
+            query, args = self._sql.select_expired_of, {**args, "u": user_id}
         with self._guard("cleanup"):
-            rows = self.table.rows_where(where, args)
+            rows = self._rows(query, args)
             candidates = []
             for row in rows:  # text that merely sorts before "now" is not an expiry
                 try:
                     candidates.append(record_of(row))
                 except StorageError:
-                    log.warning("byok cleanup kept a damaged row (provider %r)", row["provider"])
+                    log.warning("byok cleanup kept a damaged row (provider %r)", row.provider)
         return self._discard(candidates, now)
 
     def stale(
@@ -318,19 +331,10 @@ class DatabaseStorage(Backend):
         after: tuple[str, str, str] = ("", "", ""),  # keyset cursor: (user, provider, label) seen
     ) -> list[APIKey]:
         """The next batch of rows sealed with another key version, in primary-key order."""
-        where = (
-            "key_version <> :v AND (user_id > :u OR (user_id = :u AND (provider > :p OR "
-            "(provider = :p AND label > :l))))"
-        )
         u, p, lbl = (*after, "")[:3]
+        args = {"v": version, "u": u, "p": p, "l": lbl, "n": batch_size}
         with self._guard("scan"):
-            rows = self.table.rows_where(
-                where,
-                {"v": version, "u": u, "p": p, "l": lbl},
-                order_by="user_id, provider, label",
-                limit=batch_size,
-            )
-            return [record_of(r) for r in rows]
+            return [record_of(r) for r in self._rows(self._sql.select_stale, args)]
 
     def replace_value(
         self,
@@ -351,7 +355,7 @@ class DatabaseStorage(Backend):
         with self._guard("rewrap"):
             replaced = 0
             for key, new_value in changes:
-                result = self.db.execute(
+                result = self._run(
                     self._sql.swap,
                     {
                         "u": key.user_id,
