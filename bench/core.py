@@ -146,7 +146,13 @@ def rows() -> list[Row]:
         # it does more than the reference: the exact cookie budget, owner binding, defaults
         Row("session set_key + get_key", *_sides("session"), 1.1),
         Row("session get_key", *_sides("session-get"), NO_BAR),
-        Row("session get_key vs one AES-GCM open", _sides("session-get")[0], _aes_open(), 6),
+        Row(
+            "session get_key vs one AES-GCM open",
+            _sides("session-get")[0],
+            _aes_open(),
+            6,
+            cpu=True,
+        ),
         Row("SQLite get_key", *_sides("sqlite-get"), 0.5),
         Row("SQLite set_key + get_key", *_sides("sqlite-set-get"), 0.5),
         Row(
@@ -154,11 +160,13 @@ def rows() -> list[Row]:
             _sides("sqlite-get")[0],
             read,
             5,
+            cpu=True,
         ),
         Row(
             "vault SQLite set_key + get_key vs write + read + seal + open",
             _sides("sqlite-set-get")[0],
             write_read,
             8,
+            cpu=True,
         ),
     ]
