@@ -10,7 +10,7 @@ A form re-rendered after a refused submission gets `values` (what the user typed
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
 from .classes import CLASSES
@@ -29,6 +29,7 @@ __all__ = [
     "EXPIRY_TEXT",
     "GRACE_TEXT",
     "CreateKeyForm",
+    "RateOffer",
     "RollKeyDialog",
     "ScopePicker",
     "scope_list",
@@ -51,6 +52,19 @@ GRACE_TEXT = {
 }
 """What the roll dialog's grace period choices read as."""
 _WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
+
+
+class RateOffer(NamedTuple):
+    """The rate limit CreateKeyForm lets a user choose: up to `most` requests per one of
+    `windows`; `optional` lets them leave it empty (no limit)."""
+
+    most: int = 1_000_000  # the largest number of requests offered per window
+    windows: tuple[RateWindow, ...] = tuple(RateWindow)  # the windows offered, first the default
+    optional: bool = True  # an empty field means no limit (shown as "unlimited")
+
+
+ANY_RATE = RateOffer()
+"""A rate limit of any size per any window, or none (CreateKeyForm's default)."""
 
 
 def scope_list(
@@ -157,19 +171,28 @@ def CreateKeyForm(
     values: Mapping[str, Any] | None = None,  # typed values to keep (field name -> value)
     errors: Mapping[str, str] | None = None,  # field name -> message shown beside it
     environments: Sequence[str] = (),  # environments to choose from (none: no field)
+    rate: RateOffer | None = ANY_RATE,  # the rate limit offered; None: no rate field
+    expiries: Sequence[ExpiryChoice] = tuple(ExpiryChoice),  # the expiry choices offered
+    latest_date: str | None = None,  # the latest expiry date offered (YYYY-MM-DD), if any
+    notes: Sequence[str] = (),  # what every key gets, in words (e.g. the app's fixed limit)
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
     submit_text: str = "Create key",  # text of the submit button
     cls: str = "",  # more classes for the form
     **attrs: Any,  # more attributes, FastHTML style
 ) -> FT:
-    """The form to issue a key: name, scopes, expiry, an optional rate limit, environment."""
+    """The form to issue a key: name, scopes, expiry, a rate limit when offered, environment."""
     url = safe_url(action, "action")
     v = dict(values or {})
     errs = dict(errors or {})
     envs = [environments] if isinstance(environments, str) else list(environments)
-    expires = typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
-    window = typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
+    offered = [coerce(ExpiryChoice, c, "expiries") for c in expiries]
+    if not offered:
+        raise ValueError("offer at least one expiry choice")
+    presets = [c for c in offered if c not in (ExpiryChoice.NEVER, ExpiryChoice.DATE)]
+    first = ExpiryChoice.NEVER if ExpiryChoice.NEVER in offered else (presets or offered)[-1]
+    expires = typed(ExpiryChoice, v.get("expires"), first)
+    expires = expires if expires in offered else first
     chosen = v.get("scopes") or ()
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
     name_field = labelled(
@@ -201,7 +224,7 @@ def CreateKeyForm(
         select(
             "expires",
             "byok-key-expires",
-            {c.value: t for c, t in EXPIRY_TEXT.items()},
+            {c.value: t for c, t in EXPIRY_TEXT.items() if c in offered},
             expires.value,
             **marks(errs, "expires"),
         ),
@@ -212,6 +235,7 @@ def CreateKeyForm(
                 "name": "expires_on",
                 "id": "byok-key-expires-on",
                 "value": str(v.get("expires_on") or ""),
+                "max": latest_date,
                 "class": CLASSES["issued.date"],
                 "aria-label": "Expiry date (with “On a date”)",
                 "aria-invalid": invalid(errs, "expires"),
@@ -219,35 +243,7 @@ def CreateKeyForm(
         ),
         row=True,
     )
-    rate_field = labelled(
-        "byok-key-rate",
-        "Rate limit (optional)",
-        "rate_limit",
-        errs,
-        void(
-            "input",
-            {
-                "type": "number",
-                "name": "rate_requests",
-                "id": "byok-key-rate",
-                "value": str(v.get("rate_requests") or ""),
-                "min": "1",
-                "max": "1000000",
-                "step": "1",
-                "placeholder": "unlimited",
-                "class": CLASSES["issued.number"],
-                **marks(errs, "rate_limit"),
-            },
-        ),
-        select(
-            "rate_window",
-            "byok-key-rate-window",
-            {w.value: t for w, t in _WINDOW_TEXT.items()},
-            window.value,
-            **{"aria-label": "Rate limit window"},
-        ),
-        row=True,
-    )
+    rate_field = None if rate is None else _rate_field(rate, v, errs)
     env_field = None
     if envs:
         env_field = labelled(
@@ -283,11 +279,56 @@ def CreateKeyForm(
             rate_field,
         ),
         ScopePicker(scopes, chosen, error=errs.get("scopes")),
+        el("ul", {"class": CLASSES["field.help"], "data-byok-policy": ""}, *map(_li, notes))
+        if notes
+        else None,
         el(
             "div",
             {},
             el("button", {"type": "submit", "class": CLASSES["btn.save.md"]}, submit_text, SPINNER),
         ),
+    )
+
+
+def _li(text: str) -> FT:
+    return el("li", {}, text)
+
+
+def _rate_field(offer: RateOffer, v: Mapping[str, Any], errs: Mapping[str, str]) -> FT:
+    """The rate limit's number and window, as offered (optional: "unlimited" when empty)."""
+    windows = offer.windows or tuple(RateWindow)
+    window = typed(RateWindow, v.get("rate_window"), windows[0])
+    typed_text = v.get("rate_requests")
+    shown = str(typed_text or "") if offer.optional or typed_text else str(offer.most)
+    return labelled(
+        "byok-key-rate",
+        "Rate limit (optional)" if offer.optional else f"Rate limit (up to {offer.most:,})",
+        "rate_limit",
+        errs,
+        void(
+            "input",
+            {
+                "type": "number",
+                "name": "rate_requests",
+                "id": "byok-key-rate",
+                "value": shown,
+                "min": "1",
+                "max": str(offer.most),
+                "step": "1",
+                "placeholder": "unlimited" if offer.optional else None,
+                "required": not offer.optional,
+                "class": CLASSES["issued.number"],
+                **marks(errs, "rate_limit"),
+            },
+        ),
+        select(
+            "rate_window",
+            "byok-key-rate-window",
+            {w.value: _WINDOW_TEXT[w] for w in windows},
+            window.value if window in windows else windows[0].value,
+            **{"aria-label": "Rate limit window"},
+        ),
+        row=True,
     )
 
 

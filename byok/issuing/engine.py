@@ -33,6 +33,7 @@ from .models import (
     Project,
     UsageDay,
 )
+from .policy import KeyPolicy
 from .rollout import Rollout, SecretStatus
 from .store import Tables
 from .tenancy import Tenancy
@@ -286,10 +287,18 @@ class KeyIssuer:
         product_id: str | None = None,  # scope to a product (linked to the project, if both)
         metadata: KeyMetadata | None = None,  # name, scopes, limits, expiry, credits, custom
         actor: str | None = None,  # who issues it, for the audit log
+        policy: KeyPolicy | None = None,  # refuse metadata outside it, or a key past max_keys
     ) -> APIKeyCreated:
-        """Issue a key; its plaintext is in the result only, never stored."""
+        """Issue a key; its plaintext is in the result only, never stored. Under a `policy`,
+        metadata outside it is an InvalidInputError and a key past its max_keys a
+        TooManyKeysError (counted and inserted in one transaction, the owner locked)."""
         return self.lifecycle.create_key(
-            org_id, project_id=project_id, product_id=product_id, metadata=metadata, actor=actor
+            org_id,
+            project_id=project_id,
+            product_id=product_id,
+            metadata=metadata,
+            actor=actor,
+            policy=policy,
         )
 
     def get_key(
@@ -335,10 +344,14 @@ class KeyIssuer:
         grace: timedelta = timedelta(0),  # how long the old key keeps working
         metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
         actor: str | None = None,  # who, for the audit log
+        policy: KeyPolicy | None = None,  # keep the new key within it (not with metadata)
     ) -> APIKeyCreated:
         """A new key with the same settings and budget; the old one works until min(its expiry,
-        now+grace), spending the new one's credits and window (see lineage.py)."""
-        return self.lifecycle.roll_key(key_id, grace=grace, metadata=metadata, actor=actor)
+        now+grace), spending the new one's credits and window (see lineage.py). Under a
+        `policy`, the new key's settings are brought within it (KeyPolicy.rolled)."""
+        return self.lifecycle.roll_key(
+            key_id, grace=grace, metadata=metadata, actor=actor, policy=policy
+        )
 
     def list_org_keys(
         self,

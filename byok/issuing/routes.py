@@ -68,9 +68,10 @@ from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
 from .models import APIKey
 from .owner import KeyOwner, OwnerFunc
+from .policy import KeyPolicy, TooManyKeysError
 from .tenancy import canonical_id
 from .views import IssuedKeysPage, key_json, lists, span
-from .webform import parse_grace, parse_new_key
+from .webform import NO_POLICY, parse_grace, parse_new_key
 
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
@@ -94,8 +95,11 @@ class IssuingRoutes(IssuedKeysPage):
         title: str,  # page heading and title
         per_page: int,  # table rows per page
         form_defaults: Mapping[str, Any],  # values the create form starts with
+        key_policy: KeyPolicy = NO_POLICY,  # what keys created or rolled here may be
     ):
-        super().__init__(issuers, prefix, scopes, RouteGate(policy), title, per_page, form_defaults)
+        super().__init__(
+            issuers, prefix, scopes, RouteGate(policy), title, per_page, form_defaults, key_policy
+        )
         self.owner_func = owner
 
     # --- checks -------------------------------------------------------------------------------
@@ -146,9 +150,12 @@ class IssuingRoutes(IssuedKeysPage):
         return st, int(page)
 
     async def _run(self, req: Request, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        """An issuer call in the thread pool; a database failure is refused with a 503."""
+        """An issuer call in the thread pool; a database failure is refused with a 503, a key
+        past the policy's max_keys with a 409."""
         try:
             return await run_in_threadpool(fn, *args, **kw)
+        except TooManyKeysError as e:
+            raise self._problem(req, 409, "max_keys", str(e)) from None
         except StorageError:
             log.warning("byok issuing page: the database failed", exc_info=True)
             raise self._problem(
@@ -194,7 +201,8 @@ class IssuingRoutes(IssuedKeysPage):
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
         owner = await self._owner(req)
-        new = parse_new_key(data, self.scope_names, self.environments, self.issuer.clock())
+        now, policy = self.issuer.clock(), self.key_policy
+        new = parse_new_key(data, self.scope_names, self.environments, now, policy)
         kind = request_kind(req)
         if new.errors:
             if kind is RequestKind.JSON:
@@ -218,6 +226,7 @@ class IssuingRoutes(IssuedKeysPage):
             project_id=owner.project_id,
             metadata=new.metadata,
             actor=owner.actor,
+            policy=policy,
         )
         key = created.key
         if kind is RequestKind.JSON:
@@ -282,7 +291,9 @@ class IssuingRoutes(IssuedKeysPage):
         self._rollable(req, key)
         issuer = self._issuer_of(key)
         try:
-            created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
+            created = await self._run(
+                req, issuer.roll_key, key.id, grace=grace, actor=owner.actor, policy=self.key_policy
+            )
         except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
             raise self._problem(req, 409, "conflict", "This key can no longer be rolled") from None
         kind = request_kind(req)
@@ -350,6 +361,8 @@ def mount_issuing_routes(
     per_page: int = 20,  # table rows per page
     form_defaults: Mapping[str, Any] | None = None,  # the create form's initial values
     serve_script: bool = True,  # also serve byok.js (the page loads it)
+    key_policy: KeyPolicy | None = None,  # what keys created and rolled here may be (None: no
+    # rate limit to choose, no cap on keys or lifetime)
 ) -> IssuingRoutes:
     """Add the "API keys" page and its create / roll / revoke / delete / usage routes."""
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.startswith("//"):
@@ -371,10 +384,20 @@ def mount_issuing_routes(
         raise ValueError("declare at least one scope users may give their keys")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 200:
         raise ValueError("per_page must be an int from 1 to 200")
+    if key_policy is not None and not isinstance(key_policy, KeyPolicy):
+        raise TypeError("key_policy must be a KeyPolicy, e.g. KeyPolicy(max_keys=5)")
     if policy is not None:
         policy.harden(app)
     routes = IssuingRoutes(
-        dict(issuers), prefix, owner, declared, policy, title, per_page, form_defaults or {}
+        dict(issuers),
+        prefix,
+        owner,
+        declared,
+        policy,
+        title,
+        per_page,
+        form_defaults or {},
+        key_policy or NO_POLICY,
     )
     key = f"{'' if prefix == '/' else prefix}/{{key_id}}"
     router = CheckedRouter(routes.gate)
