@@ -244,6 +244,8 @@ def CreateKeyForm(
         row=True,
     )
     rate_field = None if rate is None else _rate_field(rate, v, errs)
+    if rate is None and "rate_limit" in errs:  # a rate sent where none is offered: said here
+        rate_field = el("div", {"class": CLASSES["fieldset"]}, error_slot("rate_limit", errs))
     env_field = None
     if envs:
         env_field = labelled(

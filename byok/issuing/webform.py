@@ -88,7 +88,7 @@ def _expiry(
         return latest
     if picked is ExpiryChoice.NEVER:
         if latest is not None:
-            raise ValueError(f"Keys here must expire, by {latest:%Y-%m-%d}: choose a date")
+            raise ValueError(f"Keys here must expire by {latest:%Y-%m-%d}: choose when")
         return None
     if picked is not ExpiryChoice.DATE:
         chosen = now + timedelta(days=int(picked.value))
