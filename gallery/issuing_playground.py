@@ -37,7 +37,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from byok.core.security import mask_key
-from byok.issuing import APIKey, KeyIssuer, KeyOwner, mount_issuing_routes, require_scopes
+from byok.issuing import (
+    APIKey,
+    KeyIssuer,
+    KeyOwner,
+    KeyPolicy,
+    RateLimit,
+    mount_issuing_routes,
+    require_scopes,
+)
 from byok.issuing.routes import IssuingRoutes
 from byok.middleware import Refused, SecurityPolicy
 
@@ -56,6 +64,7 @@ DEFAULTS = {  # the create form's first values: a low limit, so a 429 is a few c
     "rate_requests": "3",
     "rate_window": "minute",
 }
+POLICY = KeyPolicy(max_rate_limit=RateLimit(60, "minute"), max_keys=20)  # users choose a limit
 CALLS = {"get": "GET", "post": "POST"}  # the try-it panel's choices -> HTTP method
 SHOWN_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
 SHOWN_HEADERS += ("retry-after", "www-authenticate", "content-type")
@@ -246,6 +255,7 @@ class IssuePlayground:
             policy=SecurityPolicy(is_production=False),
             per_page=10,
             form_defaults=DEFAULTS,
+            key_policy=POLICY,
             serve_script=False,  # the gallery serves byok.js with its other assets
         )
 

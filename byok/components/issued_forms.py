@@ -59,7 +59,7 @@ class RateOffer(NamedTuple):
     `windows`; `optional` lets them leave it empty (no limit)."""
 
     most: int = 1_000_000  # the largest number of requests offered per window
-    windows: tuple[RateWindow, ...] = tuple(RateWindow)  # the windows offered, first the default
+    windows: tuple[RateWindow, ...] = tuple(RateWindow)  # the windows offered (per minute first)
     optional: bool = True  # an empty field means no limit (shown as "unlimited")
 
 
@@ -299,7 +299,8 @@ def _li(text: str) -> FT:
 def _rate_field(offer: RateOffer, v: Mapping[str, Any], errs: Mapping[str, str]) -> FT:
     """The rate limit's number and window, as offered (optional: "unlimited" when empty)."""
     windows = offer.windows or tuple(RateWindow)
-    window = typed(RateWindow, v.get("rate_window"), windows[0])
+    first = RateWindow.MINUTE if RateWindow.MINUTE in windows else windows[0]
+    window = typed(RateWindow, v.get("rate_window"), first)
     typed_text = v.get("rate_requests")
     shown = str(typed_text or "") if offer.optional or typed_text else str(offer.most)
     return labelled(
@@ -327,7 +328,7 @@ def _rate_field(offer: RateOffer, v: Mapping[str, Any], errs: Mapping[str, str])
             "rate_window",
             "byok-key-rate-window",
             {w.value: _WINDOW_TEXT[w] for w in windows},
-            window.value if window in windows else windows[0].value,
+            (window if window in windows else first).value,
             **{"aria-label": "Rate limit window"},
         ),
         row=True,
