@@ -74,17 +74,6 @@ NOTES = [
 ]
 
 
-def _rate_headers(key: APIKey) -> dict[str, str]:
-    """The key's limit on a successful answer (the guard adds the rest on a 429)."""
-    rl = key.metadata.rate_limit
-    if rl is None:
-        return {}
-    return {
-        "RateLimit-Limit": str(rl.requests),
-        "RateLimit-Policy": f"{rl.requests};w={rl.window.seconds}",
-    }
-
-
 class IssuePlayground:
     """The issuer, its routes, the sample API and the try-it panel of the playground."""
 
@@ -263,7 +252,7 @@ class IssuePlayground:
         @require_scopes(self.issuer, "notes:read", realm="playground")
         def read_notes(issued_key: APIKey):
             body = {"notes": NOTES, "key": issued_key.metadata.name}
-            return JSONResponse(body, headers=_rate_headers(issued_key))
+            return JSONResponse(body)  # the guard adds the key's RateLimit-* headers
 
         @app.post(API_URL)
         @require_scopes(self.issuer, "notes:write", realm="playground")
@@ -272,7 +261,7 @@ class IssuePlayground:
                 "added": {"id": len(NOTES) + 1, "text": "Hello"},
                 "key": issued_key.metadata.name,
             }
-            return JSONResponse(body, status_code=201, headers=_rate_headers(issued_key))
+            return JSONResponse(body, status_code=201)
 
         routes = self.routes
 

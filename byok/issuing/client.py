@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from fastsql import Database
 
 from ..core.database import Guard
-from .engine import KeyIssuer, NeedsDatabase
+from .engine import Admitted, KeyIssuer, NeedsDatabase, Prepared
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -246,11 +246,18 @@ class APIKeyClient:
             check_rate_limit=check_rate_limit,
             track_usage=track_usage,
         )
+        return (await self.admit(prepared)).key
+
+    async def admit(
+        self,
+        prepared: Prepared,  # from KeyIssuer.prepare (validate_key's arguments, parsed)
+    ) -> Admitted:
+        """See KeyIssuer.admit (on the event loop when no query is needed, else in a worker)."""
         try:
-            return self.issuer.answer(prepared, io=False)
+            return self.issuer.admit(prepared, io=False)
         except NeedsDatabase:
             pass  # (outside the except block, so a later error is not chained to this one)
-        return await _off_loop(self.issuer.answer, prepared, io=True)
+        return await _off_loop(self.issuer.admit, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:
         """See KeyIssuer.verify_key."""

@@ -38,9 +38,9 @@ from .rollout import Rollout, SecretStatus
 from .store import Tables
 from .tenancy import Tenancy
 from .usage import MAX_USAGE_DAYS, Usage
-from .validation import NeedsDatabase, Prepared, Validation
+from .validation import Admitted, NeedsDatabase, Prepared, Validation
 
-__all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
+__all__ = ["Admitted", "KeyIssuer", "NeedsDatabase", "Prepared"]
 
 
 class KeyIssuer:
@@ -168,6 +168,16 @@ class KeyIssuer:
     ) -> APIKey:
         """Validate a prepared request (the body of validate_key)."""
         return self.validation.answer(prepared, io=io)
+
+    def admit(
+        self,
+        prepared: Prepared,  # from `prepare`
+        *,
+        io: bool = True,  # False: raise NeedsDatabase rather than query (async face, on the loop)
+    ) -> Admitted:
+        """`answer`, with the key's rate limit after this call when it was counted (the
+        RateLimit-* headers of the guards)."""
+        return self.validation.admit(prepared, io=io)
 
     # tenancy
 

@@ -15,10 +15,11 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from .models import RateLimit, Refill, RefillInterval
 
-__all__ = ["BUCKETS", "Decision", "next_refill", "spend", "take"]
+__all__ = ["BUCKETS", "Decision", "Quota", "next_refill", "spend", "take"]
 
 BUCKETS = 60  # slices per window: second → 1/60 s, minute → 1 s, hour → 1 min, day → 24 min
 _US = 1_000_000  # microseconds per second
@@ -32,6 +33,15 @@ class Decision:
     state: str | None  # the state to store when it passed (None when refused)
     remaining: int  # passes left in the current span after this call
     retry_after: int  # refused: whole seconds until a call will pass; passed: until a slot frees
+
+
+class Quota(NamedTuple):
+    """A key's rate limit after a call it let through, as the RateLimit-* headers tell it."""
+
+    limit: int  # requests allowed per window (RateLimit-Limit)
+    remaining: int  # passes left in the current span (RateLimit-Remaining)
+    reset: int  # whole seconds until a slot frees (RateLimit-Reset)
+    window: int  # the window's length in seconds (RateLimit-Policy's w=)
 
 
 def _parse(state: str | None, window: str) -> tuple[int, list[int]] | None:
