@@ -72,15 +72,17 @@ def with_headers(
     result: Any,  # what a handler returned (a Response, FT, a tuple, a dict, a string, None)
     headers: Mapping[str, str],  # the headers to add
 ) -> Any:
-    """The handler's answer with these headers: set on a Response, else carried as FastHTML's
-    HttpHeader items beside the content (a dict stays JSON, an FT tree stays HTML)."""
+    """The handler's answer with these headers: set on a Response; under FastHTML, whatever
+    else it returns gets them through `req.injects` (FastHTML's items added to every answer it
+    builds), so a dict stays JSON and an FT tree HTML. Under FastAPI only a Response can."""
     if not headers:
         return result
+    injects = getattr(request, "injects", None)  # set by FastHTML for each request
+    if isinstance(injects, list):
+        injects.extend(HttpHeader(k, v) for k, v in headers.items())
     if hasattr(result, "__response__"):  # FtResponse, Redirect: what FastHTML would make of it
         result = result.__response__(request)
     if isinstance(result, Response):
         for name, value in headers.items():
             result.headers[name] = value
-        return result
-    content = ("",) if result is None else result if isinstance(result, tuple) else (result,)
-    return (*content, *(HttpHeader(k, v) for k, v in headers.items()))
+    return result

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fasthtml.common import HttpHeader
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
@@ -253,9 +252,7 @@ def issued_key_beforeware(
         found = await check(req)
         if isinstance(found, Response):
             return found
-        injects = getattr(req, "injects", None)  # FastHTML adds these items to the answer
-        if isinstance(injects, list):
-            injects.extend(HttpHeader(k, v) for k, v in _quota_of(req).items())
+        with_headers(req, None, _quota_of(req))  # (through FastHTML's req.injects)
         return None
 
     return issued_key_before
