@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from fastsql import Database
 
 from ..core.database import Guard
-from .engine import Admitted, KeyIssuer, NeedsDatabase, Prepared
+from .engine import KeyIssuer, NeedsDatabase, Prepared
 from .models import (
     APIKey,
     APIKeyCreated,
@@ -29,6 +29,7 @@ from .models import (
     UsageDay,
 )
 from .store import Tables, open_db
+from .validation import Admitted
 
 __all__ = ["APIKeyClient", "create_tables"]
 
@@ -252,12 +253,14 @@ class APIKeyClient:
         self,
         prepared: Prepared,  # from KeyIssuer.prepare (validate_key's arguments, parsed)
     ) -> Admitted:
-        """See KeyIssuer.admit (on the event loop when no query is needed, else in a worker)."""
+        """The validated key and its rate limit after this call, when counted (the guards'
+        RateLimit-* headers): on the event loop when no query is needed, else in a worker."""
+        admit = self.issuer.validation.admit
         try:
-            return self.issuer.admit(prepared, io=False)
+            return admit(prepared, io=False)
         except NeedsDatabase:
             pass  # (outside the except block, so a later error is not chained to this one)
-        return await _off_loop(self.issuer.admit, prepared, io=True)
+        return await _off_loop(admit, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:
         """See KeyIssuer.verify_key."""

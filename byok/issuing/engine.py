@@ -38,9 +38,9 @@ from .rollout import Rollout, SecretStatus
 from .store import Tables
 from .tenancy import Tenancy
 from .usage import MAX_USAGE_DAYS, Usage
-from .validation import Admitted, NeedsDatabase, Prepared, Validation
+from .validation import NeedsDatabase, Prepared, Validation
 
-__all__ = ["Admitted", "KeyIssuer", "NeedsDatabase", "Prepared"]
+__all__ = ["KeyIssuer", "NeedsDatabase", "Prepared"]
 
 
 class KeyIssuer:
@@ -50,8 +50,7 @@ class KeyIssuer:
         self,
         db_url: str | Database | None = None,  # sqlite:///keys.db, postgresql://…, or a Database
         *,
-        signing_secret: str
-        | bytes,  # HMAC secret of stored hashes; required (secrets.token_hex(32))
+        signing_secret: str | bytes,  # HMAC secret of stored hashes (secrets.token_hex(32))
         key_prefix: str = "sk",  # first segment of every key, [a-z0-9]{1,16}
         environment: str = "",  # optional second segment, e.g. "live" or "test"
         previous_signing_secrets: Sequence[str | bytes] = (),  # older ones (adopt_signing_secret)
@@ -168,16 +167,6 @@ class KeyIssuer:
     ) -> APIKey:
         """Validate a prepared request (the body of validate_key)."""
         return self.validation.answer(prepared, io=io)
-
-    def admit(
-        self,
-        prepared: Prepared,  # from `prepare`
-        *,
-        io: bool = True,  # False: raise NeedsDatabase rather than query (async face, on the loop)
-    ) -> Admitted:
-        """`answer`, with the key's rate limit after this call when it was counted (the
-        RateLimit-* headers of the guards)."""
-        return self.validation.admit(prepared, io=io)
 
     # tenancy
 
@@ -299,9 +288,8 @@ class KeyIssuer:
         actor: str | None = None,  # who issues it, for the audit log
         policy: KeyPolicy | None = None,  # refuse metadata outside it, or a key past max_keys
     ) -> APIKeyCreated:
-        """Issue a key; its plaintext is in the result only, never stored. Under a `policy`,
-        metadata outside it is an InvalidInputError and a key past its max_keys a
-        TooManyKeysError (counted and inserted in one transaction, the owner locked)."""
+        """Issue a key; its plaintext is in the result only, never stored (under a `policy`: see
+        Lifecycle.create_key)."""
         return self.lifecycle.create_key(
             org_id,
             project_id=project_id,
@@ -357,8 +345,7 @@ class KeyIssuer:
         policy: KeyPolicy | None = None,  # keep the new key within it (not with metadata)
     ) -> APIKeyCreated:
         """A new key with the same settings and budget; the old one works until min(its expiry,
-        now+grace), spending the new one's credits and window (see lineage.py). Under a
-        `policy`, the new key's settings are brought within it (KeyPolicy.rolled)."""
+        now+grace), spending the new one's credits and window (see lineage.py; KeyPolicy.rolled)."""
         return self.lifecycle.roll_key(
             key_id, grace=grace, metadata=metadata, actor=actor, policy=policy
         )

@@ -157,7 +157,8 @@ class Lifecycle:
         actor: str | None,
         policy: KeyPolicy | None = None,
     ) -> APIKeyCreated:
-        """See KeyIssuer.create_key."""
+        """See KeyIssuer.create_key. Under a `policy`, metadata outside it is an
+        InvalidInputError and a key past its max_keys a TooManyKeysError (see `_room`)."""
         meta = KeyMetadata() if metadata is None else metadata
         if not isinstance(meta, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
