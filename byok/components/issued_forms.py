@@ -10,7 +10,8 @@ A form re-rendered after a refused submission gets `values` (what the user typed
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
 from .classes import CLASSES
@@ -54,7 +55,8 @@ GRACE_TEXT = {
 _WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
 
 
-class RateOffer(NamedTuple):
+@dataclass(frozen=True)
+class RateOffer:
     """The rate limit CreateKeyForm lets a user choose: up to `most` requests per one of
     `windows`; `optional` lets them leave it empty (no limit)."""
 
