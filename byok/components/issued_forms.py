@@ -174,7 +174,7 @@ def CreateKeyForm(
     errors: Mapping[str, str] | None = None,  # field name -> message shown beside it
     environments: Sequence[str] = (),  # environments to choose from (none: no field)
     rate: RateOffer | None = ANY_RATE,  # the rate limit offered; None: no rate field
-    expiries: Sequence[ExpiryChoice] = tuple(ExpiryChoice),  # the expiry choices offered
+    expiries: Sequence[ExpiryChoice] = tuple(ExpiryChoice),  # the expiry choices offered (or one)
     latest_date: str | None = None,  # the latest expiry date offered (YYYY-MM-DD), if any
     notes: Sequence[str] = (),  # what every key gets, in words (e.g. the app's fixed limit)
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
@@ -188,7 +188,8 @@ def CreateKeyForm(
     v = dict(values or {})
     errs = dict(errors or {})
     envs = [environments] if isinstance(environments, str) else list(environments)
-    offered = [coerce(ExpiryChoice, c, "expiries") for c in expiries]
+    one = isinstance(expiries, str)  # a single choice (a member or its value)
+    offered = [coerce(ExpiryChoice, c, "expiries") for c in ([expiries] if one else expiries)]
     if not offered:
         raise ValueError("offer at least one expiry choice")
     presets = [c for c in offered if c not in (ExpiryChoice.NEVER, ExpiryChoice.DATE)]
