@@ -10,14 +10,23 @@ A form re-rendered after a refused submission gets `values` (what the user typed
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
 from .classes import CLASSES
 from .fields import SPINNER, csrf_input
-from .issued_fields import error_slot, invalid, labelled, marks, select, typed
-from .variants import DialogMode, ExpiryChoice, GracePeriod, RateWindow, coerce
+from .issued_fields import (
+    ANY_RATE,
+    RateOffer,
+    error_slot,
+    invalid,
+    labelled,
+    marks,
+    offered_rate,
+    select,
+    typed,
+)
+from .variants import DialogMode, ExpiryChoice, GracePeriod, coerce
 from .wiring import (
     CREATE_FORM_ID,
     CSRF_HEADER,
@@ -30,7 +39,6 @@ __all__ = [
     "EXPIRY_TEXT",
     "GRACE_TEXT",
     "CreateKeyForm",
-    "RateOffer",
     "RollKeyDialog",
     "ScopePicker",
     "scope_list",
@@ -52,21 +60,6 @@ GRACE_TEXT = {
     GracePeriod.WEEK: "Works for 7 more days",
 }
 """What the roll dialog's grace period choices read as."""
-_WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
-
-
-@dataclass(frozen=True)
-class RateOffer:
-    """The rate limit CreateKeyForm lets a user choose: up to `most` requests per one of
-    `windows`; `optional` lets them leave it empty (no limit)."""
-
-    most: int = 1_000_000  # the largest number of requests offered per window
-    windows: tuple[RateWindow, ...] = tuple(RateWindow)  # the windows offered (per minute first)
-    optional: bool = True  # an empty field means no limit (shown as "unlimited")
-
-
-ANY_RATE = RateOffer()
-"""A rate limit of any size per any window, or none (CreateKeyForm's default)."""
 
 
 def scope_list(
@@ -246,7 +239,7 @@ def CreateKeyForm(
         ),
         row=True,
     )
-    rate_field = None if rate is None else _rate_field(rate, v, errs)
+    rate_field = None if rate is None else offered_rate(rate, v, errs)
     if rate is None and "rate_limit" in errs:  # a rate sent where none is offered: said here
         rate_field = el("div", {"class": CLASSES["fieldset"]}, error_slot("rate_limit", errs))
     env_field = None
@@ -297,45 +290,6 @@ def CreateKeyForm(
 
 def _li(text: str) -> FT:
     return el("li", {}, text)
-
-
-def _rate_field(offer: RateOffer, v: Mapping[str, Any], errs: Mapping[str, str]) -> FT:
-    """The rate limit's number and window, as offered (optional: "unlimited" when empty)."""
-    windows = offer.windows or tuple(RateWindow)
-    first = RateWindow.MINUTE if RateWindow.MINUTE in windows else windows[0]
-    window = typed(RateWindow, v.get("rate_window"), first)
-    typed_text = v.get("rate_requests")
-    shown = str(typed_text or "") if offer.optional or typed_text else str(offer.most)
-    return labelled(
-        "byok-key-rate",
-        "Rate limit (optional)" if offer.optional else f"Rate limit (up to {offer.most:,})",
-        "rate_limit",
-        errs,
-        void(
-            "input",
-            {
-                "type": "number",
-                "name": "rate_requests",
-                "id": "byok-key-rate",
-                "value": shown,
-                "min": "1",
-                "max": str(offer.most),
-                "step": "1",
-                "placeholder": "unlimited" if offer.optional else None,
-                "required": not offer.optional,
-                "class": CLASSES["issued.number"],
-                **marks(errs, "rate_limit"),
-            },
-        ),
-        select(
-            "rate_window",
-            "byok-key-rate-window",
-            {w.value: _WINDOW_TEXT[w] for w in windows},
-            (window if window in windows else first).value,
-            **{"aria-label": "Rate limit window"},
-        ),
-        row=True,
-    )
 
 
 def RollKeyDialog(

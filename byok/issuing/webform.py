@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from byok.components.issued_forms import RateOffer
+from byok.components.issued_fields import RateOffer
 from byok.components.variants import ExpiryChoice, GracePeriod, RateWindow
 
 from .models import MAX_NAME, KeyMetadata, RateLimit
