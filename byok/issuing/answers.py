@@ -80,9 +80,7 @@ def with_headers(
     injects = getattr(request, "injects", None)  # set by FastHTML for each request
     if isinstance(injects, list):
         injects.extend(HttpHeader(k, v) for k, v in headers.items())
-    if hasattr(result, "__response__"):  # FtResponse, Redirect: what FastHTML would make of it
-        result = result.__response__(request)
-    if isinstance(result, Response):
+    if isinstance(result, Response):  # (an FtResponse takes the injects when FastHTML renders it)
         for name, value in headers.items():
             result.headers[name] = value
     return result
