@@ -37,7 +37,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from byok.core.security import mask_key
-from byok.issuing import APIKey, KeyIssuer, KeyOwner, mount_issuing_routes, require_scopes
+from byok.issuing import (
+    APIKey,
+    KeyIssuer,
+    KeyOwner,
+    KeyPolicy,
+    RateLimit,
+    mount_issuing_routes,
+    require_scopes,
+)
 from byok.issuing.routes import IssuingRoutes
 from byok.middleware import Refused, SecurityPolicy
 
@@ -56,6 +64,7 @@ DEFAULTS = {  # the create form's first values: a low limit, so a 429 is a few c
     "rate_requests": "3",
     "rate_window": "minute",
 }
+POLICY = KeyPolicy(max_rate_limit=RateLimit(60, "minute"), max_keys=20)  # users choose a limit
 CALLS = {"get": "GET", "post": "POST"}  # the try-it panel's choices -> HTTP method
 SHOWN_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
 SHOWN_HEADERS += ("retry-after", "www-authenticate", "content-type")
@@ -63,17 +72,6 @@ NOTES = [
     {"id": 1, "text": "Keys are shown once."},
     {"id": 2, "text": "Roll them, don't share them."},
 ]
-
-
-def _rate_headers(key: APIKey) -> dict[str, str]:
-    """The key's limit on a successful answer (the guard adds the rest on a 429)."""
-    rl = key.metadata.rate_limit
-    if rl is None:
-        return {}
-    return {
-        "RateLimit-Limit": str(rl.requests),
-        "RateLimit-Policy": f"{rl.requests};w={rl.window.seconds}",
-    }
 
 
 class IssuePlayground:
@@ -246,6 +244,7 @@ class IssuePlayground:
             policy=SecurityPolicy(is_production=False),
             per_page=10,
             form_defaults=DEFAULTS,
+            key_policy=POLICY,
             serve_script=False,  # the gallery serves byok.js with its other assets
         )
 
@@ -253,7 +252,7 @@ class IssuePlayground:
         @require_scopes(self.issuer, "notes:read", realm="playground")
         def read_notes(issued_key: APIKey):
             body = {"notes": NOTES, "key": issued_key.metadata.name}
-            return JSONResponse(body, headers=_rate_headers(issued_key))
+            return JSONResponse(body)  # the guard adds the key's RateLimit-* headers
 
         @app.post(API_URL)
         @require_scopes(self.issuer, "notes:write", realm="playground")
@@ -262,7 +261,7 @@ class IssuePlayground:
                 "added": {"id": len(NOTES) + 1, "text": "Hello"},
                 "key": issued_key.metadata.name,
             }
-            return JSONResponse(body, status_code=201, headers=_rate_headers(issued_key))
+            return JSONResponse(body, status_code=201)
 
         routes = self.routes
 

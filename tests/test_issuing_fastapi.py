@@ -225,3 +225,43 @@ def test_require_scopes_guards_fastapi_routes(issuer: KeyIssuer, org) -> None:
     schema = http.get("/openapi.json").json()["paths"]["/reports"]["get"]
     names = {p["name"] for p in schema.get("parameters", [])}
     assert names == {"q"}  # the injected key and the request are not query parameters
+
+
+def test_depends_refusals_carry_a_request_id_and_the_429_its_limit(issuer: KeyIssuer, org) -> None:
+    http = TestClient(fastapi_app(issuer, required_scopes=["read"]))
+    echoed = http.get("/data", headers={"X-Request-Id": "trace-7"})
+    assert echoed.status_code == 401 and echoed.headers["X-Request-Id"] == "trace-7"
+    assert echoed.json() == {"detail": "Missing X-API-Key header"}  # the reference's body
+    made = http.get("/data", headers={"X-Request-Id": "bad id\t"})
+    assert len(made.headers["X-Request-Id"]) == 32
+    good = _key(issuer, org, scopes=["read"], rate_limit=RateLimit(1, "hour"))
+    assert http.get("/data", headers={"X-API-Key": good}).status_code == 200
+    limited = http.get("/data", headers={"X-API-Key": good})
+    assert limited.status_code == 429 and len(limited.headers["X-Request-Id"]) == 32
+    assert limited.headers["RateLimit-Limit"] == "1"
+    assert limited.headers["RateLimit-Policy"] == "1;w=3600"
+    assert limited.headers["RateLimit-Remaining"] == "0"
+
+
+def test_require_scopes_on_fastapi_keeps_json_and_heads_a_response(issuer: KeyIssuer, org) -> None:
+    app = FastAPI()
+
+    @app.get("/json")
+    @require_scopes(issuer, "read", docs_url="https://example.com/errors")
+    async def as_json():
+        return {"ok": True}
+
+    @app.get("/response")
+    @require_scopes(issuer, "read")
+    def as_response():
+        return JSONResponse({"ok": True})
+
+    http = TestClient(app)
+    key = _key(issuer, org, scopes=["read"], rate_limit=RateLimit(5, "minute"))
+    plain = http.get("/json", headers={"X-API-Key": key})
+    assert plain.status_code == 200 and plain.json() == {"ok": True}  # not a list with headers
+    headed = http.get("/response", headers={"X-API-Key": key})
+    assert headed.json() == {"ok": True} and headed.headers["RateLimit-Remaining"] == "3"
+    refused = http.get("/json", headers={"X-Request-Id": "r-1"})
+    assert refused.json()["request_id"] == "r-1" == refused.headers["X-Request-Id"]
+    assert refused.json()["docs_url"] == "https://example.com/errors"

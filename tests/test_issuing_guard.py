@@ -19,6 +19,7 @@ from byok.issuing import (
     RateLimit,
     issued_key_beforeware,
     issued_key_of,
+    key_problem,
     require_scopes,
 )
 from tests.support import SECRET
@@ -239,3 +240,126 @@ def test_a_realm_no_header_can_carry_is_refused_at_setup(issuer: KeyIssuer, real
         require_scopes(issuer, "read", realm=realm)
     with pytest.raises(ValueError, match="realm"):
         issued_key_beforeware(issuer, "read", realm=realm)
+
+
+# --- what API consumers expect: RateLimit-* on every answer, a request id, docs_url ----------
+
+
+def _headers_app(issuer: KeyIssuer, **kw) -> TestClient:
+    """Handlers answering each way FastHTML knows: a dict, FT, a Response, an FtResponse."""
+    from fasthtml.common import FtResponse, P
+    from starlette.responses import PlainTextResponse
+
+    app, rt = fast_app(secret_key="app-session-secret-0123456789")
+
+    @rt("/dict")
+    @require_scopes(issuer, "read", **kw)
+    def as_dict():
+        return {"ok": True}
+
+    @rt("/ft")
+    @require_scopes(APIKeyClient.of(issuer), "read", **kw)
+    async def as_ft():
+        return P("ok")
+
+    @rt("/response")
+    @require_scopes(issuer, "read", **kw)
+    def as_response():
+        return PlainTextResponse("ok", headers={"X-Own": "kept"})
+
+    @rt("/ftresponse")
+    @require_scopes(issuer, "read", **kw)
+    def as_ftresponse():
+        return FtResponse(P("made"), status_code=201)
+
+    return TestClient(app)
+
+
+def test_every_answer_for_a_rate_limited_key_carries_ratelimit_headers(
+    issuer: KeyIssuer, org
+) -> None:
+    client = _headers_app(issuer)
+    key = _key(issuer, org, scopes=["read"], rate_limit=RateLimit(5, "minute"))
+    auth = {"Authorization": f"Bearer {key}"}
+    remaining = []
+    for path, status, body in [
+        ("/dict", 200, '{"ok":true}'),  # still JSON
+        ("/ft", 200, "<p>ok</p>"),  # still HTML
+        ("/response", 200, "ok"),
+        ("/ftresponse", 201, "<p>made</p>"),
+    ]:
+        r = client.get(path, headers=auth)
+        assert r.status_code == status and body in r.text, path
+        assert r.headers["RateLimit-Limit"] == "5", path
+        assert r.headers["RateLimit-Policy"] == "5;w=60", path
+        assert 1 <= int(r.headers["RateLimit-Reset"]) <= 61, path  # a window and a slice
+        remaining.append(int(r.headers["RateLimit-Remaining"]))
+    assert remaining == [4, 3, 2, 1]
+    assert client.get("/response", headers=auth).headers["X-Own"] == "kept"
+    refused = client.get("/dict", headers=auth)
+    assert refused.status_code == 429 and refused.headers["RateLimit-Remaining"] == "0"
+    plain = _key(issuer, org, scopes=["read"])  # no rate limit: no RateLimit-* headers
+    r = client.get("/dict", headers={"Authorization": f"Bearer {plain}"})
+    assert r.status_code == 200 and "RateLimit-Limit" not in r.headers
+
+
+def test_the_beforeware_answers_carry_ratelimit_headers(issuer: KeyIssuer, org) -> None:
+    app, rt = fast_app(before=issued_key_beforeware(issuer, "read", prefix="/api/"))
+
+    @rt("/api/notes")
+    def notes():
+        return {"notes": []}
+
+    key = _key(issuer, org, scopes=["read"], rate_limit=RateLimit(3, "hour"))
+    r = TestClient(app).get("/api/notes", headers={"X-API-Key": key})
+    assert r.status_code == 200 and r.json() == {"notes": []}
+    assert (r.headers["RateLimit-Limit"], r.headers["RateLimit-Remaining"]) == ("3", "2")
+    assert r.headers["RateLimit-Policy"] == "3;w=3600"
+
+
+def test_every_refusal_carries_a_request_id(issuer: KeyIssuer, org) -> None:
+    client = _headers_app(issuer)
+    limited = _key(issuer, org, scopes=["read"], rate_limit=RateLimit(1, "minute"))
+    client.get("/dict", headers={"X-API-Key": limited})
+    refusals = [
+        {},  # 401 missing
+        {"X-API-Key": "sk_nope"},  # 401 invalid
+        {"X-API-Key": _key(issuer, org, scopes=["write"])},  # 403 scope
+        {"X-API-Key": limited},  # 429
+    ]
+    for sent in refusals:
+        echoed = client.get("/dict", headers={**sent, "X-Request-Id": "req-42.a:b"})
+        assert echoed.status_code in (401, 403, 429)
+        assert echoed.headers["X-Request-Id"] == "req-42.a:b" == echoed.json()["request_id"]
+        made = client.get("/dict", headers=sent)
+        rid = made.headers["X-Request-Id"]
+        assert len(rid) == 32 and int(rid, 16) >= 0 and made.json()["request_id"] == rid
+    for insane in ["a" * 129, "has space", "<script>", "-leading", "é"]:
+        r = client.get("/dict", headers={"X-Request-Id": insane.encode()})
+        assert r.headers["X-Request-Id"] != insane and len(r.headers["X-Request-Id"]) == 32
+    assert len(key_problem(None).headers["X-Request-Id"]) == 32  # called on its own
+
+
+def test_docs_url_is_in_every_refusal(issuer: KeyIssuer, org) -> None:
+    docs = "https://example.com/docs/errors#keys"
+    client = _headers_app(issuer, docs_url=docs)
+    r = client.get("/dict")
+    assert r.status_code == 401 and r.json()["docs_url"] == docs
+    assert r.headers["Link"] == f'<{docs}>; rel="help"'
+    r = client.get("/ft", headers={"X-API-Key": _key(issuer, org, scopes=["other"])})
+    assert r.status_code == 403 and r.json()["docs_url"] == docs
+    assert "docs_url" not in _headers_app(issuer).get("/dict").json()
+    before = issued_key_beforeware(issuer, prefix="/api/", docs_url="/docs/api")
+    app, rt = fast_app(before=before)
+    rt("/api/x")(lambda: "open")
+    assert TestClient(app).get("/api/x").json()["docs_url"] == "/docs/api"
+
+
+@pytest.mark.parametrize(
+    "bad", ["//evil.example", "javascript:alert(1)", "https://a b", 'https://x/"', "", 42]
+)
+def test_a_bad_docs_url_is_refused_at_setup(issuer: KeyIssuer, bad) -> None:
+    with pytest.raises(ValueError, match="docs_url"):
+        require_scopes(issuer, "read", docs_url=bad)
+    with pytest.raises(ValueError, match="docs_url"):
+        issued_key_beforeware(issuer, docs_url=bad)

@@ -25,6 +25,8 @@ from byok.issuing import (
     ISSUED_KEY_PATTERN,
     KeyIssuer,
     KeyOwner,
+    KeyPolicy,
+    RateLimit,
     RevokedKeyError,
     RolledKeyError,
     mount_issuing_routes,
@@ -109,9 +111,12 @@ def soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
+CHOICE = KeyPolicy(max_rate_limit=RateLimit(1000, "minute"))  # users choose up to 1,000/minute
+
+
 @pytest.fixture
 def app(issuer: KeyIssuer) -> Any:
-    return make_app(issuer)
+    return make_app(issuer, key_policy=CHOICE)
 
 
 def test_page_lists_nothing_then_create_reveals_once(app: Any, issuer: KeyIssuer) -> None:

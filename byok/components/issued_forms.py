@@ -15,8 +15,18 @@ from typing import Any
 from ._html import FT, el, headers_json, pass_through, safe_url, slugify, void
 from .classes import CLASSES
 from .fields import SPINNER, csrf_input
-from .issued_fields import error_slot, invalid, labelled, marks, select, typed
-from .variants import DialogMode, ExpiryChoice, GracePeriod, RateWindow, coerce
+from .issued_fields import (
+    ANY_RATE,
+    RateOffer,
+    error_slot,
+    invalid,
+    labelled,
+    marks,
+    offered_rate,
+    select,
+    typed,
+)
+from .variants import DialogMode, ExpiryChoice, GracePeriod, coerce
 from .wiring import (
     CREATE_FORM_ID,
     CSRF_HEADER,
@@ -50,7 +60,6 @@ GRACE_TEXT = {
     GracePeriod.WEEK: "Works for 7 more days",
 }
 """What the roll dialog's grace period choices read as."""
-_WINDOW_TEXT = {w: f"per {w.value}" for w in RateWindow}
 
 
 def scope_list(
@@ -157,19 +166,29 @@ def CreateKeyForm(
     values: Mapping[str, Any] | None = None,  # typed values to keep (field name -> value)
     errors: Mapping[str, str] | None = None,  # field name -> message shown beside it
     environments: Sequence[str] = (),  # environments to choose from (none: no field)
+    rate: RateOffer | None = ANY_RATE,  # the rate limit offered; None: no rate field
+    expiries: Sequence[ExpiryChoice] = tuple(ExpiryChoice),  # the expiry choices offered (or one)
+    latest_date: str | None = None,  # the latest expiry date offered (YYYY-MM-DD), if any
+    notes: Sequence[str] = (),  # what every key gets, in words (e.g. the app's fixed limit)
     csrf_token: str | None = None,  # sent as the X-CSRF-Token header and a hidden field
     hx_headers: Mapping[str, str] | None = None,  # more headers for the htmx request
     submit_text: str = "Create key",  # text of the submit button
     cls: str = "",  # more classes for the form
     **attrs: Any,  # more attributes, FastHTML style
 ) -> FT:
-    """The form to issue a key: name, scopes, expiry, an optional rate limit, environment."""
+    """The form to issue a key: name, scopes, expiry, a rate limit when offered, environment."""
     url = safe_url(action, "action")
     v = dict(values or {})
     errs = dict(errors or {})
     envs = [environments] if isinstance(environments, str) else list(environments)
-    expires = typed(ExpiryChoice, v.get("expires"), ExpiryChoice.NEVER)
-    window = typed(RateWindow, v.get("rate_window"), RateWindow.MINUTE)
+    one = isinstance(expiries, str)  # a single choice (a member or its value)
+    offered = [coerce(ExpiryChoice, c, "expiries") for c in ([expiries] if one else expiries)]
+    if not offered:
+        raise ValueError("offer at least one expiry choice")
+    presets = [c for c in offered if c not in (ExpiryChoice.NEVER, ExpiryChoice.DATE)]
+    first = ExpiryChoice.NEVER if ExpiryChoice.NEVER in offered else (presets or offered)[-1]
+    expires = typed(ExpiryChoice, v.get("expires"), first)
+    expires = expires if expires in offered else first
     chosen = v.get("scopes") or ()
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
     name_field = labelled(
@@ -201,7 +220,7 @@ def CreateKeyForm(
         select(
             "expires",
             "byok-key-expires",
-            {c.value: t for c, t in EXPIRY_TEXT.items()},
+            {c.value: t for c, t in EXPIRY_TEXT.items() if c in offered},
             expires.value,
             **marks(errs, "expires"),
         ),
@@ -212,6 +231,7 @@ def CreateKeyForm(
                 "name": "expires_on",
                 "id": "byok-key-expires-on",
                 "value": str(v.get("expires_on") or ""),
+                "max": latest_date,
                 "class": CLASSES["issued.date"],
                 "aria-label": "Expiry date (with “On a date”)",
                 "aria-invalid": invalid(errs, "expires"),
@@ -219,35 +239,9 @@ def CreateKeyForm(
         ),
         row=True,
     )
-    rate_field = labelled(
-        "byok-key-rate",
-        "Rate limit (optional)",
-        "rate_limit",
-        errs,
-        void(
-            "input",
-            {
-                "type": "number",
-                "name": "rate_requests",
-                "id": "byok-key-rate",
-                "value": str(v.get("rate_requests") or ""),
-                "min": "1",
-                "max": "1000000",
-                "step": "1",
-                "placeholder": "unlimited",
-                "class": CLASSES["issued.number"],
-                **marks(errs, "rate_limit"),
-            },
-        ),
-        select(
-            "rate_window",
-            "byok-key-rate-window",
-            {w.value: t for w, t in _WINDOW_TEXT.items()},
-            window.value,
-            **{"aria-label": "Rate limit window"},
-        ),
-        row=True,
-    )
+    rate_field = None if rate is None else offered_rate(rate, v, errs)
+    if rate is None and "rate_limit" in errs:  # a rate sent where none is offered: said here
+        rate_field = el("div", {"class": CLASSES["fieldset"]}, error_slot("rate_limit", errs))
     env_field = None
     if envs:
         env_field = labelled(
@@ -283,12 +277,19 @@ def CreateKeyForm(
             rate_field,
         ),
         ScopePicker(scopes, chosen, error=errs.get("scopes")),
+        el("ul", {"class": CLASSES["field.help"], "data-byok-policy": ""}, *map(_li, notes))
+        if notes
+        else None,
         el(
             "div",
             {},
             el("button", {"type": "submit", "class": CLASSES["btn.save.md"]}, submit_text, SPINNER),
         ),
     )
+
+
+def _li(text: str) -> FT:
+    return el("li", {}, text)
 
 
 def RollKeyDialog(

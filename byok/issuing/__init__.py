@@ -50,6 +50,7 @@ from .models import (
     RefillInterval,
     UsageDay,
 )
+from .policy import KeyPolicy, TooManyKeysError
 from .rollout import SecretStatus
 from .routes import IssuingRoutes, KeyOwner, OwnerFunc, mount_issuing_routes
 
@@ -77,6 +78,7 @@ __all__ = [
     "KeyIssuer",
     "KeyMetadata",
     "KeyOwner",
+    "KeyPolicy",
     "KeyStatus",
     "NotFoundError",
     "Organization",
@@ -91,6 +93,7 @@ __all__ = [
     "RevokedKeyError",
     "RolledKeyError",
     "SecretStatus",
+    "TooManyKeysError",
     "UsageDay",
     "create_tables",
     "import_apikeys",

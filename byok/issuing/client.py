@@ -29,6 +29,7 @@ from .models import (
     UsageDay,
 )
 from .store import Tables, open_db
+from .validation import Admitted, NeedsDatabase, Prepared
 
 __all__ = ["APIKeyClient", "create_tables"]
 
@@ -269,10 +270,20 @@ class APIKeyClient:
             check_rate_limit=check_rate_limit,
             track_usage=track_usage,
         )
-        found = self.issuer.try_cached(prepared)
-        if found is not None:
-            return found
-        return await _off_loop(self.issuer.answer, prepared, io=True)
+        return (await self.admit(prepared)).key
+
+    async def admit(
+        self,
+        prepared: Prepared,  # from KeyIssuer.prepare (validate_key's arguments, parsed)
+    ) -> Admitted:
+        """The validated key and its rate limit after this call, when counted (the guards'
+        RateLimit-* headers): on the event loop when no query is needed, else in a worker."""
+        admit = self.issuer.validation.admit
+        try:
+            return admit(prepared, io=False)
+        except NeedsDatabase:
+            pass  # (outside the except block, so a later error is not chained to this one)
+        return await _off_loop(admit, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:
         """See KeyIssuer.verify_key."""

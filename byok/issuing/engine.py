@@ -34,6 +34,7 @@ from .models import (
     Project,
     UsageDay,
 )
+from .policy import KeyPolicy
 from .rollout import Rollout, SecretStatus
 from .store import Tables
 from .tenancy import Tenancy
@@ -50,8 +51,7 @@ class KeyIssuer:
         self,
         db_url: str | Database | None = None,  # sqlite:///keys.db, postgresql://…, or a Database
         *,
-        signing_secret: str
-        | bytes,  # HMAC secret of stored hashes; required (secrets.token_hex(32))
+        signing_secret: str | bytes,  # HMAC secret of stored hashes (secrets.token_hex(32))
         key_prefix: str = "sk",  # first segment of every key, [a-z0-9]{1,16}
         environment: str = "",  # optional second segment, e.g. "live" or "test"
         previous_signing_secrets: Sequence[str | bytes] = (),  # older ones (adopt_signing_secret)
@@ -297,10 +297,17 @@ class KeyIssuer:
         product_id: str | None = None,  # scope to a product (linked to the project, if both)
         metadata: KeyMetadata | None = None,  # name, scopes, limits, expiry, credits, custom
         actor: str | None = None,  # who issues it, for the audit log
+        policy: KeyPolicy | None = None,  # refuse metadata outside it, or a key past max_keys
     ) -> APIKeyCreated:
-        """Issue a key; its plaintext is in the result only, never stored."""
+        """Issue a key; its plaintext is in the result only, never stored (under a `policy`: see
+        Lifecycle.create_key)."""
         return self.lifecycle.create_key(
-            org_id, project_id=project_id, product_id=product_id, metadata=metadata, actor=actor
+            org_id,
+            project_id=project_id,
+            product_id=product_id,
+            metadata=metadata,
+            actor=actor,
+            policy=policy,
         )
 
     def create_keys(
@@ -369,10 +376,13 @@ class KeyIssuer:
         grace: timedelta = timedelta(0),  # how long the old key keeps working
         metadata: KeyMetadata | None = None,  # the new key's metadata; None = the old one's
         actor: str | None = None,  # who, for the audit log
+        policy: KeyPolicy | None = None,  # keep the new key within it (not with metadata)
     ) -> APIKeyCreated:
         """A new key with the same settings and budget; the old one works until min(its expiry,
-        now+grace), spending the new one's credits and window (see lineage.py)."""
-        return self.lifecycle.roll_key(key_id, grace=grace, metadata=metadata, actor=actor)
+        now+grace), spending the new one's credits and window (see lineage.py; KeyPolicy.rolled)."""
+        return self.lifecycle.roll_key(
+            key_id, grace=grace, metadata=metadata, actor=actor, policy=policy
+        )
 
     def list_org_keys(
         self,

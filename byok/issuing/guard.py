@@ -3,8 +3,11 @@
 
 The key is read from `Authorization: Bearer …` or `X-API-Key`. A refusal is JSON and never
 echoes the key: 401 with `WWW-Authenticate` (missing, invalid or expired key), 403 (revoked, or
-missing scopes: the body names them), 429 with `Retry-After` and `RateLimit-Limit/-Remaining/
--Reset`, 503 when the database is unavailable.
+missing scopes: the body names them), 429 with `Retry-After`, 503 when the database is
+unavailable. Every refusal carries a request id (`X-Request-Id` and the body's `request_id`) and
+the app's `docs_url` when given (the body's `docs_url`, a `Link: <…>; rel="help"` header). Every
+answer for a key whose rate limit was counted, the handler's own and the 429, carries
+`RateLimit-Limit`, `-Remaining`, `-Reset` and `-Policy` (see answers.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.types import StorageError
 from ..middleware.guards import guard  # the machinery require_api_key is built on
+from .answers import (
+    REQUEST_ID_HEADER,
+    check_docs_url,
+    quota_headers,
+    request_id,
+    with_headers,
+)
 from .client import APIKeyClient
 from .engine import KeyIssuer
 from .errors import (
@@ -46,6 +56,7 @@ log = logging.getLogger("byok")
 
 ISSUED_KEY = "issued_key"  # a guarded handler's parameter that receives the APIKey
 SCOPE_ISSUED_KEY = "byok_issued_key"  # request.scope entry holding the validated APIKey
+SCOPE_QUOTA = "byok_issued_quota"  # request.scope entry holding its rate limit after the call
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6750 scope-token (ASCII)
 _REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")  # a realm quoted as it is
 
@@ -73,8 +84,11 @@ def _challenge(realm: str, error: str | None = None, **extra: str) -> str:
 def key_problem(
     exc: APIKeyError | StorageError | None,  # why the key was refused; None = no key sent
     realm: str = "api",  # the realm named in WWW-Authenticate
+    *,
+    request_id: str | None = None,  # the refused request's id (None: a new one)
+    docs_url: str | None = None,  # where the app documents these errors (body + Link header)
 ) -> JSONResponse:
-    """The JSON answer for a refused key (never containing the key)."""
+    """The JSON answer for a refused key (never containing the key), with a request id."""
     headers: dict[str, str] = {}
     body: dict[str, Any]
     if exc is None:
@@ -120,7 +134,15 @@ def key_problem(
     else:  # InvalidKeyError and any other key error
         status, body = 401, {"error": "invalid_key", "detail": "the API key is not valid"}
         headers["WWW-Authenticate"] = _challenge(realm, "invalid_token")
+    rid = request_id or _new_request_id(None)
+    body["request_id"] = headers[REQUEST_ID_HEADER] = rid
+    if docs_url is not None:
+        body["docs_url"] = docs_url
+        headers["Link"] = f'<{docs_url}>; rel="help"'
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+_new_request_id = request_id  # (key_problem's parameter hides the function's name)
 
 
 def _client(client_or_issuer: APIKeyClient | KeyIssuer) -> APIKeyClient:
@@ -136,31 +158,46 @@ def _checker(
     scopes: tuple[str, ...],
     filters: dict[str, Any],
     realm: str,
+    docs_url: str | None,
 ) -> Callable[[HTTPConnection], Any]:
-    """request -> {"issued_key": the APIKey}, or the refusal Response (a `guard` check)."""
+    """request -> {"issued_key": the APIKey}, or the refusal Response (a `guard` check); the
+    key's rate limit after the call goes to request.scope[SCOPE_QUOTA]."""
     client = _client(client_or_issuer)
     if not isinstance(realm, str) or not _REALM.fullmatch(realm):
         raise ValueError("realm must be 1-100 ASCII characters without quotes or backslashes")
     for s in scopes:
         if not isinstance(s, str) or not s:
             raise TypeError("scopes are non-empty strings")
+    docs = check_docs_url(docs_url)
 
     async def check(request: HTTPConnection) -> dict[str, APIKey] | Response:
         key = presented_key(request)
         if key is None:
-            return key_problem(None, realm)
+            return key_problem(None, realm, request_id=request_id(request), docs_url=docs)
         try:
-            found = await client.validate_key(key, required_scopes=scopes, **filters)
+            prepared = client.issuer.prepare(key, required_scopes=scopes, **filters)
+            found, quota = await client.admit(prepared)
         except (APIKeyError, StorageError) as e:
             if isinstance(e, StorageError):
                 log.warning("byok issued-key guard: database unavailable (%s)", e)
             elif not isinstance(e, InvalidKeyError | QuotaError):
                 log.info("byok issued-key refused on %s: %s", request.url.path, type(e).__name__)
-            return key_problem(e, realm)
+            return key_problem(e, realm, request_id=request_id(request), docs_url=docs)
         request.scope[SCOPE_ISSUED_KEY] = found
+        request.scope[SCOPE_QUOTA] = quota
         return {ISSUED_KEY: found}
 
     return check
+
+
+def _quota_of(request: HTTPConnection) -> dict[str, str]:
+    quota = request.scope.get(SCOPE_QUOTA)
+    return {} if quota is None else quota_headers(quota)
+
+
+def _with_quota(request: HTTPConnection, result: Any) -> Any:
+    """The handler's answer with the key's RateLimit-* headers (when its limit was counted)."""
+    return with_headers(request, result, _quota_of(request))
 
 
 def require_scopes(
@@ -172,9 +209,11 @@ def require_scopes(
     check_rate_limit: bool = True,  # enforce the key's rate limit and credits
     track_usage: bool = True,  # count the use
     realm: str = "api",  # named in WWW-Authenticate
+    docs_url: str | None = None,  # where your API's errors are documented (in every refusal)
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator (under `@rt`): the handler runs only for a valid issued key with these scopes;
-    a handler with an `issued_key` parameter receives the APIKey."""
+    a handler with an `issued_key` parameter receives the APIKey. Its answer carries the key's
+    RateLimit-* headers when the key has a rate limit (and check_rate_limit is on)."""
     filters = {
         "product_id": product_id,
         "project_id": project_id,
@@ -182,7 +221,8 @@ def require_scopes(
         "check_rate_limit": check_rate_limit,
         "track_usage": track_usage,
     }
-    return guard(_checker(client_or_issuer, scopes, filters, realm), (ISSUED_KEY,))
+    check = _checker(client_or_issuer, scopes, filters, realm, docs_url)
+    return guard(check, (ISSUED_KEY,), after=_with_quota)
 
 
 def issued_key_beforeware(
@@ -194,13 +234,15 @@ def issued_key_beforeware(
     org_id: str | None = None,  # … and belong to this organization
     skip: tuple[str, ...] = (),  # exact paths under the prefix left open (e.g. a health check)
     realm: str = "api",  # named in WWW-Authenticate
+    docs_url: str | None = None,  # where your API's errors are documented (in every refusal)
 ) -> Callable[[Request], Any]:
     """A FastHTML `before` function guarding every path under `prefix`; handlers read the key
-    with `issued_key_of(request)`."""
+    with `issued_key_of(request)`. A handler's FT, dict or text answer gets the key's RateLimit-*
+    headers (through FastHTML's `req.injects`); one returning a Response sets its own."""
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise TypeError("prefix must be a path such as '/api/'")
     filters = {"product_id": product_id, "project_id": project_id, "org_id": org_id}
-    check = _checker(client_or_issuer, scopes, filters, realm)
+    check = _checker(client_or_issuer, scopes, filters, realm, docs_url)
     open_paths = frozenset(skip)
 
     async def issued_key_before(req: Request) -> Response | None:
@@ -208,7 +250,10 @@ def issued_key_beforeware(
         if not path.startswith(prefix) or path in open_paths:
             return None
         found = await check(req)
-        return found if isinstance(found, Response) else None
+        if isinstance(found, Response):
+            return found
+        with_headers(req, None, _quota_of(req))  # (through FastHTML's req.injects)
+        return None
 
     return issued_key_before
 

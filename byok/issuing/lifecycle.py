@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from ..core.bounds import later
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
@@ -28,6 +30,7 @@ from .models import (
     AuditAction,
     KeyMetadata,
 )
+from .policy import KeyPolicy, TooManyKeysError
 from .rollout import Rollout
 from .tenancy import Tenancy, known_id
 
@@ -217,20 +220,47 @@ class Lifecycle:
         product_id: str | None,
         metadata: KeyMetadata | None,
         actor: str | None,
+        policy: KeyPolicy | None = None,
     ) -> APIKeyCreated:
-        """See KeyIssuer.create_key."""
+        """See KeyIssuer.create_key. Under a `policy`, metadata outside it is an
+        InvalidInputError and a key past its max_keys a TooManyKeysError (see `_room`)."""
         meta = _metadata(metadata)
+        if policy is not None and not isinstance(policy, KeyPolicy):
+            raise InvalidInputError("policy must be a KeyPolicy or None")
         actor = _actor(actor)
+        now = self.ctx.clock()
+        if policy is not None:
+            policy.check(meta, now)
         scope = self._scope(org_id, project_id, product_id)
-        at = to_iso(self.ctx.clock())
+        at = to_iso(now)
         row, plaintext = self._insert_key(scope, meta, meta.to_json(), at, self.rollout.issue)
         made = json.dumps({"settings": _settings(meta)})
         audit = self._audit_row(scope[0], row["id"], AuditAction.create, actor, made)
         t = self.ctx.tables
         with self.ctx.guard("create key"):  # bench "create_key": two compiled INSERTs
+            if policy is not None and policy.max_keys is not None:
+                self._room(scope[0], scope[1], policy.max_keys)
             t.run(self.sql.insert_key, row)
             t.run(self.sql.insert_audit, audit)
         return APIKeyCreated(store.api_key(row), plaintext)
+
+    def _room(self, org: str, project: str | None, most: int) -> None:
+        """Refuse a new key when its owner (the project, else the organization) already holds
+        `most` live keys. Inside the create's guard: the organization's row is locked first, so
+        creates for one owner count and insert one after another, in every process."""
+        t = self.ctx.tables
+        o, k = t.orgs.table, t.keys.table
+        t.execute(o.update().where(o.c.id == org).values(name=o.c.name))  # the owner's lock
+        now = to_iso(self.ctx.clock())
+        owner = k.c.org_id == org if project is None else k.c.project_id == project
+        live = sa.select(sa.func.count()).where(
+            owner,
+            k.c.revoked_at.is_(None),
+            k.c.rolled_to.is_(None),  # a rolled key is on its way out (its successor counts)
+            sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now),
+        )
+        if t.execute(live).scalar_one() >= most:
+            raise TooManyKeysError(most)
 
     def create_keys(
         self,
@@ -346,12 +376,20 @@ class Lifecycle:
         self.cache.drop(row["id"])
 
     def roll_key(
-        self, key_id: str, *, grace: timedelta, metadata: KeyMetadata | None, actor: str | None
+        self,
+        key_id: str,
+        *,
+        grace: timedelta,
+        metadata: KeyMetadata | None,
+        actor: str | None,
+        policy: KeyPolicy | None = None,
     ) -> APIKeyCreated:
         """See KeyIssuer.roll_key."""
         later(self.ctx.clock(), grace, "grace", error=InvalidInputError)  # ≥ 0, ends by year 9999
         if metadata is not None and not isinstance(metadata, KeyMetadata):
             raise InvalidInputError("metadata must be a KeyMetadata")
+        if policy is not None and (metadata is not None or not isinstance(policy, KeyPolicy)):
+            raise InvalidInputError("policy must be a KeyPolicy, given without metadata")
         actor = _actor(actor)
         first, t = self._key_row(key_id), self.ctx.tables  # its tenancy never changes
         kid = first["id"]
@@ -367,8 +405,14 @@ class Lifecycle:
             lineage.check_rollable(old, now)
             was = store.api_key(old).metadata
             meta = was if metadata is None else metadata
+            granted = metadata is not None
+            if policy is not None:  # the successor within the policy; its credits move as they
+                meta = policy.rolled(was, now)  # are, unless the old key had none to move
+                granted = was.remaining is None and meta.remaining is not None
             ends = min(now + grace, was.expires_at or now + grace)
-            row.update(lineage.inherited(old, meta, metadata is not None))  # from the locked read
+            row.update(lineage.inherited(old, meta, granted))  # from the locked read
+            if granted and metadata is None:
+                row.update(remaining=meta.remaining, refilled_at=to_iso(now))
             t.run(self.sql.insert_key, row)
             retire = lineage.retired(old, replace(was, expires_at=ends), row["id"], now)
             cas = {f"new_{c}": v for c, v in retire.items()}

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from .models import RateLimit, Refill, RefillInterval
 
-__all__ = ["BUCKETS", "Decision", "Plan", "next_refill", "spend", "take"]
+__all__ = ["BUCKETS", "Decision", "Plan", "Quota", "next_refill", "spend", "take"]
 
 BUCKETS = 60  # slices per window: second → 1/60 s, minute → 1 s, hour → 1 min, day → 24 min
 _US = 1_000_000  # microseconds per second
@@ -33,6 +33,7 @@ class Plan(NamedTuple):
     rem: int | None  # credits left (remaining); None = unlimited
     refilled: str | None  # last credit refill (refilled_at), ISO 8601
     bump: bool  # a limit changed: the row's version moves (a plain count leaves it)
+    quota: Quota | None = None  # the rate limit after this call (RateLimit-*); None = not counted
 
     @classmethod
     def kept(
@@ -51,6 +52,15 @@ class Decision:
     state: str | None  # the state to store when it passed (None when refused)
     remaining: int  # passes left in the current span after this call
     retry_after: int  # refused: whole seconds until a call will pass; passed: until a slot frees
+
+
+class Quota(NamedTuple):
+    """A key's rate limit after a call it let through, as the RateLimit-* headers tell it."""
+
+    limit: int  # requests allowed per window (RateLimit-Limit)
+    remaining: int  # passes left in the current span (RateLimit-Remaining)
+    reset: int  # whole seconds until a slot frees (RateLimit-Reset)
+    window: int  # the window's length in seconds (RateLimit-Policy's w=)
 
 
 def _parse(state: str | None, window: str) -> tuple[int, list[int]] | None:

@@ -71,8 +71,9 @@ from .engine import KeyIssuer
 from .errors import ExpiredKeyError, NotFoundError, RevokedKeyError, RolledKeyError
 from .models import APIKey
 from .owner import KeyOwner, OwnerFunc, OwnerLookup
+from .policy import KeyPolicy, TooManyKeysError
 from .views import IssuedKeysPage, issuers_of, key_json, lists, span
-from .webform import parse_grace, parse_new_key
+from .webform import NO_POLICY, parse_grace, parse_new_key
 
 __all__ = ["IssuingRoutes", "KeyOwner", "OwnerFunc", "mount_issuing_routes"]
 
@@ -103,6 +104,7 @@ class IssuingRoutes:
         self.prefix = view.prefix
         self.title = view.title
         self.layout = view.layout
+        self.key_policy = view.key_policy  # what keys created or rolled here may be
         self.section = view.section  # the page's content, to embed in a page of your own
 
     # --- checks -------------------------------------------------------------------------------
@@ -159,9 +161,12 @@ class IssuingRoutes:
         return st, int(page)
 
     async def _run(self, req: Request, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        """An issuer call in the thread pool; a database failure is refused with a 503."""
+        """An issuer call in the thread pool; a database failure is refused with a 503, a key
+        past the policy's max_keys with a 409."""
         try:
             return await run_in_threadpool(fn, *args, **kw)
+        except TooManyKeysError as e:
+            raise self._problem(req, 409, "max_keys", str(e)) from None
         except StorageError:
             log.warning("byok issuing page: the database failed", exc_info=True)
             raise self._problem(req, 503, "storage", UNAVAILABLE) from None
@@ -193,8 +198,10 @@ class IssuingRoutes:
     async def create(self, req: Request, data: dict) -> Any:
         """POST {prefix}: issue a key; the reveal + table + fresh form + toast, or a 422 form."""
         owner = await self._owner(req)
-        pieces = self.view
-        new = parse_new_key(data, pieces.scope_names, pieces.environments, self.issuer.clock())
+        pieces, policy = self.view, self.key_policy
+        new = parse_new_key(
+            data, pieces.scope_names, pieces.environments, self.issuer.clock(), policy
+        )
         kind = request_kind(req)
         if new.errors:
             if kind is RequestKind.JSON:
@@ -218,6 +225,7 @@ class IssuingRoutes:
             project_id=owner.project_id,
             metadata=new.metadata,
             actor=owner.actor,
+            policy=policy,
         )
         key = created.key
         if kind is RequestKind.JSON:
@@ -285,7 +293,9 @@ class IssuingRoutes:
         self._rollable(req, key)
         issuer = self.view.issuer_of(key)
         try:
-            created = await self._run(req, issuer.roll_key, key.id, grace=grace, actor=owner.actor)
+            created = await self._run(
+                req, issuer.roll_key, key.id, grace=grace, actor=owner.actor, policy=self.key_policy
+            )
         except (RevokedKeyError, ExpiredKeyError, RolledKeyError):  # changed since it was read
             raise self._problem(req, 409, "conflict", "This key can no longer be rolled") from None
         kind = request_kind(req)
@@ -357,6 +367,8 @@ def mount_issuing_routes(
     form_defaults: Mapping[str, Any] | None = None,  # the create form's initial values
     serve_script: bool = True,  # also serve byok.js (the page loads it)
     layout: Layout | None = None,  # the app's shell around each full page: layout(*c, title=)
+    key_policy: KeyPolicy | None = None,  # what keys created and rolled here may be (None: no
+    # rate limit to choose, no cap on keys or lifetime)
 ) -> IssuingRoutes:
     """Add the "API keys" page and its create / roll / revoke / delete / usage routes.
 
@@ -372,11 +384,21 @@ def mount_issuing_routes(
         raise ValueError("declare at least one scope users may give their keys")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 200:
         raise ValueError("per_page must be an int from 1 to 200")
+    if key_policy is not None and not isinstance(key_policy, KeyPolicy):
+        raise TypeError("key_policy must be a KeyPolicy, e.g. KeyPolicy(max_keys=5)")
     if policy is not None:
         policy.harden(app)
     gate = RouteGate(policy)
     view = IssuedKeysPage(
-        issuers, prefix, declared, gate, title, per_page, form_defaults or {}, layout=layout
+        issuers,
+        prefix,
+        declared,
+        gate,
+        title,
+        per_page,
+        form_defaults or {},
+        layout=layout,
+        key_policy=key_policy or NO_POLICY,
     )
     routes = IssuingRoutes(view, owners, gate)
     key = f"{'' if prefix == '/' else prefix}/{{key_id}}"

@@ -37,7 +37,7 @@ from .rollout import Rollout
 from .tenancy import Tenancy, canonical_id
 from .usage import Usage
 
-__all__ = ["NeedsDatabase", "Prepared", "Validation"]
+__all__ = ["Admitted", "NeedsDatabase", "Prepared", "Validation"]
 
 OPTIMISTIC_ATTEMPTS = 4  # compare-and-swap tries before taking the row lock
 
@@ -53,6 +53,13 @@ class Prepared(NamedTuple):
     key: str  # the well-formed key
     key_hash: str  # its hash under the current pepper
     want: _Want  # what is asked of it
+
+
+class Admitted(NamedTuple):
+    """A validated key and, when its rate limit was counted, what is left of it."""
+
+    key: APIKey  # the key's record
+    quota: limits.Quota | None  # the rate limit after this call; None when none was counted
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,10 @@ class Validation:
 
     def answer(self, prepared: Prepared, *, io: bool) -> APIKey:
         """See KeyIssuer.answer."""
+        return self.admit(prepared, io=io).key
+
+    def admit(self, prepared: Prepared, *, io: bool) -> Admitted:
+        """See KeyIssuer.admit."""
         key, key_hash, want = prepared
         for _ in range(OPTIMISTIC_ATTEMPTS):
             entry = self.cache.get(key_hash)  # bench "validate_key read-only": no query
@@ -141,21 +152,21 @@ class Validation:
             drawn = want.limit and entry.row["rolled_to"] is not None  # spends its successor's
             plan = None if drawn else self._plan(entry, want, now)
             if plan is None and not drawn:
-                return entry.key
+                return Admitted(entry.key, None)
             if not io:
                 raise NeedsDatabase
             if drawn:
-                done = self._draw(entry, want, now)
+                done, quota = self._draw(entry, want, now)
             else:
                 with self.ctx.guard("validate"):
-                    done = self._apply(entry, plan, want, now)
+                    done, quota = self._apply(entry, plan, want, now), plan.quota
             if done is not None:
                 self.cache.put(key_hash, done)
-                return done.key
+                return Admitted(done.key, quota)
             self.cache.drop(entry.key.id)  # another writer changed the row: read it again
         return self._validate_locked(key, key_hash, want)
 
-    def _validate_locked(self, key: str, key_hash: str, want: _Want) -> APIKey:
+    def _validate_locked(self, key: str, key_hash: str, want: _Want) -> Admitted:
         """The last resort under contention: lock the row, read, decide and write at once."""
         entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
         t = self.ctx.tables
@@ -168,14 +179,15 @@ class Validation:
             now = self.ctx.clock()
             self._check(entry.key, want, now, io=True)
             if want.limit and row["rolled_to"] is not None:
-                done = self._draw(entry, want, now, locked=True)
+                done, quota = self._draw(entry, want, now, locked=True)
             else:
                 plan = self._plan(entry, want, now)
                 done = entry if plan is None else self._apply(entry, plan, want, now)
+                quota = None if plan is None else plan.quota
         if done is None:  # cannot happen while the row is locked
             raise StorageError("issued key changed while locked")
         self.cache.put(key_hash, done)
-        return done.key
+        return Admitted(done.key, quota)
 
     def _load(self, key: str, key_hash: str) -> Entry:
         """Read the key's row by any hash it may hold (one indexed lookup); rehash it when the
@@ -229,7 +241,7 @@ class Validation:
         """The counters after this call (QuotaError when a limit refuses it); None: no write."""
         row, meta = entry.row, entry.key.metadata
         rl, rem, refilled = row["rl_state"], row["remaining"], row["refilled_at"]
-        bump = False
+        bump, quota = False, None
         if want.limit and meta.rate_limit is not None:
             try:
                 decision = limits.take(rl, meta.rate_limit, now)
@@ -243,6 +255,10 @@ class Validation:
                     window_seconds=meta.rate_limit.window.seconds,
                 )
             rl, bump = decision.state, True
+            window = meta.rate_limit.window.seconds
+            quota = limits.Quota(
+                meta.rate_limit.requests, decision.remaining, decision.retry_after, window
+            )
         if want.limit and rem is not None:
             left, at, wait = limits.spend(rem, meta.refill, from_iso(refilled), now)
             if left is None:
@@ -250,7 +266,7 @@ class Validation:
             rem, refilled, bump = left, to_iso(at), True
         if not bump and not want.track:
             return None
-        return Plan(rl, rem, refilled, bump)
+        return Plan(rl, rem, refilled, bump, quota)
 
     def _apply(self, entry: Entry, plan: Plan, want: _Want, now: datetime) -> Entry | None:
         """Write the plan if the row is still the one read (inside a guard); None on conflict."""
@@ -294,8 +310,9 @@ class Validation:
 
     def _draw(
         self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
-    ) -> Entry | None:
-        """A rolled key spends its lineage head's budget, counts on its own row; None: conflict."""
+    ) -> tuple[Entry | None, limits.Quota | None]:
+        """A rolled key spends its lineage head's budget, counts on its own row (None: a
+        conflict); with the head's quota after the call."""
         txn = (lambda: contextlib.nullcontext()) if locked else (lambda: self.ctx.guard("validate"))
         with txn():
             found = lineage.head(self.ctx.tables, entry.row, lock=locked)
@@ -311,9 +328,9 @@ class Validation:
         except lineage.Conflict:
             if locked:
                 raise StorageError("issued key changed while locked") from None
-            return None
+            return None, None
         done.key = done.key if found is None else lineage.shown(done.key, plan.rem)
-        return done
+        return done, plan.quota
 
 
 def _entry(row: Any, previous: Entry | None = None) -> Entry:

@@ -30,7 +30,8 @@ from byok.middleware.policy import RouteGate
 
 from .engine import KeyIssuer
 from .models import APIKey, APIKeyCreated
-from .webform import NewKey
+from .policy import KeyPolicy
+from .webform import NO_POLICY, NewKey, offer
 
 __all__ = ["IssuedKeysPage", "issuers_of", "key_json"]
 
@@ -49,8 +50,10 @@ class IssuedKeysPage:
         form_defaults: Mapping[str, Any],  # values the create form starts with
         *,
         layout: Layout | None = None,  # the app's shell around the full page; None = Title + Main
+        key_policy: KeyPolicy = NO_POLICY,  # what keys created or rolled here may be
     ):
         self.layout = layout
+        self.key_policy = key_policy
         self.issuers = dict(issuers)
         self.issuer = next(iter(self.issuers.values()))  # lists and changes (one database)
         self.environments = [e for e in self.issuers if e]
@@ -114,6 +117,7 @@ class IssuedKeysPage:
             environments=self.environments,
             csrf_token=self.gate.token(req),
             hx_swap_oob="true" if oob else None,
+            **offer(self.key_policy, self.issuer.clock()),
         )
 
     def reveal(self, created: APIKeyCreated) -> Any:

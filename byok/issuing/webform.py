@@ -1,5 +1,6 @@
 """What the issued-key page's forms send, parsed in one place: CreateKeyForm's fields into a
-KeyMetadata (or an error per field, the typed values kept) and RollKeyDialog's grace period.
+KeyMetadata within the page's KeyPolicy (or an error per field, the typed values kept), what the
+form offers under that policy, and RollKeyDialog's grace period.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from byok.components.issued_fields import RateOffer
 from byok.components.variants import ExpiryChoice, GracePeriod, RateWindow
 
-from .models import MAX_NAME, KeyMetadata, RateLimit, RateLimitWindow
+from .models import MAX_NAME, KeyMetadata, RateLimit
+from .policy import KeyPolicy, rate_text
 
-__all__ = ["MAX_EXPIRY_DAYS", "MAX_RATE", "NewKey", "parse_grace", "parse_new_key"]
+__all__ = ["MAX_EXPIRY_DAYS", "NO_POLICY", "NewKey", "offer", "parse_grace", "parse_new_key"]
 
 MAX_EXPIRY_DAYS = 3650  # latest expiry date a user may choose, in days from today
-MAX_RATE = 1_000_000  # most requests a user may allow per window
+NO_POLICY = KeyPolicy()  # no rate limit to choose, no cap on keys or their lifetime
 _KEPT = 1000  # longest typed value sent back into the form
 FIELDS = ("name", "scopes", "expires", "expires_on", "rate_requests", "rate_window", "environment")
 
@@ -70,39 +73,100 @@ def _kept(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _expiry(choice: str | None, on: str | None, today: date, now: datetime) -> datetime | None:
-    """The expiry chosen (ValueError with the message to show)."""
+def _expiry(
+    choice: str | None, on: str | None, now: datetime, latest: datetime | None
+) -> datetime | None:
+    """The expiry chosen (ValueError with the message to show); `latest` is the policy's cap
+    (None: none): a choice past it is refused, a day ending past it ends at it."""
+    today = now.date()
+    default = ExpiryChoice.NEVER if latest is None else None
     try:
-        picked = ExpiryChoice(choice or ExpiryChoice.NEVER)
+        picked = ExpiryChoice(choice or default) if choice or default else None
     except ValueError:
         raise ValueError("Choose when the key expires") from None
+    if picked is None:  # not sent, under a max_lifetime: the longest allowed
+        return latest
     if picked is ExpiryChoice.NEVER:
+        if latest is not None:
+            raise ValueError(f"Keys here must expire by {latest:%Y-%m-%d}: choose when")
         return None
     if picked is not ExpiryChoice.DATE:
-        return now + timedelta(days=int(picked.value))
+        chosen = now + timedelta(days=int(picked.value))
+        if latest is not None and chosen > latest:
+            raise ValueError(f"Keys here must expire by {latest:%Y-%m-%d}: choose a sooner expiry")
+        return chosen
     try:
         day = date.fromisoformat((on or "").strip())
     except ValueError:
         raise ValueError("Enter the expiry date as YYYY-MM-DD") from None
     if day <= today:
         raise ValueError("The expiry date must be after today")
+    if latest is not None and day > latest.date():
+        raise ValueError(f"Keys here must expire by {latest:%Y-%m-%d}: choose a sooner date")
     if day > today + timedelta(days=MAX_EXPIRY_DAYS):
         raise ValueError("Choose an expiry date within 10 years")
-    return datetime.combine(day + timedelta(days=1), time(0), UTC)  # the end of that day, UTC
+    end = datetime.combine(day + timedelta(days=1), time(0), UTC)  # the end of that day, UTC
+    return end if latest is None else min(end, latest)
 
 
-def _rate(requests: str | None, window: str | None) -> RateLimit | None:
-    """The rate limit chosen, None for none (ValueError with the message to show)."""
+def _rate(requests: str | None, window: str | None, policy: KeyPolicy) -> RateLimit | None:
+    """The rate limit chosen within the policy (ValueError with the message to show): none to
+    choose unless it has a max_rate_limit; under one, at most it, in its window (empty: it)."""
     text = (requests or "").strip()
-    if not text:
+    cap = policy.max_rate_limit
+    if cap is None:
+        if text:
+            fixed = policy.rate_limit
+            if fixed is None:
+                raise ValueError("Keys created here have no rate limit to choose: leave it out")
+            raise ValueError(f"Keys created here get {rate_text(fixed)}: leave it out")
         return None
-    if not (text.isascii() and text.isdigit() and len(text) <= 7) or not 1 <= int(text) <= MAX_RATE:
-        raise ValueError(f"The rate limit is a whole number of requests from 1 to {MAX_RATE:,}")
-    try:
-        win = RateWindow(window or RateWindow.MINUTE)
-    except ValueError:
-        raise ValueError("Choose a rate-limit window: second, minute, hour or day") from None
-    return RateLimit(int(text), RateLimitWindow(win.value))
+    if not text:
+        return cap
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or int(text) < 1:
+        raise ValueError(f"The rate limit is a whole number of requests from 1 to {cap.requests:,}")
+    if window and window != cap.window.value:
+        raise ValueError(f"The rate-limit window here is per {cap.window.value}")
+    if int(text) > cap.requests:
+        raise ValueError(f"The rate limit can be at most {rate_text(cap)}")
+    return RateLimit(int(text), cap.window)
+
+
+def offer(
+    policy: KeyPolicy,  # the page's policy
+    now: datetime,  # the issuer's current time (UTC)
+) -> dict[str, Any]:
+    """CreateKeyForm's keyword arguments that show the policy: the rate field (only under a
+    max_rate_limit), the expiries within max_lifetime, and what every key gets, in words."""
+    cap, latest = policy.max_rate_limit, policy.latest_expiry(now)
+    rate = (
+        None
+        if cap is None
+        else RateOffer(cap.requests, (RateWindow(cap.window.value),), optional=False)
+    )
+    expiries = [
+        c
+        for c in ExpiryChoice
+        if latest is None
+        or c is ExpiryChoice.DATE
+        or (c is not ExpiryChoice.NEVER and now + timedelta(days=int(c.value)) <= latest)
+    ]
+    notes = []
+    if policy.rate_limit is not None:
+        notes.append(f"Every key allows {rate_text(policy.rate_limit)}.")
+    if policy.credits is not None:
+        every = "" if policy.refill is None else f", reset {policy.refill.interval.value}"
+        notes.append(f"Every key gets {policy.credits:,} credits{every}.")
+    if latest is not None:
+        notes.append(f"Keys expire by {latest:%Y-%m-%d}.")
+    if policy.max_keys is not None:
+        notes.append(f"You can hold up to {policy.max_keys:,} live keys.")
+    return {
+        "rate": rate,
+        "expiries": expiries,
+        "latest_date": None if latest is None else latest.date().isoformat(),
+        "notes": notes,
+    }
 
 
 def parse_new_key(
@@ -110,8 +174,10 @@ def parse_new_key(
     scopes: Sequence[str],  # the scope names the app declares
     environments: Sequence[str],  # the environments offered ([] when none)
     now: datetime,  # the issuer's current time (UTC)
+    policy: KeyPolicy = NO_POLICY,  # what keys may be (rate, expiry, credits)
 ) -> NewKey:
-    """CreateKeyForm's fields as a KeyMetadata, or an error per field; never raises."""
+    """CreateKeyForm's fields as a KeyMetadata within the policy, or an error per field (a
+    value beyond the policy is refused, never clamped); never raises."""
     new = NewKey(_kept(data))
     errors = new.errors
     try:
@@ -136,13 +202,14 @@ def parse_new_key(
         chosen, errors["scopes"] = [], "Choose scopes from the list"
     expires_at = rate = None
     try:
-        expires_at = _expiry(_one(data, "expires"), _one(data, "expires_on"), now.date(), now)
+        latest = policy.latest_expiry(now)
+        expires_at = _expiry(_one(data, "expires"), _one(data, "expires_on"), now, latest)
     except _Shape:
         errors["expires"] = "Choose when the key expires"
     except ValueError as e:
         errors["expires"] = str(e)
     try:
-        rate = _rate(_one(data, "rate_requests"), _one(data, "rate_window"))
+        rate = _rate(_one(data, "rate_requests"), _one(data, "rate_window"), policy)
     except _Shape:
         errors["rate_limit"] = "Send one rate limit"
     except ValueError as e:
@@ -157,9 +224,10 @@ def parse_new_key(
         new.environment = env
     if not errors:
         custom = {"environment": new.environment} if environments else {}
-        new.metadata = KeyMetadata(
+        chose = KeyMetadata(
             name=name, scopes=chosen, rate_limit=rate, expires_at=expires_at, custom=custom
         )
+        new.metadata = policy.applied(chose)
     return new
 
 

@@ -117,6 +117,8 @@ def guard(
     injected: tuple[str, ...],  # the handler parameters the guard fills (hidden from FastHTML)
     *,
     needs: str | None = None,  # a parameter the handler must take (or **kwargs): else TypeError
+    after: Callable[[HTTPConnection, Any], Any] | None = None,  # (request, handler's answer) ->
+    # the answer sent (e.g. with headers added); None: the handler's answer as it is
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator (under `@rt`): the handler runs only when `check` passes, given what it found."""
 
@@ -133,8 +135,10 @@ def guard(
                 return found
             kwargs.update((n, v) for n, v in found.items() if n in plan.injected)
             if plan.is_async:
-                return await func(*args, **kwargs)
-            return await run_in_threadpool(func, *args, **kwargs)
+                result = await func(*args, **kwargs)
+            else:
+                result = await run_in_threadpool(func, *args, **kwargs)
+            return result if after is None else after(request, result)
 
         wrapper.__signature__ = plan.signature  # type: ignore[attr-defined]
         return wrapper

@@ -250,6 +250,25 @@ STORIES = [
         GROUP,
         "The 422 answer: each message beside its field, what was typed kept.",
     ),
+    Story(
+        CreateKeyForm,
+        "Under a key policy",
+        {
+            "scopes": SCOPES,
+            "action": BASE,
+            "rate": None,
+            "expiries": [ExpiryChoice.DAYS_7, ExpiryChoice.DAYS_30, ExpiryChoice.DATE],
+            "latest_date": "2025-07-01",
+            "notes": [
+                "Every key allows 100 requests per minute.",
+                "Keys expire by 2025-07-01.",
+                "You can hold up to 5 live keys.",
+            ],
+        },
+        GROUP,
+        "What mount_issuing_routes(key_policy=KeyPolicy(rate_limit=..., max_lifetime=30 days, "
+        "max_keys=5)) shows: no rate choice, no Never, the date capped, the terms in words.",
+    ),
 ]
 
 STORIES += [

@@ -54,7 +54,7 @@ def test_create_reveal_copy_call_roll_revoke(browser: Browser, gallery_url: str)
         expect(section.locator("#byok-issued-validation-name")).to_contain_text(
             "Give the key a name"
         )
-        expect(section.get_by_label("Rate limit (optional)")).to_have_value("3")
+        expect(section.get_by_label("Rate limit (up to 60)")).to_have_value("3")
 
         section.get_by_label("Name").fill("Browser key")
         section.get_by_role("button", name="Create key").click()
