@@ -368,7 +368,8 @@ def unlayer(
     layered = [n for n in names if n not in layers]
     out: list[Node] = [*head, Rule(f"@layer {','.join(layered)};", None)] if layered else [*head]
     for name in layered:
-        out.append(Block(f"@layer {name}", _as_layer(root.sublayers[name])))
+        if inner := _as_layer(root.sublayers[name]):
+            out.append(Block(f"@layer {name}", inner))
     rank = 0
     if scope and "base" in root.sublayers:
         rank += 1
