@@ -99,3 +99,34 @@ def test_front_end_full_links_every_daisyui_component_and_theme() -> None:
     assert bc.front_end().stylesheet == bc.BYOK_CSS_PATH
     with pytest.raises(ValueError, match="'byok' or 'full'"):
         bc.front_end(daisyui="everything")  # type: ignore[arg-type]
+
+
+def run_docs_block(path: str, starts: str, tmp_path, monkeypatch) -> dict:
+    """Run the docs example of `path` whose code starts with `starts`; its namespace."""
+    from tests.test_docs import DOC_ENV, ROOT, extract
+
+    (block,) = [b for b in extract(ROOT / path) if starts in b.code]
+    monkeypatch.chdir(tmp_path)
+    for name, value in DOC_ENV.items():
+        monkeypatch.setenv(name, value)
+    namespace: dict = {"__name__": "__docs_example__"}
+    exec(compile(block.code, path, "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(
+    ("path", "starts", "page"),
+    [
+        ("README.md", "mount_key_routes(app, byok", "/api/keys"),
+        ("docs/issuing.md", 'mount_issuing_routes(app, issuer, "/account/api-keys"', None),
+    ],
+)
+def test_the_docs_first_examples_render_styled(path, starts, page, tmp_path, monkeypatch) -> None:
+    """README's quick example and issuing.md's six lines: the page links byok.css and the app
+    serves it (it was a 404 with no `.serve(app)`)."""
+    app = run_docs_block(path, starts, tmp_path, monkeypatch)["app"]
+    client = TestClient(app, base_url="https://testserver")
+    if page is not None:
+        html = client.get(page).text
+        assert 'href="/byok/byok.css"' in html and 'src="/byok/htmx.js"' in html
+    assert_served(client)
