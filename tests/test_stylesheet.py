@@ -145,6 +145,7 @@ def test_unlayer_keeps_the_layer_order_as_specificity() -> None:
     # a later layer (d over d.l1, the utilities' own rules over d) gets one more id
     assert f"{boost} .btn{{color:red}}" in css
     assert f"@media (hover:hover){{{boost} .btn:hover{{color:blue}}}}" in css
+    assert "revert" not in css  # no scope: nothing restored
     assert f"{boost * 2} .btn-primary{{color:green}}" in css
     assert f"{boost * 3} .p-4{{padding:1rem}}" in css
     assert f":root:has(.modal){boost * 3}{{overflow:hidden}}" in css  # boosted on the root
@@ -152,15 +153,12 @@ def test_unlayer_keeps_the_layer_order_as_specificity() -> None:
     assert css.index(".btn{") < css.index(".btn-primary{") < css.index(".p-4{")
 
 
-def test_unlayer_scopes_preflight_under_the_components_classes() -> None:
+def test_unlayer_restores_the_layered_values_inside_the_components() -> None:
     css = css_layers.unlayer(LAYERED, scope=("alert", "text-base-content/70"))
     scoped = f"{css_layers.BOOST} :where(.alert,.text-base-content\\/70){{"
-    assert scoped in css
-    block = css.split(scoped, 1)[1]
-    assert block.startswith(css_layers.REVERT_SELECTOR + "{all:revert}")  # then the resets
-    assert "&:where(*),& :where(*){margin:0}" in block
-    assert ":root" not in block.split("}}", 1)[0]  # page-root rules stay with the page
+    assert f"{scoped}{css_layers.REVERT_SELECTOR}{{all:revert-layer}}}}" in css
     assert css.index(scoped) < css.index(".btn{")  # below every component rule
+    assert f"{css_layers.BOOST * 2} .btn{{color:red}}" in css  # one rank up
 
 
 def test_boost_selector_handles_lists_pseudo_elements_and_escapes() -> None:

@@ -7,7 +7,9 @@ specificity, so FastHTML's default Pico CSS (unlayered: `button {…}`, `input:n
 of the chosen layers out of their layers, in the layers' own order (lowest first), and gives the
 rules of the n-th of them n id-level points of specificity (`:not(#\\#)` ancestors, which match
 every element below `<html>`): a later layer still beats an earlier one whatever the selectors, as
-with layers, and every one of them beats a stylesheet without id selectors (Pico has none). The
+with layers, and every one of them beats a stylesheet without id selectors (Pico has none). With a
+`scope` (byok's classes), elements inside byok's components also get back, for every property no
+component rule sets, the layered value (`all: revert-layer`) instead of Pico's. The
 layers left alone (Tailwind's theme variables, its preflight, daisyUI's themes) stay layered, so
 the page around the components keeps the app's own look.
 """
@@ -23,13 +25,13 @@ __all__ = [
     "Rule",
     "boost_selector",
     "parse",
-    "scoped_base",
+    "scoped_revert",
     "serialize",
     "unlayer",
 ]
 
 BOOST = ":not(#\\#)"  # one id-level point of specificity: matches any element but <html>
-# inside the scope, first every property back to the browser's default (custom properties stay)
+# inside the scope, every property back to its layered value (custom properties stay)
 REVERT_SELECTOR = "&,& *,&::before,&::after,& *::before,& *::after"
 _ROOT_PREFIXES = (":root", "html", ":host")  # selectors of the root element: boosted in place
 
@@ -276,73 +278,15 @@ def _boosted(node: Node, points: int) -> Node:
     return node
 
 
-def _preflight(rule: Node) -> bool:
-    """True for a reset rule of Tailwind's preflight (not a theme or page-root rule)."""
-    if not isinstance(rule, Rule) or rule.body is None or rule.prelude.startswith("@"):
-        return False
-    return not any(
-        s.startswith(_ROOT_PREFIXES) or "[data-theme" in s or ":root" in s
-        for s in _split(rule.prelude)
-    )
-
-
-def _nested(selectors: str) -> str:
-    """A preflight selector list relative to the scope (`&`): the scope's elements and theirs."""
-    plain, out = [], []
-    for s in _split(selectors):
-        for legacy in (":before", ":after", ":first-line", ":first-letter"):
-            if s.endswith(legacy) and not s.endswith(":" + legacy):
-                s = s[: -len(legacy)] + ":" + legacy  # a pseudo-element: never inside :where()
-        cut = s.find("::")
-        if cut < 0:
-            plain.append(s)
-            continue
-        inner = f":where({s[:cut]})" if s[:cut] else ""
-        out += [f"&{inner}{s[cut:]}", f"& {inner or '*'}{s[cut:]}"]
-    if plain:
-        inner = f":where({','.join(plain)})"
-        out[:0] = [f"&{inner}", f"& {inner}"]
-    return ",".join(out)
-
-
-def scoped_base(
-    base: list[tuple[tuple[str, ...], Node]],  # the base layer's rules (with their wrappers)
-    scope: tuple[str, ...],  # classes whose elements (and everything in them) get the resets
-) -> list[Node]:
-    """Inside elements with one of `scope`'s classes, every property reverted to the browser's
-    default then Tailwind's preflight again, with one id of specificity: this beats a class-less
-    stylesheet's element rules (Pico's margins, paddings, colours, icons) there, and loses to
-    every boosted component rule."""
+def scoped_revert(
+    scope: tuple[str, ...],  # classes whose elements (and everything in them) are byok's
+) -> Block:
+    """Inside elements with one of `scope`'s classes, every property Pico-like unlayered CSS
+    sets goes back to the layered value (`all: revert-layer`: Tailwind's preflight, daisyUI's
+    base; presentational hints such as an svg path's `d` stay), with one id of specificity: it
+    beats a class-less stylesheet's element rules there and loses to every component rule."""
     where = BOOST + " :where(" + ",".join("." + _escape(c) for c in scope) + ")"
-    groups: list[tuple[tuple[str, ...], Node]] = [((), Rule(REVERT_SELECTOR, "all:revert"))]
-    for wrappers, node in base:
-        if _preflight(node):
-            assert isinstance(node, Rule)
-            groups.append((wrappers, Rule(_nested(node.prelude), node.body)))
-    out: list[Node] = []
-    for wrapped in _wrap(groups):  # each wrapper group nested under one scope rule
-        if isinstance(wrapped, Block):
-            out.append(Block(wrapped.prelude, [_scope_block(where, wrapped.children)]))
-        else:
-            out.append(_scope_block(where, [wrapped]))
-    return _merge(out)
-
-
-def _scope_block(where: str, children: list[Node]) -> Block:
-    """A style rule holding nested rules (serialized like a block)."""
-    return Block(where, children)
-
-
-def _merge(nodes: list[Node]) -> list[Node]:
-    """Consecutive blocks with the same prelude merged into one."""
-    out: list[Node] = []
-    for n in nodes:
-        last = out[-1] if out else None
-        if isinstance(n, Block) and isinstance(last, Block) and last.prelude == n.prelude:
-            last.children = _merge([*last.children, *n.children])
-        else:
-            out.append(n)
-    return out
+    return Block(where, [Rule(REVERT_SELECTOR, "all:revert-layer")])
 
 
 def _escape(name: str) -> str:
@@ -356,7 +300,7 @@ def unlayer(
     scope: tuple[str, ...] = (),  # classes inside which preflight also beats unlayered CSS
 ) -> str:
     """The stylesheet with `layers` (and their sublayers) unlayered and boosted by rank, and,
-    with a `scope`, preflight repeated inside it just above a class-less stylesheet."""
+    with a `scope`, the layered values restored inside it over a class-less stylesheet."""
     root = _Layer("")
     _collect(parse(css), root, ())
     banner = [(w, n) for w, n in root.rules if isinstance(n, Rule) and n.prelude.startswith("/*")]
@@ -371,9 +315,9 @@ def unlayer(
         if inner := _as_layer(root.sublayers[name]):
             out.append(Block(f"@layer {name}", inner))
     rank = 0
-    if scope and "base" in root.sublayers:
+    if scope:
         rank += 1
-        out.extend(scoped_base(root.sublayers["base"].rules, scope))
+        out.append(scoped_revert(scope))
     for name in names:
         if name not in layers:
             continue

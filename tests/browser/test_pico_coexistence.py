@@ -113,6 +113,8 @@ def test_components_keep_their_look_with_picos_defaults_left_on(
     assert own == "rgb(1, 114, 173)"  # Pico's primary: the page's own look is Pico's
     icon = page.locator("#icon svg").bounding_box()
     assert icon is not None and icon["width"] <= 24 and icon["height"] <= 24  # not page-sized
+    drawn = page.locator("#icon svg path").first.bounding_box()  # its path keeps its `d`
+    assert drawn is not None and drawn["width"] > 0 and drawn["height"] > 0
     alert = page.locator("#refused").evaluate(
         "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderTopLeftRadius]"
     )
