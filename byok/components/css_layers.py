@@ -262,7 +262,7 @@ def _wrap(items: list[tuple[tuple[str, ...], Node]]) -> list[Node]:
     return out
 
 
-def _as_layer(layer: _Layer, prefix: str = "") -> list[Node]:
+def _as_layer(layer: _Layer) -> list[Node]:
     """A layer's rules and sublayers as nested `@layer` blocks again (order kept)."""
     out: list[Node] = []
     for sub in layer.sublayers.values():
