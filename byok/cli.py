@@ -1,5 +1,8 @@
-"""The `byok` command: `byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment,
-`byok keys …` issues and manages API keys for your own API (byok.issuing.cli).
+"""The `byok` command: rotate stored keys, check a deployment, manage the API keys you issue.
+
+`byok rotate` re-encrypts stored keys, `byok doctor` checks a deployment (the key database and,
+with --issuing-db, the issued-key database), `byok keys …` issues and manages API keys for your
+own API (byok.issuing.cli).
 
 Both open an existing key table only (never create or migrate one): a mistyped database URL
 fails loudly instead of reporting an empty, freshly made database; doctor opens it read-only.
@@ -22,7 +25,8 @@ from tqdm import tqdm
 from .core.security import is_production
 from .core.storage import SCHEMA_VERSION, Access, BYOKManager, DatabaseStorage
 from .core.types import MIN_SECRET_LENGTH, BYOKConfig, BYOKException, StorageBackend
-from .issuing.cli import add_keys_parser
+from .issuing.cli import add_keys_parser, count_issued_keys
+from .issuing.errors import InvalidInputError
 
 __all__ = ["main"]
 
@@ -126,7 +130,43 @@ def rotate(
 def diagnose(
     args: argparse.Namespace,  # parsed command line
 ) -> list[Check]:
-    """Every doctor check, in order."""
+    """Every doctor check, in order (the issued-key database's last, when --issuing-db)."""
+    checks = _vault_checks(args)
+    if getattr(args, "issuing_db", None):
+        checks += issuing_checks(args.issuing_db, args.signing_secret_env)
+    return checks
+
+
+def issuing_checks(
+    url: str,  # the issued-key database's URL
+    secret_env: str,  # the variable holding the signing secret
+) -> list[Check]:
+    """The issued-key database exists and holds byok's tables; its signing secret is set."""
+    checks = []
+    secret = os.environ.get(secret_env, "")
+    if len(secret.encode()) >= MIN_SECRET_LENGTH:
+        checks.append(Check(Level.OK, f"{secret_env} is set ({len(secret.encode())} bytes)"))
+    else:
+        checks.append(
+            Check(Level.FAIL, f"{secret_env} is missing or under {MIN_SECRET_LENGTH} bytes")
+        )
+    try:
+        total, revoked = count_issued_keys(url)
+    except (InvalidInputError, BYOKException) as e:
+        return [*checks, Check(Level.FAIL, f"issuing database: {e}")]
+    checks.append(
+        Check(
+            Level.OK,
+            f"issuing database reachable: {total} issued keys ({revoked} revoked)",
+        )
+    )
+    return checks
+
+
+def _vault_checks(
+    args: argparse.Namespace,  # parsed command line
+) -> list[Check]:
+    """The secret, production mode and the key database."""
     checks: list[Check] = []
     secret = os.environ.get(args.secret_env, "")
     if len(secret.encode()) >= MIN_SECRET_LENGTH:
@@ -193,7 +233,7 @@ def doctor(
 
 def parser() -> argparse.ArgumentParser:
     """The command-line parser."""
-    p = argparse.ArgumentParser(prog="byok", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="byok", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     for name, func, helptext in (
         ("rotate", rotate, "re-encrypt stored keys under the newest key version"),
@@ -211,6 +251,13 @@ def parser() -> argparse.ArgumentParser:
             "--allow-empty", action="store_true", help="an empty key table is not an error"
         )
     add_keys_parser(sub)
+    doc = sub.choices["doctor"]
+    doc.add_argument("--issuing-db", help="issued-key database URL (byok keys): checked too")
+    doc.add_argument(
+        "--signing-secret-env",
+        default="BYOK_SIGNING_SECRET",
+        help="env var of the issued keys' signing secret",
+    )
     rot = sub.choices["rotate"]
     rot.add_argument("--batch-size", type=int, default=500, help="rows per committed batch")
     rot.add_argument("--dry-run", action="store_true", help="count, do not rewrite")

@@ -3,8 +3,9 @@ shipped in the package, or daisyUI + Tailwind's in-browser build) plus the galle
 files, a developer's own stylesheets (`gallery --css FILE`) and axe-core (the Accessibility
 panel and the browser tests).
 
-byok.css already holds every class the gallery's pages use (`python -m gallery.stylesheet`
-rebuilds it); the gallery's own small static files (gallery.js/.css, canvas.js/.css) live in
+The gallery's pages get `static/gallery-byok.css` as their byok.css: byok's stylesheet plus every
+class the gallery's pages use and its themes (`python -m gallery.stylesheet` rebuilds it on top of
+byok's own build); the gallery's own small static files (gallery.js/.css, canvas.js/.css) live in
 `static/`. `package.json` / `package-lock.json` pin the npm packages (`npm ci`), which only the
 in-browser mode, axe-core, the stylesheet build and the tests need.
 """
@@ -30,6 +31,7 @@ from byok.components.assets import (
 
 __all__ = [
     "AXE",
+    "GALLERY_CSS",
     "GALLERY_FILES",
     "NPM_FILES",
     "NPM_INSTALL",
@@ -42,6 +44,7 @@ __all__ = [
 
 NPM_INSTALL = "npm ci"  # the command that fetches the pinned npm packages (in the project root)
 STATIC_DIR = Path(__file__).resolve().parent / "static"  # gallery.js/.css, canvas.js/.css
+GALLERY_CSS = STATIC_DIR / "gallery-byok.css"  # byok.css + the gallery's classes and themes
 _ROOT = Path(__file__).resolve().parent.parent  # a checkout's root (its node_modules)
 
 AXE = NpmFile("axe-core", "4.14.1", "axe.min.js")  # accessibility checks (a11y panel, tests)
@@ -67,7 +70,7 @@ class Assets:
     """byok's front end plus the gallery's files: served under /assets/ (or copied by export)."""
 
     front: FrontEnd = field(
-        default_factory=Prebuilt
+        default_factory=lambda: Prebuilt(GALLERY_CSS)
     )  # where the styles, htmx and byok.js come from
     extra_css: tuple[Path, ...] = ()  # the developer's own stylesheets, linked after byok's
 
@@ -134,7 +137,8 @@ def assets_for(
     missing = [str(p) for p in extra_css if not Path(p).is_file()]
     if missing:
         raise FileNotFoundError(f"stylesheet not found: {', '.join(missing)}")
-    return Assets(front_end(css), tuple(Path(p).resolve() for p in extra_css))
+    front = Prebuilt(GALLERY_CSS) if css == "prebuilt" else front_end(css)
+    return Assets(front, tuple(Path(p).resolve() for p in extra_css))
 
 
 @cache

@@ -1,45 +1,42 @@
-"""Build byok.css, the prebuilt stylesheet shipped in `byok/components/static/`:
-`uv run python -m gallery.stylesheet` rebuilds it, `--check` only says whether it is stale.
+"""Build the gallery's stylesheet, on top of byok's: `uv run python -m gallery.stylesheet`
+rebuilds it, `--check` only says whether it is stale.
 
-The class lists come from what really renders: every class string of the components
-(`byok.components.classes.CLASSES`) goes to `byok-classes.txt` (the list an app adds to its own
-Tailwind build); every other class the gallery's pages use (each page of the live app and of the
+byok's own stylesheet (`byok/components/static/byok.css`) is built by the library
+(`python -m byok.components.stylesheet`) from the components' class list. The gallery's pages use
+more: every class they render that the components do not (each page of the live app and of the
 static export, every story's canvas, the classes gallery.js and canvas.js set) goes to
-`gallery/static/gallery-classes.txt`. The pinned Tailwind 4 CLI (`@tailwindcss/cli`, from
-`npm ci`) compiles both lists with the daisyUI 5 plugin and the gallery's themes, minified. The
-output is deterministic, so a test rebuilds it into a temporary folder and compares the bytes
-with the committed files.
+`gallery/static/gallery-classes.txt`, and `gallery/static/gallery-byok.css` is compiled by the
+library's `compile_css` from both lists with the gallery's themes (served to the gallery's pages
+as byok.css). The output is deterministic, so a test rebuilds it into a temporary folder and
+compares the bytes with the committed files.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from byok.components.assets import BYOK_CSS_PATH, CLASS_LIST_PATH
+from byok.components.assets import CLASS_LIST_PATH
+from byok.components.stylesheet import Sheet, compile_css, component_classes, write_list
+
+from .assets import GALLERY_CSS
 
 __all__ = [
-    "CLI_VERSION",
-    "DAISYUI_VERSION",
     "GALLERY_CLASS_LIST",
+    "GALLERY_CSS",
     "Build",
     "build",
-    "component_classes",
     "gallery_classes",
+    "gallery_sheet",
     "script_classes",
     "stale",
-    "tailwind_input",
 ]
 
-CLI_VERSION = "4.3.5"  # @tailwindcss/cli (package.json); its native engine is an npm package too
-DAISYUI_VERSION = "5.8.1"  # daisyui (package.json)
 ROOT = Path(__file__).resolve().parent.parent  # the checkout (package.json, node_modules)
 GALLERY_CLASS_LIST = Path(__file__).resolve().parent / "static" / "gallery-classes.txt"
 
@@ -89,13 +86,6 @@ def script_classes(
     return found
 
 
-def component_classes() -> list[str]:
-    """Every class the components can render, sorted (from the recipe table)."""
-    from byok.components.classes import CLASSES
-
-    return sorted({c for value in CLASSES.values() for c in value.split()})
-
-
 def _gallery_pages() -> Iterable[str]:
     """The HTML of every page of the live gallery and of its static export."""
     from starlette.testclient import TestClient
@@ -136,11 +126,11 @@ def gallery_classes() -> list[str]:
     return sorted(found - set(component_classes()))
 
 
-def tailwind_input(
+def gallery_sheet(
     byok_list: Path,  # the components' class list
     gallery_list: Path,  # the gallery's class list
-) -> str:
-    """The Tailwind 4 input: no automatic source detection, the two lists, daisyUI's themes."""
+) -> Sheet:
+    """What the gallery's stylesheet is compiled from: both lists, the gallery's themes."""
     from .app import THEMES
 
     themes = [
@@ -148,75 +138,36 @@ def tailwind_input(
         "dark --prefersdark",
         *[t for t in THEMES if t not in ("light", "dark")],
     ]
-    return (
-        '@import "tailwindcss" source(none);\n'
-        f"@source {json.dumps(str(byok_list))};\n"
-        f"@source {json.dumps(str(gallery_list))};\n"
-        f'@plugin "daisyui" {{ themes: {", ".join(themes)}; logs: false; }}\n'
-    )
-
-
-def _cli() -> Path:
-    """The pinned Tailwind CLI in node_modules (refuses any other version)."""
-    nm = ROOT / "node_modules"
-    for package, version in (("@tailwindcss/cli", CLI_VERSION), ("daisyui", DAISYUI_VERSION)):
-        manifest = nm / package / "package.json"
-        if not manifest.is_file():
-            raise FileNotFoundError(f"{package} missing from {nm}: run `npm ci` in {ROOT}")
-        found = json.loads(manifest.read_text())["version"]
-        if found != version:
-            raise RuntimeError(f"{package} is {found}, byok.css is built with {version}: `npm ci`")
-    return nm / ".bin" / "tailwindcss"
+    return Sheet((byok_list, gallery_list), tuple(themes))
 
 
 @dataclass(frozen=True)
 class Build:
-    """Where one build wrote its three files."""
+    """Where one build wrote its files."""
 
-    css: Path  # the compiled stylesheet
-    byok_list: Path  # the components' class list
+    css: Path  # the gallery's compiled stylesheet
     gallery_list: Path  # the gallery's class list
 
 
-def _write_list(path: Path, classes: Sequence[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{c}\n" for c in classes), encoding="utf-8")
-
-
 def build(
-    out: Path | None = None,  # a folder for all three files (None: the committed locations)
+    out: Path | None = None,  # a folder for both files (None: the committed locations)
 ) -> Build:
-    """Regenerate the class lists and compile byok.css with the pinned CLI."""
-    cli = _cli()
+    """Regenerate the gallery's class list and compile its stylesheet with the pinned CLI."""
     if out is None:
-        target = Build(BYOK_CSS_PATH, CLASS_LIST_PATH, GALLERY_CLASS_LIST)
+        target = Build(GALLERY_CSS, GALLERY_CLASS_LIST)
     else:
-        names = ("byok.css", "byok-classes.txt", "gallery-classes.txt")
-        target = Build(*(Path(out) / n for n in names))
-    _write_list(target.byok_list, component_classes())
-    _write_list(target.gallery_list, gallery_classes())
-    source = tailwind_input(target.byok_list, target.gallery_list)
-    res = subprocess.run(
-        [str(cli), "-i", "-", "-o", str(target.css), "--minify"],
-        input=source,  # from stdin, so `@import "tailwindcss"` resolves from the checkout
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if res.returncode != 0 or not target.css.is_file():
-        raise RuntimeError(f"tailwindcss failed ({res.returncode}): {res.stderr.strip()[-2000:]}")
+        target = Build(Path(out) / GALLERY_CSS.name, Path(out) / GALLERY_CLASS_LIST.name)
+    write_list(target.gallery_list, gallery_classes())
+    compile_css(gallery_sheet(CLASS_LIST_PATH, target.gallery_list), target.css, ROOT)
     return target
 
 
 def stale() -> list[str]:
-    """The committed files a fresh build would change (empty when byok.css is current)."""
-    committed = Build(BYOK_CSS_PATH, CLASS_LIST_PATH, GALLERY_CLASS_LIST)
-    with tempfile.TemporaryDirectory(prefix="byok-css-check-") as tmp:
+    """The committed files a fresh build would change (empty when they are current)."""
+    committed = Build(GALLERY_CSS, GALLERY_CLASS_LIST)
+    with tempfile.TemporaryDirectory(prefix="gallery-css-check-") as tmp:
         fresh = build(Path(tmp))
-        pairs = [(committed.css, fresh.css), (committed.byok_list, fresh.byok_list)]
-        pairs.append((committed.gallery_list, fresh.gallery_list))
+        pairs = [(committed.css, fresh.css), (committed.gallery_list, fresh.gallery_list)]
         return [
             str(old.relative_to(ROOT) if old.is_relative_to(ROOT) else old)
             for old, new in pairs
@@ -229,7 +180,7 @@ def main(
 ) -> int:
     """`python -m gallery.stylesheet [--check]`; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m gallery.stylesheet", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 when byok.css is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a file is stale")
     args = parser.parse_args(argv)
     if args.check:
         changed = stale()
@@ -237,10 +188,7 @@ def main(
             print(f"stale: {name} (rebuild: uv run python -m gallery.stylesheet)")
         return 1 if changed else 0
     done = build()
-    print(
-        f"wrote {done.css} ({done.css.stat().st_size:,} bytes), {done.byok_list.name}, "
-        f"{done.gallery_list.name}"
-    )
+    print(f"wrote {done.css} ({done.css.stat().st_size:,} bytes), {done.gallery_list.name}")
     return 0
 
 

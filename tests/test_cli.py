@@ -206,3 +206,46 @@ def test_doctor_and_rotate_on_schema_2_labelled_keys_with_endpoints(db_url, monk
             assert rotated.get_key(None, provider, user) == plain
     finally:
         rotated.database.close()
+
+
+def test_doctor_reports_the_issuing_database(tmp_path, monkeypatch, capsys):
+    """`byok doctor --issuing-db` checks the issued-key database and its signing secret."""
+    from byok.issuing import KeyIssuer, KeyMetadata
+
+    monkeypatch.setenv("BYOK_SECRET", "doctor-secret-0123456789abcdef")
+    secret = "doctor-signing-secret-0123456789"
+    url = f"sqlite:///{tmp_path}/issued.db"
+    issuer = KeyIssuer(url, signing_secret=secret)
+    org, _ = issuer.get_or_create_organization("Acme")
+    keys = [issuer.create_key(org.id, metadata=KeyMetadata(name=f"k{i}")) for i in range(3)]
+    issuer.revoke_key(keys[0].key.id)
+    issuer.close()
+
+    monkeypatch.delenv("BYOK_SIGNING_SECRET", raising=False)
+    assert main(["doctor", "--issuing-db", url]) == 1  # no signing secret
+    out = capsys.readouterr().out
+    assert "[fail] BYOK_SIGNING_SECRET is missing" in out
+    assert "[  ok] issuing database reachable: 3 issued keys (1 revoked)" in out
+
+    monkeypatch.setenv("BYOK_SIGNING_SECRET", secret)
+    assert main(["doctor", "--issuing-db", url]) == 0
+    out = capsys.readouterr().out
+    assert "issuing database reachable: 3 issued keys (1 revoked)" in out and secret not in out
+
+    wrong = f"sqlite:///{tmp_path}/typo.db"
+    assert main(["doctor", "--issuing-db", wrong]) == 1
+    assert "[fail] issuing database: no SQLite database at" in capsys.readouterr().out
+    assert not (tmp_path / "typo.db").exists()  # nothing created
+
+
+def test_cli_page_shows_the_help_whole(monkeypatch):
+    """docs/cli.md shows `byok --help` and `byok doctor`'s usage as the parser prints them."""
+    from byok.cli import parser
+
+    monkeypatch.setenv("COLUMNS", "100")
+    page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    p = parser()
+    assert f"$ byok --help\n{p.format_help().rstrip()}\n```" in page
+    doctor = p._subparsers._group_actions[0].choices["doctor"]
+    assert f"```text\n{doctor.format_usage().strip()}\n```" in page
+    assert "checks a deployment," not in p.format_help().splitlines()[2]  # not cut off

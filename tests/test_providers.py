@@ -163,3 +163,22 @@ def test_safe_url_accepts_http_and_relative(url: str, expected: str) -> None:
 def test_safe_url_refuses_everything_else(url: object) -> None:
     with pytest.raises(ValueError, match="action"):
         safe_url(url, "action")  # type: ignore[arg-type]
+
+
+def test_registry_rows_name_every_field() -> None:
+    """Each row of the built-in registry reads as keywords: only its ids are positional."""
+    import ast
+    from pathlib import Path
+
+    import byok.core.providers.builtin as builtin
+
+    tree = ast.parse(Path(builtin.__file__).read_text(encoding="utf-8"))
+    rows = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_entry"
+    ]
+    assert len(rows) >= 16
+    for row in rows:
+        assert all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in row.args)
+        assert {k.arg for k in row.keywords} >= {"name", "placeholder", "check"}

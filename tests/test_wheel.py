@@ -90,11 +90,13 @@ def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installe
     assert tops == {"byok", "byok_gallery"}
     for path in (
         "byok/components/static/byok.css",
+        "byok/components/static/byok-full.css",
         "byok/components/static/byok.js",
         "byok/components/static/htmx.min.js",
         "byok/components/static/THIRD-PARTY-LICENSES.txt",
         "byok/components/static/byok-classes.txt",
         "byok_gallery/static/gallery.js",
+        "byok_gallery/static/gallery-byok.css",
         "byok_gallery/stories/alerts.py",
         "byok_gallery/stories/guides/01-choosing-a-key-form.md",  # the guides ship too
         "byok_gallery/static/compose.js",
@@ -103,10 +105,11 @@ def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installe
         assert path in names, path
     assert not [n for n in names if "_editable_alias" in n or "_build_hook" in n]
     with zipfile.ZipFile(wheel) as z:
-        assert (
-            z.read("byok/components/static/byok.css")
-            == (ROOT / "byok/components/static/byok.css").read_bytes()
-        )
+        for name in ("byok.css", "byok-full.css"):
+            assert (
+                z.read(f"byok/components/static/{name}")
+                == (ROOT / "byok/components/static" / name).read_bytes()
+            )
         entry_points = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "byok-gallery = byok_gallery.__main__:main" in entry_points
 
@@ -133,8 +136,8 @@ def test_fresh_venv_gallery_command_exports_styled_pages(installed, tmp_path) ->
     run(str(gallery), "export", str(tmp_path / "site"), cwd=tmp_path, env=clean_env(tmp_path))
     page = (tmp_path / "site" / "story" / "alert--error-soft.html").read_text()
     assert 'href="../assets/byok.css"' in page and "cdn" not in page
-    css = (tmp_path / "site" / "assets" / "byok.css").read_bytes()
-    assert css == (ROOT / "byok/components/static/byok.css").read_bytes()
+    css = (tmp_path / "site" / "assets" / "byok.css").read_bytes()  # the gallery's own build
+    assert css == (ROOT / "gallery/static/gallery-byok.css").read_bytes()
 
 
 def test_fresh_venv_serves_a_styled_page_offline(installed, tmp_path, page) -> None:

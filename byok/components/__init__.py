@@ -20,6 +20,7 @@ from .alerts import (
 from .assets import (
     ASSETS_URL,
     BYOK_CSS_PATH,
+    BYOK_FULL_CSS_PATH,
     BYOK_JS_PATH,
     BYOK_JS_URL,
     CLASS_LIST_PATH,
@@ -56,6 +57,7 @@ from .issued import (
 )
 from .issued_forms import CreateKeyForm, RollKeyDialog, ScopePicker, scope_list
 from .issued_table import IssuedKeyTable, IssuedPage, issued_page, issued_panel
+from .serving import serve_assets
 from .variants import (
     AlertKind,
     AlertStyle,
@@ -160,6 +162,7 @@ VARIANTS = (  # every variant axis (str-Enums; plain strings are accepted too)
 __all__ = [
     "ASSETS_URL",
     "BYOK_CSS_PATH",
+    "BYOK_FULL_CSS_PATH",
     "BYOK_JS_PATH",
     "BYOK_JS_URL",
     "CLASS_LIST_PATH",
@@ -256,6 +259,7 @@ __all__ = [
     "key_url",
     "oob_toast",
     "scope_list",
+    "serve_assets",
     "serve_byok_js",
     "test_slot_id",
     "test_url",

@@ -29,9 +29,11 @@ from ._html import FT, Safe, el, safe_url, void
 __all__ = [
     "ASSETS_URL",
     "BYOK_CSS_PATH",
+    "BYOK_FULL_CSS_PATH",
     "BYOK_JS_PATH",
     "BYOK_JS_URL",
     "CLASS_LIST_PATH",
+    "FULL_NAME",
     "HTMX_NPM",
     "HTMX_PATH",
     "NODE_MODULES_ENV",
@@ -39,6 +41,7 @@ __all__ = [
     "NPM_PACKAGES",
     "STATIC_DIR",
     "CssSource",
+    "DaisyUISet",
     "FrontEnd",
     "InBrowser",
     "NpmFile",
@@ -54,7 +57,8 @@ log = logging.getLogger("byok")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"  # the files shipped with the package
 BYOK_JS_PATH = STATIC_DIR / "byok.js"  # the kit's script
-BYOK_CSS_PATH = STATIC_DIR / "byok.css"  # the prebuilt stylesheet (minified, daisyUI themes)
+BYOK_CSS_PATH = STATIC_DIR / "byok.css"  # the prebuilt stylesheet (minified, light/dark themes)
+BYOK_FULL_CSS_PATH = STATIC_DIR / "byok-full.css"  # the same + every daisyUI component and theme
 HTMX_PATH = STATIC_DIR / "htmx.min.js"  # htmx 2.0.7, vendored (licence: THIRD-PARTY-LICENSES.txt)
 CLASS_LIST_PATH = STATIC_DIR / "byok-classes.txt"  # every class the components use, one a line
 BYOK_JS_URL = "/byok/byok.js"  # where serve_byok_js() serves it by default
@@ -63,6 +67,8 @@ NODE_MODULES_ENV = "BYOK_NODE_MODULES"  # override: a node_modules directory to 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root (package.json)
 
 CssSource = Literal["prebuilt", "browser"]  # byok.css, or daisyUI + Tailwind's in-browser build
+DaisyUISet = Literal["byok", "full"]  # byok's own daisyUI classes, or every component and theme
+FULL_NAME = "byok-full.css"  # the name byok-full.css is served under
 
 
 @dataclass(frozen=True)
@@ -175,40 +181,28 @@ class FrontEnd:
         prefix: str = ASSETS_URL,  # URL prefix to serve files() under
     ) -> None:
         """Add a GET route serving files() (a whitelist: nothing else is reachable)."""
-        from starlette.responses import FileResponse, Response
-        from starlette.routing import Route
+        from .serving import add_route
 
-        if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
-            raise ValueError("prefix must be an absolute URL path ending in '/', e.g. '/byok/'")
-        files = self.files()
-
-        async def byok_asset(request: Any) -> Response:
-            path = files.get(request.path_params["name"])
-            if path is None or not path.is_file():
-                return Response("not found", status_code=404, media_type="text/plain")
-            return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
-
-        # first, so a catch-all static route registered earlier (fast_app's) cannot shadow it
-        route = Route(prefix + "{name}", byok_asset, methods=["GET"], name="byok_assets")
-        app.router.routes.insert(0, route)
+        add_route(app, prefix, self.files())
 
 
 @dataclass(frozen=True)
 class Prebuilt(FrontEnd):
     """byok.css (compiled, minified, shipped in the package): styled at first paint, offline."""
 
-    stylesheet: Path = BYOK_CSS_PATH  # the compiled stylesheet to serve as byok.css
+    stylesheet: Path = BYOK_CSS_PATH  # the compiled stylesheet to serve
+    name: str = "byok.css"  # the name it is served under
 
     def files(self) -> dict[str, Path]:
-        """byok.css, htmx and byok.js."""
-        return {"byok.css": self.stylesheet, **super().files()}
+        """The stylesheet, htmx and byok.js."""
+        return {self.name: self.stylesheet, **super().files()}
 
     def styles(
         self,
         prefix: str = ASSETS_URL,  # URL prefix of the locally served files
     ) -> list[FT]:
         """The one stylesheet link (render-blocking: no flash of unstyled content)."""
-        return [void("link", {"rel": "stylesheet", "href": self.url("byok.css", prefix)})]
+        return [void("link", {"rel": "stylesheet", "href": self.url(self.name, prefix)})]
 
 
 @dataclass(frozen=True)
@@ -274,14 +268,18 @@ class InBrowser(FrontEnd):
 @cache
 def front_end(
     css: CssSource = "prebuilt",  # "browser": daisyUI + Tailwind compiled in the page instead
+    *,
+    daisyui: DaisyUISet = "byok",  # "full": every daisyUI component and theme (byok-full.css)
 ) -> FrontEnd:
-    """This process's assets: byok.css by default; "browser" looks node_modules up once (and
-    logs a warning when the CDN is used)."""
+    """This process's assets: byok.css by default (`daisyui="full"`: byok-full.css); "browser"
+    looks node_modules up once (and logs a warning when the CDN is used)."""
+    if daisyui not in ("byok", "full"):
+        raise ValueError(f"daisyui must be 'byok' or 'full', not {daisyui!r}")
     if css == "prebuilt":
-        return Prebuilt()
+        return Prebuilt(BYOK_FULL_CSS_PATH, FULL_NAME) if daisyui == "full" else Prebuilt()
     if css != "browser":
         raise ValueError(f"css must be 'prebuilt' or 'browser', not {css!r}")
-    found = InBrowser(find_node_modules())
+    found = InBrowser(find_node_modules())  # daisyUI's whole stylesheet: "full" already
     if not found.local:
         log.warning(
             "byok: node_modules with %s not found: pages load them from the CDN", NPM_PACKAGES

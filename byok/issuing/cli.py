@@ -33,7 +33,7 @@ from .importer import import_apikeys
 from .models import APIKey, KeyMetadata, KeyStatus, RateLimit
 from .tenancy import canonical_id
 
-__all__ = ["add_keys_parser"]
+__all__ = ["add_keys_parser", "count_issued_keys"]
 
 _OLD = re.compile(r"BYOK_SIGNING_SECRET_OLD(\d+)")  # env names of older signing secrets
 _SPAN = re.compile(r"(\d+)([smhd])")  # a duration such as 30d, 12h, 90m, 45s
@@ -116,6 +116,24 @@ def _database(args: argparse.Namespace) -> Database:
             f"no issued keys in {where} (no {_KEYS_TABLE} table): is --db right?{hint}"
         )
     return db
+
+
+def count_issued_keys(
+    url: str,  # the issued-key database's URL (it must exist and hold the tables)
+) -> tuple[int, int]:
+    """(keys, revoked keys) in an existing issued-key database; InvalidInputError otherwise."""
+    db = _database(argparse.Namespace(db=url))
+    try:
+        keys = sa.table(_KEYS_TABLE, sa.column("revoked_at"))
+        with db.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar_one()
+            revoked = conn.execute(
+                sa.select(sa.func.count()).select_from(keys).where(keys.c.revoked_at.is_not(None))
+            ).scalar_one()
+        return int(total), int(revoked)
+    finally:
+        db.close()
+        db.engine.dispose()
 
 
 def _issuer(args: argparse.Namespace) -> KeyIssuer:

@@ -44,6 +44,7 @@ from byok.components import (
     scope_list,
     serve_byok_js,
 )
+from byok.components.serving import serve_assets
 from byok.components.variants import IssuedKeyStatus
 from byok.components.wiring import (
     CREATE_FORM_ID,
@@ -414,4 +415,5 @@ def mount_issuing_routes(
     router.to_app(app)
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):
         serve_byok_js(app)
+    serve_assets(app)  # byok.css, htmx, byok.js under /byok/ (once): no `.serve(app)` needed
     return routes

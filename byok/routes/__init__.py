@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from byok.components import AlertKind, serve_byok_js
+from byok.components.serving import serve_assets
 from byok.components.wiring import DEFAULT_BASE_URL, MULTI_VALIDATION_ID
 from byok.core.providers import BUILTIN_PROVIDERS, check_offered, resolve_provider
 from byok.core.storage import BYOKManager
@@ -397,4 +398,5 @@ def mount_key_routes(
     router.to_app(app)
     if serve_script and not any(getattr(r, "name", None) == "byok_js" for r in app.routes):
         serve_byok_js(app)
+    serve_assets(app)  # byok.css, htmx, byok.js under /byok/ (once): no `.serve(app)` needed
     return routes

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from byok.components.assets import InBrowser, Prebuilt, find_node_modules
+from byok.components.assets import InBrowser, find_node_modules
 from gallery.app import THEMES
 from gallery.assets import Assets
 from gallery.export import export
@@ -78,7 +78,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pa
         unavailable("node_modules missing (the stylesheet of before): run `npm ci`")
     root = tmp_path_factory.mktemp("look")
     before = export(root / "before", assets=Assets(InBrowser(nm))).root
-    after = export(root / "after", assets=Assets(Prebuilt())).root
+    after = export(root / "after", assets=Assets()).root
     yield before, after
 
 

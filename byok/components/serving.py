@@ -1,0 +1,92 @@
+"""Serving byok's shipped assets from an app: `serve_assets(app)` (idempotent) adds one GET
+route under /byok/ for byok.css, byok-full.css, htmx and byok.js; `setup_byok`,
+`mount_key_routes` and `mount_issuing_routes` call it, so `fast_app(hdrs=front_end().headers())`
+needs no `.serve(app)`. htmx is served guarded: a page that already has htmx (fast_app's default
+headers load it) keeps that one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .assets import (
+    ASSETS_URL,
+    BYOK_CSS_PATH,
+    BYOK_FULL_CSS_PATH,
+    FULL_NAME,
+    HTMX_PATH,
+    FrontEnd,
+)
+
+__all__ = ["SHIPPED", "add_route", "serve_assets", "serve_assets_before"]
+
+SHIPPED = {"byok.css": BYOK_CSS_PATH, FULL_NAME: BYOK_FULL_CSS_PATH, **FrontEnd().files()}
+"""Served name -> file: every asset shipped in the package (what serve_assets() serves)."""
+_HTMX_ONCE = (b"if(typeof window.htmx==='undefined'){", b"\n}\n")  # FastHTML's htmx came first
+
+
+@cache
+def _htmx_once() -> bytes:
+    """htmx, run only when the page has none yet (fast_app's default headers load one)."""
+    return _HTMX_ONCE[0] + HTMX_PATH.read_bytes() + _HTMX_ONCE[1]
+
+
+def add_route(
+    app: Any,  # a FastHTML / Starlette app
+    prefix: str,  # URL prefix, ending in '/'
+    files: dict[str, Path],  # served name -> file (the whitelist)
+) -> None:
+    """Insert the GET route serving `files` under `prefix` (first: fast_app's static route
+    would otherwise shadow it)."""
+    from starlette.responses import FileResponse, Response
+    from starlette.routing import Route
+
+    if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
+        raise ValueError("prefix must be an absolute URL path ending in '/', e.g. '/byok/'")
+    cache_control = {"Cache-Control": "public, max-age=86400"}
+
+    async def byok_asset(request: Any) -> Response:
+        name = request.path_params["name"]
+        path = files.get(name)
+        if path is None or not path.is_file():
+            return Response("not found", status_code=404, media_type="text/plain")
+        if path == HTMX_PATH:
+            return Response(_htmx_once(), media_type="text/javascript", headers=cache_control)
+        return FileResponse(path, headers=cache_control)
+
+    route = Route(prefix + "{name}", byok_asset, methods=["GET"], name="byok_assets")
+    app.router.routes.insert(0, route)
+
+
+def serve_assets(
+    app: Any,  # a FastHTML / Starlette app
+    prefix: str = ASSETS_URL,  # URL prefix to serve the files under
+) -> None:
+    """Serve every shipped asset (`SHIPPED`) under `prefix`, unless a byok asset route already
+    answers there (idempotent; setup_byok and the mount functions call it)."""
+    path = prefix + "{name}"
+    if any(getattr(r, "name", None) == "byok_assets" and getattr(r, "path", None) == path
+           for r in app.router.routes):  # fmt: skip
+        return
+    add_route(app, prefix, SHIPPED)
+
+
+def serve_assets_before(
+    req: Any,  # the incoming request (its app gets the asset route)
+) -> Any:
+    """Beforeware (setup_byok's first part): serves the assets on the request's app, and answers
+    an asset request itself (a worker whose first request it is); None otherwise."""
+    app = req.scope.get("app")
+    if app is None or not hasattr(app, "router"):
+        return None
+    serve_assets(app)
+    name = req.url.path.removeprefix(ASSETS_URL)
+    if req.method != "GET" or name == req.url.path or name not in SHIPPED:
+        return None
+    from starlette.responses import FileResponse, Response
+
+    if name == "htmx.js":
+        return Response(_htmx_once(), media_type="text/javascript")
+    return FileResponse(SHIPPED[name])
