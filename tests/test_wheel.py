@@ -7,7 +7,9 @@ dependencies (`uv export --frozen`) from uv's cache, with no resolution (`--no-d
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, free_port, unavailable
 
@@ -36,6 +39,36 @@ def index():
     card = KeyManagementCard("openai", True, "sk-...abcd", delete_action="/x", update_action="/x")
     return Main(card, data_byok_file=byok.__file__, cls="p-6")
 """
+
+
+@contextlib.contextmanager
+def serving(python: Path, folder: Path, module: str) -> Iterator[str]:
+    """`uvicorn module:app` from the fresh venv in `folder` (no checkout in sight); its URL."""
+    port = free_port()
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [str(python), "-m", "uvicorn", f"{module}:app", "--port", str(port)],
+        cwd=folder,
+        env=clean_env(folder),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
+        while True:
+            assert proc.poll() is None, (folder / "server.log").read_text()
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the app did not start"
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
 
 
 def run(*cmd: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
@@ -143,26 +176,7 @@ def test_fresh_venv_gallery_command_exports_styled_pages(installed, tmp_path) ->
 def test_fresh_venv_serves_a_styled_page_offline(installed, tmp_path, page) -> None:
     _, python = installed
     (tmp_path / "shop.py").write_text(APP)
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(python), "-m", "uvicorn", "shop:app", "--port", str(port), "--log-level", "warning"],
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine imports slowly
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the app did not start"
-                time.sleep(0.05)
+    with serving(python, tmp_path, "shop") as base:
         seen: list[tuple[str, int]] = []
         page.on("response", lambda r: seen.append((r.url, r.status)))
         page.goto(base + "/")
@@ -183,7 +197,111 @@ def test_fresh_venv_serves_a_styled_page_offline(installed, tmp_path, page) -> N
             base + "/byok/byok.js",
         }
         assert all(status == 200 for _, status in seen), seen
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+
+
+# A newcomer's app, as the README and the docs write it: one `hdrs=` argument for the styles
+# (FastHTML's defaults, Pico included, left on), the user told once (setup_byok's user_id_func and
+# login_url), the gallery's Code-tab snippet pasted into a page, an "API keys" page under the
+# app's KeyPolicy, and an API route behind require_scopes.
+NEWCOMER = """
+from fasthtml.common import Main, Redirect, Titled, fast_app
+
+{imports}
+from byok.components import front_end
+from byok.issuing import KeyIssuer, KeyPolicy, RateLimit, mount_issuing_routes, require_scopes
+from byok.middleware import setup_byok
+from byok.routes import mount_key_routes
+
+SECRET = "newcomer-secret-0123456789abcdef"
+
+
+def signed_in(req):
+    return req.session.get("user")
+
+
+before, byok = setup_byok(
+    SECRET, db="sqlite:///keys.db", user_id_func=signed_in, login_url="/login"
+)
+app, rt = fast_app(before=before, secret_key=SECRET, hdrs=front_end().headers())
+mount_key_routes(app, byok, providers=["openai"])
+issuer = KeyIssuer("sqlite:///issued.db", signing_secret=SECRET)
+mount_issuing_routes(
+    app,
+    issuer,
+    scopes={{"notes:read": "Read your notes"}},
+    key_policy=KeyPolicy(rate_limit=RateLimit(5, "minute"), max_keys=3),
+)
+
+
+@rt("/login")
+def login(req):
+    req.session["user"] = "ada"  # the app's own sign-in, reduced to one line
+    return Redirect(req.query_params.get("next") or "/")
+
+
+@rt("/")
+def index():
+    return Titled("Settings", Main({snippet}))
+
+
+@rt("/api/notes")
+@require_scopes(issuer, "notes:read")
+def notes():
+    return {{"notes": []}}
+"""
+
+
+def test_a_newcomers_app_from_the_wheel_works_end_to_end(installed, tmp_path, page) -> None:
+    from gallery.registry import registry
+    from tests.support.browser import PICO, REMOTE, cdn
+
+    if not PICO.is_file():
+        unavailable("node_modules/@anyblades/pico missing: run `npm ci`")
+    _, python = installed
+    code = registry().get("key-input-form--openai").snippet().strip().splitlines()
+    imports = "\n".join(line for line in code if line.startswith(("from ", "import ")))
+    snippet = code[-1]  # exactly what the Code tab shows
+    assert snippet == 'KeyInputForm(provider="openai")'
+    app = NEWCOMER.format(imports=imports, snippet=snippet)
+    (tmp_path / "newcomer.py").write_text(app)
+    with serving(python, tmp_path, "newcomer") as base:
+        page.route(REMOTE, cdn(pico=True))  # fast_app's CDN links, answered locally
+        statuses: dict[str, int] = {}
+        page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+        # signed out: the dashboard sends the user to the app's login, which comes back
+        page.goto(base + "/api/keys")
+        assert statuses.get(base + "/login?next=/api/keys") == 303, statuses
+        assert page.url == base + "/api/keys"
+        # the pasted form: a refused key's message beside it, then a saved key
+        page.goto(base + "/")
+        page.wait_for_function("window.byokLoaded === true && !!window.htmx")
+        form = page.locator("form[id^=byok-form]")
+        form.get_by_label("OpenAI API key").fill("not-an-openai-key")
+        form.get_by_role("button", name="Save key").click()
+        message = form.locator("[role=alert]")
+        expect(message).to_contain_text("sk-")  # the format it expected, next to the field
+        form.get_by_label("OpenAI API key").fill("sk-proj-" + "N3wc0mer" * 5)
+        form.get_by_role("button", name="Save key").click()
+        expect(form).to_contain_text("OpenAI key saved")
+        # styled by byok.css with Pico left on: byok's button is daisyUI's, not Pico's
+        assert any("pico" in u for u in statuses), "Pico was left on"
+        assert statuses[base + "/byok/byok.css"] == 200
+        button = form.get_by_role("button", name="Save key")
+        assert button.evaluate("el => getComputedStyle(el).marginBottom") == "0px"
+        assert button.evaluate("el => getComputedStyle(el).backgroundColor") != "rgb(1, 114, 173)"
+        page.goto(base + "/api/keys")
+        expect(page.locator("#byok-card-openai")).to_contain_text("sk-p")  # stored, masked
+        # the API-keys page under the app's policy: no rate to choose; the key gets 5/minute
+        page.goto(base + "/account/api-keys")
+        expect(page.get_by_label("Name")).to_be_visible()
+        assert page.locator("[name=rate_requests]").count() == 0
+        page.get_by_label("Name").fill("Laptop")
+        page.get_by_label(re.compile("Read your notes")).check()
+        page.get_by_role("button", name="Create key").click()
+        plaintext = page.locator("#byok-issued-plaintext").input_value()
+        assert plaintext
+        answer = httpx.get(base + "/api/notes", headers={"Authorization": f"Bearer {plaintext}"})
+        assert answer.status_code == 200 and answer.json() == {"notes": []}
+        assert answer.headers["RateLimit-Limit"] == "5"
+        assert answer.headers["RateLimit-Remaining"] == "4"
+        assert "RateLimit-Reset" in answer.headers and "RateLimit-Policy" in answer.headers

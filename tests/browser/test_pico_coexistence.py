@@ -9,19 +9,16 @@ computed style in both loads (the font and text colour they inherit from the pag
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page
 
-from byok.components.assets import HTMX_PATH
 from tests.conftest import ROOT, unavailable
+from tests.support.browser import PICO, REMOTE, cdn
 
 pytestmark = pytest.mark.browser
 
-REMOTE = re.compile(r"^https://")  # everything fast_app's default headers load from a CDN
-PICO = ROOT / "node_modules" / "@anyblades" / "pico" / "css" / "pico.min.css"
 
 APP = """
 from fasthtml.common import H1, Button, Div, Main, fast_app
@@ -65,24 +62,6 @@ SAMPLE = """(props) => Array.from(document.querySelectorAll(
     return [el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''),
             props.map(p => s.getPropertyValue(p))];
   })"""
-
-
-def cdn(pico: bool):
-    """Answers fast_app's CDN links locally: Pico (or a refusal), htmx, empty scripts."""
-
-    def handle(route: Route) -> None:
-        url = route.request.url
-        if "pico" in url:
-            if pico:
-                route.fulfill(body=PICO.read_text(encoding="utf-8"), content_type="text/css")
-            else:
-                route.abort()
-        elif "htmx.org" in url:
-            route.fulfill(body=HTMX_PATH.read_bytes(), content_type="text/javascript")
-        else:  # fasthtml.js, surreal, css-scope-inline: not needed here
-            route.fulfill(body="", content_type="text/javascript")
-
-    return handle
 
 
 def load(page: Page, base: str, pico: bool) -> tuple[list, dict]:

@@ -3,8 +3,13 @@ watch on console errors and failed requests, the axe run, and "the page is style
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext, Page
+import re
+from collections.abc import Callable
+from pathlib import Path
 
+from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+from byok.components.assets import HTMX_PATH
 from gallery.assets import locate
 
 AXE = locate().axe()  # axe-core's script in node_modules (None when npm packages are missing)
@@ -19,6 +24,29 @@ STYLED = """() => {
   const bar = document.querySelector("header.navbar");  /* bg-base-100: daisyUI + Tailwind */
   return bar !== null && getComputedStyle(bar).backgroundColor !== "rgba(0, 0, 0, 0)";
 }"""
+
+
+REMOTE = re.compile(r"^https://")  # everything fast_app's default headers load from a CDN
+PICO = Path(__file__).parents[2] / "node_modules" / "@anyblades" / "pico" / "css" / "pico.min.css"
+
+
+def cdn(pico: bool) -> Callable[[Route], None]:
+    """Answers fast_app's CDN links locally (no machine here reaches a CDN): Pico (or a
+    refusal), the same htmx as byok's, empty scripts for the rest."""
+
+    def handle(route: Route) -> None:
+        url = route.request.url
+        if "pico" in url:
+            if pico:
+                route.fulfill(body=PICO.read_text(encoding="utf-8"), content_type="text/css")
+            else:
+                route.abort()
+        elif "htmx.org" in url:
+            route.fulfill(body=HTMX_PATH.read_bytes(), content_type="text/javascript")
+        else:  # fasthtml.js, surreal, css-scope-inline: not needed here
+            route.fulfill(body="", content_type="text/javascript")
+
+    return handle
 
 
 class Watch:
