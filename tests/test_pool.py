@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from byok.core.database import open_database
+from byok.core.database import create_engine, open_database
 from byok.core.storage import BYOKManager
 from byok.core.types import BYOKConfig, StorageBackend, ValidationError
 from byok.issuing import KeyIssuer
@@ -202,3 +202,10 @@ def test_no_connection_is_left_idle_in_a_transaction_after_a_burst_of_reads(
         assert [s for s in states if s != "idle"] == []  # none idle in transaction
     finally:
         manager.database.close()
+
+
+def test_an_engine_byok_makes_takes_the_pool_size_of_its_url() -> None:
+    # e.g. DatabaseRateLimit's: at most pool_size connections, the URL's pool_size not sent on
+    engine = create_engine("postgresql://app:pw@127.0.0.1:1/db?pool_size=4")
+    assert (engine.pool.size(), engine.pool._max_overflow) == (4, 0)
+    assert "pool_size" not in engine.url.query
