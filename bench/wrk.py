@@ -5,7 +5,8 @@ Each timed call is one wrk run of a fixed number of requests (a Lua script stops
 count), so the bench's µs per call is the time of those requests and a ratio of two rows is the
 inverse of their requests/s ratio: "rps ≥ 0.6×" is "ratio ≤ 1/0.6". The two routes of one app are
 timed interleaved: `/open` (no auth) and `/api` (`require_scopes`: a counted `validate_key`, one
-compare-and-swap write per request, no rate limit). wrk starts once per call (a few ms, on both
+compare-and-swap write per request, no rate limit), with KEYS keys sent in turn, as many clients
+would (one more row sends a single key: concurrent requests then queue on its row). wrk starts once per call (a few ms, on both
 sides alike). The machine's 2 cores are shared by wrk, the server and PostgreSQL.
 """
 
@@ -13,14 +14,13 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import Row
@@ -29,6 +29,7 @@ __all__ = ["pg_rows"]
 
 SECRET = "bench-wrk-signing-secret-0123456789abcdef"  # the issuer's signing secret
 REQUESTS = 160  # requests per timed call, at any concurrency (so the calls compare)
+KEYS = 64  # distinct keys the API requests send in turn (each key's counters are one row)
 PG_BAR = 1 / 0.6  # c = 16: rps ≥ 0.6× the no-auth route's
 RISE_BAR = 1.0  # c = 16 serves more requests/s than c = 1
 NO_BAR = float("inf")
@@ -53,12 +54,26 @@ async def api_route() -> str:
     return "ok"
 """
 
+# wrk runs for its whole -d even when a thread stops: the script ends the process (one thread)
+# at the count, exit status 0, or at the first answer that is not 200, exit status 3
+# the keys given after the count are sent in turn as X-API-Key (none: the route is open)
 STOP_AT = """
-local done, limit = 0, 0
-function init(args) limit = tonumber(args[1]) end
+local done, limit, keys, turn = 0, 0, {}, 0
+function init(args)
+  limit = tonumber(args[1])
+  for i = 2, #args do keys[#keys + 1] = args[i] end
+end
+function request()
+  if #keys > 0 then
+    turn = turn % #keys + 1
+    wrk.headers["X-API-Key"] = keys[turn]
+  end
+  return wrk.format()
+end
 function response(status, headers, body)
+  if status ~= 200 then os.exit(3) end
   done = done + 1
-  if done >= limit then wrk.thread:stop() end
+  if done >= limit then os.exit(0) end
 end
 """
 
@@ -100,24 +115,21 @@ class Server:
         self,
         path: str,  # the route
         connections: int,  # wrk -c
-        key: str | None = None,  # the issued key sent as X-API-Key
+        keys: Sequence[str] = (),  # issued keys sent in turn as X-API-Key
     ) -> Callable[[], int]:
         """One call: wrk sends REQUESTS requests; returns how many it sent."""
         count = REQUESTS
-        cmd = [shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", "-d60s"]
+        cmd = [shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", "-d120s"]
         cmd += ["-s", str(self.script), f"http://127.0.0.1:{self.port}{path}"]
-        if key:
-            cmd[1:1] = ["-H", f"X-API-Key: {key}"]
-        cmd += ["--", str(count)]
+        cmd += ["--", str(count), *keys]
 
         def call() -> int:
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            if "Non-2xx" in out:
-                raise RuntimeError(f"{path}: some answers were not 200")
-            sent = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-            if sent < count:
-                raise RuntimeError(f"{path}: wrk stopped after {sent} of {count} requests")
-            return sent
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode == 3:
+                raise RuntimeError(f"{path}: an answer was not 200")
+            if done.returncode != 0 or "requests in" in done.stdout:  # the count never came
+                raise RuntimeError(f"{path}: wrk ended before {count} answers: {done.stderr}")
+            return count
 
         call()  # the first answers work (and the key validates) before anything is timed
         return call
@@ -130,14 +142,17 @@ class Server:
             self.proc.kill()
 
 
-def _issued_key(db_url: str) -> str:
-    """A counted key (no rate limit) in a fresh issuer database; its plaintext."""
+def _issued_keys(
+    db_url: str,  # the issuer's database
+    n: int,  # how many keys
+) -> list[str]:
+    """Counted keys (no rate limit) in the issuer database; their plaintexts."""
     from byok.issuing import KeyIssuer
 
     issuer = KeyIssuer(db_url, signing_secret=SECRET)
     try:
         org, _ = issuer.get_or_create_organization("wrk bench")
-        return issuer.create_key(org.id).plaintext
+        return [issuer.create_key(org.id).plaintext for _ in range(n)]
     finally:
         issuer.close()
 
@@ -155,11 +170,11 @@ def pg_rows() -> list[Row]:
         print("bench/wrk.py: no PostgreSQL: no PostgreSQL HTTP rows", file=sys.stderr)
         return []
     folder = Path(tempfile.mkdtemp(prefix="byok-bench-wrk-"))
-    key = _issued_key(db_url)
+    keys = _issued_keys(db_url, KEYS)
     server = Server(db_url, folder)
     atexit.register(server.close)
-    api1, api16 = server.load("/api", 1, key), server.load("/api", 16, key)
-    what = "HTTP wrk, PostgreSQL, counted validate_key, 1 worker"
+    api1, api16 = server.load("/api", 1, keys), server.load("/api", 16, keys)
+    what = f"HTTP wrk, PostgreSQL, counted validate_key ({KEYS} keys in turn), 1 worker"
     return [
         Row(f"{what}, c = 1: vs no-auth route (no bar)", api1, server.load("/open", 1), NO_BAR),
         Row(
@@ -169,4 +184,11 @@ def pg_rows() -> list[Row]:
             PG_BAR,
         ),
         Row(f"{what}: c = 16 vs c = 1 (rps rising from c = 1 to 16)", api16, api1, RISE_BAR),
+        Row(
+            "HTTP wrk, PostgreSQL, counted validate_key of ONE key, c = 16: vs no-auth route "
+            "(its row's compare-and-swap serialises; no bar)",
+            server.load("/api", 16, keys[:1]),
+            server.load("/open", 16),
+            NO_BAR,
+        ),
     ]
