@@ -1,5 +1,7 @@
 """Issued-key validations over real HTTP on PostgreSQL: uvicorn (one worker, uvloop, httptools)
 serving a FastHTML app on 127.0.0.1, loaded by wrk (`apt-get install wrk`) at c = 1 and c = 16.
+PostgreSQL runs as in production: data on disk, every commit flushed ($BYOK_BENCH_PG_URL, else a
+throwaway cluster), so a commit waits for the disk as it would there.
 
 Each timed call is one wrk run of a fixed number of requests (a Lua script stops wrk at that
 count), so the bench's µs per call is the time of those requests and a ratio of two rows is the
@@ -157,15 +159,44 @@ def _issued_keys(
         issuer.close()
 
 
+def _durable_pg() -> str | None:
+    """A throwaway PostgreSQL cluster as production runs one: its data on disk (not in RAM), every
+    commit flushed (fsync, synchronous_commit: the defaults); stopped at exit. None without the
+    PostgreSQL binaries."""
+    try:
+        from tests.conftest import _admin_exec, _pg_bindir, _PgCluster
+    except ImportError:
+        return None
+    bindir = _pg_bindir()
+    if bindir is None:
+        return None
+    cluster = _PgCluster(bindir)
+    shutil.rmtree(cluster.base, ignore_errors=True)  # it chose RAM: the data goes on disk
+    cluster.base = Path(tempfile.mkdtemp(prefix="byok-pg-disk-"))
+    cluster.data = cluster.base / "data"
+    try:
+        cluster.start()  # the tests' settings (no fsync), then restarted with the defaults
+        opts = f"-c listen_addresses=127.0.0.1 -p {cluster.port} -k {cluster.data}"
+        pg_ctl = [str(bindir / "pg_ctl"), "-D", str(cluster.data), "-l", str(cluster.data / "log")]
+        done = cluster._run(*pg_ctl, "-w", "-t", "60", "-o", opts, "restart")
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+    except (RuntimeError, OSError):
+        cluster.stop()
+        return None
+    atexit.register(cluster.stop)
+    url = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
+    _admin_exec(url, "CREATE DATABASE byok_wrk")
+    return url.rsplit("/", 1)[0] + "/byok_wrk"
+
+
 def pg_rows() -> list[Row]:
     """PostgreSQL over HTTP at c = 1 and c = 16 against the no-auth route (none without wrk or
     PostgreSQL)."""
     if shutil.which("wrk") is None:
         print("bench/wrk.py: wrk is not installed: no PostgreSQL HTTP rows", file=sys.stderr)
         return []
-    from bench.issuing import _pg_url
-
-    db_url = _pg_url()
+    db_url = os.environ.get("BYOK_BENCH_PG_URL") or _durable_pg()
     if db_url is None:
         print("bench/wrk.py: no PostgreSQL: no PostgreSQL HTTP rows", file=sys.stderr)
         return []
