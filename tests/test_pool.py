@@ -148,7 +148,7 @@ def test_pool_size_in_the_url_sizes_the_pool_and_each_operation_has_its_own_sess
         issuer.close()
 
 
-@pytest.mark.parametrize("size", ["0", "1", "101", "ten", "-3", "2.5", "1e3"])
+@pytest.mark.parametrize("size", ["0", "1", "101", "ten", "-3", "2.5", "1e3", "²", "4&pool_size=5"])
 def test_a_pool_size_out_of_bounds_is_a_clear_error_naming_no_password(size: str) -> None:
     url = f"postgresql://app:s3cret-pw@127.0.0.1:1/db?pool_size={size}"
     with pytest.raises(InvalidInputError, match=r"pool_size .* from 2 to 100") as caught:

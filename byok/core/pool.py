@@ -37,7 +37,7 @@ def pool_size(
             "process (WAL lets other processes read while it writes)"
         )
     text = given if isinstance(given, str) else ""
-    if not text.isdigit() or int(text) not in POOL_SIZES:
+    if not (text.isascii() and text.isdigit()) or int(text) not in POOL_SIZES:
         raise ValidationError(
             f"pool_size in {shown} URL must be a whole number from {POOL_SIZES.start} to "
             f"{POOL_SIZES.stop - 1}"
