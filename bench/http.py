@@ -15,6 +15,9 @@ beforeware annotate `request: Any`, so FastHTML looks the request up as a form f
 them return truthy values that would replace every response). Its row calls the same three objects
 through adapters that FastHTML can call (sync, in the thread pool, as FastHTML runs sync `before`
 functions), so their per-request work is what is measured.
+
+The last rows are real HTTP: issued-key validations on PostgreSQL under uvicorn, loaded by wrk at
+c = 1 and c = 16, against a no-auth route of the same app (bench/wrk.py).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from bench import Row
+from bench.wrk import pg_rows
 
 __all__ = ["ASGIDriver", "rows"]
 
@@ -228,4 +232,5 @@ def rows() -> list[Row]:
             NO_BAR,
         ),
         Row("ASGI GET / + 3 keys: byok beforeware vs cjm's", ours_asgi, ref_asgi, 1.0),
+        *pg_rows(),  # issued keys over real HTTP (wrk) on PostgreSQL: bench/wrk.py
     ]

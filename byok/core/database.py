@@ -1,6 +1,8 @@
 """The database plumbing byok's tables share: opening a fastsql Database (SQLite in WAL mode with
-a busy timeout, PostgreSQL through psycopg 3), one guarded operation at a time (it always ends
-its transaction, so a PostgreSQL connection never sits idle in one), schema versions in the
+a busy timeout, one connection per process; PostgreSQL and MySQL / MariaDB with a pool of
+connections per process, `?pool_size=N` in the URL), guarded operations (each ends its
+transaction, so a connection never sits idle in one; on a pooled database each runs on its own
+connection, so concurrent operations run their round trips in parallel), schema versions in the
 `byok_meta` table, and timestamps as fixed-width ISO 8601 text.
 
 Used by the key storage (`byok.core.storage`) and the issued-key engine (`byok.issuing`).
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from fastsql import Database
 
 from .dialects import DIALECTS, dialect_of
+from .pool import POOL_WAIT, Pooled, pool_size, split_pool
 from .types import StorageError, ValidationError
 
 __all__ = [
@@ -116,6 +119,8 @@ def engine_url(
             raise ValidationError(f"unknown ssl mode in {shown} URL: use one of {sorted(_PG_SSL)}")
     if driver.startswith("mysql"):
         query.setdefault("charset", "utf8mb4")  # every Unicode character, emoji included
+    if "pool_size" in query:
+        pool_size(query["pool_size"], driver, shown)  # checked here, taken by `split_pool`
     return parsed.set(query=query)
 
 
@@ -126,6 +131,9 @@ def create_engine(
     """A SQLAlchemy engine for `url`, set up as byok's own (e.g. for `DatabaseRateLimit`)."""
     parsed = engine_url(url)
     kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only)
+    if parsed.get_backend_name() != "sqlite":
+        parsed, size = split_pool(parsed)
+        kws |= {"pool_size": size, "max_overflow": 0, "pool_timeout": POOL_WAIT}
     return sa.create_engine(parsed, **kws)
 
 
@@ -142,16 +150,18 @@ def open_database(
         _sqlite_directory(parsed)
     kws = DIALECTS[parsed.get_backend_name()].engine_kws(parsed, read_only=access == "read")
     try:
-        db = Database(parsed, engine_kws=kws)
         if sqlite:
+            db = Database(parsed, engine_kws=kws)
             if access != "read":
                 db.q("PRAGMA journal_mode=WAL")
                 db.q("PRAGMA synchronous=NORMAL")
             db.q("PRAGMA busy_timeout=10000")
-        db.conn.commit()
+            db.conn.commit()
+            return db
+        parsed, size = split_pool(parsed)
+        return Pooled(parsed, kws, size)
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
-    return db
 
 
 def _existing_sqlite(
@@ -186,32 +196,50 @@ def _sqlite_directory(
 
 
 class Guard:
-    """One database operation: holds the lock, ends the transaction (commit, or rollback on an
-    error) and turns database errors (SQLAlchemy's, or the driver's for statements run on the
-    DBAPI connection) into StorageError."""
+    """One database operation: takes its connection (the pool's on a `Pooled` database; else
+    the one connection, under `lock`), ends the transaction (commit, or rollback on an error),
+    gives the connection back, and turns database errors (SQLAlchemy's, or the driver's for
+    statements run on the DBAPI connection) into StorageError."""
 
     def __init__(
         self,
-        lock: threading.RLock,  # serialises the users of one connection
+        lock: threading.RLock,  # serialises the users of one connection (unused when pooled)
         db: Database,  # the database whose connection is used
         what: str,  # the operation, named in the error message
     ):
         self.lock, self.db, self.what = lock, db, what
+        self.pool = db if isinstance(db, Pooled) else None
 
     def __enter__(self) -> None:
-        self.lock.acquire()
+        if self.pool is None:
+            self.lock.acquire()
+            return
+        try:
+            self.pool.enter()
+        except sa.exc.TimeoutError:
+            raise StorageError(
+                f"database {self.what} failed: all {self.pool.engine.pool.size()} pooled "
+                f"connections stayed busy for {POOL_WAIT} s (raise pool_size in the URL)"
+            ) from None
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"database {self.what} failed: {db_reason(e)}") from None
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         conn = self.db.conn
+        ended = False
         try:
             if exc_type is None:
                 conn.commit()  # end the read transaction: never idle-in-transaction
             else:
                 conn.rollback()
+            ended = True
         except sa.exc.SQLAlchemyError:
             pass
         finally:
-            self.lock.release()
+            if self.pool is None:
+                self.lock.release()
+            else:
+                self.pool.leave(ended)
         if isinstance(exc, sa.exc.SQLAlchemyError | self.db.engine.dialect.loaded_dbapi.Error):
             raise StorageError(f"database {self.what} failed: {db_reason(exc)}") from None
         return False

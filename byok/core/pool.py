@@ -1,0 +1,134 @@
+"""The connection pool of a server database (PostgreSQL, MySQL / MariaDB): one per process,
+sized by `?pool_size=N` in the database URL (`POOL_SIZE` when none), so the guarded operations of
+concurrent requests run their round trips in parallel, each on its own connection and in its own
+transaction. SQLite keeps one connection per process (`byok.core.database`).
+
+A process opens at most `pool_size` connections per database it opens: N processes (workers ×
+instances) open at most N × pool_size, which the server's max_connections must allow.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from fastsql import Database
+
+from .types import ValidationError
+
+__all__ = ["POOL_SIZE", "POOL_SIZES", "POOL_WAIT", "Pooled", "pool_size", "split_pool"]
+
+POOL_SIZE = 10  # connections per process to a server database when the URL names no pool_size
+POOL_SIZES = range(2, 101)  # the pool sizes accepted (opening the schema holds two at once)
+POOL_WAIT = 30  # seconds an operation waits for a free connection before StorageError
+
+
+def pool_size(
+    given: Any,  # the URL's pool_size value (text; a tuple when it is given twice)
+    driver: str,  # the dialect+driver opened
+    shown: str,  # how a message names the URL ("a 'postgresql'", never the URL itself)
+) -> int:
+    """The pool size a URL asks for; ValidationError when it is not a whole number in
+    `POOL_SIZES` or the database is SQLite (one connection per process)."""
+    if driver == "sqlite":
+        raise ValidationError(
+            "pool_size is for PostgreSQL and MySQL / MariaDB: SQLite keeps one connection per "
+            "process (WAL lets other processes read while it writes)"
+        )
+    text = given if isinstance(given, str) else ""
+    if not (text.isascii() and text.isdigit()) or int(text) not in POOL_SIZES:
+        raise ValidationError(
+            f"pool_size in {shown} URL must be a whole number from {POOL_SIZES.start} to "
+            f"{POOL_SIZES.stop - 1}"
+        )
+    return int(text)
+
+
+def split_pool(
+    url: sa.URL,  # a URL from engine_url
+) -> tuple[sa.URL, int]:
+    """The URL without its pool_size (the driver does not know it), and the pool size
+    (`POOL_SIZE` when none is named)."""
+    query = dict(url.query)
+    given = query.pop("pool_size", None)
+    if given is None:
+        return url, POOL_SIZE
+    return url.set(query=query), pool_size(given, url.drivername, "this")
+
+
+class Pooled(Database):
+    """A fastsql Database on a server database (PostgreSQL, MySQL / MariaDB) with a pool of
+    connections (SQLAlchemy's QueuePool, at most `size`, none kept beyond it): `conn` is the
+    connection the current thread's Guard took from the pool, so guarded operations of several
+    threads run at once, each in its own transaction. Outside any Guard (schema work at open,
+    a test's own statements) `conn` is a connection of its own, taken when first used."""
+
+    def __init__(
+        self,
+        url: sa.URL,  # the URL opened, without its pool_size
+        engine_kws: dict,  # the dialect's create_engine arguments
+        size: int,  # connections in the pool (see POOL_SIZES)
+    ):
+        self._local = threading.local()  # per thread: the Guard's connection and its depth
+        self._home: sa.Connection | None = None
+        pool = {
+            "pool_size": size,
+            "max_overflow": 0,  # exactly `size` per process: N processes open N × size
+            "pool_timeout": POOL_WAIT,
+            # no extra round trip per operation: a Guard ends every transaction itself (and
+            # drops a connection it could not end), and a connection lost to a server restart
+            # fails one operation, then the pool reconnects
+            "pool_pre_ping": False,
+            "pool_reset_on_return": None,
+        }
+        super().__init__(url, engine_kws={**engine_kws, **pool})
+        self.release_home()  # fastsql's own connection: back to the pool
+
+    @property
+    def conn(self) -> sa.Connection:  # type: ignore[override]
+        """The current Guard's connection, else this database's own."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            return held
+        if self._home is None:
+            self._home = self.engine.connect()
+        return self._home
+
+    @conn.setter
+    def conn(self, value: sa.Connection) -> None:  # fastsql's __init__ sets it
+        self._home = value
+
+    def enter(self) -> None:
+        """Take a connection for this thread's Guard (a nested Guard uses the same one)."""
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            local.conn = self.engine.connect()
+        local.depth = depth + 1
+
+    def leave(
+        self,
+        ended: bool,  # the Guard ended its transaction (else the connection is dropped)
+    ) -> None:
+        """Give this thread's Guard connection back to the pool once its outermost Guard ends."""
+        local = self._local
+        local.depth -= 1
+        if local.depth == 0:
+            conn, local.conn = local.conn, None
+            if not ended:
+                conn.invalidate()  # it may still be in a transaction: never reused
+            conn.close()
+
+    def release_home(self) -> None:
+        """End and return this database's own connection (taken again when next used)."""
+        home, self._home = self._home, None
+        if home is not None:
+            try:
+                home.rollback()  # a statement a caller left uncommitted holds no lock
+            finally:
+                home.close()
+
+    def close(self) -> None:
+        """Return this database's own connection (the engine's dispose closes the pool)."""
+        self.release_home()
