@@ -28,15 +28,19 @@ class Compiled:
         self,
         stmt: Any,  # a SQLAlchemy Core statement with named bind parameters
         dialect: sa.Dialect,  # the engine's dialect (its paramstyle shapes the SQL)
+        columns: list[str] | None = None,  # an INSERT / UPDATE: the columns bound by their names
     ):
-        compiled = stmt.compile(dialect=dialect)
+        compiled = stmt.compile(dialect=dialect, column_keys=columns)
         self.sql = str(compiled)
         if "POSTCOMPILE" in self.sql:  # a parameter rendered per call: not compilable once
             raise ValueError("a statement with per-call rendered parameters cannot be compiled")
         # values SQLAlchemy bound itself (a LIMIT's 1, the 1 of `use_count + 1`); a
         # `bindparam(name)` without a value is required of every call
+        given = set(columns or ())  # bound by every call
         self.defaults = {
-            name: bp.value for bp, name in compiled.bind_names.items() if not bp.required
+            name: bp.value
+            for bp, name in compiled.bind_names.items()
+            if not bp.required and name not in given
         }
         self.order: Sequence[str] | None = compiled.positiontup  # positional drivers: the names
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.compiled import Compiled
 from ..core.database import to_iso
 from . import store
-from .compiled import Fast
 from .context import Context
 from .errors import InvalidInputError
 from .models import APIKey, AuditEvent, KeyStatus
@@ -38,7 +38,7 @@ class Listing:
         self,
         column: str,  # "org_id" or "project_id"
         status: KeyStatus,  # which keys
-    ) -> Fast:
+    ) -> Compiled:
         """The keys of one owner (bound as `owner`) in one status at `now`, oldest first."""
         k, b = self.ctx.tables.keys.table, sa.bindparam
         stmt = sa.select(k).where(k.c[column] == b("owner")).order_by(k.c.created_at, k.c.id)
@@ -48,7 +48,7 @@ class Listing:
             KeyStatus.revoked: stmt.where(k.c.revoked_at.is_not(None)),
             KeyStatus.expired: stmt.where(k.c.revoked_at.is_(None), sa.not_(live)),
         }.get(status, stmt)  # all: `now` is not used
-        return Fast(stmt, self.ctx.db.engine.dialect)
+        return Compiled(stmt, self.ctx.db.engine.dialect)
 
     def _list(self, column: str, owner: str, status: Any) -> list[APIKey]:
         try:

@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from ..core.compiled import Compiled
 from ..core.database import ByokMeta, Guard
 from .keys import Peppers, is_legacy_key
-from .store import Fast, Tables
+from .store import Tables
 
 __all__ = ["MARKER", "Rollout", "SecretStatus"]
 
@@ -58,9 +59,9 @@ class Rollout:
         self.meta = tables.db.create(ByokMeta, pk="name", name="byok_meta")  # the marker's home
         m, k = self.meta.table, tables.keys.table
         dialect = tables.db.engine.dialect
-        self._read_marker = Fast(sa.select(m.c.value).where(m.c.name == MARKER), dialect)
+        self._read_marker = Compiled(sa.select(m.c.value).where(m.c.name == MARKER), dialect)
         self._by_hashes = functools.cache(
-            lambda n: Fast(
+            lambda n: Compiled(
                 sa.select(k).where(k.c.key_hash.in_([sa.bindparam(f"h{i}") for i in range(n)])),
                 dialect,
             )

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastsql import Database
 
+from ..core.compiled import Compiled
 from ..core.database import (
     engine_url,
     ensure_index,
@@ -26,7 +27,6 @@ from ..core.database import (
 )
 from ..core.dialects import dialect_of
 from ..core.types import StorageError, ValidationError
-from .compiled import Fast
 from .errors import InvalidInputError, NotFoundError
 from .models import (
     MAX_NAME,
@@ -39,7 +39,7 @@ from .models import (
     Project,
 )
 
-__all__ = ["SCHEMA_VERSION", "Fast", "Tables"]
+__all__ = ["SCHEMA_VERSION", "Tables"]
 
 SCHEMA_VERSION = 2  # layout of the issuing tables this code writes (2: lineage_id, rolled_to)
 SCHEMA_NAME = "issuing"  # its entry in byok_meta
@@ -172,7 +172,7 @@ class Tables:
         o, p, r, k = (self.orgs.table, self.projects.table, self.products.table, self.keys.table)
         u = self.usage.table
         b = sa.bindparam
-        fast = functools.partial(Fast, dialect=db.engine.dialect)
+        fast = functools.partial(Compiled, dialect=db.engine.dialect)
         # bench "validate_key uncached read-only ≤ 4× HMAC + read": one compiled indexed read
         self.key_by_hash = fast(sa.select(k).where(k.c.key_hash == b("h")))
         self.key_by_id = fast(sa.select(k).where(k.c.id == b("id")))
@@ -270,7 +270,7 @@ class Tables:
         """Run a statement on the connection (inside the caller's Guard)."""
         return self.db.conn.execute(stmt, params)
 
-    def run(self, fast: Fast, params: dict) -> Any:
+    def run(self, fast: Compiled, params: dict) -> Any:
         """Run a compiled statement on the DBAPI connection (inside the caller's Guard); the
         cursor."""
         conn = self.db.conn
@@ -278,7 +278,7 @@ class Tables:
             conn.begin()  # so that the Guard's commit reaches the driver
         return self.dialect.run(conn.connection.driver_connection, fast.sql, fast.params(params))
 
-    def run_many(self, fast: Fast, rows: list[dict]) -> None:
+    def run_many(self, fast: Compiled, rows: list[dict]) -> None:
         """Run a compiled statement once per row in one driver call (executemany, inside the
         caller's Guard)."""
         conn = self.db.conn
@@ -287,7 +287,7 @@ class Tables:
         driver = conn.connection.driver_connection
         self.dialect.run_many(driver, fast.sql, [fast.params(r) for r in rows])
 
-    def rows(self, fast: Fast, params: dict) -> list[dict]:
+    def rows(self, fast: Compiled, params: dict) -> list[dict]:
         """Every row of a compiled query, as dicts."""
         cursor = self.run(fast, params)
         names = [d[0] for d in cursor.description]
@@ -295,7 +295,7 @@ class Tables:
 
     def counted(
         self,
-        fast: Fast,  # `spend_tracked` or `count_use`
+        fast: Compiled,  # `spend_tracked` or `count_use`
         params: dict,  # its parameters
         row: dict,  # the key's row as read (its version is the one compared)
     ) -> tuple | None:
@@ -318,7 +318,7 @@ class Tables:
             return None
         return self.run(self.read_back, {"kid": params["kid"]}).fetchone()
 
-    def row(self, fast: Fast, params: dict) -> dict | None:
+    def row(self, fast: Compiled, params: dict) -> dict | None:
         """The first row of a compiled query, as a dict (None when there is none)."""
         cursor = self.run(fast, params)
         found = cursor.fetchone()
