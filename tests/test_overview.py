@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from byok.core.dialects import Dialect, MySQL
 from byok.core.storage import BYOKManager, KeyOverview, SavedKey
 from byok.core.types import (
     BYOKConfig,
@@ -31,9 +32,18 @@ KEY_C = "sk-third-0000000000000000000cccc"
 class Statements:
     """The SQL statements an engine ran since the last `take()`."""
 
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch):
         self.seen: list[str] = []
         sa.event.listen(engine, "before_cursor_execute", self._record)
+        for kind in (Dialect, MySQL):  # compiled statements, run on the DBAPI connection
+            monkeypatch.setattr(kind, "run", self._counted(kind.run))
+
+    def _counted(self, run: Any) -> Any:
+        def counted(dialect: Any, driver_conn: Any, sql: str, params: Any) -> Any:
+            self._record(None, None, sql)
+            return run(dialect, driver_conn, sql, params)
+
+        return counted
 
     def _record(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         # PostgreSQL's and MySQL's default-save locks
@@ -49,7 +59,7 @@ class Statements:
 
 @pytest.fixture(params=["database", "hybrid"])
 def on_db(
-    request: pytest.FixtureRequest, db_url: str
+    request: pytest.FixtureRequest, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., tuple[BYOKManager, Statements]]]:
     """(manager, statement counter) on this test's database (SQLite and PostgreSQL)."""
     made: list[BYOKManager] = []
@@ -60,7 +70,7 @@ def on_db(
             SECRET, db_url=db_url, config=BYOKConfig(storage_backend=backend, **config)
         )
         made.append(manager)
-        return manager, Statements(manager.database.db.engine)
+        return manager, Statements(manager.database.db.engine, monkeypatch)
 
     yield make
     for m in made:
