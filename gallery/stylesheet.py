@@ -158,7 +158,8 @@ def build(
     else:
         target = Build(Path(out) / GALLERY_CSS.name, Path(out) / GALLERY_CLASS_LIST.name)
     write_list(target.gallery_list, gallery_classes())
-    compile_css(gallery_sheet(CLASS_LIST_PATH, target.gallery_list), target.css, ROOT)
+    # layered: the shell's own unlayered gallery.css must win over daisyUI's classes (no Pico here)
+    compile_css(gallery_sheet(CLASS_LIST_PATH, target.gallery_list), target.css, ROOT, layered=True)
     return target
 
 

@@ -119,8 +119,12 @@ def compile_css(
     sheet: Sheet,  # the sources and themes
     out: Path,  # the stylesheet to write
     root: Path = _CHECKOUT,  # the checkout with node_modules (the pinned CLI and daisyUI)
+    *,
+    layered: bool = False,  # keep Tailwind's cascade layers (a page whose own unlayered CSS
+    # must win over byok's, as the gallery's shell does; an app's page with Pico needs False)
 ) -> Path:
-    """Compile one stylesheet with the pinned CLI, minified and unlayered; returns `out`."""
+    """Compile one stylesheet with the pinned CLI, minified (unlayered unless `layered`); returns
+    `out`."""
     cli = _cli(root)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="byok-css-") as tmp:
@@ -143,7 +147,8 @@ def compile_css(
         listed = [extra] if extra else []
         names = {c for f in (*sheet.sources, *listed) for c in f.read_text("utf-8").split()}
         scope = tuple(sorted(names - PICO_CLASSES))  # where preflight beats Pico's element rules
-        css = unlayer(raw.read_text(encoding="utf-8"), scope=scope)
+        css = raw.read_text(encoding="utf-8")
+        css = css if layered else unlayer(css, scope=scope)
         out.write_text(css + "\n", encoding="utf-8")
     return out
 

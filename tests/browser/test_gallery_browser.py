@@ -345,7 +345,7 @@ def test_search_shortcuts_fuzzy_match_and_keys(page: Page, gallery_url: str) -> 
     page.keyboard.press("Control+k")
     expect(search).to_be_focused()
     search.press_sequentially("dashbord")  # a typo still finds the dashboard
-    visible = page.locator("#story-tree li[data-search]:visible")
+    visible = page.locator("#story-tree li[data-search]:visible:has(a[data-story-link])")
     expect(page.locator('[data-component="KeyManagerDashboard"]')).to_be_visible()
     expect(page.locator('[data-component="Alert"]')).to_be_hidden()
     search.fill("toast con")
