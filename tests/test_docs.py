@@ -212,7 +212,7 @@ def _inline_comment(path: Path, func: str, param: str) -> str:
     ("module", "page", "func", "param"),
     [
         ("byok/core/storage/manager.py", "reference/storage", "set_key", "api_key"),
-        ("byok/core/security.py", "reference/security", "mask_key", "visible_chars"),
+        ("byok/core/masking.py", "reference/security", "mask_key", "visible_chars"),
     ],
 )
 def test_api_reference_shows_parameter_comments(

@@ -1,7 +1,7 @@
-"""Every cryptographic operation of byok: the versioned AES-256-GCM keyring, key derivation,
-masking and fingerprints. Nothing else in byok touches `cryptography`. (The transport checks,
-`check_https` and friends, live in `byok.core.transport` and are re-exported here, where the
-reference had them.)
+"""Every cryptographic operation of byok: the versioned AES-256-GCM keyring, key derivation and
+fingerprints. Nothing else in byok touches `cryptography`. (The transport checks, `check_https`
+and friends, live in `byok.core.transport`, and `mask_key` in `byok.core.masking`: both are
+re-exported here, where the reference had them.)
 
 Sealed format (bytes): ``b"B"`` | key version (2 bytes, big-endian) | 96-bit random nonce |
 AES-256-GCM ciphertext + 16-byte tag. The 3-byte header and the caller's associated data
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
+from .masking import mask_key
 from .transport import InsecureTransportError, check_https, is_production, validate_environment
 from .types import MIN_SECRET_LENGTH, BYOKConfig, EncryptionError, ValidationError
 
@@ -358,19 +359,6 @@ class KeyEncryptor:
     ) -> bytes:
         """Re-encrypt a value under `new_key`."""
         return KeyEncryptor(new_key).encrypt(self.decrypt(encrypted_value))
-
-
-def mask_key(
-    key: str,  # the API key to mask
-    visible_chars: int = 4,  # characters shown at each end, at most (fewer for short keys)
-) -> str:
-    """Mask a key for display: at most a third of it shows, e.g. 'sk-p...wxyz'."""
-    if not isinstance(key, str) or not key:
-        return "********"
-    shown = max(0, min(visible_chars, len(key) // 6))
-    if shown == 0:
-        return "********"
-    return f"{key[:shown]}...{key[-shown:]}"
 
 
 def random_token(

@@ -19,12 +19,12 @@ from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from . import lineage, store
 from .cache import VerifiedCache
+from .changes import MAX_BULK, audit_diff, audited, bulk_specs, checked_actor, new_metadata
 from .compiled import KeyStatements
 from .context import Context
 from .errors import InsufficientScopeError, InvalidInputError, NotFoundError
 from .keys import KeyFormat
 from .models import (
-    MAX_NAME,
     APIKey,
     APIKeyCreated,
     AuditAction,
@@ -36,57 +36,7 @@ from .tenancy import Tenancy, known_id
 
 __all__ = ["BULK_BATCH", "MAX_BULK", "Lifecycle"]
 
-MAX_BULK = 100_000  # keys one create_keys call issues at most (its list is held in memory)
 BULK_BATCH = 1_000  # rows per executemany inside its one transaction: bounded parameter lists
-
-
-def _actor(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_NAME or not value.isprintable():
-        raise InvalidInputError(f"actor must be 1-{MAX_NAME} printable characters or None")
-    return value
-
-
-def _settings(meta: KeyMetadata) -> dict[str, Any]:
-    """The audited view of metadata (JSON-safe; `custom` is the app's own and kept out)."""
-    rl = meta.rate_limit
-    return {
-        "name": meta.name,
-        "scopes": meta.scopes,
-        "rate_limit": None if rl is None else f"{rl.requests}/{rl.window.value}",
-        "expires_at": None if meta.expires_at is None else meta.expires_at.isoformat(),
-        "remaining": meta.remaining,
-        "refill": None if meta.refill is None else f"{meta.refill.amount}/{meta.refill.interval}",
-        "custom": sorted(meta.custom),
-    }
-
-
-def _metadata(value: Any) -> KeyMetadata:
-    """A new key's metadata (the defaults when None); InvalidInputError for anything else."""
-    meta = KeyMetadata() if value is None else value
-    if not isinstance(meta, KeyMetadata):
-        raise InvalidInputError("metadata must be a KeyMetadata")
-    return meta
-
-
-def _bulk_specs(count: Any, specs: Any, metadata: Any) -> list[KeyMetadata]:
-    """The metadata of each key a create_keys call issues (count x metadata, or the specs)."""
-    if (count is None) == (specs is None):
-        raise InvalidInputError("give either count or specs")
-    if specs is not None:
-        if isinstance(specs, str | bytes) or not isinstance(specs, Sequence):
-            raise InvalidInputError("specs must be a list of KeyMetadata")
-        if metadata is not None:
-            raise InvalidInputError("metadata is for count: give each spec its own")
-        metas = [_metadata(m) for m in specs]
-    else:
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 < count <= MAX_BULK:
-            raise InvalidInputError(f"count must be a whole number, 1-{MAX_BULK}")
-        metas = [_metadata(metadata)] * count  # bounded first: never a huge list
-    if not 0 < len(metas) <= MAX_BULK:
-        raise InvalidInputError(f"create_keys issues 1-{MAX_BULK} keys per call")
-    return metas
 
 
 def _issued(row: dict, meta: KeyMetadata) -> APIKey:
@@ -101,11 +51,6 @@ def _issued(row: dict, meta: KeyMetadata) -> APIKey:
         revoked_at=None,
         created_at=from_iso(row["created_at"]),
     )
-
-
-def _diff(before: KeyMetadata, after: KeyMetadata) -> dict[str, list]:
-    old, new = _settings(before), _settings(after)
-    return {k: [old[k], new[k]] for k in new if old[k] != new[k]}
 
 
 class Lifecycle:
@@ -224,17 +169,17 @@ class Lifecycle:
     ) -> APIKeyCreated:
         """See KeyIssuer.create_key. Under a `policy`, metadata outside it is an
         InvalidInputError and a key past its max_keys a TooManyKeysError (see `_room`)."""
-        meta = _metadata(metadata)
+        meta = new_metadata(metadata)
         if policy is not None and not isinstance(policy, KeyPolicy):
             raise InvalidInputError("policy must be a KeyPolicy or None")
-        actor = _actor(actor)
+        actor = checked_actor(actor)
         now = self.ctx.clock()
         if policy is not None:
             policy.check(meta, now)
         scope = self._scope(org_id, project_id, product_id)
         at = to_iso(now)
         row, plaintext = self._insert_key(scope, meta, meta.to_json(), at, self.rollout.issue)
-        made = json.dumps({"settings": _settings(meta)})
+        made = json.dumps({"settings": audited(meta)})
         audit = self._audit_row(scope[0], row["id"], AuditAction.create, actor, made)
         t = self.ctx.tables
         with self.ctx.guard("create key"):  # bench "create_key": two compiled INSERTs
@@ -274,8 +219,8 @@ class Lifecycle:
         actor: str | None,
     ) -> list[APIKeyCreated]:
         """See KeyIssuer.create_keys."""
-        metas = _bulk_specs(count, specs, metadata)
-        actor = _actor(actor)
+        metas = bulk_specs(count, specs, metadata)
+        actor = checked_actor(actor)
         scope = self._scope(org_id, project_id, product_id)
         at = to_iso(self.ctx.clock())
         issue = self.rollout.issuing()  # the committed pepper, read once for the whole call
@@ -288,7 +233,7 @@ class Lifecycle:
                 for meta in metas[start : start + BULK_BATCH]:
                     if (known := made.get(id(meta))) is None:
                         stored = meta.to_json()
-                        settings = json.dumps({"settings": _settings(meta)})
+                        settings = json.dumps({"settings": audited(meta)})
                         known = (stored, settings, KeyMetadata.from_json(stored, meta.remaining))
                         made[id(meta)] = known
                     row, plaintext = self._insert_key(scope, meta, known[0], at, issue)
@@ -320,7 +265,7 @@ class Lifecycle:
     ) -> APIKey:
         """Apply `values(row)` to a key, bump its version, audit `changes(row)`, drop the cache;
         the row is locked and read in the same transaction, so `row` is the latest."""
-        actor = _actor(actor)
+        actor = checked_actor(actor)
         t, kid = self.ctx.tables, known_id(key_id, "Key")
         k = t.keys.table
         with self.ctx.guard(f"{action.value} key"):
@@ -349,7 +294,7 @@ class Lifecycle:
             }
 
         def changes(row: dict) -> dict:
-            return _diff(store.api_key(row).metadata, lineage.updated(metadata, row))
+            return audit_diff(store.api_key(row).metadata, lineage.updated(metadata, row))
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
@@ -366,7 +311,7 @@ class Lifecycle:
 
     def delete_key(self, key_id: str, *, actor: str | None) -> None:
         """See KeyIssuer.delete_key."""
-        actor = _actor(actor)
+        actor = checked_actor(actor)
         row = self._key_row(key_id)
         t = self.ctx.tables
         with self.ctx.guard("delete key"):
@@ -390,14 +335,14 @@ class Lifecycle:
             raise InvalidInputError("metadata must be a KeyMetadata")
         if policy is not None and (metadata is not None or not isinstance(policy, KeyPolicy)):
             raise InvalidInputError("policy must be a KeyPolicy, given without metadata")
-        actor = _actor(actor)
+        actor = checked_actor(actor)
         first, t = self._key_row(key_id), self.ctx.tables  # its tenancy never changes
         kid = first["id"]
         scope = (first["org_id"], first["project_id"], first["product_id"])
         given = first["metadata"] if metadata is None else metadata.to_json()
         at = to_iso(self.ctx.clock())
         row, plaintext = self._insert_key(  # the new secret: made before the row is locked
-            scope, _metadata(metadata), given, at, self.rollout.issue
+            scope, new_metadata(metadata), given, at, self.rollout.issue
         )
         with self.ctx.guard("roll key"):  # one transaction, the row locked: read, check, write
             old = t.locked_key(kid)
@@ -421,7 +366,7 @@ class Lifecycle:
                 raise StorageError("issued key changed while locked")  # cannot happen
             roll = {"new_key_id": row["id"], "old_key_expires_at": ends.isoformat()}
             self._audit(old["org_id"], kid, AuditAction.roll, actor, roll)
-            made = {"rolled_from": kid, "settings": _settings(meta)}
+            made = {"rolled_from": kid, "settings": audited(meta)}
             self._audit(old["org_id"], row["id"], AuditAction.create, actor, made)
         self.cache.drop(kid)
         return APIKeyCreated(store.api_key(row), plaintext)

@@ -10,18 +10,15 @@ to answer it: FastHTML answers with whatever a `before` function returns.
 Nothing depends on the beforeware running: guards (`byok.middleware.guards`) and key routes find
 the manager on `app.state.byok` too and check what they need themselves, so a `skip` list cannot
 open a hole. The answers live in `http`, the policy in `policy`, the request context in
-`context`; their names are importable from here as before.
+`context`, the expired-key sweep in `cleanup`; their names are importable from here as before.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from fasthtml.common import Beforeware
@@ -34,21 +31,18 @@ from byok.core.storage import BYOKManager
 from byok.core.types import (
     BYOKConfig,
     SecurityWarning,
-    StorageError,
-    ValidationError,
 )
 
+from .before import _Before
+from .cleanup import CleanupBeforeware
 from .context import (
     MANAGER_ATTR,
-    SCOPE_AUTH,
     SCOPE_KEY,
     Identity,
-    UserIdError,
     UserIdFunc,
     app_manager,
     call_storage,
     check_user_id_func,
-    checked_user_id,
     find_manager,
     remember_identity,
     resolve_user_id,
@@ -96,33 +90,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("byok")
-
-
-class _Before:
-    """Base of byok's beforeware: an async callable taking the request, with a cached signature.
-
-    The work is in `check(request)`, synchronous: None lets the request through, a response
-    answers it, and a coroutine is awaited when there is I/O to do (a sweep, an async user id).
-    A chain calls `check` directly, so a request that needs nothing costs no coroutine."""
-
-    def __init__(self) -> None:
-        # FastHTML inspects a before function's signature on every request: give it one ready
-        self.__signature__ = inspect.signature(self.__call__, eval_str=True)
-
-    def check(
-        self,
-        req: Request,  # the incoming request
-    ) -> Answer | Awaitable[Answer | None] | None:
-        """None to let the request through, else its answer (or a coroutine giving one)."""
-        raise NotImplementedError
-
-    async def __call__(
-        self,
-        req: Request,  # the incoming request
-    ) -> Answer | None:
-        """The beforeware as FastHTML calls it: `check`, awaited when it has I/O to do."""
-        found = self.check(req)
-        return await found if inspect.isawaitable(found) else found
 
 
 class BYOKBeforeware(_Before):
@@ -213,112 +180,6 @@ class SecurityCheckBeforeware(_Before):
                 stacklevel=2,
             )
         return None
-
-
-class CleanupBeforeware(_Before):
-    """Removes expired keys at most once per `config.cleanup_interval` per session (session
-    storage) or per user (database, hybrid). It asks the manager (`sweep_due`, no I/O) and runs
-    `sweep` when due: where the last sweep is remembered is the storage's business.
-
-    Session storage: a request without a Cookie header has no stored keys, and a session seen
-    not due is not asked again for a tenth of the interval while its cookie stays the same (a
-    header check and a number in memory: the hash of the header, never the cookie itself)."""
-
-    def __init__(
-        self,
-        byok_manager: BYOKManager,  # the manager whose keys are cleaned
-        user_id_func: UserIdFunc | None = None,  # request -> user id; None = req.scope["auth"]
-        interval: timedelta | None = None,  # None = byok_manager.config.cleanup_interval
-        clock: Callable[[], float] = time.time,  # seconds since the epoch (tests move it)
-        max_users: int | None = None,  # owners remembered per process (database); None = 10,000
-    ):
-        super().__init__()
-        self.byok = byok_manager
-        self.user_id_func = user_id_func
-        self.interval = interval
-        self.clock = clock
-        if max_users is not None and byok_manager.database is not None:
-            byok_manager.database.max_swept = max_users
-        self.runs = 0  # cleanups started (for tests and monitoring)
-        self._needs_user = byok_manager.needs_user  # sweeps per user (database) or per session
-        every = interval or byok_manager.config.cleanup_interval
-        self._horizon = every.total_seconds() / 10  # how long a session seen not due is trusted
-        self._quiet: dict[int, float] = {}  # hash(Cookie header) -> until when it is not due
-
-    def check(
-        self,
-        req: Request,  # the incoming request
-    ) -> Awaitable[None] | None:
-        """None when no sweep is due; else the coroutine that runs it (never fails a request)."""
-        now = self.clock()
-        try:
-            if not self._needs_user:
-                return self._sweep(req, None, now) if self._session_due(req, now) else None
-            func = self.user_id_func
-            user_id = func(req) if func is not None else req.scope.get(SCOPE_AUTH)
-            if inspect.isawaitable(user_id):
-                return self._later(req, user_id, now)
-            return self._user_due(req, user_id, now)
-        except UserIdError:  # the app's bug, logged once for the request: no sweep
-            return None
-        except (StorageError, ValidationError) as e:
-            log.warning("byok cleanup skipped: %s", e)
-            return None
-
-    def _user_due(self, req: Request, user_id: Any, now: float) -> Awaitable[None] | None:
-        user_id = checked_user_id(req, user_id)
-        if user_id is None:  # nobody signed in (or not known yet): nothing of theirs to sweep
-            return None
-        manager = self.byok
-        if manager.sweep_due(req, user_id, interval=self.interval, now=now):
-            return self._sweep(req, user_id, now)
-        return None
-
-    async def _later(self, req: Request, user_id: Awaitable[Any], now: float) -> None:
-        """An async user_id_func: await it, then sweep when due."""
-        try:
-            sweep = self._user_due(req, await user_id, now)
-        except UserIdError:  # the app's bug, logged once for the request: no sweep
-            return None
-        except (StorageError, ValidationError) as e:
-            log.warning("byok cleanup skipped: %s", e)
-            return None
-        if sweep is not None:
-            await sweep
-        return None
-
-    async def _sweep(self, req: Request, user_id: Any, now: float) -> None:
-        """Run the sweep (in the thread pool for a database); a failure is logged, not raised."""
-        self.runs += 1
-        manager = self.byok
-        try:
-            await call_storage(manager, functools.partial(manager.sweep, now=now), req, user_id)
-        except (StorageError, ValidationError) as e:
-            log.warning("byok cleanup skipped: %s", e)
-        return None
-
-    def _session_due(self, req: Request, now: float) -> bool:
-        """sweep_due for a session, asked once per session content and tenth of the interval."""
-        seen = None
-        for name, value in req.scope["headers"]:
-            if name == b"cookie":
-                seen = hash((seen, value))
-        if seen is None:
-            return False  # no session cookie: no stored keys
-        quiet = self._quiet
-        until = quiet.get(seen)
-        if until is not None and 0 <= until - now <= self._horizon:
-            return False
-        if self.byok.sweep_due(req, None, interval=self.interval, now=now):
-            quiet.pop(seen, None)
-            return True
-        if len(quiet) >= _QUIET_SESSIONS:
-            quiet.clear()
-        quiet[seen] = now + self._horizon
-        return False
-
-
-_QUIET_SESSIONS = 10_000  # sessions remembered as not due (an int and a float each)
 
 
 class BeforewareChain(_Before):
