@@ -1,13 +1,14 @@
 """Recorded htmx answers for the static export: an interactive story still answers from file://.
 
-At export time each story's key-route actions (the save of a key form, a card's Delete; see
-`SANDBOXED`) are sent, in-process, to the real gallery app with a fresh sandbox holding the
-story's seed, exactly as the canvas would send them (the form's fields, a demo key typed in, the
-sandbox and CSRF headers). The answers (status, the headers htmx acts on, body) are written into
-the canvas; canvas.js replays one when the same method and path are requested. Answers are made
-deterministic (CSRF token, times, toast ids normalised) and never hold the demo plaintext.
-Actions that reach a provider (Test) and the issued-key routes are not recorded (no recording:
-the canvas keeps its "needs the live gallery" notice).
+At export time each story's main actions (the save of a key form, a card's Delete, the create of
+an issued key) are sent, in-process, to the real gallery app with a fresh sandbox holding the
+story's seed, exactly as the canvas would send them (the form's fields with a demo key or name
+typed in and a first scope picked, the sandbox and CSRF headers). The answers (status, the
+headers htmx acts on, body) are written into the canvas; canvas.js replays one when the same
+method and path are requested. Answers are made deterministic (CSRF token, times, toast ids,
+new ids normalised) and hold masked keys only (the issued key's one reveal is masked too).
+Not recorded: Test (it reaches a provider) and the issued-key table's roll/revoke/delete (the
+stories' keys are not in the sandbox); those keep the canvas's "needs the live gallery" notice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import urlencode
 
 from starlette.testclient import TestClient
 
+from byok.components import ISSUED_BASE_URL
 from byok.core.providers import BUILTIN_PROVIDERS
 
 from .playground import KEYS_URL
@@ -38,6 +40,10 @@ VERBS = ("post", "put", "patch", "delete")  # the htmx verbs that change somethi
 FIXED_TIME = "2026-01-01T09:00:00+00:00"  # every timestamp in an answer (deterministic export)
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 _TOAST = re.compile(r"byok-toast-[0-9a-f]{6,}")
+_ISSUED = re.compile(r"demo_test_[A-Za-z0-9]+")  # a key the sandbox issuer made (and its prefix)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_STORY_ID = "0b5e7f2a-"  # the issued-key stories' own ids (kept)
+ISSUED_MASK = "demo_test_recorded••••••••"  # the one reveal, masked in a recording
 
 
 class Action(NamedTuple):
@@ -66,28 +72,38 @@ class _Actions(HTMLParser):
         self.found: list[tuple[str, str, list[tuple[str, str]] | None]] = []
         self._form: list[tuple[str, str]] | None = None
         self._select: str | None = None
+        self._choices: dict[str, str] = {}  # an unchecked group's first value (a typical pick)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self._form = []
+            self._choices = {}
         if self._form is not None and a.get("name") and "disabled" not in a:
             if tag == "input" and a.get("type", "text") not in ("submit", "button", "file"):
                 if a.get("type") not in ("checkbox", "radio") or "checked" in a:
                     self._form.append((a["name"], a.get("value", "")))
+                elif a["name"] not in self._choices:
+                    self._choices[a["name"]] = a.get("value", "on")  # its first box
             elif tag == "textarea":
                 self._form.append((a["name"], ""))
             elif tag == "select":
                 self._select = a["name"]
         if tag == "option" and self._select is not None and self._form is not None:
-            self._form.append((self._select, a.get("value", "")))
-            self._select = None  # the first option (a story's default is its first)
+            picked = (self._select, a.get("value", ""))
+            if self._form and self._form[-1][0] == self._select:
+                if "selected" in a:
+                    self._form[-1] = picked  # the selected option wins over the first
+            else:
+                self._form.append(picked)
         for verb in VERBS:
             if f"hx-{verb}" in a:
                 self.found.append((verb.upper(), a[f"hx-{verb}"], self._form))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
+        if tag == "form" and self._form is not None:
+            picked = {name for name, _ in self._form}
+            self._form.extend((k, v) for k, v in self._choices.items() if k not in picked)
             self._form = None
         elif tag == "select":
             self._select = None
@@ -102,7 +118,10 @@ def actions(
     out: dict[tuple[str, str], Action] = {}
     for method, path, form in parser.found:
         bare = path.split("?")[0]
-        if not (bare == KEYS_URL or bare.startswith(KEYS_URL + "/")) or bare.endswith("/test"):
+        stored = (bare == KEYS_URL or bare.startswith(KEYS_URL + "/")) and not bare.endswith(
+            "/test"
+        )
+        if not (stored or (method, bare) == ("POST", ISSUED_BASE_URL)):  # save/delete, create
             continue
         fields = tuple(form or ())
         out.setdefault((method, path), Action(method, path, _typed(path, fields)))
@@ -127,6 +146,8 @@ def _typed(path: str, fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, s
     for name, value in fields:
         if name == "api_key" and not value:
             value = demo_key(provider)
+        elif name == "name" and not value:
+            value = "Demo key"  # an issued key's name
         elif name == "base_url" and not value and provider == "azure":
             value = "https://demo.openai.azure.com"
         out.append((name, value))
@@ -149,13 +170,17 @@ class Recorder:
         story: Story,  # the story whose actions are recorded
     ) -> list[Recording]:
         """The answers to the story's actions, each from a fresh sandbox (the story's seed)."""
-        return [self._answer(story, a) for a in actions(story.render())]
+        answers = (self._answer(story, a) for a in actions(story.render()))
+        return [a for a in answers if a is not None]
 
-    def _answer(self, story: Story, action: Action) -> Recording:
+    def _answer(self, story: Story, action: Action) -> Recording | None:
+        """The answer to one action from a fresh sandbox; None when the app has no such story
+        (a registry other than the gallery's: its canvas keeps the notice)."""
         canvas = self.client.get(f"/story/{story.slug}/canvas").text
         token = re.search(r'data-sandbox="([0-9a-f]+)"', canvas)
         csrf = re.search(r"hx-headers='(\{[^']*\})'", canvas)
-        assert token and csrf, story.slug
+        if not (token and csrf):
+            return None
         headers = {HEADER: token.group(1), "HX-Request": "true", **json.loads(csrf.group(1))}
         if action.fields:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -188,7 +213,19 @@ class Recorder:
         text = text.replace(SANDBOX_URL + "/", "/")
         text = _TIME.sub(FIXED_TIME, text)
         ids: dict[str, str] = {}
-        return _TOAST.sub(lambda m: ids.setdefault(m.group(0), f"byok-toast-r{len(ids) + 1}"), text)
+        text = _TOAST.sub(lambda m: ids.setdefault(m.group(0), f"byok-toast-r{len(ids) + 1}"), text)
+        text = _ISSUED.sub(
+            lambda m: ISSUED_MASK if len(m.group(0)) > 20 else "demo_test_rec0rded", text
+        )
+        uuids: dict[str, str] = {}
+        return _UUID.sub(
+            lambda m: (
+                m.group(0)
+                if m.group(0).startswith(_STORY_ID)
+                else uuids.setdefault(m.group(0), f"00000000-0000-4000-8000-{len(uuids) + 1:012d}")
+            ),
+            text,
+        )
 
     def close(self) -> None:
         """Close the sandboxes and remove the recording database."""

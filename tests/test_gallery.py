@@ -905,6 +905,11 @@ def test_the_export_records_the_interactive_stories_answers(exported) -> None:
     refused = recordings_in(root / "canvas" / "key-input-form--custom-provider.html")[0]
     assert refused["status"] == 404  # a refusal is recorded with the headers htmx acts on
     assert ["hx-retarget", "#toast-container"] in refused["headers"]
+    created = recordings_in(root / "canvas" / "create-key-form--empty.html")
+    assert [(r["method"], r["path"], r["status"]) for r in created] == [
+        ("POST", "/account/api-keys", 200)
+    ]
+    assert 'value="demo_test_recorded••••••••"' in created[0]["body"]  # the reveal, masked
     assert recordings_in(root / "canvas" / "alert--error-soft.html") == []
     recorded = [s for s in REG if recordings_in(root / "canvas" / f"{s.slug}.html")]
     assert len(recorded) >= 30
@@ -915,6 +920,7 @@ def test_no_recording_holds_a_plaintext_key(exported) -> None:
     for canvas in (exported.root / "canvas").glob("*.html"):
         text = json.dumps(recordings_in(canvas))
         assert not any(key in text for key in demo), canvas.name
+        assert not re.search(r"demo_test_[A-Za-z0-9]{20,}", text), canvas.name  # issued: masked
         assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d", text)  # times fixed
 
 
