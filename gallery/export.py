@@ -3,9 +3,10 @@ index.json and the assets, as plain files that any static server (or the docs si
 and that also work opened from disk (file://).
 
 Pages are the live app's markup with relative links. Controls are shown disabled and the
-playground is left out (they need the server); an interactive story's canvas sends no request
-(canvas.js stops it and says that the live gallery is needed) instead of swapping in a static
-server's error page.
+playground is left out (they need the server); an interactive story's canvas carries the
+answers the live gallery gave to its main actions (gallery.recordings) and canvas.js replays
+them; any other request is stopped with a note that the live gallery is needed, instead of
+swapping in a static server's error page.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastcore.xml import to_xml
+from fastcore.xml import FT, to_xml
+from fasthtml.common import Script
 
 from .app import index_json_text
 from .assets import Assets, locate
@@ -23,6 +25,7 @@ from .canvas import canvas_document
 from .compose import static_iframe_page
 from .guides import find_guides, guide_page
 from .pages import component_page, index_page, story_page
+from .recordings import ELEMENT_ID, Recording, record_all, recordings_json
 from .registry import Registry, registry
 from .shell import document
 from .site import Site
@@ -46,6 +49,16 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _with_recordings(canvas: FT | tuple, recordings: list[Recording] | None) -> FT | tuple:
+    """The canvas with its recorded answers in its body (canvas.js replays them)."""
+    if recordings:
+        html = canvas[-1] if isinstance(canvas, tuple) else canvas  # (doctype, html)
+        html.children[1](
+            Script(recordings_json(recordings), type="application/json", id=ELEMENT_ID)
+        )
+    return canvas
+
+
 def export(
     out: Path | str,  # folder to write into (created; existing files are overwritten)
     reg: Registry | None = None,  # the stories (default: the gallery's registry)
@@ -60,6 +73,7 @@ def export(
     top = Site(static=True, root="")
     deep = top.at_depth(1)
     pages = 0
+    recorded = record_all(reg)
 
     _write(root / "index.html", to_xml(document(top, "Components", index_page(top), assets)))
     pages += 1
@@ -67,7 +81,9 @@ def export(
         title = f"{story.component_name} · {story.name}"
         page = document(deep, title, story_page(deep, story), assets, group=story.group)
         _write(root / "story" / f"{story.slug}.html", to_xml(page))
-        canvas = canvas_document(deep, story, story.render(), assets)
+        canvas = _with_recordings(
+            canvas_document(deep, story, story.render(), assets), recorded.get(story.slug)
+        )
         _write(root / "canvas" / f"{story.slug}.html", to_xml(canvas))
         pages += 2
     for slug, component, stories in reg.components():

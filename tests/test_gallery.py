@@ -24,6 +24,7 @@ from starlette.testclient import TestClient
 
 import byok.components as components
 from byok.components.assets import HTMX_NPM, InBrowser
+from byok.core.providers import BUILTIN_PROVIDERS
 from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
 from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
@@ -40,6 +41,7 @@ from gallery.playground import (
     default_verifier,
 )
 from gallery.pretty import pretty_html
+from gallery.recordings import demo_key
 from gallery.registry import Call, Registry, Story, registry, slugify
 from gallery.runnable import runnable_app
 from tests.fake_providers import FakeProviders, Server
@@ -881,6 +883,45 @@ def test_cli_export_is_deterministic_and_defaults(exported, tmp_path: Path, caps
     assert (args.host, args.port, args.command) == ("127.0.0.1", 5001, None)
     args = _parser().parse_args(["--host", "0.0.0.0", "--port", "8000"])
     assert (args.host, args.port) == ("0.0.0.0", 8000)
+
+
+def recordings_in(canvas: Path) -> list[dict[str, Any]]:
+    """The recorded answers an exported canvas carries ([] when none)."""
+    script = soup(canvas.read_text()).select_one("script#gallery-recordings")
+    return json.loads(script.string) if script else []
+
+
+def test_the_export_records_the_interactive_stories_answers(exported) -> None:
+    root = exported.root
+    saved = recordings_in(root / "canvas" / "key-input-form--openai.html")
+    assert [(r["method"], r["path"], r["status"]) for r in saved] == [
+        ("POST", "/api/keys/openai", 200)
+    ]
+    assert "OpenAI key saved: sk-D...Q7x2" in saved[0]["body"]  # the masked demo key
+    assert 'data-byok-card="stored"' in saved[0]["body"]
+    assert "/sandbox/" not in saved[0]["body"]  # the component's own paths, replayed again
+    card = recordings_in(root / "canvas" / "key-management-card--stored-with-test.html")
+    assert [(r["method"], r["path"]) for r in card] == [("DELETE", "/api/keys/anthropic")]
+    refused = recordings_in(root / "canvas" / "key-input-form--custom-provider.html")[0]
+    assert refused["status"] == 404  # a refusal is recorded with the headers htmx acts on
+    assert ["hx-retarget", "#toast-container"] in refused["headers"]
+    created = recordings_in(root / "canvas" / "create-key-form--empty.html")
+    assert [(r["method"], r["path"], r["status"]) for r in created] == [
+        ("POST", "/account/api-keys", 200)
+    ]
+    assert 'value="demo_test_recorded••••••••"' in created[0]["body"]  # the reveal, masked
+    assert recordings_in(root / "canvas" / "alert--error-soft.html") == []
+    recorded = [s for s in REG if recordings_in(root / "canvas" / f"{s.slug}.html")]
+    assert len(recorded) >= 30
+
+
+def test_no_recording_holds_a_plaintext_key(exported) -> None:
+    demo = {demo_key(p) for p in (*BUILTIN_PROVIDERS, "acme-ai", "my_local_llm")}
+    for canvas in (exported.root / "canvas").glob("*.html"):
+        text = json.dumps(recordings_in(canvas))
+        assert not any(key in text for key in demo), canvas.name
+        assert not re.search(r"demo_test_[A-Za-z0-9]{20,}", text), canvas.name  # issued: masked
+        assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d", text)  # times fixed
 
 
 def test_gallery_entry_point_is_declared() -> None:

@@ -5,7 +5,10 @@
      sandbox (data-sandbox on <body>), and the sandbox's own links back to it;
    - logs every htmx request (method, URL, headers, form fields with key values masked, status,
      response headers, swapped elements, timing) to the story page's Actions panel;
-   - in the static export (data-static), stops every request and says the live gallery is needed;
+   - in the static export (data-static), answers a request the export recorded (same method and
+     path, gallery-recordings in the body) with the recorded answer, through htmx's own response
+     handling (the XHR's send is replaced); stops any other request and says the live gallery is
+     needed;
    - runs axe-core on request (Accessibility panel) and highlights a node it names;
    - shows another story (or new arguments) in place: the story page sends a canvas page's HTML,
      its body replaces this one's (same document, so no reload), htmx processes it.
@@ -112,6 +115,14 @@
       d.formData.forEach(function (value, key) { entry.fields.push([key, maskField(key, value)]); });
     }
     if (document.body.hasAttribute("data-static")) {
+      var answer = recorded(entry.method, d.path);
+      if (answer) {
+        entry.sentTo = null;
+        entry.note = "recorded: the live gallery's answer, kept by the export (nothing was sent)";
+        d.__galleryEntry = entry;
+        d.__galleryReplay = answer;
+        return;
+      }
       event.preventDefault();
       entry.status = "blocked";
       entry.note = "Static copy: requests need the live gallery (uv run gallery).";
@@ -125,7 +136,45 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var config = event.detail.requestConfig;
     if (config && config.__galleryEntry) event.detail.xhr.__galleryEntry = config.__galleryEntry;
+    if (config && config.__galleryReplay) replay(event.detail.xhr, config.__galleryReplay);
   });
+
+  // ---------------------------------------------------------------- recorded answers (export)
+  function recorded(method, path) {
+    var el = document.getElementById("gallery-recordings");
+    if (!el) return null;
+    var list;
+    try { list = JSON.parse(el.textContent); } catch (e) { return null; }
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].method === method && list[i].path === path) return list[i];
+    }
+    return null;
+  }
+  function replay(xhr, answer) {
+    // the opened XHR is never sent: its answer is the recording, read by htmx as a real one
+    function own(name, value) { Object.defineProperty(xhr, name, {value: value, configurable: true}); }
+    var headers = {};
+    answer.headers.forEach(function (h) { headers[h[0].toLowerCase()] = h[1]; });
+    own("send", function () {
+      setTimeout(function () {
+        own("readyState", 4);
+        own("status", answer.status);
+        own("statusText", "");
+        own("responseText", answer.body);
+        own("response", answer.body);
+        own("responseURL", "");
+        own("getResponseHeader", function (name) {
+          var value = headers[String(name).toLowerCase()];
+          return value === undefined ? null : value;
+        });
+        own("getAllResponseHeaders", function () {
+          return answer.headers.map(function (h) { return h[0] + ": " + h[1] + "\r\n"; }).join("");
+        });
+        if (typeof xhr.onload === "function") xhr.onload();
+      }, 0);
+    });
+    own("abort", function () {});
+  }
 
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     var xhr = event.detail.xhr;

@@ -639,13 +639,13 @@ def test_static_export_works_from_files(page: Page, tmp_path: Path) -> None:
     # the a11y panel works from disk too (axe-core runs inside the canvas)
     page.get_by_role("radio", name="Accessibility").check()
     expect(page.locator("#a11y-summary")).to_contain_text("No violations", timeout=15_000)
-    # an interactive story says it needs the live gallery instead of swapping in an error
-    page.goto((report.root / "story" / "key-input-form--openai.html").as_uri())
+    # a request the export did not record (Test reaches a provider) says it needs the live
+    # gallery instead of swapping in an error (recorded ones: test_export_replay.py)
+    page.goto((report.root / "story" / "key-management-card--stored-with-test.html").as_uri())
     expect(page.get_by_role("note")).to_contain_text("need the live gallery")
-    frame.get_by_label("OpenAI API key").fill(OPENAI_KEY)
-    frame.get_by_role("button", name=re.compile("Save key")).click()
+    frame.get_by_role("button", name=re.compile("^Test")).click()
     expect(frame.locator("[data-gallery-notice]")).to_contain_text("live gallery")
-    expect(frame.locator("form#byok-form-openai")).to_be_visible()  # nothing swapped away
+    expect(frame.locator("#byok-card-anthropic")).to_be_visible()  # nothing swapped away
     page.get_by_role("radio", name="Actions").check()
     expect(page.locator("#actions-log li").first).to_contain_text("blocked")
     assert watch.take() == []

@@ -1,0 +1,253 @@
+"""Recorded htmx answers for the static export: an interactive story still answers from file://.
+
+At export time each story's main actions (the save of a key form, a card's Delete, the create of
+an issued key) are sent, in-process, to the real gallery app with a fresh sandbox holding the
+story's seed, exactly as the canvas would send them (the form's fields with a demo key or name
+typed in and a first scope picked, the sandbox and CSRF headers). The answers (status, the
+headers htmx acts on, body) are written into the canvas; canvas.js replays one when the same
+method and path are requested. Answers are made deterministic (CSRF token, times, toast ids,
+new ids normalised) and hold masked keys only (the issued key's one reveal is masked too).
+Not recorded: Test (it reaches a provider) and the issued-key table's roll/revoke/delete (the
+stories' keys are not in the sandbox); those keep the canvas's "needs the live gallery" notice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+from starlette.testclient import TestClient
+
+from byok.components import ISSUED_BASE_URL
+from byok.core.providers import BUILTIN_PROVIDERS
+
+from .playground import KEYS_URL
+from .registry import Registry, Story
+from .sandbox import HEADER, SANDBOX_URL
+
+__all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "recordings_json"]
+
+ELEMENT_ID = "gallery-recordings"  # the canvas's <script type="application/json"> holding them
+SECRET = "byok-gallery-export-recordings-" + "0" * 16  # the recording app's fixed secret
+KEPT_HEADERS = re.compile(r"^(hx-|byok-|content-type$)", re.IGNORECASE)  # what htmx acts on
+VERBS = ("post", "put", "patch", "delete")  # the htmx verbs that change something
+FIXED_TIME = "2026-01-01T09:00:00+00:00"  # every timestamp in an answer (deterministic export)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
+_TOAST = re.compile(r"byok-toast-[0-9a-f]{6,}")
+_ISSUED = re.compile(r"demo_test_[A-Za-z0-9]+")  # a key the sandbox issuer made (and its prefix)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_STORY_ID = "0b5e7f2a-"  # the issued-key stories' own ids (kept)
+ISSUED_MASK = "demo_test_recorded••••••••"  # the one reveal, masked in a recording
+
+
+class Action(NamedTuple):
+    """An htmx request a story's markup can send."""
+
+    method: str  # upper-case verb
+    path: str  # the path as written in the component (/api/keys/openai)
+    fields: tuple[tuple[str, str], ...]  # the form fields htmx would send
+
+
+class Recording(NamedTuple):
+    """The live gallery's answer to one action."""
+
+    method: str  # upper-case verb
+    path: str  # the path as written in the component
+    status: int  # the answer's status
+    headers: tuple[tuple[str, str], ...]  # the headers htmx acts on (HX-*, BYOK-*, type)
+    body: str  # the answer's HTML, sandbox paths turned back into the component's
+
+
+class _Actions(HTMLParser):
+    """Collects the hx-post/put/patch/delete elements of a story's HTML and their forms' fields."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, list[tuple[str, str]] | None]] = []
+        self._form: list[tuple[str, str]] | None = None
+        self._select: str | None = None
+        self._choices: dict[str, str] = {}  # an unchecked group's first value (a typical pick)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = []
+            self._choices = {}
+        if self._form is not None and a.get("name") and "disabled" not in a:
+            if tag == "input" and a.get("type", "text") not in ("submit", "button", "file"):
+                if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                    self._form.append((a["name"], a.get("value", "")))
+                elif a["name"] not in self._choices:
+                    self._choices[a["name"]] = a.get("value", "on")  # its first box
+            elif tag == "textarea":
+                self._form.append((a["name"], ""))
+            elif tag == "select":
+                self._select = a["name"]
+        if tag == "option" and self._select is not None and self._form is not None:
+            picked = (self._select, a.get("value", ""))
+            if self._form and self._form[-1][0] == self._select:
+                if "selected" in a:
+                    self._form[-1] = picked  # the selected option wins over the first
+            else:
+                self._form.append(picked)
+        for verb in VERBS:
+            if f"hx-{verb}" in a:
+                self.found.append((verb.upper(), a[f"hx-{verb}"], self._form))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            picked = {name for name, _ in self._form}
+            self._form.extend((k, v) for k, v in self._choices.items() if k not in picked)
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def actions(
+    html: str,  # a story's HTML
+) -> list[Action]:
+    """The key-route actions a story's markup can send (Test, which reaches a provider, left out)."""
+    parser = _Actions()
+    parser.feed(html)
+    out: dict[tuple[str, str], Action] = {}
+    for method, path, form in parser.found:
+        bare = path.split("?")[0]
+        stored = (bare == KEYS_URL or bare.startswith(KEYS_URL + "/")) and not bare.endswith(
+            "/test"
+        )
+        if not (stored or (method, bare) == ("POST", ISSUED_BASE_URL)):  # save/delete, create
+            continue
+        fields = tuple(form or ())
+        out.setdefault((method, path), Action(method, path, _typed(path, fields)))
+    return list(out.values())
+
+
+def demo_key(
+    provider: str,  # the provider the form saves a key for
+) -> str:
+    """A well-formed made-up key for the provider (what a person would type)."""
+    info = BUILTIN_PROVIDERS.get(provider)
+    prefix = (info.key_prefix if info else None) or ""
+    return prefix + "DemoExportKey" + "Q7x2" * 8
+
+
+def _typed(path: str, fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The form's fields with a demo key (and a base URL where one is needed) typed in."""
+    names = dict(fields)
+    provider = names.get("provider") or path.split("?")[0].removeprefix(KEYS_URL).strip("/")
+    provider = provider.split("/")[0]
+    out = []
+    for name, value in fields:
+        if name == "api_key" and not value:
+            value = demo_key(provider)
+        elif name == "name" and not value:
+            value = "Demo key"  # an issued key's name
+        elif name == "base_url" and not value and provider == "azure":
+            value = "https://demo.openai.azure.com"
+        out.append((name, value))
+    return tuple(out)
+
+
+class Recorder:
+    """Drives the real gallery app in-process and records its answers to the stories' actions."""
+
+    def __init__(self) -> None:
+        from .app import create_app
+
+        self._dir = tempfile.TemporaryDirectory(prefix="byok-gallery-record-")
+        db = Path(self._dir.name) / "record.db"
+        self.app = create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
+        self.client = TestClient(self.app)
+
+    def story(
+        self,
+        story: Story,  # the story whose actions are recorded
+    ) -> list[Recording]:
+        """The answers to the story's actions, each from a fresh sandbox (the story's seed)."""
+        answers = (self._answer(story, a) for a in actions(story.render()))
+        return [a for a in answers if a is not None]
+
+    def _answer(self, story: Story, action: Action) -> Recording | None:
+        """The answer to one action from a fresh sandbox; None when the app has no such story
+        (a registry other than the gallery's: its canvas keeps the notice)."""
+        canvas = self.client.get(f"/story/{story.slug}/canvas").text
+        token = re.search(r'data-sandbox="([0-9a-f]+)"', canvas)
+        csrf = re.search(r"hx-headers='(\{[^']*\})'", canvas)
+        if not (token and csrf):
+            return None
+        headers = {HEADER: token.group(1), "HX-Request": "true", **json.loads(csrf.group(1))}
+        if action.fields:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        answer = self.client.request(
+            action.method,
+            SANDBOX_URL + action.path,
+            content=urlencode(action.fields).encode() if action.fields else None,
+            headers=headers,
+        )
+        secrets_ = [token.group(1), *json.loads(csrf.group(1)).values()]
+        kept = tuple(
+            sorted(
+                (k, self._clean(v, secrets_))
+                for k, v in answer.headers.items()
+                if KEPT_HEADERS.match(k)
+            )
+        )
+        recording = Recording(
+            action.method, action.path, answer.status_code, kept, self._clean(answer.text, secrets_)
+        )
+        for name, value in action.fields:
+            if name == "api_key" and value and value in json.dumps(recording):
+                raise RuntimeError(f"{story.slug}: a recording holds the plaintext key")
+        return recording
+
+    @staticmethod
+    def _clean(text: str, secrets_: Iterable[str]) -> str:
+        for secret in secrets_:
+            text = text.replace(secret, "recorded")
+        text = text.replace(SANDBOX_URL + "/", "/")
+        text = _TIME.sub(FIXED_TIME, text)
+        ids: dict[str, str] = {}
+        text = _TOAST.sub(lambda m: ids.setdefault(m.group(0), f"byok-toast-r{len(ids) + 1}"), text)
+        text = _ISSUED.sub(
+            lambda m: ISSUED_MASK if len(m.group(0)) > 20 else "demo_test_rec0rded", text
+        )
+        uuids: dict[str, str] = {}
+        return _UUID.sub(
+            lambda m: (
+                m.group(0)
+                if m.group(0).startswith(_STORY_ID)
+                else uuids.setdefault(m.group(0), f"00000000-0000-4000-8000-{len(uuids) + 1:012d}")
+            ),
+            text,
+        )
+
+    def close(self) -> None:
+        """Close the sandboxes and remove the recording database."""
+        self.client.close()
+        self.app.state.sandboxes.close()
+        self._dir.cleanup()
+
+
+def recordings_json(
+    recordings: list[Recording],  # a story's recordings
+) -> str:
+    """The recordings as JSON safe inside a <script> (sorted keys: deterministic)."""
+    data = [r._asdict() for r in recordings]
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+
+
+def record_all(
+    reg: Registry,  # the stories
+) -> dict[str, list[Recording]]:
+    """Every story's recordings (slug -> recordings; stories without actions left out)."""
+    recorder = Recorder()
+    try:
+        return {s.slug: r for s in reg if (r := recorder.story(s))}
+    finally:
+        recorder.close()
