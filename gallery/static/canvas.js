@@ -75,14 +75,15 @@
     return null;
   }
 
-  function notice(text) {
-    var box = document.getElementById("toast-container") || document.body;
+  function notice(text) { // in the flow above the story, never over it (a toast would cover it)
+    var old = document.querySelector("[data-gallery-notice]");
+    if (old) old.parentNode.removeChild(old);
     var el = document.createElement("div");
     el.setAttribute("role", "status");
-    el.className = "alert alert-info";
+    el.className = "alert alert-info rounded-none";
     el.setAttribute("data-gallery-notice", "");
     el.textContent = text;
-    box.appendChild(el);
+    document.body.insertBefore(el, document.body.firstChild);
     setTimeout(function () { if (el.parentNode) el.parentNode.removeChild(el); }, 6000);
   }
 

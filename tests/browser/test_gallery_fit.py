@@ -30,8 +30,10 @@ PICKER = """() => { const r = document.querySelector("[data-theme-select]").getB
   return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth && r.top >= 0; }"""
 UNCOVERED = """() => { const b = document.querySelector("#story-root .badge");
   const r = b.getBoundingClientRect();
-  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-  return hit !== null && (hit === b || b.contains(hit)); }"""
+  const points = [[0.5, 0.5], [0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9]];
+  return points.every(([x, y]) => {
+    const hit = document.elementFromPoint(r.left + r.width * x, r.top + r.height * y);
+    return hit !== null && (hit === b || b.contains(hit)); }); }"""
 
 
 @pytest.fixture
