@@ -254,7 +254,7 @@ def story_page(
             aria_label="Canvas",
             cls="bg-base-100 border-base-300 rounded-box mt-4 overflow-hidden border",
         ),
-        Div(*tabs, cls="tabs tabs-lift mt-6"),
+        Div(Div(*tabs, cls="tabs tabs-lift"), id="story-panels", cls="mt-6"),  # docked: gallery.css
         id="story",
         data_story=story.slug,
         data_canvas_base=site.canvas(story.slug),

@@ -82,3 +82,29 @@ def test_static_notice_never_covers_the_story(page: Page, tmp_path: Path) -> Non
     canvas = page.frame(name="canvas")
     assert canvas is not None
     assert canvas.evaluate(UNCOVERED)
+
+
+FIRST_CONTROL = """() => { const c = document.querySelector("#controls-form :is(input, select, textarea):not([type=hidden])");
+  const r = c.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {scrolled: window.scrollY, top: r.top, bottom: r.bottom, height: window.innerHeight,
+          hit: hit !== null && (hit === c || c.contains(hit) || hit.contains(c))}; }"""
+
+
+def test_panels_are_on_screen_beside_the_canvas_and_resizable(
+    browser: Browser, gallery_url: str
+) -> None:
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    try:
+        goto(page, f"{gallery_url}/story/key-management-card--stored")
+        seen = page.evaluate(FIRST_CONTROL)
+        assert seen["scrolled"] == 0 and seen["top"] >= 0 and seen["bottom"] <= seen["height"], seen
+        assert seen["hit"], seen
+        stage = page.locator("#canvas-stage").bounding_box()
+        assert stage is not None and stage["height"] >= 200  # the canvas keeps room of its own
+        tabs = page.locator("#story-panels")
+        assert tabs.evaluate("e => getComputedStyle(e).resize") == "vertical"
+    finally:
+        ctx.close()
