@@ -6,6 +6,7 @@ the story.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +109,29 @@ def test_panels_are_on_screen_beside_the_canvas_and_resizable(
         assert tabs.evaluate("e => getComputedStyle(e).resize") == "vertical"
     finally:
         ctx.close()
+
+
+GAP = """() => { const t = document.querySelector("#story-root .card-title");
+  const b = document.querySelector("#story-root .badge");
+  return Math.round((b.getBoundingClientRect().left - t.getBoundingClientRect().right) * 10) / 10; }"""
+
+
+def test_measure_shows_the_distance_between_two_elements(page: Page, gallery_url: str) -> None:
+    goto(page, f"{gallery_url}/story/key-management-card--stored")
+    frame = page.frame_locator("#canvas-frame")
+    badge = frame.locator("#story-root .badge")
+    expect(badge).to_be_visible()
+    page.get_by_role("button", name="Measure").click()
+    expect(page.get_by_role("button", name="Measure")).to_have_attribute("aria-pressed", "true")
+    frame.locator("#story-root .card-title").click()
+    badge.hover()
+    canvas = page.frame(name="canvas")
+    assert canvas is not None
+    gap = canvas.evaluate(GAP)
+    assert gap > 0
+    summary = frame.locator("[data-gallery-measure]")
+    expect(summary).to_have_attribute(
+        "data-gallery-measure", re.compile(rf"^horizontal {gap:g} px;")
+    )
+    page.get_by_role("button", name="Measure").click()  # off: clicks press again
+    expect(summary).to_have_count(0)
