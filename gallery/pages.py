@@ -82,7 +82,7 @@ def _select(label: str, name: str, options: dict[str, str], selected: str) -> FT
 
 
 def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
-    """Viewport, size, zoom, background, outline, layout, open in a new tab."""
+    """Viewport, size, zoom, background, layout, outline, measure, open in a new tab."""
     viewports = {name: label for name, (label, _, _) in VIEWPORTS.items()}
     return Div(
         _select("Viewport", "viewport", viewports, "responsive"),
@@ -113,6 +113,14 @@ def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
             type="button",
             data_canvas_outline=True,
             aria_pressed="false",
+            cls="btn btn-xs aria-pressed:btn-active",
+        ),
+        Button(
+            "Measure",
+            type="button",
+            data_canvas_measure=True,
+            aria_pressed="false",
+            title="Click an element in the canvas, then hover another: their distances (or hold Alt)",
             cls="btn btn-xs aria-pressed:btn-active",
         ),
         A(
@@ -254,7 +262,7 @@ def story_page(
             aria_label="Canvas",
             cls="bg-base-100 border-base-300 rounded-box mt-4 overflow-hidden border",
         ),
-        Div(*tabs, cls="tabs tabs-lift mt-6"),
+        Div(Div(*tabs, cls="tabs tabs-lift"), id="story-panels", cls="mt-6"),  # docked: gallery.css
         id="story",
         data_story=story.slug,
         data_canvas_base=site.canvas(story.slug),

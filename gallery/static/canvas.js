@@ -10,6 +10,7 @@
      handling (the XHR's send is replaced); stops any other request and says the live gallery is
      needed;
    - runs axe-core on request (Accessibility panel) and highlights a node it names;
+   - measures (toolbar's Measure, or Alt held): distances between a clicked and a hovered element;
    - shows another story (or new arguments) in place: the story page sends a canvas page's HTML,
      its body replaces this one's (same document, so no reload), htmx processes it.
    Messages go to window.parent only, and only messages from window.parent are obeyed. */
@@ -78,14 +79,15 @@
     return null;
   }
 
-  function notice(text) {
-    var box = document.getElementById("toast-container") || document.body;
+  function notice(text) { // in the flow above the story, never over it (a toast would cover it)
+    var old = document.querySelector("[data-gallery-notice]");
+    if (old) old.parentNode.removeChild(old);
     var el = document.createElement("div");
     el.setAttribute("role", "status");
-    el.className = "alert alert-info";
+    el.className = "alert alert-info rounded-none";
     el.setAttribute("data-gallery-notice", "");
     el.textContent = text;
-    box.appendChild(el);
+    document.body.insertBefore(el, document.body.firstChild);
     setTimeout(function () { if (el.parentNode) el.parentNode.removeChild(el); }, 6000);
   }
 
@@ -237,6 +239,7 @@
       if (settings.outline) root.setAttribute("data-outline", ""); else root.removeAttribute("data-outline");
     }
     if (settings.layout && NAME.test(settings.layout) && document.body) document.body.setAttribute("data-layout", settings.layout);
+    if (typeof settings.measure === "boolean") measuring(settings.measure);
   }
 
   // ---------------------------------------------------------------- accessibility
@@ -276,6 +279,96 @@
     el.scrollIntoView({block: "center", inline: "nearest"});
   }
 
+  // ---------------------------------------------------------------- measure
+  // On (the toolbar's Measure) or while Alt is held: a click picks an element, hovering another
+  // shows their distances in CSS pixels (drawn as lines, summed up in [data-gallery-measure]).
+  var measure = {on: false, picked: null, layer: null};
+  function layer() {
+    if (!measure.layer || !measure.layer.isConnected) {
+      measure.layer = document.createElement("div");
+      measure.layer.setAttribute("data-gallery-measure-layer", "");
+      measure.layer.setAttribute("aria-hidden", "true");
+      measure.layer.style.cssText = "position:fixed;inset:0;pointer-events:none;z-index:2147483647;";
+      root.appendChild(measure.layer);
+    }
+    return measure.layer;
+  }
+  function mark(css, text) {
+    var el = document.createElement("div");
+    el.style.cssText = "position:fixed;box-sizing:border-box;" + css;
+    if (text) el.textContent = text;
+    layer().appendChild(el);
+    return el;
+  }
+  function outlineBox(r, colour) {
+    mark("left:" + r.left + "px;top:" + r.top + "px;width:" + r.width + "px;height:" + r.height + "px;border:1px solid " + colour + ";");
+  }
+  function tag(x, y, text) {
+    mark("left:" + x + "px;top:" + y + "px;transform:translate(-50%,-50%);background:#db2777;color:#fff;font:11px/1.4 ui-monospace,monospace;padding:0 4px;border-radius:3px;", text);
+  }
+  // The gaps along one axis: between the boxes when apart, else between their matching edges.
+  function spans(a1, a2, b1, b2) {
+    if (b1 >= a2) return [[a2, b1]];
+    if (a1 >= b2) return [[b2, a1]];
+    var out = [];
+    if (a1 !== b1) out.push([Math.min(a1, b1), Math.max(a1, b1)]);
+    if (a2 !== b2) out.push([Math.min(a2, b2), Math.max(a2, b2)]);
+    return out;
+  }
+  function px(n) { return Math.round(n * 10) / 10 + " px"; }
+  function draw(hovered) {
+    var l = layer();
+    l.replaceChildren();
+    var a = measure.picked && measure.picked.isConnected ? measure.picked.getBoundingClientRect() : null;
+    var b = hovered.getBoundingClientRect();
+    outlineBox(b, "#2563eb");
+    if (!a || measure.picked === hovered) {
+      tag(b.left + b.width / 2, b.bottom + 8, px(b.width) + " × " + px(b.height));
+      mark("display:none", "").setAttribute("data-gallery-measure", px(b.width) + " × " + px(b.height));
+      return;
+    }
+    outlineBox(a, "#db2777");
+    var ys = Math.max(a.top, b.top), ye = Math.min(a.bottom, b.bottom);
+    var y = ys < ye ? (ys + ye) / 2 : b.top + b.height / 2;
+    var xs = Math.max(a.left, b.left), xe = Math.min(a.right, b.right);
+    var x = xs < xe ? (xs + xe) / 2 : b.left + b.width / 2;
+    var across = spans(a.left, a.right, b.left, b.right), down = spans(a.top, a.bottom, b.top, b.bottom);
+    across.forEach(function (s) {
+      mark("left:" + s[0] + "px;top:" + y + "px;width:" + (s[1] - s[0]) + "px;border-top:1px dashed #db2777;");
+      tag((s[0] + s[1]) / 2, y - 9, px(s[1] - s[0]));
+    });
+    down.forEach(function (s) {
+      mark("left:" + x + "px;top:" + s[0] + "px;height:" + (s[1] - s[0]) + "px;border-left:1px dashed #db2777;");
+      tag(x + 4, (s[0] + s[1]) / 2, px(s[1] - s[0]));
+    });
+    var say = function (list) { return list.map(function (s) { return px(s[1] - s[0]); }).join(", ") || "0 px"; };
+    mark("display:none", "").setAttribute("data-gallery-measure", "horizontal " + say(across) + "; vertical " + say(down));
+  }
+  function clearMeasure() {
+    measure.picked = null;
+    if (measure.layer) measure.layer.replaceChildren();
+  }
+  function measuring(on) {
+    measure.on = on;
+    if (!on) clearMeasure();
+  }
+  function target(event) {
+    var el = event.target;
+    return el && el.nodeType === 1 && el !== root && el !== document.body ? el : null;
+  }
+  document.addEventListener("mousemove", function (event) {
+    if (!(measure.on || event.altKey)) { if (measure.layer && !measure.picked) measure.layer.replaceChildren(); return; }
+    var el = target(event);
+    if (el) draw(el);
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (!(measure.on || event.altKey)) return;
+    event.preventDefault(); // measuring, not using: the click picks, it does not press
+    event.stopPropagation();
+    measure.picked = target(event);
+    if (measure.picked) draw(measure.picked);
+  }, true);
+
   // ---------------------------------------------------------------- in-place stories
   // What this document shows: the canvas URL it was loaded or last swapped from, and the number
   // of that swap (0: loaded). A swap older than the one shown is ignored (the last value wins).
@@ -293,6 +386,7 @@
     var doc = new DOMParser().parseFromString(m.html, "text/html");
     if (!doc.getElementById("story-root")) return false;
     shown = {src: m.src, seq: m.seq};
+    clearMeasure(); // the picked element leaves with the old story
     var body = document.body, next = doc.body, i;
     for (i = body.attributes.length - 1; i >= 0; i--) {
       if (!next.hasAttribute(body.attributes[i].name)) body.removeAttribute(body.attributes[i].name);

@@ -17,7 +17,7 @@
     "responsive": null, "mobile-s": [320, 568], "mobile": [375, 667], "tablet": [768, 1024],
     "laptop": [1024, 768], "desktop": [1280, 800], "wide": [1536, 864]
   };
-  var canvas = {zoom: 1, background: "page", outline: false, layout: null, size: null};
+  var canvas = {zoom: 1, background: "page", outline: false, measure: false, layout: null, size: null};
 
   function stored(key) {
     try {
@@ -53,7 +53,7 @@
     win.postMessage(message, "*");
   }
   function settings() {
-    var s = {theme: currentTheme(), background: canvas.background, outline: canvas.outline};
+    var s = {theme: currentTheme(), background: canvas.background, outline: canvas.outline, measure: canvas.measure};
     if (canvas.layout) s.layout = canvas.layout;
     return s;
   }
@@ -574,6 +574,13 @@
       send(frame() && frame().contentWindow, "settings", {outline: canvas.outline});
       return;
     }
+    var measure = t.closest("[data-canvas-measure]");
+    if (measure) {
+      canvas.measure = !canvas.measure;
+      measure.setAttribute("aria-pressed", String(canvas.measure));
+      send(frame() && frame().contentWindow, "settings", {measure: canvas.measure});
+      return;
+    }
     if (t.closest("[data-actions-clear]")) { clearActions(); return; }
     if (t.closest("[data-a11y-run]")) { runA11y(); return; }
     var hl = t.closest("[data-a11y-target]");
@@ -700,7 +707,7 @@
     f.title = stage.getAttribute("data-canvas-title") || f.title;
     showCanvas(stage.getAttribute("data-canvas-src"), null);
     var layout = document.querySelector('[data-canvas-setting="layout"]');
-    send(f.contentWindow, "settings", {background: "page", outline: false, layout: layout ? layout.value : null});
+    send(f.contentWindow, "settings", {background: "page", outline: false, measure: false, layout: layout ? layout.value : null});
   }
 
   // The Controls answer names the canvas URL of the new arguments (the canvas itself follows the
@@ -723,7 +730,7 @@
       if (radio && !radio.checked) radio.checked = true;
     }
     if (box()) {
-      canvas.zoom = 1; canvas.layout = null; canvas.outline = false; canvas.background = "page";
+      canvas.zoom = 1; canvas.layout = null; canvas.outline = false; canvas.measure = false; canvas.background = "page";
       setViewport(stored(VIEWPORT_KEY) || "responsive", false);
     }
     markChanged();
