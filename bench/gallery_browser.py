@@ -20,16 +20,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.servers import free_port, process_server
 from bench.storybook import CONTROL, ROOT, build, serve, story_ids
 
 CHROMIUM = "/usr/bin/chromium"
@@ -136,38 +135,17 @@ class Side:
         return f'#controls-form [name="{CONTROL.arg}"]'
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def gallery(root: Path, tmp: Path) -> Iterator[str]:
     """The gallery of the checkout at `root`, served on a free port; yields its base URL."""
-    import httpx
-
-    port = _free_port()
+    port = free_port()
     folder = tmp / f"gallery-{port}"
     folder.mkdir()
     env = {**os.environ, "XDG_DATA_HOME": str(folder), "PYTHONPATH": str(root)}
     cmd = [sys.executable, "-m", "gallery", "--port", str(port)]
     cmd += ["--db", f"sqlite:///{folder / 'gallery.db'}"]
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(1200):
-            try:
-                httpx.get(base + "/index.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with process_server(cmd, port, ready="/index.json", cwd=root, env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _open_group(page, side: Side, slug: str) -> None:
@@ -232,7 +210,7 @@ def measure(
         sides = [Side("byok", stack.enter_context(gallery(ROOT, tmp)))]
         if before is not None:
             sides.append(Side("byok before", stack.enter_context(gallery(before, tmp))))
-        sides.append(Side("Storybook 9", stack.enter_context(serve(out, _free_port())), ids))
+        sides.append(Side("Storybook 9", stack.enter_context(serve(out, free_port())), ids))
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         stack.callback(browser.close)

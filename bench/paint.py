@@ -14,14 +14,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from bench.servers import free_port, process_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -54,34 +52,15 @@ STYLED = """(() => {
 })()"""
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _gallery(assets: str, tmp: Path):
     """A gallery server (`--assets ASSETS`) on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / assets)}
     cmd = [sys.executable, "-m", "gallery", "--port", str(port), "--assets", assets]
     cmd += ["--db", f"sqlite:///{tmp / (assets + '.db')}"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with process_server(cmd, port, cwd=ROOT, env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def measure(runs: int = 9) -> dict[str, dict[str, dict[str, float]]]:

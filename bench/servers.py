@@ -41,6 +41,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def process_server(
+    cmd: list[str],  # the server's command line (it listens on `port`)
+    port: int,  # where it listens, on 127.0.0.1
+    *,
+    ready: str = "/",  # a path that answers once it is up
+    cwd: Path | None = None,  # its working directory
+    env: dict[str, str] | None = None,  # its environment (None: ours)
+    wait_s: float = 60.0,  # how long it may take to start on a loaded machine
+) -> Any:
+    """A server process on 127.0.0.1 for the life of the block; yields its base URL."""
+    import httpx
+
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                httpx.get(base + ready, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def pg_bindir() -> Path | None:
     """The directory of the PostgreSQL server binaries (initdb, pg_ctl), newest version first."""
     override = os.environ.get(PG_BIN_ENV)

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.servers import process_server
+
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "tests" / "snapshots" / "__snapshots__" / "test_stories"
 CACHE = Path(os.environ.get("BYOK_BENCH_CACHE", Path.home() / ".cache" / "byok-bench"))
@@ -182,23 +184,6 @@ def serve(
     port: int,  # a free port on 127.0.0.1
 ) -> Iterator[str]:
     """A static file server for the build; yields its base URL."""
-    import time
-
-    import httpx
-
     cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*cmd, "--directory", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(base + "/index.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with process_server([*cmd, "--directory", str(out)], port, ready="/index.json") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
