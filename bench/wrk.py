@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import Row
+from bench.servers import PgCluster, admin_exec, pg_bindir
 
 __all__ = ["pg_rows"]
 
@@ -163,14 +164,10 @@ def _durable_pg() -> str | None:
     """A throwaway PostgreSQL cluster as production runs one: its data on disk (not in RAM), every
     commit flushed (fsync, synchronous_commit: the defaults); stopped at exit. None without the
     PostgreSQL binaries."""
-    try:
-        from tests.conftest import _admin_exec, _pg_bindir, _PgCluster
-    except ImportError:
-        return None
-    bindir = _pg_bindir()
+    bindir = pg_bindir()
     if bindir is None:
         return None
-    cluster = _PgCluster(bindir)
+    cluster = PgCluster(bindir)
     shutil.rmtree(cluster.base, ignore_errors=True)  # it chose RAM: the data goes on disk
     cluster.base = Path(tempfile.mkdtemp(prefix="byok-pg-disk-"))
     cluster.data = cluster.base / "data"
@@ -186,7 +183,7 @@ def _durable_pg() -> str | None:
         return None
     atexit.register(cluster.stop)
     url = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
-    _admin_exec(url, "CREATE DATABASE byok_wrk")
+    admin_exec(url, "CREATE DATABASE byok_wrk")
     return url.rsplit("/", 1)[0] + "/byok_wrk"
 
 
