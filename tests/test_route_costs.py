@@ -9,7 +9,6 @@ and key count drawn from what `set_key` returned; the dashboard is 1 storage rea
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,9 +18,9 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 from byok.components.wiring import DASHBOARD_HEADER, SUMMARY_ID, dashboard_header_value
-from byok.core.dialects import Dialect, MySQL
 from byok.core.types import BYOKConfig, StorageBackend
 from tests.support.routes import ANTHROPIC_KEY, OPENAI_KEY, PREFIX, PROVIDERS, Page, make_app
+from tests.support.statements import StatementLog
 
 pytestmark = pytest.mark.filterwarnings("ignore:byok. API keys travel over plain HTTP")
 
@@ -32,11 +31,8 @@ class Costs:
     """The SQL statements and thread-pool trips since the last `take()`."""
 
     def __init__(self, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch):
-        self.statements: list[str] = []
+        self.statements = StatementLog(engine, monkeypatch)
         self.trips = 0
-        sa.event.listen(engine, "before_cursor_execute", self._statement)
-        for kind in (Dialect, MySQL):  # compiled statements, run on the DBAPI connection
-            monkeypatch.setattr(kind, "run", self._counted(kind.run))
         real = anyio.to_thread.run_sync
 
         async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -45,30 +41,10 @@ class Costs:
 
         monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
 
-    def _counted(self, run: Any) -> Any:
-        def counted(dialect: Any, driver_conn: Any, sql: str, params: Any) -> Any:
-            self._statement(None, None, sql)
-            return run(dialect, driver_conn, sql, params)
-
-        return counted
-
-    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        if "pg_advisory_xact_lock" in statement or "GET_LOCK" in statement:  # default-save lock
-            self.statements.append("LOCK")
-            return
-        if "RELEASE_LOCK" in statement:  # MySQL's, let go after the commit
-            self.statements.append("UNLOCK")
-            return
-        verb = statement.split(None, 1)[0].upper()
-        if verb == "WITH":  # PostgreSQL's save: WITH saved AS (INSERT ... ON CONFLICT) UPDATE ...
-            verb = "INSERT" if re.search(r"\bINSERT\b", statement, re.I) else verb
-        self.statements.append(verb)
-
     def take(self) -> tuple[list[str], int]:
         """(statement verbs, trips) since the last call."""
-        seen = (self.statements, self.trips)
-        self.statements, self.trips = [], 0
-        return seen
+        trips, self.trips = self.trips, 0
+        return self.statements.take(), trips
 
 
 @pytest.fixture(params=[StorageBackend.DATABASE, StorageBackend.HYBRID], ids=lambda b: b.value)

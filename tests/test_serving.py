@@ -10,6 +10,7 @@ from fasthtml.common import P, fast_app
 from starlette.testclient import TestClient
 
 import byok.components as bc
+from byok.components import serving
 from byok.components.serving import SHIPPED, serve_assets
 from byok.core.storage import BYOKManager
 from byok.issuing import KeyIssuer, mount_issuing_routes
@@ -60,6 +61,19 @@ def test_setup_byok_alone_serves_the_assets_to_a_page_with_the_defaults_left_on(
     assert asset_routes(app) == 1
     client.get("/")
     assert asset_routes(app) == 1  # registered once
+
+
+def test_the_beforeware_scans_an_apps_routes_once_not_per_request(monkeypatch) -> None:
+    before, _ = setup_byok(SECRET)
+    app, rt = fast_app(before=before, secret_key=SECRET, hdrs=bc.front_end().headers())
+    rt("/")(lambda: P("shop"))
+    scans = []
+    real = serving.serve_assets
+    monkeypatch.setattr(serving, "serve_assets", lambda a, *r: scans.append(a) or real(a, *r))
+    client = TestClient(app)
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    assert scans == [app]  # the route table of a busy app is not walked on every request
 
 
 @pytest.mark.parametrize("setup", [False, True])

@@ -7,6 +7,7 @@ headers load it) keeps that one.
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = ["SHIPPED", "add_route", "serve_assets", "serve_assets_before"]
 
 SHIPPED = {"byok.css": BYOK_CSS_PATH, FULL_NAME: BYOK_FULL_CSS_PATH, **FrontEnd().files()}
 """Served name -> file: every asset shipped in the package (what serve_assets() serves)."""
+_SERVED: weakref.WeakSet[Any] = weakref.WeakSet()  # apps whose asset route is in place: no rescan
 _HTMX_ONCE = (b"if(typeof window.htmx==='undefined'){", b"\n}\n")  # FastHTML's htmx came first
 
 
@@ -81,7 +83,9 @@ def serve_assets_before(
     app = req.scope.get("app")
     if app is None or not hasattr(app, "router"):
         return None
-    serve_assets(app)
+    if app not in _SERVED:  # once per app: serve_assets scans the route table
+        serve_assets(app)
+        _SERVED.add(app)
     name = req.url.path.removeprefix(ASSETS_URL)
     if req.method != "GET" or name == req.url.path or name not in SHIPPED:
         return None
