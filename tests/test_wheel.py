@@ -152,7 +152,7 @@ def test_fresh_venv_imports_from_site_packages_with_no_bare_gallery(installed, t
     out = run(
         str(python),
         "-c",
-        "import byok, byok_gallery, byok_gallery.registry as r, importlib.util as u;"
+        "import byok, byok_gallery, byok_gallery.model.registry as r, importlib.util as u;"
         "print(byok.__file__); print(byok_gallery.__file__); print(r.DEFAULT_STORIES);"
         "print(u.find_spec('gallery')); print(len(r.registry()))",
         cwd=tmp_path,
@@ -252,7 +252,7 @@ def notes():
 
 
 def test_a_newcomers_app_from_the_wheel_works_end_to_end(installed, tmp_path, page) -> None:
-    from gallery.registry import registry
+    from gallery.model.registry import registry
     from tests.support.browser import PICO, REMOTE, cdn
 
     if not PICO.is_file():

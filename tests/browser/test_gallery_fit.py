@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gallery.export import export
+from gallery.build.export import export
 from tests.support.browser import goto, new_context
 
 pytestmark = pytest.mark.browser

@@ -35,9 +35,9 @@ from fasthtml.common import (
     Ul,
 )
 
+from ..model.registry import Registry, registry, story_packages
 from .assets import NPM_INSTALL, Assets, locate
 from .guides import find_guides
-from .registry import Registry, registry, story_packages
 from .site import Site
 
 __all__ = ["BRAND", "THEMES", "document", "sidebar"]
