@@ -683,13 +683,16 @@
   }
   // A story page's answer replaces #main, but the canvas iframe on the page is kept (hx-preserve):
   // the answer's own iframe must not start loading in the moment before htmx swaps it out.
+  function withoutCanvasSrc(html) {
+    if (!view.frame || !view.frame.isConnected) return html;
+    return html.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
+      return tag.replace(/\ssrc="[^"]*"/, "");
+    });
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var d = event.detail;
     if (!d || !d.target || d.target.id !== "main" || typeof d.serverResponse !== "string") return;
-    if (!view.frame || !view.frame.isConnected) return;
-    d.serverResponse = d.serverResponse.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
-      return tag.replace(/\ssrc="[^"]*"/, "");
-    });
+    d.serverResponse = withoutCanvasSrc(d.serverResponse);
   });
   function adoptFrame() {
     // after #main changed: the kept iframe is told what to show; a new one is adopted (started
@@ -773,6 +776,18 @@
     if (event.detail && event.detail.target && event.detail.target.id === "main") sync();
   });
   window.addEventListener("popstate", function () { window.setTimeout(sync, 0); });
+  // Back and Forward are in place too: htmx asks for the page of the URL (no page cache, so
+  // never a stale one) and swaps its #main (hx-history-elt) in; the canvas iframe is kept, as
+  // on a story switch, and shows the story (with the URL's arguments) once #main is back.
+  document.addEventListener("htmx:historyCacheMissLoad", function (event) {
+    var d = event.detail;
+    if (d && typeof d.response === "string") d.response = withoutCanvasSrc(d.response);
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    adoptFrame();
+    sync();
+    loadPreviews();
+  });
 
   // Hot reload (`gallery --reload`): the page knows the state it was rendered at; a long-poll
   // answers when a story or component changed (reload the page) or failed to load (say why).

@@ -56,10 +56,11 @@ GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
     "canvas.css": STATIC_DIR / "canvas.css",  # canvas layouts, backgrounds, outline, highlight
 }
 
-# htmx settings for the gallery's own pages: never cache pages in localStorage; swap the
-# canvas's 422 (a component refused its arguments) and other error pages of the gallery
+# htmx settings for the gallery's own pages: never cache pages in localStorage (Back and Forward
+# ask the server for the page and swap its #main in, no reload); swap the canvas's 422 (a
+# component refused its arguments) and other error pages of the gallery
 HTMX_CONFIG = (
-    '{"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":['
+    '{"historyCacheSize":0,"refreshOnHistoryMiss":false,"responseHandling":['
     '{"code":"204","swap":false},{"code":"[23]..","swap":true},'
     '{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}'
 )

@@ -206,7 +206,9 @@ def document(
                 sidebar(site, group),
                 Div(
                     navbar(site),
-                    Main(main, id="main", tabindex="-1", cls="flex-1 p-4 lg:p-8"),
+                    Main(
+                        main, id="main", tabindex="-1", hx_history_elt=True, cls="flex-1 p-4 lg:p-8"
+                    ),
                     Footer(
                         P(
                             f"{len(reg)} stories of {len(reg.by_component)} components, from "
