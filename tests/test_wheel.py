@@ -136,6 +136,14 @@ def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installe
         "byok_gallery/testing.py",
     ):
         assert path in names, path
+    gallery = ROOT / "gallery"  # every module (subpackages too) and every static file ships
+    shipped = {
+        "byok_gallery/" + p.relative_to(gallery).as_posix()
+        for p in [*gallery.rglob("*.py"), *(gallery / "static").iterdir()]
+        if not p.name.startswith(("_build_hook", "_editable_alias"))
+    }
+    assert shipped <= set(names), sorted(shipped - set(names))
+    assert {"byok_gallery/model/registry.py", "byok_gallery/ui/pages.py"} <= shipped
     assert not [n for n in names if "_editable_alias" in n or "_build_hook" in n]
     with zipfile.ZipFile(wheel) as z:
         for name in ("byok.css", "byok-full.css"):
