@@ -11,7 +11,7 @@ def rows() -> list[Row]:
     from fastcore.xml import to_xml
 
     from gallery.app import LIVE, document, index_page
-    from gallery.registry import registry
+    from gallery.model.registry import registry
 
     stories = registry().stories
 

@@ -200,7 +200,7 @@ def measure(
     """side name -> metric -> samples (ms)."""
     from playwright.sync_api import sync_playwright
 
-    from gallery.assets import locate
+    from gallery.ui.assets import locate
 
     out = build(locate().files()["byok.css"])
     ids = story_ids(out)

@@ -10,7 +10,7 @@ argument), `Seed` (a story's sandbox's starting data), `REQUEST` (the route's re
 
 from __future__ import annotations
 
-from .registry import (
+from .model.registry import (
     REQUEST,
     Call,
     Layout,

@@ -73,8 +73,8 @@ def main(
     parser = _parser()
     args = parser.parse_args(argv)
 
-    from .assets import NPM_INSTALL, assets_for
-    from .registry import StoriesError, use_stories
+    from .model.registry import StoriesError, use_stories
+    from .ui.assets import NPM_INSTALL, assets_for
 
     try:
         assets = assets_for(args.assets, tuple(args.css))
@@ -86,7 +86,7 @@ def main(
         print(f"note: node_modules not found, pages load styles from the CDN (run `{NPM_INSTALL}`)")
 
     if args.command == "export":
-        from .export import export
+        from .build.export import export
 
         report = export(args.dir, assets=assets)
         print(

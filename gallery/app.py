@@ -1,7 +1,7 @@
 """The gallery app: routes for the index, story pages and their canvases, the Controls answers,
 component docs pages, /index.json, the assets, the sandbox and the playground.
 
-Pages are built by plain functions (gallery.pages, gallery.shell) from the registry, so the live
+Pages are built by plain functions (gallery.ui.pages, gallery.ui.shell) from the registry, so the live
 app and the static export (`gallery export DIR`) share every byte of markup; only the URLs
 (`Site`) differ. A direct load gets the whole page; an htmx navigation (boosted sidebar link)
 gets the `#main` fragment.
@@ -14,23 +14,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastcore.xml import FT, to_xml
-from fasthtml.common import FastHTML, Meta, Title, fast_app
+from fasthtml.common import FastHTML, Meta, Title
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from byok.middleware.csrf import csrf_headers
 
-from .assets import Assets, locate
-from .canvas import VIEWPORTS, canvas_document, canvas_error_document
-from .compose import IFRAME_PATH, cors_headers, story_for
-from .controls import ControlError, error_slots, parse_args, query_args
-from .guides import find_guides, guide_page
-from .introspect import params
-from .pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
-from .panels import code_panel, html_panel
-from .registry import Registry, Story, registry, use_stories
-from .shell import BRAND, THEMES, document
-from .site import LIVE, Site
+from .args.controls import ControlError, error_slots, parse_args, query_args
+from .build.compose import IFRAME_PATH, cors_headers, story_for
+from .model.introspect import params
+from .model.registry import Registry, Story, registry, use_stories
+from .ui.assets import Assets, locate
+from .ui.canvas import VIEWPORTS, canvas_document, canvas_error_document
+from .ui.guides import find_guides, guide_page
+from .ui.pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
+from .ui.panels import code_panel, html_panel
+from .ui.shell import BRAND, THEMES, document
+from .ui.site import LIVE, Site
 
 __all__ = [
     "LIVE",
@@ -107,9 +107,9 @@ def create_app(
     reload: bool = False,  # watch the stories and components, refresh open pages on a change
 ) -> FastHTML:
     """The gallery app (a factory: `uvicorn --factory gallery.app:create_app`)."""
-    from .issuing_playground import IssuePlayground
-    from .playground import Playground
-    from .sandbox import Sandboxes
+    from .live.issuing_playground import IssuePlayground
+    from .live.playground import Playground
+    from .live.sandbox import Sandboxes
 
     if stories is not None:
         use_stories(*stories)
@@ -120,29 +120,27 @@ def create_app(
     def not_found(req: Request, exc: Exception) -> Response:
         return _page(req, "Not found", not_found_page(LIVE, "page"), status=404)
 
-    app, rt = fast_app(
+    # FastHTML itself, not fast_app: no static-files-by-extension route, no Pico, no default
+    # scripts; the gallery serves a whitelist of files (/assets/{name}) and writes its own <head>
+    app = FastHTML(
         exception_handlers={404: not_found},
-        pico=False,
         default_hdrs=False,
         hdrs=assets.headers(LIVE.assets),
-        secret_key=playground.secret_key,
+        secret_key=playground.secret_key,  # the session (the playground's CSRF token)
         session_cookie="byok_gallery",
         title=BRAND,
         canonical=False,
     )
-    # fast_app serves every file of a folder by extension; the gallery serves a whitelist only
-    app.router.routes[:] = [
-        r for r in app.router.routes if "{ext:static}" not in getattr(r, "path", "")
-    ]
+    rt = app.route
     app.state.sandboxes = sandboxes
     app.state.gallery_assets = assets
     files = assets.files()
     if reload:
-        from .reload import Reloader
+        from .live.reload import Reloader
 
         Reloader.for_registry().mount(app)
 
-    @rt("/")
+    @rt("/", methods=["get"])
     def index(req: Request):
         return _page(req, "Components", index_page(LIVE))
 
@@ -153,14 +151,14 @@ def create_app(
             return Response(status_code=204, headers=cors)
         return JSONResponse(registry().index(), headers=cors)
 
-    @rt("/assets/{name}")
+    @rt("/assets/{name}", methods=["get"])
     def asset(name: str):
         path = files.get(name)
         if path is None or not path.is_file():
             return Response("not found", status_code=404, media_type="text/plain")
         return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
-    @rt("/story/{slug}")
+    @rt("/story/{slug}", methods=["get"])
     def story(req: Request, slug: str):
         found = registry().get(slug)
         if found is None:
@@ -194,7 +192,7 @@ def create_app(
         )
         return HTMLResponse(to_xml(page), headers={"Cache-Control": "no-store", **headers})
 
-    @rt("/story/{slug}/canvas")
+    @rt("/story/{slug}/canvas", methods=["get"])
     async def canvas(req: Request, slug: str):
         # async: a few ms of rendering on the event loop beat a hop to the thread pool (every
         # keystroke in Controls and every story switch fetches it)
@@ -209,7 +207,7 @@ def create_app(
         found = story_for(registry(), req.query_params.get("id", ""))
         return canvas_answer(req, found, cors, composed=True)
 
-    @rt("/story/{slug}/panels")
+    @rt("/story/{slug}/panels", methods=["get"])
     def panels(req: Request, slug: str):
         """The Controls form's answer: code and HTML panels, errors, the new canvas URL."""
         found = registry().get(slug)
@@ -233,14 +231,14 @@ def create_app(
         }
         return HTMLResponse(to_xml(parts), headers=headers)
 
-    @rt("/guide/{slug}")
+    @rt("/guide/{slug}", methods=["get"])
     def guide(req: Request, slug: str):
         found = next((g for g in find_guides() if g.slug == slug), None)
         if found is None:
             return _page(req, "Not found", not_found_page(LIVE, "guide"), status=404)
         return _page(req, found.title, guide_page(LIVE, found, registry()), group="Guides")
 
-    @rt("/component/{slug}")
+    @rt("/component/{slug}", methods=["get"])
     def component(req: Request, slug: str):
         stories = registry().by_component.get(slug)
         if not stories:

@@ -23,7 +23,7 @@ from typing import Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from .registry import Story, load
+from .model.registry import Story, load
 
 __all__ = ["HTMLSnapshot", "assert_story_snapshot", "story_params", "uncovered"]
 

@@ -13,8 +13,8 @@ import pytest
 
 from bench.gallery_browser import METRICS, table
 from bench.storybook import CONTROL, SNAPSHOTS, project_files, snapshot_stories
-from gallery.assets import locate
-from gallery.registry import registry
+from gallery.model.registry import registry
+from gallery.ui.assets import locate
 
 
 def test_every_snapshot_becomes_a_story_with_its_markup() -> None:

@@ -1074,7 +1074,7 @@ calls = [
     DashboardSkeleton("/d"), KeyTestResult("rejected"),
 ]
 print(hashlib.sha256("\\n".join(to_xml(c) for c in calls).encode()).hexdigest())
-from gallery.registry import registry
+from gallery.model.registry import registry
 print(hashlib.sha256("".join(s.render() for s in registry()).encode()).hexdigest())
 """
 
@@ -1097,7 +1097,7 @@ def test_same_call_same_html_in_separate_processes() -> None:
     assert len(outputs) == 1
     calls, stories = outputs.pop().splitlines()
     assert re.fullmatch(r"[0-9a-f]{64}", calls)
-    from gallery.registry import registry
+    from gallery.model.registry import registry
 
     here = hashlib.sha256("".join(s.render() for s in registry()).encode()).hexdigest()
     assert stories == here
@@ -1233,7 +1233,7 @@ def test_front_end_in_browser_without_node_modules_uses_the_cdn_with_a_notice() 
 
 
 def test_gallery_assets_are_byoks_plus_the_gallerys_own(tmp_path: Path) -> None:
-    from gallery.assets import GALLERY_CSS, Assets, assets_for, locate
+    from gallery.ui.assets import GALLERY_CSS, Assets, assets_for, locate
 
     assets = locate()
     # byok's front end, with the gallery's own build of byok.css (its classes and themes too)

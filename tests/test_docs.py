@@ -227,7 +227,7 @@ def test_api_reference_shows_parameter_comments(
 def test_components_page_covers_every_component() -> None:
     """components.md has, for every public component: a section, a picture and a gallery link."""
     from byok.components import COMPONENTS
-    from gallery.registry import registry
+    from gallery.model.registry import registry
 
     text = (DOCS / "components.md").read_text(encoding="utf-8")
     headings = {

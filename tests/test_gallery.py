@@ -27,23 +27,23 @@ from byok.components.assets import HTMX_NPM, InBrowser
 from byok.core.providers import BUILTIN_PROVIDERS
 from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
-from gallery.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
-from gallery.canvas import VIEWPORTS
-from gallery.controls import ControlError, controls_form, editable, parse_args, query_args
-from gallery.export import export
-from gallery.guides import Guide, find_guides, guide_page
-from gallery.introspect import Control, params, signature_text, variant_axes
-from gallery.playground import (
+from gallery.args.controls import ControlError, controls_form, editable, parse_args, query_args
+from gallery.build.export import export
+from gallery.build.recordings import demo_key
+from gallery.live.playground import (
     ALLOW_ENV,
     PROVIDER_URL_ENV,
     PROVIDERS,
     Playground,
     default_verifier,
 )
-from gallery.pretty import pretty_html
-from gallery.recordings import demo_key
-from gallery.registry import Call, Registry, Story, registry, slugify
-from gallery.runnable import runnable_app
+from gallery.model.introspect import Control, params, signature_text, variant_axes
+from gallery.model.registry import Call, Registry, Story, registry, slugify
+from gallery.model.runnable import runnable_app
+from gallery.ui.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
+from gallery.ui.canvas import VIEWPORTS
+from gallery.ui.guides import Guide, find_guides, guide_page
+from gallery.ui.pretty import pretty_html
 from tests.fake_providers import FakeProviders, Server
 from tests.support import SECRET, examples
 
@@ -759,7 +759,7 @@ def test_issued_key_stories_talk_to_their_own_sandbox_issuer(client: TestClient)
 
 
 def test_sandboxes_are_capped_and_cleared(monkeypatch) -> None:
-    from gallery import sandbox
+    from gallery.live import sandbox
 
     monkeypatch.setattr(sandbox, "MAX_SANDBOXES", 2)
     boxes = sandbox.Sandboxes(SECRET)
@@ -808,7 +808,7 @@ def test_playground_verifier_is_the_builtin_one(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_playground_defaults_use_env_and_data_dir(tmp_path: Path, monkeypatch) -> None:
-    from gallery import playground
+    from gallery.live import playground
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     monkeypatch.delenv("BYOK_GALLERY_DB", raising=False)

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from starlette.testclient import TestClient
 
 from gallery import app as gallery_app
-from gallery.issuing_playground import API_URL, ISSUE_URL, TRY_URL
+from gallery.live.issuing_playground import API_URL, ISSUE_URL, TRY_URL
 from tests.support import SECRET
 
 _TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gallery.reload import reload_error
+from gallery.live.reload import reload_error
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_an_error_raised_deep_names_the_developers_own_frame(package: Path) -> N
 
 
 def test_the_registrys_wrapper_is_looked_through(package: Path) -> None:
-    from gallery.registry import StoriesError, _import
+    from gallery.model.registry import StoriesError, _import
 
     (package / "broken.py").write_text("STORIES = (\n")
     with pytest.raises(StoriesError) as caught:

@@ -17,9 +17,9 @@ import examples.shopkit.components as shop
 from gallery import Call, StoriesError, Story, load, use_stories
 from gallery.__main__ import main
 from gallery.app import create_app
-from gallery.assets import assets_for
-from gallery.registry import registry
+from gallery.model.registry import registry
 from gallery.testing import assert_story_snapshot, story_params, uncovered
+from gallery.ui.assets import assets_for
 
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = "examples.shopkit.stories"

@@ -23,8 +23,8 @@ from byok.components.assets import (
     find_node_modules,
 )
 from byok.components.classes import CLASSES
-from gallery import stylesheet as gallery_stylesheet
-from gallery.assets import GALLERY_CSS
+from gallery.build import stylesheet as gallery_stylesheet
+from gallery.ui.assets import GALLERY_CSS
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ def test_committed_library_stylesheets_are_what_the_pinned_tools_build() -> None
 def test_committed_gallery_stylesheet_is_what_the_pinned_tools_build() -> None:
     needs_cli()
     stale = gallery_stylesheet.stale()
-    assert stale == [], f"rebuild with `uv run python -m gallery.stylesheet`: {stale}"
+    assert stale == [], f"rebuild with `uv run python -m gallery.build.stylesheet`: {stale}"
 
 
 def test_build_pins_the_tools_of_package_json_and_the_lock() -> None:

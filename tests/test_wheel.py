@@ -136,6 +136,14 @@ def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installe
         "byok_gallery/testing.py",
     ):
         assert path in names, path
+    gallery = ROOT / "gallery"  # every module (subpackages too) and every static file ships
+    shipped = {
+        "byok_gallery/" + p.relative_to(gallery).as_posix()
+        for p in [*gallery.rglob("*.py"), *(gallery / "static").iterdir()]
+        if not p.name.startswith(("_build_hook", "_editable_alias"))
+    }
+    assert shipped <= set(names), sorted(shipped - set(names))
+    assert {"byok_gallery/model/registry.py", "byok_gallery/ui/pages.py"} <= shipped
     assert not [n for n in names if "_editable_alias" in n or "_build_hook" in n]
     with zipfile.ZipFile(wheel) as z:
         for name in ("byok.css", "byok-full.css"):
@@ -152,7 +160,7 @@ def test_fresh_venv_imports_from_site_packages_with_no_bare_gallery(installed, t
     out = run(
         str(python),
         "-c",
-        "import byok, byok_gallery, byok_gallery.registry as r, importlib.util as u;"
+        "import byok, byok_gallery, byok_gallery.model.registry as r, importlib.util as u;"
         "print(byok.__file__); print(byok_gallery.__file__); print(r.DEFAULT_STORIES);"
         "print(u.find_spec('gallery')); print(len(r.registry()))",
         cwd=tmp_path,
@@ -252,7 +260,7 @@ def notes():
 
 
 def test_a_newcomers_app_from_the_wheel_works_end_to_end(installed, tmp_path, page) -> None:
-    from gallery.registry import registry
+    from gallery.model.registry import registry
     from tests.support.browser import PICO, REMOTE, cdn
 
     if not PICO.is_file():

@@ -1,6 +1,6 @@
 """mkdocs hook: publish the component gallery's static export beside the docs, at `gallery/`.
 
-`gallery.export.export` writes every story page, every kitchen sink and the front-end assets
+`gallery.build.export.export` writes every story page, every kitchen sink and the front-end assets
 (byok.css, htmx, byok.js — shipped in the package, so nothing is fetched and no npm step is
 needed) into a temporary folder; this hook adds those files to the site, so the docs can link to
 `gallery/component/<slug>.html` and `mkdocs build --strict` checks those links like any other.
@@ -26,7 +26,7 @@ def _export() -> Path:
     """Export the gallery once."""
     global _export_dir
     if _export_dir is None:
-        from gallery.export import export
+        from gallery.build.export import export
 
         out = Path(tempfile.mkdtemp(prefix="byok-docs-gallery-"))
         report = export(out)

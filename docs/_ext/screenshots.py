@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from byok.components.assets import InBrowser, find_node_modules  # noqa: E402
-from gallery.assets import Assets  # noqa: E402
-from gallery.export import export  # noqa: E402
-from gallery.registry import registry  # noqa: E402
+from gallery.build.export import export  # noqa: E402
+from gallery.model.registry import registry  # noqa: E402
+from gallery.ui.assets import Assets  # noqa: E402
 
 ASSETS = ROOT / "docs" / "assets"
 CHROMIUM = "/usr/bin/chromium"

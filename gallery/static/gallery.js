@@ -169,6 +169,85 @@
     handle.addEventListener("pointercancel", up);
   });
 
+  // ---------------------------------------------------------------- panels split
+  // The separator between the canvas and the panels docked under it: drag it, or focus it and
+  // use the arrow keys (Page Up/Down: bigger steps, Home/End: smallest/largest). Its value is the
+  // panels' share of the story's height, remembered; bounded so the canvas and the panels both
+  // stay on screen. gallery.css shows it only where the panels are docked.
+  var SPLIT_KEY = "byok-gallery-panels";
+  var SPLIT = {min: 15, max: 75, step: 5, share: 40};  // percent of #story's height
+  function splitter() { return document.querySelector("#story > [data-panels-split]"); }
+  function splitBounds() {
+    // the CSS's own limits (panels >= 8rem, canvas area >= 16rem), as shares of #story
+    var story = $("story"), h = story ? story.clientHeight : 0;
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    if (!h || h < 24 * rem) return [SPLIT.min, SPLIT.max];
+    return [Math.max(SPLIT.min, Math.ceil(800 * rem / h)), Math.min(SPLIT.max, Math.floor(100 * (h - 16 * rem) / h))];
+  }
+  function setSplit(share, remember) {
+    var panels = $("story-panels"), handle = splitter();
+    if (!panels || !handle) return;
+    var bounds = splitBounds();
+    share = Math.max(bounds[0], Math.min(bounds[1], Math.round(Number(share) || SPLIT.share)));
+    panels.style.height = share + "%";
+    handle.setAttribute("aria-valuemin", String(bounds[0]));
+    handle.setAttribute("aria-valuemax", String(bounds[1]));
+    handle.setAttribute("aria-valuenow", String(share));
+    if (remember) store(SPLIT_KEY, String(share));
+  }
+  function mountSplit() {
+    var story = $("story"), panels = $("story-panels");
+    if (!story || !panels || panels.parentNode !== story) return;
+    if (!splitter()) {
+      var handle = make("div");
+      handle.setAttribute("data-panels-split", "");
+      handle.setAttribute("role", "separator");
+      handle.setAttribute("aria-orientation", "horizontal");
+      handle.setAttribute("aria-controls", "story-panels");
+      handle.setAttribute("aria-label", "Resize the panels");
+      handle.tabIndex = 0;
+      story.insertBefore(handle, panels);
+    }
+    setSplit(storedJSON(SPLIT_KEY), false);
+  }
+  document.addEventListener("pointerdown", function (event) {
+    var handle = event.target.closest && event.target.closest("[data-panels-split]");
+    if (!handle || event.button !== 0) return;
+    event.preventDefault();
+    handle.focus();
+    var story = $("story"), y0 = event.clientY, share0 = Number(handle.getAttribute("aria-valuenow"));
+    var h = story.getBoundingClientRect().height || 1;
+    story.setAttribute("data-splitting", "");
+    handle.setPointerCapture(event.pointerId);
+    function move(e) { setSplit(share0 + 100 * (y0 - e.clientY) / h, false); }
+    function up() {
+      story.removeAttribute("data-splitting");
+      setSplit(handle.getAttribute("aria-valuenow"), true);
+      handle.removeEventListener("pointermove", move);
+      handle.removeEventListener("pointerup", up);
+      handle.removeEventListener("pointercancel", up);
+    }
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", up);
+    handle.addEventListener("pointercancel", up);
+  });
+  document.addEventListener("keydown", function (event) {
+    var handle = event.target;
+    if (!handle.matches || !handle.matches("[data-panels-split]")) return;
+    var now = Number(handle.getAttribute("aria-valuenow")), bounds = splitBounds();
+    var to = {
+      ArrowUp: now + SPLIT.step, ArrowDown: now - SPLIT.step,
+      PageUp: now + 3 * SPLIT.step, PageDown: now - 3 * SPLIT.step, Home: bounds[0], End: bounds[1]
+    }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    setSplit(to, true);
+  });
+  window.addEventListener("resize", function () {
+    var handle = splitter();
+    if (handle) setSplit(handle.getAttribute("aria-valuenow"), false);
+  });
+
   // ---------------------------------------------------------------- actions panel
   var actionCount = 0;
   function tabChecked(value) {
@@ -683,13 +762,16 @@
   }
   // A story page's answer replaces #main, but the canvas iframe on the page is kept (hx-preserve):
   // the answer's own iframe must not start loading in the moment before htmx swaps it out.
+  function withoutCanvasSrc(html) {
+    if (!view.frame || !view.frame.isConnected) return html;
+    return html.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
+      return tag.replace(/\ssrc="[^"]*"/, "");
+    });
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var d = event.detail;
     if (!d || !d.target || d.target.id !== "main" || typeof d.serverResponse !== "string") return;
-    if (!view.frame || !view.frame.isConnected) return;
-    d.serverResponse = d.serverResponse.replace(/<iframe\b[^>]*\bid="canvas-frame"[^>]*>/, function (tag) {
-      return tag.replace(/\ssrc="[^"]*"/, "");
-    });
+    d.serverResponse = withoutCanvasSrc(d.serverResponse);
   });
   function adoptFrame() {
     // after #main changed: the kept iframe is told what to show; a new one is adopted (started
@@ -734,6 +816,7 @@
       setViewport(stored(VIEWPORT_KEY) || "responsive", false);
     }
     markChanged();
+    mountSplit();
     var side = $("sidebar");
     if (side && side.hasAttribute("data-open")) {
       side.removeAttribute("data-open");
@@ -773,6 +856,18 @@
     if (event.detail && event.detail.target && event.detail.target.id === "main") sync();
   });
   window.addEventListener("popstate", function () { window.setTimeout(sync, 0); });
+  // Back and Forward are in place too: htmx asks for the page of the URL (no page cache, so
+  // never a stale one) and swaps its #main (hx-history-elt) in; the canvas iframe is kept, as
+  // on a story switch, and shows the story (with the URL's arguments) once #main is back.
+  document.addEventListener("htmx:historyCacheMissLoad", function (event) {
+    var d = event.detail;
+    if (d && typeof d.response === "string") d.response = withoutCanvasSrc(d.response);
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    adoptFrame();
+    sync();
+    loadPreviews();
+  });
 
   // Hot reload (`gallery --reload`): the page knows the state it was rendered at; a long-poll
   // answers when a story or component changed (reload the page) or failed to load (say why).

@@ -15,7 +15,7 @@ from byok.components import (
 )
 from byok.utils.helpers import article
 
-from ..registry import Call, Story
+from ..model.registry import Call, Story
 
 ORDER = 10
 GROUP = "Feedback"

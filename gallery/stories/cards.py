@@ -9,7 +9,7 @@ from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestStat
 from byok.components.cards import OtherKey
 from byok.core.endpoints import Endpoint
 
-from ..registry import Call, Seed, Story
+from ..model.registry import Call, Seed, Story
 
 ORDER = 40
 GROUP = "Cards"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
 from byok.core.storage import BYOKManager
 
-from ..registry import REQUEST, Call, Story
+from ..model.registry import REQUEST, Call, Story
 
 ORDER = 50
 GROUP = "Dashboard"

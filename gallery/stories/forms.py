@@ -12,7 +12,7 @@ from byok.components import (
     MultiProviderKeyForm,
 )
 
-from ..registry import Story
+from ..model.registry import Story
 
 ORDER = 30
 GROUP = "Forms"

@@ -2,7 +2,7 @@
 
 from byok.components import ErrorIcon, IconSize, InfoIcon, SuccessIcon, WarningIcon
 
-from ..registry import Story
+from ..model.registry import Story
 
 ORDER = 60
 GROUP = "Icons"

@@ -27,7 +27,7 @@ from byok.components import (
 )
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
 
-from ..registry import Call, Story
+from ..model.registry import Call, Story
 
 ORDER = 60
 GROUP = "Issued keys"

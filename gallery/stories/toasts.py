@@ -7,7 +7,7 @@ sample toasts where a route's out-of-band toasts would land, and a Toast sits in
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
 from byok.utils.helpers import article
 
-from ..registry import Call, Story
+from ..model.registry import Call, Story
 
 ORDER = 20
 GROUP = "Feedback"

@@ -20,9 +20,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from gallery.assets import find_node_modules
-from gallery.compose import refs_entry
-from gallery.export import export
+from gallery.build.compose import refs_entry
+from gallery.build.export import export
+from gallery.ui.assets import find_node_modules
 from tests.conftest import ROOT, unavailable
 
 STORY = "alert--info-filled"  # one of byok's own stories

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gallery.export import export
+from gallery.build.export import export
 from tests.support.browser import STYLED, Watch, new_context
 
 TYPED_KEY = "sk-proj-" + "Ty9pEdKy" * 5  # what the person types (the recording used a demo key)

@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gallery.export import export
-from gallery.registry import registry
+from gallery.build.export import export
+from gallery.model.registry import registry
 from tests.support.browser import AXE_RUN, STYLED, Watch, goto, new_context
 
 pytestmark = pytest.mark.browser

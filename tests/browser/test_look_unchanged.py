@@ -19,9 +19,9 @@ from playwright.sync_api import Browser, Page
 
 from byok.components.assets import InBrowser, find_node_modules
 from gallery.app import THEMES
-from gallery.assets import Assets
-from gallery.export import export
-from gallery.registry import registry
+from gallery.build.export import export
+from gallery.model.registry import registry
+from gallery.ui.assets import Assets
 from tests.conftest import unavailable
 
 pytestmark = pytest.mark.browser

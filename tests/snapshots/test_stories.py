@@ -23,9 +23,9 @@ from starlette.testclient import TestClient
 
 from byok.components.assets import CLASS_LIST_PATH
 from gallery import app as gallery_app
-from gallery.registry import REQUEST, Story, registry
-from gallery.runnable import runnable_app
-from gallery.snippets import CLOCK_NAME
+from gallery.model.registry import REQUEST, Story, registry
+from gallery.model.runnable import runnable_app
+from gallery.model.snippets import CLOCK_NAME
 from tests.support import SECRET
 
 STORIES = list(registry())

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 from byok.components.assets import HTMX_PATH
-from gallery.assets import locate
+from gallery.ui.assets import locate
 
 AXE = locate().axe()  # axe-core's script in node_modules (None when npm packages are missing)
 AXE_RUN = """async ([context, rules]) => {

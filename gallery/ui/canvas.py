@@ -16,9 +16,9 @@ from fasthtml.common import Body, Head, Html, Link, Main, Meta, Script, Title
 
 from byok.components import TOAST_CONTAINER_ID, ToastContainer
 
+from ..live.sandbox import HEADER, SANDBOX_URL, SANDBOXED
+from ..model.registry import Story
 from .assets import Assets, locate
-from .registry import Story
-from .sandbox import HEADER, SANDBOX_URL, SANDBOXED
 from .site import Site
 
 __all__ = ["VIEWPORTS", "canvas_document", "canvas_error_document"]

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 
-from .registry import Registry, Story
+from ..model.registry import Registry, Story
 
 __all__ = ["IFRAME_PATH", "cors_headers", "refs_entry", "static_iframe_page", "story_for"]
 

@@ -35,9 +35,9 @@ from fasthtml.common import (
     Ul,
 )
 
+from ..model.registry import Registry, registry, story_packages
 from .assets import NPM_INSTALL, Assets, locate
 from .guides import find_guides
-from .registry import Registry, registry, story_packages
 from .site import Site
 
 __all__ = ["BRAND", "THEMES", "document", "sidebar"]
@@ -206,7 +206,9 @@ def document(
                 sidebar(site, group),
                 Div(
                     navbar(site),
-                    Main(main, id="main", tabindex="-1", cls="flex-1 p-4 lg:p-8"),
+                    Main(
+                        main, id="main", tabindex="-1", hx_history_elt=True, cls="flex-1 p-4 lg:p-8"
+                    ),
                     Footer(
                         P(
                             f"{len(reg)} stories of {len(reg.by_component)} components, from "

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from .introspect import Control, Param, params
-from .registry import REQUEST, Call
+from ..model.introspect import Control, Param, params
+from ..model.registry import REQUEST, Call
 
 __all__ = [
     "MAX_JSON",

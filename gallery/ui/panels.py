@@ -28,12 +28,12 @@ from fasthtml.common import (
     Tr,
 )
 
+from ..model.introspect import params, signature_text
+from ..model.registry import Story
+from ..model.runnable import runnable_app
+from ..model.snippets import public_module
 from .highlight import highlight_html, highlight_python
-from .introspect import params, signature_text
 from .pretty import pretty_html
-from .registry import Story
-from .runnable import runnable_app
-from .snippets import public_module
 
 __all__ = [
     "a11y_panel",

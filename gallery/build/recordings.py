@@ -27,9 +27,9 @@ from starlette.testclient import TestClient
 from byok.components import ISSUED_BASE_URL
 from byok.core.providers import BUILTIN_PROVIDERS
 
-from .playground import KEYS_URL
-from .registry import Registry, Story
-from .sandbox import HEADER, SANDBOX_URL
+from ..live.playground import KEYS_URL
+from ..live.sandbox import HEADER, SANDBOX_URL
+from ..model.registry import Registry, Story
 
 __all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "recordings_json"]
 
@@ -158,7 +158,7 @@ class Recorder:
     """Drives the real gallery app in-process and records its answers to the stories' actions."""
 
     def __init__(self) -> None:
-        from .app import create_app
+        from ..app import create_app
 
         self._dir = tempfile.TemporaryDirectory(prefix="byok-gallery-record-")
         db = Path(self._dir.name) / "record.db"

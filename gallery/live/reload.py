@@ -27,14 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .registry import registry, reload_stories, story_packages
+from ..model.registry import registry, reload_stories, story_packages
 
 __all__ = ["POLL_URL", "Reloader", "reload_error", "watched_folders"]
 
 POLL_URL = "/__reload"  # the long-poll endpoint gallery.js calls
 INTERVAL = 0.1  # seconds between two looks at the files
 HOLD = 20.0  # seconds a long-poll waits for a change before answering anyway
-_GALLERY = str(Path(__file__).parent) + "/"  # the gallery's own frames (registry, reload)
+_GALLERY = str(Path(__file__).parents[1]) + "/"  # the gallery's own frames (registry, reload)
 
 
 def watched_folders() -> tuple[Path, ...]:

@@ -33,6 +33,7 @@ from fasthtml.common import (
     Textarea,
 )
 
+from ..model.introspect import Control, Param, params
 from .control_values import (
     MAX_JSON,
     MAX_TEXT,
@@ -43,7 +44,6 @@ from .control_values import (
     query_args,
     value_text,
 )
-from .introspect import Control, Param, params
 
 __all__ = [
     "ControlError",

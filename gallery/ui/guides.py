@@ -19,8 +19,8 @@ import markdown
 from fastcore.xml import FT, Safe, to_xml
 from fasthtml.common import A, Article, Div, P
 
+from ..model.registry import Registry, slugify, story_packages
 from .pages import _preview
-from .registry import Registry, slugify, story_packages
 from .site import Site
 
 __all__ = ["GUIDES_FOLDER", "Guide", "find_guides", "guide_page"]

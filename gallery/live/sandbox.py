@@ -33,9 +33,9 @@ from byok.middleware import SecurityPolicy
 from byok.routes import KeyRoutes, mount_key_routes
 from byok.verify import KeyVerifier
 
+from ..model.registry import registry
 from .issuing_playground import SCOPES
 from .playground import KEYS_URL
-from .registry import registry
 
 __all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOXED", "SANDBOX_URL", "Sandboxes"]
 

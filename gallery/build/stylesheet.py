@@ -1,4 +1,4 @@
-"""Build the gallery's stylesheet, on top of byok's: `uv run python -m gallery.stylesheet`
+"""Build the gallery's stylesheet, on top of byok's: `uv run python -m gallery.build.stylesheet`
 rebuilds it, `--check` only says whether it is stale.
 
 byok's own stylesheet (`byok/components/static/byok.css`) is built by the library
@@ -24,7 +24,7 @@ from pathlib import Path
 from byok.components.assets import CLASS_LIST_PATH
 from byok.components.stylesheet import Sheet, compile_css, component_classes, write_list
 
-from .assets import GALLERY_CSS
+from ..ui.assets import GALLERY_CSS
 
 __all__ = [
     "GALLERY_CLASS_LIST",
@@ -37,8 +37,8 @@ __all__ = [
     "stale",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent  # the checkout (package.json, node_modules)
-GALLERY_CLASS_LIST = Path(__file__).resolve().parent / "static" / "gallery-classes.txt"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (package.json, node_modules)
+GALLERY_CLASS_LIST = Path(__file__).resolve().parents[1] / "static" / "gallery-classes.txt"
 
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 # where the gallery's scripts name classes: classList.add("x"), el.className = "x y" + (...),
@@ -92,10 +92,10 @@ def _gallery_pages() -> Iterable[str]:
 
     from byok.components.assets import Prebuilt
 
-    from .app import create_app
-    from .assets import Assets
+    from ..app import create_app
+    from ..model.registry import registry
+    from ..ui.assets import Assets
     from .export import export
-    from .registry import registry
 
     with tempfile.TemporaryDirectory(prefix="byok-css-") as tmp:
         app = create_app(db_url=f"sqlite:///{tmp}/playground.db", secret_key="css-build-" * 4)
@@ -116,7 +116,7 @@ def _gallery_pages() -> Iterable[str]:
 
 def gallery_classes() -> list[str]:
     """Every class the gallery's pages and scripts use that the components do not, sorted."""
-    from .assets import GALLERY_FILES
+    from ..ui.assets import GALLERY_FILES
 
     found: set[str] = set()
     for html in _gallery_pages():
@@ -131,7 +131,7 @@ def gallery_sheet(
     gallery_list: Path,  # the gallery's class list
 ) -> Sheet:
     """What the gallery's stylesheet is compiled from: both lists, the gallery's themes."""
-    from .app import THEMES
+    from ..app import THEMES
 
     themes = [
         "light --default",
@@ -179,14 +179,14 @@ def stale() -> list[str]:
 def main(
     argv: Sequence[str] | None = None,  # command-line arguments (default: sys.argv[1:])
 ) -> int:
-    """`python -m gallery.stylesheet [--check]`; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m gallery.stylesheet", description=__doc__)
+    """`python -m gallery.build.stylesheet [--check]`; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m gallery.build.stylesheet", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 when a file is stale")
     args = parser.parse_args(argv)
     if args.check:
         changed = stale()
         for name in changed:
-            print(f"stale: {name} (rebuild: uv run python -m gallery.stylesheet)")
+            print(f"stale: {name} (rebuild: uv run python -m gallery.build.stylesheet)")
         return 1 if changed else 0
     done = build()
     print(f"wrote {done.css} ({done.css.stat().st_size:,} bytes), {done.gallery_list.name}")

@@ -61,7 +61,7 @@ __all__ = [
     "use_stories",
 ]
 
-DEFAULT_STORIES = __name__.rpartition(".")[0] + ".stories"  # byok's own stories
+DEFAULT_STORIES = __name__.split(".")[0] + ".stories"  # byok's own stories
 ROUTE_NAME = "keys_page"  # the route handler a snippet using REQUEST is written as
 
 Layout = Literal["centered", "padded", "fullscreen"]  # how the canvas places a story

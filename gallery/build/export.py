@@ -4,7 +4,7 @@ and that also work opened from disk (file://).
 
 Pages are the live app's markup with relative links. Controls are shown disabled and the
 playground is left out (they need the server); an interactive story's canvas carries the
-answers the live gallery gave to its main actions (gallery.recordings) and canvas.js replays
+answers the live gallery gave to its main actions (gallery.build.recordings) and canvas.js replays
 them; any other request is stopped with a note that the live gallery is needed, instead of
 swapping in a static server's error page.
 """
@@ -19,16 +19,16 @@ from pathlib import Path
 from fastcore.xml import FT, to_xml
 from fasthtml.common import Script
 
-from .app import index_json_text
-from .assets import Assets, locate
-from .canvas import canvas_document
+from ..app import index_json_text
+from ..model.registry import Registry, registry
+from ..ui.assets import Assets, locate
+from ..ui.canvas import canvas_document
+from ..ui.guides import find_guides, guide_page
+from ..ui.pages import component_page, index_page, story_page
+from ..ui.shell import document
+from ..ui.site import Site
 from .compose import static_iframe_page
-from .guides import find_guides, guide_page
-from .pages import component_page, index_page, story_page
 from .recordings import ELEMENT_ID, Recording, record_all, recordings_json
-from .registry import Registry, registry
-from .shell import document
-from .site import Site
 
 __all__ = ["ExportReport", "export"]
 

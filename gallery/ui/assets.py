@@ -4,7 +4,7 @@ files, a developer's own stylesheets (`gallery --css FILE`) and axe-core (the Ac
 panel and the browser tests).
 
 The gallery's pages get `static/gallery-byok.css` as their byok.css: byok's stylesheet plus every
-class the gallery's pages use and its themes (`python -m gallery.stylesheet` rebuilds it on top of
+class the gallery's pages use and its themes (`python -m gallery.build.stylesheet` rebuilds it on top of
 byok's own build); the gallery's own small static files (gallery.js/.css, canvas.js/.css) live in
 `static/`. `package.json` / `package-lock.json` pin the npm packages (`npm ci`), which only the
 in-browser mode, axe-core, the stylesheet build and the tests need.
@@ -43,9 +43,9 @@ __all__ = [
 ]
 
 NPM_INSTALL = "npm ci"  # the command that fetches the pinned npm packages (in the project root)
-STATIC_DIR = Path(__file__).resolve().parent / "static"  # gallery.js/.css, canvas.js/.css
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # gallery.js/.css, canvas.js/.css
 GALLERY_CSS = STATIC_DIR / "gallery-byok.css"  # byok.css + the gallery's classes and themes
-_ROOT = Path(__file__).resolve().parent.parent  # a checkout's root (its node_modules)
+_ROOT = Path(__file__).resolve().parents[2]  # a checkout's root (its node_modules)
 
 AXE = NpmFile("axe-core", "4.14.1", "axe.min.js")  # accessibility checks (a11y panel, tests)
 GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
@@ -56,10 +56,11 @@ GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
     "canvas.css": STATIC_DIR / "canvas.css",  # canvas layouts, backgrounds, outline, highlight
 }
 
-# htmx settings for the gallery's own pages: never cache pages in localStorage; swap the
-# canvas's 422 (a component refused its arguments) and other error pages of the gallery
+# htmx settings for the gallery's own pages: never cache pages in localStorage (Back and Forward
+# ask the server for the page and swap its #main in, no reload); swap the canvas's 422 (a
+# component refused its arguments) and other error pages of the gallery
 HTMX_CONFIG = (
-    '{"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":['
+    '{"historyCacheSize":0,"refreshOnHistoryMiss":false,"responseHandling":['
     '{"code":"204","swap":false},{"code":"[23]..","swap":true},'
     '{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}'
 )

@@ -28,10 +28,12 @@ from fasthtml.common import (
     Ul,
 )
 
+from ..args.controls import controls_form, query_args
+from ..model.introspect import first_line, signature_text
+from ..model.registry import DEFAULT_STORIES, LAYOUTS, Story, registry, story_packages
+from ..model.snippets import public_module
 from .canvas import VIEWPORTS
-from .controls import controls_form, query_args
 from .highlight import highlight_python
-from .introspect import first_line, signature_text
 from .panels import (
     a11y_panel,
     actions_panel,
@@ -42,9 +44,7 @@ from .panels import (
     param_table,
     rich_text,
 )
-from .registry import DEFAULT_STORIES, LAYOUTS, Story, registry, story_packages
 from .site import Site
-from .snippets import public_module
 
 __all__ = [
     "DEFAULT_TAB",
