@@ -1,14 +1,17 @@
 """Recorded htmx answers for the static export: an interactive story still answers from file://.
 
 At export time each story's main actions (the save of a key form, a card's Delete, the create of
-an issued key) are sent, in-process, to the real gallery app with a fresh sandbox holding the
+an issued key, an issued key's Roll (its dialog, then the dialog's roll), Revoke and Delete) are
+sent, in-process, to the real gallery app with a fresh sandbox holding the
 story's seed, exactly as the canvas would send them (the form's fields with a demo key or name
 typed in and a first scope picked, the sandbox and CSRF headers). The answers (status, the
 headers htmx acts on, body) are written into the canvas; canvas.js replays one when the same
 method and path are requested. Answers are made deterministic (CSRF token, times, toast ids,
-new ids normalised) and hold masked keys only (the issued key's one reveal is masked too).
-Not recorded: Test (it reaches a provider) and the issued-key table's roll/revoke/delete (the
-stories' keys are not in the sandbox); those keep the canvas's "needs the live gallery" notice.
+new ids normalised, a seeded key's id turned back into the story's id it stands for) and hold
+masked keys only: the one reveal after a create or a roll is masked too (`ISSUED_MASK`), so a
+published export never carries anything shaped like a key. Not recorded: Test (it reaches a
+provider) and an issued key's actions the story's sandbox has no seeded key for; those keep the
+canvas's "needs the live gallery" notice.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
@@ -44,6 +47,8 @@ _ISSUED = re.compile(r"demo_test_[A-Za-z0-9]+")  # a key the sandbox issuer made
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _STORY_ID = "0b5e7f2a-"  # the issued-key stories' own ids (kept)
 ISSUED_MASK = "demo_test_recorded••••••••"  # the one reveal, masked in a recording
+_ISSUED_KEY = re.compile(re.escape(ISSUED_BASE_URL) + r"/([0-9a-f-]{36})(?:/[a-z]+)?")  # one key's
+_ROLL_DIALOG = re.compile(re.escape(ISSUED_BASE_URL) + r"/[0-9a-f-]{36}/roll")  # its Roll button
 
 
 class Action(NamedTuple):
@@ -99,6 +104,8 @@ class _Actions(HTMLParser):
         for verb in VERBS:
             if f"hx-{verb}" in a:
                 self.found.append((verb.upper(), a[f"hx-{verb}"], self._form))
+        if _ROLL_DIALOG.fullmatch(a.get("hx-get", "").split("?")[0]):  # loads a dialog
+            self.found.append(("GET", a["hx-get"], None))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form" and self._form is not None:
@@ -121,7 +128,8 @@ def actions(
         stored = (bare == KEYS_URL or bare.startswith(KEYS_URL + "/")) and not bare.endswith(
             "/test"
         )
-        if not (stored or (method, bare) == ("POST", ISSUED_BASE_URL)):  # save/delete, create
+        issued = (method, bare) == ("POST", ISSUED_BASE_URL) or _ISSUED_KEY.fullmatch(bare)
+        if not (stored or issued):  # save/delete, create; roll (dialog, roll), revoke, delete
             continue
         fields = tuple(form or ())
         out.setdefault((method, path), Action(method, path, _typed(path, fields)))
@@ -169,9 +177,22 @@ class Recorder:
         self,
         story: Story,  # the story whose actions are recorded
     ) -> list[Recording]:
-        """The answers to the story's actions, each from a fresh sandbox (the story's seed)."""
-        answers = (self._answer(story, a) for a in actions(story.render()))
-        return [a for a in answers if a is not None]
+        """The answers to the story's actions, each from a fresh sandbox (the story's seed); a
+        dialog's own actions (the Roll dialog's roll) after it."""
+        queue = actions(story.render())
+        seen = {(a.method, a.path) for a in queue}
+        out = []
+        while queue:
+            action = queue.pop(0)
+            answer = self._answer(story, action)
+            if answer is None:
+                continue
+            out.append(answer)
+            if action.method == "GET":  # a dialog: what it sends is the next click
+                more = [a for a in actions(answer.body) if (a.method, a.path) not in seen]
+                seen.update((a.method, a.path) for a in more)
+                queue += more
+        return out
 
     def _answer(self, story: Story, action: Action) -> Recording | None:
         """The answer to one action from a fresh sandbox; None when the app has no such story
@@ -180,6 +201,10 @@ class Recorder:
         token = re.search(r'data-sandbox="([0-9a-f]+)"', canvas)
         csrf = re.search(r"hx-headers='(\{[^']*\})'", canvas)
         if not (token and csrf):
+            return None
+        seeded = self.app.state.sandboxes.seeded(token.group(1))  # story's key id -> issued id
+        named = _ISSUED_KEY.fullmatch(action.path.split("?")[0])
+        if named and named.group(1) not in seeded:  # not in its sandbox: it keeps the notice
             return None
         headers = {HEADER: token.group(1), "HX-Request": "true", **json.loads(csrf.group(1))}
         if action.fields:
@@ -191,25 +216,32 @@ class Recorder:
             headers=headers,
         )
         secrets_ = [token.group(1), *json.loads(csrf.group(1)).values()]
+        stands = {issued: story_id for story_id, issued in seeded.items()}
         kept = tuple(
             sorted(
-                (k, self._clean(v, secrets_))
+                (k, self._clean(v, secrets_, stands))
                 for k, v in answer.headers.items()
                 if KEPT_HEADERS.match(k)
             )
         )
-        recording = Recording(
-            action.method, action.path, answer.status_code, kept, self._clean(answer.text, secrets_)
-        )
+        body = self._clean(answer.text, secrets_, stands)
+        recording = Recording(action.method, action.path, answer.status_code, kept, body)
         for name, value in action.fields:
             if name == "api_key" and value and value in json.dumps(recording):
                 raise RuntimeError(f"{story.slug}: a recording holds the plaintext key")
         return recording
 
     @staticmethod
-    def _clean(text: str, secrets_: Iterable[str]) -> str:
+    def _clean(
+        text: str,  # an answer's body or header
+        secrets_: Iterable[str],  # the sandbox token and CSRF token (replaced)
+        stands: Mapping[str, str],  # a seeded key's id -> the story's id it stands for
+    ) -> str:
+        """The answer made deterministic and free of secrets (see the module's docstring)."""
         for secret in secrets_:
             text = text.replace(secret, "recorded")
+        for issued, story_id in stands.items():
+            text = text.replace(issued, story_id)
         text = text.replace(SANDBOX_URL + "/", "/")
         text = _TIME.sub(FIXED_TIME, text)
         ids: dict[str, str] = {}
@@ -221,7 +253,7 @@ class Recorder:
         return _UUID.sub(
             lambda m: (
                 m.group(0)
-                if m.group(0).startswith(_STORY_ID)
+                if m.group(0).startswith(_STORY_ID) or m.group(0) in stands.values()
                 else uuids.setdefault(m.group(0), f"00000000-0000-4000-8000-{len(uuids) + 1:012d}")
             ),
             text,

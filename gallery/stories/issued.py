@@ -27,7 +27,7 @@ from byok.components import (
 )
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
 
-from ..registry import Call, Story
+from ..registry import Call, IssuedSeed, Seed, Story
 
 ORDER = 60
 GROUP = "Issued keys"
@@ -127,6 +127,13 @@ KEYS = [
     _key(5, "Trial integration", ["billing:read"], 45, expires=timedelta(days=-15)),
 ]
 FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]
+
+
+def _seed(keys: list[Call]) -> Seed:
+    """The sandbox of a story showing these records holds a key standing for each (issued by the
+    real issuer at the same times), so its Roll / Revoke / Delete buttons act on them."""
+    return Seed(issued=tuple(IssuedSeed.like(k.build(), NOW) for k in keys))
+
 
 STORIES = [
     Story(
@@ -306,6 +313,7 @@ STORIES += [
         GROUP,
         f"The grace period preset to {grace.value} seconds; inline, as the page shows it "
         "without htmx.",
+        seed=_seed(KEYS[:1]),
     )
     for grace in GracePeriod
 ] + [
@@ -319,6 +327,7 @@ STORIES += [
         },
         GROUP,
         "As the Roll button loads it: byok.js opens it as a modal; Cancel closes it.",
+        seed=_seed(KEYS[3:4]),
     ),
 ]
 
@@ -329,6 +338,7 @@ STORIES += [
         {"keys": KEYS, "status": status, "base_url": BASE, "key_head": "sk_live_", "now": NOW},
         GROUP,
         f"status={status.value!r}: the filter shows how many keys each state has.",
+        seed=_seed(KEYS),
     )
     for status in StatusFilter
 ] + [
@@ -356,6 +366,7 @@ STORIES += [
         },
         GROUP,
         "usage adds a sparkline per key; highlight marks the key just created.",
+        seed=_seed(KEYS[:2]),
     ),
     Story(
         IssuedKeyTable,
@@ -371,5 +382,6 @@ STORIES += [
         },
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
+        seed=_seed(KEYS + FIVE_MORE),
     ),
 ]
