@@ -110,7 +110,7 @@ class Sandboxes:
                 ids = plant_issued(
                     self.issuer,
                     self.clock,
-                    self._org(token),
+                    self.org(token),
                     story.seed.issued,
                     actor=_owner(token),
                 )
@@ -128,7 +128,10 @@ class Sandboxes:
         """The sandbox's seeded issued keys: the story's key id -> the issued key's id."""
         return dict(self._seeded.get(token, {}))
 
-    def _org(self, token: str) -> str:
+    def org(
+        self,
+        token: str,  # a sandbox token
+    ) -> str:
         """The sandbox's organization id (created on first use)."""
         org = self._orgs.get(token)
         if org is None:
@@ -156,7 +159,7 @@ class Sandboxes:
         owner = self.user_id(req)
         if owner is None:
             return None
-        return KeyOwner(self._org(owner.removeprefix("sandbox-")), actor=owner)
+        return KeyOwner(self.org(owner.removeprefix("sandbox-")), actor=owner)
 
     def mount(
         self,
