@@ -8,7 +8,12 @@ real SQLite issuer. The revealed key is a made-up one (its checksum fails: no sc
 
 from datetime import UTC, datetime, timedelta
 
+from fastcore.xml import FT
+from fasthtml.common import Div
+
 from byok.components import (
+    ISSUED_DIALOG_ID,
+    ISSUED_REVEAL_ID,
     CreateKeyForm,
     DialogMode,
     ExpiryChoice,
@@ -127,6 +132,14 @@ KEYS = [
     _key(5, "Trial integration", ["billing:read"], 45, expires=timedelta(days=-15)),
 ]
 FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]
+
+
+def IssuedKeysSlots() -> FT:
+    """The page's slots a story's Roll fills (issued_panel's): the reveal above, the dialog."""
+    return Div(Div(id=ISSUED_REVEAL_ID, aria_live="polite"), Div(id=ISSUED_DIALOG_ID))
+
+
+SLOTS = Call(IssuedKeysSlots, {})  # a table or roll dialog story is shown in them
 
 
 def _seed(keys: list[Call]) -> Seed:
@@ -313,6 +326,7 @@ STORIES += [
         GROUP,
         f"The grace period preset to {grace.value} seconds; inline, as the page shows it "
         "without htmx.",
+        wrap=SLOTS,
         seed=_seed(KEYS[:1]),
     )
     for grace in GracePeriod
@@ -327,6 +341,7 @@ STORIES += [
         },
         GROUP,
         "As the Roll button loads it: byok.js opens it as a modal; Cancel closes it.",
+        wrap=SLOTS,
         seed=_seed(KEYS[3:4]),
     ),
 ]
@@ -338,6 +353,7 @@ STORIES += [
         {"keys": KEYS, "status": status, "base_url": BASE, "key_head": "sk_live_", "now": NOW},
         GROUP,
         f"status={status.value!r}: the filter shows how many keys each state has.",
+        wrap=SLOTS,
         seed=_seed(KEYS),
     )
     for status in StatusFilter
@@ -366,6 +382,7 @@ STORIES += [
         },
         GROUP,
         "usage adds a sparkline per key; highlight marks the key just created.",
+        wrap=SLOTS,
         seed=_seed(KEYS[:2]),
     ),
     Story(
@@ -382,6 +399,7 @@ STORIES += [
         },
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
+        wrap=SLOTS,
         seed=_seed(KEYS + FIVE_MORE),
     ),
 ]
