@@ -86,3 +86,21 @@ def test_roll_on_an_issued_key_table_replays_its_dialog_and_a_masked_reveal(
         expect(log.nth(n)).to_contain_text("recorded")
     assert not re.search(r"demo_test_[A-Za-z0-9]{20,}", frame.locator("body").inner_html())
     assert watch.take() == []
+
+
+def test_revoke_in_the_live_gallery_acts_on_the_seeded_key(page: Page, gallery_url: str) -> None:
+    watch = Watch(page)
+    page.goto(f"{gallery_url}/story/{TABLE}?tab=actions", wait_until="load")
+    page.wait_for_function(STYLED, timeout=10_000)
+    frame = page.frame_locator("#canvas-frame")
+    row = frame.locator("tr", has_text="Analytics job")
+    expect(row.locator("[data-byok-key-status]")).to_have_text("Active")
+    page.once("dialog", lambda d: d.accept())  # hx-confirm
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    expect(frame.locator("#toast-container")).to_contain_text("“Analytics job” revoked")
+    row = frame.locator("tr", has_text="Analytics job")
+    expect(row.locator("[data-byok-key-status]")).to_have_text("Revoked")
+    entry = page.locator("#actions-log li").first
+    expect(entry.locator("summary")).to_contain_text("200")
+    expect(entry).to_contain_text("POST /account/api-keys/0b5e7f2a-0000-4000-8000-000000000002")
+    assert watch.take() == []
