@@ -8,12 +8,7 @@ real SQLite issuer. The revealed key is a made-up one (its checksum fails: no sc
 
 from datetime import UTC, datetime, timedelta
 
-from fastcore.xml import FT
-from fasthtml.common import Div
-
 from byok.components import (
-    ISSUED_DIALOG_ID,
-    ISSUED_REVEAL_ID,
     CreateKeyForm,
     DialogMode,
     ExpiryChoice,
@@ -29,6 +24,7 @@ from byok.components import (
     SparkStyle,
     StatusFilter,
     UsageSparkline,
+    issued_panel,
 )
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
 
@@ -134,12 +130,7 @@ KEYS = [
 FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]
 
 
-def IssuedKeysSlots() -> FT:
-    """The page's slots a story's Roll fills (issued_panel's): the reveal above, the dialog."""
-    return Div(Div(id=ISSUED_REVEAL_ID, aria_live="polite"), Div(id=ISSUED_DIALOG_ID))
-
-
-SLOTS = Call(IssuedKeysSlots, {})  # a table or roll dialog story is shown in them
+SLOTS = Call(issued_panel, {"form": None, "table": None})  # the page: its reveal and dialog slots
 
 
 def _seed(keys: list[Call]) -> Seed:
