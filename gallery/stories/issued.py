@@ -43,38 +43,8 @@ SCOPES = {
 }
 DEMO_KEY = "sk_live_" + "7Hq2ZpXvB9mK4tRwY6nC1sDfG8jL3aQeU5oI0yTbN2xWc4VdE"  # not a real key
 MASKED = "sk_live_7Hq2ZpXv…"
-USAGE = [
-    0,
-    0,
-    2,
-    5,
-    3,
-    0,
-    1,
-    8,
-    13,
-    9,
-    4,
-    0,
-    0,
-    6,
-    11,
-    7,
-    3,
-    2,
-    0,
-    0,
-    5,
-    9,
-    14,
-    10,
-    6,
-    1,
-    0,
-    3,
-    8,
-    4,
-]
+USAGE = [0, 0, 2, 5, 3, 0, 1, 8, 13, 9, 4, 0, 0, 6, 11]  # requests a day, 30 days
+USAGE += [7, 3, 2, 0, 0, 5, 9, 14, 10, 6, 1, 0, 3, 8, 4]
 
 
 def _key(
@@ -131,6 +101,8 @@ FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i
 
 
 SLOTS = Call(issued_panel, {"form": None, "table": None})  # the page: its reveal and dialog slots
+# a create's answer refreshes the table out of band: the form's page has one (the sandbox's: empty)
+PAGE = Call(issued_panel, {"form": None, "table": Call(IssuedKeyTable, {"keys": [], "now": NOW})})
 
 
 def _seed(keys: list[Call]) -> Seed:
@@ -217,6 +189,7 @@ STORIES = [
         {"scopes": SCOPES, "action": BASE},
         GROUP,
         "Name, scopes, expiry (never / 7 / 30 / 90 days / a date) and an optional rate limit.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -236,6 +209,7 @@ STORIES = [
         },
         GROUP,
         "environments adds a select (one issuer per environment); values preset the fields.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -260,6 +234,7 @@ STORIES = [
         },
         GROUP,
         "The 422 answer: each message beside its field, what was typed kept.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -279,6 +254,7 @@ STORIES = [
         GROUP,
         "What mount_issuing_routes(key_policy=KeyPolicy(rate_limit=..., max_lifetime=30 days, "
         "max_keys=5)) shows: no rate choice, no Never, the date capped, the terms in words.",
+        wrap=PAGE,
     ),
 ]
 
@@ -299,6 +275,7 @@ STORIES += [
         GROUP,
         f"values={{'expires': ExpiryChoice.{choice.name}, ...}} presets the expiry (here with "
         "a daily rate limit), as mount_issuing_routes(form_defaults=...) does.",
+        wrap=PAGE,
     )
     for choice in (ExpiryChoice.NEVER, ExpiryChoice.DAYS_7, ExpiryChoice.DAYS_30)
 ]

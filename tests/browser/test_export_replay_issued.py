@@ -104,3 +104,34 @@ def test_revoke_in_the_live_gallery_acts_on_the_seeded_key(page: Page, gallery_u
     expect(entry.locator("summary")).to_contain_text("200")
     expect(entry).to_contain_text("POST /account/api-keys/0b5e7f2a-0000-4000-8000-000000000002")
     assert watch.take() == []
+
+
+HTMX_ERRORS = """
+for (const name of ["htmx:targetError", "htmx:oobErrorNoTarget", "htmx:swapError"]) {
+  document.addEventListener(name, () => (window.__htmxErrors = window.__htmxErrors || []).push(name));
+}
+"""
+
+
+def test_create_in_the_live_gallerys_create_key_form_shows_the_one_reveal(
+    page: Page, gallery_url: str
+) -> None:
+    watch = Watch(page)
+    page.context.add_init_script(HTMX_ERRORS)  # in the canvas too: what htmx could not place
+    page.goto(f"{gallery_url}/story/create-key-form--empty?tab=actions", wait_until="load")
+    page.wait_for_function(STYLED, timeout=10_000)
+    frame = page.frame_locator("#canvas-frame")
+    form = frame.locator("#byok-create-key-form")
+    form.get_by_label("Name").fill("CI deploy")
+    form.get_by_role("checkbox").first.check()
+    form.get_by_role("button", name=re.compile("^Create")).click()
+    expect(frame.locator("#toast-container")).to_contain_text("“CI deploy” created")
+    reveal = frame.locator("#byok-issued-reveal #byok-issued-plaintext")
+    expect(reveal).to_have_count(1)
+    expect(reveal).to_have_value(re.compile(r"^demo_test_[A-Za-z0-9]{20,}"))  # the one reveal
+    expect(frame.locator("#byok-issued-keys")).to_contain_text("CI deploy")  # the table, refreshed
+    entry = page.locator("#actions-log li").first
+    expect(entry.locator("summary")).to_contain_text("200")
+    canvas = page.locator("#canvas-frame").element_handle().content_frame()
+    assert canvas.evaluate("window.__htmxErrors || []") == []
+    assert watch.take() == []
