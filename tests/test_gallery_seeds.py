@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from byok.components import StatusFilter
 from byok.issuing import KeyStatus, RateLimit, RateLimitWindow
 from gallery import app as gallery_app
 from gallery.recordings import ISSUED_MASK, Recorder
-from gallery.registry import registry
+from gallery.registry import Story, registry
 from gallery.sandbox import Sandboxes
 from gallery.seeds import DEMO_NOW, IssuedSeed, Seed
 from tests.support import SECRET
@@ -113,6 +114,29 @@ def test_the_storys_revoke_acts_on_its_seeded_key(client: TestClient) -> None:
     assert deleted.status_code == 200 and "“Analytics job” deleted" in deleted.text
     unknown = {**h, "Gallery-Sandbox": "0" * 24}  # no sandbox: no key, nothing changes
     assert client.post(path, headers=unknown).status_code >= 400
+
+
+SEEDED_TABLES = [
+    s for s in registry() if s.component_name == "IssuedKeyTable" and s.seed and s.seed.issued
+]
+
+
+@pytest.mark.parametrize("story", SEEDED_TABLES, ids=[s.slug for s in SEEDED_TABLES])
+def test_a_seeded_tables_sandbox_answers_the_rows_the_story_shows(
+    client: TestClient, story: Story
+) -> None:
+    """After an action the table is the sandbox's answer in the story's view: it must list the
+    same keys on the same page as the story (its page size is the sandbox's)."""
+    h = canvas_headers(client, story.slug)
+    stands = {v: k for k, v in client.app.state.sandboxes.seeded(h["Gallery-Sandbox"]).items()}
+    status = StatusFilter(story.args.get("status", StatusFilter.ALL)).value
+    view = f"status={status}&page={story.args.get('page', 1)}"
+    answer = client.get(f"/sandbox/account/api-keys?{view}", headers=h)
+    assert answer.status_code == 200, answer.text[:300]
+    rows = re.findall(r'data-byok-key="([0-9a-f-]{36})"', answer.text)
+    assert [stands.get(r, r) for r in rows] == re.findall(
+        r'data-byok-key="([0-9a-f-]{36})"', story.render()
+    )
 
 
 def test_the_export_records_the_seeded_actions_without_a_key() -> None:

@@ -367,7 +367,6 @@ STORIES += [
         },
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
-        wrap=SLOTS,
-        seed=_seed(KEYS + FIVE_MORE),
+        wrap=SLOTS,  # not seeded: the sandbox's table shows 20 keys a page, not this page 2
     ),
 ]
