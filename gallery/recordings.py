@@ -6,8 +6,10 @@ sent, in-process, to the real gallery app with a fresh sandbox holding the
 story's seed, exactly as the canvas would send them (the form's fields with a demo key or name
 typed in and a first scope picked, the sandbox and CSRF headers). The answers (status, the
 headers htmx acts on, body) are written into the canvas; canvas.js replays one when the same
-method and path are requested. Answers are made deterministic (CSRF token, times, toast ids,
-new ids normalised, a seeded key's id turned back into the story's id it stands for) and hold
+method and path are requested. Answers are made deterministic (CSRF token, toast ids, new ids
+normalised, a time the real clock made while recording fixed to `FIXED_TIME`, the sandbox
+issuer's times kept to the second: its clock is frozen at DEMO_NOW, so a `<time>` still says
+the moment its words count from; a seeded key's id turned back into the story's id) and hold
 masked keys only: the one reveal after a create or a roll is masked too (`ISSUED_MASK`), so a
 published export never carries anything shaped like a key. Not recorded: Test (it reaches a
 provider) and an issued key's actions the story's sandbox has no seeded key for; those keep the
@@ -20,6 +22,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
@@ -40,7 +43,7 @@ ELEMENT_ID = "gallery-recordings"  # the canvas's <script type="application/json
 SECRET = "byok-gallery-export-recordings-" + "0" * 16  # the recording app's fixed secret
 KEPT_HEADERS = re.compile(r"^(hx-|byok-|content-type$)", re.IGNORECASE)  # what htmx acts on
 VERBS = ("post", "put", "patch", "delete")  # the htmx verbs that change something
-FIXED_TIME = "2026-01-01T09:00:00+00:00"  # every timestamp in an answer (deterministic export)
+FIXED_TIME = "2026-01-01T09:00:00+00:00"  # a time the real clock made, in an answer
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 _TOAST = re.compile(r"byok-toast-[0-9a-f]{6,}")
 _ISSUED = re.compile(r"demo_test_[A-Za-z0-9]+")  # a key the sandbox issuer made (and its prefix)
@@ -172,6 +175,7 @@ class Recorder:
         db = Path(self._dir.name) / "record.db"
         self.app = create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
         self.client = TestClient(self.app)
+        self.since = datetime.now(UTC)  # times from here on are the real clock's, not the demo's
 
     def story(
         self,
@@ -219,12 +223,12 @@ class Recorder:
         stands = {issued: story_id for story_id, issued in seeded.items()}
         kept = tuple(
             sorted(
-                (k, self._clean(v, secrets_, stands))
+                (k, self._clean(v, secrets_, stands, self.since))
                 for k, v in answer.headers.items()
                 if KEPT_HEADERS.match(k)
             )
         )
-        body = self._clean(answer.text, secrets_, stands)
+        body = self._clean(answer.text, secrets_, stands, self.since)
         recording = Recording(action.method, action.path, answer.status_code, kept, body)
         for name, value in action.fields:
             if name == "api_key" and value and value in json.dumps(recording):
@@ -236,6 +240,7 @@ class Recorder:
         text: str,  # an answer's body or header
         secrets_: Iterable[str],  # the sandbox token and CSRF token (replaced)
         stands: Mapping[str, str],  # a seeded key's id -> the story's id it stands for
+        since: datetime,  # when recording began: a later time is the real clock's
     ) -> str:
         """The answer made deterministic and free of secrets (see the module's docstring)."""
         for secret in secrets_:
@@ -243,7 +248,7 @@ class Recorder:
         for issued, story_id in stands.items():
             text = text.replace(issued, story_id)
         text = text.replace(SANDBOX_URL + "/", "/")
-        text = _TIME.sub(FIXED_TIME, text)
+        text = _TIME.sub(lambda m: _stamp(m.group(0), since), text)
         ids: dict[str, str] = {}
         text = _TOAST.sub(lambda m: ids.setdefault(m.group(0), f"byok-toast-r{len(ids) + 1}"), text)
         text = _ISSUED.sub(
@@ -264,6 +269,18 @@ class Recorder:
         self.client.close()
         self.app.state.sandboxes.close()
         self._dir.cleanup()
+
+
+def _stamp(
+    iso: str,  # a timestamp in an answer
+    since: datetime,  # when recording began
+) -> str:
+    """FIXED_TIME for a time the real clock made (a stored key's "Added just now"); a demo-clock
+    time (the sandbox issuer's) kept, to the second (a seeded key's µs that order keys of one age)."""
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if (at if at.tzinfo else at.replace(tzinfo=UTC)) >= since:
+        return FIXED_TIME
+    return (at + timedelta(microseconds=500_000)).replace(microsecond=0).isoformat()
 
 
 def recordings_json(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 
 from byok.components import StatusFilter
 from byok.issuing import KeyStatus, RateLimit, RateLimitWindow
+from byok.utils.helpers import format_expiration, format_key_age
 from gallery import app as gallery_app
-from gallery.recordings import ISSUED_MASK, Recorder
+from gallery.recordings import ISSUED_MASK, Recorder, Recording
 from gallery.registry import Story, registry
 from gallery.sandbox import Sandboxes
 from gallery.seeds import DEMO_NOW, IssuedSeed, Seed
@@ -139,12 +140,17 @@ def test_a_seeded_tables_sandbox_answers_the_rows_the_story_shows(
     )
 
 
-def test_the_export_records_the_seeded_actions_without_a_key() -> None:
+@pytest.fixture(scope="module")
+def answers() -> list[Recording]:
+    """What the export records for the table story's actions."""
     recorder = Recorder()
     try:
-        answers = recorder.story(registry().get(TABLE))
+        return recorder.story(registry().get(TABLE))
     finally:
         recorder.close()
+
+
+def test_the_export_records_the_seeded_actions_without_a_key(answers: list[Recording]) -> None:
     done = {(r.method, r.path.split("?")[0]): r for r in answers}
     base = "/account/api-keys/" + LIVE
     for method, path in [("GET", base + "/roll"), ("POST", base + "/roll")]:
@@ -163,6 +169,24 @@ def test_the_export_records_the_seeded_actions_without_a_key() -> None:
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", text
     )
     assert all(i.startswith(("0b5e7f2a-", "00000000-")) for i in seeded_ids)
+
+
+TIME = re.compile(r'<time datetime="([^"]+)" title="\1">([^<]*)</time>')
+
+
+def test_recorded_times_agree_with_their_words(answers: list[Recording]) -> None:
+    """A seeded key's times are the demo clock's (deterministic): a recording keeps them, so a
+    `<time>` says the moment its words ("12 days ago") count from DEMO_NOW, as the story does."""
+    times = set(TIME.findall("".join(r.body for r in answers)))
+    assert len(times) > 5
+    for iso, words in times:
+        at = datetime.fromisoformat(iso)
+        said = (
+            format_key_age(at, DEMO_NOW),
+            format_expiration(at, DEMO_NOW).removeprefix("Expires "),
+        )
+        assert words in said, (iso, words)
+    assert set(TIME.findall(registry().get(TABLE).render())) <= times  # the story's own times
 
 
 @pytest.mark.parametrize(
