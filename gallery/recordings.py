@@ -37,7 +37,7 @@ from .playground import KEYS_URL
 from .registry import Registry, Story
 from .sandbox import HEADER, SANDBOX_URL
 
-__all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "recordings_json"]
+__all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "read_recordings", "recordings_json"]
 
 ELEMENT_ID = "gallery-recordings"  # the canvas's <script type="application/json"> holding them
 SECRET = "byok-gallery-export-recordings-" + "0" * 16  # the recording app's fixed secret
@@ -51,6 +51,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 _STORY_ID = "0b5e7f2a-"  # the issued-key stories' own ids (kept)
 ISSUED_MASK = "demo_test_recorded••••••••"  # the one reveal, masked in a recording
 _ISSUED_KEY = re.compile(re.escape(ISSUED_BASE_URL) + r"/([0-9a-f-]{36})(?:/[a-z]+)?")  # one key's
+_PIECE = re.compile(r"(?=<[a-z])")  # where an answer's body is cut into stored pieces
 _ROLL_DIALOG = re.compile(re.escape(ISSUED_BASE_URL) + r"/[0-9a-f-]{36}/roll")  # its Roll button
 
 
@@ -286,9 +287,33 @@ def _stamp(
 def recordings_json(
     recordings: list[Recording],  # a story's recordings
 ) -> str:
-    """The recordings as JSON safe inside a <script> (sorted keys: deterministic)."""
-    data = [r._asdict() for r in recordings]
+    """The recordings as JSON safe inside a <script> (sorted keys: deterministic). Their bodies
+    repeat (each Revoke answers the whole table): cut before each tag, each distinct piece is
+    stored once in `pieces` and a body is the list of its pieces' places there."""
+    pieces: dict[str, int] = {}
+    answers = [
+        {**r._asdict(), "body": [pieces.setdefault(p, len(pieces)) for p in _PIECE.split(r.body)]}
+        for r in recordings
+    ]
+    data = {"answers": answers, "pieces": list(pieces)}
     return json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+
+
+def read_recordings(
+    text: str,  # what recordings_json wrote
+) -> list[Recording]:
+    """The recordings back from their JSON (what canvas.js does to replay one)."""
+    data = json.loads(text)
+    return [
+        Recording(
+            a["method"],
+            a["path"],
+            a["status"],
+            tuple((name, value) for name, value in a["headers"]),
+            "".join(data["pieces"][n] for n in a["body"]),
+        )
+        for a in data["answers"]
+    ]
 
 
 def record_all(

@@ -41,7 +41,7 @@ from gallery.playground import (
     default_verifier,
 )
 from gallery.pretty import pretty_html
-from gallery.recordings import demo_key
+from gallery.recordings import demo_key, read_recordings
 from gallery.registry import Call, Registry, Story, registry, slugify
 from gallery.runnable import runnable_app
 from tests.fake_providers import FakeProviders, Server
@@ -888,7 +888,8 @@ def test_cli_export_is_deterministic_and_defaults(exported, tmp_path: Path, caps
 def recordings_in(canvas: Path) -> list[dict[str, Any]]:
     """The recorded answers an exported canvas carries ([] when none)."""
     script = soup(canvas.read_text()).select_one("script#gallery-recordings")
-    return json.loads(script.string) if script else []
+    saved = read_recordings(script.string) if script else []  # its answers, pieces put together
+    return [{**r._asdict(), "headers": [list(h) for h in r.headers]} for r in saved]
 
 
 def test_the_export_records_the_interactive_stories_answers(exported) -> None:

@@ -18,7 +18,7 @@ from byok.components import StatusFilter
 from byok.issuing import KeyStatus, RateLimit, RateLimitWindow
 from byok.utils.helpers import format_expiration, format_key_age
 from gallery import app as gallery_app
-from gallery.recordings import ISSUED_MASK, Recorder, Recording
+from gallery.recordings import ISSUED_MASK, Recorder, Recording, read_recordings, recordings_json
 from gallery.registry import Story, registry
 from gallery.sandbox import Sandboxes
 from gallery.seeds import DEMO_NOW, IssuedSeed, Seed
@@ -169,6 +169,17 @@ def test_the_export_records_the_seeded_actions_without_a_key(answers: list[Recor
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", text
     )
     assert all(i.startswith(("0b5e7f2a-", "00000000-")) for i in seeded_ids)
+
+
+def test_a_canvas_stores_each_distinct_piece_of_its_answers_once(
+    answers: list[Recording],
+) -> None:
+    """The table's answers repeat its rows (each Revoke/Delete answers the whole table): the
+    canvas keeps each distinct piece once, and reading it back gives the answers exactly."""
+    saved = recordings_json(answers)
+    assert len(saved) < sum(len(r.body) for r in answers) / 2
+    assert read_recordings(saved) == answers
+    assert "</" not in saved  # safe inside the canvas's <script>
 
 
 TIME = re.compile(r'<time datetime="([^"]+)" title="\1">([^<]*)</time>')
