@@ -22,7 +22,9 @@ TABLE = "issued-key-table--all-keys"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shown = Registry(s for s in registry() if s.component_name == "IssuedKeyTable")
+    shown = Registry(
+        s for s in registry() if s.component_name in ("IssuedKeyTable", "CreateKeyForm")
+    )
     return export(tmp_path_factory.mktemp("replay-issued") / "site", reg=shown).root
 
 
@@ -132,6 +134,26 @@ def test_create_in_the_live_gallerys_create_key_form_shows_the_one_reveal(
     expect(frame.locator("#byok-issued-keys")).to_contain_text("CI deploy")  # the table, refreshed
     entry = page.locator("#actions-log li").first
     expect(entry.locator("summary")).to_contain_text("200")
+    canvas = page.locator("#canvas-frame").element_handle().content_frame()
+    assert canvas.evaluate("window.__htmxErrors || []") == []
+    assert watch.take() == []
+
+
+def test_create_in_the_exported_create_key_form_replays_the_masked_reveal(
+    page: Page, site: Path
+) -> None:
+    watch = Watch(page)
+    page.context.add_init_script(HTMX_ERRORS)
+    open_story(page, site, "create-key-form--empty")
+    frame = page.frame_locator("#canvas-frame")
+    form = frame.locator("#byok-create-key-form")
+    form.get_by_label("Name").fill("Demo key")
+    form.get_by_role("checkbox").first.check()
+    form.get_by_role("button", name=re.compile("^Create")).click()
+    expect(frame.locator("#toast-container")).to_contain_text("created")
+    reveal = frame.locator("#byok-issued-reveal #byok-issued-plaintext")
+    expect(reveal).to_have_value(ISSUED_MASK)  # the one reveal, masked: never a key
+    expect(frame.locator("[data-gallery-notice]")).to_have_count(0)
     canvas = page.locator("#canvas-frame").element_handle().content_frame()
     assert canvas.evaluate("window.__htmxErrors || []") == []
     assert watch.take() == []
