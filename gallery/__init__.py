@@ -3,7 +3,7 @@
 Installed from the wheel it is `byok_gallery` (the checkout's `gallery/` folder; in a checkout
 both names work). Its public API, for a developer's own stories (`gallery --stories PKG`):
 `Story` (one rendering of a component, its canvas `Layout`), `Call` (a component call as an
-argument), `Seed` (a story's sandbox's starting data), `REQUEST` (the route's request as an argument), `Registry`,
+argument), `Seed` / `IssuedSeed` (a story's sandbox's starting data: stored and issued keys), `REQUEST` (the route's request as an argument), `Registry`,
 `load` / `use_stories` (`registry.registry()` is what the gallery shows), `StoriesError`, and
 `byok_gallery.testing` (a pytest snapshot helper).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 from .model.registry import (
     REQUEST,
     Call,
+    IssuedSeed,
     Layout,
     Registry,
     Seed,
@@ -25,6 +26,7 @@ from .model.registry import (
 __all__ = [
     "REQUEST",
     "Call",
+    "IssuedSeed",
     "Layout",
     "Registry",
     "Seed",

@@ -29,7 +29,7 @@ from gallery import app as gallery_app
 from gallery.__main__ import _parser, main
 from gallery.args.controls import ControlError, controls_form, editable, parse_args, query_args
 from gallery.build.export import export
-from gallery.build.recordings import demo_key
+from gallery.build.recordings import demo_key, read_recordings
 from gallery.live.playground import (
     ALLOW_ENV,
     PROVIDER_URL_ENV,
@@ -888,7 +888,8 @@ def test_cli_export_is_deterministic_and_defaults(exported, tmp_path: Path, caps
 def recordings_in(canvas: Path) -> list[dict[str, Any]]:
     """The recorded answers an exported canvas carries ([] when none)."""
     script = soup(canvas.read_text()).select_one("script#gallery-recordings")
-    return json.loads(script.string) if script else []
+    saved = read_recordings(script.string) if script else []  # its answers, pieces put together
+    return [{**r._asdict(), "headers": [list(h) for h in r.headers]} for r in saved]
 
 
 def test_the_export_records_the_interactive_stories_answers(exported) -> None:

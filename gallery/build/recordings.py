@@ -1,14 +1,19 @@
 """Recorded htmx answers for the static export: an interactive story still answers from file://.
 
 At export time each story's main actions (the save of a key form, a card's Delete, the create of
-an issued key) are sent, in-process, to the real gallery app with a fresh sandbox holding the
+an issued key, an issued key's Roll (its dialog, then the dialog's roll), Revoke and Delete) are
+sent, in-process, to the real gallery app with a fresh sandbox holding the
 story's seed, exactly as the canvas would send them (the form's fields with a demo key or name
 typed in and a first scope picked, the sandbox and CSRF headers). The answers (status, the
 headers htmx acts on, body) are written into the canvas; canvas.js replays one when the same
-method and path are requested. Answers are made deterministic (CSRF token, times, toast ids,
-new ids normalised) and hold masked keys only (the issued key's one reveal is masked too).
-Not recorded: Test (it reaches a provider) and the issued-key table's roll/revoke/delete (the
-stories' keys are not in the sandbox); those keep the canvas's "needs the live gallery" notice.
+method and path are requested. Answers are made deterministic (CSRF token, toast ids, new ids
+normalised, a time the real clock made while recording fixed to `FIXED_TIME`, the sandbox
+issuer's times kept to the second: its clock is frozen at DEMO_NOW, so a `<time>` still says
+the moment its words count from; a seeded key's id turned back into the story's id) and hold
+masked keys only: the one reveal after a create or a roll is masked too (`ISSUED_MASK`), so a
+published export never carries anything shaped like a key. Not recorded: Test (it reaches a
+provider) and an issued key's actions the story's sandbox has no seeded key for; those keep the
+canvas's "needs the live gallery" notice.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
@@ -31,19 +37,22 @@ from ..live.playground import KEYS_URL
 from ..live.sandbox import HEADER, SANDBOX_URL
 from ..model.registry import Registry, Story
 
-__all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "recordings_json"]
+__all__ = ["ELEMENT_ID", "Action", "Recorder", "Recording", "read_recordings", "recordings_json"]
 
 ELEMENT_ID = "gallery-recordings"  # the canvas's <script type="application/json"> holding them
 SECRET = "byok-gallery-export-recordings-" + "0" * 16  # the recording app's fixed secret
 KEPT_HEADERS = re.compile(r"^(hx-|byok-|content-type$)", re.IGNORECASE)  # what htmx acts on
 VERBS = ("post", "put", "patch", "delete")  # the htmx verbs that change something
-FIXED_TIME = "2026-01-01T09:00:00+00:00"  # every timestamp in an answer (deterministic export)
+FIXED_TIME = "2026-01-01T09:00:00+00:00"  # a time the real clock made, in an answer
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 _TOAST = re.compile(r"byok-toast-[0-9a-f]{6,}")
 _ISSUED = re.compile(r"demo_test_[A-Za-z0-9]+")  # a key the sandbox issuer made (and its prefix)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _STORY_ID = "0b5e7f2a-"  # the issued-key stories' own ids (kept)
 ISSUED_MASK = "demo_test_recorded••••••••"  # the one reveal, masked in a recording
+_ISSUED_KEY = re.compile(re.escape(ISSUED_BASE_URL) + r"/([0-9a-f-]{36})(?:/[a-z]+)?")  # one key's
+_PIECE = re.compile(r"(?=<[a-z])")  # where an answer's body is cut into stored pieces
+_ROLL_DIALOG = re.compile(re.escape(ISSUED_BASE_URL) + r"/[0-9a-f-]{36}/roll")  # its Roll button
 
 
 class Action(NamedTuple):
@@ -99,6 +108,8 @@ class _Actions(HTMLParser):
         for verb in VERBS:
             if f"hx-{verb}" in a:
                 self.found.append((verb.upper(), a[f"hx-{verb}"], self._form))
+        if _ROLL_DIALOG.fullmatch(a.get("hx-get", "").split("?")[0]):  # loads a dialog
+            self.found.append(("GET", a["hx-get"], None))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form" and self._form is not None:
@@ -121,7 +132,8 @@ def actions(
         stored = (bare == KEYS_URL or bare.startswith(KEYS_URL + "/")) and not bare.endswith(
             "/test"
         )
-        if not (stored or (method, bare) == ("POST", ISSUED_BASE_URL)):  # save/delete, create
+        issued = (method, bare) == ("POST", ISSUED_BASE_URL) or _ISSUED_KEY.fullmatch(bare)
+        if not (stored or issued):  # save/delete, create; roll (dialog, roll), revoke, delete
             continue
         fields = tuple(form or ())
         out.setdefault((method, path), Action(method, path, _typed(path, fields)))
@@ -164,14 +176,28 @@ class Recorder:
         db = Path(self._dir.name) / "record.db"
         self.app = create_app(db_url=f"sqlite:///{db}", secret_key=SECRET)
         self.client = TestClient(self.app)
+        self.since = datetime.now(UTC)  # times from here on are the real clock's, not the demo's
 
     def story(
         self,
         story: Story,  # the story whose actions are recorded
     ) -> list[Recording]:
-        """The answers to the story's actions, each from a fresh sandbox (the story's seed)."""
-        answers = (self._answer(story, a) for a in actions(story.render()))
-        return [a for a in answers if a is not None]
+        """The answers to the story's actions, each from a fresh sandbox (the story's seed); a
+        dialog's own actions (the Roll dialog's roll) after it."""
+        queue = actions(story.render())
+        seen = {(a.method, a.path) for a in queue}
+        out = []
+        while queue:
+            action = queue.pop(0)
+            answer = self._answer(story, action)
+            if answer is None:
+                continue
+            out.append(answer)
+            if action.method == "GET":  # a dialog: what it sends is the next click
+                more = [a for a in actions(answer.body) if (a.method, a.path) not in seen]
+                seen.update((a.method, a.path) for a in more)
+                queue += more
+        return out
 
     def _answer(self, story: Story, action: Action) -> Recording | None:
         """The answer to one action from a fresh sandbox; None when the app has no such story
@@ -180,6 +206,10 @@ class Recorder:
         token = re.search(r'data-sandbox="([0-9a-f]+)"', canvas)
         csrf = re.search(r"hx-headers='(\{[^']*\})'", canvas)
         if not (token and csrf):
+            return None
+        seeded = self.app.state.sandboxes.seeded(token.group(1))  # story's key id -> issued id
+        named = _ISSUED_KEY.fullmatch(action.path.split("?")[0])
+        if named and named.group(1) not in seeded:  # not in its sandbox: it keeps the notice
             return None
         headers = {HEADER: token.group(1), "HX-Request": "true", **json.loads(csrf.group(1))}
         if action.fields:
@@ -191,27 +221,35 @@ class Recorder:
             headers=headers,
         )
         secrets_ = [token.group(1), *json.loads(csrf.group(1)).values()]
+        stands = {issued: story_id for story_id, issued in seeded.items()}
         kept = tuple(
             sorted(
-                (k, self._clean(v, secrets_))
+                (k, self._clean(v, secrets_, stands, self.since))
                 for k, v in answer.headers.items()
                 if KEPT_HEADERS.match(k)
             )
         )
-        recording = Recording(
-            action.method, action.path, answer.status_code, kept, self._clean(answer.text, secrets_)
-        )
+        body = self._clean(answer.text, secrets_, stands, self.since)
+        recording = Recording(action.method, action.path, answer.status_code, kept, body)
         for name, value in action.fields:
             if name == "api_key" and value and value in json.dumps(recording):
                 raise RuntimeError(f"{story.slug}: a recording holds the plaintext key")
         return recording
 
     @staticmethod
-    def _clean(text: str, secrets_: Iterable[str]) -> str:
+    def _clean(
+        text: str,  # an answer's body or header
+        secrets_: Iterable[str],  # the sandbox token and CSRF token (replaced)
+        stands: Mapping[str, str],  # a seeded key's id -> the story's id it stands for
+        since: datetime,  # when recording began: a later time is the real clock's
+    ) -> str:
+        """The answer made deterministic and free of secrets (see the module's docstring)."""
         for secret in secrets_:
             text = text.replace(secret, "recorded")
+        for issued, story_id in stands.items():
+            text = text.replace(issued, story_id)
         text = text.replace(SANDBOX_URL + "/", "/")
-        text = _TIME.sub(FIXED_TIME, text)
+        text = _TIME.sub(lambda m: _stamp(m.group(0), since), text)
         ids: dict[str, str] = {}
         text = _TOAST.sub(lambda m: ids.setdefault(m.group(0), f"byok-toast-r{len(ids) + 1}"), text)
         text = _ISSUED.sub(
@@ -221,7 +259,7 @@ class Recorder:
         return _UUID.sub(
             lambda m: (
                 m.group(0)
-                if m.group(0).startswith(_STORY_ID)
+                if m.group(0).startswith(_STORY_ID) or m.group(0) in stands.values()
                 else uuids.setdefault(m.group(0), f"00000000-0000-4000-8000-{len(uuids) + 1:012d}")
             ),
             text,
@@ -234,12 +272,48 @@ class Recorder:
         self._dir.cleanup()
 
 
+def _stamp(
+    iso: str,  # a timestamp in an answer
+    since: datetime,  # when recording began
+) -> str:
+    """FIXED_TIME for a time the real clock made (a stored key's "Added just now"); a demo-clock
+    time (the sandbox issuer's) kept, to the second (a seeded key's µs that order keys of one age)."""
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if (at if at.tzinfo else at.replace(tzinfo=UTC)) >= since:
+        return FIXED_TIME
+    return (at + timedelta(microseconds=500_000)).replace(microsecond=0).isoformat()
+
+
 def recordings_json(
     recordings: list[Recording],  # a story's recordings
 ) -> str:
-    """The recordings as JSON safe inside a <script> (sorted keys: deterministic)."""
-    data = [r._asdict() for r in recordings]
+    """The recordings as JSON safe inside a <script> (sorted keys: deterministic). Their bodies
+    repeat (each Revoke answers the whole table): cut before each tag, each distinct piece is
+    stored once in `pieces` and a body is the list of its pieces' places there."""
+    pieces: dict[str, int] = {}
+    answers = [
+        {**r._asdict(), "body": [pieces.setdefault(p, len(pieces)) for p in _PIECE.split(r.body)]}
+        for r in recordings
+    ]
+    data = {"answers": answers, "pieces": list(pieces)}
     return json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+
+
+def read_recordings(
+    text: str,  # what recordings_json wrote
+) -> list[Recording]:
+    """The recordings back from their JSON (what canvas.js does to replay one)."""
+    data = json.loads(text)
+    return [
+        Recording(
+            a["method"],
+            a["path"],
+            a["status"],
+            tuple((name, value) for name, value in a["headers"]),
+            "".join(data["pieces"][n] for n in a["body"]),
+        )
+        for a in data["answers"]
+    ]
 
 
 def record_all(

@@ -1,7 +1,7 @@
 """Hot reload for `gallery --reload`: a change to a story or a component shows in the open page
 within a second, with no server restart.
 
-A thread stats the watched folders' Python files every 0.1 s. On a change it imports the story
+A thread stats the watched folders' Python files (and guides' Markdown) every 0.1 s. On a change it imports the story
 packages afresh (and every component module the stories use, from the same folders), swaps the
 registry, and bumps a version. Each page carries the version it was rendered at
 (`<meta name="gallery-reload">`); gallery.js long-polls `/__reload` and reloads the page when the
@@ -89,11 +89,12 @@ def reload_error(
 
 
 class Reloader:
-    """Watches folders of Python files and reloads the stories when one changes."""
+    """Watches folders of Python (and guide Markdown) files; reloads the stories (and the
+    guides) when one changes."""
 
     def __init__(
         self,
-        folders: tuple[Path, ...],  # folders whose *.py files are watched (recursively)
+        folders: tuple[Path, ...],  # folders whose *.py and *.md files are watched (recursively)
     ) -> None:
         self.folders = folders
         self.boot = secrets.token_hex(4)  # tells a restarted server from this one
@@ -116,7 +117,7 @@ class Reloader:
     def _stat(self) -> dict[Path, int]:
         out: dict[Path, int] = {}
         for folder in self.folders:
-            for path in folder.rglob("*.py"):
+            for path in (*folder.rglob("*.py"), *folder.rglob("*.md")):  # stories, guides
                 try:
                     out[path] = path.stat().st_mtime_ns
                 except OSError:  # removed between listing and stat

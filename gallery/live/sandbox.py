@@ -1,13 +1,16 @@
 """Per-story sandboxes: what a story's forms talk to inside the canvas, never the playground.
 
 Each canvas load opens a sandbox (a random token, so a reload starts afresh, holding only the
-story's `Seed`) and its htmx requests
+story's `Seed`: stored keys, and issued keys made by the sandbox's issuer at fixed times before
+`DEMO_NOW`, the sandbox issuer's frozen clock) and its htmx requests
 to the key routes (/api/keys...) and the issued-key routes (/account/api-keys...) are sent to
 `SANDBOX_URL` + the same path with the token in the `Gallery-Sandbox` header (canvas.js does the
 rewrite, so the component's HTML stays the story's). The routes are byok's own
 (`mount_key_routes`, `mount_issuing_routes`: CSRF, validation, toasts, BYOK-Problem answers) on a
 BYOKManager and a KeyIssuer of their own: a throwaway SQLite file, one owner (organization) per
-sandbox; the oldest sandboxes are cleared when there are more than `MAX_SANDBOXES`.
+sandbox; the oldest sandboxes are cleared when there are more than `MAX_SANDBOXES`. A seeded
+issued key standing for a story's record answers to that record's id in the sandbox's paths
+(`SeededPaths`), so the story's own Roll / Revoke / Delete buttons act on it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from byok.components import ISSUED_BASE_URL, scope_list
 from byok.core.storage import BYOKManager
@@ -34,10 +38,11 @@ from byok.routes import KeyRoutes, mount_key_routes
 from byok.verify import KeyVerifier
 
 from ..model.registry import registry
+from ..model.seeds import SeedClock, plant_issued
 from .issuing_playground import SCOPES
 from .playground import KEYS_URL
 
-__all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOXED", "SANDBOX_URL", "Sandboxes"]
+__all__ = ["HEADER", "MAX_SANDBOXES", "SANDBOXED", "SANDBOX_URL", "Sandboxes", "SeededPaths"]
 
 SANDBOX_URL = "/sandbox"  # prefix of the sandbox's key routes: /sandbox/api/keys/...
 HEADER = "Gallery-Sandbox"  # request header naming the sandbox (set by canvas.js)
@@ -64,10 +69,16 @@ class Sandboxes:
         self.db_url = f"sqlite:///{self.folder / 'sandbox.db'}"
         self.manager = BYOKManager(secret_key, db_url=self.db_url, config=config)
         signing = hashlib.sha256(f"byok-gallery-sandbox:{secret_key}".encode()).hexdigest()
+        self.clock = SeedClock()  # frozen at DEMO_NOW: the sandbox's answers are the same each run
         self.issuer = KeyIssuer(
-            self.db_url, signing_secret=signing, key_prefix="demo", environment="test"
+            self.db_url,
+            signing_secret=signing,
+            key_prefix="demo",
+            environment="test",
+            clock=self.clock,
         )
         self._orgs: dict[str, str] = {}  # sandbox token -> its organization id
+        self._seeded: dict[str, dict[str, str]] = {}  # token -> story's key id -> issued key id
         self._open: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         if self._own:
@@ -86,6 +97,7 @@ class Sandboxes:
                 evicted.append(self._open.popitem(last=False)[0])
         for old in evicted:
             self.manager.clear_keys(None, _owner(old))
+            self._seeded.pop(old, None)
             org = self._orgs.pop(old, None)
             if org is not None:
                 for key in self.issuer.list_org_keys(org):
@@ -94,7 +106,37 @@ class Sandboxes:
         if story is not None and story.seed is not None:
             for provider, key in story.seed.keys.items():
                 self.manager.set_key(None, provider, key, _owner(token))
+            if story.seed.issued:
+                ids = plant_issued(
+                    self.issuer,
+                    self.clock,
+                    self.org(token),
+                    story.seed.issued,
+                    actor=_owner(token),
+                )
+                self._seeded[token] = {
+                    s.story_id: kid
+                    for s, kid in zip(story.seed.issued, ids, strict=True)
+                    if s.story_id
+                }
         return token
+
+    def seeded(
+        self,
+        token: str,  # a sandbox token
+    ) -> dict[str, str]:
+        """The sandbox's seeded issued keys: the story's key id -> the issued key's id."""
+        return dict(self._seeded.get(token, {}))
+
+    def org(
+        self,
+        token: str,  # a sandbox token
+    ) -> str:
+        """The sandbox's organization id (created on first use)."""
+        org = self._orgs.get(token)
+        if org is None:
+            org = self._orgs[token] = self.issuer.get_or_create_organization(_owner(token))[0].id
+        return org
 
     def __len__(self) -> int:
         return len(self._open)
@@ -117,11 +159,7 @@ class Sandboxes:
         owner = self.user_id(req)
         if owner is None:
             return None
-        token = owner.removeprefix("sandbox-")
-        org = self._orgs.get(token)
-        if org is None:
-            org = self._orgs[token] = self.issuer.get_or_create_organization(owner)[0].id
-        return KeyOwner(org, actor=owner)
+        return KeyOwner(self.org(owner.removeprefix("sandbox-")), actor=owner)
 
     def mount(
         self,
@@ -134,6 +172,7 @@ class Sandboxes:
         for story in registry():
             if isinstance(story.args.get("scopes"), dict | list | tuple):
                 offered |= dict(scope_list(story.args["scopes"]))
+        app.add_middleware(SeededPaths, sandboxes=self)
         mount_issuing_routes(
             app,
             self.issuer,
@@ -164,3 +203,28 @@ class Sandboxes:
 
 def _owner(token: str) -> str:
     return f"sandbox-{token}"
+
+
+class SeededPaths:
+    """ASGI middleware: a sandbox request naming a story's key id is sent to the key seeded for
+    it (`/sandbox/account/api-keys/<story id>/revoke` -> `.../<issued id>/revoke`)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,  # the gallery app
+        sandboxes: Sandboxes,  # whose seeded keys are looked up
+    ) -> None:
+        self.app = app
+        self.sandboxes = sandboxes
+        self.prefix = SANDBOX_URL + ISSUED_BASE_URL + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith(self.prefix):
+            key_id, _, rest = path[len(self.prefix) :].partition("/")
+            token = dict(scope["headers"]).get(HEADER.lower().encode(), b"").decode("latin-1")
+            issued = self.sandboxes.seeded(token).get(key_id) if _TOKEN.fullmatch(token) else None
+            if issued is not None:
+                new = self.prefix + issued + ("/" + rest if rest else "")
+                scope = {**scope, "path": new, "raw_path": new.encode()}
+        await self.app(scope, receive, send)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from fastcore.xml import to_xml
 
+from .seeds import IssuedSeed, Seed
 from .snippets import (
     CLOCK_ARG,
     INDENT,
@@ -46,6 +47,7 @@ __all__ = [
     "LAYOUTS",
     "REQUEST",
     "Call",
+    "IssuedSeed",
     "Layout",
     "Registry",
     "Seed",
@@ -94,19 +96,6 @@ def _inside(outer: str, inner: str) -> str:
 
 
 @dataclass(frozen=True)
-class Seed:
-    """What a story's sandbox holds before its canvas is shown (live gallery only)."""
-
-    keys: Mapping[str, str] = field(default_factory=dict)  # provider -> a demo key, stored
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
-        for provider, key in self.keys.items():
-            if not isinstance(provider, str) or not isinstance(key, str):
-                raise TypeError(f"Seed keys map a provider name to a key, not {provider!r}")
-
-
-@dataclass(frozen=True)
 class Story:
     """One rendering of a component: what the gallery shows, snapshots and exports."""
 
@@ -119,7 +108,7 @@ class Story:
     layout: Layout = "padded"  # the canvas: centered, padded, or fullscreen (edge to edge)
     wrap: Call | None = None  # an element the canvas shows it in (a ToastContainer for a Toast)
     samples: tuple[Call, ...] = ()  # elements the canvas puts inside it (toasts in a container)
-    seed: Seed | None = None  # its sandbox's starting data (a stored key for its Test button)
+    seed: Seed | None = None  # its sandbox's starting data (stored keys, issued keys)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))

@@ -145,10 +145,15 @@
   function recorded(method, path) {
     var el = document.getElementById("gallery-recordings");
     if (!el) return null;
-    var list;
-    try { list = JSON.parse(el.textContent); } catch (e) { return null; }
+    var data;
+    try { data = JSON.parse(el.textContent); } catch (e) { return null; }
+    var list = data.answers || [];
     for (var i = 0; i < list.length; i++) {
-      if (list[i].method === method && list[i].path === path) return list[i];
+      var a = list[i];
+      if (a.method !== method || a.path !== path) continue;
+      // its body is stored as the places of its pieces (each distinct piece once: recordings.py)
+      var body = a.body.map(function (n) { return data.pieces[n]; }).join("");
+      return {method: a.method, path: a.path, status: a.status, headers: a.headers, body: body};
     }
     return null;
   }

@@ -24,10 +24,11 @@ from byok.components import (
     SparkStyle,
     StatusFilter,
     UsageSparkline,
+    issued_panel,
 )
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
 
-from ..model.registry import Call, Story
+from ..model.registry import Call, IssuedSeed, Seed, Story
 
 ORDER = 60
 GROUP = "Issued keys"
@@ -42,38 +43,8 @@ SCOPES = {
 }
 DEMO_KEY = "sk_live_" + "7Hq2ZpXvB9mK4tRwY6nC1sDfG8jL3aQeU5oI0yTbN2xWc4VdE"  # not a real key
 MASKED = "sk_live_7Hq2ZpXv…"
-USAGE = [
-    0,
-    0,
-    2,
-    5,
-    3,
-    0,
-    1,
-    8,
-    13,
-    9,
-    4,
-    0,
-    0,
-    6,
-    11,
-    7,
-    3,
-    2,
-    0,
-    0,
-    5,
-    9,
-    14,
-    10,
-    6,
-    1,
-    0,
-    3,
-    8,
-    4,
-]
+USAGE = [0, 0, 2, 5, 3, 0, 1, 8, 13, 9, 4, 0, 0, 6, 11]  # requests a day, 30 days
+USAGE += [7, 3, 2, 0, 0, 5, 9, 14, 10, 6, 1, 0, 3, 8, 4]
 
 
 def _key(
@@ -127,6 +98,18 @@ KEYS = [
     _key(5, "Trial integration", ["billing:read"], 45, expires=timedelta(days=-15)),
 ]
 FIVE_MORE = [_key(10 + i, f"Worker {i + 1}", ["notes:read"], 5 + i, used_hours=i) for i in range(5)]
+
+
+SLOTS = Call(issued_panel, {"form": None, "table": None})  # the page: its reveal and dialog slots
+# a create's answer refreshes the table out of band: the form's page has one (the sandbox's: empty)
+PAGE = Call(issued_panel, {"form": None, "table": Call(IssuedKeyTable, {"keys": [], "now": NOW})})
+
+
+def _seed(keys: list[Call]) -> Seed:
+    """The sandbox of a story showing these records holds a key standing for each (issued by the
+    real issuer at the same times), so its Roll / Revoke / Delete buttons act on them."""
+    return Seed(issued=tuple(IssuedSeed.like(k.build(), NOW) for k in keys))
+
 
 STORIES = [
     Story(
@@ -206,6 +189,7 @@ STORIES = [
         {"scopes": SCOPES, "action": BASE},
         GROUP,
         "Name, scopes, expiry (never / 7 / 30 / 90 days / a date) and an optional rate limit.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -225,6 +209,7 @@ STORIES = [
         },
         GROUP,
         "environments adds a select (one issuer per environment); values preset the fields.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -249,6 +234,7 @@ STORIES = [
         },
         GROUP,
         "The 422 answer: each message beside its field, what was typed kept.",
+        wrap=PAGE,
     ),
     Story(
         CreateKeyForm,
@@ -268,6 +254,7 @@ STORIES = [
         GROUP,
         "What mount_issuing_routes(key_policy=KeyPolicy(rate_limit=..., max_lifetime=30 days, "
         "max_keys=5)) shows: no rate choice, no Never, the date capped, the terms in words.",
+        wrap=PAGE,
     ),
 ]
 
@@ -288,6 +275,7 @@ STORIES += [
         GROUP,
         f"values={{'expires': ExpiryChoice.{choice.name}, ...}} presets the expiry (here with "
         "a daily rate limit), as mount_issuing_routes(form_defaults=...) does.",
+        wrap=PAGE,
     )
     for choice in (ExpiryChoice.NEVER, ExpiryChoice.DAYS_7, ExpiryChoice.DAYS_30)
 ]
@@ -306,6 +294,8 @@ STORIES += [
         GROUP,
         f"The grace period preset to {grace.value} seconds; inline, as the page shows it "
         "without htmx.",
+        wrap=SLOTS,
+        seed=_seed(KEYS[:1]),
     )
     for grace in GracePeriod
 ] + [
@@ -319,6 +309,8 @@ STORIES += [
         },
         GROUP,
         "As the Roll button loads it: byok.js opens it as a modal; Cancel closes it.",
+        wrap=SLOTS,
+        seed=_seed(KEYS[3:4]),
     ),
 ]
 
@@ -329,6 +321,8 @@ STORIES += [
         {"keys": KEYS, "status": status, "base_url": BASE, "key_head": "sk_live_", "now": NOW},
         GROUP,
         f"status={status.value!r}: the filter shows how many keys each state has.",
+        wrap=SLOTS,
+        seed=_seed(KEYS),
     )
     for status in StatusFilter
 ] + [
@@ -356,6 +350,8 @@ STORIES += [
         },
         GROUP,
         "usage adds a sparkline per key; highlight marks the key just created.",
+        wrap=SLOTS,
+        seed=_seed(KEYS[:2]),
     ),
     Story(
         IssuedKeyTable,
@@ -371,5 +367,6 @@ STORIES += [
         },
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
+        wrap=SLOTS,  # not seeded: the sandbox's table shows 20 keys a page, not this page 2
     ),
 ]

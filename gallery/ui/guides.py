@@ -4,8 +4,9 @@ A story package may hold a `guides/` folder of `*.md` files. Each is a page of t
 (`/guide/<file name>`, listed first in the sidebar and found by its search), its title the first
 `# heading`. `{{ story "alert--error-soft" }}` on a line of its own embeds that story's live
 canvas (the same preview as a component's docs page) with a link to the story. The files are read
-on each request, so an edited guide shows on reload; a guide naming a story that does not exist
-shows a warning in its place.
+once per registry load (`find_guides`): a request never reads them, and the hot reload, which
+watches the guides too, reads them again with the stories. A guide naming a story that does not
+exist shows a warning in its place.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import markdown
 from fastcore.xml import FT, Safe, to_xml
 from fasthtml.common import A, Article, Div, P
 
-from ..model.registry import Registry, slugify, story_packages
+from ..model.registry import Registry, registry, slugify, story_packages
 from .pages import _preview
 from .site import Site
 
-__all__ = ["GUIDES_FOLDER", "Guide", "find_guides", "guide_page"]
+__all__ = ["GUIDES_FOLDER", "Guide", "find_guides", "guide_page", "read_guides"]
 
 GUIDES_FOLDER = "guides"  # inside a story package
 EMBED = re.compile(r'^\{\{\s*story\s+"([^"]+)"\s*\}\}\s*$', re.MULTILINE)  # {{ story "id" }}
@@ -38,11 +39,12 @@ class Guide:
     slug: str  # its URL name, from the file name
     title: str  # its first heading (else the file name)
     path: Path  # the file
+    markdown: str | None = None  # its text as loaded (None: read from `path` when asked)
 
     @property
     def text(self) -> str:
-        """The Markdown, read afresh (an edit shows on reload)."""
-        return self.path.read_text(encoding="utf-8")
+        """The Markdown: as loaded with the registry (else read from the file)."""
+        return self.path.read_text(encoding="utf-8") if self.markdown is None else self.markdown
 
     @property
     def search(self) -> str:
@@ -62,16 +64,31 @@ def _folders() -> list[Path]:
     return out
 
 
+_loaded: tuple[Registry, tuple[Guide, ...]] | None = None  # the registry they were read with
+
+
 def find_guides() -> tuple[Guide, ...]:
-    """Every guide of the story packages, in file-name order (number them to order them)."""
+    """The guides of the story packages shown, read once per registry load (a reload or
+    use_stories makes a new registry: they are read again)."""
+    global _loaded
+    reg = registry()
+    if _loaded is None or _loaded[0] is not reg:
+        _loaded = (reg, read_guides())
+    return _loaded[1]
+
+
+def read_guides() -> tuple[Guide, ...]:
+    """Every guide of the story packages, read now, in file-name order (number them to order
+    them)."""
     guides: dict[str, Guide] = {}
     for folder in _folders():
         for path in sorted(folder.glob("*.md")):
             slug = slugify(re.sub(r"^\d+[-_ ]*", "", path.stem)) or slugify(path.stem)
             if slug in guides:
                 raise ValueError(f"two guides share the name {slug!r}: {path} and its twin")
-            found = _HEADING.search(path.read_text(encoding="utf-8"))
-            guides[slug] = Guide(slug, found.group(1) if found else path.stem, path)
+            text = path.read_text(encoding="utf-8")
+            found = _HEADING.search(text)
+            guides[slug] = Guide(slug, found.group(1) if found else path.stem, path, text)
     return tuple(guides.values())
 
 
