@@ -5,11 +5,29 @@ both names work). Its public API, for a developer's own stories (`gallery --stor
 `Story` (one rendering of a component, its canvas `Layout`), `Call` (a component call as an
 argument), `Seed` (a story's sandbox's starting data), `REQUEST` (the route's request as an argument), `Registry`,
 `load` / `use_stories` (`registry.registry()` is what the gallery shows), `StoriesError`, and
-`byok_gallery.testing` (a pytest snapshot helper).
+`byok_gallery.testing` (pytest helpers: snapshots, and `assert_play_passes`), and `play` (a
+story's interaction steps: `Story(..., play=[Fill(...), Click(...), ExpectText(...)])`, run in the
+Interactions panel and in pytest; see `gallery.play`).
 """
 
 from __future__ import annotations
 
+from . import play
+from .play import (
+    Click,
+    ExpectAttribute,
+    ExpectCount,
+    ExpectHidden,
+    ExpectText,
+    ExpectVisible,
+    Fill,
+    Press,
+    Role,
+    Select,
+    Text,
+    WaitRequest,
+    WaitSwap,
+)
 from .registry import (
     REQUEST,
     Call,
@@ -25,6 +43,20 @@ from .registry import (
 __all__ = [
     "REQUEST",
     "Call",
+    "Click",
+    "ExpectAttribute",
+    "ExpectCount",
+    "ExpectHidden",
+    "ExpectText",
+    "ExpectVisible",
+    "Fill",
+    "Press",
+    "Role",
+    "Select",
+    "Text",
+    "WaitRequest",
+    "WaitSwap",
+    "play",
     "Layout",
     "Registry",
     "Seed",

@@ -7,6 +7,7 @@ sample toasts where a route's out-of-band toasts would land, and a Toast sits in
 from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastPosition
 from byok.utils.helpers import article
 
+from ..play import Click, ExpectCount, ExpectHidden, ExpectText, ExpectVisible, Role
 from ..registry import Call, Story
 
 ORDER = 20
@@ -48,6 +49,11 @@ STORIES += [
         "duration=0: it stays until dismissed.",
         layout="fullscreen",
         wrap=IN_CONTAINER,
+        play=[
+            ExpectVisible(Role("button", name="Dismiss")),
+            Click(Role("button", name="Dismiss")),
+            ExpectCount("#toast-container > *", 0),
+        ],
     )
     for kind in AlertKind
 ] + [
@@ -59,6 +65,11 @@ STORIES += [
         "Removes itself after 3 seconds (the default duration).",
         layout="fullscreen",
         wrap=IN_CONTAINER,
+        play=[
+            ExpectText("#toast-container", "removes itself"),
+            ExpectHidden(Role("status"), timeout=6),  # byok.js removes it after 3 s
+            ExpectCount("#toast-container > *", 0),
+        ],
     ),
     Story(
         Toast,
