@@ -142,9 +142,7 @@ def run_play(
         raise ValueError(f"story {story.slug!r} has no play")
     page.goto(f"{base_url.rstrip('/')}/story/{story.slug}/canvas", wait_until="load")
     page.wait_for_function("() => window.byokPlay && window.htmx")
-    out = page.evaluate(
-        "steps => window.byokPlay.run(steps)", [s.to_json() for s in story.play]
-    )
+    out = page.evaluate("steps => window.byokPlay.run(steps)", [s.to_json() for s in story.play])
     steps = tuple(
         StepResult(
             s["label"],

@@ -361,8 +361,10 @@ def check_play(
     steps: Iterable[Any],  # what a Story was given as play=
 ) -> tuple[Step, ...]:
     """The steps as a tuple; a TypeError names the first thing that is not a step."""
-    if isinstance(steps, str | bytes | dict) or isinstance(steps, STEP_TYPES):
-        raise TypeError("a story's play is a list of steps, e.g. play=[Click(...), ExpectText(...)]")
+    if isinstance(steps, (str, bytes, dict, *STEP_TYPES)):
+        raise TypeError(
+            "a story's play is a list of steps, e.g. play=[Click(...), ExpectText(...)]"
+        )
     out = tuple(steps)
     for i, step in enumerate(out, 1):
         if not isinstance(step, STEP_TYPES):

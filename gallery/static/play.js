@@ -11,7 +11,7 @@
   var QUIET_MS = 60; // htmx is idle once nothing happened for this long
   var POLL_MS = 25;
   var embedded = window.parent && window.parent !== window;
-  var state = {running: false, step: -1, inflight: 0, last: 0, requests: [], swaps: [], onRequest: null};
+  var state = {running: false, step: -1, inflight: 0, last: 0, requests: [], swaps: [], confirmed: [], onRequest: null};
 
   // ---------------------------------------------------------------- htmx activity
   function storyPath(path) {
@@ -53,10 +53,20 @@
   document.addEventListener("htmx:afterSwap", swapped);
   document.addEventListener("htmx:oobAfterSwap", swapped);
   document.addEventListener("htmx:afterSettle", touch);
+  // hx-confirm during a run: accepted without the browser's blocking dialog, noted on the step
+  document.addEventListener("htmx:confirm", function (event) {
+    var d = event.detail;
+    if (!state.running || !d || !d.question) return;
+    event.preventDefault();
+    state.confirmed.push({step: state.step, question: d.question});
+    d.issueRequest(true);
+  });
 
   function idle() { return state.inflight === 0 && performance.now() - state.last >= QUIET_MS; }
 
   // ---------------------------------------------------------------- finding elements
+  // a long token in a message (a revealed key) is cut to its ends: messages end up in logs
+  function masked(text) { return String(text).replace(/[A-Za-z0-9_\-]{20,}/g, function (t) { return t.slice(0, 4) + "…" + t.slice(-4); }); }
   function squash(text) { return String(text || "").replace(/\s+/g, " ").trim(); }
   function textOf(el) { return squash(el.textContent); }
   var INPUT_ROLES = {button: "button", submit: "button", reset: "button", image: "button", checkbox: "checkbox", radio: "radio", number: "spinbutton", range: "slider"};
@@ -250,7 +260,7 @@
         if (els.length) last = textOf(els[0]);
         return els.some(function (e) { return same(textOf(e), step.text, step.exact); }) || undefined;
       }, deadline, function () {
-        return shown(step.target).length ? describe(step.target) + ' says "' + last.slice(0, 160) + '", not "' + step.text + '"' : "no visible element matches " + describe(step.target);
+        return shown(step.target).length ? describe(step.target) + ' says "' + masked(last).slice(0, 160) + '", not "' + step.text + '"' : "no visible element matches " + describe(step.target);
       });
     },
     "expect-visible": function (step, deadline) {
@@ -301,6 +311,8 @@
   function view(result) {
     var out = {};
     for (var k in result) out[k] = result[k];
+    var asked = state.confirmed.filter(function (c) { return c.step === result.index; });
+    if (asked.length) out.confirmed = asked.map(function (c) { return c.question; });
     out.requests = state.requests.filter(function (r) { return r.step === result.index; }).map(publicRequest);
     return out;
   }
@@ -310,6 +322,7 @@
     state.running = true;
     state.requests = [];
     state.swaps = [];
+    state.confirmed = [];
     var results = steps.map(function (s, i) { return {index: i, label: s.label || s["do"], "do": s["do"], status: "pending"}; });
     state.onRequest = function (rec) { if (rec.step >= 0 && results[rec.step]) report(view(results[rec.step])); };
     var failed = false;

@@ -9,6 +9,7 @@ from byok.components import KeyManagementCard, KeyState, KeyTestResult, TestStat
 from byok.components.cards import OtherKey
 from byok.core.endpoints import Endpoint
 
+from ..play import Click, ExpectHidden, ExpectText, ExpectVisible, Role, Text, WaitRequest
 from ..registry import Call, Seed, Story
 
 ORDER = 40
@@ -40,6 +41,13 @@ STORIES = [
         },
         GROUP,
         "A live key: masked, with its age and expiry; replace or delete it.",
+        play=[  # Delete (its confirm accepted): the card answers in its empty state
+            ExpectVisible(Text("sk-p...wxyz")),
+            Click(Role("button", name="Delete")),
+            WaitRequest("DELETE", URL, status=200),
+            ExpectHidden(Text("sk-p...wxyz")),
+            ExpectVisible(Role("textbox")),
+        ],
     ),
     Story(
         KeyManagementCard,
@@ -57,6 +65,11 @@ STORIES = [
         "test_url adds a Test button; its result is swapped into the card (the sandbox holds a"
         " demo key, so the Test checks it).",
         seed=Seed(keys={"anthropic": "sk-ant-valid-gallery-demo-key-9f3k"}),
+        play=[
+            Click(Role("button", name="Test")),
+            WaitRequest("POST", "/api/keys/anthropic/test", status=200),
+            ExpectText("#byok-test-anthropic", "valid"),
+        ],
     ),
     Story(
         KeyManagementCard,

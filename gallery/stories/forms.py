@@ -12,10 +12,25 @@ from byok.components import (
     MultiProviderKeyForm,
 )
 
+from ..play import Click, ExpectText, Fill, Role, WaitRequest
 from ..registry import Story
 
 ORDER = 30
 GROUP = "Forms"
+DEMO_OPENAI_KEY = "sk-proj-gallery-demo-key-0123456789abcdefXYZ"  # well-formed, never real
+
+SAVE_OPENAI = [  # a well-formed key is stored by the sandbox; a toast says so
+    Fill(Role("textbox", name="OpenAI API key"), DEMO_OPENAI_KEY),
+    Click(Role("button", name="Save key")),
+    WaitRequest("POST", "/api/keys/openai", status=200),
+    ExpectText("#toast-container", "saved"),
+]
+REFUSE_ANTHROPIC = [  # a malformed key is refused beside the field (422), nothing is stored
+    Fill(Role("textbox", name="Anthropic API key"), "not-a-key"),
+    Click(Role("button", name="Save key")),
+    WaitRequest("POST", "/api/keys/anthropic", status=422),
+    ExpectText("#byok-validation-anthropic--form", "sk-ant-"),
+]
 
 STORIES = (
     [
@@ -25,13 +40,15 @@ STORIES = (
             {"provider": "openai"},
             GROUP,
             "The provider's label, placeholder, format hint and docs link come from the registry.",
+            play=SAVE_OPENAI,
         ),
         Story(
             KeyInputForm,
             "Anthropic",
             {"provider": "anthropic"},
             GROUP,
-            "Another built-in provider.",
+            "Another built-in provider; its play saves a malformed key, which is refused.",
+            play=REFUSE_ANTHROPIC,
         ),
         Story(
             KeyInputForm,
