@@ -26,7 +26,15 @@ from .compose import IFRAME_PATH, cors_headers, story_for
 from .controls import ControlError, error_slots, parse_args, query_args
 from .guides import find_guides, guide_page
 from .introspect import params
-from .pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
+from .pages import (
+    DEFAULT_TAB,
+    TABS,
+    component_page,
+    index_page,
+    not_found_page,
+    story_page,
+    story_panel,
+)
 from .panels import code_panel, html_panel
 from .registry import Registry, Story, registry, use_stories
 from .shell import BRAND, THEMES, document
@@ -208,6 +216,17 @@ def create_app(
             return Response(status_code=204, headers=cors)
         found = story_for(registry(), req.query_params.get("id", ""))
         return canvas_answer(req, found, cors, composed=True)
+
+    @rt("/story/{slug}/panel/{name}")
+    def panel(req: Request, slug: str, name: str):
+        """One tab's panel (the story page holds only the selected one; gallery.js loads the
+        others when their tab is about to be opened)."""
+        found = registry().get(slug)
+        if found is None or name not in TABS:
+            return Response("no such panel", status_code=404, media_type="text/plain")
+        shown, errors, general = tweak(found, _query(req))
+        part = story_panel(LIVE, name, shown, found, errors, general)
+        return HTMLResponse(to_xml(part), headers={"Vary": "HX-Request"})
 
     @rt("/story/{slug}/panels")
     def panels(req: Request, slug: str):

@@ -382,7 +382,7 @@ STORIES += [
         "Create, reveal, roll, revoke",
         {
             "form": Call(CreateKeyForm, {"scopes": SCOPES, "action": BASE}),
-            "table": Call(IssuedKeyTable, {"keys": [], "base_url": BASE, "now": NOW}),
+            "table": Call(IssuedKeyTable, {"keys": [], "base_url": BASE}),
         },
         GROUP,
         "The whole page (issued_panel): the create form, the reveal slot, the table and the roll "
