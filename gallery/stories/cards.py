@@ -68,7 +68,7 @@ STORIES = [
         play=[
             Click(Role("button", name="Test")),
             WaitRequest("POST", "/api/keys/anthropic/test", status=200),
-            ExpectText("#byok-test-anthropic", "valid"),
+            ExpectText("#byok-test-anthropic", "accepted this key"),
         ],
     ),
     Story(
