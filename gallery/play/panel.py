@@ -62,12 +62,12 @@ def interactions_panel(
     rows = [
         Li(
             Span("pending", cls="badge badge-sm badge-ghost", data_play_status=True),
-            Span(f" {i}. ", cls="font-mono text-xs"),
+            Span(f"{i}.", cls="font-mono text-xs"),
             Span(step.label(), cls="font-mono text-sm"),
             Span("", cls="text-base-content/80 text-xs", data_play_meta=True),
-            Div(cls="flex flex-col gap-2", data_play_detail=True, hidden=True),
+            Div(cls="flex w-full flex-col gap-2", data_play_detail=True, hidden=True),
             data_play_step=str(i - 1),
-            cls="bg-base-200 rounded-box flex flex-wrap items-baseline gap-x-1 gap-y-2 p-2",
+            cls="bg-base-200 rounded-box flex flex-wrap items-baseline gap-2 p-3",
         )
         for i, step in enumerate(story.play, 1)
     ]

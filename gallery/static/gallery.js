@@ -422,7 +422,6 @@
       detail.textContent = "";
       detail.hidden = r.status !== "failed";
       if (r.status === "failed") {
-        detail.style.flexBasis = "100%";
         detail.appendChild(make("p", "text-error text-sm font-medium", r.error || "failed"));
         if (r.snapshot) {
           detail.appendChild(make("p", "text-xs", "The canvas when it failed (a DOM snapshot, scripts removed):"));
