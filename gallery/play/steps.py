@@ -127,7 +127,7 @@ class Fill(_Step):
 
 @dataclass(frozen=True)
 class Select(_Step):
-    """Choose an option of a <select> by its value or its text."""
+    """Choose an option of a select element by its value or its text."""
 
     target: Target | str  # the select: a CSS selector or Role("combobox", name=...)
     option: str  # the option's value or its visible text
