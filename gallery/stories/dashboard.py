@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
 from byok.core.storage import BYOKManager
 
+from ..play import Click, ExpectAttribute, Fill, Role, WaitSwap
 from ..registry import REQUEST, Call, Story
 
 ORDER = 50
@@ -55,7 +56,16 @@ STORIES = [
         "No keys yet",
         {"request": REQUEST, "providers": ["openai", "anthropic", "google"], "keys": {}},
         GROUP,
-        "Every card in its empty state, each with its form.",
+        "Every card in its empty state, each with its form; its play saves a key in one card.",
+        play=[  # the card answers in its stored state (swapped in place), the others stay empty
+            Fill(
+                Role("textbox", name="OpenAI API key"), "sk-proj-gallery-demo-key-0123456789abcdef"
+            ),
+            Click("#byok-card-openai button[type=submit]"),
+            WaitSwap("#byok-card-openai"),
+            ExpectAttribute("#byok-card-openai", "data-byok-card", "stored"),
+            ExpectAttribute("#byok-card-anthropic", "data-byok-card", "empty"),
+        ],
     ),
     Story(
         KeyManagerDashboard,

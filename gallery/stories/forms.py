@@ -12,7 +12,7 @@ from byok.components import (
     MultiProviderKeyForm,
 )
 
-from ..play import Click, ExpectText, Fill, Role, WaitRequest
+from ..play import Click, ExpectAttribute, ExpectText, Fill, Press, Role, Select, WaitRequest
 from ..registry import Story
 
 ORDER = 30
@@ -154,6 +154,14 @@ STORIES += [
         {"providers": ["openai", "anthropic", "google"]},
         GROUP,
         "Switching the provider updates the placeholder, hint and docs link (byok.js).",
+        play=[  # byok.js follows the select; the key is saved for the chosen provider
+            Select(Role("combobox", name="Provider"), "anthropic"),
+            ExpectAttribute("#byok-input-multi", "placeholder", "sk-ant-..."),
+            Fill(Role("textbox", name="API key"), "sk-ant-gallery-demo-key-0123456789abcdef"),
+            Click(Role("button", name="Save key")),
+            WaitRequest("POST", "/api/keys", status=200),
+            ExpectText("#toast-container", "saved"),
+        ],
     ),
     Story(
         MultiProviderKeyForm,
@@ -197,6 +205,12 @@ STORIES += [
         {"provider": "openai"},
         GROUP,
         "A one-line input and Save button; the answer arrives out of band (toast).",
+        play=[
+            Fill(Role("textbox", name="OpenAI API key"), DEMO_OPENAI_KEY),
+            Click(Role("button", name="Save")),
+            WaitRequest("POST", "/api/keys/openai", status=200),
+            ExpectText("#toast-container", "saved"),
+        ],
     ),
     Story(
         InlineKeyInput,
@@ -204,6 +218,12 @@ STORIES += [
         {"provider": "anthropic", "compact": False},
         GROUP,
         "compact=False: full-size input and button.",
+        play=[  # Enter submits; a malformed key is refused
+            Fill(Role("textbox", name="Anthropic API key"), "not-a-key"),
+            Press(Role("textbox", name="Anthropic API key"), "Enter"),
+            WaitRequest("POST", "/api/keys/anthropic", status=422),
+            ExpectText("#byok-validation-anthropic", "sk-ant-"),
+        ],
     ),
     Story(
         InlineKeyInput,
