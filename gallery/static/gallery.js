@@ -422,7 +422,7 @@
       detail.textContent = "";
       detail.hidden = r.status !== "failed";
       if (r.status === "failed") {
-        detail.appendChild(make("p", "text-error text-sm font-medium", r.error || "failed"));
+        detail.appendChild(make("p", "text-sm font-medium", "Why: " + (r.error || "failed")));
         if (r.snapshot) {
           detail.appendChild(make("p", "text-xs", "The canvas when it failed (a DOM snapshot, scripts removed):"));
           var shot = document.createElement("iframe");

@@ -161,6 +161,8 @@ def test_the_canvas_follows_the_form_without_waiting_for_the_panels_answer(
 ) -> None:
     goto(page, f"{gallery_url}/story/alert--with-title?tab=controls")
     canvas_ready(page, "alert--with-title")
+    page.locator('input[name="story-tab"][value="code"]').hover()  # loads the Code panel
+    expect(page.locator("#code-source")).to_be_attached()
     held: list[Route] = []
     page.route(re.compile(r"/story/alert--with-title/panels\?"), lambda r: held.append(r))
     page.locator('#controls-form input[name="title"]').fill("Straight in")

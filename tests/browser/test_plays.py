@@ -14,7 +14,7 @@ from byok_gallery.testing import assert_play_passes, gallery_server, play_params
 from playwright.sync_api import Browser, Page, expect
 
 from gallery.registry import load
-from tests.support.browser import Watch, goto, new_context
+from tests.support.browser import AXE_RUN, Watch, goto, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +92,7 @@ def test_the_panel_runs_a_play_step_by_step_and_reruns_it_on_a_fresh_sandbox(
     expect(summary).to_have_text("Passed: 5 of 5 steps.", timeout=RUN_TIMEOUT)
     expect(page.locator("[data-play-run]")).to_have_text("Rerun")
     assert watch.take() == []
+    assert page.evaluate(AXE_RUN, [{"include": [["#story-panels"]]}, None]) == []
 
 
 def test_the_panel_shows_a_failed_step_its_error_and_a_snapshot(
@@ -112,6 +113,7 @@ def test_the_panel_shows_a_failed_step_its_error_and_a_snapshot(
     snapshot = page.frame_locator("#play-steps [data-play-step='1'] iframe")
     expect(snapshot.locator("#story-root")).to_contain_text("The real message.")
     assert snapshot.locator("script").count() == 0
+    assert page.evaluate(AXE_RUN, [{"include": [["#play-steps"]]}, None]) == []
 
 
 def test_a_story_without_a_play_says_how_to_add_one(page: Page, gallery_url: str) -> None:
