@@ -150,6 +150,7 @@ class Sandboxes:
             prefix=SANDBOX_URL + KEYS_URL,
             user_id_func=self.user_id,
             verifier=self.verifier,
+            custom_endpoints=True,  # the stories' optional base URL fields save
             title="Sandbox keys",
             serve_script=False,
         )
