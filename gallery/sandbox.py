@@ -151,6 +151,7 @@ class Sandboxes:
             user_id_func=self.user_id,
             verifier=self.verifier,
             custom_endpoints=True,  # the stories' optional base URL fields save
+            labels=True,  # the labelled-keys story adds a labelled key
             title="Sandbox keys",
             serve_script=False,
         )

@@ -10,8 +10,17 @@ from datetime import UTC, datetime, timedelta
 from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
 from byok.core.storage import BYOKManager
 
-from ..play import Click, ExpectAttribute, Fill, Role, WaitSwap
+from ..play import (
+    Click,
+    ExpectAttribute,
+    ExpectText,
+    Fill,
+    Role,
+    WaitRequest,
+    WaitSwap,
+)
 from ..registry import REQUEST, Call, Story
+from .cards import delete_in_card, save_in_card
 
 ORDER = 50
 GROUP = "Dashboard"
@@ -50,6 +59,7 @@ STORIES = [
         {"request": REQUEST, "providers": SIX, "now": NOW, "keys": THREE_KEYS},
         GROUP,
         "Six providers, three keys stored (one expiring soon): the bench's reference case.",
+        play=[*delete_in_card("openai"), *save_in_card("mistral")],
     ),
     Story(
         KeyManagerDashboard,
@@ -81,6 +91,11 @@ STORIES = [
         },
         GROUP,
         "enable_test=True, a custom title and description.",
+        play=[  # the sandbox holds no key: the Test answers so, in the card
+            Click("#byok-card-openai button[hx-post$='/test']"),
+            WaitRequest("POST", "/api/keys/openai/test", status=200),
+            ExpectText("#byok-test-openai", "No key stored"),
+        ],
     ),
     Story(
         KeyManagerDashboard,
@@ -96,6 +111,7 @@ STORIES = [
         },
         GROUP,
         "A key that cannot be decrypted (the app secret changed) asks to be re-entered.",
+        play=save_in_card("openai"),
     ),
     Story(
         KeyManagerDashboard,
@@ -143,5 +159,9 @@ STORIES = [
         {"src": "/api/keys"},
         GROUP,
         "src: fetched on load (hx-get) and swapped in place: here the story sandbox's dashboard.",
+        play=[  # the placeholder cards give way to the sandbox's dashboard, a card per provider
+            ExpectAttribute("#byok-dashboard", "aria-busy", None),
+            ExpectAttribute("#byok-card-openai", "data-byok-card", "empty"),
+        ],
     ),
 ]
