@@ -27,7 +27,15 @@ from .model.registry import Registry, Story, registry, use_stories
 from .ui.assets import Assets, locate
 from .ui.canvas import VIEWPORTS, canvas_document, canvas_error_document
 from .ui.guides import find_guides, guide_page
-from .ui.pages import DEFAULT_TAB, TABS, component_page, index_page, not_found_page, story_page
+from .ui.pages import (
+    DEFAULT_TAB,
+    TABS,
+    component_page,
+    index_page,
+    not_found_page,
+    story_page,
+    story_panel,
+)
 from .ui.panels import code_panel, html_panel
 from .ui.shell import BRAND, THEMES, document
 from .ui.site import LIVE, Site
@@ -206,6 +214,17 @@ def create_app(
             return Response(status_code=204, headers=cors)
         found = story_for(registry(), req.query_params.get("id", ""))
         return canvas_answer(req, found, cors, composed=True)
+
+    @rt("/story/{slug}/panel/{name}", methods=["get"])
+    def panel(req: Request, slug: str, name: str):
+        """One tab's panel (the story page holds only the selected one; gallery.js loads the
+        others when their tab is about to be opened)."""
+        found = registry().get(slug)
+        if found is None or name not in TABS:
+            return Response("no such panel", status_code=404, media_type="text/plain")
+        shown, errors, general = tweak(found, _query(req))
+        part = story_panel(LIVE, name, shown, found, errors, general)
+        return HTMLResponse(to_xml(part), headers={"Vary": "HX-Request"})
 
     @rt("/story/{slug}/panels", methods=["get"])
     def panels(req: Request, slug: str):

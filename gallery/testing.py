@@ -12,6 +12,9 @@ def test_story(story, snapshot):
 `pytest --snapshot-update` writes `__snapshots__/<test module>/test_story[<slug>].html` beside the
 test (syrupy); review the files, commit them, and a later change to a component's HTML fails the
 test with a diff. Needs pytest and syrupy (test dependencies, not byok's).
+
+Stories' plays run in Chromium with `assert_play_passes` (gallery.play.harness: `play_params`,
+`gallery_server`; needs pytest-playwright): the same runner as the Interactions panel.
 """
 
 from __future__ import annotations
@@ -24,8 +27,19 @@ from typing import Any
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from .model.registry import Story, load
+from .play.harness import PlayResult, assert_play_passes, gallery_server, play_params, run_play
 
-__all__ = ["HTMLSnapshot", "assert_story_snapshot", "story_params", "uncovered"]
+__all__ = [
+    "HTMLSnapshot",
+    "PlayResult",
+    "assert_play_passes",
+    "assert_story_snapshot",
+    "gallery_server",
+    "play_params",
+    "run_play",
+    "story_params",
+    "uncovered",
+]
 
 _REPR = re.compile(r"object at 0x[0-9a-f]+")  # a Python object rendered by mistake
 

@@ -414,11 +414,21 @@ def test_every_component_docs_page_renders(client: TestClient) -> None:
 def test_story_tabs_show_controls_actions_a11y_code_html_docs(client: TestClient) -> None:
     story = REG.get("alert--everything")
     assert story is not None
-    text = client.get(f"/story/{story.slug}", headers=HX).text
-    page = soup(text)
+    page = soup(client.get(f"/story/{story.slug}", headers=HX).text)
+    toolbar = page.select_one('[role="toolbar"]')
     tabs = page.select('input[name="story-tab"]')
-    assert [t["value"] for t in tabs] == ["controls", "actions", "a11y", "code", "html", "docs"]
+    values = ["controls", "actions", "interactions", "a11y", "code", "html", "docs"]
+    assert [t["value"] for t in tabs] == values
     assert [t["value"] for t in tabs if t.has_attr("checked")] == ["controls"]
+    # only the selected tab's panel is in the page; the others name the route that loads them
+    assert page.select_one("#controls-form") is not None and page.select_one("#code-source") is None
+    lazy = {el["id"]: el["data-panel-src"] for el in page.select("[data-panel-src]")}
+    assert lazy == {f"{v}-panel": f"/story/{story.slug}/panel/{v}" for v in values[1:]}
+    text = "".join(client.get(src).text for src in lazy.values())
+    page = soup(text + client.get(f"/story/{story.slug}/panel/controls").text)
+    assert [el["id"] for el in page.select("[id$='-panel']") if el.parent.name == "[document]"] == [
+        f"{v}-panel" for v in [*values[1:], "controls"]
+    ]
     assert page.select_one("#code-source").get_text() == story.snippet()
     assert page.select_one("#app-source").get_text() == runnable_app(story)
     assert exact_html(text) == story.render()
@@ -430,7 +440,6 @@ def test_story_tabs_show_controls_actions_a11y_code_html_docs(client: TestClient
     assert "the alert text (escaped)" in docs.get_text()
     assert page.select_one("#controls-form")["hx-get"] == f"/story/{story.slug}/panels"
     assert page.select_one("#actions-log") is not None and page.select_one("#a11y-summary")
-    toolbar = page.select_one('[role="toolbar"]')
     assert [o["value"] for o in toolbar.select('select[name="viewport"] option')] == list(VIEWPORTS)
     assert toolbar.select_one("#canvas-open")["href"] == f"/story/{story.slug}/canvas"
 
@@ -457,7 +466,8 @@ def test_url_arguments_rerender_the_story(client: TestClient) -> None:
     canvas = soup(client.get(src).text).select_one("#story-root")
     assert "alert-error" in canvas.div["class"] and "Heads up" in canvas.get_text()
     assert canvas.select_one("[data-byok-dismiss]") is not None
-    code = page.select_one("#code-source").get_text()
+    code = soup(client.get(f"{r.url.path}/panel/code?{r.url.query.decode()}").text)
+    code = code.select_one("#code-source").get_text()
     assert "kind=AlertKind.ERROR" in code and 'title="Heads up"' in code
     assert page.select_one('select[name="kind"] option[selected]')["value"] == "error"
     assert page.select_one('select[name="kind"]')["data-default"] == "info"  # the reset value

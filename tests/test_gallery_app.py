@@ -24,6 +24,7 @@ TOP_LEVEL = {  # what stays at the package's top: public API, entry points, the 
     "_editable_alias.py",
 }
 GET, BOTH = {"GET", "HEAD"}, {"GET", "HEAD", "OPTIONS"}
+SAVES = {"POST", "PUT", "PATCH"}  # what byok's key forms can send (FormMethod)
 ROUTES = {  # (path, methods): every route the live gallery answers
     ("/byok/{name}", frozenset(GET)),  # byok's own assets, mounted by its key routes
     ("/", frozenset(GET)),
@@ -33,12 +34,13 @@ ROUTES = {  # (path, methods): every route the live gallery answers
     ("/story/{slug}/canvas", frozenset(GET)),
     ("/iframe.html", frozenset(BOTH)),  # Storybook composition (CORS preflight)
     ("/story/{slug}/panels", frozenset(GET)),
+    ("/story/{slug}/panel/{name}", frozenset(GET)),
     ("/guide/{slug}", frozenset(GET)),
     ("/component/{slug}", frozenset(GET)),
     ("/playground", frozenset(GET)),
     ("/api/keys", frozenset(GET)),
-    ("/api/keys", frozenset({"POST"})),
-    ("/api/keys/{provider}", frozenset({"POST"})),
+    ("/api/keys", frozenset(SAVES)),
+    ("/api/keys/{provider}", frozenset(SAVES)),
     ("/api/keys/{provider}", frozenset({"DELETE"})),
     ("/api/keys/{provider}/test", frozenset({"POST"})),
     ("/api/keys/{provider}/default", frozenset({"POST"})),
@@ -46,10 +48,11 @@ ROUTES = {  # (path, methods): every route the live gallery answers
     ("/playground/api/notes", frozenset({"POST"})),
     ("/playground/try", frozenset({"POST"})),
     ("/sandbox/api/keys", frozenset(GET)),
-    ("/sandbox/api/keys", frozenset({"POST"})),
-    ("/sandbox/api/keys/{provider}", frozenset({"POST"})),
+    ("/sandbox/api/keys", frozenset(SAVES)),
+    ("/sandbox/api/keys/{provider}", frozenset(SAVES)),
     ("/sandbox/api/keys/{provider}", frozenset({"DELETE"})),
     ("/sandbox/api/keys/{provider}/test", frozenset({"POST"})),
+    ("/sandbox/api/keys/{provider}/default", frozenset({"POST"})),
     *(
         (base + tail, frozenset(methods))
         for base in ("/playground/api-keys", "/sandbox/account/api-keys")
@@ -113,10 +116,16 @@ def test_the_package_is_subpackages_per_concept() -> None:
     that define nothing themselves (no re-exports)."""
     assert {p.name for p in GALLERY.glob("*.py")} == TOP_LEVEL
     subpackages = sorted(p.parent for p in GALLERY.glob("*/__init__.py"))
-    assert {"model", "args", "ui", "live", "build", "stories"} <= {p.name for p in subpackages}
+    assert {"model", "args", "ui", "live", "build", "play", "stories"} <= {
+        p.name for p in subpackages
+    }
     for folder in subpackages:
         if folder.name == "stories":  # content, not code: the stories declare STORIES
             continue
         tree = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
         assert ast.get_docstring(tree), f"{folder.name}/__init__.py says what the concept is"
+        if (
+            folder.name == "play"
+        ):  # public API: a story's steps, `from byok_gallery.play import Click`
+            continue
         assert len(tree.body) == 1, f"{folder.name}/__init__.py is its docstring only"

@@ -133,6 +133,8 @@ def test_wheel_holds_byok_the_gallery_under_its_own_name_and_the_assets(installe
         "byok_gallery/stories/alerts.py",
         "byok_gallery/stories/guides/01-choosing-a-key-form.md",  # the guides ship too
         "byok_gallery/static/compose.js",
+        "byok_gallery/static/play.js",  # the play runner, and the steps it runs
+        "byok_gallery/play/steps.py",
         "byok_gallery/testing.py",
     ):
         assert path in names, path

@@ -137,8 +137,9 @@ def mount_key_routes(
     one = f"{'' if prefix == '/' else prefix}/{{provider}}"
     router = CheckedRouter(routes.gate, routes.known_provider)
     router(prefix, methods=["get"], name="byok_dashboard")(routes.dashboard)
-    router(prefix, methods=["post"], name="byok_save_any")(routes.save_any)
-    router(one, methods=["post"], name="byok_save")(routes.save)
+    saves = ["post", "put", "patch"]  # what the key forms can send (FormMethod)
+    router(prefix, methods=saves, name="byok_save_any")(routes.save_any)
+    router(one, methods=saves, name="byok_save")(routes.save)
     router(one, methods=["delete"], name="byok_delete")(routes.delete)
     if tester is not None:
         router(f"{one}/test", methods=["post"], name="byok_test")(routes.test)

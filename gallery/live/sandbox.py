@@ -189,6 +189,8 @@ class Sandboxes:
             prefix=SANDBOX_URL + KEYS_URL,
             user_id_func=self.user_id,
             verifier=self.verifier,
+            custom_endpoints=True,  # the stories' optional base URL fields save
+            labels=True,  # the labelled-keys story adds a labelled key
             title="Sandbox keys",
             serve_script=False,
         )

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from fastcore.xml import to_xml
 
+from ..play.steps import Step, check_play
 from .seeds import IssuedSeed, Seed
 from .snippets import (
     CLOCK_ARG,
@@ -109,10 +110,12 @@ class Story:
     wrap: Call | None = None  # an element the canvas shows it in (a ToastContainer for a Toast)
     samples: tuple[Call, ...] = ()  # elements the canvas puts inside it (toasts in a container)
     seed: Seed | None = None  # its sandbox's starting data (stored keys, issued keys)
+    play: tuple[Step, ...] = ()  # interaction steps (gallery.play) its Interactions panel runs
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
         object.__setattr__(self, "samples", tuple(self.samples))
+        object.__setattr__(self, "play", check_play(self.play))
         check_args(self.args)
         if not slugify(self.name):
             raise ValueError(f"story name {self.name!r} has no letters or digits")
@@ -226,7 +229,7 @@ class Story:
         return {
             "type": "story",  # Storybook 9's composition lists only entries typed "story"
             "id": self.slug,
-            "tags": ["dev", "test"],  # Storybook's defaults: shown in the sidebar, tested
+            "tags": ["dev", "test", *(["play-fn"] if self.play else [])],  # play-fn: has a play
             "title": self.title,
             "name": self.name,
             "component": self.component_name,

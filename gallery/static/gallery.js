@@ -85,12 +85,15 @@
       a11yState("Checking…");
       // a swap sent while the canvas was (re)loading never reached it: send it again
       if (view.last && view.frame === from && !(m.seq >= view.last.seq)) send(from.contentWindow, "show", view.last);
+      else if (play.afterSeq && m.seq >= play.afterSeq) { play.afterSeq = 0; sendPlay(); } // a fresh canvas for the run
     } else if (m.type === "loaded") {
       if (tabChecked("a11y")) runA11y(); else a11yState("Not run yet: open this tab or select Run checks.");
     } else if (m.type === "size") {
       showSize(m.width, m.height);
     } else if (m.type === "action" && m.entry) {
       addAction(m.entry);
+    } else if ((m.type === "play-step" || m.type === "play-done") && m.run === play.run) {
+      playReport(m);
     } else if (m.type === "a11y") {
       showA11y(m);
     }
@@ -250,6 +253,7 @@
 
   // ---------------------------------------------------------------- actions panel
   var actionCount = 0;
+  var actionEntries = []; // kept while the Actions panel is not loaded (it is shown on demand)
   function tabChecked(value) {
     var radio = document.querySelector('input[name="story-tab"][value="' + value + '"]');
     return Boolean(radio && radio.checked);
@@ -261,6 +265,7 @@
     radio.setAttribute("aria-label", count === null ? base : base + " (" + count + ")");
   }
   function clearActions() {
+    actionEntries = [];
     var log = $("actions-log");
     if (log) log.textContent = "";
     actionCount = 0;
@@ -283,12 +288,16 @@
     return wrap;
   }
   function addAction(e) {
+    actionEntries.push(e);
+    actionCount += 1;
+    tabLabel("actions", actionCount);
+    renderAction(e);
+  }
+  function renderAction(e) {
     var log = $("actions-log");
     if (!log) return;
-    actionCount += 1;
     var empty = $("actions-empty");
     if (empty) empty.hidden = true;
-    tabLabel("actions", actionCount);
     var item = make("li", "gallery-action bg-base-200 rounded-box p-3");
     item.setAttribute("data-action", String(e.id));
     var details = make("details");
@@ -339,7 +348,9 @@
     a11yState("Checking…");
     send(f.contentWindow, "a11y-run", {});
   }
+  var lastA11y = null;
   function showA11y(m) {
+    lastA11y = m;
     var list = $("a11y-list");
     if (!list) return;
     list.textContent = "";
@@ -373,6 +384,145 @@
       item.appendChild(nodes);
       list.appendChild(item);
     });
+  }
+
+  // ---------------------------------------------------------------- panels on demand
+  // A story page holds the selected tab's panel only; another tab's panel is an empty
+  // #<name>-panel naming its route, loaded (htmx, outerHTML) as soon as the tab is pointed at or
+  // focused, so it is usually there before the click: no empty panel, no jump.
+  function panelURL(el) {
+    var src = el.getAttribute("data-panel-src");
+    if (!localPath(src)) return null;
+    var query = new URLSearchParams(window.location.search);
+    query.delete("tab"); // the arguments shown now (Controls pushes them into the URL)
+    var rest = query.toString();
+    return src.split("?")[0] + (rest ? "?" + rest : "");
+  }
+  function loadPanel(value) {
+    if (!NAME.test(value || "")) return;
+    var el = $(value + "-panel");
+    if (!el || !el.hasAttribute("data-panel-src") || el.hasAttribute("data-loading") || !window.htmx) return;
+    var url = panelURL(el);
+    if (!url) return;
+    el.setAttribute("data-loading", "");
+    var shown = Array.prototype.filter.call(document.querySelectorAll("#story-panels .tab-content"), function (c) { return c.offsetHeight > 0; })[0];
+    if (shown && shown !== el.parentNode) el.style.minHeight = Math.max(0, shown.clientHeight - 32) + "px";
+    window.htmx.ajax("GET", url, {target: el, swap: "outerHTML"}).catch(function () { el.removeAttribute("data-loading"); });
+  }
+  function panelLoaded(el) {
+    var name = el.id.slice(0, -"-panel".length);
+    if (name === "actions") {
+      actionEntries.forEach(renderAction);
+    } else if (name === "a11y") {
+      if (lastA11y) showA11y(lastA11y);
+    } else if (name === "interactions") {
+      renderPlay();
+      if (tabChecked("interactions")) autoPlay();
+    } else if (name === "controls") {
+      markChanged();
+    }
+  }
+  document.addEventListener("htmx:load", function (event) {
+    var el = event.detail && event.detail.elt;
+    if (el && el.id && /^[a-z0-9]+-panel$/.test(el.id) && el.parentNode && el.parentNode.classList.contains("tab-content")) panelLoaded(el);
+  });
+  ["pointerover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var t = event.target;
+      if (t && t.matches && t.matches('input[name="story-tab"]')) loadPanel(t.value);
+    });
+  });
+
+  // ---------------------------------------------------------------- interactions panel
+  // Run: the canvas gets the story afresh (a new sandbox), then play.js runs the steps and
+  // reports each one; the panel shows them (the results are kept while the tab is closed).
+  var play = {run: 0, started: false, steps: null, results: [], done: null, afterSeq: 0, auto: null, story: null};
+  function playSteps() {
+    var el = $("play-json");
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+  function runPlay() {
+    var steps = playSteps(), f = frame();
+    if (!steps || !f) return;
+    play.run += 1;
+    play.started = true;
+    play.steps = steps;
+    play.results = [];
+    play.done = null;
+    renderPlay();
+    var story = $("story");
+    var src = view.wanted || (story && $("canvas-stage") && $("canvas-stage").getAttribute("data-canvas-src"));
+    if (live() && view.frame === f && localPath(src)) {
+      view.wanted = null; // asked again: the same URL, a new sandbox
+      play.afterSeq = view.seq + 1;
+      showCanvas(src, null);
+    } else {
+      sendPlay();
+    }
+  }
+  function sendPlay() {
+    var f = frame();
+    if (f && play.steps) send(f.contentWindow, "play-run", {run: play.run, steps: play.steps});
+  }
+  function autoPlay() {
+    var story = $("story");
+    var key = story && story.getAttribute("data-story") + window.location.search;
+    if (!playSteps() || play.auto === key) return;
+    play.auto = key; // once per story (and arguments) opened
+    runPlay();
+  }
+  function playReport(m) {
+    if (m.type === "play-step" && m.step) play.results[m.step.index] = m.step;
+    if (m.type === "play-done") {
+      (m.steps || []).forEach(function (r) { play.results[r.index] = r; });
+      play.done = {passed: Boolean(m.passed), error: m.error || null};
+    }
+    renderPlay();
+  }
+  var BADGES = {passed: "badge-success", failed: "badge-error", running: "badge-info", skipped: "badge-ghost", pending: "badge-ghost"};
+  function renderPlay() {
+    var list = $("play-steps"), summary = $("play-summary");
+    if (!list || !summary) return;
+    var total = list.querySelectorAll("[data-play-step]").length;
+    var passed = play.results.filter(function (r) { return r && r.status === "passed"; }).length;
+    list.querySelectorAll("[data-play-step]").forEach(function (row) {
+      var r = play.results[parseInt(row.getAttribute("data-play-step"), 10)] || {status: "pending"};
+      row.setAttribute("data-status", r.status);
+      var badge = row.querySelector("[data-play-status]");
+      badge.className = "badge badge-sm " + (BADGES[r.status] || "badge-ghost");
+      badge.textContent = r.status;
+      var meta = [];
+      if (r.ms !== undefined && r.status !== "skipped") meta.push(r.ms + " ms");
+      (r.requests || []).forEach(function (q) { meta.push(q.method + " " + q.path + " → " + (q.status === null ? "…" : q.status)); });
+      (r.confirmed || []).forEach(function (q) { meta.push("confirmed: " + q); });
+      row.querySelector("[data-play-meta]").textContent = meta.length ? " · " + meta.join(" · ") : "";
+      var detail = row.querySelector("[data-play-detail]");
+      detail.textContent = "";
+      detail.hidden = r.status !== "failed";
+      if (r.status === "failed") {
+        detail.appendChild(make("p", "text-sm font-medium", "Why: " + (r.error || "failed")));
+        if (r.snapshot) {
+          detail.appendChild(make("p", "text-xs", "The canvas when it failed (a DOM snapshot, scripts removed):"));
+          var shot = document.createElement("iframe");
+          shot.setAttribute("sandbox", ""); // no scripts, no same-origin: a picture of the DOM
+          shot.setAttribute("title", "Snapshot of the canvas when step " + (r.index + 1) + " failed");
+          shot.setAttribute("data-play-snapshot", "");
+          shot.className = "bg-base-100 border-base-300 rounded-box w-full border";
+          shot.style.height = "260px";
+          shot.srcdoc = r.snapshot;
+          detail.appendChild(shot);
+        }
+      }
+    });
+    if (!play.started) { summary.textContent = "Not run yet."; tabLabel("interactions", null); return; }
+    if (play.done && play.done.error) summary.textContent = "The play could not run: " + play.done.error;
+    else if (play.done) summary.textContent = play.done.passed ? "Passed: " + passed + " of " + total + " steps." : "Failed: " + passed + " of " + total + " steps passed.";
+    else summary.textContent = "Running… " + passed + " of " + total + " steps passed.";
+    summary.setAttribute("data-state", play.done ? (play.done.passed ? "passed" : "failed") : "running");
+    var run = document.querySelector("[data-play-run]");
+    if (run) run.textContent = play.done ? "Rerun" : "Running…";
+    tabLabel("interactions", play.done ? (play.done.passed ? "passed" : "failed") : null);
   }
 
   // ---------------------------------------------------------------- controls
@@ -602,7 +752,9 @@
       var url = new URL(window.location.href);
       url.searchParams.set("tab", el.value);
       window.history.replaceState(window.history.state, "", url);
+      loadPanel(el.value);
       if (el.value === "a11y") runA11y();
+      if (el.value === "interactions") autoPlay();
     } else if (el.matches('[data-canvas-setting="viewport"]')) {
       setViewport(el.value, true);
     } else if (el.matches('[data-canvas-setting="background"]') && NAME.test(el.value)) {
@@ -661,6 +813,7 @@
       return;
     }
     if (t.closest("[data-actions-clear]")) { clearActions(); return; }
+    if (t.closest("[data-play-run]")) { runPlay(); return; }
     if (t.closest("[data-a11y-run]")) { runA11y(); return; }
     var hl = t.closest("[data-a11y-target]");
     if (hl) { send(frame() && frame().contentWindow, "highlight", {target: hl.getAttribute("data-a11y-target")}); return; }
@@ -811,6 +964,12 @@
       var radio = document.querySelector('input[name="story-tab"][value="' + tab + '"]');
       if (radio && !radio.checked) radio.checked = true;
     }
+    var story = $("story"), checked = document.querySelector('input[name="story-tab"]:checked');
+    if (story && play.story !== story.getAttribute("data-story")) { // another story: its own play
+      play = {run: play.run + 1, started: false, steps: null, results: [], done: null, afterSeq: 0, auto: null, story: story.getAttribute("data-story")};
+    }
+    if (checked) loadPanel(checked.value);
+    if (checked && checked.value === "interactions") autoPlay();
     if (box()) {
       canvas.zoom = 1; canvas.layout = null; canvas.outline = false; canvas.measure = false; canvas.background = "page";
       setViewport(stored(VIEWPORT_KEY) || "responsive", false);

@@ -16,6 +16,7 @@ from byok.components import (
 from byok.utils.helpers import article
 
 from ..model.registry import Call, Story
+from ..play import Click, ExpectHidden, ExpectVisible, Role
 
 ORDER = 10
 GROUP = "Feedback"
@@ -62,6 +63,11 @@ STORIES = [
         },
         GROUP,
         "A close button (byok.js removes the alert; no inline JavaScript).",
+        play=[
+            ExpectVisible("#welcome-alert"),
+            Click(Role("button", name="Dismiss")),
+            ExpectHidden("#welcome-alert"),
+        ],
     ),
     Story(
         Alert,
@@ -83,6 +89,7 @@ STORIES = [
         },
         GROUP,
         "Title, dismiss button, outline style and an explicit id.",
+        play=[Click(Role("button", name="Dismiss")), ExpectHidden(Role("alert"))],
     ),
     Story(
         Alert,

@@ -10,12 +10,57 @@ from byok.components.cards import OtherKey
 from byok.core.endpoints import Endpoint
 
 from ..model.registry import Call, Seed, Story
+from ..play import (
+    Click,
+    ExpectAttribute,
+    ExpectHidden,
+    ExpectText,
+    ExpectVisible,
+    Fill,
+    Role,
+    Step,
+    Text,
+    WaitRequest,
+    WaitSwap,
+)
+from .forms import DEMO_KEYS
 
 ORDER = 40
 GROUP = "Cards"
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the fixed "current time" of the stories
 URL = "/api/keys/openai"
+DEMO_COHERE_KEY = "GalleryDemoCohereKey0123456789"  # well-formed for cohere, never real
+
+
+def save_in_card(
+    provider: str,  # the card's provider
+    *,
+    key: str | None = None,  # what to type (default the provider's demo key)
+    fields: dict[str, str] | None = None,  # other fields to fill first: CSS selector -> value
+) -> list[Step]:
+    """A card's play that saves a key in its form: the card answers in its stored state."""
+    card = f"#byok-card-{provider}"
+    return [
+        *(Fill(f"{card} {css}", value) for css, value in (fields or {}).items()),
+        Fill(f"{card} [name=api_key]", key or DEMO_KEYS[provider]),
+        Click(f"{card} button[type=submit]"),
+        WaitSwap(card),
+        ExpectAttribute(card, "data-byok-card", "stored"),
+    ]
+
+
+def delete_in_card(
+    provider: str,  # the card's provider
+) -> list[Step]:
+    """A card's play that deletes its key (the confirm accepted): the card answers empty."""
+    card = f"#byok-card-{provider}"
+    return [
+        Click(f"{card} button[hx-delete]"),
+        WaitRequest("DELETE", f"/api/keys/{provider}", status=200),
+        ExpectAttribute(card, "data-byok-card", "empty"),
+    ]
+
 
 STORIES = [
     Story(
@@ -24,6 +69,7 @@ STORIES = [
         {"provider": "openai", "has_key": False, "update_action": URL, "now": NOW},
         GROUP,
         "No key yet: the card holds the form to add one.",
+        play=save_in_card("openai"),
     ),
     Story(
         KeyManagementCard,
@@ -40,6 +86,13 @@ STORIES = [
         },
         GROUP,
         "A live key: masked, with its age and expiry; replace or delete it.",
+        play=[  # Delete (its confirm accepted): the card answers in its empty state
+            ExpectVisible(Text("sk-p...wxyz")),
+            Click(Role("button", name="Delete")),
+            WaitRequest("DELETE", URL, status=200),
+            ExpectHidden(Text("sk-p...wxyz")),
+            ExpectVisible(Role("textbox")),
+        ],
     ),
     Story(
         KeyManagementCard,
@@ -57,6 +110,11 @@ STORIES = [
         "test_url adds a Test button; its result is swapped into the card (the sandbox holds a"
         " demo key, so the Test checks it).",
         seed=Seed(keys={"anthropic": "sk-ant-valid-gallery-demo-key-9f3k"}),
+        play=[
+            Click(Role("button", name="Test")),
+            WaitRequest("POST", "/api/keys/anthropic/test", status=200),
+            ExpectText("#byok-test-anthropic", "accepted this key"),
+        ],
     ),
     Story(
         KeyManagementCard,
@@ -73,6 +131,7 @@ STORIES = [
         },
         GROUP,
         'Less than 2 hours left (expiring_within): an "Expires soon" badge.',
+        play=delete_in_card("google"),
     ),
     Story(
         KeyManagementCard,
@@ -88,6 +147,7 @@ STORIES = [
         },
         GROUP,
         "Past its expiry: asks for a new key.",
+        play=save_in_card("mistral"),
     ),
     Story(
         KeyManagementCard,
@@ -117,6 +177,11 @@ STORIES = [
         },
         GROUP,
         f"status={state.value!r} overrides the state derived from the arguments.",
+        play=(
+            save_in_card("cohere", key=DEMO_COHERE_KEY)
+            if state is KeyState.EMPTY
+            else delete_in_card("cohere")
+        ),
     )
     for state in KeyState
 ]
@@ -152,6 +217,15 @@ STORIES += [
         GROUP,
         "The default key (labelled work) and another one: make it the default, test or delete "
         "it; the forms take a label, and 'Add another key' adds one.",
+        play=[  # add a labelled key: the card answers with the sandbox's key, labelled
+            Click(Text("Add another key", exact=True)),
+            Fill("#byok-input-add-openai-label", "personal"),
+            Fill("#byok-input-add-openai", DEMO_KEYS["openai"]),
+            Click(Role("button", name="Add key")),
+            WaitRequest("POST", URL, status=200),
+            ExpectAttribute("#byok-card-openai", "data-byok-card", "stored"),
+            ExpectText("#byok-card-openai", "personal"),
+        ],
     ),
     Story(
         KeyManagementCard,
@@ -175,6 +249,7 @@ STORIES += [
         },
         GROUP,
         "A provider that needs an endpoint: it is shown (not secret) and prefills the form.",
+        play=delete_in_card("azure"),
     ),
     Story(
         KeyManagementCard,
@@ -188,6 +263,7 @@ STORIES += [
         },
         GROUP,
         "custom_endpoint=True: the optional base URL field the registry allows (a proxy).",
+        play=save_in_card("openai", fields={"[name=base_url]": "https://proxy.example.com/v1"}),
     ),
 ]
 

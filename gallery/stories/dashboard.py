@@ -11,6 +11,16 @@ from byok.components import DashboardSkeleton, KeyManagerDashboard, KeyOverview
 from byok.core.storage import BYOKManager
 
 from ..model.registry import REQUEST, Call, Story
+from ..play import (
+    Click,
+    ExpectAttribute,
+    ExpectText,
+    Fill,
+    Role,
+    WaitRequest,
+    WaitSwap,
+)
+from .cards import delete_in_card, save_in_card
 
 ORDER = 50
 GROUP = "Dashboard"
@@ -49,13 +59,23 @@ STORIES = [
         {"request": REQUEST, "providers": SIX, "now": NOW, "keys": THREE_KEYS},
         GROUP,
         "Six providers, three keys stored (one expiring soon): the bench's reference case.",
+        play=[*delete_in_card("openai"), *save_in_card("mistral")],
     ),
     Story(
         KeyManagerDashboard,
         "No keys yet",
         {"request": REQUEST, "providers": ["openai", "anthropic", "google"], "keys": {}},
         GROUP,
-        "Every card in its empty state, each with its form.",
+        "Every card in its empty state, each with its form; its play saves a key in one card.",
+        play=[  # the card answers in its stored state (swapped in place), the others stay empty
+            Fill(
+                Role("textbox", name="OpenAI API key"), "sk-proj-gallery-demo-key-0123456789abcdef"
+            ),
+            Click("#byok-card-openai button[type=submit]"),
+            WaitSwap("#byok-card-openai"),
+            ExpectAttribute("#byok-card-openai", "data-byok-card", "stored"),
+            ExpectAttribute("#byok-card-anthropic", "data-byok-card", "empty"),
+        ],
     ),
     Story(
         KeyManagerDashboard,
@@ -71,6 +91,11 @@ STORIES = [
         },
         GROUP,
         "enable_test=True, a custom title and description.",
+        play=[  # the sandbox holds no key: the Test answers so, in the card
+            Click("#byok-card-openai button[hx-post$='/test']"),
+            WaitRequest("POST", "/api/keys/openai/test", status=200),
+            ExpectText("#byok-test-openai", "No key stored"),
+        ],
     ),
     Story(
         KeyManagerDashboard,
@@ -86,6 +111,7 @@ STORIES = [
         },
         GROUP,
         "A key that cannot be decrypted (the app secret changed) asks to be re-entered.",
+        play=save_in_card("openai"),
     ),
     Story(
         KeyManagerDashboard,
@@ -133,5 +159,9 @@ STORIES = [
         {"src": "/api/keys"},
         GROUP,
         "src: fetched on load (hx-get) and swapped in place: here the story sandbox's dashboard.",
+        play=[  # the placeholder cards give way to the sandbox's dashboard, a card per provider
+            ExpectAttribute("#byok-dashboard", "aria-busy", None),
+            ExpectAttribute("#byok-card-openai", "data-byok-card", "empty"),
+        ],
     ),
 ]

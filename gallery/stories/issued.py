@@ -29,6 +29,7 @@ from byok.components import (
 from byok.issuing import APIKey, KeyMetadata, RateLimit, RateLimitWindow
 
 from ..model.registry import Call, IssuedSeed, Seed, Story
+from ..play import Click, ExpectText, ExpectVisible, Fill, Role, Text, WaitRequest
 
 ORDER = 60
 GROUP = "Issued keys"
@@ -368,5 +369,39 @@ STORIES += [
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
         wrap=SLOTS,  # not seeded: the sandbox's table shows 20 keys a page, not this page 2
+    ),
+]
+
+STORIES += [
+    Story(
+        issued_panel,
+        "Create, reveal, roll, revoke",
+        {
+            "form": Call(CreateKeyForm, {"scopes": SCOPES, "action": BASE}),
+            "table": Call(IssuedKeyTable, {"keys": [], "base_url": BASE}),
+        },
+        GROUP,
+        "The whole page (issued_panel): the create form, the reveal slot, the table and the roll "
+        "dialog's slot; its play creates a key in the sandbox, copies it, rolls it and revokes it.",
+        layout="fullscreen",
+        play=[
+            Fill(Role("textbox", name="Name"), "CI server"),
+            Click(Role("checkbox", name="notes:read")),
+            Click(Role("button", name="Create key")),
+            WaitRequest("POST", BASE, status=200),
+            ExpectText("#byok-issued-reveal", "you will not see it again"),
+            Click(Role("button", name="Copy the API key")),
+            ExpectText("#byok-issued-reveal", "Copied"),
+            ExpectText("#byok-issued-keys", "CI server"),
+            Click(Role("link", name="Roll")),
+            WaitRequest("GET", BASE),
+            ExpectVisible(Role("dialog")),
+            Click(Text("Roll key", exact=True)),
+            WaitRequest("POST", BASE),
+            ExpectText("#byok-issued-reveal", "you will not see it again"),
+            Click(Role("button", name="Revoke")),
+            WaitRequest("POST", BASE, status=200),
+            ExpectText("#byok-issued-keys", "Revoked"),
+        ],
     ),
 ]

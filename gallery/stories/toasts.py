@@ -8,6 +8,7 @@ from byok.components import AlertKind, Toast, ToastAlign, ToastContainer, ToastP
 from byok.utils.helpers import article
 
 from ..model.registry import Call, Story
+from ..play import Click, ExpectCount, ExpectHidden, ExpectText, ExpectVisible, Role
 
 ORDER = 20
 GROUP = "Feedback"
@@ -48,6 +49,11 @@ STORIES += [
         "duration=0: it stays until dismissed.",
         layout="fullscreen",
         wrap=IN_CONTAINER,
+        play=[
+            ExpectVisible(Role("button", name="Dismiss")),
+            Click(Role("button", name="Dismiss")),
+            ExpectCount("#toast-container > *", 0),
+        ],
     )
     for kind in AlertKind
 ] + [
@@ -59,6 +65,11 @@ STORIES += [
         "Removes itself after 3 seconds (the default duration).",
         layout="fullscreen",
         wrap=IN_CONTAINER,
+        play=[
+            ExpectText("#toast-container", "removes itself"),
+            ExpectHidden(Role("status"), timeout=6),  # byok.js removes it after 3 s
+            ExpectCount("#toast-container > *", 0),
+        ],
     ),
     Story(
         Toast,

@@ -52,6 +52,7 @@ GALLERY_FILES = {  # served name -> file shipped with the gallery (always local)
     "gallery.js": STATIC_DIR / "gallery.js",  # navigation, search, canvas tools, panels, reload
     "gallery.css": STATIC_DIR / "gallery.css",  # stage, focus ring, code colours
     "canvas.js": STATIC_DIR / "canvas.js",  # inside the canvas: actions log, sandbox, a11y runs
+    "play.js": STATIC_DIR / "play.js",  # inside the canvas: runs a story's play step by step
     "compose.js": STATIC_DIR / "compose.js",  # in another Storybook: tells its manager "shown"
     "canvas.css": STATIC_DIR / "canvas.css",  # canvas layouts, backgrounds, outline, highlight
 }

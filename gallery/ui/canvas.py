@@ -40,6 +40,7 @@ def _head(site: Site, title: str, assets: Assets, composed: bool = False) -> FT:
         Title(f"{title} · canvas"),
         Link(rel="icon", href="data:,"),
         Script(src=site.assets + "canvas.js"),  # theme before the first paint; actions; a11y
+        Script(src=site.assets + "play.js"),  # the play runner (Interactions panel, pytest)
         Link(rel="stylesheet", href=site.assets + "canvas.css"),
         *assets.page_headers(site.assets),  # byok's front end (+ --css), as an app's page has it
         Meta(name="byok-gallery-axe", content=site.assets + "axe.min.js"),

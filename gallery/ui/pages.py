@@ -32,6 +32,7 @@ from ..args.controls import controls_form, query_args
 from ..model.introspect import first_line, signature_text
 from ..model.registry import DEFAULT_STORIES, LAYOUTS, Story, registry, story_packages
 from ..model.snippets import public_module
+from ..play.panel import interactions_panel
 from .canvas import VIEWPORTS
 from .highlight import highlight_python
 from .panels import (
@@ -53,11 +54,13 @@ __all__ = [
     "index_page",
     "not_found_page",
     "story_page",
+    "story_panel",
 ]
 
 TABS = {  # value -> label, in order
     "controls": "Controls",
     "actions": "Actions",
+    "interactions": "Interactions",
     "a11y": "Accessibility",
     "code": "Code",
     "html": "HTML",
@@ -179,6 +182,35 @@ def _stage(story: Story, canvas_url: str, title: str) -> FT:
     )
 
 
+def story_panel(
+    site: Site,  # how links are written
+    name: str,  # a TABS value
+    story: Story,  # the story (with the arguments to show)
+    base: Story,  # the story as declared (its arguments are the reset values)
+    errors: dict[str, str] | None = None,  # control errors to show inline
+    general: str | None = None,  # an error not tied to one control (the component refused)
+) -> FT:
+    """One tab's panel, its outermost element's id `<name>-panel` (what a lazy tab is swapped
+    with); with errors, Controls shows the refused values and the other panels the declared story."""
+    shown = base if errors or general else story
+    if name == "controls":
+        form = controls_form(
+            story.component, story.args, site.panels(story.slug), base.args, errors, general
+        )
+        return Div(form, id="controls-panel")
+    if name == "actions":
+        return actions_panel(live=not site.static)
+    if name == "interactions":
+        return interactions_panel(shown)
+    if name == "a11y":
+        return a11y_panel()
+    if name == "code":
+        return code_panel(shown)
+    if name == "html":
+        return html_panel(shown.render())
+    return Div(docs_panel(shown), id="docs-panel")
+
+
 def story_page(
     site: Site,  # how links are written
     story: Story,  # the story (with the arguments to show)
@@ -187,30 +219,27 @@ def story_page(
     general: str | None = None,  # an error not tied to one control (the component refused)
     base: Story | None = None,  # the story as declared (its arguments are the reset values)
 ) -> FT:
-    """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels."""
+    """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels.
+
+    Live, only the selected tab's panel is in the page: the others are empty `<name>-panel`
+    placeholders naming their route (gallery.js loads one when its tab is about to be opened).
+    The static export has no server, so it holds every panel."""
     base = base or story
-    if errors or general:  # show the refused values in Controls, the story as declared elsewhere
-        controls = controls_form(
-            story.component, story.args, site.panels(story.slug), base.args, errors, general
-        )
-        story = base
-    else:
-        controls = controls_form(story.component, story.args, site.panels(story.slug), base.args)
-    html = story.render()
-    changed = [(k, v) for k, v in query_args(story.component, dict(story.args), base.args)]
+    shown = base if errors or general else story
+    changed = [(k, v) for k, v in query_args(shown.component, dict(shown.args), base.args)]
     own = dict(query_args(base.component, dict(base.args)))
     query = [(k, v) for k, v in changed if own.get(k) != v]
-    canvas_url = site.canvas(story.slug, query)
-    panels = {
-        "controls": controls,
-        "actions": actions_panel(live=not site.static),
-        "a11y": a11y_panel(),
-        "code": code_panel(story),
-        "html": html_panel(html),
-        "docs": docs_panel(story),
-    }
+    canvas_url = site.canvas(shown.slug, query)
     tabs = []
     for value, label in TABS.items():
+        if site.static or value == tab:
+            content = story_panel(site, value, story, base, errors, general)
+        else:
+            content = Div(
+                id=f"{value}-panel",
+                data_panel_src=site.panel(shown.slug, value, query),
+                aria_busy="true",
+            )
         tabs += [
             Input(
                 type="radio",
@@ -221,8 +250,9 @@ def story_page(
                 data_tab_label=label,
                 cls="tab",
             ),
-            Div(panels[value], cls="tab-content bg-base-100 border-base-300 p-4"),
+            Div(content, cls="tab-content bg-base-100 border-base-300 p-4"),
         ]
+    story = shown
     notice = ""
     if site.static and story.interactive:
         notice = Div(

@@ -71,6 +71,18 @@ class Site:
         """Where the Controls form sends its values (None in an export: no server)."""
         return None if self.static else f"{self.root}story/{slug}/panels"
 
+    def panel(
+        self,
+        slug: str,  # story slug
+        name: str,  # the tab, e.g. "code"
+        query: list[tuple[str, str]] | None = None,  # arguments (live only)
+    ) -> str | None:
+        """One tab's panel of a story page, loaded when the tab is opened (None in an export)."""
+        if self.static:
+            return None
+        path = f"{self.root}story/{slug}/panel/{name}"
+        return path + (f"?{urlencode(query)}" if query else "")
+
     def component(
         self,
         slug: str,  # component slug

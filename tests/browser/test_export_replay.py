@@ -43,7 +43,7 @@ def test_a_key_forms_save_answers_from_its_recording(page: Page, site: Path) -> 
     expect(frame.locator("#toast-container")).to_contain_text("OpenAI key saved")
     expect(frame.locator("[data-byok-card='stored']")).to_contain_text("Stored")
     expect(frame.locator("[data-gallery-notice]")).to_have_count(0)
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     entry = page.locator("#actions-log li").first
     expect(entry).to_contain_text("POST /api/keys/openai")
     expect(entry.locator("summary")).to_contain_text("200")
@@ -63,7 +63,7 @@ def test_a_cards_delete_replays_and_an_unrecorded_test_keeps_the_notice(
     frame.get_by_role("button", name=re.compile("^Delete")).click()
     expect(frame.locator("[data-byok-card='empty']")).to_contain_text("Not set")
     expect(frame.locator("#toast-container")).to_contain_text("key removed")
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     expect(page.locator("#actions-log li")).to_have_count(2)
     expect(page.locator("#actions-log li").nth(0)).to_contain_text("DELETE /api/keys/anthropic")
     expect(page.locator("#actions-log li").nth(1)).to_contain_text("blocked")  # newest first

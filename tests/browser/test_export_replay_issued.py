@@ -52,7 +52,7 @@ def test_revoke_on_an_issued_key_table_replays_from_file(page: Page, site: Path)
     row = frame.locator("tr", has_text="Production server")
     expect(row.locator("[data-byok-key-status]")).to_have_text("Revoked")
     expect(frame.locator("[data-gallery-notice]")).to_have_count(0)
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     entry = page.locator("#actions-log li").first
     expect(entry).to_contain_text("POST /account/api-keys/0b5e7f2a-0000-4000-8000-000000000001")
     expect(entry.locator("summary")).to_contain_text("200")
@@ -75,7 +75,7 @@ def test_roll_on_an_issued_key_table_replays_its_dialog_and_a_masked_reveal(
     expect(frame.locator("#toast-container")).to_contain_text("“Production server” rolled")
     expect(frame.locator("#byok-issued-plaintext")).to_have_value(ISSUED_MASK)  # never a key
     expect(frame.locator("[data-gallery-notice]")).to_have_count(0)
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     log = page.locator("#actions-log li")
     expect(log).to_have_count(2)
     expect(log.nth(0)).to_contain_text(

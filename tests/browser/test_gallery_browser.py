@@ -646,6 +646,6 @@ def test_static_export_works_from_files(page: Page, tmp_path: Path) -> None:
     frame.get_by_role("button", name=re.compile("^Test")).click()
     expect(frame.locator("[data-gallery-notice]")).to_contain_text("live gallery")
     expect(frame.locator("#byok-card-anthropic")).to_be_visible()  # nothing swapped away
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     expect(page.locator("#actions-log li").first).to_contain_text("blocked")
     assert watch.take() == []

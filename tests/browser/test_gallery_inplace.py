@@ -161,6 +161,8 @@ def test_the_canvas_follows_the_form_without_waiting_for_the_panels_answer(
 ) -> None:
     goto(page, f"{gallery_url}/story/alert--with-title?tab=controls")
     canvas_ready(page, "alert--with-title")
+    page.locator('input[name="story-tab"][value="code"]').hover()  # loads the Code panel
+    expect(page.locator("#code-source")).to_be_attached()
     held: list[Route] = []
     page.route(re.compile(r"/story/alert--with-title/panels\?"), lambda r: held.append(r))
     page.locator('#controls-form input[name="title"]').fill("Straight in")
@@ -181,7 +183,7 @@ def test_htmx_runs_on_a_swapped_story_and_actions_are_logged(page: Page, gallery
     open_story(page, "key-input-form--openai")
     canvas_ready(page, "key-input-form--openai")
     assert canvas_eval(page, MARKED) == "kept"
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     canvas = page.frame_locator("#canvas-frame")
     canvas.get_by_label("OpenAI API key").fill(OPENAI_KEY)
     canvas.get_by_role("button", name=re.compile("Save key")).click()
@@ -196,7 +198,7 @@ def test_htmx_runs_on_a_swapped_story_and_actions_are_logged(page: Page, gallery
     page.get_by_role("radio", name="Controls").check()
     page.locator('#controls-form input[name="submit_text"]').fill("Store key")
     expect(canvas.get_by_role("button", name=re.compile("Store key"))).to_be_visible()
-    page.get_by_role("radio", name="Actions").check()
+    page.get_by_role("radio", name=re.compile("^Actions")).check()
     expect(page.locator("#actions-log li")).to_have_count(0)
     canvas.get_by_label("OpenAI API key").fill(OPENAI_KEY)
     canvas.get_by_role("button", name=re.compile("Store key")).click()

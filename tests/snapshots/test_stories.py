@@ -160,7 +160,7 @@ SESSION_DEPENDENT = {"key-manager-dashboard--storage-failure"}
 def check_gallery_pages(story: Story, html: str, gallery: TestClient) -> None:
     """The gallery's story page (htmx fragment) names its canvas and carries the exact HTML
     (what Copy copies); the canvas is a full page holding the exact bytes and a toast container."""
-    page = gallery.get(f"/story/{story.slug}", headers={"HX-Request": "true"})
+    page = gallery.get(f"/story/{story.slug}?tab=html", headers={"HX-Request": "true"})
     assert page.status_code == 200
     frame = BeautifulSoup(page.text, "html.parser").select_one("iframe#canvas-frame")
     assert frame["src"] == f"/story/{story.slug}/canvas" and frame["title"].startswith("Canvas: ")
