@@ -138,7 +138,9 @@ def take(
         last = known.last + 1
         _WRITTEN.pop(state, None)  # a busy key keeps one entry
         state = known.head + str(last)
-        _WRITTEN[state] = known._replace(total=known.total + 1, last=last)
+        _WRITTEN[state] = _Written(
+            name, known.newest, known.total + 1, last, known.head, known.frees
+        )
         return Decision(
             True,
             state,

@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..core.compiled import Compiled
@@ -374,7 +374,7 @@ class Validation:
             "last_used_at": params["now"] if want.track else row["last_used_at"],
             **counters,
         }
-        return _entry(new_row, entry)
+        return _entry(new_row, entry, now if want.track and now.tzinfo is UTC else None)
 
     def _draw(
         self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
@@ -404,6 +404,7 @@ class Validation:
 def _entry(
     row: Any,  # a key's row (a dict of its own when `previous` is given: kept, not copied)
     previous: Entry | None = None,  # the Entry it was counted from
+    used: datetime | None = None,  # its last_used_at as written now (UTC), when it was counted
 ) -> Entry:
     """An Entry of a row; the parsed metadata is reused when only counters changed (bench
     "validate_key defaults ≤ 4× HMAC + write": no JSON parse after a counted use)."""
@@ -423,7 +424,7 @@ def _entry(
         meta,
         old.revoked_at,
         old.created_at,
-        from_iso(row["last_used_at"]),
+        from_iso(row["last_used_at"]) if used is None else used,
         row["use_count"],
         old.rolled_to,
     )
