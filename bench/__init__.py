@@ -28,6 +28,8 @@ class Row(NamedTuple):
     bar: float  # pass when median(ours) / median(reference) <= bar; math.inf = no bar
     cpu: bool = False  # time this process's CPU (time.process_time), not the wall clock: rows
     # against the machine's floors, whose figures must not depend on what else the machine runs
+    budget_s: float | None = None  # seconds: `ours` runs once, on the wall clock, against this
+    # fixed budget instead of a reference (a bulk build too slow to repeat); `reference` is None
 
 
 class Timing(NamedTuple):
@@ -128,6 +130,8 @@ def measure(
 ) -> Measurement:
     """Time one row (ours and the reference interleaved) and judge it against its bar."""
     result = Measurement(row.label, row.bar)
+    if row.budget_s is not None:
+        return _once(row, result)
     sides = [row.ours] + ([row.reference] if row.reference is not None else [])
     try:
         samples = per_call_times(
@@ -141,4 +145,20 @@ def measure(
     if len(samples) > 1:
         result.reference_us = statistics.median(samples[1]) * 1e6
         result.reference_spread = _spread(samples[1])
+    return result
+
+
+def _once(
+    row: Row,  # a row with a budget
+    result: Measurement,  # its measurement, filled in
+) -> Measurement:
+    """Time `row.ours` once on the wall clock against `row.budget_s`."""
+    start = timeit.default_timer()
+    try:
+        row.ours()
+    except Exception as e:  # a broken row is reported, not fatal to the run
+        result.error = f"{type(e).__name__}: {e}"
+        return result
+    result.ours_us = (timeit.default_timer() - start) * 1e6
+    result.reference_us = row.budget_s * 1e6
     return result

@@ -103,8 +103,12 @@ def test_issuing_floor_and_scale_rows_are_barred_and_checked(monkeypatch) -> Non
     monkeypatch.setattr(issuing_floors, "sizes", lambda: (1_000, 2_000))  # a quick build here
     rows = issuing_floors.rows()
     assert [r.bar for r in rows[:4]] == [10.0, 2.0, 4.0, 4.0]  # the issue's bars on the floors
-    assert {r.bar for r in rows[4:]} == {1.5} and len(rows) == 7
-    for row in rows:
+    scale, builds = rows[4:7], rows[7:]
+    assert {r.bar for r in scale} == {1.5} and len(rows) == 8
+    assert [(r.budget_s, r.reference) for r in builds] == [(1.2, None)]  # 60 s per 100k keys
+    built = builds[0].ours()
+    assert len(built.issuer.list_org_keys(built.org)) == 2_000
+    for row in rows[:7]:
         assert row.reference is not None
         row.ours()
         row.reference()
@@ -146,3 +150,21 @@ def test_a_cpu_row_counts_this_process_cpu_not_its_waits() -> None:
     wall = measure(Row("wall", waits, None, math.inf), timing)
     assert cpu.error is None and wall.error is None
     assert wall.ours_us >= 2_000 > cpu.ours_us  # the 2 ms sleep: on the wall clock only
+
+
+def test_a_budget_row_runs_once_on_the_wall_clock_against_its_budget() -> None:
+    """A bulk build too slow to repeat (Row.budget_s): one call, its wall time against the
+    budget (the issue's "100k keys ≤ 60 s")."""
+    import time
+
+    calls = []
+
+    def build() -> None:
+        calls.append(1)
+        time.sleep(0.01)
+
+    fits = measure(Row("fits", build, None, 1.0, budget_s=1.0))
+    over = measure(Row("over", build, None, 1.0, budget_s=0.001))
+    assert len(calls) == 2  # once per row: no warm-up, no calibration
+    assert fits.passed is True and over.passed is False
+    assert fits.ours_us >= 10_000 and fits.reference_us == 1_000_000

@@ -12,6 +12,7 @@ from fastsql import Database
 
 from ..core.database import Guard
 from . import store
+from .direct import Direct
 from .errors import InvalidInputError
 from .store import Tables
 
@@ -33,6 +34,7 @@ class Context:
         self._lock = threading.RLock()
         with self.guard("open"):
             self.tables = Tables(self.db)
+        self.direct = Direct.of(self._lock, self.db)  # SQLite: validation skips SQLAlchemy's txn
 
     def guard(
         self,

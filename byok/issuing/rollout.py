@@ -105,6 +105,14 @@ class Rollout:
         pepper, hash_ = self.peppers.ids[target], self.peppers.hash
         return lambda plaintext: (hash_(plaintext, target), pepper)
 
+    def hot(
+        self,
+        key: str,  # a parsed key
+    ) -> bool:
+        """Whether the key's row can hold only its hash under the current pepper (one signing
+        secret, an issued key): found by that hash alone, nothing to settle."""
+        return len(self.peppers.ids) == 1 and not is_legacy_key(key)
+
     def find(
         self,
         key: str,  # a parsed key
@@ -113,11 +121,8 @@ class Rollout:
         """The key's row by any hash it may hold: one indexed lookup (inside the caller's
         guard); None when there is none."""
         t, peppers = self.tables, self.peppers
-        if len(peppers.ids) == 1 and not is_legacy_key(key):  # one secret, an issued key: hot
-            row = t.row(t.key_by_hash, {"h": key_hash})
-            if row is None or row["pepper"] != peppers.current:
-                return None
-            return row if peppers.equal(row["key_hash"], key_hash) else None
+        if self.hot(key):
+            return self.matched(t.row(t.key_by_hash, {"h": key_hash}), key_hash)
         candidates = peppers.candidates(key)
         hashes = [h for hs in candidates.values() for h in hs]
         row = t.row(self._by_hashes(len(hashes)), {f"h{i}": h for i, h in enumerate(hashes)})
@@ -126,6 +131,17 @@ class Rollout:
         made = candidates.get(row["pepper"], ())
         matched = [peppers.equal(row["key_hash"], h) for h in made]  # constant time, each
         return row if any(matched) else None
+
+    def matched(
+        self,
+        row: dict | None,  # the row found by the key's hash under the current pepper
+        key_hash: str,  # that hash
+    ) -> dict | None:
+        """The row when it holds this hash under the current pepper (compared in constant
+        time), else None."""
+        if row is None or row["pepper"] != self.peppers.current:
+            return None
+        return row if self.peppers.equal(row["key_hash"], key_hash) else None
 
     def settle(
         self,

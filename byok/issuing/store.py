@@ -9,6 +9,7 @@ rate-limit state in one row, so a success is one UPDATE and a key's counters go 
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,11 +299,12 @@ class Tables:
         fast: Compiled,  # `spend_tracked` or `count_use`
         params: dict,  # its parameters
         row: dict,  # the key's row as read (its version is the one compared)
+        run: Callable[[Compiled, dict], Any] | None = None,  # runs it (default: `run`)
     ) -> tuple | None:
         """Run a compare-and-swap that counts a use; the key's (use_count, usage_count,
         prev_day, prev_count) after it, None when the row changed."""
         if self.read_back is None:  # UPDATE … RETURNING
-            return self.run(fast, params).fetchone()
+            return (run or self.run)(fast, params).fetchone()
         # no RETURNING (MySQL): when the version matches, a spend on the same day leaves the
         # counters the row read implies; alone in its transaction, it is committed with it
         after = row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]
