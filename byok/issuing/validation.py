@@ -159,7 +159,7 @@ class Validation:
                 done, quota = self._draw(entry, want, now)
             else:
                 with self.ctx.guard("validate"):
-                    done, quota = self._apply(entry, plan, want, now), plan.quota
+                    done, quota = self._apply(entry, plan, want, now, alone=True), plan.quota
             if done is not None:
                 self.cache.put(key_hash, done)
                 return Admitted(done.key, quota)
@@ -268,8 +268,11 @@ class Validation:
             return None
         return Plan(rl, rem, refilled, bump, quota)
 
-    def _apply(self, entry: Entry, plan: Plan, want: _Want, now: datetime) -> Entry | None:
-        """Write the plan if the row is still the one read (inside a guard); None on conflict."""
+    def _apply(
+        self, entry: Entry, plan: Plan, want: _Want, now: datetime, *, alone: bool = False
+    ) -> Entry | None:
+        """Write the plan if the row is still the one read (inside a guard; `alone`: the write
+        is the guard's whole transaction); None on conflict."""
         t, row = self.ctx.tables, entry.row
         version = row["version"] + (1 if plan.bump else 0)
         params = {
@@ -284,7 +287,7 @@ class Validation:
         if want.track:
             day = now.date().isoformat()
             stmt = t.spend_tracked if plan.bump else t.count_use
-            counted = t.counted(stmt, {**params, "day": day}, row)
+            counted = t.counted(stmt, {**params, "day": day}, row, alone=alone)
             if counted is None:
                 return None
             use_count, usage_count, prev_day, prev_count = counted
