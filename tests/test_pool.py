@@ -325,3 +325,26 @@ def test_the_async_client_runs_no_more_validations_at_once_than_the_pool_has_con
     finally:
         db.close()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", [SERVERS[0]], indirect=True)
+def test_a_counted_validation_on_postgresql_is_one_statement_committed_on_its_own(
+    db_url: str, issuer: KeyIssuer
+) -> None:
+    # one round trip (not BEGIN, the UPDATE, then COMMIT): the connection that counted the use
+    # last ran the UPDATE itself, in autocommit; its row lock still orders concurrent uses
+    org, _ = issuer.get_or_create_organization("Acme")
+    made = issuer.create_key(org.id)
+    issuer.validate_key(made.plaintext)  # the first use of the day (its own transaction)
+    issuer.validate_key(made.plaintext)  # a row already counting today: the one statement
+    dbname = sa.make_url(db_url).database
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        last = admin.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE datname = %s "
+            "AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    assert {state for state, _ in last} == {"idle"}
+    updates = [q for _, q in last if q.lstrip().upper().startswith("UPDATE ISSUED_KEYS")]
+    assert len(updates) == 1, last
+    assert issuer.get_key(made.key.id).use_count == 2
