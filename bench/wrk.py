@@ -5,11 +5,13 @@ throwaway cluster), so a commit waits for the disk as it would there.
 
 Each timed call is one wrk run of a fixed number of requests (a Lua script stops wrk at that
 count), so the bench's µs per call is the time of those requests and a ratio of two rows is the
-inverse of their requests/s ratio: "rps ≥ 0.6×" is "ratio ≤ 1/0.6". The two routes of one app are
-timed interleaved: `/open` (no auth) and `/api` (`require_scopes`: a counted `validate_key`, one
-compare-and-swap write per request, no rate limit), with KEYS keys sent in turn, as many clients
-would (one more row sends a single key: concurrent requests then queue on its row). wrk starts once per call (a few ms, on both
-sides alike). The machine's 2 cores are shared by wrk, the server and PostgreSQL.
+inverse of their requests/s ratio: "rps ≥ 0.6×" is "ratio ≤ 1/0.6". The routes of one app are
+timed interleaved: `/open` (no auth), `/api` (`require_scopes`: a counted `validate_key`, one
+compare-and-swap write per request, no rate limit) and `/read` (a read-only `validate_key`: no
+usage, no limit, so a key verified lately is answered without a query), with KEYS keys sent in
+turn, as many clients would (one more row sends a single key: concurrent requests then queue on
+its row). wrk starts once per call (a few ms, on both sides alike). The machine's 2 cores are
+shared by wrk, the server and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ async def open_route() -> str:
 @app.get("/api")
 @require_scopes(client)
 async def api_route() -> str:
+    return "ok"
+
+
+@app.get("/read")
+@require_scopes(client, track_usage=False, check_rate_limit=False)
+async def read_route() -> str:
     return "ok"
 """
 
@@ -212,6 +220,16 @@ def pg_rows() -> list[Row]:
             PG_BAR,
         ),
         Row(f"{what}: c = 16 vs c = 1 (rps rising from c = 1 to 16)", api16, api1, RISE_BAR),
+        *(
+            Row(
+                f"HTTP wrk, PostgreSQL, read-only validate_key ({KEYS} keys in turn, verified "
+                f"lately: no query), 1 worker, c = {c}: vs no-auth route (no bar)",
+                server.load("/read", c, keys),
+                server.load("/open", c),
+                NO_BAR,
+            )
+            for c in (1, 16)
+        ),
         Row(
             "HTTP wrk, PostgreSQL, counted validate_key of ONE key, c = 16: vs no-auth route "
             "(its row's compare-and-swap serialises; no bar)",

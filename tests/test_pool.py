@@ -224,3 +224,127 @@ def test_the_async_client_has_more_calls_in_flight_than_asyncios_default_executo
         return await asyncio.gather(*(_off_loop(barrier.wait) for _ in range(parties)))
 
     assert sorted(asyncio.run(together())) == list(range(parties))
+
+
+def test_sqlite_readers_do_not_wait_on_a_writer_of_another_connection(tmp_path) -> None:
+    # one writer at a time (WAL), and reads never wait on it: another connection (another
+    # process's, as sqlite3 sees it) holds a write transaction open while byok reads. Were the
+    # reads to wait for its lock they would fail after the busy timeout (database is locked)
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    issuer = KeyIssuer(url, signing_secret=SECRET, cache_ttl=0)
+    config = BYOKConfig(storage_backend=StorageBackend.DATABASE)
+    manager = BYOKManager(VAULT_SECRET, db_url=url, config=config)
+    writer = sqlite3.connect(tmp_path / "keys.db", isolation_level=None, timeout=0)
+    try:
+        org, _ = issuer.get_or_create_organization("Acme")
+        made = issuer.create_key(org.id)
+        manager.set_key(None, "openai", "sk-wal-read-0001", user_id="u1")
+        writer.execute("BEGIN IMMEDIATE")  # the write lock, held to the end of the test
+        writer.execute("UPDATE issued_keys SET use_count = use_count + 1000")
+        seen = issuer.validate_key(made.plaintext, track_usage=False, check_rate_limit=False)
+        assert seen.id == made.key.id and seen.use_count == 0  # the last committed row
+        assert issuer.get_key(made.key.id).use_count == 0
+        assert [k.id for k in issuer.list_org_keys(org.id)] == [made.key.id]
+        assert manager.get_key(None, "openai", "u1") == "sk-wal-read-0001"
+        with pytest.raises(sqlite3.OperationalError, match="locked"):  # one writer at a time
+            sqlite3.connect(tmp_path / "keys.db", timeout=0).execute("BEGIN IMMEDIATE")
+    finally:
+        writer.close()
+        manager.database.close()
+        issuer.close()
+
+
+@pytest.mark.parametrize("db_url", [SERVERS[0]], indirect=True)
+def test_no_connection_is_left_idle_in_a_transaction_after_a_burst_of_counted_validations(
+    db_url: str, issuer: KeyIssuer
+) -> None:
+    # each counted use is one autocommit statement on PostgreSQL: the pool's connections go
+    # back in autocommit off, idle, and the counts are exact
+    from byok.issuing import APIKeyClient, KeyMetadata
+
+    org, _ = issuer.get_or_create_organization("Acme")
+    made = [issuer.create_key(org.id, metadata=KeyMetadata(remaining=30)) for _ in range(3)]
+    client = APIKeyClient.of(KeyIssuer(_with_query(db_url, "pool_size=3"), signing_secret=SECRET))
+
+    async def burst() -> list[object]:
+        calls = [client.validate_key(m.plaintext) for m in made for _ in range(40)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(burst())
+    try:
+        passed = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert len(passed) == 90 and all(
+            type(e).__name__ == "CreditsExhaustedError" for e in refused
+        )
+        assert [issuer.get_key(m.key.id).use_count for m in made] == [30, 30, 30]
+        dbname = sa.make_url(db_url).database
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            states = admin.execute(
+                "SELECT state FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
+        assert [s for (s,) in states if s != "idle"] == []  # none idle in transaction
+        with client.issuer._guard("after the burst"):  # a pooled connection is transactional
+            assert client.issuer.db.conn.connection.driver_connection.autocommit is False
+    finally:
+        client.issuer.close()
+
+
+@pytest.mark.parametrize("db_url", [SERVERS[0]], indirect=True)
+def test_the_async_client_runs_no_more_validations_at_once_than_the_pool_has_connections(
+    db_url: str,
+) -> None:
+    # calls beyond the pool queue for a thread of its own (none blocks a thread waiting for a
+    # connection); every call ends
+    from byok.core.pool import in_pool_thread
+
+    db = open_database(_with_query(db_url, "pool_size=2"))
+    inside, most, lock = [0], [0], threading.Lock()
+    release = threading.Event()
+
+    def call(i: int) -> int:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            if inside[0] == 2:
+                release.set()  # both threads are busy: let them go
+        assert release.wait(WAIT)
+        with lock:
+            inside[0] -= 1
+        return i
+
+    async def together() -> list[int]:
+        return await asyncio.gather(*(in_pool_thread(db, call, i) for i in range(6)))
+
+    try:
+        assert asyncio.run(together()) == list(range(6))
+        assert most[0] == 2
+    finally:
+        db.close()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", [SERVERS[0]], indirect=True)
+def test_a_counted_validation_on_postgresql_is_one_statement_committed_on_its_own(
+    db_url: str, issuer: KeyIssuer
+) -> None:
+    # one round trip (not BEGIN, the UPDATE, then COMMIT): the connection that counted the use
+    # last ran the UPDATE itself, in autocommit; its row lock still orders concurrent uses
+    org, _ = issuer.get_or_create_organization("Acme")
+    made = issuer.create_key(org.id)
+    issuer.validate_key(made.plaintext)  # the first use of the day (its own transaction)
+    issuer.validate_key(made.plaintext)  # a row already counting today: the one statement
+    dbname = sa.make_url(db_url).database
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        last = admin.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE datname = %s "
+            "AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    assert {state for state, _ in last} == {"idle"}
+    updates = [q for _, q in last if q.lstrip().upper().startswith("UPDATE ISSUED_KEYS")]
+    assert len(updates) == 1, last
+    assert issuer.get_key(made.key.id).use_count == 2

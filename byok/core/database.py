@@ -239,10 +239,25 @@ class Guard:
             if self.pool is None:
                 self.lock.release()
             else:
-                self.pool.leave(ended)
+                self.pool.leave(ended and not self._lost(conn, exc))
         if isinstance(exc, sa.exc.SQLAlchemyError | self.db.engine.dialect.loaded_dbapi.Error):
             raise StorageError(f"database {self.what} failed: {db_reason(exc)}") from None
         return False
+
+    def _lost(
+        self,
+        conn: sa.Connection,  # the Guard's connection
+        exc: BaseException | None,  # what ended the operation, if anything did
+    ) -> bool:
+        """The driver's connection broke (or was closed) under a statement run on it directly,
+        which SQLAlchemy did not see: the pool must not hand it out again."""
+        if not isinstance(exc, self.db.engine.dialect.loaded_dbapi.Error):
+            return False
+        try:
+            driver = conn.connection.driver_connection
+        except sa.exc.SQLAlchemyError:
+            return True
+        return self.db.engine.dialect.is_disconnect(exc, driver, None)
 
 
 def open_schema(

@@ -15,6 +15,7 @@ from fastsql import Database
 from starlette.concurrency import run_in_threadpool
 
 from ..core.database import Guard
+from ..core.pool import in_pool_thread
 from .engine import KeyIssuer
 from .models import (
     APIKey,
@@ -283,7 +284,7 @@ class APIKeyClient:
             return admit(prepared, io=False)
         except NeedsDatabase:
             pass  # (outside the except block, so a later error is not chained to this one)
-        return await _off_loop(admit, prepared, io=True)
+        return await in_pool_thread(self.issuer.db, admit, prepared, io=True)
 
     async def verify_key(self, plaintext_key: str, *, track_usage: bool = True) -> APIKey:
         """See KeyIssuer.verify_key."""

@@ -212,6 +212,15 @@ class Tables:
         self.spend_tracked = fast(back(cas.ordered_values(*counted.items(), *counters.items())))
         self.spend_untracked = fast(cas.values(**counters))
         self.count_use = fast(back(cas.ordered_values(*counted.items())))
+        # the same two on a row already counting today (no day turns: no usage row to move),
+        # each a whole transaction, committed alone (`counted`)
+        today = cas.where(same_day)
+        self.alone = {
+            self.spend_tracked: fast(
+                back(today.ordered_values(*counted.items(), *counters.items()))
+            ),
+            self.count_use: fast(back(today.ordered_values(*counted.items()))),
+        }
         self.lock_row = fast(k.update().where(k.c.id == b("kid")).values(version=k.c.version))
         self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
         self.rehash = cas.values(key_hash=b("h"), pepper=b("pepper"), version=b("nv"))
@@ -300,11 +309,22 @@ class Tables:
         params: dict,  # its parameters
         row: dict,  # the key's row as read (its version is the one compared)
         run: Callable[[Compiled, dict], Any] | None = None,  # runs it (default: `run`)
+        *,
+        alone: bool = False,  # the statement is its Guard's whole transaction
     ) -> tuple | None:
         """Run a compare-and-swap that counts a use; the key's (use_count, usage_count,
         prev_day, prev_count) after it, None when the row changed."""
         if self.read_back is None:  # UPDATE … RETURNING
-            return (run or self.run)(fast, params).fetchone()
+            if run is not None:  # SQLite's Direct write
+                return run(fast, params).fetchone()
+            conn = self.db.conn
+            if alone and row["usage_day"] == params["day"] and not conn.in_transaction():
+                # bench "HTTP wrk, PostgreSQL, counted validate_key": one statement, committed
+                # alone (on PostgreSQL one round trip); a day turned since the read matches none
+                single = self.alone[fast]
+                driver = conn.connection.driver_connection
+                return self.dialect.run_alone(driver, single.sql, single.params(params))
+            return self.run(fast, params).fetchone()
         # no RETURNING (MySQL): when the version matches, a spend on the same day leaves the
         # counters the row read implies; alone in its transaction, it is committed with it
         after = row["use_count"] + 1, row["usage_count"] + 1, row["prev_day"], row["prev_count"]

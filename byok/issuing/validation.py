@@ -197,7 +197,7 @@ class Validation:
                     done, quota = self._apply(entry, plan, want, now, direct.run), plan.quota
             else:
                 with self.ctx.guard("validate"):
-                    done, quota = self._apply(entry, plan, want, now), plan.quota
+                    done, quota = self._apply(entry, plan, want, now, alone=True), plan.quota
             if done is not None:
                 self.cache.put(key_hash, done)
                 return Admitted(done.key, quota)
@@ -335,6 +335,8 @@ class Validation:
         want: _Want,  # the request
         now: datetime,  # the validation's time
         run: Callable[[Compiled, dict], Any] | None = None,  # runs the compare-and-swap
+        *,
+        alone: bool = False,  # the write is its guard's whole transaction
     ) -> Entry | None:
         """Write the plan if the row is still the one read (inside a guard, or a Direct write
         with its `run`); None on conflict."""
@@ -352,7 +354,7 @@ class Validation:
         if want.track:
             day = now.date().isoformat()
             stmt = t.spend_tracked if plan.bump else t.count_use
-            counted = t.counted(stmt, {**params, "day": day}, row, run)
+            counted = t.counted(stmt, {**params, "day": day}, row, run, alone=alone)
             if counted is None:
                 return None
             use_count, usage_count, prev_day, prev_count = counted
