@@ -15,11 +15,53 @@ from byok.components import (
     issued_panel,
 )
 
-from ..play import Click, ExpectText, ExpectVisible, Fill, Role, Text, WaitRequest
+from ..play import (
+    Click,
+    ExpectAttribute,
+    ExpectHidden,
+    ExpectText,
+    ExpectVisible,
+    Fill,
+    Role,
+    Step,
+    Text,
+    WaitRequest,
+)
 from ..registry import Call, Story
-from .issued import BASE, FIVE_MORE, GROUP, KEYS, NOW, SCOPES, USAGE
+from .issued import BASE, FIVE_MORE, GROUP, KEYS, NOW, REVEAL_SLOT, SCOPES, USAGE
 
 ORDER = 60  # after gallery.stories.issued (same ORDER, then module name)
+
+NO_KEYS = "All (0)"  # the sandbox's table: it holds no issued key
+
+
+def roll_play(
+    grace: GracePeriod,  # the grace period to choose
+) -> list[Step]:
+    """A RollKeyDialog story's play: choose the grace period and roll; the sandbox never issued
+    this key, so it answers with the honest refusal (a toast)."""
+    return [
+        Click(f"[name=grace][value='{grace.value}']"),
+        Click(Role("button", name="Roll key")),
+        WaitRequest("POST", BASE, status=404),
+        ExpectText("#toast-container", "No such API key"),
+    ]
+
+
+def filter_play(
+    status: StatusFilter | None,  # the filter the story shows (None: the table's default)
+) -> list[Step]:
+    """An IssuedKeyTable story's play: pick another status filter; the table answers with the
+    sandbox's keys under it (none), that filter marked current."""
+    other = StatusFilter.REVOKED if status is not StatusFilter.REVOKED else StatusFilter.ALL
+    tab = f"[data-byok-filter={other.value}]"
+    return [
+        Click(tab),
+        WaitRequest("GET", BASE, status=200),
+        ExpectAttribute(tab, "aria-current", "page"),
+        ExpectText("#byok-issued-keys", NO_KEYS),
+    ]
+
 
 STORIES: list[Story] = []
 STORIES += [
@@ -36,6 +78,8 @@ STORIES += [
         GROUP,
         f"The grace period preset to {grace.value} seconds; inline, as the page shows it "
         "without htmx.",
+        wrap=REVEAL_SLOT,
+        play=roll_play(GracePeriod.WEEK if grace is not GracePeriod.WEEK else GracePeriod.NONE),
     )
     for grace in GracePeriod
 ] + [
@@ -49,6 +93,11 @@ STORIES += [
         },
         GROUP,
         "As the Roll button loads it: byok.js opens it as a modal; Cancel closes it.",
+        play=[
+            ExpectVisible(Role("dialog")),
+            Click(Role("link", name="Cancel")),
+            ExpectHidden(Role("dialog")),
+        ],
     ),
 ]
 
@@ -59,6 +108,7 @@ STORIES += [
         {"keys": KEYS, "status": status, "base_url": BASE, "key_head": "sk_live_", "now": NOW},
         GROUP,
         f"status={status.value!r}: the filter shows how many keys each state has.",
+        play=filter_play(status),
     )
     for status in StatusFilter
 ] + [
@@ -68,6 +118,7 @@ STORIES += [
         {"keys": [], "base_url": BASE, "now": NOW},
         GROUP,
         "No keys yet: the empty state.",
+        play=filter_play(None),
     ),
     Story(
         IssuedKeyTable,
@@ -86,6 +137,12 @@ STORIES += [
         },
         GROUP,
         "usage adds a sparkline per key; highlight marks the key just created.",
+        play=[  # revoke a key the sandbox never issued: refused, the table stays
+            Click("form[hx-post*='000000000002/revoke'] button"),
+            WaitRequest("POST", BASE, status=404),
+            ExpectText("#toast-container", "No such API key"),
+            ExpectText("#byok-issued-keys", "Analytics job"),
+        ],
     ),
     Story(
         IssuedKeyTable,
@@ -101,6 +158,11 @@ STORIES += [
         },
         GROUP,
         "Ten keys, four per page: the pager and the range shown.",
+        play=[  # page 3 of the sandbox's keys: it holds none
+            Click(Role("link", name="Page 3")),
+            WaitRequest("GET", BASE, status=200),
+            ExpectText("#byok-issued-keys", NO_KEYS),
+        ],
     ),
 ]
 
