@@ -1,5 +1,6 @@
 """Issued API keys: the page a user manages the keys your app issues on — KeyStatusBadge,
-UsageSparkline, IssuedKeyReveal, ScopePicker, CreateKeyForm, RollKeyDialog and IssuedKeyTable.
+UsageSparkline, IssuedKeyReveal, ScopePicker and CreateKeyForm (RollKeyDialog, IssuedKeyTable and
+the whole page: gallery.stories.issued_table).
 
 The keys are `byok.issuing.APIKey` records written out in full (fixed ids and dates, `now=`), so
 the HTML never changes; the playground's "Issue keys" section shows the same components on a

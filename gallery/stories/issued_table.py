@@ -63,8 +63,7 @@ def filter_play(
     ]
 
 
-STORIES: list[Story] = []
-STORIES += [
+STORIES = [
     Story(
         RollKeyDialog,
         f"Inline, {grace.name.lower()}",
