@@ -148,13 +148,13 @@ def create_play(
     errors = args.get("errors", {})
     steps: list[Step] = []
     if not values.get("name") or "name" in errors:
-        steps.append(Fill("#byok-key-name", "CI server"))
+        steps.append(Fill(Role("textbox", name="Name"), "CI server"))
     if not values.get("scopes") or "scopes" in errors:
         steps.append(Click("[name=scopes][value='notes:read']"))
     if "expires" in errors:
         steps.append(Select("#byok-key-expires", ExpiryChoice.DAYS_30.value))
     if values.get("rate_requests"):  # the sandbox's keys have no rate limit to choose
-        steps.append(Fill("#byok-key-rate", ""))
+        steps.append(Fill("[name=rate_requests]", ""))
     return [
         *steps,
         Click(Role("button", name="Create key")),
