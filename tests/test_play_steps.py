@@ -8,6 +8,7 @@ The plays themselves run in Chromium: tests/browser/test_plays.py.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -143,6 +144,17 @@ def test_every_interactive_kind_of_story_has_a_play() -> None:
     labels = " ".join(s.label() for s in issued.play)
     for word in ("Create key", "Copy", "Roll", "Revoke"):
         assert word in labels
+
+
+_ACTS = re.compile(r'\sdata-byok-(dismiss|dialog-close)="')  # a dismiss / close control
+
+
+def test_every_story_a_user_can_act_on_has_a_play() -> None:
+    """Every story whose HTML calls the server (hx-get/post/put/patch/delete), or has a dismiss
+    or close control, declares a play: a new interactive story cannot forget one."""
+    acts = [s for s in registry() if s.interactive or _ACTS.search(s.canvas_html())]
+    assert len(acts) >= 80  # byok's forms, cards, dashboard, issued keys, alerts and toasts
+    assert [s.slug for s in acts if not s.play] == []
 
 
 def test_index_json_tags_stories_with_a_play(client: TestClient) -> None:

@@ -139,6 +139,16 @@ def summary_of(response: Any) -> str | None:
     return node.get_text()
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_the_forms_put_and_patch_methods_save(tab: Page, method: str) -> None:
+    """KeyInputForm / MultiProviderKeyForm(method=PUT or PATCH) save on byok's own routes."""
+    one = tab.send(method, f"{PREFIX}/openai", data={"api_key": OPENAI_KEY})
+    assert one.status_code == 200 and "saved" in one.text
+    any_ = tab.send(method, PREFIX, data={"provider": "google", "api_key": GOOGLE_KEY})
+    assert any_.status_code == 200
+    assert sorted(tab.stored()) == ["google", "openai"]
+
+
 def test_save_and_delete_refresh_the_dashboard_count_out_of_band(tab: Page) -> None:
     first = soup(tab.client.get(PREFIX)).find(id="byok-dashboard-summary")
     assert first.get_text() == "No keys stored yet: add one below."

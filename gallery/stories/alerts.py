@@ -16,7 +16,7 @@ from byok.components import (
 from byok.utils.helpers import article
 
 from ..model.registry import Call, Story
-from ..play import Click, ExpectHidden, ExpectVisible, Role
+from ..play import Click, ExpectHidden, ExpectVisible, Role, Step
 
 ORDER = 10
 GROUP = "Feedback"
@@ -28,6 +28,22 @@ MESSAGES = {
     AlertKind.ERROR: "That key was rejected by the provider.",
 }
 STYLE_NAMES = {None: "filled", **{s: s.value for s in AlertStyle}}
+
+NOTIFICATION = "[data-byok-dismissible]"  # a KeyStatusNotification in the canvas
+
+
+def dismiss_play(
+    after: int | None = None,  # ms it removes itself after (None: the user dismisses it)
+) -> list[Step]:
+    """A KeyStatusNotification story's play: it is shown, then gone (dismissed or timed out)."""
+    if after is not None:  # byok.js removes it once `after` has passed
+        return [ExpectVisible(NOTIFICATION), ExpectHidden(NOTIFICATION, timeout=after / 1000 + 4)]
+    return [
+        ExpectVisible(NOTIFICATION),
+        Click(Role("button", name="Dismiss")),
+        ExpectHidden(NOTIFICATION),
+    ]
+
 
 STORIES = [
     Story(
@@ -148,6 +164,7 @@ STORIES += [
         },
         GROUP,
         f"A key was {status.value}.",
+        play=dismiss_play(),
     )
     for status in KeyStatus
 ] + [
@@ -157,6 +174,7 @@ STORIES += [
         {"provider": "anthropic", "status": KeyStatus.ADDED, "dismiss_after": 4000},
         GROUP,
         "Removes itself after 4 seconds (reload the page to see it again).",
+        play=dismiss_play(after=4000),
     ),
 ]
 

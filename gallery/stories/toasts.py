@@ -29,6 +29,11 @@ STORIES = [
         GROUP,
         f"The fixed container at the {position.value} {align.value} of the viewport; routes "
         "append toasts to it out of band (the canvas shows two samples in it).",
+        play=[  # the user dismisses one sample toast; the other stays
+            ExpectCount("#toast-container > *", len(SAMPLES)),
+            Click(Role("button", name="Dismiss")),
+            ExpectCount("#toast-container > *", len(SAMPLES) - 1),
+        ],
         layout="fullscreen",
         samples=SAMPLES,
     )
