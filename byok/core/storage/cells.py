@@ -18,6 +18,7 @@ __all__ = [
     "decode_cell",
     "flag_default",
     "from_ts",
+    "lone_cell",
     "make_cell",
     "parse_cell",
     "pick_cell",
@@ -194,6 +195,24 @@ def pick_cell(
     if best is None or (flagged_only and rank[0]):
         return None
     return best
+
+
+def lone_cell(
+    cells: dict,  # one owner's {slot: cell}
+    provider: str,  # provider name
+) -> Decoded | None:
+    """The decoded fields of the provider's only key when it is the owner's only cell (so its
+    default) and was decoded before; None otherwise (bench row "session get_key vs one AES-GCM
+    open": the common read, without picking, decoding or a record)."""
+    if len(cells) != 1:
+        return None
+    raw = cells.get(provider)
+    if raw.__class__ is not list:
+        return None
+    n = len(raw)
+    if n == 6:
+        return _DECODED.get(_CELL(Cell, raw))
+    return _DECODED.get(Cell(raw[0], raw[1], raw[2], raw[3])) if n == 4 else None
 
 
 def decode_cell(
