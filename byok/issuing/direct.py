@@ -82,7 +82,7 @@ class Direct:
     ) -> Write:
         """`with direct.write("validate"):` one transaction of `run` (and SQLAlchemy) statements,
         committed on success, rolled back on an error."""
-        return Write(self, what)
+        return _WRITE(Write, (self, what))  # bench "validate_key defaults": no Write() call
 
 
 class Write(NamedTuple):
@@ -117,6 +117,9 @@ class Write(NamedTuple):
         if isinstance(exc, errors):
             raise StorageError(f"database {self.what} failed: {db_reason(exc)}") from None
         return False
+
+
+_WRITE = tuple.__new__  # a Write from its two fields (a NamedTuple's __new__ is a Python call)
 
 
 def _end(
