@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from byok.core.storage import BYOKManager
-from byok.core.types import APIKey, BYOKConfig, EncryptionError, utcnow
+from byok.core.types import APIKey, BYOKConfig, EncryptionError, StorageError, utcnow
 from tests.support.storage import SECRET, FakeRequest
 
 KEY = "sk-proj-peek-0123456789abcdef"
@@ -59,3 +59,13 @@ def test_a_lone_default_under_an_old_key_version_is_resealed_on_read() -> None:
     assert new.get_key(request, "openai") == KEY
     assert new.keyring.version_of(new.storage.retrieve(request, "openai").encrypted_value) == 2
     assert new.get_key(request, "openai") == KEY
+
+
+def test_a_malformed_lone_cell_is_a_storage_error_not_a_crash() -> None:
+    m = BYOKManager(SECRET)
+    request = FakeRequest()
+    m.set_key(request, "openai", KEY)
+    _entry(m, request)["k"][""]["openai"] = ["tok", [1], None, 3]  # an unhashable item
+    assert m.storage.peek(request, "openai", None, None) is None
+    with pytest.raises(StorageError, match="malformed session entry for provider 'openai'"):
+        m.get_key(request, "openai")

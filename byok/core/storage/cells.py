@@ -198,21 +198,26 @@ def pick_cell(
 
 
 def lone_cell(
-    cells: dict,  # one owner's {slot: cell}
+    owners: Any,  # the session entry's {owner: {slot: cell}} as read (malformed: None)
+    owner: str,  # the owner's name in it ("" = the anonymous session)
     provider: str,  # provider name
 ) -> Decoded | None:
-    """The decoded fields of the provider's only key when it is the owner's only cell (so its
+    """The decoded fields of the provider's key when it is the owner's only cell (so its
     default) and was decoded before; None otherwise (bench row "session get_key vs one AES-GCM
     open": the common read, without picking, decoding or a record)."""
-    if len(cells) != 1:
+    cells = owners.get(owner) if owners.__class__ is dict else None
+    if cells.__class__ is not dict or len(cells) != 1:
         return None
     raw = cells.get(provider)
     if raw.__class__ is not list:
         return None
     n = len(raw)
-    if n == 6:
-        return _DECODED.get(_CELL(Cell, raw))
-    return _DECODED.get(Cell(raw[0], raw[1], raw[2], raw[3])) if n == 4 else None
+    try:  # an unhashable item: malformed, and the full read says so
+        if n == 6:
+            return _DECODED.get(_CELL(Cell, raw))
+        return _DECODED.get(Cell(raw[0], raw[1], raw[2], raw[3])) if n == 4 else None
+    except TypeError:
+        return None
 
 
 def decode_cell(

@@ -33,8 +33,6 @@ from .cells import (
 
 __all__ = ["CSRF_SESSION_KEY", "SessionStorage"]
 
-_PEEKED = tuple.__new__  # a Peeked from its four fields (Peeked() is a Python call)
-
 
 class SessionStorage(Backend):
     """Sealed keys in the session cookie: one namespaced entry, partitioned per user, budgeted.
@@ -228,26 +226,16 @@ class SessionStorage(Backend):
         user_id: str | None,  # owner (validated)
         label: str | None,  # which key; None = the provider's default
     ) -> Peeked | None:
-        """`Backend.peek`: the owner's only key, asked for as the provider's default, when its
-        cell was decoded before (bench row "session get_key vs one AES-GCM open")."""
-        if label is not None or self.flagged_default:
-            return None
+        """`Backend.peek`: the owner's lone default, decoded before (see Backend.peek)."""
         entry = session_of(request).get(self.name)
-        if entry.__class__ is not dict:
+        if label is not None or self.flagged_default or entry.__class__ is not dict:
             return None
-        owners = entry.get("k")
-        cells = owners.get(user_id or "") if owners.__class__ is dict else None
-        found = lone_cell(cells, provider) if cells.__class__ is dict else None
-        if found is None:
-            return None
-        if user_id is not None:
-            owner = "user:" + user_id
-        else:
-            sid = entry.get("sid")
-            if sid.__class__ is not str:
-                return None  # the id is created by the full read
-            owner = "session:" + sid
-        return _PEEKED(Peeked, (found[0], found[2], found[3], owner))  # no NamedTuple __new__
+        found = lone_cell(entry.get("k"), user_id or "", provider)
+        sid = entry.get("sid")
+        if found is None or (user_id is None and sid.__class__ is not str):
+            return None  # a session without its id yet: the full read creates it
+        owner = "session:" + sid if user_id is None else "user:" + user_id
+        return Peeked(found[0], found[2], found[3], owner)
 
     def retrieve(
         self,
