@@ -10,6 +10,7 @@ The caller's `Guard` ends the transaction and maps the driver's errors."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ __all__ = ["Compiled", "run"]
 class Compiled:
     """One statement compiled for one database: its SQL text and how its parameters are passed."""
 
-    __slots__ = ("defaults", "order", "sql")
+    __slots__ = ("defaults", "order", "pick", "sql")
 
     def __init__(
         self,
@@ -43,6 +44,9 @@ class Compiled:
             if not bp.required and name not in given
         }
         self.order: Sequence[str] | None = compiled.positiontup  # positional drivers: the names
+        # bench "validate_key defaults ≤ 4× HMAC + write": the values in order in one C call
+        # (an itemgetter of one name gives the value, not a tuple: those keep the list)
+        self.pick = itemgetter(*self.order) if self.order and len(self.order) > 1 else None
 
     def params(
         self,
@@ -50,6 +54,8 @@ class Compiled:
     ) -> Any:
         """The parameters as the driver takes them (a tuple in order, or the dict)."""
         values = {**self.defaults, **given} if self.defaults else given
+        if self.pick is not None:
+            return self.pick(values)
         return tuple([values[n] for n in self.order]) if self.order else values
 
 

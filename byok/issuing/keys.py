@@ -226,7 +226,9 @@ class Peppers:
         pepper: int = 0,  # index of the pepper: 0 = current
     ) -> str:
         """The key's HMAC-SHA256 under one pepper, as hex."""
-        return hmac.new(self._keys[pepper], key.encode("ascii"), hashlib.sha256).hexdigest()
+        # bench "validate_key defaults ≤ 4× HMAC + write": hmac.digest is one C call (hmac.new,
+        # its object and hexdigest are four Python calls), the same HMAC-SHA256
+        return hmac.digest(self._keys[pepper], key.encode("ascii"), "sha256").hex()
 
     def legacy_hashes(
         self,

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from ..types import APIKey, BYOKConfig, StorageBackend, ValidationError
+from ..types import APIKey, BYOKConfig, Endpoint, StorageBackend, ValidationError
 
 if TYPE_CHECKING:
     from .database import DatabaseStorage
 
 __all__ = [
     "Backend",
+    "Peeked",
     "Saved",
     "after_save",
     "open_backend",
@@ -97,6 +98,16 @@ class Saved(NamedTuple):
     after: Callable[[], list[APIKey]]  # the owner's live keys after the save, sorted, flagged
 
 
+class Peeked(NamedTuple):
+    """A stored key as a plain read needs it, without its record (bench row "session get_key
+    vs one AES-GCM open": no APIKey built per read)."""
+
+    sealed: bytes  # the sealed value
+    expires: datetime | None  # when it expires (UTC), None = never
+    endpoint: Endpoint | None  # its custom endpoint (bound into the associated data)
+    owner: str  # who it is sealed for (`Backend.owner`)
+
+
 class Backend(ABC):
     """Where sealed keys live. `BYOKManager` calls only these methods and reads only these traits."""
 
@@ -149,6 +160,17 @@ class Backend(ABC):
         label: str | None = None,  # which key; None = the provider's default
     ) -> APIKey | None:
         """The stored record (expired or not), or None."""
+
+    def peek(
+        self,
+        request: Any,  # the request
+        provider: str,  # provider name (validated)
+        user_id: str | None,  # owner (validated)
+        label: str | None,  # which key; None = the provider's default
+    ) -> Peeked | None:
+        """The key without its record when the backend has it at hand (no I/O, nothing to
+        decide); None: read it with `retrieve`."""
+        return None
 
     def refresh(
         self,

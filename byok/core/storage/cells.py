@@ -18,6 +18,7 @@ __all__ = [
     "decode_cell",
     "flag_default",
     "from_ts",
+    "lone_cell",
     "make_cell",
     "parse_cell",
     "pick_cell",
@@ -194,6 +195,29 @@ def pick_cell(
     if best is None or (flagged_only and rank[0]):
         return None
     return best
+
+
+def lone_cell(
+    owners: Any,  # the session entry's {owner: {slot: cell}} as read (malformed: None)
+    owner: str,  # the owner's name in it ("" = the anonymous session)
+    provider: str,  # provider name
+) -> Decoded | None:
+    """The decoded fields of the provider's key when it is the owner's only cell (so its
+    default) and was decoded before; None otherwise (bench row "session get_key vs one AES-GCM
+    open": the common read, without picking, decoding or a record)."""
+    cells = owners.get(owner) if owners.__class__ is dict else None
+    if cells.__class__ is not dict or len(cells) != 1:
+        return None
+    raw = cells.get(provider)
+    if raw.__class__ is not list:
+        return None
+    n = len(raw)
+    try:  # an unhashable item: malformed, and the full read says so
+        if n == 6:
+            return _DECODED.get(_CELL(Cell, raw))
+        return _DECODED.get(Cell(raw[0], raw[1], raw[2], raw[3])) if n == 4 else None
+    except TypeError:
+        return None
 
 
 def decode_cell(

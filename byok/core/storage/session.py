@@ -10,7 +10,7 @@ from typing import Any
 
 from ..security import random_token
 from ..types import SESSION_TTL, APIKey, BYOKConfig, SessionFullError, StorageError
-from .backend import Backend, Saved, same_copy, with_defaults
+from .backend import Backend, Peeked, Saved, same_copy, with_defaults
 from .budget import CookieBudget
 from .cells import (
     CSRF_SESSION_KEY,
@@ -21,6 +21,7 @@ from .cells import (
     decode_cell,
     flag_default,
     from_ts,
+    lone_cell,
     make_cell,
     malformed,
     pick_cell,
@@ -217,6 +218,24 @@ class SessionStorage(Backend):
             return key, from_ts(picked[1].written)
         except (TypeError, ValueError, OverflowError, OSError):
             raise malformed(provider) from None
+
+    def peek(
+        self,
+        request: Any,  # a request with a session
+        provider: str,  # provider name (validated)
+        user_id: str | None,  # owner (validated)
+        label: str | None,  # which key; None = the provider's default
+    ) -> Peeked | None:
+        """`Backend.peek`: the owner's lone default, decoded before (see Backend.peek)."""
+        entry = session_of(request).get(self.name)
+        if label is not None or self.flagged_default or entry.__class__ is not dict:
+            return None
+        found = lone_cell(entry.get("k"), user_id or "", provider)
+        sid = entry.get("sid")
+        if found is None or (user_id is None and sid.__class__ is not str):
+            return None  # a session without its id yet: the full read creates it
+        owner = "session:" + sid if user_id is None else "user:" + user_id
+        return Peeked(found[0], found[2], found[3], owner)
 
     def retrieve(
         self,
