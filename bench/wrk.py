@@ -17,8 +17,9 @@ The write floor: a second tiny FastHTML app (`FLOOR_APP`, no byok in it) under t
 settings, whose one route `/write` runs the least a counted validation must do: one durable write,
 an autocommit `UPDATE floor_counters SET n = n + 1 WHERE id = %s RETURNING n` on a psycopg
 connection. Its connections are a fixed pool of byok's default size (`POOL_SIZE`; psycopg_pool is
-not a dependency) with as many threads, as byok's pooled database has (core/pool.py
+not a dependency) used from as many threads, as byok's pooled database does (core/pool.py
 `in_pool_thread`); the row id comes from the X-API-Key header, KEYS ids in turn as the keys are.
+It runs in its own uvicorn process, idle while the byok app's rows are timed and the reverse.
 
 The rows, each a ratio of µs per request (the inverse of requests/s):
 - counted, c = 1 and c = 16, vs the no-auth route: the issue's bar (rps ≥ 0.6× at c = 16);
