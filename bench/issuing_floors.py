@@ -15,7 +15,9 @@ of 100k keys with `create_keys`, timed once on the wall clock, within the issue'
 
 `create_keys` per key at a table size is compared with the floor of a bulk insert at the SAME
 size (bench/floors.py `bulk_floor`: the same rows and index shape, raw sqlite3, one transaction),
-≤ 3× at every size: byok's cost beyond the B-tree's is flat. Its time per key into 100k against
+≤ 3× at every size: byok's cost beyond the B-tree's stays bounded (one loaded run, load 7–29:
+1.6× at 1k, 1.2× at 100k, 2.5× at 1M, where byok's rows, wider than the floor's, make a file of
+1.06 GB against 0.69 GB; not yet explained further). Its time per key into 100k against
 into 1k is shown without a bar: it rises (1.4–1.6× measured) because three of the indexes
 (the UUID id, the unique hash, the audit rows' key id) take each row at a random leaf, so a
 100-key batch dirties ~300 pages the commit writes where at 1k the indexes are a few pages; the
