@@ -12,6 +12,22 @@ usage, no limit, so a key verified lately is answered without a query), with KEY
 turn, as many clients would (one more row sends a single key: concurrent requests then queue on
 its row). wrk starts once per call (a few ms, on both sides alike). The machine's 2 cores are
 shared by wrk, the server and PostgreSQL.
+
+The write floor: a second tiny FastHTML app (`FLOOR_APP`, no byok in it) under the same uvicorn
+settings, whose one route `/write` runs the least a counted validation must do: one durable write,
+an autocommit `UPDATE floor_counters SET n = n + 1 WHERE id = %s RETURNING n` on a psycopg
+connection. Its connections are a fixed pool of byok's default size (`POOL_SIZE`; psycopg_pool is
+not a dependency) used from as many threads, as byok's pooled database does (core/pool.py
+`in_pool_thread`); the row id comes from the X-API-Key header, KEYS ids in turn as the keys are.
+It runs in its own uvicorn process, idle while the byok app's rows are timed and the reverse.
+
+The rows, each a ratio of µs per request (the inverse of requests/s):
+- counted, c = 1 and c = 16, vs the no-auth route: the issue's bar (rps ≥ 0.6× at c = 16);
+- counted, c = 16 vs c = 1: rising with concurrency;
+- counted vs the raw write route, c = 1 and c = 16: byok's cost beyond its one write (rps ≥ 0.8×);
+- raw write route vs the no-auth route, c = 1 and c = 16 (no bar): how near the issue's 0.6× bar
+  the machine's own floor is (a disk-flushed commit per request bounds every counted validation);
+- read-only, c = 1 and c = 16, vs the no-auth route (no bar), and one key at c = 16 (no bar).
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ SECRET = "bench-wrk-signing-secret-0123456789abcdef"  # the issuer's signing sec
 REQUESTS = 160  # requests per timed call, at any concurrency (so the calls compare)
 KEYS = 64  # distinct keys the API requests send in turn (each key's counters are one row)
 PG_BAR = 1 / 0.6  # c = 16: rps ≥ 0.6× the no-auth route's
+FLOOR_BAR = 1 / 0.8  # counted: rps ≥ 0.8× the raw write route's (little beyond its one write)
 RISE_BAR = 1.0  # c = 16 serves more requests/s than c = 1
 NO_BAR = float("inf")
 
@@ -62,6 +79,42 @@ async def api_route() -> str:
 @app.get("/read")
 @require_scopes(client, track_usage=False, check_rate_limit=False)
 async def read_route() -> str:
+    return "ok"
+"""
+
+# the write floor: one autocommit UPDATE … RETURNING per request, nothing else; a fixed pool of
+# psycopg connections used from as many threads (byok's pooled database does the same)
+FLOOR_APP = """
+import asyncio
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+from fasthtml.common import FastHTML
+from starlette.requests import Request
+
+SIZE = int(os.environ["BYOK_WRK_POOL"])
+UPDATE = "UPDATE floor_counters SET n = n + 1 WHERE id = %s RETURNING n"
+conns = queue.SimpleQueue()
+for _ in range(SIZE):
+    conns.put(psycopg.connect(os.environ["BYOK_WRK_DB"], autocommit=True))
+threads = ThreadPoolExecutor(SIZE)
+app = FastHTML(default_hdrs=False)
+
+
+def write(row: int) -> int:
+    conn = conns.get()
+    try:
+        return conn.execute(UPDATE, (row,), prepare=True).fetchone()[0]
+    finally:
+        conns.put(conn)
+
+
+@app.get("/write")
+async def write_route(request: Request) -> str:
+    row = int(request.headers["x-api-key"])
+    await asyncio.get_running_loop().run_in_executor(threads, write, row)
     return "ok"
 """
 
@@ -102,13 +155,19 @@ class Server:
         self,
         db_url: str,  # the issuer's database
         folder: Path,  # where the app module and the wrk script are written
+        *,
+        source: str = APP,  # the app module's text (it defines `app`)
+        module: str = "wrk_app",  # the app module's name
     ):
-        (folder / "wrk_app.py").write_text(APP)
+        from byok.core.pool import POOL_SIZE
+
+        (folder / f"{module}.py").write_text(source)
         self.script = folder / "stop_at.lua"
         self.script.write_text(STOP_AT)
         self.port = _free_port()
         env = {**os.environ, "BYOK_WRK_DB": db_url, "BYOK_WRK_SECRET": SECRET}
-        serve = [sys.executable, "-m", "uvicorn", "wrk_app:app", "--app-dir", str(folder)]
+        env["BYOK_WRK_POOL"] = str(POOL_SIZE)  # the write floor's pool: byok's default size
+        serve = [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(folder)]
         serve += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
         serve += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
         self.proc = subprocess.Popen([*serve, "--log-level", "error"], env=env)
@@ -168,6 +227,32 @@ def _issued_keys(
         issuer.close()
 
 
+def _libpq(
+    db_url: str,  # a database URL as byok takes it (a driver, pool_size may be named)
+) -> str:
+    """The same database as a URL psycopg's own connect takes."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(db_url)
+    query = {k: v for k, v in url.query.items() if k != "pool_size"}
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+
+
+def _floor_rows(
+    db_url: str,  # the issuer's database (the floor's table goes beside byok's)
+    n: int,  # how many rows
+) -> list[str]:
+    """The write floor's counter rows; their ids, as text (sent as X-API-Key)."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_counters")
+        conn.execute("CREATE TABLE floor_counters (id integer PRIMARY KEY, n bigint NOT NULL)")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO floor_counters VALUES (%s, 0)", [(i,) for i in range(n)])
+    return [str(i) for i in range(n)]
+
+
 def _durable_pg() -> str | None:
     """A throwaway PostgreSQL cluster as production runs one: its data on disk (not in RAM), every
     commit flushed (fsync, synchronous_commit: the defaults); stopped at exit. None without the
@@ -209,8 +294,13 @@ def pg_rows() -> list[Row]:
     keys = _issued_keys(db_url, KEYS)
     server = Server(db_url, folder)
     atexit.register(server.close)
+    floor = Server(_libpq(db_url), folder, source=FLOOR_APP, module="wrk_floor")
+    atexit.register(floor.close)
+    ids = _floor_rows(_libpq(db_url), KEYS)
     api1, api16 = server.load("/api", 1, keys), server.load("/api", 16, keys)
+    write1, write16 = floor.load("/write", 1, ids), floor.load("/write", 16, ids)
     what = f"HTTP wrk, PostgreSQL, counted validate_key ({KEYS} keys in turn), 1 worker"
+    raw = f"HTTP wrk, PostgreSQL, raw write route (one autocommit UPDATE … RETURNING, {KEYS} rows"
     return [
         Row(f"{what}, c = 1: vs no-auth route (no bar)", api1, server.load("/open", 1), NO_BAR),
         Row(
@@ -220,6 +310,19 @@ def pg_rows() -> list[Row]:
             PG_BAR,
         ),
         Row(f"{what}: c = 16 vs c = 1 (rps rising from c = 1 to 16)", api16, api1, RISE_BAR),
+        *(
+            Row(f"{what}, c = {c}: vs raw write route (rps ≥ 0.8×)", api, write, FLOOR_BAR)
+            for c, api, write in ((1, api1, write1), (16, api16, write16))
+        ),
+        *(
+            Row(
+                f"{raw} in turn), 1 worker, c = {c}: vs no-auth route (the floor; no bar)",
+                write,
+                server.load("/open", c),
+                NO_BAR,
+            )
+            for c, write in ((1, write1), (16, write16))
+        ),
         *(
             Row(
                 f"HTTP wrk, PostgreSQL, read-only validate_key ({KEYS} keys in turn, verified "

@@ -103,12 +103,17 @@ def test_issuing_floor_and_scale_rows_are_barred_and_checked(monkeypatch) -> Non
     monkeypatch.setattr(issuing_floors, "sizes", lambda: (1_000, 2_000))  # a quick build here
     rows = issuing_floors.rows()
     assert [r.bar for r in rows[:4]] == [10.0, 2.0, 4.0, 4.0]  # the bars on the floors
-    scale, builds = rows[4:7], rows[7:]
-    assert {r.bar for r in scale} == {1.5} and len(rows) == 8
+    assert len(rows) == 10
+    # create_keys against the raw bulk insert at the same table size, at 1k and at 2k
+    over = [r for r in rows if "raw bulk insert" in r.label]
+    assert [r.bar for r in over] == [3.0, 3.0] and [rows.index(r) for r in over] == [4, 8]
+    assert [r.bar for r in rows[5:7]] == [1.5, 1.5]  # validate_key flat
+    assert math.isinf(rows[7].bar) and "into 1k" in rows[7].label  # index growth, shown
+    builds = rows[9:]
     assert [(r.budget_s, r.reference) for r in builds] == [(1.2, None)]  # 60 s per 100k keys
     built = builds[0].ours()
     assert len(built.issuer.list_org_keys(built.org)) == 2_000
-    for row in rows[:7]:
+    for row in rows[:9]:
         assert row.reference is not None
         row.ours()
         row.reference()
@@ -168,3 +173,25 @@ def test_a_budget_row_runs_once_on_the_wall_clock_against_its_budget() -> None:
     assert len(calls) == 2  # once per row: no warm-up, no calibration
     assert fits.passed is True and over.passed is False
     assert fits.ours_us >= 10_000 and fits.reference_us == 1_000_000
+
+
+def test_the_bulk_floor_fills_its_tables_and_inserts_a_batch_per_call() -> None:
+    import sqlite3
+    from pathlib import Path
+
+    from bench import floors
+
+    before = set(Path(floors._tmp.name).glob("bulk-*.db"))
+    run = floors.bulk_floor(size=2_500, batch=100)
+    run()
+    run()
+    (path,) = set(Path(floors._tmp.name).glob("bulk-*.db")) - before
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT h) FROM k").fetchone() == (
+            2_700,
+            2_700,
+        )
+        assert conn.execute("SELECT count(*), count(DISTINCT key_id) FROM a").fetchone() == (
+            2_700,
+            2_700,
+        )
