@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 from byok_gallery import Click, ExpectText, Fill, Role, Story, Text, play
-from gallery.model.registry import registry
 from starlette.testclient import TestClient
 
 from byok.components import Alert
 from gallery.app import create_app
+from gallery.model.registry import registry
 from tests.support import SECRET
 
 HX = {"HX-Request": "true"}

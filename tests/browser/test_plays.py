@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from byok_gallery.testing import assert_play_passes, gallery_server, play_params
-from gallery.model.registry import load
 from playwright.sync_api import Browser, Page, expect
 
+from gallery.model.registry import load
 from tests.support.browser import AXE_RUN, Watch, goto, new_context
 
 pytestmark = pytest.mark.browser
