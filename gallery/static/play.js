@@ -159,15 +159,25 @@
       })();
     });
   }
+  // an element htmx has not wired yet (swapped in, still settling) would act natively: a link
+  // would navigate the canvas away, a form would submit the page; wait until htmx processed it
+  var HX = "[hx-get],[hx-post],[hx-put],[hx-patch],[hx-delete],[data-hx-get],[data-hx-post],[data-hx-put],[data-hx-patch],[data-hx-delete]";
+  function wired(el) {
+    var owner = el.closest(HX) || (el.form && el.form.matches(HX) ? el.form : null);
+    if (!owner) return true;
+    var data = owner["htmx-internal-data"];
+    return !!(data && data.initHash);
+  }
   function actionable(step, deadline) {
     var why = function () {
       var found = all(step.target);
       if (!found.length) return "no element matches " + describe(step.target);
       if (!found.some(visible)) return found.length + " element(s) match " + describe(step.target) + " but none is visible";
+      if (!found.some(function (e) { return visible(e) && wired(e); })) return describe(step.target) + " is not wired by htmx yet";
       return describe(step.target) + " is disabled";
     };
     return until(function () {
-      var el = shown(step.target).filter(function (e) { return !e.disabled; })[0];
+      var el = shown(step.target).filter(function (e) { return !e.disabled && wired(e); })[0];
       return el || undefined;
     }, deadline, why);
   }
