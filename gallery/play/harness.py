@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -88,6 +88,7 @@ def _free_port() -> int:
 def gallery_server(
     *packages: str,  # story packages to serve (none: byok's own)
     startup: float = 120.0,  # seconds to wait for it to answer (imports are slow on a busy CI)
+    env: Mapping[str, str] | None = None,  # extra environment, e.g. BYOK_GALLERY_PROVIDER_URL
 ) -> Iterator[str]:
     """The gallery for these packages in a child process on a free 127.0.0.1 port, with a
     throwaway database; yields its base URL and stops it on exit."""
@@ -101,6 +102,7 @@ def gallery_server(
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),  # the tests' own imports
         "BYOK_GALLERY_SECRET": secrets.token_urlsafe(32),
+        **(env or {}),
     }
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)

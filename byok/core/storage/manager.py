@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastsql import Database
 
+from .. import types as core_types
 from ..endpoints import validate_endpoint
 from ..providers import check_provider
 from ..security import Keyring, bind, mask_key
@@ -226,7 +227,8 @@ class BYOKManager(Maintenance):
         peeked = self.storage.peek(request, provider, user_id, label)
         if peeked is not None:
             sealed, expires, endpoint, owner = peeked
-            if (expires is None or datetime.now(UTC) < expires) and not self.keyring.needs_rewrap(
+            # the clock APIKey.is_expired reads (core.types.utcnow), so both paths agree
+            if (expires is None or core_types.utcnow() < expires) and not self.keyring.needs_rewrap(
                 sealed
             ):
                 aad = bind(owner, provider, endpoint.encode() if endpoint else b"")
