@@ -16,7 +16,8 @@ from typing import Any
 
 from fastsql import Database
 
-from .. import types as core_types
+import byok.core.types as core_types
+
 from ..endpoints import validate_endpoint
 from ..providers import check_provider
 from ..security import Keyring, bind, mask_key
