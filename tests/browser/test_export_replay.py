@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from gallery.build.export import export
-from tests.support.browser import STYLED, Watch, new_context
+from tests.support.browser import Watch, new_context, open_exported
 
 TYPED_KEY = "sk-proj-" + "Ty9pEdKy" * 5  # what the person types (the recording used a demo key)
 
@@ -29,14 +29,9 @@ def page(browser: Browser) -> Iterator[Page]:
     ctx.close()
 
 
-def open_story(page: Page, site: Path, slug: str) -> None:
-    page.goto((site / "story" / f"{slug}.html").as_uri(), wait_until="load")
-    page.wait_for_function(STYLED, timeout=10_000)
-
-
 def test_a_key_forms_save_answers_from_its_recording(page: Page, site: Path) -> None:
     watch = Watch(page)
-    open_story(page, site, "key-input-form--openai")
+    open_exported(page, site, "key-input-form--openai")
     frame = page.frame_locator("#canvas-frame")
     frame.get_by_label("OpenAI API key").fill(TYPED_KEY)
     frame.get_by_role("button", name=re.compile("Save key")).click()
@@ -55,7 +50,7 @@ def test_a_key_forms_save_answers_from_its_recording(page: Page, site: Path) -> 
 def test_a_cards_delete_replays_and_an_unrecorded_test_keeps_the_notice(
     page: Page, site: Path
 ) -> None:
-    open_story(page, site, "key-management-card--stored-with-test")
+    open_exported(page, site, "key-management-card--stored-with-test")
     frame = page.frame_locator("#canvas-frame")
     frame.get_by_role("button", name=re.compile("^Test")).click()  # reaches a provider: not kept
     expect(frame.locator("[data-gallery-notice]")).to_contain_text("live gallery")

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from gallery.build.export import export
 from gallery.build.recordings import ISSUED_MASK
 from gallery.model.registry import Registry, registry
-from tests.support.browser import STYLED, Watch, new_context
+from tests.support.browser import Watch, goto, new_context, open_exported
 
 TABLE = "issued-key-table--all-keys"
 
@@ -35,14 +35,9 @@ def page(browser: Browser) -> Iterator[Page]:
     ctx.close()
 
 
-def open_story(page: Page, site: Path, slug: str) -> None:
-    page.goto((site / "story" / f"{slug}.html").as_uri(), wait_until="load")
-    page.wait_for_function(STYLED, timeout=10_000)
-
-
 def test_revoke_on_an_issued_key_table_replays_from_file(page: Page, site: Path) -> None:
     watch = Watch(page)
-    open_story(page, site, TABLE)
+    open_exported(page, site, TABLE)
     frame = page.frame_locator("#canvas-frame")
     row = frame.locator("tr", has_text="Production server")
     expect(row.locator("[data-byok-key-status]")).to_have_text("Active")
@@ -64,7 +59,7 @@ def test_roll_on_an_issued_key_table_replays_its_dialog_and_a_masked_reveal(
     page: Page, site: Path
 ) -> None:
     watch = Watch(page)
-    open_story(page, site, TABLE)
+    open_exported(page, site, TABLE)
     frame = page.frame_locator("#canvas-frame")
     row = frame.locator("tr", has_text="Production server")
     row.get_by_role("link", name=re.compile("^Roll")).click()
@@ -92,8 +87,7 @@ def test_roll_on_an_issued_key_table_replays_its_dialog_and_a_masked_reveal(
 
 def test_revoke_in_the_live_gallery_acts_on_the_seeded_key(page: Page, gallery_url: str) -> None:
     watch = Watch(page)
-    page.goto(f"{gallery_url}/story/{TABLE}?tab=actions", wait_until="load")
-    page.wait_for_function(STYLED, timeout=10_000)
+    goto(page, f"{gallery_url}/story/{TABLE}?tab=actions")
     frame = page.frame_locator("#canvas-frame")
     row = frame.locator("tr", has_text="Analytics job")
     expect(row.locator("[data-byok-key-status]")).to_have_text("Active")
@@ -120,8 +114,7 @@ def test_create_in_the_live_gallerys_create_key_form_shows_the_one_reveal(
 ) -> None:
     watch = Watch(page)
     page.context.add_init_script(HTMX_ERRORS)  # in the canvas too: what htmx could not place
-    page.goto(f"{gallery_url}/story/create-key-form--empty?tab=actions", wait_until="load")
-    page.wait_for_function(STYLED, timeout=10_000)
+    goto(page, f"{gallery_url}/story/create-key-form--empty?tab=actions")
     frame = page.frame_locator("#canvas-frame")
     form = frame.locator("#byok-create-key-form")
     form.get_by_label("Name").fill("CI deploy")
@@ -144,7 +137,7 @@ def test_create_in_the_exported_create_key_form_replays_the_masked_reveal(
 ) -> None:
     watch = Watch(page)
     page.context.add_init_script(HTMX_ERRORS)
-    open_story(page, site, "create-key-form--empty")
+    open_exported(page, site, "create-key-form--empty")
     frame = page.frame_locator("#canvas-frame")
     form = frame.locator("#byok-create-key-form")
     form.get_by_label("Name").fill("Demo key")

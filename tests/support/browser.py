@@ -80,3 +80,8 @@ def new_context(browser: Browser) -> BrowserContext:
 def goto(page: Page, url: str) -> None:
     page.goto(url, wait_until="load")
     page.wait_for_function(STYLED, timeout=10_000)
+
+
+def open_exported(page: Page, site: Path, slug: str) -> None:
+    """Open a story's page of a static export from file://, styled."""
+    goto(page, (site / "story" / f"{slug}.html").as_uri())
