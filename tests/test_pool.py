@@ -348,3 +348,32 @@ def test_a_counted_validation_on_postgresql_is_one_statement_committed_on_its_ow
     updates = [q for _, q in last if q.lstrip().upper().startswith("UPDATE ISSUED_KEYS")]
     assert len(updates) == 1, last
     assert issuer.get_key(made.key.id).use_count == 2
+
+
+def test_a_fresh_sqlite_file_opens_while_another_connection_writes_to_it(tmp_path) -> None:
+    # SQLite answers a switch to WAL "database is locked" at once, with no busy wait, while
+    # another connection holds a write lock: so several processes opening a fresh file at once
+    # failed now and then (CI: test_a_fresh_database_opened_by_4_processes_at_once). byok waits.
+    import sqlite3
+
+    path = tmp_path / "keys.db"
+    locked, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # a rollback-journal file, as a fresh file is, mid-write
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("CREATE TABLE other (x)")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO other VALUES (1)")
+        locked.set()
+        release.wait(30)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert locked.wait(30)
+    threading.Timer(0.3, release.set).start()
+    db = open_database(f"sqlite:///{path}")
+    thread.join()
+    assert db.q("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+    db.conn.close()

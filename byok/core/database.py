@@ -152,16 +152,38 @@ def open_database(
     try:
         if sqlite:
             db = Database(parsed, engine_kws=kws)
+            db.q(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             if access != "read":
-                db.q("PRAGMA journal_mode=WAL")
+                _wal(db)
                 db.q("PRAGMA synchronous=NORMAL")
-            db.q("PRAGMA busy_timeout=10000")
             db.conn.commit()
             return db
         parsed, size = split_pool(parsed)
         return Pooled(parsed, kws, size)
     except sa.exc.SQLAlchemyError as e:
         raise StorageError(f"cannot open database: {db_reason(e)}") from None
+
+
+SQLITE_BUSY_MS = 10_000  # how long a SQLite statement waits on another connection's lock
+
+
+def _wal(
+    db: Database,  # a SQLite database byok may write
+) -> None:
+    """Put the SQLite file in WAL mode. Processes opening a fresh file at once race to switch it:
+    SQLite answers the loser "database is locked" at once, without waiting (two readers both
+    upgrading would deadlock), so the switch is retried until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if db.q("PRAGMA journal_mode")[0]["journal_mode"] != "wal":  # set once per file
+                db.q("PRAGMA journal_mode=WAL")
+            return
+        except sa.exc.OperationalError as e:
+            db.conn.rollback()
+            if "locked" not in str(e.orig) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.001, 0.02))
 
 
 def _existing_sqlite(
