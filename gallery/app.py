@@ -16,7 +16,7 @@ from typing import Any
 from fastcore.xml import FT, to_xml
 from fasthtml.common import FastHTML, Meta, Title
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from byok.middleware.csrf import csrf_headers
 
@@ -24,7 +24,7 @@ from .args.controls import ControlError, error_slots, parse_args, query_args
 from .build.compose import IFRAME_PATH, cors_headers, story_for
 from .model.introspect import params
 from .model.registry import Registry, Story, registry, use_stories
-from .ui.assets import Assets, locate
+from .ui.assets import Assets, locate, served
 from .ui.canvas import VIEWPORTS, canvas_document, canvas_error_document
 from .ui.guides import find_guides, guide_page
 from .ui.pages import (
@@ -160,11 +160,15 @@ def create_app(
         return JSONResponse(registry().index(), headers=cors)
 
     @rt("/assets/{name}", methods=["get"])
-    def asset(name: str):
+    async def asset(req: Request, name: str):
         path = files.get(name)
         if path is None or not path.is_file():
             return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+        found = served(path)
+        headers = {"Cache-Control": "public, max-age=3600", "ETag": found.etag}
+        if req.headers.get("if-none-match") == found.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type=found.media_type, headers=headers)
 
     @rt("/story/{slug}", methods=["get"])
     def story(req: Request, slug: str):

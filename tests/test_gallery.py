@@ -40,7 +40,7 @@ from gallery.live.playground import (
 from gallery.model.introspect import Control, params, signature_text, variant_axes
 from gallery.model.registry import Call, Registry, Story, registry, slugify
 from gallery.model.runnable import runnable_app
-from gallery.ui.assets import AXE, NPM_FILES, Assets, find_node_modules, locate
+from gallery.ui.assets import AXE, NPM_FILES, THEME_SCRIPT, Assets, find_node_modules, locate
 from gallery.ui.canvas import VIEWPORTS
 from gallery.ui.guides import Guide, find_guides, guide_page
 from gallery.ui.pretty import pretty_html
@@ -582,10 +582,39 @@ def test_assets_are_served_from_a_whitelist_only(client: TestClient) -> None:
         assert client.get(url).status_code == 404, url
 
 
+def test_an_asset_answers_from_memory_with_a_validator_and_a_changed_file_is_read_again(
+    tmp_path,
+) -> None:
+    from gallery.ui.assets import served
+
+    path = tmp_path / "x.js"
+    path.write_text("let a = 1;")
+    first = served(path)
+    assert (first.body, first.media_type) == (b"let a = 1;", "text/javascript; charset=utf-8")
+    path.write_text("let a = 22;")  # the hot reload edits files under a running gallery
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    second = served(path)
+    assert second.body == b"let a = 22;" and second.etag != first.etag
+
+
+def test_an_asset_asked_again_with_its_etag_is_not_sent_again(client: TestClient) -> None:
+    answer = client.get("/assets/gallery.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    again = client.get("/assets/gallery.js", headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    other = client.get("/assets/gallery.js", headers={"If-None-Match": '"stale"'})
+    assert other.status_code == 200 and other.content == answer.content
+
+
 def test_pages_reference_local_assets_only(client: TestClient) -> None:
     head = soup(client.get("/").text).head
-    urls = [t.get("src") or t.get("href") for t in head.find_all(["script", "link"])]
+    tags = head.find_all(["script", "link"])
+    urls = [u for t in tags if (u := t.get("src") or t.get("href"))]
     assert urls and all(u.startswith("/assets/") or u == "data:," for u in urls), urls
+    inline = [t.string for t in tags if t.name == "script" and not t.get("src")]
+    assert inline == [THEME_SCRIPT]  # the one inline script: the theme before the first paint
     assert soup(client.get("/").text).find(id="asset-notice") is None
 
 
@@ -871,8 +900,10 @@ def test_export_writes_every_page_and_the_assets(exported) -> None:
     for target in local:
         assert (root / "story" / target.split("#")[0]).resolve().is_file(), target
     assert not page.select("[hx-boost]") and page.select_one("#controls-form fieldset")
-    head_urls = [t.get("src") or t.get("href") for t in page.head.find_all(["script", "link"])]
+    tags = page.head.find_all(["script", "link"])
+    head_urls = [u for t in tags if (u := t.get("src") or t.get("href"))]
     assert all(u.startswith("../assets/") or u == "data:," for u in head_urls)
+    assert [t.string for t in tags if t.name == "script" and not t.get("src")] == [THEME_SCRIPT]
     index_links = [
         a["href"] for a in soup((root / "index.html").read_text()).find_all("a", href=True)
     ]

@@ -39,9 +39,8 @@
     return el;
   }
 
-  // Theme: applied before the first paint (this script sits in <head>).
-  var theme = stored(THEME_KEY);
-  if (theme) document.documentElement.setAttribute("data-theme", theme);
+  // Theme: the inline script at the top of <head> applied the remembered one before the first
+  // paint (this script is deferred).
   function currentTheme() { return document.documentElement.getAttribute("data-theme") || "light"; }
 
   // ---------------------------------------------------------------- frames and messages
@@ -80,6 +79,7 @@
       return;
     }
     if (m.type === "hello") {
+      if (typeof m.seq === "number") panelsAfter(m.seq);
       send(from.contentWindow, "settings", settings());
       clearActions();
       a11yState("Checking…");
@@ -867,7 +867,7 @@
   // out-of-order answers never show an old value. A control change asks for the panels (code,
   // HTML, errors, the URL) once the canvas has its answer, so the two never compete for the
   // server; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
-  var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null};
+  var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null, panels: null};
   function localPath(src) { return typeof src === "string" && src.charAt(0) === "/" && src.charAt(1) !== "/"; }
   function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
   function showCanvas(src, form) {
@@ -881,14 +881,30 @@
         if (seq > view.sent && f === frame() && (response.status === 200 || (response.status === 422 && !form))) {
           view.sent = seq;
           view.last = {html: html, src: src, seq: seq};
-          send(f.contentWindow, "show", view.last);
-        } // else: an older answer than the one shown, another page, or refused arguments
-        panels();
+          showIn(f, view.last);
+          // the panels ask once the canvas says it shows this answer (its "hello"), so their
+          // request and swap never hold up the canvas's (bench "control change"); a canvas that
+          // refuses the answer never says so: they ask anyway a moment later
+          view.panels = {seq: seq, run: panels};
+          window.setTimeout(panelsAfter, 300, seq);
+        } else panels(); // an older answer than the one shown, another page, or refused arguments
       });
     }, function () {
       if (view.wanted === src) view.wanted = null; // the next change tries again
       panels();
     });
+  }
+  function showIn(f, m) {
+    // the canvas's own swap, called directly when it is ready for it (same origin); else a message
+    var direct = null;
+    try { direct = f.contentWindow.byokGalleryShow; } catch (e) { direct = null; }
+    if (typeof direct === "function" && f.contentDocument.readyState !== "loading") direct(m);
+    else send(f.contentWindow, "show", m);
+  }
+  function panelsAfter(seq) {
+    // the panels of the canvas's answer `seq` (or a later one), once
+    var p = view.panels;
+    if (p && seq >= p.seq) { view.panels = null; p.run(); }
   }
   function canvasOf(link) {
     // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)

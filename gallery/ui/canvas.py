@@ -18,7 +18,7 @@ from byok.components import TOAST_CONTAINER_ID, ToastContainer
 
 from ..live.sandbox import HEADER, SANDBOX_URL, SANDBOXED
 from ..model.registry import Story
-from .assets import Assets, locate
+from .assets import THEME_SCRIPT, Assets, locate
 from .site import Site
 
 __all__ = ["VIEWPORTS", "canvas_document", "canvas_error_document"]
@@ -39,8 +39,9 @@ def _head(site: Site, title: str, assets: Assets, composed: bool = False) -> FT:
     return Head(
         Title(f"{title} · canvas"),
         Link(rel="icon", href="data:,"),
-        Script(src=site.assets + "canvas.js"),  # theme before the first paint; actions; a11y
-        Script(src=site.assets + "play.js"),  # the play runner (Interactions panel, pytest)
+        Script(THEME_SCRIPT),  # the remembered theme before the first paint
+        Script(src=site.assets + "canvas.js", defer=True),  # actions, sandbox, a11y, in place
+        Script(src=site.assets + "play.js", defer=True),  # the play runner (Interactions, pytest)
         Link(rel="stylesheet", href=site.assets + "canvas.css"),
         *assets.page_headers(site.assets),  # byok's front end (+ --css), as an app's page has it
         Meta(name="byok-gallery-axe", content=site.assets + "axe.min.js"),
