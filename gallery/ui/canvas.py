@@ -2,11 +2,11 @@
 
 The page carries what an app's page would: byok's front end (byok.css, htmx, byok.js: the exact
 `FrontEnd.headers()`, no gallery htmx-config; then the developer's `--css` stylesheets), a
-ToastContainer for out-of-band toasts and the session's CSRF header. canvas.js (loaded first)
-applies the theme, background, outline and layout the story page asks for, logs every htmx
-request to the Actions panel, sends the key routes to the story's sandbox, and runs axe-core for
-the Accessibility panel. Its URL carries the story's arguments, so it is also the endpoint for
-visual tests.
+ToastContainer for out-of-band toasts and the session's CSRF header. An inline script sets the
+remembered theme before the first paint; canvas.js (deferred, before htmx) applies the theme,
+background, outline and layout the story page asks for, logs every htmx request to the Actions
+panel, sends the key routes to the story's sandbox, and runs axe-core for the Accessibility panel.
+Its URL carries the story's arguments, so it is also the endpoint for visual tests.
 """
 
 from __future__ import annotations
