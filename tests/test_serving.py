@@ -6,7 +6,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from fasthtml.common import P, fast_app
+from fasthtml.common import FastHTML, P, fast_app
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 import byok.components as bc
@@ -74,6 +75,43 @@ def test_the_beforeware_scans_an_apps_routes_once_not_per_request(monkeypatch) -
     for _ in range(3):
         assert client.get("/").status_code == 200
     assert scans == [app]  # the route table of a busy app is not walked on every request
+
+
+def test_a_request_that_is_no_asset_is_not_parsed_for_one() -> None:
+    """The beforeware reads the scope's path: a page request builds no URL object for it (the
+    per-request cost behind bench row "ASGI GET / + 3 keys … (byok's own work)")."""
+    before, _ = setup_byok(SECRET)
+    app = FastHTML(before=before, secret_key=SECRET, default_hdrs=False)
+
+    @app.get("/")
+    def page(req: Request) -> str:
+        return "url built" if "_url" in vars(req) else "no url"
+
+    client = TestClient(app)
+    assert [client.get("/").text for _ in range(2)] == ["no url", "no url"]
+    assert_served(client)  # asset requests are still answered
+
+
+def test_the_asset_route_goes_after_the_apps_routes_but_before_a_catch_all() -> None:
+    """The asset route is inserted before the first route that would answer an asset (fast_app's
+    static route), not first: the app's own routes above it are matched without trying it."""
+    before, _ = setup_byok(SECRET)
+    app, rt = fast_app(before=before, secret_key=SECRET, hdrs=bc.front_end().headers())
+    rt("/")(lambda: P("shop"))
+    TestClient(app).get("/")  # the first request puts the asset route in place
+    names = [getattr(r, "name", None) for r in app.router.routes]
+    static = next(i for i, r in enumerate(app.router.routes) if "{fname:path}" in r.path)
+    assert names.index("byok_assets") < static  # fast_app's static route does not shadow it
+
+    plain = FastHTML(before=before, secret_key=SECRET, default_hdrs=False)
+    plain.get("/")(lambda: "home")
+    plain.get("/about")(lambda: "about")
+    client = TestClient(plain)
+    assert client.get("/").text == "home"
+    names = [getattr(r, "name", None) for r in plain.router.routes]
+    assert names[-1] == "byok_assets" and len(names) == 3  # after the app's own routes
+    assert_served(client)
+    assert client.get("/about").text == "about"
 
 
 @pytest.mark.parametrize("setup", [False, True])

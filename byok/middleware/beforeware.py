@@ -24,7 +24,7 @@ from typing import Any
 from fasthtml.common import Beforeware
 from starlette.requests import Request
 
-from byok.components.serving import serve_assets_before
+from byok.components.serving import AssetsBefore
 from byok.components.variants import Severity
 from byok.components.wiring import DEFAULT_BASE_URL
 from byok.core.storage import BYOKManager
@@ -247,7 +247,7 @@ def setup_byok(
         policy = SecurityPolicy.of_config(config)
     remember_policy(manager, policy)  # mount_key_routes(app, manager) applies the same policy
     remember_identity(manager, Identity(user_id_func, login_url))  # routes and guards use it
-    parts: list[Any] = [serve_assets_before, BYOKBeforeware(manager, policy)]  # assets: /byok/
+    parts: list[Any] = [AssetsBefore(), BYOKBeforeware(manager, policy)]  # assets: /byok/
     if enable_security_checks:
         parts.append(SecurityCheckBeforeware(policy=policy))
     if enable_cleanup:
