@@ -1,0 +1,123 @@
+"""Group commit of counted validations (PostgreSQL): while one batch's statement is in flight,
+the counted uses that arrive on the same event loop queue, and the next statement carries all of
+them (`store.Tables.batch`: one UPDATE … FROM unnest(…) RETURNING, its own transaction), so
+concurrent requests of one process share a round trip and a thread hop. A key already waiting
+for the next batch waits for the one after it (a batch names each row once). No timer: a use that
+finds nothing in flight starts its statement at once.
+
+Each waiter learns its own row's answer: counted, or not matched (its version or day changed:
+`admit` takes it again, from a fresh read). An error of the statement reaches every waiter of
+the batch as the same StorageError a single write gives; the drain always releases them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..core.pool import in_pool_thread
+from .context import Context
+
+__all__ = ["Combiner"]
+
+Counted = tuple | None  # a row's (use_count, usage_count, prev_day, prev_count), None: no match
+
+
+class _Queue:
+    """The uses of one event loop: the next batch (by key id) and those of keys already in it."""
+
+    __slots__ = ("busy", "later", "next", "task")
+
+    def __init__(self) -> None:
+        self.next: dict[str, tuple[dict, asyncio.Future]] = {}  # the next batch, by key id
+        self.later: list[tuple[dict, asyncio.Future]] = []  # repeats of a key in `next`
+        self.busy = False  # a drain runs (it takes `next` when its statement is done)
+        self.task: asyncio.Task | None = None  # that drain (asyncio keeps only a weak reference)
+
+    def add(self, params: dict, done: asyncio.Future) -> None:
+        """Queue one use: in the next batch, or after it when its key is there already."""
+        if params["kid"] in self.next:
+            self.later.append((params, done))
+        else:
+            self.next[params["kid"]] = (params, done)
+
+    def take(self) -> list[tuple[dict, asyncio.Future]]:
+        """The next batch; the waiting repeats of its keys move up, one per key."""
+        batch, self.next = list(self.next.values()), {}
+        later, self.later = self.later, []
+        for params, done in later:
+            self.add(params, done)
+        return batch
+
+
+class Combiner:
+    """Runs the counted uses of one issuer in batches, one statement per batch per event loop."""
+
+    def __init__(
+        self,
+        ctx: Context,  # the issuer's database and tables (`tables.batch` is not None)
+    ):
+        self.ctx = ctx
+        self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}  # loops with uses in flight
+
+    async def count(
+        self,
+        params: dict,  # one key's `store.BATCH` values
+    ) -> Counted:
+        """Count one use in the next batch; its row's counters after it, None when it matched
+        nothing (StorageError when the batch's statement failed)."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        done = loop.create_future()
+        queue.add(params, done)
+        if not queue.busy:
+            queue.busy = True
+            queue.task = loop.create_task(self._drain(loop, queue))
+        return await done
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
+        """Run batches until none is waiting; every waiter is answered, even on cancellation."""
+        batch: list[tuple[dict, asyncio.Future]] = []
+        try:
+            while queue.next:
+                batch = queue.take()
+                try:
+                    found = await in_pool_thread(self.ctx.db, self._run, [p for p, _ in batch])
+                except Exception as e:  # the StorageError a single write gives, to each waiter
+                    _answer(batch, error=e)
+                else:
+                    _answer(batch, found=found)
+                batch = []
+        except BaseException:  # cancelled (the loop is closing): nobody is left waiting
+            left = [*batch, *queue.next.values(), *queue.later]
+            queue.next, queue.later = {}, []
+            for _, done in left:
+                done.cancel()
+            raise
+        finally:
+            queue.busy, queue.task = False, None
+            if self._queues.get(loop) is queue and not queue.next:
+                del self._queues[loop]
+
+    def _run(self, rows: list[dict]) -> dict[str, tuple]:
+        """One batch's statement in a pool thread, its own transaction; by key id, the counters
+        of each row it counted."""
+        with self.ctx.guard("validate"):
+            return self.ctx.tables.counted_batch(rows)
+
+
+def _answer(
+    batch: list[tuple[dict, asyncio.Future]],  # the waiters
+    *,
+    found: dict[str, tuple] | None = None,  # the statement's rows by key id, when it ran
+    error: Exception | None = None,  # else its error
+) -> None:
+    """Answer every waiter still waiting (one whose request was cancelled is skipped)."""
+    for params, done in batch:
+        if done.done():
+            continue
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(found.get(params["kid"]))
