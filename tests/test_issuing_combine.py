@@ -19,7 +19,16 @@ import pytest
 
 from bench.servers import admin_exec, with_db
 from byok.core.types import StorageError
-from byok.issuing import APIKeyClient, KeyIssuer, RevokedKeyError
+from byok.issuing import (
+    APIKeyClient,
+    CreditsExhaustedError,
+    KeyIssuer,
+    KeyMetadata,
+    QuotaError,
+    RateLimit,
+    RateLimitWindow,
+    RevokedKeyError,
+)
 from tests.support import SECRET, Clock
 
 pytestmark = pytest.mark.postgres
@@ -93,6 +102,33 @@ def test_concurrent_counted_uses_of_distinct_keys_share_statements(pg: str) -> N
     assert updates < 5 * len(keys)  # main: one UPDATE per validation (80)
     assert updates <= 10  # one statement per round, or two when the first one's drain began alone
     assert sorted(_use_counts(issuer).values()) == [6] * len(keys)
+    issuer.close()
+
+
+def test_limits_and_credits_spent_in_batches_hold_exactly(pg: str) -> None:
+    issuer = KeyIssuer(pg, signing_secret=SECRET)
+    org, _ = issuer.get_or_create_organization("combine")
+    limited = KeyMetadata(rate_limit=RateLimit(requests=3, window=RateLimitWindow.minute))
+    credits = KeyMetadata(remaining=4)
+    keys = [issuer.create_key(org.id, metadata=limited).plaintext for _ in range(6)]
+    keys += [issuer.create_key(org.id, metadata=credits).plaintext for _ in range(6)]
+    client = APIKeyClient.of(issuer)
+
+    async def run() -> list:
+        for k in keys:
+            await client.validate_key(k)  # cached (one use of each budget spent)
+        return [await _gather(client, keys) for _ in range(5)]
+
+    rounds = asyncio.run(run())
+    for i, k in enumerate(keys):
+        outcomes = [done[i] for done in rounds]
+        passed = sum(not isinstance(r, BaseException) for r in outcomes)
+        refused = (QuotaError, CreditsExhaustedError)
+        assert passed == (2 if i < 6 else 3), (i, outcomes)
+        assert all(isinstance(r, refused) for r in outcomes if isinstance(r, BaseException))
+        seen = issuer.validate_key(k, check_rate_limit=False, track_usage=False)
+        assert seen.use_count == (3 if i < 6 else 4)
+        assert seen.metadata.remaining == (None if i < 6 else 0)
     issuer.close()
 
 

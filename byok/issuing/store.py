@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastsql import Database
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..core.compiled import Compiled
 from ..core.database import (
@@ -45,13 +44,13 @@ __all__ = ["BATCH", "SCHEMA_VERSION", "Tables"]
 
 SCHEMA_VERSION = 2  # layout of the issuing tables this code writes (2: lineage_id, rolled_to)
 SCHEMA_NAME = "issuing"  # its entry in byok_meta
-BATCH = ("kid", "v", "nv", "now", "day", "bump", "rl", "rem", "refilled")  # a batch row's values
+BATCH = ("kid", "v", "nv", "now", "day", "bump", "rl", "rem", "refilled")  # a batch row's keys
 
 
 def _batch_types(
     k: sa.Table,  # issued_keys
 ) -> tuple:
-    """The types of `BATCH`'s values, in its order (each bound as an array of it)."""
+    """The types of `BATCH`'s values, in its order."""
     c = k.c
     kinds = (c.id, c.version, c.version, c.last_used_at, c.usage_day)
     limits = (c.rl_state, c.remaining, c.refilled_at)
@@ -247,11 +246,13 @@ class Tables:
 
     def _batch(self, k: sa.Table, turned: tuple) -> Any:
         """`spend_tracked` / `count_use` on a row already counting today, for many keys at once:
-        their parameters bound as one array each (`BATCH`), the key's id first in each returned
-        row; a row whose `bump` is false keeps its limits (as `count_use`)."""
-        types = _batch_types(k)
-        arrays = [sa.cast(sa.bindparam(n), ARRAY(t)) for n, t in zip(BATCH, types, strict=True)]
-        b = sa.func.unnest(*arrays).table_valued(*BATCH, name="b").render_derived()
+        their parameters bound as one JSON array of objects (`BATCH` their keys), the key's id
+        first in each returned row; a row whose `bump` is false keeps its limits (as
+        `count_use`)."""
+        # one text parameter, dumped in C (psycopg's arrays cost more than the statement)
+        rows = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows"), sa.JSON))
+        typed = [sa.column(n, t) for n, t in zip(BATCH, _batch_types(k), strict=True)]
+        b = rows.table_valued(*typed, name="b").render_derived(with_types=True)
         kept = {  # a plain count leaves the limits as they are
             column: sa.case((b.c.bump, b.c[name]), else_=k.c[column])
             for column, name in (
@@ -279,7 +280,7 @@ class Tables:
     ) -> dict[str, tuple]:
         """Run `batch` as its own transaction (inside the caller's Guard); by key id, the
         (use_count, usage_count, prev_day, prev_count) of each row it counted."""
-        params = {name: [r[name] for r in rows] for name in BATCH}
+        params = {"rows": json.dumps(rows)}
         driver = self.db.conn.connection.driver_connection
         found = self.dialect.run_alone_rows(driver, self.batch.sql, self.batch.params(params))
         return {r[0]: tuple(r[1:]) for r in found}
