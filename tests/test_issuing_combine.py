@@ -139,15 +139,24 @@ def test_the_same_key_many_times_at_once_counts_exactly(pg: str) -> None:
     sent = [keys[i % 4] if i % 3 else keys[0] for i in range(90)]  # keys[0] most often
 
     async def run() -> list:
-        await client.validate_key(keys[0])
+        for k in keys:
+            await client.validate_key(k)
+        _sql(pg, COUNT_UPDATES)
         return [await _gather(client, sent) for _ in range(3)]
 
     rounds = asyncio.run(run())
     assert all(not isinstance(r, BaseException) for done in rounds for r in done)
+    updates = _sql(pg, "SELECT count(*) FROM update_log")[0][0]
+    assert updates <= 6  # main: one UPDATE per validation (270); here a key's plain counts add up
+    for done in rounds:  # each use learns its own count, as one at a time would
+        for k in keys:
+            seen = sorted(r.use_count for r, s in zip(done, sent, strict=True) if s == k)
+            assert seen == list(range(seen[0], seen[0] + len(seen)))
     want = {}
     for k in sent:
         want[k] = want.get(k, 0) + 3
-    want[keys[0]] += 1
+    for k in keys:
+        want[k] += 1
     by_id = {issuer.validate_key(k, track_usage=False).id: n for k, n in want.items()}
     assert _use_counts(issuer) == by_id
     issuer.close()

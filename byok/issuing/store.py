@@ -44,7 +44,8 @@ __all__ = ["BATCH", "SCHEMA_VERSION", "Tables"]
 
 SCHEMA_VERSION = 2  # layout of the issuing tables this code writes (2: lineage_id, rolled_to)
 SCHEMA_NAME = "issuing"  # its entry in byok_meta
-BATCH = ("kid", "v", "nv", "now", "day", "bump", "rl", "rem", "refilled")  # a batch row's keys
+# a batch row's keys: a compare-and-swap's parameters, and `n` uses counted (plain counts add up)
+BATCH = ("kid", "v", "nv", "now", "day", "bump", "rl", "rem", "refilled", "n")
 
 
 def _batch_types(
@@ -53,7 +54,7 @@ def _batch_types(
     """The types of `BATCH`'s values, in its order."""
     c = k.c
     kinds = (c.id, c.version, c.version, c.last_used_at, c.usage_day)
-    limits = (c.rl_state, c.remaining, c.refilled_at)
+    limits = (c.rl_state, c.remaining, c.refilled_at, c.use_count)
     return (*(x.type for x in kinds), sa.Boolean(), *(x.type for x in limits))
 
 
@@ -265,9 +266,9 @@ class Tables:
             k.update()
             .where(k.c.id == b.c.kid, k.c.version == b.c.v, k.c.usage_day == b.c.day)
             .values(
-                use_count=k.c.use_count + 1,
+                use_count=k.c.use_count + b.c.n,
                 last_used_at=b.c.now,
-                usage_count=k.c.usage_count + 1,
+                usage_count=k.c.usage_count + b.c.n,
                 version=b.c.nv,
                 **kept,
             )
@@ -276,12 +277,13 @@ class Tables:
 
     def counted_batch(
         self,
-        rows: list[dict],  # each one key's `_batch` parameters (distinct keys)
+        rows: list[dict],  # each one key's `BATCH` values (distinct keys)
     ) -> dict[str, tuple]:
         """Run `batch` as its own transaction (inside the caller's Guard); by key id, the
         (use_count, usage_count, prev_day, prev_count) of each row it counted."""
         driver = self.db.conn.connection.driver_connection
-        if len(rows) == 1:  # bench "… counted validate_key …, c = 1": the single statement
+        # bench "… counted validate_key …, c = 1": one use alone runs the single statement
+        if len(rows) == 1 and rows[0]["n"] == 1:
             (params,) = rows
             single = self.alone[self.spend_tracked if params["bump"] else self.count_use]
             found = self.dialect.run_alone(driver, single.sql, single.params(params))
