@@ -1,9 +1,10 @@
 """Group commit of counted validations (PostgreSQL): while one batch's statement is in flight,
 the counted uses that arrive on the same event loop queue, and the next statement carries all of
-them (`store.Tables.batch`: one UPDATE … FROM unnest(…) RETURNING, its own transaction), so
-concurrent requests of one process share a round trip and a thread hop. A key already waiting
-for the next batch waits for the one after it (a batch names each row once). No timer: a use that
-finds nothing in flight starts its statement at once.
+them (`store.Tables.batch`: one UPDATE … FROM json_to_recordset(…) RETURNING, its own
+transaction), so concurrent requests of one process share a round trip, a commit and a thread
+hop. A batch names each key once: plain counts of a key add up in its row (`n`), a use that
+spends its limits waits for the batch after. No timer: a use that finds nothing in flight starts
+its statement at once (alone, the single-row statement of `Tables.counted`).
 
 Each waiter learns its own row's answer: counted, or not matched (its version or day changed:
 `admit` takes it again, from a fresh read). An error of the statement reaches every waiter of
