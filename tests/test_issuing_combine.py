@@ -103,6 +103,8 @@ def test_concurrent_counted_uses_of_distinct_keys_share_statements(pg: str) -> N
     assert updates < calls  # main: one UPDATE per validation (80)
     assert updates <= 10  # one statement per round, or two when the first one's drain began alone
     assert sorted(_use_counts(issuer).values()) == [6] * len(keys)
+    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+    assert _sql(pg, idle) == [(0,)]
     issuer.close()
 
 
