@@ -6,8 +6,9 @@ throwaway cluster), so a commit waits for the disk as it would there.
 Each timed call is one wrk run of a fixed number of requests (a Lua script stops wrk at that
 count), so the bench's µs per call is the time of those requests and a ratio of two rows is the
 inverse of their requests/s ratio: "rps ≥ 0.6×" is "ratio ≤ 1/0.6". The routes of one app are
-timed interleaved: `/open` (no auth), `/api` (`require_scopes`: a counted `validate_key`, one
-compare-and-swap write per request, no rate limit) and `/read` (a read-only `validate_key`: no
+timed interleaved: `/open` (no auth), `/api` (`require_scopes`: a counted `validate_key`, a
+compare-and-swap write per request, no rate limit; the concurrent ones of the event loop share a
+statement, byok/issuing/combine.py) and `/read` (a read-only `validate_key`: no
 usage, no limit, so a key verified lately is answered without a query), with KEYS keys sent in
 turn, as many clients would (one more row sends a single key: concurrent requests then queue on
 its row). wrk starts once per call (a few ms, on both sides alike). The machine's 2 cores are
@@ -26,7 +27,8 @@ The rows, each a ratio of µs per request (the inverse of requests/s):
 - counted, c = 16 vs c = 1: rising with concurrency;
 - counted vs the raw write route, c = 1 and c = 16: byok's cost beyond its one write (rps ≥ 0.8×);
 - raw write route vs the no-auth route, c = 1 and c = 16 (no bar): how near the issue's 0.6× bar
-  the machine's own floor is (a disk-flushed commit per request bounds every counted validation);
+  the machine's own floor is (a disk-flushed commit per request; the counted route shares one
+  among the concurrent requests, so at c = 16 it may beat this floor);
 - read-only, c = 1 and c = 16, vs the no-auth route (no bar), and one key at c = 16 (no bar).
 """
 

@@ -33,6 +33,7 @@ class Dialect:
 
     name: ClassVar[str] = "sqlite"
     update_returning: ClassVar[bool] = True  # UPDATE … RETURNING exists
+    update_from_arrays: ClassVar[bool] = False  # UPDATE … FROM unnest(arrays): many rows' values
     insert = staticmethod(sqlite.insert)  # the dialect's INSERT with ON CONFLICT
 
     def engine_kws(
@@ -135,13 +136,23 @@ class Dialect:
     ) -> Any:
         """Execute and commit one statement that is a whole transaction; its first returned row
         (None when it matched none)."""
+        rows = self.run_alone_rows(driver_conn, sql, params)
+        return rows[0] if rows else None
+
+    def run_alone_rows(
+        self,
+        driver_conn: Any,  # the DBAPI connection, outside any transaction
+        sql: str,  # one statement with RETURNING, compiled for this driver: the whole transaction
+        params: Any,  # its parameters
+    ) -> list:
+        """Execute and commit one statement that is a whole transaction; every row it returned."""
         try:
             rows = self.run(driver_conn, sql, params).fetchall()  # all: SQLite ends the statement
             driver_conn.commit()
         except BaseException:
             driver_conn.rollback()
             raise
-        return rows[0] if rows else None
+        return rows
 
     def retryable(
         self,
@@ -191,6 +202,7 @@ class PostgreSQL(Dialect):
     """PostgreSQL through psycopg 3."""
 
     name = "postgresql"
+    update_from_arrays = True
     insert = staticmethod(postgresql.insert)
     RETRIED = frozenset({"40P01", "40001"})  # SQLSTATE: deadlock detected, serialization failure
 
@@ -201,20 +213,20 @@ class PostgreSQL(Dialect):
     def retryable(self, error: BaseException) -> bool:
         return getattr(getattr(error, "orig", error), "sqlstate", None) in self.RETRIED
 
-    def run_alone(self, driver_conn: Any, sql: str, params: Any) -> Any:
+    def run_alone_rows(self, driver_conn: Any, sql: str, params: Any) -> list:
         # bench "HTTP wrk, PostgreSQL, counted validate_key": in autocommit the statement is its
-        # own transaction, one round trip (not BEGIN, the statement, COMMIT); its row lock still
-        # orders concurrent writers of the row, in any process
+        # own transaction, one round trip (not BEGIN, the statement, COMMIT); its row locks still
+        # order concurrent writers of the rows, in any process
         driver_conn.autocommit = True
         try:
-            rows = driver_conn.execute(sql, params).fetchall()
+            rows = self.run(driver_conn, sql, params).fetchall()
         finally:
             try:
                 driver_conn.autocommit = False
             except driver_conn.Error:
                 driver_conn.close()  # never back in the pool in autocommit: the Guard drops it
                 raise
-        return rows[0] if rows else None
+        return rows
 
     @contextlib.contextmanager
     def serialised(self, conn: sa.Connection, name: str) -> Iterator[None]:

@@ -40,10 +40,22 @@ from .models import (
     Project,
 )
 
-__all__ = ["SCHEMA_VERSION", "Tables"]
+__all__ = ["BATCH", "SCHEMA_VERSION", "Tables"]
 
 SCHEMA_VERSION = 2  # layout of the issuing tables this code writes (2: lineage_id, rolled_to)
 SCHEMA_NAME = "issuing"  # its entry in byok_meta
+# a batch row's keys: a compare-and-swap's parameters, and `n` uses counted (plain counts add up)
+BATCH = ("kid", "v", "nv", "now", "day", "bump", "rl", "rem", "refilled", "n")
+
+
+def _batch_types(
+    k: sa.Table,  # issued_keys
+) -> tuple:
+    """The types of `BATCH`'s values, in its order."""
+    c = k.c
+    kinds = (c.id, c.version, c.version, c.last_used_at, c.usage_day)
+    limits = (c.rl_state, c.remaining, c.refilled_at, c.use_count)
+    return (*(x.type for x in kinds), sa.Boolean(), *(x.type for x in limits))
 
 
 @dataclass
@@ -221,6 +233,9 @@ class Tables:
             ),
             self.count_use: fast(back(today.ordered_values(*counted.items()))),
         }
+        # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": many keys' counted uses
+        # in one statement (combine.py); each row matches only on its version and today
+        self.batch = fast(self._batch(k, turned)) if self.dialect.update_from_arrays else None
         self.lock_row = fast(k.update().where(k.c.id == b("kid")).values(version=k.c.version))
         self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
         self.rehash = cas.values(key_hash=b("h"), pepper=b("pepper"), version=b("nv"))
@@ -229,6 +244,53 @@ class Tables:
             ins, ["key_id", "day"], lambda new: {"count": u.c.count + new.count}
         )
         self.add_day = fast(add)
+
+    def _batch(self, k: sa.Table, turned: tuple) -> Any:
+        """`spend_tracked` / `count_use` on a row already counting today, for many keys at once:
+        their parameters bound as one JSON array of objects (`BATCH` their keys), the key's id
+        first in each returned row; a row whose `bump` is false keeps its limits (as
+        `count_use`)."""
+        # one text parameter, dumped in C (psycopg's arrays cost more than the statement)
+        rows = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows"), sa.JSON))
+        typed = [sa.column(n, t) for n, t in zip(BATCH, _batch_types(k), strict=True)]
+        b = rows.table_valued(*typed, name="b").render_derived(with_types=True)
+        kept = {  # a plain count leaves the limits as they are
+            column: sa.case((b.c.bump, b.c[name]), else_=k.c[column])
+            for column, name in (
+                ("rl_state", "rl"),
+                ("remaining", "rem"),
+                ("refilled_at", "refilled"),
+            )
+        }
+        return (
+            k.update()
+            .where(k.c.id == b.c.kid, k.c.version == b.c.v, k.c.usage_day == b.c.day)
+            .values(
+                use_count=k.c.use_count + b.c.n,
+                last_used_at=b.c.now,
+                usage_count=k.c.usage_count + b.c.n,
+                version=b.c.nv,
+                **kept,
+            )
+            .returning(k.c.id, *turned)
+        )
+
+    def counted_batch(
+        self,
+        rows: list[dict],  # each one key's `BATCH` values (distinct keys)
+    ) -> dict[str, tuple]:
+        """Run `batch` as its own transaction (inside the caller's Guard); by key id, the
+        (use_count, usage_count, prev_day, prev_count) of each row it counted."""
+        driver = self.db.conn.connection.driver_connection
+        # bench "… counted validate_key …, c = 1": one use alone runs the single statement
+        if len(rows) == 1 and rows[0]["n"] == 1:
+            (params,) = rows
+            single = self.alone[self.spend_tracked if params["bump"] else self.count_use]
+            found = self.dialect.run_alone(driver, single.sql, single.params(params))
+            return {} if found is None else {params["kid"]: tuple(found)}
+        params = {"rows": json.dumps(rows)}
+        found = self.dialect.run_alone_rows(driver, self.batch.sql, self.batch.params(params))
+        return {r[0]: tuple(r[1:]) for r in found}
 
     def _migrate(self) -> None:
         db = self.db

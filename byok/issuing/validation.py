@@ -21,6 +21,7 @@ from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from . import limits, lineage, store
 from .cache import Entry, VerifiedCache
+from .combine import Combiner
 from .context import Context
 from .errors import (
     CreditsExhaustedError,
@@ -38,7 +39,7 @@ from .rollout import Rollout
 from .tenancy import Tenancy, canonical_id
 from .usage import Usage
 
-__all__ = ["Admitted", "NeedsDatabase", "Prepared", "Validation"]
+__all__ = ["Admitted", "NeedsDatabase", "Prepared", "Staged", "Validation"]
 
 OPTIMISTIC_ATTEMPTS = 4  # compare-and-swap tries before taking the row lock
 
@@ -54,6 +55,16 @@ class Prepared(NamedTuple):
     key: str  # the well-formed key
     key_hash: str  # its hash under the current pepper
     want: _Want  # what is asked of it
+
+
+class Staged(NamedTuple):
+    """A counted use checked and planned on a cached row, waiting for its batch (`stage`)."""
+
+    entry: Entry  # the key's row as read
+    plan: Plan  # the counters to write
+    now: datetime  # the validation's time
+    params: dict  # its values in the batch (`store.BATCH`)
+    key_hash: str  # where the cache keeps it
 
 
 class Admitted(NamedTuple):
@@ -155,6 +166,8 @@ class Validation:
     ):
         self.ctx, self.tenancy, self.usage, self.cache = ctx, tenancy, usage, cache
         self.format, self.peppers, self.rollout = format, peppers, rollout
+        # concurrent counted uses of one event loop share a statement (PostgreSQL)
+        self.combiner = None if ctx.tables.batch is None else Combiner(ctx)
 
     def prepare(self, plaintext_key: str, **want: Any) -> Prepared:
         """See KeyIssuer.prepare."""
@@ -203,6 +216,47 @@ class Validation:
                 return Admitted(done.key, quota)
             self.cache.drop(entry.key.id)  # another writer changed the row: read it again
         return self._validate_locked(key, key_hash, want)
+
+    def stage(self, prepared: Prepared) -> Admitted | Staged:
+        """`admit(io=False)` up to its write: the answer when none is needed, else the counted
+        use for a batch (combine.py); NeedsDatabase for a read, or a write no batch takes (a
+        day to turn, a rolled key, an uncounted spend, a database without batches)."""
+        _, key_hash, want = prepared
+        entry = self.cache.get(key_hash)
+        if entry is None:
+            raise NeedsDatabase
+        now, row = self.ctx.clock(), entry.row
+        self._check(entry.key, want, now, io=False)
+        drawn = want.limit and row["rolled_to"] is not None
+        plan = None if drawn else self._plan(entry, want, now)
+        if plan is None and not drawn:
+            return Admitted(entry.key, None)
+        if drawn or not want.track or self.ctx.tables.batch is None:
+            raise NeedsDatabase
+        params = _params(row, plan, now)
+        if row["usage_day"] != params["day"]:
+            raise NeedsDatabase
+        params["bump"] = plan.bump
+        return Staged(entry, plan, now, params, key_hash)
+
+    def settle(
+        self,
+        staged: Staged,  # a use `stage` made
+        counted: tuple | None,  # its row's (use_count, usage_count, …) after the batch; None:
+        # the row had changed (version or day): nothing was written
+    ) -> Admitted | None:
+        """A staged use after its batch: admitted, or None (its cached row dropped, so `admit`
+        reads it again)."""
+        entry = staged.entry
+        if counted is None:
+            self.cache.drop(entry.key.id)
+            return None
+        counters = {"usage_day": staged.params["day"], "usage_count": counted[1]}
+        done = _counted(
+            entry, staged.plan, staged.params, staged.now, counted[0], counters, track=True
+        )
+        self.cache.put(staged.key_hash, done)
+        return Admitted(done.key, staged.plan.quota)
 
     def _validate_locked(self, key: str, key_hash: str, want: _Want) -> Admitted:
         """The last resort under contention: lock the row, read, decide and write at once."""
@@ -341,21 +395,9 @@ class Validation:
         """Write the plan if the row is still the one read (inside a guard, or a Direct write
         with its `run`); None on conflict."""
         t, row = self.ctx.tables, entry.row
-        version = row["version"] + (1 if plan.bump else 0)
-        # bench "validate_key defaults ≤ 4× HMAC + write": a UTC time's text read as is, its
-        # day cut from it, one parameter dict
-        stamp = now.isoformat(timespec="microseconds") if now.tzinfo is UTC else to_iso(now)
-        params = {
-            "kid": row["id"],
-            "v": row["version"],
-            "nv": version,
-            "now": stamp,
-            "rl": plan.rl,
-            "rem": plan.rem,
-            "refilled": plan.refilled,
-        }
+        params = _params(row, plan, now)
         if want.track:
-            day = params["day"] = stamp[:10] if now.tzinfo is UTC else now.date().isoformat()
+            day = params["day"]
             stmt = t.spend_tracked if plan.bump else t.count_use
             counted = t.counted(stmt, params, row, run, alone=alone)
             if counted is None:
@@ -369,17 +411,7 @@ class Validation:
             return None
         else:
             use_count, counters = row["use_count"], {}
-        new_row = {
-            **row,
-            "version": version,
-            "rl_state": plan.rl,
-            "remaining": plan.rem,
-            "refilled_at": plan.refilled,
-            "use_count": use_count,
-            "last_used_at": params["now"] if want.track else row["last_used_at"],
-            **counters,
-        }
-        return _entry(new_row, entry, now if want.track and now.tzinfo is UTC else None)
+        return _counted(entry, plan, params, now, use_count, counters, track=want.track)
 
     def _draw(
         self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
@@ -404,6 +436,52 @@ class Validation:
             return None, None
         done.key = done.key if found is None else lineage.shown(done.key, plan.rem)
         return done, plan.quota
+
+
+def _params(
+    row: Any,  # the key's row as read (its version is the one compared)
+    plan: Plan,  # the counters to write
+    now: datetime,  # the validation's time
+) -> dict:
+    """The compare-and-swap's parameters (`store.BATCH` but for `bump`)."""
+    # bench "validate_key defaults ≤ 4× HMAC + write": a UTC time's text read as is, its day
+    # cut from it, one parameter dict
+    stamp = now.isoformat(timespec="microseconds") if now.tzinfo is UTC else to_iso(now)
+    return {
+        "kid": row["id"],
+        "v": row["version"],
+        "nv": row["version"] + (1 if plan.bump else 0),
+        "now": stamp,
+        "rl": plan.rl,
+        "rem": plan.rem,
+        "refilled": plan.refilled,
+        "day": stamp[:10] if now.tzinfo is UTC else now.date().isoformat(),
+    }
+
+
+def _counted(
+    entry: Entry,  # the key's Entry as read
+    plan: Plan,  # the counters written
+    params: dict,  # the compare-and-swap's parameters (`_params`)
+    now: datetime,  # the validation's time
+    use_count: int,  # the row's use_count after the write
+    counters: dict,  # its usage_day and usage_count after it (none when uncounted)
+    *,
+    track: bool,  # the use was counted
+) -> Entry:
+    """The key's Entry after a successful compare-and-swap."""
+    row = entry.row
+    new_row = {
+        **row,
+        "version": params["nv"],
+        "rl_state": plan.rl,
+        "remaining": plan.rem,
+        "refilled_at": plan.refilled,
+        "use_count": use_count,
+        "last_used_at": params["now"] if track else row["last_used_at"],
+        **counters,
+    }
+    return _entry(new_row, entry, now if track and now.tzinfo is UTC else None)
 
 
 def _entry(
