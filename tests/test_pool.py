@@ -389,9 +389,10 @@ def test_the_pool_threads_return_results_errors_and_context_and_skip_a_cancelled
     from byok.core.pool import Workers
 
     workers, seen = Workers(2, "test-pool"), contextvars.ContextVar("seen", default="")
-    gate, ran = threading.Event(), []
+    both, gate, ran = threading.Barrier(2, timeout=WAIT), threading.Event(), []
 
     def blocked() -> str:
+        both.wait()  # the two calls run at once, each in its own thread
         assert gate.wait(WAIT)
         return threading.current_thread().name
 
@@ -404,7 +405,7 @@ def test_the_pool_threads_return_results_errors_and_context_and_skip_a_cancelled
         second = asyncio.ensure_future(workers.run(blocked))
         waiting = asyncio.ensure_future(workers.run(lambda: ran.append(1)))
         await asyncio.sleep(0)  # the three are queued, in order
-        waiting.cancel()  # both threads hold a blocked call: it is still queued
+        waiting.cancel()  # no thread is free before the gate opens: it is still queued
         gate.set()
         names = await asyncio.gather(first, second)
         assert len(set(names)) == 2 and all(n.startswith("test-pool") for n in names)
