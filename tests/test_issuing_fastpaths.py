@@ -41,6 +41,26 @@ def test_an_unchanged_row_is_its_last_answer_and_a_changed_one_is_read_again(
     writer.close()
 
 
+def test_a_spend_answers_the_exact_count_after_another_instance_counted_the_key(
+    db_url: str,
+) -> None:
+    """A counted use without limits leaves the row's version as it is: a spend from a row read
+    before it must still answer (and store) the counts after both, not the ones it read."""
+    mine = KeyIssuer(db_url, signing_secret=SECRET)  # keeps the row it wrote in its cache
+    other = KeyIssuer(db_url, signing_secret=SECRET)  # another instance on the same database
+    org, _ = mine.get_or_create_organization("Acme")
+    made = mine.create_key(org.id, metadata=KeyMetadata(rate_limit=RateLimit(100, "minute")))
+    assert mine.validate_key(made.plaintext).use_count == 1
+    other.verify_key(made.plaintext)  # counted, no rate limit: the version stays
+    other.verify_key(made.plaintext)
+    assert mine.validate_key(made.plaintext).use_count == 4
+    assert mine.validate_key(made.plaintext).use_count == 5
+    assert other.get_key(made.key.id).use_count == 5
+    assert [d.count for d in other.key_usage(made.key.id, days=1)] == [5]
+    mine.close()
+    other.close()
+
+
 def test_a_remembered_rate_limit_state_decides_as_a_fresh_parse() -> None:
     rng = random.Random(7)
     for requests, window in ((3, "second"), (50, "minute"), (10**6, "minute"), (7, "hour")):

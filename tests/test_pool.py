@@ -377,3 +377,48 @@ def test_a_fresh_sqlite_file_opens_while_another_connection_writes_to_it(tmp_pat
     thread.join()
     assert db.q("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
     db.conn.close()
+
+
+def test_the_pool_threads_return_results_errors_and_context_and_skip_a_cancelled_call() -> None:
+    # the threads behind in_pool_thread: at most `size` of them; a result, an exception and the
+    # caller's context variables cross over; a call whose awaiter was cancelled while it waited
+    # for a thread never runs; shutdown ends the threads
+    import contextvars
+    import functools
+
+    from byok.core.pool import Workers
+
+    workers, seen = Workers(2, "test-pool"), contextvars.ContextVar("seen", default="")
+    both, gate, ran = threading.Barrier(2, timeout=WAIT), threading.Event(), []
+
+    def blocked() -> str:
+        both.wait()  # the two calls run at once, each in its own thread
+        assert gate.wait(WAIT)
+        return threading.current_thread().name
+
+    def failing() -> None:
+        raise KeyError("from the thread")
+
+    async def main() -> None:
+        seen.set("the caller's")
+        first = asyncio.ensure_future(workers.run(blocked))
+        second = asyncio.ensure_future(workers.run(blocked))
+        waiting = asyncio.ensure_future(workers.run(lambda: ran.append(1)))
+        await asyncio.sleep(0)  # the three are queued, in order
+        waiting.cancel()  # no thread is free before the gate opens: it is still queued
+        gate.set()
+        names = await asyncio.gather(first, second)
+        assert len(set(names)) == 2 and all(n.startswith("test-pool") for n in names)
+        with pytest.raises(KeyError, match="from the thread"):
+            await workers.run(failing)
+        bound = functools.partial(contextvars.copy_context().run, seen.get)
+        assert await workers.run(bound) == "the caller's"
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(main())
+    assert ran == []
+    assert workers._started == 2
+    workers.shutdown()
+    with pytest.raises(RuntimeError):
+        asyncio.run(workers.run(lambda: None))
