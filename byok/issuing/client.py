@@ -29,7 +29,7 @@ from .models import (
     UsageDay,
 )
 from .store import Tables, open_db
-from .validation import Admitted, NeedsDatabase, Prepared
+from .validation import Admitted, Prepared, Staged
 
 __all__ = ["APIKeyClient", "create_tables"]
 
@@ -281,13 +281,19 @@ class APIKeyClient:
         RateLimit-* headers): on the event loop when no query is needed, a counted use of a
         cached key in the next batch of this loop's (PostgreSQL: combine.py), else in a
         worker."""
-        validation = self.issuer.validation
-        try:
-            staged = validation.stage(prepared)
-        except NeedsDatabase:
-            staged = None  # (outside the except block, so a later error is not chained to this)
-        if isinstance(staged, Admitted):
+        staged = self.issuer.validation.try_stage(prepared)
+        if type(staged) is Admitted:
             return staged
+        return await self.settle(prepared, staged)
+
+    async def settle(
+        self,
+        prepared: Prepared,  # from KeyIssuer.prepare
+        staged: Staged | None,  # what Validation.try_stage made of it (None: it needs a read)
+    ) -> Admitted:
+        """`admit` after its part on the event loop (`Validation.try_stage`) found I/O needed:
+        a staged counted use goes to its batch, anything else to a worker thread."""
+        validation = self.issuer.validation
         if staged is not None:
             # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": one round trip and
             # one thread hop per batch of concurrent requests, not per request

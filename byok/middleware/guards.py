@@ -60,8 +60,9 @@ INJECT_KEY = "api_key"  # a guarded handler's parameter that receives the decryp
 INJECT_PROVIDER = "key_provider"  # a guarded handler's parameter that receives its provider
 _REQ = "byok_request_"  # parameter added to a guarded handler that does not take the request
 
-Check = Callable[[HTTPConnection], Awaitable["dict[str, Any] | Answer"]]
-"""request -> the values the guard found (handler parameter -> value), or the answer instead."""
+Check = Callable[[HTTPConnection], "dict[str, Any] | Answer | Awaitable[dict[str, Any] | Answer]"]
+"""request -> the values the guard found (handler parameter -> value), or the answer instead;
+or an awaitable of either (an `async def` check, or one that needs I/O only sometimes)."""
 
 
 class MissingKeyResponse(StrEnum):
@@ -114,6 +115,7 @@ class _Plan:
 
 def guard(
     check: Check,  # request -> {parameter: value} to hand the handler, or the answer instead
+    # (or an awaitable of either)
     injected: tuple[str, ...],  # the handler parameters the guard fills (hidden from FastHTML)
     *,
     needs: str | None = None,  # a parameter the handler must take (or **kwargs): else TypeError
@@ -130,10 +132,16 @@ def guard(
             request = kwargs.pop(_REQ) if plan.added_request else kwargs.get(plan.request_name)
             if not isinstance(request, HTTPConnection):
                 raise RuntimeError("a guarded handler must be called by FastHTML (no request)")
-            found = await check(request)
-            if not isinstance(found, dict):
-                return found
-            kwargs.update((n, v) for n, v in found.items() if n in plan.injected)
+            found = check(request)
+            if type(found) is not dict:
+                # bench "HTTP wrk, PostgreSQL, read-only validate_key": a check answered
+                # without I/O returns its dict, no coroutine made and awaited
+                if isinstance(found, Awaitable):
+                    found = await found
+                if not isinstance(found, dict):
+                    return found
+            if plan.injected:
+                kwargs.update((n, v) for n, v in found.items() if n in plan.injected)
             if plan.is_async:
                 result = await func(*args, **kwargs)
             else:
