@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..core.compiled import Compiled
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
-from . import limits, lineage, store
+from . import limits, lineage, store, wants
 from .cache import Entry, VerifiedCache
 from .combine import Combiner
 from .context import Context
@@ -27,17 +26,17 @@ from .errors import (
     CreditsExhaustedError,
     ExpiredKeyError,
     InsufficientScopeError,
-    InvalidInputError,
     InvalidKeyError,
     QuotaError,
     RevokedKeyError,
 )
 from .keys import KeyFormat, Peppers
 from .limits import Plan
-from .models import MAX_SCOPE, APIKey, KeyMetadata
+from .models import APIKey, KeyMetadata
 from .rollout import Rollout
-from .tenancy import Tenancy, canonical_id
+from .tenancy import Tenancy
 from .usage import Usage
+from .wants import Want
 
 __all__ = ["Admitted", "NeedsDatabase", "Prepared", "Staged", "Validation"]
 
@@ -54,7 +53,7 @@ class Prepared(NamedTuple):
 
     key: str  # the well-formed key
     key_hash: str  # its hash under the current pepper
-    want: _Want  # what is asked of it
+    want: Want  # what is asked of it
 
 
 class Staged(NamedTuple):
@@ -72,82 +71,6 @@ class Admitted(NamedTuple):
 
     key: APIKey  # the key's record
     quota: limits.Quota | None  # the rate limit after this call; None when none was counted
-
-
-@dataclass(frozen=True)
-class _Want:
-    """What one validation asks for (checked once, before any I/O)."""
-
-    org_id: str | None
-    project_id: str | None
-    product_id: str | None
-    scopes: tuple[str, ...]
-    limit: bool  # enforce rate limit and credits
-    track: bool  # count the use
-
-    @classmethod
-    def of(
-        cls,
-        org_id: Any = None,
-        project_id: Any = None,
-        product_id: Any = None,
-        required_scopes: Any = (),
-        required_scope: Any = None,
-        check_rate_limit: bool = True,
-        track_usage: bool = True,
-    ) -> _Want:
-        if isinstance(required_scopes, str) or not isinstance(required_scopes, Sequence):
-            raise InvalidInputError("required_scopes must be a list of scope names")
-        scopes = [*required_scopes, *([] if required_scope is None else [required_scope])]
-        if not all(isinstance(s, str) and 0 < len(s) <= MAX_SCOPE for s in scopes):
-            raise InvalidInputError(f"required scopes are strings of 1-{MAX_SCOPE} characters")
-        return cls(
-            _given(org_id),
-            _given(project_id),
-            _given(product_id),
-            tuple(dict.fromkeys(scopes)),
-            bool(check_rate_limit),
-            bool(track_usage),
-        )
-
-
-_WANTS: dict[tuple, _Want] = {}  # request shapes seen, by their arguments (hashable ones only)
-MAX_WANTS = 1_024  # most shapes remembered (a service asks for a handful)
-
-
-def _wanted(
-    want: dict[str, Any],  # validate_key's keyword arguments
-) -> _Want:
-    """The checked request: remembered by its arguments when they are all hashable strs, bools,
-    None and tuples (bench "validate_key defaults ≤ 4× HMAC + write": no re-check per call)."""
-    try:
-        shape = tuple(want.items())
-        found = _WANTS.get(shape)
-    except TypeError:  # a list of scopes: checked afresh
-        return _Want.of(**want)
-    if found is None:
-        found = _Want.of(**want)
-        if len(_WANTS) < MAX_WANTS and all(_plain(k, v) for k, v in shape):
-            _WANTS[shape] = found
-    return found
-
-
-def _plain(
-    name: str,  # the argument's name
-    value: Any,  # its value
-) -> bool:
-    """Whether a request argument is immutable and equal only to values that ask the same (a
-    str, None, a tuple of str; a bool for the two flags): only such shapes are remembered."""
-    if type(value) is tuple:
-        return all(type(v) is str for v in value)
-    if type(value) is bool:
-        return name in ("check_rate_limit", "track_usage")
-    return value is None or type(value) is str
-
-
-def _given(value: Any) -> str | None:
-    """A tenancy filter: None (not asked), a canonical id, or "" (malformed: matches nothing)."""
-    return None if value is None else (canonical_id(value) or "")
 
 
 class Validation:
@@ -172,17 +95,17 @@ class Validation:
     def prepare(self, plaintext_key: str, **want: Any) -> Prepared:
         """See KeyIssuer.prepare."""
         key = self.format.parse(plaintext_key)
-        return Prepared(key, self.peppers.hash(key), _wanted(want))
+        return Prepared(key, self.peppers.hash(key), wants.wanted(want))
 
-    def wanted(self, **want: Any) -> _Want:
+    def wanted(self, **want: Any) -> Want:
         """validate_key's keyword arguments checked once (InvalidInputError when malformed), for
         `prepare_for`: a guard checks its arguments when it is built, not per request."""
-        return _Want.of(**want)
+        return Want.of(**want)
 
     def prepare_for(
         self,
         plaintext_key: str,  # the key a client sent
-        want: _Want,  # what is asked of it (`wanted`)
+        want: Want,  # what is asked of it (`wanted`)
     ) -> Prepared:
         """`prepare` with arguments checked already (bench "HTTP wrk, PostgreSQL, read-only
         validate_key": no keyword dict built and looked up per request)."""
@@ -281,7 +204,7 @@ class Validation:
         self.cache.put(staged.key_hash, done)
         return Admitted(done.key, staged.plan.quota)
 
-    def _validate_locked(self, key: str, key_hash: str, want: _Want) -> Admitted:
+    def _validate_locked(self, key: str, key_hash: str, want: Want) -> Admitted:
         """The last resort under contention: lock the row, read, decide and write at once."""
         entry = self._load(key, key_hash)  # also rehashes; the row may be gone meanwhile
         t = self.ctx.tables
@@ -338,7 +261,7 @@ class Validation:
         self.cache.put(key_hash, entry)
         return entry
 
-    def _check(self, key: APIKey, want: _Want, now: datetime, *, io: bool) -> None:
+    def _check(self, key: APIKey, want: Want, now: datetime, *, io: bool) -> None:
         """Revoked, expired, tenancy and scopes; raises the error a client should see."""
         if key.revoked_at is not None:
             raise RevokedKeyError("Key has been revoked")
@@ -376,7 +299,7 @@ class Validation:
             return linked
         return True
 
-    def _plan(self, entry: Entry, want: _Want, now: datetime) -> Plan | None:
+    def _plan(self, entry: Entry, want: Want, now: datetime) -> Plan | None:
         """The counters after this call (QuotaError when a limit refuses it); None: no write."""
         if not want.limit and not want.track:  # bench "HTTP wrk, PostgreSQL, read-only"
             return None
@@ -413,7 +336,7 @@ class Validation:
         self,
         entry: Entry,  # the key's row as read
         plan: Plan,  # the counters to write
-        want: _Want,  # the request
+        want: Want,  # the request
         now: datetime,  # the validation's time
         run: Callable[[Compiled, dict], Any] | None = None,  # runs the compare-and-swap
         *,
@@ -441,7 +364,7 @@ class Validation:
         return _counted(entry, plan, params, now, use_count, counters, track=want.track)
 
     def _draw(
-        self, entry: Entry, want: _Want, now: datetime, *, locked: bool = False
+        self, entry: Entry, want: Want, now: datetime, *, locked: bool = False
     ) -> tuple[Entry | None, limits.Quota | None]:
         """A rolled key spends its lineage head's budget, counts on its own row (None: a
         conflict); with the head's quota after the call."""
