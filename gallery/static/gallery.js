@@ -901,13 +901,10 @@
     if (typeof direct === "function" && f.contentDocument.readyState !== "loading") direct(m);
     else send(f.contentWindow, "show", m);
   }
-  var PANELS_IDLE_MS = 150; // the panels follow a control once it rests this long
   function panelsAfter(seq) {
-    // the panels of the canvas's answer `seq` (or a later one), once, when no newer change
-    // came meanwhile: while a visitor types, only the canvas follows each key, so the panels'
-    // request and swap never hold up the next change's canvas (bench "control change")
+    // the panels of the canvas's answer `seq` (or a later one), once
     var p = view.panels;
-    if (p && seq >= p.seq) { view.panels = null; window.setTimeout(p.run, PANELS_IDLE_MS); }
+    if (p && seq >= p.seq) { view.panels = null; p.run(); }
   }
   function canvasOf(link) {
     // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)
