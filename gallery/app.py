@@ -54,6 +54,11 @@ __all__ = [
 ]
 
 
+# A canvas answer for the Controls' arguments names the story page's URL for them (what a reload
+# or a shared link needs); gallery.js puts it in the address bar when the canvas shows them.
+STORY_URL_HEADER = "Gallery-Story-Url"
+
+
 def _is_fragment(req: Request) -> bool:
     """True for an htmx request that wants #main only (not a history restore)."""
     return "hx-request" in req.headers and "hx-history-restore-request" not in req.headers
@@ -202,7 +207,13 @@ def create_app(
             csrf_headers(req),
             composed=composed,
         )
-        return HTMLResponse(to_xml(page), headers={"Cache-Control": "no-store", **headers})
+        headers = {"Cache-Control": "no-store", **headers}
+        if req.query_params and not composed:  # the Controls' arguments: gallery.js shows the
+            # story page's URL for them as soon as the canvas shows them
+            headers[STORY_URL_HEADER] = LIVE.story(
+                found.slug, [("tab", "controls"), *_changed(found, shown)]
+            )
+        return HTMLResponse(to_xml(page), headers=headers)
 
     @rt("/story/{slug}/canvas", methods=["get"])
     async def canvas(req: Request, slug: str):
@@ -240,19 +251,8 @@ def create_app(
         slots = error_slots(found.component, found.args, errors, general)
         if errors or general:
             return HTMLResponse(to_xml(tuple(slots)), status_code=422)
-        html = shown.render()
-        changed = [
-            (k, v)
-            for k, v in query_args(shown.component, dict(shown.args), found.args)
-            if _differs(found, k, v)
-        ]
-        parts = (code_panel(shown, oob=True), html_panel(html, oob=True), *slots)
-        trigger = {"gallery:canvas": {"src": LIVE.canvas(slug, changed)}}
-        headers = {
-            "HX-Push-Url": LIVE.story(slug, [("tab", "controls"), *changed]),
-            "HX-Trigger": json.dumps(trigger),
-        }
-        return HTMLResponse(to_xml(parts), headers=headers)
+        parts = (code_panel(shown, oob=True), html_panel(shown.render(), oob=True), *slots)
+        return HTMLResponse(to_xml(parts))
 
     @rt("/guide/{slug}", methods=["get"])
     def guide(req: Request, slug: str):
@@ -277,6 +277,12 @@ def create_app(
     playground.sections.append(issue_keys.section)
     sandboxes.mount(app)
     return app
+
+
+def _changed(story: Story, shown: Story) -> list[tuple[str, str]]:
+    """The query arguments of `shown` that differ from `story`'s own (a shareable URL)."""
+    args = query_args(shown.component, dict(shown.args), story.args)
+    return [(k, v) for k, v in args if _differs(story, k, v)]
 
 
 def _differs(story: Story, name: str, value: str) -> bool:

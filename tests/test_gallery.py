@@ -396,7 +396,8 @@ def test_story_direct_load_is_a_full_page_htmx_gets_a_fragment(client: TestClien
 
 def test_sidebar_links_navigate_with_htmx_into_main(client: TestClient) -> None:
     nav = soup(client.get("/").text).select_one("aside nav")
-    assert nav["hx-boost"] == "true" and nav["hx-target"] == "#main"
+    assert nav["data-boost"] == "true" and nav["hx-target"] == "#main"
+    assert nav["hx-push-url"] == "true"
 
 
 def test_every_component_docs_page_renders(client: TestClient) -> None:
@@ -473,7 +474,7 @@ def test_url_arguments_rerender_the_story(client: TestClient) -> None:
     assert page.select_one('select[name="kind"]')["data-default"] == "info"  # the reset value
 
 
-def test_panels_answer_rerenders_code_and_html_and_names_the_canvas(client: TestClient) -> None:
+def test_panels_answer_rerenders_code_and_html(client: TestClient) -> None:
     r = client.get("/story/alert--info-filled/panels?kind=warning&style=dash&dismissible=false")
     assert r.status_code == 200
     page = soup(r.text)
@@ -481,16 +482,22 @@ def test_panels_answer_rerenders_code_and_html_and_names_the_canvas(client: Test
     assert page.select_one('#html-panel[hx-swap-oob="true"]') is not None
     assert "style=AlertStyle.DASH" in page.select_one("#code-source").get_text()
     assert "alert-dash" in exact_html(r.text)
-    # the pushed URL keeps only what differs from the story, so it can be shared
+    # the URL is the canvas answer's to give (below): a panels answer lands later, after a rest
+    assert "hx-push-url" not in r.headers and "hx-trigger" not in r.headers
+
+
+def test_a_canvas_answer_for_arguments_names_the_story_page_url(client: TestClient) -> None:
+    r = client.get("/story/alert--info-filled/canvas?kind=warning&style=dash&dismissible=false")
+    assert "alert-warning" in r.text and "alert-dash" in r.text
+    # only what differs from the story, so it can be shared
     assert (
-        r.headers["hx-push-url"] == "/story/alert--info-filled?tab=controls&kind=warning&style=dash"
+        r.headers["gallery-story-url"]
+        == "/story/alert--info-filled?tab=controls&kind=warning&style=dash"
     )
-    trigger = json.loads(r.headers["hx-trigger"])
-    assert trigger == {
-        "gallery:canvas": {"src": "/story/alert--info-filled/canvas?kind=warning&style=dash"}
-    }
-    canvas = client.get(trigger["gallery:canvas"]["src"])
-    assert "alert-warning" in canvas.text and "alert-dash" in canvas.text
+    plain = client.get("/story/alert--info-filled/canvas")  # a story switch: no arguments
+    assert "gallery-story-url" not in plain.headers
+    composed = client.get("/iframe.html?id=alert--info-filled&viewMode=story")
+    assert "gallery-story-url" not in composed.headers
 
 
 def test_json_and_number_controls_report_errors_inline(client: TestClient) -> None:
@@ -899,7 +906,9 @@ def test_export_writes_every_page_and_the_assets(exported) -> None:
     assert "../story/alert--info-filled.html" in hrefs
     for target in local:
         assert (root / "story" / target.split("#")[0]).resolve().is_file(), target
-    assert not page.select("[hx-boost]") and page.select_one("#controls-form fieldset")
+    assert not page.select("[data-boost], [hx-push-url]") and page.select_one(
+        "#controls-form fieldset"
+    )
     tags = page.head.find_all(["script", "link"])
     head_urls = [u for t in tags if (u := t.get("src") or t.get("href"))]
     assert all(u.startswith("../assets/") or u == "data:," for u in head_urls)

@@ -105,6 +105,13 @@
   }
 
   // ---------------------------------------------------------------- canvas tools
+  // What reads the layout (a width for an ARIA value, the split's bounds, the sidebar's scroll)
+  // waits for the page's load when it is still loading: read in DOMContentLoaded, it forced the
+  // shell's first layout before the canvas's document could start (bench "cold load").
+  function afterLoad(fn) {
+    if (document.readyState === "complete") fn();
+    else window.addEventListener("load", function () { fn(); }, {once: true});
+  }
   function box() { return $("canvas-box"); }
   function setViewport(name, remember) {
     if (!(name in VIEWPORTS)) name = "responsive";
@@ -130,7 +137,8 @@
     if (!w && canvas.zoom !== 1) b.style.width = (100 / 1) + "%";
     sizer.style.height = Math.round(h * canvas.zoom) + "px";
     var handle = document.querySelector("[data-canvas-resize]");
-    if (handle) handle.setAttribute("aria-valuenow", String(w || Math.round(b.getBoundingClientRect().width / canvas.zoom)));
+    if (handle && w) handle.setAttribute("aria-valuenow", String(w));
+    else if (handle) afterLoad(function () { handle.setAttribute("aria-valuenow", String(Math.round(b.getBoundingClientRect().width / canvas.zoom))); });
     var zoom = $("canvas-zoom");
     if (zoom) zoom.textContent = Math.round(canvas.zoom * 100) + "%";
   }
@@ -211,7 +219,10 @@
       handle.tabIndex = 0;
       story.insertBefore(handle, panels);
     }
-    setSplit(storedJSON(SPLIT_KEY), false);
+    // the remembered share at once (the CSS bounds it meanwhile), its exact bounds once loaded
+    var share = storedJSON(SPLIT_KEY);
+    if (typeof share === "number") panels.style.height = Math.max(SPLIT.min, Math.min(SPLIT.max, Math.round(share))) + "%";
+    afterLoad(function () { setSplit(share, false); });
   }
   document.addEventListener("pointerdown", function (event) {
     var handle = event.target.closest && event.target.closest("[data-panels-split]");
@@ -864,9 +875,10 @@
   // A story switch and a control change never reload the canvas's document: the page fetches the
   // canvas page of the story (with the arguments) and canvas.js swaps its body in, and htmx
   // processes it. Each fetch is numbered; an answer older than the one sent last is dropped, so
-  // out-of-order answers never show an old value. A control change asks for the panels (code,
-  // HTML, errors, the URL) once the canvas has its answer, so the two never compete for the
-  // server; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
+  // out-of-order answers never show an old value. A control change's canvas answer also names the
+  // story page's URL for its arguments (the address bar takes it at once); the panels (code,
+  // HTML, errors) ask once the canvas has its answer and the controls rest, so the two never
+  // compete; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
   var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null, panels: null};
   function localPath(src) { return typeof src === "string" && src.charAt(0) === "/" && src.charAt(1) !== "/"; }
   function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
@@ -882,6 +894,7 @@
           view.sent = seq;
           view.last = {html: html, src: src, seq: seq};
           showIn(f, view.last);
+          if (form) storyURL(response.headers.get("Gallery-Story-Url"), src);
           // the panels ask once the canvas says it shows this answer (its "hello"), so their
           // request and swap never hold up the canvas's (bench "control change"); a canvas that
           // refuses the answer never says so: they ask anyway a moment later
@@ -902,15 +915,33 @@
     else send(f.contentWindow, "show", m);
   }
   function panelsAfter(seq) {
-    // the panels of the canvas's answer `seq` (or a later one), once
+    // the panels of the canvas's answer `seq` (or a later one), once the controls rest: while
+    // typing, a panel swap landing inside the next change held up its canvas (bench "control
+    // change", 35-85 ms samples); a newer change drops this one (`run` checks)
     var p = view.panels;
-    if (p && seq >= p.seq) { view.panels = null; p.run(); }
+    if (p && seq >= p.seq) { view.panels = null; window.setTimeout(p.run, REST_MS); }
+  }
+  var REST_MS = 150, BURST_MS = 1000;
+  var urlAt = 0;
+  function storyURL(url, src) {
+    // the story page's URL for the arguments the canvas now shows (the server's, with only what
+    // differs from the story), in the address bar at once, so a reload or a shared link has them;
+    // a burst of changes (typing) is one history entry, and Back asks htmx for the one before
+    var story = $("story"), open = $("canvas-open"), base = story && story.getAttribute("data-canvas-base");
+    if (open && base && (src === base || src.indexOf(base + "?") === 0)) open.setAttribute("href", src);
+    if (!localPath(url) || url === window.location.pathname + window.location.search) return;
+    var now = Date.now();
+    if (now - urlAt >= BURST_MS) {
+      window.history.replaceState({htmx: true}, "", window.location.href); // htmx restores it on Back
+      window.history.pushState({htmx: true}, "", url);
+    } else window.history.replaceState({htmx: true}, "", url);
+    urlAt = now;
   }
   function canvasOf(link) {
     // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)
     if (link.origin !== window.location.origin || link.target) return null;
     var m = /^\/story\/([^/]+)\/?$/.exec(link.pathname);
-    if (!m || !link.closest("[hx-boost='true']")) return null;
+    if (!m || !link.closest("[data-boost]")) return null;
     var query = new URLSearchParams(link.search);
     query.delete("tab");
     var rest = query.toString();
@@ -923,6 +954,18 @@
     var src = link && canvasOf(link);
     if (src) showCanvas(src, null);
   }, true);
+  // A link inside [data-boost] (Site.boost) loads its page's #main in place and pushes its URL,
+  // as hx-boost would, through this one listener (its target and swap are the area's htmx
+  // attributes); the canvas request above has left first.
+  document.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || !window.htmx || !link.closest("[data-boost]") || link.target || link.hasAttribute("download")) return;
+    if (link.origin !== window.location.origin || link.protocol !== window.location.protocol) return;
+    if (link.hash && link.pathname === window.location.pathname && link.search === window.location.search) return;
+    event.preventDefault();
+    window.htmx.ajax("get", link.pathname + link.search, {source: link, headers: {"HX-Boosted": "true"}});
+  });
   function canvasFromControls() {
     var form = $("controls-form"), story = $("story");
     if (!form || !story || !form.hasAttribute("hx-get")) return;
@@ -960,16 +1003,6 @@
     var layout = document.querySelector('[data-canvas-setting="layout"]');
     send(f.contentWindow, "settings", {background: "page", outline: false, measure: false, layout: layout ? layout.value : null});
   }
-
-  // The Controls answer names the canvas URL of the new arguments (the canvas itself follows the
-  // form directly): the "open in a new tab" link takes it.
-  document.addEventListener("gallery:canvas", function (event) {
-    var src = event.detail && event.detail.src;
-    var story = $("story"), open = $("canvas-open");
-    if (!open || !story || !localPath(src)) return;
-    var base = story.getAttribute("data-canvas-base");
-    if (src === base || src.indexOf(base + "?") === 0) open.setAttribute("href", src);
-  });
 
   function sync() {
     var current = currentTheme();
@@ -1021,8 +1054,10 @@
     restoreGroups();
     adoptFrame();
     sync();
-    var active = document.querySelector('#story-tree a[aria-current="page"]');
-    if (active) active.scrollIntoView({block: "nearest"});
+    afterLoad(function () {
+      var active = document.querySelector('#story-tree a[aria-current="page"]');
+      if (active) active.scrollIntoView({block: "nearest"});
+    });
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail && event.detail.target && event.detail.target.id === "main") adoptFrame();
