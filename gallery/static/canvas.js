@@ -233,13 +233,17 @@
   document.addEventListener("htmx:timeout", function (event) { finish(event, "timed out"); });
 
   // ---------------------------------------------------------------- settings from the page
+  // the page sends its settings on every hello (each swap): an unchanged one writes nothing, as a
+  // write on <html> restyles the whole canvas (bench "control change")
+  function setAttr(el, name, value) {
+    if (value === null) { if (el.hasAttribute(name)) el.removeAttribute(name); }
+    else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  }
   function apply(settings) {
-    if (settings.theme && NAME.test(settings.theme)) root.setAttribute("data-theme", settings.theme);
-    if (settings.background && NAME.test(settings.background)) root.setAttribute("data-background", settings.background);
-    if (typeof settings.outline === "boolean") {
-      if (settings.outline) root.setAttribute("data-outline", ""); else root.removeAttribute("data-outline");
-    }
-    if (settings.layout && NAME.test(settings.layout) && document.body) document.body.setAttribute("data-layout", settings.layout);
+    if (settings.theme && NAME.test(settings.theme)) setAttr(root, "data-theme", settings.theme);
+    if (settings.background && NAME.test(settings.background)) setAttr(root, "data-background", settings.background);
+    if (typeof settings.outline === "boolean") setAttr(root, "data-outline", settings.outline ? "" : null);
+    if (settings.layout && NAME.test(settings.layout) && document.body) setAttr(document.body, "data-layout", settings.layout);
     if (typeof settings.measure === "boolean") measuring(settings.measure);
   }
 
@@ -392,7 +396,7 @@
     for (i = body.attributes.length - 1; i >= 0; i--) {
       if (!next.hasAttribute(body.attributes[i].name)) body.removeAttribute(body.attributes[i].name);
     }
-    for (i = 0; i < next.attributes.length; i++) body.setAttribute(next.attributes[i].name, next.attributes[i].value);
+    for (i = 0; i < next.attributes.length; i++) setAttr(body, next.attributes[i].name, next.attributes[i].value);
     document.title = doc.title;
     var nodes = Array.prototype.map.call(next.childNodes, function (n) { return n; });
     body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));

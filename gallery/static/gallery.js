@@ -32,6 +32,12 @@
     try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
   }
   function $(id) { return document.getElementById(id); }
+  // Writes that may repeat (each canvas answer says hello, sizes, ...) change the DOM only when
+  // the value changes: an equal write still restyles the shell in the frame the canvas shows
+  // its answer in (bench "control change").
+  function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
+  function setHidden(el, hidden) { if (el && el.hidden !== hidden) el.hidden = hidden; }
+  function setAttr(el, name, value) { if (el && el.getAttribute(name) !== value) el.setAttribute(name, value); }
   function make(tag, cls, text) {
     var el = document.createElement(tag);
     if (cls) el.className = cls;
@@ -79,7 +85,7 @@
       return;
     }
     if (m.type === "hello") {
-      if (typeof m.seq === "number") panelsAfter(m.seq);
+      if (typeof m.seq === "number") afterShown(m.seq);
       send(from.contentWindow, "settings", settings());
       clearActions();
       a11yState("Checking…");
@@ -143,8 +149,7 @@
     if (zoom) zoom.textContent = Math.round(canvas.zoom * 100) + "%";
   }
   function showSize(w, h) {
-    var out = $("canvas-size");
-    if (out) out.textContent = Math.round(w) + " × " + Math.round(h);
+    setText($("canvas-size"), Math.round(w) + " × " + Math.round(h));
   }
   function resizeTo(w, h) {
     canvas.size = [Math.max(200, Math.min(2560, Math.round(w))), Math.max(120, Math.min(2400, Math.round(h)))];
@@ -273,15 +278,13 @@
     var radio = document.querySelector('input[name="story-tab"][value="' + value + '"]');
     if (!radio) return;
     var base = radio.getAttribute("data-tab-label") || value;
-    radio.setAttribute("aria-label", count === null ? base : base + " (" + count + ")");
+    setAttr(radio, "aria-label", count === null ? base : base + " (" + count + ")");
   }
   function clearActions() {
     actionEntries = [];
-    var log = $("actions-log");
-    if (log) log.textContent = "";
+    setText($("actions-log"), "");
     actionCount = 0;
-    var empty = $("actions-empty");
-    if (empty) empty.hidden = false;
+    setHidden($("actions-empty"), false);
     tabLabel("actions", null);
   }
   function kv(pairs) {
@@ -350,8 +353,7 @@
 
   // ---------------------------------------------------------------- accessibility panel
   function a11yState(text) {
-    var summary = $("a11y-summary");
-    if (summary) summary.textContent = text;
+    setText($("a11y-summary"), text);
   }
   function runA11y() {
     var f = frame();
@@ -558,12 +560,10 @@
       var el = field.querySelector("[data-default]");
       if (!el) return;
       var differs = !sameValue(el, controlValue(el), el.getAttribute("data-default"));
-      var marker = field.querySelector("[data-changed-marker]");
-      if (marker) marker.hidden = !differs;
+      setHidden(field.querySelector("[data-changed-marker]"), !differs);
       if (differs) changed += 1;
     });
-    var count = form.querySelector("[data-changed-count]");
-    if (count) count.textContent = changed ? changed + " changed" : "";
+    setText(form.querySelector("[data-changed-count]"), changed ? changed + " changed" : "");
   }
   function resetControl(el) {
     var value = el.getAttribute("data-default");
@@ -879,33 +879,37 @@
   // story page's URL for its arguments (the address bar takes it at once); the panels (code,
   // HTML, errors) ask once the canvas has its answer and the controls rest, so the two never
   // compete; an answer it refuses (422) keeps the last good canvas (the Controls panel says why).
-  var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null, panels: null};
+  var view = {frame: null, wanted: null, seq: 0, sent: 0, last: null, after: null};
   function localPath(src) { return typeof src === "string" && src.charAt(0) === "/" && src.charAt(1) !== "/"; }
   function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
-  function showCanvas(src, form) {
+  function showCanvas(src, form, then) {
+    // fetch `src` into the canvas; `then` runs once the canvas says it shows it (its "hello"),
+    // unless a newer one was asked for meanwhile. False: nothing fetched (`then` is the caller's)
     var f = frame();
-    if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return;
+    if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return false;
     view.wanted = src;
     var seq = ++view.seq;
-    var panels = function () { if (form && seq === view.seq && window.htmx) window.htmx.trigger(form, "gallery-panels"); };
+    var next = function () { if (then && seq === view.seq) then(); };
     window.fetch(src, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
       return response.text().then(function (html) {
         if (seq > view.sent && f === frame() && (response.status === 200 || (response.status === 422 && !form))) {
           view.sent = seq;
           view.last = {html: html, src: src, seq: seq};
           showIn(f, view.last);
-          if (form) storyURL(response.headers.get("Gallery-Story-Url"), src);
-          // the panels ask once the canvas says it shows this answer (its "hello"), so their
-          // request and swap never hold up the canvas's (bench "control change"); a canvas that
-          // refuses the answer never says so: they ask anyway a moment later
-          view.panels = {seq: seq, run: panels};
-          window.setTimeout(panelsAfter, 300, seq);
-        } else panels(); // an older answer than the one shown, another page, or refused arguments
+          // after the frame that shows it: replaceState costs ~2 ms (bench "control change")
+          if (form) afterFrame(storyURL, response.headers.get("Gallery-Story-Url"), src);
+          // what follows (the panels, the page around a story) waits for the canvas's hello, so
+          // its request and swap never hold up the canvas's (bench "control change", "switch to
+          // the dashboard story"); a canvas that refuses the answer never says so: a moment later
+          view.after = {seq: seq, run: next};
+          window.setTimeout(afterShown, 300, seq);
+        } else next(); // an older answer than the one shown, another page, or refused arguments
       });
     }, function () {
       if (view.wanted === src) view.wanted = null; // the next change tries again
-      panels();
+      next();
     });
+    return true;
   }
   function showIn(f, m) {
     // the canvas's own swap, called directly when it is ready for it (same origin); else a message
@@ -914,14 +918,15 @@
     if (typeof direct === "function" && f.contentDocument.readyState !== "loading") direct(m);
     else send(f.contentWindow, "show", m);
   }
-  function panelsAfter(seq) {
-    // the panels of the canvas's answer `seq` (or a later one), once the controls rest: while
-    // typing, a panel swap landing inside the next change held up its canvas (bench "control
-    // change", 35-85 ms samples); a newer change drops this one (`run` checks)
-    var p = view.panels;
-    if (p && seq >= p.seq) { view.panels = null; window.setTimeout(p.run, REST_MS); }
+  function afterShown(seq) {
+    // what waits for the canvas's answer `seq` (or a later one), once
+    var p = view.after;
+    if (p && seq >= p.seq) { view.after = null; p.run(); }
   }
+  // The panels follow a control change once the controls rest: while typing, a panel swap landing
+  // inside the next change held up its canvas (bench "control change", 35-85 ms samples).
   var REST_MS = 150, BURST_MS = 1000;
+  function afterFrame(fn, a, b) { window.requestAnimationFrame(function () { window.setTimeout(fn, 0, a, b); }); }
   var urlAt = 0;
   function storyURL(url, src) {
     // the story page's URL for the arguments the canvas now shows (the server's, with only what
@@ -938,25 +943,18 @@
     urlAt = now;
   }
   function canvasOf(link) {
-    // a boosted link to a story page -> its canvas URL (the same arguments, without the tab)
-    if (link.origin !== window.location.origin || link.target) return null;
+    // a link to a story page -> its canvas URL (the same arguments, without the tab)
     var m = /^\/story\/([^/]+)\/?$/.exec(link.pathname);
-    if (!m || !link.closest("[data-boost]")) return null;
+    if (!m) return null;
     var query = new URLSearchParams(link.search);
     query.delete("tab");
     var rest = query.toString();
     return "/story/" + m[1] + "/canvas" + (rest ? "?" + rest : "");
   }
-  // capture phase: the canvas request leaves before htmx's request for the page around it
-  document.addEventListener("click", function (event) {
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    var link = event.target.closest && event.target.closest("a[href]");
-    var src = link && canvasOf(link);
-    if (src) showCanvas(src, null);
-  }, true);
   // A link inside [data-boost] (Site.boost) loads its page's #main in place and pushes its URL,
   // as hx-boost would, through this one listener (its target and swap are the area's htmx
-  // attributes); the canvas request above has left first.
+  // attributes). A story's canvas comes first: the page around it is asked for once the canvas
+  // shows the story (bench "switch to the dashboard story": its #main swap took 30-70 ms).
   document.addEventListener("click", function (event) {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     var link = event.target.closest && event.target.closest("a[href]");
@@ -964,13 +962,19 @@
     if (link.origin !== window.location.origin || link.protocol !== window.location.protocol) return;
     if (link.hash && link.pathname === window.location.pathname && link.search === window.location.search) return;
     event.preventDefault();
-    window.htmx.ajax("get", link.pathname + link.search, {source: link, headers: {"HX-Boosted": "true"}});
+    var page = function () { window.htmx.ajax("get", link.pathname + link.search, {source: link, headers: {"HX-Boosted": "true"}}); };
+    var src = canvasOf(link);
+    if (!src || !showCanvas(src, null, page)) page();
   });
   function canvasFromControls() {
     var form = $("controls-form"), story = $("story");
     if (!form || !story || !form.hasAttribute("hx-get")) return;
     var query = new URLSearchParams(new FormData(form)).toString();
-    showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), form);
+    var panels = function () {
+      var at = view.seq; // a newer change while the controls rest asks again itself
+      window.setTimeout(function () { if (at === view.seq && window.htmx && form.isConnected) window.htmx.trigger(form, "gallery-panels"); }, REST_MS);
+    };
+    showCanvas(story.getAttribute("data-canvas-base") + (query ? "?" + query : ""), form, panels);
   }
   // A story page's answer replaces #main, but the canvas iframe on the page is kept (hx-preserve):
   // the answer's own iframe must not start loading in the moment before htmx swaps it out.
