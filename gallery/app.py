@@ -3,8 +3,8 @@ component docs pages, /index.json, the assets, the sandbox and the playground.
 
 Pages are built by plain functions (gallery.ui.pages, gallery.ui.shell) from the registry, so the live
 app and the static export (`gallery export DIR`) share every byte of markup; only the URLs
-(`Site`) differ. A direct load gets the whole page; an htmx navigation (boosted sidebar link)
-gets the `#main` fragment.
+(`Site`) differ. A direct load gets the whole page; an htmx navigation (a sidebar link, followed
+by gallery.js with `htmx.ajax`) gets the `#main` fragment.
 """
 
 from __future__ import annotations
