@@ -933,7 +933,8 @@
     // differs from the story), in the address bar at once, so a reload or a shared link has them;
     // a burst of changes (typing) is one history entry, and Back asks htmx for the one before
     var story = $("story"), open = $("canvas-open"), base = story && story.getAttribute("data-canvas-base");
-    if (open && base && (src === base || src.indexOf(base + "?") === 0)) open.setAttribute("href", src);
+    if (!base || !(src === base || src.indexOf(base + "?") === 0)) return; // another story since
+    if (open) open.setAttribute("href", src);
     if (!localPath(url) || url === window.location.pathname + window.location.search) return;
     var now = Date.now();
     if (now - urlAt >= BURST_MS) {
