@@ -1,8 +1,10 @@
 """Group commit of counted validations (PostgreSQL): while one batch's statement is in flight,
 the counted uses that arrive on the same event loop queue, and the next statement carries all of
 them (`store.Tables.batch`: one UPDATE … FROM json_to_recordset(…) RETURNING, its own
-transaction), so concurrent requests of one process share a round trip, a commit and a thread
-hop. A batch names each key once: plain counts of a key add up in its row (`n`), a use that
+transaction), so concurrent requests of one process share a round trip and a commit. The
+statement runs on the event loop itself, on the loop's own connection (core/onloop.py): no
+thread hop, no pool thread (a fastsql Database given as is, not opened by byok: in a pool
+thread, as before). A batch names each key once: plain counts of a key add up in its row (`n`), a use that
 spends its limits waits for the batch after. No timer: a use that finds nothing in flight starts
 its statement at once (alone, the single-row statement of `Tables.counted`).
 
@@ -14,11 +16,14 @@ the batch as the same StorageError a single write gives; the drain always releas
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any, NamedTuple
 
-from ..core.pool import in_pool_thread
+from ..core.pool import Pooled, in_pool_thread
 from .context import Context
+from .store import Tables
 
-__all__ = ["Combiner"]
+__all__ = ["BatchCall", "Combiner"]
 
 Counted = tuple | None  # a row's (use_count, usage_count, prev_day, prev_count), None: no match
 Waiting = tuple[dict, list[asyncio.Future]]  # one row of a batch, and its uses' waiters in order
@@ -78,6 +83,8 @@ class Combiner:
     ):
         self.ctx = ctx
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}  # loops with uses in flight
+        # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": the statement on the loop
+        self._on_loop = ctx.db.on_loop() if isinstance(ctx.db, Pooled) else None
 
     async def count(
         self,
@@ -103,8 +110,7 @@ class Combiner:
             while queue.next:
                 batch = queue.take()
                 try:
-                    rows = [row for row, _ in batch]
-                    found = await in_pool_thread(self.ctx.db, self._run, rows)
+                    found = await self._run([row for row, _ in batch])
                 except Exception as e:  # the StorageError a single write gives, to each waiter
                     _answer(batch, error=e)
                 else:
@@ -122,11 +128,55 @@ class Combiner:
             if self._queues.get(loop) is queue and not queue.next:
                 del self._queues[loop]
 
-    def _run(self, rows: list[dict]) -> dict[str, tuple]:
-        """One batch's statement in a pool thread, its own transaction; by key id, the counters
-        of each row it counted."""
+    async def _run(
+        self,
+        rows: list[dict],  # one batch's rows (distinct keys)
+    ) -> dict[str, tuple]:
+        """One batch's statement, its own transaction; by key id, the counters of each row it
+        counted (StorageError when it failed)."""
+        if self._on_loop is None:
+            return await in_pool_thread(self.ctx.db, self._in_thread, rows)
+        call = batch_call(self.ctx.tables, rows)
+        return call.found(await self._on_loop.rows(call.sql, call.params, "validate"))
+
+    def _in_thread(self, rows: list[dict]) -> dict[str, tuple]:
+        """`_run` in a pool thread, on a connection of the database's own."""
+        t = self.ctx.tables
         with self.ctx.guard("validate"):
-            return self.ctx.tables.counted_batch(rows)
+            call = batch_call(t, rows)
+            driver = t.db.conn.connection.driver_connection
+            return call.found(t.dialect.run_alone_rows(driver, call.sql, call.params))
+
+
+class BatchCall(NamedTuple):
+    """The statement counting one batch (`batch_call`), as the driver takes it."""
+
+    sql: str  # the driver's SQL
+    params: Any  # its parameters
+    alone: str | None  # the key id when it is one key's single-row statement (rows without id)
+
+    def found(
+        self,
+        rows: list,  # the rows the statement returned
+    ) -> dict[str, tuple]:
+        """By key id, the (use_count, usage_count, prev_day, prev_count) of each row counted."""
+        if self.alone is not None:
+            return {self.alone: tuple(rows[0])} if rows else {}
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def batch_call(
+    t: Tables,  # the issuer's tables (`t.batch` is not None)
+    rows: list[dict],  # each one key's `store.BATCH` values (distinct keys)
+) -> BatchCall:
+    """The statement that counts `rows` as one transaction, and its parameters."""
+    # bench "… counted validate_key …, c = 1": one use alone runs the single-row statement
+    if len(rows) == 1 and rows[0]["n"] == 1:
+        (params,) = rows
+        single = t.alone[t.spend_tracked if params["bump"] else t.count_use]
+        return BatchCall(single.sql, single.params(params), params["kid"])
+    # one text parameter, dumped in C (psycopg's arrays cost more than the statement)
+    return BatchCall(t.batch.sql, t.batch.params({"rows": json.dumps(rows)}), None)
 
 
 def _answer(
