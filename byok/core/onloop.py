@@ -161,12 +161,12 @@ class _Link:
         if len(results) != 1:
             raise psycopg.InterfaceError(f"{len(results)} results for one statement")
         (res,) = results
-        decode = [_DECODE[res.ftype(c)] for c in range(res.nfields)]
-        get = res.get_value
-        return [
-            tuple(None if (v := get(r, c)) is None else decode[c](v) for c in range(len(decode)))
-            for r in range(res.ntuples)
+        get, rows = res.get_value, range(res.ntuples)
+        columns = [
+            [None if (v := get(r, c)) is None else decode(v) for r in rows]
+            for c, decode in enumerate(_DECODE[res.ftype(c)] for c in range(res.nfields))
         ]
+        return list(zip(*columns, strict=True))
 
     async def _ready(
         self,

@@ -86,12 +86,13 @@ class Combiner:
         # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": the statement on the loop
         self._on_loop = ctx.db.on_loop() if isinstance(ctx.db, Pooled) else None
 
-    async def count(
+    def count(
         self,
         params: dict,  # one key's `store.BATCH` values
-    ) -> Counted:
-        """Count one use in the next batch; its row's counters after it, None when it matched
-        nothing (StorageError when the batch's statement failed)."""
+    ) -> asyncio.Future[Counted]:
+        """Count one use in the next batch: a future of its row's counters after it, None when
+        it matched nothing (StorageError when the batch's statement failed). A plain function
+        (bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16"): no coroutine per use."""
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
         if queue is None:
@@ -101,7 +102,7 @@ class Combiner:
         if not queue.busy:
             queue.busy = True
             queue.task = loop.create_task(self._drain(loop, queue))
-        return await done
+        return done
 
     async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
         """Run batches until none is waiting; every waiter is answered, even on cancellation."""
