@@ -17,6 +17,7 @@ pool's `pool_size`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 from collections.abc import Callable
@@ -62,7 +63,7 @@ class LoopConnections:
             if link is None:
                 link = await self._open(loop)
             return await link.run(sql, params)
-        except psycopg.Error as e:
+        except (psycopg.Error, OSError) as e:  # (OSError: the socket closed under the loop)
             if link is not None and not _reusable(link.pg, e):
                 self._drop(loop, link)  # lost or in doubt: the next statement opens another
             reason = (str(e) or type(e).__name__).splitlines()[0]
@@ -164,7 +165,7 @@ class _Link:
         get, rows = res.get_value, range(res.ntuples)
         columns = [
             [None if (v := get(r, c)) is None else decode(v) for r in rows]
-            for c, decode in enumerate(_DECODE[res.ftype(c)] for c in range(res.nfields))
+            for c, decode in enumerate(_decoder(res.ftype(c)) for c in range(res.nfields))
         ]
         return list(zip(*columns, strict=True))
 
@@ -180,7 +181,8 @@ class _Link:
         try:
             await done
         finally:
-            unwatch(fd)
+            with contextlib.suppress(OSError):  # (closed meanwhile: its error follows)
+                unwatch(fd)
 
     def close(self) -> None:
         """Close the libpq connection (AsyncConnection.close does only this, but is awaited)."""
@@ -189,16 +191,30 @@ class _Link:
 
 def _reusable(
     pg: pq.abc.PGconn,  # the libpq connection a statement failed on
-    error: psycopg.Error,  # how it failed
+    error: Exception,  # how it failed
 ) -> bool:
     """The statement failed, not the connection: it is open, in no transaction, and the
     server's error was the statement's own (ERROR, not FATAL: a terminated backend says so
-    before its socket closes)."""
+    before its socket closes), its prepared statements still there (a pooler in front may
+    have dropped them: 26000)."""
+    diag = getattr(error, "diag", None)
     return (
-        pg.status == pq.ConnStatus.OK
+        diag is not None
+        and diag.severity_nonlocalized == "ERROR"
+        and diag.sqlstate != "26000"
+        and pg.status == pq.ConnStatus.OK
         and pg.transaction_status == pq.TransactionStatus.IDLE
-        and error.diag.severity_nonlocalized == "ERROR"
     )
+
+
+def _decoder(
+    oid: int,  # a result column's type
+) -> Callable[[bytes], Any]:
+    """How a column's text is read (InterfaceError for a type byok's statements never return)."""
+    decode = _DECODE.get(oid)
+    if decode is None:
+        raise psycopg.InterfaceError(f"a result column of type OID {oid}")
+    return decode
 
 
 def _wake(done: asyncio.Future) -> None:
