@@ -257,17 +257,22 @@ def test_a_batch_runs_on_the_event_loop_without_a_pool_thread(pg: str) -> None:
     assert _sql(pg, left) == [(1,)]  # only the test's own: the loop's connection was closed
 
 
-def _terminate_a_batch(url: str) -> int:
-    """Wait for a batch statement to run, then terminate its backend; its pid."""
+def _wait_for_a_batch(url: str) -> int:
+    """Wait for a batch statement to run; its backend's pid."""
     deadline = time.monotonic() + HANG
     while time.monotonic() < deadline:
         running = _sql(url, UPDATING)
         if running:
-            (pid,) = running[0]
-            _sql(url, f"SELECT pg_terminate_backend({pid})")
-            return pid
+            return running[0][0]
         time.sleep(0.02)
     raise AssertionError("no batch statement ran")
+
+
+def _terminate_a_batch(url: str) -> int:
+    """Wait for a batch statement to run, then terminate its backend; its pid."""
+    pid = _wait_for_a_batch(url)
+    _sql(url, f"SELECT pg_terminate_backend({pid})")
+    return pid
 
 
 def test_a_connection_lost_mid_batch_fails_every_waiter_and_the_next_batch_reconnects(
@@ -297,3 +302,28 @@ def test_a_connection_lost_mid_batch_fails_every_waiter_and_the_next_batch_recon
     idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
     assert _sql(pg, idle) == [(0,)]
     issuer.close()
+
+
+def test_closing_the_issuer_mid_batch_fails_every_waiter_at_once(pg: str) -> None:
+    issuer = KeyIssuer(pg, signing_secret=SECRET)
+    keys = _keys(issuer, 4)
+    for k in keys:
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    _sql(pg, SLOW_FIRST_UPDATE)
+
+    async def run() -> list:
+        batch = asyncio.ensure_future(_gather(client, keys))
+        await asyncio.to_thread(_wait_for_a_batch, pg)
+        issuer.close()  # (its statement sleeps for minutes: a waiter left waiting hangs)
+        return await batch
+
+    lost = asyncio.run(run())
+    assert all(isinstance(e, StorageError) for e in lost), lost
+    deadline = time.monotonic() + HANG
+    while _sql(pg, UPDATING) and time.monotonic() < deadline:  # cancelled on the server
+        time.sleep(0.02)
+    assert _sql(pg, UPDATING) == []
+    other = KeyIssuer(pg, signing_secret=SECRET)
+    assert sorted(_use_counts(other).values()) == [1] * 4  # rolled back: none counted
+    other.close()

@@ -117,6 +117,7 @@ class _Link:
     ):
         self.conn, self.pg, self.loop = conn, conn.pgconn, loop
         self._prepared: dict[str, _Statement] = {}  # by SQL text
+        self._waiting: asyncio.Future | None = None  # the statement's wait for the socket
         self._names = itertools.count(1)
 
     async def run(self, sql: str, params: dict) -> list[tuple]:
@@ -174,19 +175,31 @@ class _Link:
         watch: Callable[..., None],  # the loop's add_reader or add_writer
         unwatch: Callable[[int], Any],  # its remove_reader or remove_writer
     ) -> None:
-        """Until the socket is ready (readable or writable, as watched)."""
-        done = self.loop.create_future()
+        """Until the socket is ready (readable or writable, as watched), or `close`."""
         fd = self.pg.socket
+        done = self._waiting = self.loop.create_future()
         watch(fd, _wake, done)
         try:
             await done
         finally:
+            self._waiting = None
             with contextlib.suppress(OSError):  # (closed meanwhile: its error follows)
                 unwatch(fd)
 
     def close(self) -> None:
-        """Close the libpq connection (AsyncConnection.close does only this, but is awaited)."""
+        """Close the libpq connection (AsyncConnection.close does only this, but is awaited),
+        from any thread. A statement in flight is cancelled on the server first (its
+        transaction rolled back, as its waiters are told it failed; a cancel that comes too
+        late leaves it committed, as any connection lost at that moment), and its wait goes on
+        at once, to the closed connection's error (its socket will never be ready)."""
+        if self.pg.transaction_status == pq.TransactionStatus.ACTIVE:
+            with contextlib.suppress(psycopg.Error):  # (best effort: the server may be gone)
+                self.conn.cancel()
         self.pg.finish()
+        waiting = self._waiting
+        if waiting is not None:
+            with contextlib.suppress(RuntimeError):  # (its loop has closed: nobody waits)
+                self.loop.call_soon_threadsafe(_wake, waiting)
 
 
 def _reusable(
