@@ -327,3 +327,28 @@ def test_closing_the_issuer_mid_batch_fails_every_waiter_at_once(pg: str) -> Non
     other = KeyIssuer(pg, signing_secret=SECRET)
     assert sorted(_use_counts(other).values()) == [1] * 4  # rolled back: none counted
     other.close()
+
+
+def test_a_database_given_as_is_counts_its_batches_in_a_pool_thread(pg: str) -> None:
+    # a fastsql Database the app opened itself (not byok's pooled one): the batch statement
+    # runs in a thread, on that database's connection, and the counts stay exact
+    from fastsql import Database
+
+    db = Database(pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    issuer = KeyIssuer(db, signing_secret=SECRET)
+    keys = _keys(issuer, 6)
+    for k in keys:
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    _sql(pg, COUNT_UPDATES)
+
+    async def run() -> list:
+        return [await _gather(client, keys) for _ in range(3)]
+
+    rounds = asyncio.run(run())
+    assert all(not isinstance(r, BaseException) for done in rounds for r in done)
+    assert _sql(pg, "SELECT count(*) FROM update_log")[0][0] <= 6  # batched all the same
+    assert sorted(_use_counts(issuer).values()) == [4] * len(keys)
+    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+    assert _sql(pg, idle) == [(0,)]
+    issuer.close()
