@@ -56,9 +56,12 @@ class LoopConnections:
         what: str,  # the operation, named in a StorageError
     ) -> list[tuple]:
         """Run the statement on this loop's connection, committed alone; every row it returned.
-        StorageError (as a Guard gives) when it fails or no connection can be opened."""
+        StorageError (as a Guard gives) when it fails or no connection can be opened. One
+        statement at a time per loop (the combiner's drain): RuntimeError for a second."""
         loop = asyncio.get_running_loop()
         link = self._links.get(loop)
+        if link is not None and link.busy:  # (libpq runs one command at a time)
+            raise RuntimeError("one statement at a time on a loop's connection")
         try:
             if link is None:
                 link = await self._open(loop)
@@ -118,15 +121,20 @@ class _Link:
         self.conn, self.pg, self.loop = conn, conn.pgconn, loop
         self._prepared: dict[str, _Statement] = {}  # by SQL text
         self._waiting: asyncio.Future | None = None  # the statement's wait for the socket
+        self.busy = False  # a statement runs
         self._names = itertools.count(1)
 
     async def run(self, sql: str, params: dict) -> list[tuple]:
         """The rows of one statement (prepared on the server when first run here)."""
-        stmt = self._prepared.get(sql)
-        if stmt is None:
-            stmt = await self._prepare(sql)
-        self.pg.send_query_prepared(stmt.name, [_text(params[n]) for n in stmt.order])
-        return await self._result()
+        self.busy = True
+        try:
+            stmt = self._prepared.get(sql)
+            if stmt is None:
+                stmt = await self._prepare(sql)
+            self.pg.send_query_prepared(stmt.name, [_text(params[n]) for n in stmt.order])
+            return await self._result()
+        finally:
+            self.busy = False
 
     async def _prepare(self, sql: str) -> _Statement:
         """Prepare `sql` on the server under a name of its own."""
