@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import count
@@ -49,6 +51,18 @@ CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS
 CREATE TRIGGER refuse_updates BEFORE UPDATE ON issued_keys
   FOR EACH STATEMENT EXECUTE FUNCTION refuse_update();
 """
+# the first batch statement after it sleeps (a sequence: the kill does not undo nextval)
+SLOW_FIRST_UPDATE = """
+CREATE SEQUENCE slept;
+CREATE FUNCTION slow_update() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN IF nextval('slept') = 1 THEN PERFORM pg_sleep(120); END IF; RETURN NULL; END $$;
+CREATE TRIGGER slow_updates BEFORE UPDATE ON issued_keys
+  FOR EACH STATEMENT EXECUTE FUNCTION slow_update();
+"""
+UPDATING = (  # the backends running a batch statement now
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+    "AND query LIKE 'UPDATE issued_keys%' AND pid <> pg_backend_pid()"
+)
 
 
 @pytest.fixture
@@ -213,4 +227,128 @@ def test_a_failing_batch_releases_every_waiter_with_the_single_write_error(pg: s
 
     assert all(not isinstance(r, BaseException) for r in asyncio.run(after()))
     assert sorted(_use_counts(issuer).values()) == [2] * len(keys)
+    issuer.close()
+
+
+def _pool_threads() -> set[threading.Thread]:
+    """The worker threads of pooled databases alive now (core/pool.py `Workers`)."""
+    return {t for t in threading.enumerate() if t.name.startswith("byok-db")}
+
+
+def test_a_batch_runs_on_the_event_loop_without_a_pool_thread(pg: str) -> None:
+    issuer = KeyIssuer(pg, signing_secret=SECRET)
+    keys = _keys(issuer, 8)
+    for k in keys:  # read and cached in this thread: the counted uses below need no read
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    before = _pool_threads()
+
+    async def run() -> list:
+        return [await _gather(client, keys) for _ in range(3)]
+
+    rounds = asyncio.run(run())
+    assert all(not isinstance(r, BaseException) for done in rounds for r in done)
+    assert _pool_threads() - before == set()  # main: each batch hopped to a pool thread
+    assert sorted(_use_counts(issuer).values()) == [4] * len(keys)
+    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+    assert _sql(pg, idle) == [(0,)]
+    issuer.close()
+    left = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    assert _sql(pg, left) == [(1,)]  # only the test's own: the loop's connection was closed
+
+
+def _wait_for_a_batch(url: str) -> int:
+    """Wait for a batch statement to run; its backend's pid."""
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
+        running = _sql(url, UPDATING)
+        if running:
+            return running[0][0]
+        time.sleep(0.02)
+    raise AssertionError("no batch statement ran")
+
+
+def _terminate_a_batch(url: str) -> int:
+    """Wait for a batch statement to run, then terminate its backend; its pid."""
+    pid = _wait_for_a_batch(url)
+    _sql(url, f"SELECT pg_terminate_backend({pid})")
+    return pid
+
+
+def test_a_connection_lost_mid_batch_fails_every_waiter_and_the_next_batch_reconnects(
+    pg: str,
+) -> None:
+    issuer = KeyIssuer(pg, signing_secret=SECRET)
+    keys = _keys(issuer, 8)
+    for k in keys:
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    _sql(pg, SLOW_FIRST_UPDATE)
+    before = _pool_threads()
+
+    async def run() -> tuple[list, list]:
+        batch = asyncio.ensure_future(_gather(client, keys))  # one batch: all queue at once
+        await asyncio.to_thread(_terminate_a_batch, pg)
+        lost = await batch
+        return lost, await _gather(client, keys)
+
+    lost, again = asyncio.run(run())
+    assert all(isinstance(e, StorageError) for e in lost), lost
+    assert len({str(e) for e in lost}) == 1
+    assert all(k not in str(e) for e in lost for k in keys)
+    assert all(not isinstance(r, BaseException) for r in again), again  # a new connection
+    assert _pool_threads() - before == set()
+    assert sorted(_use_counts(issuer).values()) == [2] * len(keys)  # the lost batch undone
+    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+    assert _sql(pg, idle) == [(0,)]
+    issuer.close()
+
+
+def test_closing_the_issuer_mid_batch_fails_every_waiter_at_once(pg: str) -> None:
+    issuer = KeyIssuer(pg, signing_secret=SECRET)
+    keys = _keys(issuer, 4)
+    for k in keys:
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    _sql(pg, SLOW_FIRST_UPDATE)
+
+    async def run() -> list:
+        batch = asyncio.ensure_future(_gather(client, keys))
+        await asyncio.to_thread(_wait_for_a_batch, pg)
+        issuer.close()  # (its statement sleeps for minutes: a waiter left waiting hangs)
+        return await batch
+
+    lost = asyncio.run(run())
+    assert all(isinstance(e, StorageError) for e in lost), lost
+    deadline = time.monotonic() + HANG
+    while _sql(pg, UPDATING) and time.monotonic() < deadline:  # cancelled on the server
+        time.sleep(0.02)
+    assert _sql(pg, UPDATING) == []
+    other = KeyIssuer(pg, signing_secret=SECRET)
+    assert sorted(_use_counts(other).values()) == [1] * 4  # rolled back: none counted
+    other.close()
+
+
+def test_a_database_given_as_is_counts_its_batches_in_a_pool_thread(pg: str) -> None:
+    # a fastsql Database the app opened itself (not byok's pooled one): the batch statement
+    # runs in a thread, on that database's connection, and the counts stay exact
+    from fastsql import Database
+
+    db = Database(pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    issuer = KeyIssuer(db, signing_secret=SECRET)
+    keys = _keys(issuer, 6)
+    for k in keys:
+        issuer.validate_key(k)
+    client = APIKeyClient.of(issuer)
+    _sql(pg, COUNT_UPDATES)
+
+    async def run() -> list:
+        return [await _gather(client, keys) for _ in range(3)]
+
+    rounds = asyncio.run(run())
+    assert all(not isinstance(r, BaseException) for done in rounds for r in done)
+    assert _sql(pg, "SELECT count(*) FROM update_log")[0][0] <= 6  # batched all the same
+    assert sorted(_use_counts(issuer).values()) == [4] * len(keys)
+    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+    assert _sql(pg, idle) == [(0,)]
     issuer.close()

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from fastsql import Database
 from starlette.concurrency import run_in_threadpool
 
+from .onloop import LoopConnections
 from .types import ValidationError
 
 __all__ = [
@@ -90,7 +91,9 @@ class Pooled(Database):
         self._home: sa.Connection | None = None
         self._size = size
         self._threads: Workers | None = None  # made when first used
-        self._threads_made = threading.Lock()
+        self._making = threading.Lock()  # guards making the threads and the loop connections
+        self._connect_args = engine_kws.get("connect_args", {})
+        self._on_loop: LoopConnections | None = None  # made when first used
         pool = {
             "pool_size": size,
             "max_overflow": 0,  # exactly `size` per process: N processes open N × size
@@ -151,15 +154,29 @@ class Pooled(Database):
     def threads(self) -> Workers:
         """As many worker threads as the pool has connections (see `in_pool_thread`)."""
         if self._threads is None:
-            with self._threads_made:
+            with self._making:
                 if self._threads is None:
                     self._threads = Workers(self._size, "byok-db")
         return self._threads
 
+    def on_loop(self) -> LoopConnections:
+        """This database's connections on the event loops (PostgreSQL: see onloop.py)."""
+        if self._on_loop is None:
+            with self._making:
+                if self._on_loop is None:
+                    args, kws = self.engine.dialect.create_connect_args(self.engine.url)
+                    if args:  # (psycopg's dialect passes none)
+                        raise TypeError("a database whose driver takes positional arguments")
+                    self._on_loop = LoopConnections({**kws, **self._connect_args})
+        return self._on_loop
+
     def close(self) -> None:
-        """Return this database's own connection (the engine's dispose closes the pool) and
-        end its worker threads once their calls are done."""
+        """Return this database's own connection (the engine's dispose closes the pool), close
+        its connections on the event loops and end its worker threads once their calls are
+        done."""
         self.release_home()
+        if self._on_loop is not None:
+            self._on_loop.close()
         threads, self._threads = self._threads, None
         if threads is not None:
             threads.shutdown()

@@ -180,6 +180,7 @@ def _checker(
             raise TypeError("scopes are non-empty strings")
     docs = check_docs_url(docs_url)
     validation = client.issuer.validation
+    combiner = validation.combiner
     want = validation.wanted(required_scopes=scopes, **filters)  # checked once, here
 
     def refuse(request: HTTPConnection, e: APIKeyError | StorageError) -> Response:
@@ -198,7 +199,13 @@ def _checker(
         request: HTTPConnection, prepared: Prepared, staged: Staged | None
     ) -> dict[str, APIKey] | Response:
         try:
-            found = await client.settle(prepared, staged)
+            # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": a staged use awaits
+            # its batch here (client.settle's first part, without its coroutine)
+            found = None
+            if staged is not None:
+                found = validation.settle(staged, await combiner.count(staged.params))
+            if found is None:
+                found = await client.settle(prepared, None)
         except (APIKeyError, StorageError) as e:
             return refuse(request, e)
         return admitted(request, found)

@@ -289,23 +289,6 @@ class Tables:
             .returning(k.c.id, *turned)
         )
 
-    def counted_batch(
-        self,
-        rows: list[dict],  # each one key's `BATCH` values (distinct keys)
-    ) -> dict[str, tuple]:
-        """Run `batch` as its own transaction (inside the caller's Guard); by key id, the
-        (use_count, usage_count, prev_day, prev_count) of each row it counted."""
-        driver = self.db.conn.connection.driver_connection
-        # bench "… counted validate_key …, c = 1": one use alone runs the single statement
-        if len(rows) == 1 and rows[0]["n"] == 1:
-            (params,) = rows
-            single = self.alone[self.spend_tracked if params["bump"] else self.count_use]
-            found = self.dialect.run_alone(driver, single.sql, single.params(params))
-            return {} if found is None else {params["kid"]: tuple(found)}
-        params = {"rows": json.dumps(rows)}
-        found = self.dialect.run_alone_rows(driver, self.batch.sql, self.batch.params(params))
-        return {r[0]: tuple(r[1:]) for r in found}
-
     def _migrate(self) -> None:
         db = self.db
         version = schema_version(db, SCHEMA_NAME, SCHEMA_VERSION)
