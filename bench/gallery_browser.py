@@ -72,9 +72,20 @@ PROBE = """(() => {
     if (!el || !el.firstElementChild || el.getBoundingClientRect().height <= 0 || !styled(d)) return false;
     return text === null || el.textContent.includes(text);
   };
+  const showing = () => {
+    const f = document.getElementById(side.frame);
+    const d = f && f.contentDocument;
+    return d && d.body ? `${d.body.dataset.story || "(no story)"}, ${d.readyState}` : "(no canvas)";
+  };
   window.__bench = {
-    until: (slug, text, t0) => new Promise(resolve => {
-      const tick = () => shown(slug, text) ? resolve(performance.now() - t0) : requestAnimationFrame(tick);
+    // never hangs: a canvas that does not show the story in 20 s fails the run, saying what it shows
+    until: (slug, text, t0) => new Promise((resolve, reject) => {
+      const limit = performance.now() + 20000;
+      const tick = () => {
+        if (shown(slug, text)) resolve(performance.now() - t0);
+        else if (performance.now() > limit) reject(new Error(`the canvas did not show ${slug} (${text}) in 20 s; it shows ${showing()}`));
+        else requestAnimationFrame(tick);
+      };
       tick();
     }),
   };

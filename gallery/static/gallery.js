@@ -884,9 +884,10 @@
   function live() { var s = $("story"); return Boolean(s && !s.hasAttribute("data-static") && window.fetch); }
   function showCanvas(src, form, then) {
     // fetch `src` into the canvas; `then` runs once the canvas says it shows it (its "hello"),
-    // unless a newer one was asked for meanwhile. False: nothing fetched (`then` is the caller's)
+    // unless a newer one was asked for meanwhile. Its number, or 0: nothing fetched (`then` is
+    // the caller's to run)
     var f = frame();
-    if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return false;
+    if (!f || f !== view.frame || !localPath(src) || !live() || src === view.wanted) return 0;
     view.wanted = src;
     var seq = ++view.seq;
     var next = function () { if (then && seq === view.seq) then(); };
@@ -909,7 +910,7 @@
       if (view.wanted === src) view.wanted = null; // the next change tries again
       next();
     });
-    return true;
+    return seq;
   }
   function showIn(f, m) {
     // the canvas's own swap, called directly when it is ready for it (same origin); else a message
@@ -963,10 +964,24 @@
     if (link.origin !== window.location.origin || link.protocol !== window.location.protocol) return;
     if (link.hash && link.pathname === window.location.pathname && link.search === window.location.search) return;
     event.preventDefault();
-    var page = function () { window.htmx.ajax("get", link.pathname + link.search, {source: link, headers: {"HX-Boosted": "true"}}); };
-    var src = canvasOf(link);
-    if (!src || !showCanvas(src, null, page)) page();
+    if (nav.from) window.htmx.trigger(nav.from, "htmx:abort"); // an older page not in yet
+    var src = canvasOf(link), seq = 0;
+    var page = function () {
+      var done = function () {
+        if (nav.from === link) nav.from = null;
+        if (seq && nav.seq === seq) nav.seq = 0; // its page is in: Back and Forward move the canvas again
+      };
+      nav.from = link;
+      window.htmx.ajax("get", link.pathname + link.search, {source: link, headers: {"HX-Boosted": "true"}}).then(done, done);
+    };
+    seq = src ? showCanvas(src, null, page) : 0;
+    nav.seq = seq;
+    if (!seq) page();
   });
+  // The story click whose page is still to come (its canvas request's number) and the link whose
+  // page request is in flight: a page swapped in late (the previous click's) never takes the
+  // canvas back from the story clicked since, and is aborted if not in yet.
+  var nav = {seq: 0, from: null};
   function canvasFromControls() {
     var form = $("controls-form"), story = $("story");
     if (!form || !story || !form.hasAttribute("hx-get")) return;
@@ -1004,7 +1019,7 @@
       return;
     }
     f.title = stage.getAttribute("data-canvas-title") || f.title;
-    showCanvas(stage.getAttribute("data-canvas-src"), null);
+    if (nav.seq !== view.seq) showCanvas(stage.getAttribute("data-canvas-src"), null);
     var layout = document.querySelector('[data-canvas-setting="layout"]');
     send(f.contentWindow, "settings", {background: "page", outline: false, measure: false, layout: layout ? layout.value : null});
   }

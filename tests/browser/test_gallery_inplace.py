@@ -6,11 +6,13 @@ it, and the browser's history still selects the story.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.browser import Watch, goto, new_context
 
@@ -212,3 +214,39 @@ def test_htmx_runs_on_a_swapped_story_and_actions_are_logged(page: Page, gallery
     expect(canvas.locator("#toast-container")).to_contain_text("OpenAI key saved")
     assert canvas_eval(page, MARKED) == "kept"
     assert watch.take() == []
+
+
+def test_a_story_clicked_before_the_last_ones_page_is_in_keeps_the_canvas(
+    page: Page, gallery_url: str
+) -> None:
+    # the last story's page lands after the next click, before that click's canvas: it must not
+    # take the canvas back (the bench once waited forever on the dashboard after a small story)
+    goto(page, f"{gallery_url}/story/alert--info-filled")
+    canvas_ready(page, "alert--info-filled")
+    pages: list[Route] = []
+    canvases: list[Route] = []
+    page.route(re.compile(r"/story/security-alert--critical$"), lambda r: pages.append(r))
+    open_story(page, "security-alert--critical")
+    canvas_ready(page, "security-alert--critical")
+    for _ in range(100):  # its page is asked for once its canvas shows it
+        if pages:
+            break
+        page.wait_for_timeout(50)
+    assert pages, "the page around the story is asked for"
+    page.route(re.compile(rf"/story/{DASHBOARD}/canvas"), lambda r: canvases.append(r))
+    open_story(page, DASHBOARD)
+    for _ in range(100):
+        if canvases:
+            break
+        page.wait_for_timeout(50)
+    for route in pages:  # the older page answers now (if its request was not given up)
+        with contextlib.suppress(PlaywrightError):  # aborted by the page: nothing to answer
+            route.continue_()
+    page.wait_for_timeout(300)
+    for route in canvases:
+        route.continue_()
+    canvas_ready(page, DASHBOARD)
+    expect(page).to_have_url(f"{gallery_url}/story/{DASHBOARD}")
+    expect(page.locator("#story h1")).to_contain_text("KeyManagerDashboard")
+    page.wait_for_timeout(300)  # nothing late takes it back
+    assert canvas_eval(page, "document.body.dataset.story") == DASHBOARD
