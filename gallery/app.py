@@ -280,15 +280,11 @@ def create_app(
 
 
 def _changed(story: Story, shown: Story) -> list[tuple[str, str]]:
-    """The query arguments of `shown` that differ from `story`'s own (a shareable URL)."""
-    args = query_args(shown.component, dict(shown.args), story.args)
-    return [(k, v) for k, v in args if _differs(story, k, v)]
-
-
-def _differs(story: Story, name: str, value: str) -> bool:
-    """True when a control value differs from the story's own (only those go in the URL)."""
+    """The query arguments of `shown` that differ from `story`'s own (only those go in the URL,
+    so it can be shared); the story's own are read once, not per argument."""
     own = dict(query_args(story.component, _effective_args(story), story.args))
-    return own.get(name) != value
+    args = query_args(shown.component, dict(shown.args), story.args)
+    return [(k, v) for k, v in args if own.get(k) != v]
 
 
 def _effective_args(story: Story) -> dict[str, Any]:

@@ -83,9 +83,21 @@ def _sql(url: str, script: str) -> list[tuple]:
         return cur.fetchall() if cur.description else []
 
 
+IDLE_IN_TRANSACTION = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+
+
 def _keys(issuer: KeyIssuer, n: int) -> list[str]:
     org, _ = issuer.get_or_create_organization("combine")
     return [issuer.create_key(org.id).plaintext for _ in range(n)]
+
+
+def _cached_keys(issuer: KeyIssuer, n: int) -> tuple[list[str], APIKeyClient]:
+    """`n` keys, each read and cached in this thread (their counted uses need no read), and a
+    client of the issuer."""
+    keys = _keys(issuer, n)
+    for k in keys:
+        issuer.validate_key(k)
+    return keys, APIKeyClient.of(issuer)
 
 
 def _use_counts(issuer: KeyIssuer) -> dict[str, int]:
@@ -117,8 +129,7 @@ def test_concurrent_counted_uses_of_distinct_keys_share_statements(pg: str) -> N
     assert updates < calls  # main: one UPDATE per validation (80)
     assert updates <= 10  # one statement per round, or two when the first one's drain began alone
     assert sorted(_use_counts(issuer).values()) == [6] * len(keys)
-    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-    assert _sql(pg, idle) == [(0,)]
+    assert _sql(pg, IDLE_IN_TRANSACTION) == [(0,)]
     issuer.close()
 
 
@@ -237,10 +248,7 @@ def _pool_threads() -> set[threading.Thread]:
 
 def test_a_batch_runs_on_the_event_loop_without_a_pool_thread(pg: str) -> None:
     issuer = KeyIssuer(pg, signing_secret=SECRET)
-    keys = _keys(issuer, 8)
-    for k in keys:  # read and cached in this thread: the counted uses below need no read
-        issuer.validate_key(k)
-    client = APIKeyClient.of(issuer)
+    keys, client = _cached_keys(issuer, 8)
     before = _pool_threads()
 
     async def run() -> list:
@@ -250,8 +258,7 @@ def test_a_batch_runs_on_the_event_loop_without_a_pool_thread(pg: str) -> None:
     assert all(not isinstance(r, BaseException) for done in rounds for r in done)
     assert _pool_threads() - before == set()  # main: each batch hopped to a pool thread
     assert sorted(_use_counts(issuer).values()) == [4] * len(keys)
-    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-    assert _sql(pg, idle) == [(0,)]
+    assert _sql(pg, IDLE_IN_TRANSACTION) == [(0,)]
     issuer.close()
     left = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
     assert _sql(pg, left) == [(1,)]  # only the test's own: the loop's connection was closed
@@ -279,10 +286,7 @@ def test_a_connection_lost_mid_batch_fails_every_waiter_and_the_next_batch_recon
     pg: str,
 ) -> None:
     issuer = KeyIssuer(pg, signing_secret=SECRET)
-    keys = _keys(issuer, 8)
-    for k in keys:
-        issuer.validate_key(k)
-    client = APIKeyClient.of(issuer)
+    keys, client = _cached_keys(issuer, 8)
     _sql(pg, SLOW_FIRST_UPDATE)
     before = _pool_threads()
 
@@ -299,17 +303,13 @@ def test_a_connection_lost_mid_batch_fails_every_waiter_and_the_next_batch_recon
     assert all(not isinstance(r, BaseException) for r in again), again  # a new connection
     assert _pool_threads() - before == set()
     assert sorted(_use_counts(issuer).values()) == [2] * len(keys)  # the lost batch undone
-    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-    assert _sql(pg, idle) == [(0,)]
+    assert _sql(pg, IDLE_IN_TRANSACTION) == [(0,)]
     issuer.close()
 
 
 def test_closing_the_issuer_mid_batch_fails_every_waiter_at_once(pg: str) -> None:
     issuer = KeyIssuer(pg, signing_secret=SECRET)
-    keys = _keys(issuer, 4)
-    for k in keys:
-        issuer.validate_key(k)
-    client = APIKeyClient.of(issuer)
+    keys, client = _cached_keys(issuer, 4)
     _sql(pg, SLOW_FIRST_UPDATE)
 
     async def run() -> list:
@@ -336,10 +336,7 @@ def test_a_database_given_as_is_counts_its_batches_in_a_pool_thread(pg: str) -> 
 
     db = Database(pg.replace("postgresql://", "postgresql+psycopg://", 1))
     issuer = KeyIssuer(db, signing_secret=SECRET)
-    keys = _keys(issuer, 6)
-    for k in keys:
-        issuer.validate_key(k)
-    client = APIKeyClient.of(issuer)
+    keys, client = _cached_keys(issuer, 6)
     _sql(pg, COUNT_UPDATES)
 
     async def run() -> list:
@@ -349,6 +346,5 @@ def test_a_database_given_as_is_counts_its_batches_in_a_pool_thread(pg: str) -> 
     assert all(not isinstance(r, BaseException) for done in rounds for r in done)
     assert _sql(pg, "SELECT count(*) FROM update_log")[0][0] <= 6  # batched all the same
     assert sorted(_use_counts(issuer).values()) == [4] * len(keys)
-    idle = "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-    assert _sql(pg, idle) == [(0,)]
+    assert _sql(pg, IDLE_IN_TRANSACTION) == [(0,)]
     issuer.close()

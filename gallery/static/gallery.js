@@ -116,7 +116,7 @@
   // shell's first layout before the canvas's document could start (bench "cold load").
   function afterLoad(fn) {
     if (document.readyState === "complete") fn();
-    else window.addEventListener("load", function () { fn(); }, {once: true});
+    else window.addEventListener("load", fn, {once: true});
   }
   function box() { return $("canvas-box"); }
   function setViewport(name, remember) {
