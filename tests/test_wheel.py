@@ -94,23 +94,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     tmp = tmp_path_factory.mktemp("wheel")
     run(uv, "build", "--offline", "--wheel", "--out-dir", str(tmp / "dist"))
     (wheel,) = (tmp / "dist").glob("*.whl")
-    reqs = tmp / "requirements.txt"
-    reqs.write_text(run(uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"))
     venv = tmp / "venv"
-    run(uv, "venv", "--offline", "--python", sys.executable, str(venv))
+    # the locked dependencies (uv.lock names each wheel's URL, so its cache serves them offline;
+    # `uv pip install -r` would need the index pages cached, which a fresh machine lacks), then
+    # the wheel alone, as a user installs it: nothing of the checkout goes into the venv
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    sync = ("sync", "--frozen", "--offline", "--no-dev", "--no-install-project")
+    run(uv, *sync, "--python", sys.executable, env=env)
     python = venv / "bin" / "python"
-    run(
-        uv,
-        "pip",
-        "install",
-        "--offline",
-        "--no-deps",
-        "--python",
-        str(python),
-        "-r",
-        str(reqs),
-        str(wheel),
-    )
+    run(uv, "pip", "install", "--offline", "--no-deps", "--python", str(python), str(wheel))
     run(uv, "pip", "check", "--python", str(python))  # the locked set is complete and consistent
     yield wheel, python
 
