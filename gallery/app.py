@@ -37,6 +37,7 @@ from .ui.pages import (
     story_panel,
 )
 from .ui.panels import code_panel, html_panel
+from .ui.prefs import Prefs
 from .ui.shell import BRAND, THEMES, document
 from .ui.site import LIVE, Site
 
@@ -81,7 +82,14 @@ def _page(
         reloader = getattr(req.app.state, "gallery_reloader", None)
         head = (Meta(name="gallery-reload", content=reloader.state),) if reloader else ()
         page = document(
-            LIVE, title, main, assets, hx_headers=csrf_headers(req), group=group, head=head
+            LIVE,
+            title,
+            main,
+            assets,
+            hx_headers=csrf_headers(req),
+            group=group,
+            head=head,
+            prefs=Prefs.of(req.cookies),
         )
         body = to_xml(page)
     return HTMLResponse(body, status_code=status, headers=hdrs)
@@ -184,7 +192,8 @@ def create_app(
         tab = tab if tab in TABS else DEFAULT_TAB
         shown, errors, general = tweak(found, _query(req))
         title = f"{found.component_name} · {found.name}"
-        main = story_page(LIVE, shown, tab, errors, general, base=found)
+        prefs = Prefs.of(req.cookies)
+        main = story_page(LIVE, shown, tab, errors, general, base=found, prefs=prefs)
         status = 422 if errors or general else 200
         return _page(req, title, main, status, group=found.group)
 
@@ -194,9 +203,10 @@ def create_app(
         if found is None:
             return Response("no such story", status_code=404, media_type="text/plain")
         shown, errors, general = tweak(found, _query(req))
+        theme = Prefs.of(req.cookies).theme
         if errors or general:
             message = general or "; ".join(f"{k}: {v}" for k, v in errors.items())
-            page = canvas_error_document(LIVE, found, message, assets)
+            page = canvas_error_document(LIVE, found, message, assets, theme)
             return HTMLResponse(to_xml(page), status_code=422, headers=headers)
         page = canvas_document(
             LIVE,
@@ -206,6 +216,7 @@ def create_app(
             sandboxes.open(found.slug),
             csrf_headers(req),
             composed=composed,
+            theme=theme,
         )
         headers = {"Cache-Control": "no-store", **headers}
         if req.query_params and not composed:  # the Controls' arguments: gallery.js shows the

@@ -40,7 +40,15 @@ from gallery.live.playground import (
 from gallery.model.introspect import Control, params, signature_text, variant_axes
 from gallery.model.registry import Call, Registry, Story, registry, slugify
 from gallery.model.runnable import runnable_app
-from gallery.ui.assets import AXE, NPM_FILES, THEME_SCRIPT, Assets, find_node_modules, locate
+from gallery.ui.assets import (
+    AXE,
+    NPM_FILES,
+    THEME_SCRIPT,
+    Assets,
+    find_node_modules,
+    locate,
+    shell_loader,
+)
 from gallery.ui.canvas import VIEWPORTS
 from gallery.ui.guides import Guide, find_guides, guide_page
 from gallery.ui.pretty import pretty_html
@@ -621,7 +629,9 @@ def test_pages_reference_local_assets_only(client: TestClient) -> None:
     urls = [u for t in tags if (u := t.get("src") or t.get("href"))]
     assert urls and all(u.startswith("/assets/") or u == "data:," for u in urls), urls
     inline = [t.string for t in tags if t.name == "script" and not t.get("src")]
-    assert inline == [THEME_SCRIPT]  # the one inline script: the theme before the first paint
+    # the one inline script starts the shell's scripts once the canvas has loaded (live, the
+    # remembered theme comes from a cookie: no script reads storage)
+    assert inline == [shell_loader(["/assets/gallery.js", "/assets/htmx.js", "/assets/byok.js"])]
     assert soup(client.get("/").text).find(id="asset-notice") is None
 
 
@@ -912,7 +922,11 @@ def test_export_writes_every_page_and_the_assets(exported) -> None:
     tags = page.head.find_all(["script", "link"])
     head_urls = [u for t in tags if (u := t.get("src") or t.get("href"))]
     assert all(u.startswith("../assets/") or u == "data:," for u in head_urls)
-    assert [t.string for t in tags if t.name == "script" and not t.get("src")] == [THEME_SCRIPT]
+    shell = shell_loader([f"../assets/{n}" for n in ("gallery.js", "htmx.js", "byok.js")])
+    assert [t.string for t in tags if t.name == "script" and not t.get("src")] == [
+        THEME_SCRIPT,
+        shell,
+    ]
     index_links = [
         a["href"] for a in soup((root / "index.html").read_text()).find_all("a", href=True)
     ]

@@ -23,10 +23,14 @@
   var embedded = window.parent && window.parent !== window;
 
 
+  // What the canvas says before its parent first speaks is kept too: the story page's scripts
+  // start once the canvas has loaded (bench "cold load"), then greet it for a replay
+  var early = [];
   function post(type, data) {
     if (!embedded) return;
     var message = {byokGallery: 1, type: type, story: document.body && document.body.getAttribute("data-story")};
     for (var k in data) message[k] = data[k];
+    if (early && early.length < 500) early.push(message);
     window.parent.postMessage(message, "*");
   }
 
@@ -421,7 +425,10 @@
     if (!embedded || event.source !== window.parent) return;
     var m = event.data;
     if (!m || m.byokGallery !== 1) return;
-    if (m.type === "settings") apply(m);
+    var said = early;
+    early = null;  // the parent listens: nothing more to keep
+    if (m.type === "greet") (said || []).forEach(function (message) { window.parent.postMessage(message, "*"); });
+    else if (m.type === "settings") apply(m);
     else if (m.type === "show") swapIn(m);
     else if (m.type === "a11y-run") runAxe();
     else if (m.type === "highlight") highlight(typeof m.target === "string" ? m.target : "");

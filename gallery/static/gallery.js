@@ -3,7 +3,8 @@
    panels (fed by canvas.js over postMessage), Controls (changed markers, reset, JSON checks),
    in-place stories (a story switch or a control change swaps the canvas's content, never
    reloads its document), copy buttons, tab permalinks and hot reload.
-   Static: it reads data-* attributes, localStorage and messages from its own iframes only;
+   Static: it reads data-* attributes, localStorage (an export's remembered choices) and
+   messages from its own iframes only;
    whatever a canvas sends, and the one server text it shows (a failed reload's traceback), is
    written with textContent, never parsed as HTML. */
 (function () {
@@ -19,17 +20,23 @@
   };
   var canvas = {zoom: 1, background: "page", outline: false, measure: false, layout: null, size: null};
 
-  function stored(key) {
-    try {
-      var value = window.localStorage.getItem(key);
-      return value && NAME.test(value) ? value : null;
-    } catch (e) { return null; }
-  }
-  function storedJSON(key) {
+  // Remembered choices (theme, open groups, viewport, the panels' share; gallery/ui/prefs.py).
+  // Live, they are cookies the server renders each page with, so nothing is read from storage
+  // before the canvas shows (bench "cold load": a page's first localStorage read held it up for
+  // the storage's load). A static export has no server: they stay in localStorage there, and
+  // are applied once the page is parsed.
+  var STATIC = document.documentElement.hasAttribute("data-gallery-static");
+  function recall(key) {  // a static export's remembered value; live: null (the page has it)
+    if (!STATIC) return null;
     try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
   }
-  function store(key, value) {
-    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
+  function keep(key, value) {
+    var text = JSON.stringify(value);
+    if (!STATIC) {
+      document.cookie = key + "=" + encodeURIComponent(text) + "; path=/; max-age=31536000; samesite=lax";
+      return;
+    }
+    try { window.localStorage.setItem(key, text); } catch (e) { /* private mode */ }
   }
   function $(id) { return document.getElementById(id); }
   // Writes that may repeat (each canvas answer says hello, sizes, ...) change the DOM only when
@@ -125,7 +132,7 @@
     if (!b) return;
     var dims = VIEWPORTS[name];
     canvas.size = dims ? dims.slice() : null;
-    if (remember) store(VIEWPORT_KEY, name);
+    if (remember) keep(VIEWPORT_KEY, name);
     var select = document.querySelector('[data-canvas-setting="viewport"]');
     if (select) select.value = name;
     layoutBox();
@@ -209,7 +216,7 @@
     handle.setAttribute("aria-valuemin", String(bounds[0]));
     handle.setAttribute("aria-valuemax", String(bounds[1]));
     handle.setAttribute("aria-valuenow", String(share));
-    if (remember) store(SPLIT_KEY, String(share));
+    if (remember) keep(SPLIT_KEY, share);
   }
   function mountSplit() {
     var story = $("story"), panels = $("story-panels");
@@ -224,9 +231,11 @@
       handle.tabIndex = 0;
       story.insertBefore(handle, panels);
     }
-    // the remembered share at once (the CSS bounds it meanwhile), its exact bounds once loaded
-    var share = storedJSON(SPLIT_KEY);
+    // the remembered share at once (live, the server rendered it; the CSS bounds it meanwhile),
+    // its exact bounds once loaded
+    var share = recall(SPLIT_KEY);
     if (typeof share === "number") panels.style.height = Math.max(SPLIT.min, Math.min(SPLIT.max, Math.round(share))) + "%";
+    else share = parseFloat(panels.style.height) || null;
     afterLoad(function () { setSplit(share, false); });
   }
   document.addEventListener("pointerdown", function (event) {
@@ -594,10 +603,10 @@
   function saveGroups() {
     var open = [];
     document.querySelectorAll("#story-tree details[data-group]").forEach(function (d) { if (d.open) open.push(d.getAttribute("data-group")); });
-    store(GROUPS_KEY, JSON.stringify(open));
+    keep(GROUPS_KEY, open);
   }
   function restoreGroups() {
-    var open = storedJSON(GROUPS_KEY);
+    var open = recall(GROUPS_KEY);  // live: the server rendered them open
     if (!Array.isArray(open)) return;
     document.querySelectorAll("#story-tree details[data-group]").forEach(function (d) {
       if (open.indexOf(d.getAttribute("data-group")) !== -1) d.open = true;
@@ -757,7 +766,7 @@
     var el = event.target;
     if (el.matches("[data-theme-select]") && NAME.test(el.value)) {
       document.documentElement.setAttribute("data-theme", el.value);
-      store(THEME_KEY, el.value);
+      keep(THEME_KEY, el.value);
       broadcast();
     } else if (el.matches('input[name="story-tab"]') && NAME.test(el.value)) {
       var url = new URL(window.location.href);
@@ -1041,7 +1050,8 @@
     if (checked && checked.value === "interactions") autoPlay();
     if (box()) {
       canvas.zoom = 1; canvas.layout = null; canvas.outline = false; canvas.measure = false; canvas.background = "page";
-      setViewport(stored(VIEWPORT_KEY) || "responsive", false);
+      var viewport = document.querySelector('[data-canvas-setting="viewport"]');  // live: remembered
+      setViewport(recall(VIEWPORT_KEY) || (viewport && viewport.value) || "responsive", false);
     }
     markChanged();
     mountSplit();
@@ -1065,14 +1075,22 @@
     }, {rootMargin: "200px"});
     frames.forEach(function (f) { seen.observe(f); });
   }
-  window.addEventListener("load", loadPreviews);
+  afterLoad(loadPreviews);
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.target && event.detail.target.id === "main") loadPreviews();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // gallery.js starts once the page, its canvas with it, has loaded (ui/assets.py
+  // shell_loader); the canvas replays what it said before anyone listened
+  function ready(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+  ready(function () {
     restoreGroups();
     adoptFrame();
+    var f = frame();
+    if (f) send(f.contentWindow, "greet", {});
     sync();
     afterLoad(function () {
       var active = document.querySelector('#story-tree a[aria-current="page"]');
@@ -1140,6 +1158,5 @@
     poll();
   }
   // this script runs in <head>, before the marker is parsed
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForReload);
-  else watchForReload();
+  ready(watchForReload);
 })();

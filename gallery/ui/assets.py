@@ -13,6 +13,7 @@ in-browser mode, axe-core, the stylesheet build and the tests need.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 from dataclasses import dataclass, field
 from functools import cache
@@ -72,13 +73,32 @@ HTMX_CONFIG = (
     '{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}'
 )
 
-# The remembered theme, set before the first paint by an inline script at the top of <head>, so
-# gallery.js and canvas.js can load `defer` and never hold up the parser (bench "cold load")
+# A static export's remembered theme (ui/prefs.py), set before the first paint by an inline script
+# at the top of <head>; live, the server renders it from a cookie and no script reads storage
 THEME_SCRIPT = (
-    'try{var t=localStorage.getItem("byok-gallery-theme");'
-    'if(t&&/^[a-z][a-z0-9-]{0,31}$/.test(t))document.documentElement.setAttribute("data-theme",t)}'
+    'try{var t=JSON.parse(localStorage.getItem("byok-gallery-theme"));'
+    'if(typeof t==="string"&&/^[a-z][a-z0-9-]{0,31}$/.test(t))'
+    'document.documentElement.setAttribute("data-theme",t)}'
     "catch(e){}"
 )
+
+
+def shell_loader(
+    urls: list[str],  # the shell's scripts, in their order (gallery.js, htmx, byok.js)
+) -> str:
+    """An inline script that starts the shell's scripts once the page has loaded, the story's
+    canvas with it. Deferred in <head>, their parse and start-up ran on the page's one main thread
+    before the canvas's document could (bench "cold load"). Started after the load event, they
+    find the page complete (htmx initialises at once); the canvas replays what it said before
+    they listened (canvas.js `early`). <html data-gallery-ready> says they have run (for tests and
+    tools that drive the gallery)."""
+    listed = json.dumps(urls).replace("<", "\\u003c")
+    return (
+        f'addEventListener("load",function(){{var l={listed};l.forEach(function(u,i){{'
+        'var s=document.createElement("script");s.src=u;s.async=false;if(i===l.length-1)'
+        's.onload=function(){document.documentElement.setAttribute("data-gallery-ready","")};'
+        "document.head.appendChild(s)})},{once:true})"
+    )
 
 
 @dataclass(frozen=True)
@@ -117,18 +137,24 @@ class Assets:
     def headers(
         self,
         prefix: str = "/assets/",  # URL prefix of locally served files ("assets/" in an export)
+        *,
+        remembered_theme: bool = False,  # read the theme from localStorage (a static export)
     ) -> list[FT]:
-        """The <head> elements: meta, the gallery script and styles, htmx, byok.js."""
+        """The <head> elements: meta, the styles, then the scripts: what must run before the
+        first paint (an in-browser Tailwind) in place, gallery.js, htmx and byok.js once the canvas
+        has loaded (`shell_loader`)."""
+        front = self.front.scripts(prefix)
+        later = [prefix + "gallery.js", *(s.attrs["src"] for s in front if s.attrs.get("defer"))]
         return [
             *self.front.meta(),
             Meta(name="htmx-config", content=HTMX_CONFIG),
             Link(rel="icon", href="data:,"),  # no favicon request (a 404 in the console)
-            Script(THEME_SCRIPT),  # the remembered theme before the first paint
-            Script(src=prefix + "gallery.js", defer=True),
+            Script(THEME_SCRIPT) if remembered_theme else None,  # before the first paint
             *self.front.styles(prefix),
             Link(rel="stylesheet", href=prefix + "gallery.css"),
             *self.extra_styles(prefix),
-            *self.front.scripts(prefix),
+            *(s for s in front if not s.attrs.get("defer")),
+            Script(shell_loader(later)),
         ]
 
     def extra_styles(

@@ -2,8 +2,8 @@
 
 The page carries what an app's page would: byok's front end (byok.css, htmx, byok.js: the exact
 `FrontEnd.headers()`, no gallery htmx-config; then the developer's `--css` stylesheets), a
-ToastContainer for out-of-band toasts and the session's CSRF header. An inline script sets the
-remembered theme before the first paint; canvas.js (deferred, before htmx) applies the theme,
+ToastContainer for out-of-band toasts and the session's CSRF header. The remembered theme is on
+<html> from the first paint (live: the visitor's cookie; an export: an inline script); canvas.js (deferred, before htmx) applies the theme,
 background, outline and layout the story page asks for, logs every htmx request to the Actions
 panel, sends the key routes to the story's sandbox, and runs axe-core for the Accessibility panel.
 Its URL carries the story's arguments, so it is also the endpoint for visual tests.
@@ -39,7 +39,7 @@ def _head(site: Site, title: str, assets: Assets, composed: bool = False) -> FT:
     return Head(
         Title(f"{title} · canvas"),
         Link(rel="icon", href="data:,"),
-        Script(THEME_SCRIPT),  # the remembered theme before the first paint
+        Script(THEME_SCRIPT) if site.static else None,  # the remembered theme (live: a cookie)
         Script(src=site.assets + "canvas.js", defer=True),  # actions, sandbox, a11y, in place
         Script(src=site.assets + "play.js", defer=True),  # the play runner (Interactions, pytest)
         Link(rel="stylesheet", href=site.assets + "canvas.css"),
@@ -58,6 +58,7 @@ def canvas_document(
     hx_headers: str | None = None,  # the session's CSRF header JSON (live)
     *,
     composed: bool = False,  # shown by another Storybook's manager (/iframe.html)
+    theme: str | None = None,  # the visitor's remembered theme (live: Prefs)
 ) -> FT:
     """The canvas page of a story."""
     assets = assets or locate()
@@ -84,6 +85,7 @@ def canvas_document(
             **data,
         ),
         lang="en",
+        data_theme=theme,
     )
 
 
@@ -92,6 +94,7 @@ def canvas_error_document(
     story: Story,  # the story whose arguments were refused
     message: str,  # what was wrong
     assets: Assets | None = None,  # where assets come from
+    theme: str | None = None,  # the visitor's remembered theme (live: Prefs)
 ) -> FT:
     """The canvas page when the arguments are refused (answered with 422)."""
     from fasthtml.common import Div, Span
@@ -110,4 +113,5 @@ def canvas_error_document(
             data_story=story.slug,
         ),
         lang="en",
+        data_theme=theme,
     )

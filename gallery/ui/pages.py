@@ -45,6 +45,7 @@ from .panels import (
     param_table,
     rich_text,
 )
+from .prefs import DEFAULTS, Prefs
 from .site import Site
 
 __all__ = [
@@ -84,11 +85,13 @@ def _select(label: str, name: str, options: dict[str, str], selected: str) -> FT
     )
 
 
-def _toolbar(site: Site, story: Story, canvas_url: str) -> FT:
+def _toolbar(site: Site, story: Story, canvas_url: str, viewport: str | None) -> FT:
     """Viewport, size, zoom, background, layout, outline, measure, open in a new tab."""
     viewports = {name: label for name, (label, _, _) in VIEWPORTS.items()}
     return Div(
-        _select("Viewport", "viewport", viewports, "responsive"),
+        _select(
+            "Viewport", "viewport", viewports, viewport if viewport in VIEWPORTS else "responsive"
+        ),
         Output(
             "—",
             id="canvas-size",
@@ -218,6 +221,7 @@ def story_page(
     errors: dict[str, str] | None = None,  # control errors to show inline
     general: str | None = None,  # an error not tied to one control (the component refused)
     base: Story | None = None,  # the story as declared (its arguments are the reset values)
+    prefs: Prefs = DEFAULTS,  # the visitor's remembered choices (viewport, the panels' share)
 ) -> FT:
     """A story: breadcrumbs, the canvas (an iframe) with its tools, and the panels.
 
@@ -287,12 +291,17 @@ def story_page(
         ),
         notice,
         Section(
-            _toolbar(site, story, canvas_url),
+            _toolbar(site, story, canvas_url, prefs.viewport),
             _stage(story, canvas_url, title),
             aria_label="Canvas",
             cls="bg-base-100 border-base-300 rounded-box mt-4 overflow-hidden border",
         ),
-        Div(Div(*tabs, cls="tabs tabs-lift"), id="story-panels", cls="mt-6"),  # docked: gallery.css
+        Div(
+            Div(*tabs, cls="tabs tabs-lift"),
+            id="story-panels",
+            cls="mt-6",  # docked: gallery.css
+            style=None if prefs.split is None else f"height:{prefs.split}%",
+        ),
         id="story",
         data_story=story.slug,
         data_canvas_base=site.canvas(story.slug),

@@ -5,7 +5,9 @@ the tab order, after the skip link.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
+from typing import NamedTuple
 
 from fastcore.xml import FT, Safe, to_xml
 from fasthtml.common import (
@@ -38,6 +40,7 @@ from fasthtml.common import (
 from ..model.registry import Registry, registry, story_packages
 from .assets import NPM_INSTALL, Assets, locate
 from .guides import find_guides
+from .prefs import DEFAULTS, Prefs
 from .site import Site
 
 __all__ = ["BRAND", "THEMES", "document", "sidebar"]
@@ -63,11 +66,19 @@ def _asset_notice(assets: Assets) -> FT | str:
     )
 
 
+class _Group(NamedTuple):
+    """A sidebar group's markup, closed and open (what a page picks per visitor)."""
+
+    name: str  # the group's name (its data-group)
+    closed: str  # its <li> with the <details> closed
+    open: str  # … and open
+
+
 @cache
-def _tree(site: Site, reg: Registry) -> str:
-    """The story tree (group -> component -> story) as HTML, rendered once per site and registry
-    (a hot reload makes a new registry)."""
-    groups = []
+def _tree(site: Site, reg: Registry) -> tuple[_Group, ...]:
+    """The story tree's groups (group -> component -> story) as HTML, rendered once per site and
+    registry (a hot reload makes a new registry)."""
+    groups: list[tuple[str, FT, FT]] = []
     for group, components in reg.tree().items():
         items = []
         for name, stories in components.items():
@@ -90,40 +101,34 @@ def _tree(site: Site, reg: Registry) -> str:
                     data_component=name,
                 )
             )
-        groups.append(
-            Li(
-                Details(
-                    Summary(group, cls="font-semibold"),
-                    Ul(*items),
-                    data_group=group,
-                ),
-            )
-        )
+        groups.append((group, Summary(group, cls="font-semibold"), Ul(*items)))
     if guides := find_guides():  # first: a newcomer reads them before the stories
         links = [
             Li(A(g.title, href=site.guide(g.slug), data_guide_link=g.slug), data_search=g.search)
             for g in guides
         ]
         items = Li(Ul(*links), data_component="Guides")
-        guide_group = Details(
-            Summary("Guides", cls="font-semibold"), Ul(items), data_group="Guides"
+        groups.insert(0, ("Guides", Summary("Guides", cls="font-semibold"), Ul(items)))
+    return tuple(
+        _Group(
+            name,
+            to_xml(Li(Details(summary, body, data_group=name))),
+            to_xml(Li(Details(summary, body, data_group=name, open=True))),
         )
-        groups.insert(0, Li(guide_group))
-    return to_xml(Ul(*groups, id="story-tree", cls="menu menu-sm w-full"))
+        for name, summary, body in groups
+    )
 
 
-def _tree_open_at(site: Site, group: str | None) -> Safe:
-    """The tree with `group` open (the current story's); the others as the visitor left them."""
-    html = _tree(site, registry())
-    if group:
-        mark = f'<details data-group="{group}">'
-        html = html.replace(mark, f'<details data-group="{group}" open>', 1)
-    return Safe(html)
+def _tree_open_at(site: Site, open_groups: Collection[str]) -> Safe:
+    """The tree with these groups open (the current story's, the ones the visitor left open)."""
+    parts = (g.open if g.name in open_groups else g.closed for g in _tree(site, registry()))
+    return Safe(to_xml(Ul(Safe("".join(parts)), id="story-tree", cls="menu menu-sm w-full")))
 
 
 def sidebar(
     site: Site,  # how links are written
     group: str | None = None,  # the group to show open (the current story's)
+    prefs: Prefs = DEFAULTS,  # the visitor's remembered choices (the groups left open)
 ) -> FT:
     """The sidebar: brand, sticky search box, the story tree."""
     return Aside(
@@ -152,13 +157,20 @@ def sidebar(
             P("No story matches.", id="story-filter-empty", hidden=True, cls="px-2 text-sm"),
             cls="bg-base-100 sticky top-0 z-10 flex flex-col gap-2 pb-3",
         ),
-        Nav(_tree_open_at(site, group), aria_label="Stories", **site.boost()),
+        Nav(
+            _tree_open_at(site, prefs.groups | {group} if group else prefs.groups),
+            aria_label="Stories",
+            **site.boost(),
+        ),
         id="sidebar",
         cls="gallery-sidebar bg-base-100 border-base-300 border-r px-4 pb-4",
     )
 
 
-def navbar(site: Site) -> FT:
+def navbar(
+    site: Site,  # how links are written
+    theme: str | None = None,  # the theme shown (None: daisyUI's default, light)
+) -> FT:
     """The top bar: menu button (small screens), page links, theme switcher."""
     links = [A("Components", href=site.home, cls="btn btn-ghost btn-sm")]
     if site.playground:
@@ -176,7 +188,7 @@ def navbar(site: Site) -> FT:
         Label(
             Span("Theme", cls="sr-only"),
             Select(
-                *[Option(t, value=t, selected=t == "light") for t in THEMES],
+                *[Option(t, value=t, selected=t == (theme or "light")) for t in THEMES],
                 data_theme_select=True,
                 cls="select select-sm w-36",
             ),
@@ -193,19 +205,24 @@ def document(
     hx_headers: str | None = None,  # JSON headers for every htmx request (the CSRF token), live
     group: str | None = None,  # the sidebar group to show open (the current story's)
     head: tuple[FT, ...] = (),  # more <head> elements (the hot-reload marker)
+    prefs: Prefs = DEFAULTS,  # the visitor's remembered choices (live: from the cookies)
 ) -> FT:
     """A whole page: head with the assets, skip link, sidebar, top bar and `main`."""
     assets = assets or locate()
     reg = registry()
     return Html(
-        Head(Title(f"{title} · {BRAND}"), *assets.headers(site.assets), *head),
+        Head(
+            Title(f"{title} · {BRAND}"),
+            *assets.headers(site.assets, remembered_theme=site.static),
+            *head,
+        ),
         Body(
             A("Skip to content", href="#main", cls="skip-link btn btn-primary btn-sm"),
             _asset_notice(assets),
             Div(
-                sidebar(site, group),
+                sidebar(site, group, prefs),
                 Div(
-                    navbar(site),
+                    navbar(site, prefs.theme),
                     Main(
                         main, id="main", tabindex="-1", hx_history_elt=True, cls="flex-1 p-4 lg:p-8"
                     ),
@@ -225,4 +242,6 @@ def document(
             hx_headers=hx_headers,
         ),
         lang="en",
+        data_theme=prefs.theme,
+        data_gallery_static="true" if site.static else None,  # gallery.js: prefs in localStorage
     )

@@ -392,6 +392,23 @@ def test_skip_link_sidebar_first_and_visible_focus(page: Page, gallery_url: str)
     expect(page.locator("#main")).to_be_focused()
 
 
+def test_choices_are_remembered_in_cookies_the_server_renders(page: Page, gallery_url: str) -> None:
+    goto(page, f"{gallery_url}/story/alert--info-filled")
+    canvas_ready(page)
+    page.get_by_label("Viewport").select_option("mobile")
+    with page.expect_response(re.compile(r"/story/alert--info-filled$")) as answer:
+        page.reload()
+    canvas_ready(page)
+    # the server rendered the page as it was left: nothing read from storage before the paint
+    assert 'value="mobile" selected' in answer.value.text()
+    expect(page.get_by_label("Viewport")).to_have_value("mobile")
+    assert page.evaluate("document.getElementById('canvas-box').offsetWidth") == 375
+    assert page.evaluate("window.localStorage.length") == 0
+    names = {c["name"] for c in page.context.cookies()}
+    assert "byok-gallery-viewport" in names
+    page.get_by_label("Viewport").select_option("responsive")
+
+
 def test_groups_collapse_and_the_open_one_is_remembered(page: Page, gallery_url: str) -> None:
     goto(page, f"{gallery_url}/story/alert--info-filled")
     feedback = page.locator('details[data-group="Feedback"]')
@@ -400,6 +417,7 @@ def test_groups_collapse_and_the_open_one_is_remembered(page: Page, gallery_url:
     assert cards.get_attribute("open") is None
     cards.locator("summary").click()
     expect(cards).to_have_attribute("open", "")
+    page.wait_for_function("decodeURIComponent(document.cookie).includes('\"Cards\"')")
     page.reload()
     expect(page.locator('details[data-group="Cards"]')).to_have_attribute("open", "")
     box = page.locator("#story-search").bounding_box()
@@ -648,4 +666,11 @@ def test_static_export_works_from_files(page: Page, tmp_path: Path) -> None:
     expect(frame.locator("#byok-card-anthropic")).to_be_visible()  # nothing swapped away
     page.get_by_role("radio", name=re.compile("^Actions")).check()
     expect(page.locator("#actions-log li").first).to_contain_text("blocked")
+    # no server to read cookies: the export remembers the visitor's choices in localStorage
+    page.get_by_label("Theme").select_option("dark")
+    page.get_by_label("Viewport").select_option("tablet")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.get_by_label("Viewport")).to_have_value("tablet")
+    page.evaluate("localStorage.clear()")
     assert watch.take() == []

@@ -77,9 +77,15 @@ def new_context(browser: Browser) -> BrowserContext:
     return ctx
 
 
+# a gallery page's scripts start after its load (gallery/ui/assets.py shell_loader): wait for them
+GALLERY_READY = """() => document.documentElement.hasAttribute("data-gallery-ready")
+  || !document.querySelector("header.navbar [data-theme-select]")"""
+
+
 def goto(page: Page, url: str) -> None:
     page.goto(url, wait_until="load")
     page.wait_for_function(STYLED, timeout=10_000)
+    page.wait_for_function(GALLERY_READY, timeout=10_000)
 
 
 def open_exported(page: Page, site: Path, slug: str) -> None:
