@@ -1234,7 +1234,7 @@ def test_front_end_in_browser_without_node_modules_uses_the_cdn_with_a_notice() 
 
 
 def test_gallery_assets_are_byoks_plus_the_gallerys_own(tmp_path: Path) -> None:
-    from gallery.ui.assets import GALLERY_CSS, Assets, assets_for, locate
+    from gallery.ui.assets import GALLERY_CSS, Assets, assets_for, locate, shell_loader
 
     assets = locate()
     # byok's front end, with the gallery's own build of byok.css (its classes and themes too)
@@ -1242,17 +1242,20 @@ def test_gallery_assets_are_byoks_plus_the_gallerys_own(tmp_path: Path) -> None:
     assert assets.files()["byok.css"] == GALLERY_CSS
     assert bc.front_end().files().keys() <= assets.files().keys()
     assert {"gallery.js", "gallery.css"} <= set(assets.files())
-    urls = head_urls(Assets(bc.InBrowser(None)).headers())
-    assert urls[2:6] == [
+    head = Assets(bc.InBrowser(None)).headers()
+    assert head_urls(head)[1:] == [  # after the favicon
         bc.NPM_FILES["daisyui.css"].cdn,
         bc.NPM_FILES["themes.css"].cdn,
         "/assets/gallery.css",
-        bc.NPM_FILES["tailwind.js"].cdn,
+        bc.NPM_FILES["tailwind.js"].cdn,  # before the first paint: in place
     ]
+    # the deferred ones start once the page has loaded, in this order (shell_loader)
+    loader = shell_loader(["/assets/gallery.js", "/assets/htmx.js", "/assets/byok.js"])
+    assert loader in to_xml(head[-1])
     own = tmp_path / "app.css"
     own.write_text(".shop { color: red }")
     mine = assets_for("prebuilt", (own,))
-    assert head_urls(mine.headers())[2:5] == [
+    assert head_urls(mine.headers())[1:4] == [
         "/assets/byok.css",
         "/assets/gallery.css",
         "/assets/extra-1-app.css",
