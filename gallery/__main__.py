@@ -9,6 +9,7 @@ stylesheet, `--assets browser` compiles Tailwind in the page (for classes byok.c
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -98,8 +99,14 @@ def main(
     import uvicorn
 
     from .app import create_app
+    from .model.registry import registry
 
     app = create_app(db_url=args.db, assets=assets, reload=args.reload)
+    registry()  # the stories, loaded now rather than by the first request
+    # what is imported and made so far lives as long as the server: kept out of the collector's
+    # sight, a full collection no longer stops a request for 15-70 ms (bench "cold load")
+    gc.collect()
+    gc.freeze()
     print(
         f"byok gallery on http://{args.host}:{args.port}/" + (" (reloading)" if args.reload else "")
     )
