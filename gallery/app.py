@@ -72,6 +72,7 @@ def _page(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
     group: str | None = None,
+    prefs: Prefs | None = None,  # the visitor's choices when the caller read them already
 ) -> HTMLResponse:
     """The full document on a direct load, the #main fragment (+ title) for htmx."""
     hdrs = {"Vary": "HX-Request, HX-History-Restore-Request", **(headers or {})}
@@ -89,7 +90,7 @@ def _page(
             hx_headers=csrf_headers(req),
             group=group,
             head=head,
-            prefs=Prefs.of(req.cookies),
+            prefs=Prefs.of(req.cookies) if prefs is None else prefs,
         )
         body = to_xml(page)
     return HTMLResponse(body, status_code=status, headers=hdrs)
@@ -195,7 +196,7 @@ def create_app(
         prefs = Prefs.of(req.cookies)
         main = story_page(LIVE, shown, tab, errors, general, base=found, prefs=prefs)
         status = 422 if errors or general else 200
-        return _page(req, title, main, status, group=found.group)
+        return _page(req, title, main, status, group=found.group, prefs=prefs)
 
     def canvas_answer(
         req: Request, found: Story | None, headers: Mapping[str, str], composed: bool = False

@@ -141,7 +141,7 @@ class Assets:
         remembered_theme: bool = False,  # read the theme from localStorage (a static export)
     ) -> list[FT]:
         """The <head> elements: meta, the styles, then the scripts: what must run before the
-        first paint (an in-browser Tailwind) in place, gallery.js, htmx and byok.js once the canvas
+        first paint (an in-browser Tailwind) in place, gallery.js, htmx and byok.js once the page
         has loaded (`shell_loader`)."""
         front = self.front.scripts(prefix)
         later = [prefix + "gallery.js", *(s.attrs["src"] for s in front if s.attrs.get("defer"))]

@@ -3,9 +3,10 @@
 The page carries what an app's page would: byok's front end (byok.css, htmx, byok.js: the exact
 `FrontEnd.headers()`, no gallery htmx-config; then the developer's `--css` stylesheets), a
 ToastContainer for out-of-band toasts and the session's CSRF header. The remembered theme is on
-<html> from the first paint (live: the visitor's cookie; an export: an inline script); canvas.js (deferred, before htmx) applies the theme,
-background, outline and layout the story page asks for, logs every htmx request to the Actions
-panel, sends the key routes to the story's sandbox, and runs axe-core for the Accessibility panel.
+<html> from the first paint (live: the visitor's cookie; an export: an inline script);
+canvas.js (deferred, before htmx) applies the theme, background, outline and layout the story
+page asks for, logs every htmx request to the Actions panel, sends the key routes to the story's
+sandbox, and runs axe-core for the Accessibility panel.
 Its URL carries the story's arguments, so it is also the endpoint for visual tests.
 """
 
