@@ -19,8 +19,11 @@ from fastcore.xtras import flexiclass
 from fastsql import Database
 from fastsql.core import DBTable
 from pymysql.constants import CLIENT
+from pymysql.converters import escape_item
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from .onloop import LoopConnections
+from .onloop_mysql import MySQLLoopConnections
 from .types import StorageError
 
 __all__ = ["DIALECTS", "Dialect", "MySQL", "PostgreSQL", "dialect_of"]
@@ -34,6 +37,7 @@ class Dialect:
     name: ClassVar[str] = "sqlite"
     update_returning: ClassVar[bool] = True  # UPDATE … RETURNING exists
     update_from_arrays: ClassVar[bool] = False  # UPDATE … FROM unnest(arrays): many rows' values
+    multi_statements: ClassVar[bool] = False  # several statements in one query (one round trip)
     insert = staticmethod(sqlite.insert)  # the dialect's INSERT with ON CONFLICT
 
     def engine_kws(
@@ -154,6 +158,14 @@ class Dialect:
             raise
         return rows
 
+    def on_loop(
+        self,
+        connect_kws: dict,  # the driver's connect arguments (the URL's and the engine's)
+    ) -> Any:
+        """The connections that run a pooled database's hot statements on the event loops
+        (their `rows(sql, params, what)`), None where they run in its pool threads."""
+        return None
+
     def retryable(
         self,
         error: BaseException,  # a database error
@@ -228,6 +240,9 @@ class PostgreSQL(Dialect):
                 raise
         return rows
 
+    def on_loop(self, connect_kws: dict) -> LoopConnections:
+        return LoopConnections(connect_kws)
+
     @contextlib.contextmanager
     def serialised(self, conn: sa.Connection, name: str) -> Iterator[None]:
         # a statement's snapshot is taken when it starts: without this lock (held to the end of
@@ -260,6 +275,7 @@ class MySQL(Dialect):
 
     name = "mysql"
     update_returning = False  # neither has UPDATE … RETURNING
+    multi_statements = True  # CLIENT.MULTI_STATEMENTS (engine_kws)
     insert = staticmethod(mysql.insert)
     RETRIED = frozenset({1213, 1205})  # deadlock found; lock wait timeout (statement rolled back)
     # strict (too long is an error, never cut); ANSI_QUOTES: "name" quotes an identifier, as in
@@ -338,8 +354,11 @@ class MySQL(Dialect):
         return cursor
 
     def run_committed(self, driver_conn: Any, sql: str, params: Any) -> int:
-        # the statement and its COMMIT in one round trip (the connection allows several
-        # statements per query; byok's own SQL only, every value bound)
+        # the statement and its COMMIT in one round trip where the connection allows several
+        # statements per query (byok's own SQL only, every value bound); a database the app
+        # opened itself may not: then the base's two
+        if not driver_conn.client_flag & CLIENT.MULTI_STATEMENTS:
+            return super().run_committed(driver_conn, sql, params)
         cursor = driver_conn.cursor()
         try:
             cursor.execute(sql + ";COMMIT", params)
@@ -350,6 +369,21 @@ class MySQL(Dialect):
             driver_conn.rollback()
             raise
         return count
+
+    def inline(
+        self,
+        sql: str,  # a statement compiled for PyMySQL (%(name)s placeholders)
+        params: dict,  # its values by name
+    ) -> str:
+        """The statement with its values written in, escaped as PyMySQL escapes them (the
+        session's sql_mode, byok's, keeps backslash escapes): several such statements go in one
+        query."""
+        return sql % {name: escape_item(value, "utf8mb4") for name, value in params.items()}
+
+    def on_loop(self, connect_kws: dict) -> MySQLLoopConnections | None:
+        if connect_kws.get("ssl"):  # (PyMySQL's TLS socket is no plain one: see onloop_mysql)
+            return None
+        return MySQLLoopConnections(connect_kws)
 
     def retryable(self, error: BaseException) -> bool:
         args = getattr(getattr(error, "orig", error), "args", ())

@@ -28,7 +28,7 @@ from psycopg import pq
 
 from .types import StorageError
 
-__all__ = ["LoopConnections"]
+__all__ = ["LoopConnections", "SocketWait"]
 
 _PARAM = re.compile(r"%\((\w+)\)s|%%")  # psycopg's named placeholders (and an escaped %)
 _DECODE: dict[int, Callable[[bytes], Any]] = {  # result columns by type OID, text format
@@ -120,7 +120,7 @@ class _Link:
     ):
         self.conn, self.pg, self.loop = conn, conn.pgconn, loop
         self._prepared: dict[str, _Statement] = {}  # by SQL text
-        self._waiting: asyncio.Future | None = None  # the statement's wait for the socket
+        self.wait = SocketWait(loop)  # the statement's wait for the socket
         self.busy = False  # a statement runs
         self._names = itertools.count(1)
 
@@ -158,9 +158,9 @@ class _Link:
         """Flush what was sent, wait for its one result; its rows (psycopg.Error when failed)."""
         pg = self.pg
         while pg.flush():  # (a send fits the socket's buffer but for a huge batch)
-            await self._ready(self.loop.add_writer, self.loop.remove_writer)
+            await self.wait.ready(pg.socket, write=True)
         while pg.is_busy():  # (no read before the first wait: the answer cannot be there yet)
-            await self._ready(self.loop.add_reader, self.loop.remove_reader)
+            await self.wait.ready(pg.socket)
             pg.consume_input()
         results = []
         while (res := pg.get_result()) is not None:
@@ -178,22 +178,6 @@ class _Link:
         ]
         return list(zip(*columns, strict=True))
 
-    async def _ready(
-        self,
-        watch: Callable[..., None],  # the loop's add_reader or add_writer
-        unwatch: Callable[[int], Any],  # its remove_reader or remove_writer
-    ) -> None:
-        """Until the socket is ready (readable or writable, as watched), or `close`."""
-        fd = self.pg.socket
-        done = self._waiting = self.loop.create_future()
-        watch(fd, _wake, done)
-        try:
-            await done
-        finally:
-            self._waiting = None
-            with contextlib.suppress(OSError):  # (closed meanwhile: its error follows)
-                unwatch(fd)
-
     def close(self) -> None:
         """Close the libpq connection (AsyncConnection.close does only this, but is awaited),
         from any thread. A statement in flight is cancelled on the server first (its
@@ -204,10 +188,52 @@ class _Link:
             with contextlib.suppress(psycopg.Error):  # (best effort: the server may be gone)
                 self.conn.cancel()
         self.pg.finish()
+        self.wait.wake()
+
+
+class SocketWait:
+    """A statement's waits for its connection's socket on one event loop; `wake`, from any
+    thread, ends the wait in progress (its connection was closed: its socket will never be
+    ready, the statement goes on to the closed connection's error)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):  # the loop the statements run on
+        self.loop = loop
+        self._waiting: asyncio.Future | None = None
+
+    async def ready(
+        self,
+        fd: int,  # the socket's file descriptor
+        *,
+        write: bool = False,  # wait until it is writable (else readable)
+    ) -> None:
+        """Until the socket is ready, or `wake`."""
+        loop = self.loop
+        watch, unwatch = (
+            (loop.add_writer, loop.remove_writer)
+            if write
+            else (loop.add_reader, loop.remove_reader)
+        )
+        done = self._waiting = loop.create_future()
+        watch(fd, _wake, done)
+        try:
+            await done
+        finally:
+            self._waiting = None
+            with contextlib.suppress(OSError):  # (closed meanwhile: its error follows)
+                unwatch(fd)
+
+    def wake(self) -> None:
+        """End the wait in progress, if any (from any thread)."""
         waiting = self._waiting
         if waiting is not None:
             with contextlib.suppress(RuntimeError):  # (its loop has closed: nobody waits)
                 self.loop.call_soon_threadsafe(_wake, waiting)
+
+
+def _wake(done: asyncio.Future) -> None:
+    """The socket is ready: the waiting statement goes on."""
+    if not done.done():
+        done.set_result(None)
 
 
 def _reusable(
@@ -236,12 +262,6 @@ def _decoder(
     if decode is None:
         raise psycopg.InterfaceError(f"a result column of type OID {oid}")
     return decode
-
-
-def _wake(done: asyncio.Future) -> None:
-    """The socket is ready: the waiting statement goes on."""
-    if not done.done():
-        done.set_result(None)
 
 
 def _text(

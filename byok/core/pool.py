@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from fastsql import Database
 from starlette.concurrency import run_in_threadpool
 
+from .dialects import dialect_of
 from .onloop import LoopConnections
+from .onloop_mysql import MySQLLoopConnections
 from .types import ValidationError
 
 __all__ = [
@@ -93,7 +95,8 @@ class Pooled(Database):
         self._threads: Workers | None = None  # made when first used
         self._making = threading.Lock()  # guards making the threads and the loop connections
         self._connect_args = engine_kws.get("connect_args", {})
-        self._on_loop: LoopConnections | None = None  # made when first used
+        self._on_loop: LoopConnections | MySQLLoopConnections | None = None
+        self._on_loop_made = False  # `_on_loop` is made (when first used)
         pool = {
             "pool_size": size,
             "max_overflow": 0,  # exactly `size` per process: N processes open N × size
@@ -159,15 +162,17 @@ class Pooled(Database):
                     self._threads = Workers(self._size, "byok-db")
         return self._threads
 
-    def on_loop(self) -> LoopConnections:
-        """This database's connections on the event loops (PostgreSQL: see onloop.py)."""
-        if self._on_loop is None:
+    def on_loop(self) -> LoopConnections | MySQLLoopConnections | None:
+        """This database's connections on the event loops (onloop.py, onloop_mysql.py), None
+        where its statements run in its pool threads (the dialect's `on_loop`)."""
+        if not self._on_loop_made:
             with self._making:
-                if self._on_loop is None:
+                if not self._on_loop_made:
                     args, kws = self.engine.dialect.create_connect_args(self.engine.url)
-                    if args:  # (psycopg's dialect passes none)
+                    if args:  # (neither psycopg's dialect nor PyMySQL's passes any)
                         raise TypeError("a database whose driver takes positional arguments")
-                    self._on_loop = LoopConnections({**kws, **self._connect_args})
+                    self._on_loop = dialect_of(self).on_loop({**kws, **self._connect_args})
+                    self._on_loop_made = True
         return self._on_loop
 
     def close(self) -> None:

@@ -1,13 +1,14 @@
-"""Group commit of counted validations (PostgreSQL): while one batch's statement is in flight,
-the counted uses that arrive on the same event loop queue, and the next statement carries all of
-them (`store.Tables.batch`: one UPDATE … FROM json_to_recordset(…) RETURNING, its own
-transaction), so concurrent requests of one process share a round trip and a commit. The
-statement runs on the event loop itself, on the loop's own connection (core/onloop.py): no
-thread hop, no pool thread (a fastsql Database given as is, not opened by byok: in a pool
-thread, as before). A batch names each key once: plain counts of a key add up in its row
-(`n`), a use that spends its limits waits for the batch after. No timer: a use that finds
-nothing in flight starts its statement at once (alone, the single-row statement of
-`Tables.counted`); after a batch the drain lets the loop turn once before taking the next.
+"""Group commit of counted validations on the server databases: while one batch's query is in
+flight, the counted uses that arrive on the same event loop queue, and the next query carries all
+of them in one transaction (batches.py: PostgreSQL's one UPDATE … FROM json_to_recordset(…)
+RETURNING, MySQL's one compare-and-swap per key), so concurrent requests of one process share a
+round trip and a commit. The query runs on the event loop itself, on the loop's own connection
+(core/onloop.py, core/onloop_mysql.py): no thread hop, no pool thread (a fastsql Database given
+as is, not opened by byok, or MySQL over TLS: in a pool thread, as before). A batch names each
+key once: plain counts of a key add up in its row (`n`), a use that spends its limits waits for
+the batch after. No timer: a use that finds nothing in flight starts its query at once (alone,
+one key's single statement); after a batch the drain lets the loop turn once before taking the
+next.
 
 Each waiter learns its own row's answer: counted, or not matched (its version or day changed:
 `admit` takes it again, from a fresh read). An error of the statement reaches every waiter of
@@ -17,14 +18,12 @@ the batch as the same StorageError a single write gives; the drain always releas
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any, NamedTuple
 
 from ..core.pool import Pooled, in_pool_thread
+from .batches import Matched, Returning
 from .context import Context
-from .store import Tables
 
-__all__ = ["BatchCall", "Combiner"]
+__all__ = ["Combiner"]
 
 Counted = tuple | None  # a row's (use_count, usage_count, prev_day, prev_count), None: no match
 Waiting = tuple[dict, list[asyncio.Future]]  # one row of a batch, and its uses' waiters in order
@@ -68,10 +67,12 @@ def _joins(
     row: dict,  # a key's row in the next batch
     params: dict,  # another use of that key
 ) -> bool:
-    """Plain counts (no limit spent) of the same version and day add up in one row."""
-    return not (row["bump"] or params["bump"]) and (row["v"], row["day"]) == (
+    """Plain counts (no limit spent) of the same version and day (and count read, where the
+    statement compares it: batches.py `Matched`) add up in one row."""
+    return not (row["bump"] or params["bump"]) and (row["v"], row["day"], row.get("uses")) == (
         params["v"],
         params["day"],
+        params.get("uses"),
     )
 
 
@@ -80,9 +81,10 @@ class Combiner:
 
     def __init__(
         self,
-        ctx: Context,  # the issuer's database and tables (`tables.batch` is not None)
+        ctx: Context,  # the issuer's database and tables
+        batches: Returning | Matched,  # how its database counts a batch
     ):
-        self.ctx = ctx
+        self.ctx, self.batches = ctx, batches
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}  # loops with uses in flight
         # bench "HTTP wrk, PostgreSQL, counted validate_key … c = 16": the statement on the loop
         self._on_loop = ctx.db.on_loop() if isinstance(ctx.db, Pooled) else None
@@ -143,47 +145,15 @@ class Combiner:
         counted (StorageError when it failed)."""
         if self._on_loop is None:
             return await in_pool_thread(self.ctx.db, self._in_thread, rows)
-        call = batch_call(self.ctx.tables, rows)
+        call = self.batches.call(rows)
         return call.found(await self._on_loop.rows(call.sql, call.params, "validate"))
 
     def _in_thread(self, rows: list[dict]) -> dict[str, tuple]:
         """`_run` in a pool thread, on a connection of the database's own."""
         t = self.ctx.tables
         with self.ctx.guard("validate"):
-            call = batch_call(t, rows)
-            driver = t.db.conn.connection.driver_connection
-            return call.found(t.dialect.run_alone_rows(driver, call.sql, call.params))
-
-
-class BatchCall(NamedTuple):
-    """The statement counting one batch (`batch_call`), as the driver takes it."""
-
-    sql: str  # the driver's SQL
-    params: Any  # its parameters
-    alone: str | None  # the key id when it is one key's single-row statement (rows without id)
-
-    def found(
-        self,
-        rows: list,  # the rows the statement returned
-    ) -> dict[str, tuple]:
-        """By key id, the (use_count, usage_count, prev_day, prev_count) of each row counted."""
-        if self.alone is not None:
-            return {self.alone: tuple(rows[0])} if rows else {}
-        return {r[0]: tuple(r[1:]) for r in rows}
-
-
-def batch_call(
-    t: Tables,  # the issuer's tables (`t.batch` is not None)
-    rows: list[dict],  # each one key's `store.BATCH` values (distinct keys)
-) -> BatchCall:
-    """The statement that counts `rows` as one transaction, and its parameters."""
-    # bench "… counted validate_key …, c = 1": one use alone runs the single-row statement
-    if len(rows) == 1 and rows[0]["n"] == 1:
-        (params,) = rows
-        single = t.alone[t.spend_tracked if params["bump"] else t.count_use]
-        return BatchCall(single.sql, single.params(params), params["kid"])
-    # one text parameter, dumped in C (psycopg's arrays cost more than the statement)
-    return BatchCall(t.batch.sql, t.batch.params({"rows": json.dumps(rows)}), None)
+            call = self.batches.call(rows)
+            return call.found(call.run(t.db.conn.connection.driver_connection, t.dialect))
 
 
 def _answer(
@@ -193,10 +163,14 @@ def _answer(
     error: Exception | None = None,  # else its error
 ) -> None:
     """Answer every waiter still waiting (one whose request was cancelled is skipped); the
-    uses of one row each learn their own counters, in order, the last one the row's."""
+    uses of one row each learn their own counters, the last one the row's. In arrival order:
+    the waiters resume in it, so the last use's counters are the ones cached (the next
+    compare-and-swap of MySQL's batches compares the use_count cached)."""
     for row, waiters in batch:
         counted = None if error is not None else found.get(row["kid"])
-        for before, done in enumerate(reversed(waiters)):  # uses after this one in the row
+        last = len(waiters) - 1
+        for i, done in enumerate(waiters):
+            before = last - i  # uses after this one in the row
             if done.done():
                 continue
             if error is not None:

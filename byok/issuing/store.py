@@ -250,6 +250,14 @@ class Tables:
                 **counters,
             )
         )
+        # MySQL's batches (batches.py `Matched`): a plain count of `n` uses on such a row
+        self.count_today = fast(
+            cas.where(k.c.use_count == b("uses"), same_day).values(
+                use_count=k.c.use_count + b("n"),
+                last_used_at=b("now"),
+                usage_count=k.c.usage_count + b("n"),
+            )
+        )
         self.lock_row = fast(k.update().where(k.c.id == b("kid")).values(version=k.c.version))
         self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
         self.rehash = cas.values(key_hash=b("h"), pepper=b("pepper"), version=b("nv"))

@@ -19,6 +19,7 @@ from ..core.compiled import Compiled
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
 from . import limits, lineage, store, wants
+from .batches import batches_for
 from .cache import Entry, VerifiedCache
 from .combine import Combiner
 from .context import Context
@@ -90,7 +91,8 @@ class Validation:
         self.ctx, self.tenancy, self.usage, self.cache = ctx, tenancy, usage, cache
         self.format, self.peppers, self.rollout = format, peppers, rollout
         # concurrent counted uses of one event loop share a statement (PostgreSQL)
-        self.combiner = None if ctx.tables.batch is None else Combiner(ctx)
+        self.batches = batches_for(ctx.tables)  # how its database counts batches (None: SQLite)
+        self.combiner = None if self.batches is None else Combiner(ctx, self.batches)
 
     def prepare(self, plaintext_key: str, **want: Any) -> Prepared:
         """See KeyIssuer.prepare."""
@@ -177,12 +179,13 @@ class Validation:
         plan = None if drawn else self._plan(entry, want, now)
         if plan is None and not drawn:
             return Admitted(entry.key, None)
-        if drawn or not want.track or self.ctx.tables.batch is None:
+        if drawn or not want.track or self.batches is None:
             raise NeedsDatabase
         params = _params(row, plan, now)
         if row["usage_day"] != params["day"]:
             raise NeedsDatabase
         params["bump"] = plan.bump
+        self.batches.stage(params, row)
         return Staged(entry, plan, now, params, key_hash)
 
     def settle(

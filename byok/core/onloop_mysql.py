@@ -1,0 +1,202 @@
+"""MySQL / MariaDB statements run on the event loop itself, as PostgreSQL's (onloop.py): the group
+commit of counted validations (byok/issuing/combine.py) with no thread hop and no pooled
+connection checked out per statement (bench "10× validate_key, defaults, async, MariaDB": the
+hop to a pool thread and the checkout were about half of a validation).
+
+One connection per event loop, opened when first used by PyMySQL (its handshake and
+authentication, in a worker thread: they block), then driven here on its socket: a query (one or
+more statements separated by `;`, values inlined) goes out as one COM_QUERY packet, and the
+server answers each statement with one OK or ERR packet, read as the socket becomes readable.
+Only statements that return no rows run here (byok's UPDATEs and transaction control): their
+answer is the rows each matched. In autocommit: a statement is its own transaction unless the
+query opens one. A query that fails, or is cancelled mid-way, drops its connection (the server
+rolls back what it left open) and the next query opens another. A TLS connection's socket is not
+PyMySQL's plain one: such a database runs these statements in pool threads instead (the
+dialect's `on_loop`). A process opens one such connection per event loop that ran one (one per
+uvicorn worker) besides its pool's `pool_size`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import pymysql
+from pymysql.constants import COMMAND
+from pymysql.protocol import MysqlPacket, OKPacketWrapper
+
+from .onloop import SocketWait
+from .types import StorageError
+
+__all__ = ["MySQLLoopConnections"]
+
+_OK, _ERR = 0x00, 0xFF  # an answer's first byte
+_MAX_PACKET = 0xFFFFFF  # a longer payload is split over packets (never a byok query)
+_READ = 65536  # bytes read from the socket at a time
+
+
+class MySQLLoopConnections:
+    """The connections that run queries on the event loops of one database, one per loop."""
+
+    def __init__(
+        self,
+        connect_kws: dict,  # PyMySQL's connect arguments (host, user, client_flag, sql_mode, …)
+    ):
+        # the pool's isolation (SQLAlchemy sets it per connection; PyMySQL's init_command here)
+        isolation = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+        self._kws = {**connect_kws, "autocommit": True, "init_command": isolation}
+        self._links: dict[asyncio.AbstractEventLoop, _Link] = {}
+        self._closed = False
+
+    async def rows(
+        self,
+        sql: str,  # one or more statements that return no rows (PyMySQL's %(name)s placeholders)
+        params: dict | None,  # their values by name; None when they are in the text
+        what: str,  # the operation, named in a StorageError
+    ) -> list[tuple]:
+        """Run the query on this loop's connection; one (rows matched,) per statement.
+        StorageError (as a Guard gives) when it fails or no connection can be opened. One query
+        at a time per loop (the combiner's drain): RuntimeError for a second."""
+        loop = asyncio.get_running_loop()
+        link = self._links.get(loop)
+        if link is not None and link.busy:
+            raise RuntimeError("one query at a time on a loop's connection")
+        try:
+            if link is None:
+                link = await self._open(loop)
+            return await link.run(sql, params)
+        except (pymysql.MySQLError, OSError) as e:
+            if link is not None:
+                self._drop(loop, link)  # a transaction may be open: the server rolls it back
+            reason = (str(e) or type(e).__name__).splitlines()[0]
+            raise StorageError(f"database {what} failed: {reason}") from None
+        except BaseException:  # cancelled mid-query: the connection's state is unknown
+            if link is not None:
+                self._drop(loop, link)
+            raise
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
+        """A new connection for `loop` (connections of loops closed since are closed first)."""
+        if self._closed:
+            raise pymysql.OperationalError("the database is closed")
+        for old in [x for x in self._links if x.is_closed()]:
+            self._drop(old, self._links[old])
+        opening = loop.run_in_executor(None, lambda: pymysql.connect(**self._kws))
+        try:
+            conn = await asyncio.shield(opening)
+        except asyncio.CancelledError:  # the connection still opens: closed once it has
+            opening.add_done_callback(_close_opened)
+            raise
+        link = _Link(conn, loop, self._kws)
+        if self._closed:  # closed while connecting
+            link.close()
+            raise pymysql.OperationalError("the database is closed")
+        self._links[loop] = link
+        return link
+
+    def _drop(self, loop: asyncio.AbstractEventLoop, link: _Link) -> None:
+        """Close a loop's connection and forget it."""
+        if self._links.get(loop) is link:
+            del self._links[loop]
+        link.close()
+
+    def close(self) -> None:
+        """Close every loop's connection; no query runs on one after."""
+        self._closed = True
+        for loop, link in list(self._links.items()):
+            self._drop(loop, link)
+
+
+class _Link:
+    """One loop's connection, driven on its socket: one query at a time."""
+
+    def __init__(
+        self,
+        conn: pymysql.Connection,  # an open connection (its handshake done, nothing unread)
+        loop: asyncio.AbstractEventLoop,  # the loop it runs on
+        connect_kws: dict,  # how it was opened (a second connection cancels its query)
+    ):
+        sock = conn._sock  # (PyMySQL keeps its socket there; its reads buffer nothing since)
+        if type(sock) is not socket.socket:
+            conn.close()
+            raise pymysql.InterfaceError("a loop's connection needs a plain socket (no TLS)")
+        sock.setblocking(False)
+        self.conn, self.sock, self.fd, self.loop = conn, sock, sock.fileno(), loop
+        self._kws = connect_kws
+        self._escape = conn.cursor()  # inlines values (`mogrify`, no I/O)
+        self._buffer = bytearray()  # bytes received, not yet read as packets
+        self.wait = SocketWait(loop)
+        self.busy = False  # a query runs
+
+    async def run(self, sql: str, params: dict | None) -> list[tuple]:
+        """Each statement's (rows matched,), in order; the server's error raised as PyMySQL's."""
+        self.busy = True
+        try:
+            text = self._escape.mogrify(sql, params) if params is not None else sql
+            await self._send(bytes([COMMAND.COM_QUERY]) + text.encode())
+            answers = []
+            while True:
+                packet = MysqlPacket(await self._packet(), "utf8")
+                first = packet.get_bytes(0)[0]
+                if first == _ERR:
+                    packet.raise_for_error()
+                if first != _OK:
+                    raise pymysql.InterfaceError("a statement returned rows on a loop's connection")
+                ok = OKPacketWrapper(packet)
+                answers.append((ok.affected_rows,))  # (matched: CLIENT.FOUND_ROWS)
+                if not ok.has_next:
+                    return answers
+        finally:
+            self.busy = False
+
+    async def _send(self, payload: bytes) -> None:
+        """Send one command packet (sequence 0), waiting while the socket's buffer is full."""
+        if len(payload) >= _MAX_PACKET:
+            raise pymysql.InterfaceError("a query over 16 MB on a loop's connection")
+        data = memoryview(len(payload).to_bytes(3, "little") + b"\0" + payload)
+        while data:
+            try:
+                data = data[self.sock.send(data) :]
+            except BlockingIOError:
+                await self.wait.ready(self.fd, write=True)
+
+    async def _packet(self) -> bytes:
+        """The next packet's payload, as it arrives."""
+        buffer = self._buffer
+        while True:
+            if len(buffer) >= 4:
+                end = 4 + int.from_bytes(buffer[:3], "little")
+                if len(buffer) >= end:
+                    payload = bytes(buffer[4:end])
+                    del buffer[:end]
+                    return payload
+            try:
+                chunk = self.sock.recv(_READ)
+            except BlockingIOError:
+                await self.wait.ready(self.fd)
+                continue
+            if not chunk:
+                raise pymysql.OperationalError("the server closed the connection")
+            buffer += chunk
+
+    def close(self) -> None:
+        """Close the connection, from any thread. A query in flight is killed on the server
+        first (its transaction rolled back, as its waiters are told it failed; a kill that comes
+        too late leaves it committed, as any connection lost at that moment), and its wait goes
+        on at once, to the closed socket's error."""
+        if self.busy:
+            with contextlib.suppress(pymysql.MySQLError, OSError):  # (best effort)
+                killer = pymysql.connect(**self._kws)
+                try:
+                    killer.query(f"KILL CONNECTION {int(self.conn.thread_id())}")
+                finally:
+                    killer.close()
+        self.conn._force_close()  # (its socket and the reader PyMySQL made of it)
+        self.wait.wake()
+
+
+def _close_opened(opening: asyncio.Future) -> None:
+    """A connection opened for a statement cancelled meanwhile: closed."""
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
