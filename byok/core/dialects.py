@@ -23,7 +23,8 @@ from pymysql.converters import escape_item
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .onloop import LoopConnections
-from .onloop_mysql import MySQLLoopConnections
+from .onloop_mysql import MySQLDriver
+from .onloop_pg import PostgresDriver
 from .types import StorageError
 
 __all__ = ["DIALECTS", "Dialect", "MySQL", "PostgreSQL", "dialect_of"]
@@ -161,9 +162,9 @@ class Dialect:
     def on_loop(
         self,
         connect_kws: dict,  # the driver's connect arguments (the URL's and the engine's)
-    ) -> Any:
-        """The connections that run a pooled database's hot statements on the event loops
-        (their `rows(sql, params, what)`), None where they run in its pool threads."""
+    ) -> LoopConnections | None:
+        """The connections that run a pooled database's hot statements on the event loops,
+        None where they run in its pool threads."""
         return None
 
     def retryable(
@@ -241,7 +242,7 @@ class PostgreSQL(Dialect):
         return rows
 
     def on_loop(self, connect_kws: dict) -> LoopConnections:
-        return LoopConnections(connect_kws)
+        return LoopConnections(PostgresDriver(connect_kws))
 
     @contextlib.contextmanager
     def serialised(self, conn: sa.Connection, name: str) -> Iterator[None]:
@@ -380,10 +381,10 @@ class MySQL(Dialect):
         query."""
         return sql % {name: escape_item(value, "utf8mb4") for name, value in params.items()}
 
-    def on_loop(self, connect_kws: dict) -> MySQLLoopConnections | None:
+    def on_loop(self, connect_kws: dict) -> LoopConnections | None:
         if connect_kws.get("ssl"):  # (PyMySQL's TLS socket is no plain one: see onloop_mysql)
             return None
-        return MySQLLoopConnections(connect_kws)
+        return LoopConnections(MySQLDriver(connect_kws))
 
     def retryable(self, error: BaseException) -> bool:
         args = getattr(getattr(error, "orig", error), "args", ())

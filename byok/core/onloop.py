@@ -1,73 +1,79 @@
-"""PostgreSQL statements run on the event loop itself: for a hot statement whose callers already
-wait on the loop (the group commit of counted validations, byok/issuing/combine.py), so it costs
-no thread hop and no pool thread's share of the GIL (bench "HTTP wrk, PostgreSQL, counted
-validate_key … c = 16").
+"""Statements run on the event loop itself: for a hot statement whose callers already wait on the
+loop (the group commit of counted validations, byok/issuing/combine.py), so it costs no thread
+hop, no pooled connection's checkout and no pool thread's share of the GIL (bench "HTTP wrk,
+PostgreSQL, counted validate_key … c = 16", "10× validate_key, defaults, async, MariaDB").
 
-One connection per event loop, opened when first used (psycopg's AsyncConnection: its conninfo,
-TLS and authentication) and then driven through libpq itself (`pgconn`): a statement is prepared
-on the server the first time it runs on the connection, then each run is one send and one wait
-for the socket, its text parameters and results converted here (psycopg's cursor machinery cost
-~2× the statement's own CPU on the loop). In autocommit, as every libpq connection: each
-statement is its own transaction, never idle in one. A connection that broke, or was left
-mid-statement by a cancellation, is closed and the next statement opens another. A process
-opens one such connection per event loop that ran one (one per uvicorn worker) besides its
-pool's `pool_size`.
+One connection per event loop, opened when first used by the database's driver (onloop_pg.py,
+onloop_mysql.py: each a `Driver` and its links), then driven on its socket, one statement (or
+query) at a time. A connection that broke, is in doubt, or was left mid-statement by a
+cancellation is closed, and the next statement opens another. A process opens one such
+connection per event loop that ran one (one per uvicorn worker) besides its pool's `pool_size`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import re
-from collections.abc import Callable
-from typing import Any, NamedTuple
-
-import psycopg
-from psycopg import pq
+from typing import Protocol
 
 from .types import StorageError
 
-__all__ = ["LoopConnections", "SocketWait"]
+__all__ = ["Driver", "Link", "LoopConnections", "SocketWait"]
 
-_PARAM = re.compile(r"%\((\w+)\)s|%%")  # psycopg's named placeholders (and an escaped %)
-_DECODE: dict[int, Callable[[bytes], Any]] = {  # result columns by type OID, text format
-    **dict.fromkeys((20, 21, 23), int),  # int8, int2, int4
-    **dict.fromkeys((25, 1042, 1043), bytes.decode),  # text, bpchar, varchar
-    16: lambda v: v == b"t",  # bool
-}
+
+class Link(Protocol):
+    """One loop's connection."""
+
+    busy: bool  # a statement runs on it
+
+    async def run(self, sql: str, params: dict | None) -> list[tuple]:
+        """The statement's answer (see `LoopConnections.rows`)."""
+
+    def reusable(self, error: Exception) -> bool:
+        """After `error` (one of its driver's `errors`), the connection can run the next one."""
+
+    def close(self) -> None:
+        """Close it, from any thread; a statement in flight fails at once."""
+
+
+class Driver(Protocol):
+    """A database's way to open a loop's connection."""
+
+    errors: tuple[type[Exception], ...]  # how a statement or its connection fails
+
+    async def connect(self, loop: asyncio.AbstractEventLoop) -> Link:
+        """A new connection, driven on `loop`."""
 
 
 class LoopConnections:
     """The connections that run statements on the event loops of one database, one per loop."""
 
-    def __init__(
-        self,
-        connect_kws: dict,  # psycopg's connect arguments (host, dbname, options, …)
-    ):
-        self._kws = {**connect_kws, "autocommit": True}
-        self._links: dict[asyncio.AbstractEventLoop, _Link] = {}
+    def __init__(self, driver: Driver):  # opens them (onloop_pg.py, onloop_mysql.py)
+        self.driver = driver
+        self._links: dict[asyncio.AbstractEventLoop, Link] = {}
         self._closed = False
 
     async def rows(
         self,
-        sql: str,  # one statement with psycopg's named placeholders, a whole transaction
-        params: dict,  # its parameters by name
+        sql: str,  # the statement, with its driver's named placeholders (%(name)s); on MySQL
+        # several, separated by ";"
+        params: dict | None,  # its parameters by name (None: none, or inlined)
         what: str,  # the operation, named in a StorageError
     ) -> list[tuple]:
-        """Run the statement on this loop's connection, committed alone; every row it returned.
+        """Run the statement on this loop's connection, committed alone (unless it opens a
+        transaction itself); the rows it returned (MySQL: one (rows matched,) per statement).
         StorageError (as a Guard gives) when it fails or no connection can be opened. One
         statement at a time per loop (the combiner's drain): RuntimeError for a second."""
         loop = asyncio.get_running_loop()
         link = self._links.get(loop)
-        if link is not None and link.busy:  # (libpq runs one command at a time)
+        if link is not None and link.busy:  # (a connection runs one command at a time)
             raise RuntimeError("one statement at a time on a loop's connection")
         try:
             if link is None:
-                link = await self._open(loop)
+                link = await self._open(loop, what)
             return await link.run(sql, params)
-        except (psycopg.Error, OSError) as e:  # (OSError: the socket closed under the loop)
-            if link is not None and not _reusable(link.pg, e):
+        except self.driver.errors as e:
+            if link is not None and not link.reusable(e):
                 self._drop(loop, link)  # lost or in doubt: the next statement opens another
             reason = (str(e) or type(e).__name__).splitlines()[0]
             raise StorageError(f"database {what} failed: {reason}") from None
@@ -76,21 +82,21 @@ class LoopConnections:
                 self._drop(loop, link)
             raise
 
-    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
+    async def _open(self, loop: asyncio.AbstractEventLoop, what: str) -> Link:
         """A new connection for `loop` (connections of loops closed since are closed first)."""
+        closed = StorageError(f"database {what} failed: the database is closed")
         if self._closed:
-            raise psycopg.OperationalError("the database is closed")
+            raise closed
         for old in [x for x in self._links if x.is_closed()]:
             self._drop(old, self._links[old])
-        conn = await psycopg.AsyncConnection.connect(**self._kws)
-        link = _Link(conn, loop)
+        link = await self.driver.connect(loop)
         if self._closed:  # closed while connecting
             link.close()
-            raise psycopg.OperationalError("the database is closed")
+            raise closed
         self._links[loop] = link
         return link
 
-    def _drop(self, loop: asyncio.AbstractEventLoop, link: _Link) -> None:
+    def _drop(self, loop: asyncio.AbstractEventLoop, link: Link) -> None:
         """Close a loop's connection and forget it."""
         if self._links.get(loop) is link:
             del self._links[loop]
@@ -101,94 +107,6 @@ class LoopConnections:
         self._closed = True
         for loop, link in list(self._links.items()):
             self._drop(loop, link)
-
-
-class _Statement(NamedTuple):
-    """A statement prepared on one connection."""
-
-    name: bytes  # its server-side name
-    order: tuple[str, ...]  # its parameters' names, in the order of $1, $2, …
-
-
-class _Link:
-    """One loop's connection, driven through libpq: one statement at a time."""
-
-    def __init__(
-        self,
-        conn: psycopg.AsyncConnection,  # an open connection (it owns the libpq connection)
-        loop: asyncio.AbstractEventLoop,  # the loop it runs on
-    ):
-        self.conn, self.pg, self.loop = conn, conn.pgconn, loop
-        self._prepared: dict[str, _Statement] = {}  # by SQL text
-        self.wait = SocketWait(loop)  # the statement's wait for the socket
-        self.busy = False  # a statement runs
-        self._names = itertools.count(1)
-
-    async def run(self, sql: str, params: dict) -> list[tuple]:
-        """The rows of one statement (prepared on the server when first run here)."""
-        self.busy = True
-        try:
-            stmt = self._prepared.get(sql)
-            if stmt is None:
-                stmt = await self._prepare(sql)
-            self.pg.send_query_prepared(stmt.name, [_text(params[n]) for n in stmt.order])
-            return await self._result()
-        finally:
-            self.busy = False
-
-    async def _prepare(self, sql: str) -> _Statement:
-        """Prepare `sql` on the server under a name of its own."""
-        order: list[str] = []
-
-        def placeholder(m: re.Match) -> str:
-            if m.group(1) is None:
-                return "%"
-            if m.group(1) not in order:
-                order.append(m.group(1))
-            return f"${order.index(m.group(1)) + 1}"
-
-        text = _PARAM.sub(placeholder, sql)
-        stmt = _Statement(f"byok_{next(self._names)}".encode(), tuple(order))
-        self.pg.send_prepare(stmt.name, text.encode())
-        await self._result()
-        self._prepared[sql] = stmt
-        return stmt
-
-    async def _result(self) -> list[tuple]:
-        """Flush what was sent, wait for its one result; its rows (psycopg.Error when failed)."""
-        pg = self.pg
-        while pg.flush():  # (a send fits the socket's buffer but for a huge batch)
-            await self.wait.ready(pg.socket, write=True)
-        while pg.is_busy():  # (no read before the first wait: the answer cannot be there yet)
-            await self.wait.ready(pg.socket)
-            pg.consume_input()
-        results = []
-        while (res := pg.get_result()) is not None:
-            results.append(res)
-        failed = [r for r in results if r.status == pq.ExecStatus.FATAL_ERROR]
-        if failed:  # (a terminated backend's FATAL comes with its connection's end)
-            raise psycopg.errors.error_from_result(failed[0])
-        if len(results) != 1:
-            raise psycopg.InterfaceError(f"{len(results)} results for one statement")
-        (res,) = results
-        get, rows = res.get_value, range(res.ntuples)
-        columns = [
-            [None if (v := get(r, c)) is None else decode(v) for r in rows]
-            for c, decode in enumerate(_decoder(res.ftype(c)) for c in range(res.nfields))
-        ]
-        return list(zip(*columns, strict=True))
-
-    def close(self) -> None:
-        """Close the libpq connection (AsyncConnection.close does only this, but is awaited),
-        from any thread. A statement in flight is cancelled on the server first (its
-        transaction rolled back, as its waiters are told it failed; a cancel that comes too
-        late leaves it committed, as any connection lost at that moment), and its wait goes on
-        at once, to the closed connection's error (its socket will never be ready)."""
-        if self.pg.transaction_status == pq.TransactionStatus.ACTIVE:
-            with contextlib.suppress(psycopg.Error):  # (best effort: the server may be gone)
-                self.conn.cancel()
-        self.pg.finish()
-        self.wait.wake()
 
 
 class SocketWait:
@@ -234,44 +152,3 @@ def _wake(done: asyncio.Future) -> None:
     """The socket is ready: the waiting statement goes on."""
     if not done.done():
         done.set_result(None)
-
-
-def _reusable(
-    pg: pq.abc.PGconn,  # the libpq connection a statement failed on
-    error: Exception,  # how it failed
-) -> bool:
-    """The statement failed, not the connection: it is open, in no transaction, and the
-    server's error was the statement's own (ERROR, not FATAL: a terminated backend says so
-    before its socket closes), its prepared statements still there (a pooler in front may
-    have dropped them: 26000)."""
-    diag = getattr(error, "diag", None)
-    return (
-        diag is not None
-        and diag.severity_nonlocalized == "ERROR"
-        and diag.sqlstate != "26000"
-        and pg.status == pq.ConnStatus.OK
-        and pg.transaction_status == pq.TransactionStatus.IDLE
-    )
-
-
-def _decoder(
-    oid: int,  # a result column's type
-) -> Callable[[bytes], Any]:
-    """How a column's text is read (InterfaceError for a type byok's statements never return)."""
-    decode = _DECODE.get(oid)
-    if decode is None:
-        raise psycopg.InterfaceError(f"a result column of type OID {oid}")
-    return decode
-
-
-def _text(
-    value: Any,  # a statement's parameter
-) -> bytes | None:
-    """A parameter in PostgreSQL's text format (the statement casts it to its column's type)."""
-    if value is None:
-        return None
-    if value is True or value is False:
-        return b"true" if value else b"false"
-    if isinstance(value, int | str):
-        return str(value).encode()
-    raise TypeError(f"a {type(value).__name__} parameter: byok binds text and integers only")

@@ -1,19 +1,14 @@
-"""MySQL / MariaDB statements run on the event loop itself, as PostgreSQL's (onloop.py): the group
-commit of counted validations (byok/issuing/combine.py) with no thread hop and no pooled
-connection checked out per statement (bench "10× validate_key, defaults, async, MariaDB": the
-hop to a pool thread and the checkout were about half of a validation).
-
-One connection per event loop, opened when first used by PyMySQL (its handshake and
-authentication, in a worker thread: they block), then driven here on its socket: a query (one or
-more statements separated by `;`, values inlined) goes out as one COM_QUERY packet, and the
-server answers each statement with one OK or ERR packet, read as the socket becomes readable.
-Only statements that return no rows run here (byok's UPDATEs and transaction control): their
-answer is the rows each matched. In autocommit: a statement is its own transaction unless the
-query opens one. A query that fails, or is cancelled mid-way, drops its connection (the server
-rolls back what it left open) and the next query opens another. A TLS connection's socket is not
-PyMySQL's plain one: such a database runs these statements in pool threads instead (the
-dialect's `on_loop`). A process opens one such connection per event loop that ran one (one per
-uvicorn worker) besides its pool's `pool_size`.
+"""MySQL / MariaDB's connections on the event loops (onloop.py), as PostgreSQL's
+(onloop_pg.py): opened by PyMySQL (its handshake and authentication, in a worker thread: they
+block), then driven here on its socket: a query (one or more statements separated by `;`, values
+inlined) goes out as one COM_QUERY packet, and the server answers each statement with one OK or
+ERR packet, read as the socket becomes readable (bench "10× validate_key, defaults, async,
+MariaDB": the hop to a pool thread and the pooled connection's checkout were about half of a
+validation). Only statements that return no rows run here (byok's UPDATEs and transaction
+control): their answer is the rows each matched. In autocommit: a statement is its own
+transaction unless the query opens one. A query that fails drops its connection (the server
+rolls back what it left open). A TLS connection's socket is not PyMySQL's plain one: such a
+database runs these statements in pool threads instead (the dialect's `on_loop`).
 """
 
 from __future__ import annotations
@@ -27,17 +22,18 @@ from pymysql.constants import COMMAND
 from pymysql.protocol import MysqlPacket, OKPacketWrapper
 
 from .onloop import SocketWait
-from .types import StorageError
 
-__all__ = ["MySQLLoopConnections"]
+__all__ = ["MySQLDriver"]
 
 _OK, _ERR = 0x00, 0xFF  # an answer's first byte
 _MAX_PACKET = 0xFFFFFF  # a longer payload is split over packets (never a byok query)
 _READ = 65536  # bytes read from the socket at a time
 
 
-class MySQLLoopConnections:
-    """The connections that run queries on the event loops of one database, one per loop."""
+class MySQLDriver:
+    """How a loop's MySQL / MariaDB connection is opened, and what its failures are."""
+
+    errors = (pymysql.MySQLError, OSError)  # (OSError: the socket closed under the loop)
 
     def __init__(
         self,
@@ -46,69 +42,19 @@ class MySQLLoopConnections:
         # the pool's isolation (SQLAlchemy sets it per connection; PyMySQL's init_command here)
         isolation = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
         self._kws = {**connect_kws, "autocommit": True, "init_command": isolation}
-        self._links: dict[asyncio.AbstractEventLoop, _Link] = {}
-        self._closed = False
 
-    async def rows(
-        self,
-        sql: str,  # one or more statements that return no rows (PyMySQL's %(name)s placeholders)
-        params: dict | None,  # their values by name; None when they are in the text
-        what: str,  # the operation, named in a StorageError
-    ) -> list[tuple]:
-        """Run the query on this loop's connection; one (rows matched,) per statement.
-        StorageError (as a Guard gives) when it fails or no connection can be opened. One query
-        at a time per loop (the combiner's drain): RuntimeError for a second."""
-        loop = asyncio.get_running_loop()
-        link = self._links.get(loop)
-        if link is not None and link.busy:
-            raise RuntimeError("one query at a time on a loop's connection")
-        try:
-            if link is None:
-                link = await self._open(loop)
-            return await link.run(sql, params)
-        except (pymysql.MySQLError, OSError) as e:
-            if link is not None:
-                self._drop(loop, link)  # a transaction may be open: the server rolls it back
-            reason = (str(e) or type(e).__name__).splitlines()[0]
-            raise StorageError(f"database {what} failed: {reason}") from None
-        except BaseException:  # cancelled mid-query: the connection's state is unknown
-            if link is not None:
-                self._drop(loop, link)
-            raise
-
-    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
-        """A new connection for `loop` (connections of loops closed since are closed first)."""
-        if self._closed:
-            raise pymysql.OperationalError("the database is closed")
-        for old in [x for x in self._links if x.is_closed()]:
-            self._drop(old, self._links[old])
+    async def connect(self, loop: asyncio.AbstractEventLoop) -> _MySQLLink:  # the running loop
+        """A new connection, driven on `loop` (PyMySQL's handshake in a worker thread)."""
         opening = loop.run_in_executor(None, lambda: pymysql.connect(**self._kws))
         try:
             conn = await asyncio.shield(opening)
         except asyncio.CancelledError:  # the connection still opens: closed once it has
             opening.add_done_callback(_close_opened)
             raise
-        link = _Link(conn, loop, self._kws)
-        if self._closed:  # closed while connecting
-            link.close()
-            raise pymysql.OperationalError("the database is closed")
-        self._links[loop] = link
-        return link
-
-    def _drop(self, loop: asyncio.AbstractEventLoop, link: _Link) -> None:
-        """Close a loop's connection and forget it."""
-        if self._links.get(loop) is link:
-            del self._links[loop]
-        link.close()
-
-    def close(self) -> None:
-        """Close every loop's connection; no query runs on one after."""
-        self._closed = True
-        for loop, link in list(self._links.items()):
-            self._drop(loop, link)
+        return _MySQLLink(conn, loop, self._kws)
 
 
-class _Link:
+class _MySQLLink:
     """One loop's connection, driven on its socket: one query at a time."""
 
     def __init__(
@@ -128,6 +74,11 @@ class _Link:
         self._buffer = bytearray()  # bytes received, not yet read as packets
         self.wait = SocketWait(loop)
         self.busy = False  # a query runs
+
+    def reusable(self, error: Exception) -> bool:  # how a query failed
+        """Never: a query may have failed inside the transaction it opened (the server rolls
+        back what a closed connection left)."""
+        return False
 
     async def run(self, sql: str, params: dict | None) -> list[tuple]:
         """Each statement's (rows matched,), in order; the server's error raised as PyMySQL's."""

@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 
 from .dialects import dialect_of
 from .onloop import LoopConnections
-from .onloop_mysql import MySQLLoopConnections
 from .types import ValidationError
 
 __all__ = [
@@ -95,7 +94,7 @@ class Pooled(Database):
         self._threads: Workers | None = None  # made when first used
         self._making = threading.Lock()  # guards making the threads and the loop connections
         self._connect_args = engine_kws.get("connect_args", {})
-        self._on_loop: LoopConnections | MySQLLoopConnections | None = None
+        self._on_loop: LoopConnections | None = None
         self._on_loop_made = False  # `_on_loop` is made (when first used)
         pool = {
             "pool_size": size,
@@ -162,9 +161,9 @@ class Pooled(Database):
                     self._threads = Workers(self._size, "byok-db")
         return self._threads
 
-    def on_loop(self) -> LoopConnections | MySQLLoopConnections | None:
-        """This database's connections on the event loops (onloop.py, onloop_mysql.py), None
-        where its statements run in its pool threads (the dialect's `on_loop`)."""
+    def on_loop(self) -> LoopConnections | None:
+        """This database's connections on the event loops (onloop.py), None where its
+        statements run in its pool threads (the dialect's `on_loop`)."""
         if not self._on_loop_made:
             with self._making:
                 if not self._on_loop_made:
