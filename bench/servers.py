@@ -248,6 +248,14 @@ class MariaDB:
     def url(self, dbname: str) -> str:
         return f"mysql://byok:{self.password}@127.0.0.1:{self.port}/{dbname}"
 
+    def died(self) -> str | None:
+        """The end of the server's log if it has exited on its own (a crash), else None."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        log = self.base / "server.log"
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+        return f"mariadbd exited with {self.proc.returncode}: {tail.strip()}"
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

@@ -130,7 +130,10 @@ def mariadb_url() -> Iterator[str]:
         servers.mysql_exec(url, "CREATE DATABASE byok_test CHARACTER SET utf8mb4")
         yield url
     finally:
+        died = maria.died()
         maria.stop()
+    if died:  # the tests after it failed to connect: say why, once
+        raise RuntimeError(f"the throwaway MariaDB stopped during the run: {died}")
 
 
 _db_counter = iter(range(1, 1_000_000))

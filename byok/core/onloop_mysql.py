@@ -28,6 +28,7 @@ __all__ = ["MySQLDriver"]
 _OK, _ERR = 0x00, 0xFF  # an answer's first byte
 _MAX_PACKET = 0xFFFFFF  # a longer payload is split over packets (never a byok query)
 _READ = 65536  # bytes read from the socket at a time
+_QUIT = b"\x01\x00\x00\x00" + bytes([COMMAND.COM_QUIT])  # the packet that ends a session
 
 
 class MySQLDriver:
@@ -143,6 +144,9 @@ class _MySQLLink:
                     killer.query(f"KILL CONNECTION {int(self.conn.thread_id())}")
                 finally:
                     killer.close()
+        else:  # the server is told (else it logs an aborted connection)
+            with contextlib.suppress(OSError):  # (a full buffer, a closed socket: dropped)
+                self.sock.send(_QUIT)
         self.conn._force_close()  # (its socket and the reader PyMySQL made of it)
         self.wait.wake()
 
