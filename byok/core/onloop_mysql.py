@@ -1,11 +1,11 @@
 """MySQL / MariaDB's connections on the event loops (onloop.py), as PostgreSQL's
 (onloop_pg.py): opened by PyMySQL (its handshake and authentication, in a worker thread: they
 block), then driven here on its socket: a query (one or more statements separated by `;`, values
-inlined) goes out as one COM_QUERY packet, and the server answers each statement with one OK or
-ERR packet, read as the socket becomes readable (bench "10× validate_key, defaults, async,
+inlined) goes out as one COM_QUERY packet, and the server answers each statement (an OK or ERR
+packet, or a result set), read as the socket becomes readable (bench "10× validate_key, defaults, async,
 MariaDB": the hop to a pool thread and the pooled connection's checkout were about half of a
-validation). Only statements that return no rows run here (byok's UPDATEs and transaction
-control): their answer is the rows each matched. In autocommit: a statement is its own
+validation). A statement that returns no rows answers the rows it matched, a query its
+rows (integers and text: byok's reads back). In autocommit: a statement is its own
 transaction unless the query opens one. A query that fails drops its connection (the server
 rolls back what it left open). A TLS connection's socket is not PyMySQL's plain one: such a
 database runs these statements in pool threads instead (the dialect's `on_loop`).
@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pymysql
-from pymysql.constants import COMMAND
-from pymysql.protocol import MysqlPacket, OKPacketWrapper
+from pymysql.constants import COMMAND, FIELD_TYPE
+from pymysql.protocol import EOFPacketWrapper, FieldDescriptorPacket, MysqlPacket, OKPacketWrapper
 
 from .onloop import SocketWait
 
@@ -28,6 +30,14 @@ __all__ = ["MySQLDriver"]
 _OK, _ERR = 0x00, 0xFF  # an answer's first byte
 _MAX_PACKET = 0xFFFFFF  # a longer payload is split over packets (never a byok query)
 _READ = 65536  # bytes read from the socket at a time
+_INTEGERS = {
+    FIELD_TYPE.TINY,
+    FIELD_TYPE.SHORT,
+    FIELD_TYPE.INT24,
+    FIELD_TYPE.LONG,
+    FIELD_TYPE.LONGLONG,
+}
+_TEXTS = {FIELD_TYPE.VARCHAR, FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING, FIELD_TYPE.BLOB}
 _QUIT = b"\x01\x00\x00\x00" + bytes([COMMAND.COM_QUIT])  # the packet that ends a session
 
 
@@ -81,26 +91,53 @@ class _MySQLLink:
         back what a closed connection left)."""
         return False
 
-    async def run(self, sql: str, params: dict | None) -> list[tuple]:
-        """Each statement's (rows matched,), in order; the server's error raised as PyMySQL's."""
+    async def run(self, sql: str, params: dict | None) -> list:
+        """Each statement's answer, in order: (rows matched,) for one that returns no rows, the
+        list of its rows for a query; the server's error raised as PyMySQL's."""
         self.busy = True
         try:
             text = self._escape.mogrify(sql, params) if params is not None else sql
             await self._send(bytes([COMMAND.COM_QUERY]) + text.encode())
-            answers = []
-            while True:
+            answers: list = []
+            more = True
+            while more:
                 packet = MysqlPacket(await self._packet(), "utf8")
                 first = packet.get_bytes(0)[0]
                 if first == _ERR:
                     packet.raise_for_error()
-                if first != _OK:
-                    raise pymysql.InterfaceError("a statement returned rows on a loop's connection")
-                ok = OKPacketWrapper(packet)
-                answers.append((ok.affected_rows,))  # (matched: CLIENT.FOUND_ROWS)
-                if not ok.has_next:
-                    return answers
+                if first == _OK:
+                    ok = OKPacketWrapper(packet)
+                    answers.append((ok.affected_rows,))  # (matched: CLIENT.FOUND_ROWS)
+                    more = ok.has_next
+                else:  # a result set: its column count first
+                    rows, more = await self._rows(packet.read_length_encoded_integer())
+                    answers.append(rows)
+            return answers
         finally:
             self.busy = False
+
+    async def _rows(
+        self,
+        width: int,  # the result's columns
+    ) -> tuple[list[tuple], bool]:
+        """A result set's rows (text protocol, after its column count), and whether another
+        answer follows."""
+        decoders = []
+        for _ in range(width):
+            column = FieldDescriptorPacket(await self._packet(), "utf8")
+            decoders.append(_decoder(column.type_code))
+        await self._packet()  # the EOF after the columns
+        rows = []
+        while True:
+            packet = MysqlPacket(await self._packet(), "utf8")
+            if packet.is_eof_packet():
+                return rows, bool(EOFPacketWrapper(packet).has_next)
+            if packet.is_error_packet():  # (failed while sending its rows)
+                packet.raise_for_error()
+            values = [packet.read_length_coded_string() for _ in decoders]
+            rows.append(
+                tuple(None if v is None else d(v) for d, v in zip(decoders, values, strict=True))
+            )
 
     async def _send(self, payload: bytes) -> None:
         """Send one command packet (sequence 0), waiting while the socket's buffer is full."""
@@ -155,3 +192,14 @@ def _close_opened(opening: asyncio.Future) -> None:
     """A connection opened for a statement cancelled meanwhile: closed."""
     if not opening.cancelled() and opening.exception() is None:
         opening.result().close()
+
+
+def _decoder(
+    type_code: int,  # a result column's type (pymysql.constants.FIELD_TYPE)
+) -> Callable[[bytes], Any]:
+    """How a column's text is read (InterfaceError for a type byok's reads never return)."""
+    if type_code in _INTEGERS:
+        return int
+    if type_code in _TEXTS:
+        return bytes.decode
+    raise pymysql.InterfaceError(f"a result column of type {type_code}")

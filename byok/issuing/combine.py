@@ -1,14 +1,13 @@
 """Group commit of counted validations on the server databases: while one batch's query is in
 flight, the counted uses that arrive on the same event loop queue, and the next query carries all
 of them in one transaction (batches.py: PostgreSQL's one UPDATE … FROM json_to_recordset(…)
-RETURNING, MySQL's one compare-and-swap per key), so concurrent requests of one process share a
-round trip and a commit. The query runs on the event loop itself, on the loop's own connection
-(core/onloop.py, core/onloop_mysql.py): no thread hop, no pool thread (a fastsql Database given
-as is, not opened by byok, or MySQL over TLS: in a pool thread, as before). A batch names each
-key once: plain counts of a key add up in its row (`n`), a use that spends its limits waits for
-the batch after. No timer: a use that finds nothing in flight starts its query at once (alone,
-one key's single statement); after a batch the drain lets the loop turn once before taking the
-next.
+RETURNING, MySQL's compare-and-swap and read back per key), so concurrent requests of one
+process share a round trip and a commit. The query runs on the event loop itself, on the loop's
+own connection (core/onloop.py): no thread hop, no pool thread (a fastsql Database given as is,
+not opened by byok, or MySQL over TLS: in a pool thread, as before). A batch names each key
+once: plain counts of a key add up in its row (`n`), a use that spends its limits waits for the
+batch after. No timer: a use that finds nothing in flight starts its query at once; after a
+batch the drain lets the loop turn once before taking the next.
 
 Each waiter learns its own row's answer: counted, or not matched (its version or day changed:
 `admit` takes it again, from a fresh read). An error of the statement reaches every waiter of
@@ -20,7 +19,7 @@ from __future__ import annotations
 import asyncio
 
 from ..core.pool import Pooled, in_pool_thread
-from .batches import Matched, Returning
+from .batches import Batches
 from .context import Context
 
 __all__ = ["Combiner"]
@@ -67,12 +66,10 @@ def _joins(
     row: dict,  # a key's row in the next batch
     params: dict,  # another use of that key
 ) -> bool:
-    """Plain counts (no limit spent) of the same version and day (and count read, where the
-    statement compares it: batches.py `Matched`) add up in one row."""
-    return not (row["bump"] or params["bump"]) and (row["v"], row["day"], row.get("uses")) == (
+    """Plain counts (no limit spent) of the same version and day add up in one row."""
+    return not (row["bump"] or params["bump"]) and (row["v"], row["day"]) == (
         params["v"],
         params["day"],
-        params.get("uses"),
     )
 
 
@@ -82,7 +79,7 @@ class Combiner:
     def __init__(
         self,
         ctx: Context,  # the issuer's database and tables
-        batches: Returning | Matched,  # how its database counts a batch
+        batches: Batches,  # how its database counts a batch
     ):
         self.ctx, self.batches = ctx, batches
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}  # loops with uses in flight
@@ -145,14 +142,14 @@ class Combiner:
         counted (StorageError when it failed)."""
         if self._on_loop is None:
             return await in_pool_thread(self.ctx.db, self._in_thread, rows)
-        call = self.batches.call(rows)
+        call = self.batches(rows)
         return call.found(await self._on_loop.rows(call.sql, call.params, "validate"))
 
     def _in_thread(self, rows: list[dict]) -> dict[str, tuple]:
         """`_run` in a pool thread, on a connection of the database's own."""
         t = self.ctx.tables
         with self.ctx.guard("validate"):
-            call = self.batches.call(rows)
+            call = self.batches(rows)
             return call.found(call.run(t.db.conn.connection.driver_connection, t.dialect))
 
 
@@ -164,8 +161,7 @@ def _answer(
 ) -> None:
     """Answer every waiter still waiting (one whose request was cancelled is skipped); the
     uses of one row each learn their own counters, the last one the row's. In arrival order:
-    the waiters resume in it, so the last use's counters are the ones cached (the next
-    compare-and-swap of MySQL's batches compares the use_count cached)."""
+    the waiters resume in it, so the last use's counters are the ones cached."""
     for row, waiters in batch:
         counted = None if error is not None else found.get(row["kid"])
         last = len(waiters) - 1

@@ -250,13 +250,12 @@ class Tables:
                 **counters,
             )
         )
-        # MySQL's batches (batches.py `Matched`): a plain count of `n` uses on such a row
-        self.count_today = fast(
-            cas.where(k.c.use_count == b("uses"), same_day).values(
-                use_count=k.c.use_count + b("n"),
-                last_used_at=b("now"),
-                usage_count=k.c.usage_count + b("n"),
-            )
+        # MySQL's batches (batches.py `matched`): `batch`'s UPDATE for one row (then `read_back`)
+        bound = {n: b(n, type_=t) for n, t in zip(BATCH, _batch_types(k), strict=True)}
+        self.batch_row = fast(
+            k.update()
+            .where(k.c.id == b("kid"), k.c.version == b("v"), same_day)
+            .values(**_counting(k, bound))
         )
         self.lock_row = fast(k.update().where(k.c.id == b("kid")).values(version=k.c.version))
         self.lineage_head = sa.select(k).where(k.c.lineage_id == b("lin"), k.c.rolled_to.is_(None))
@@ -276,24 +275,10 @@ class Tables:
         rows = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows"), sa.JSON))
         typed = [sa.column(n, t) for n, t in zip(BATCH, _batch_types(k), strict=True)]
         b = rows.table_valued(*typed, name="b").render_derived(with_types=True)
-        kept = {  # a plain count leaves the limits as they are
-            column: sa.case((b.c.bump, b.c[name]), else_=k.c[column])
-            for column, name in (
-                ("rl_state", "rl"),
-                ("remaining", "rem"),
-                ("refilled_at", "refilled"),
-            )
-        }
         return (
             k.update()
             .where(k.c.id == b.c.kid, k.c.version == b.c.v, k.c.usage_day == b.c.day)
-            .values(
-                use_count=k.c.use_count + b.c.n,
-                last_used_at=b.c.now,
-                usage_count=k.c.usage_count + b.c.n,
-                version=b.c.nv,
-                **kept,
-            )
+            .values(**_counting(k, b.c))
             .returning(k.c.id, *turned)
         )
 
@@ -445,6 +430,25 @@ class Tables:
     ) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
         return self.dialect.insert_ignore(self.db.conn, table.table, row, keys)
+
+
+def _counting(
+    k: sa.Table,  # issued_keys
+    v: Any,  # a batch row's values by `BATCH` name (its columns, or bound parameters)
+) -> dict:
+    """What a batch row's UPDATE sets: `n` uses counted, and the limits only where `bump` (a
+    plain count leaves them as they are)."""
+    kept = {
+        column: sa.case((v["bump"], v[name]), else_=k.c[column])
+        for column, name in (("rl_state", "rl"), ("remaining", "rem"), ("refilled_at", "refilled"))
+    }
+    return {
+        "use_count": k.c.use_count + v["n"],
+        "last_used_at": v["now"],
+        "usage_count": k.c.usage_count + v["n"],
+        "version": v["nv"],
+        **kept,
+    }
 
 
 def _after(

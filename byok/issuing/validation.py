@@ -185,7 +185,6 @@ class Validation:
         if row["usage_day"] != params["day"]:
             raise NeedsDatabase
         params["bump"] = plan.bump
-        self.batches.stage(params, row)
         return Staged(entry, plan, now, params, key_hash)
 
     def settle(
