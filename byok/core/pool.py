@@ -197,9 +197,9 @@ class _Call(NamedTuple):
 class Workers:
     """Up to `size` threads running blocking calls for event loops, started as calls need them
     and kept: a call waits in a queue (no thread holds it), and its outcome returns to its loop
-    by one `call_soon_threadsafe` (bench "10× validate_key, defaults, async, MariaDB ≥ 10×":
-    ~30 µs less CPU a call than an executor's concurrent Future, its locks and the asyncio
-    Future chained to it)."""
+    by one `call_soon_threadsafe` (~30 µs less CPU a call than an executor's concurrent Future,
+    its locks and the asyncio Future chained to it, measured on bench "10× validate_key,
+    defaults, async, MariaDB" when its writes still ran in a pool thread)."""
 
     def __init__(
         self,
@@ -283,9 +283,8 @@ async def in_pool_thread(
     """Run a blocking database call off the event loop: on a pooled database in one of its
     `pool_size` threads, so the calls in flight never outnumber the connections (the others
     queue without a thread each, none waits holding a thread) and the hop is `Workers`' own,
-    lighter than anyio's and an executor's (bench "HTTP wrk, PostgreSQL, counted validate_key"
-    and "10× validate_key, defaults, async, MariaDB"); elsewhere (SQLite: one connection) in
-    Starlette's pool."""
+    lighter than anyio's and an executor's (bench "HTTP wrk, PostgreSQL, counted validate_key":
+    the reads of keys not cached); elsewhere (SQLite: one connection) in Starlette's pool."""
     if not isinstance(db, Pooled):
         return await run_in_threadpool(fn, *args, **kwargs)
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)

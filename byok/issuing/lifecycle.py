@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..core.bounds import later
-from ..core.database import from_iso, to_iso
+from ..core.database import to_iso
 from ..core.types import StorageError
-from . import lineage, store
+from . import lineage, records
 from .cache import VerifiedCache
 from .changes import MAX_BULK, audit_diff, audited, bulk_specs, checked_actor, new_metadata
 from .compiled import KeyStatements
@@ -37,20 +37,6 @@ from .tenancy import Tenancy, known_id
 __all__ = ["BULK_BATCH", "MAX_BULK", "Lifecycle"]
 
 BULK_BATCH = 1_000  # rows per executemany inside its one transaction: bounded parameter lists
-
-
-def _issued(row: dict, meta: KeyMetadata) -> APIKey:
-    """The record of a key just inserted (its metadata parsed once for keys alike)."""
-    return APIKey(
-        id=row["id"],
-        org_id=row["org_id"],
-        project_id=row["project_id"],
-        product_id=row["product_id"],
-        key_prefix=row["key_prefix"],
-        metadata=meta,
-        revoked_at=None,
-        created_at=from_iso(row["created_at"]),
-    )
 
 
 class Lifecycle:
@@ -187,7 +173,7 @@ class Lifecycle:
                 self._room(scope[0], scope[1], policy.max_keys)
             t.run(self.sql.insert_key, row)
             t.run(self.sql.insert_audit, audit)
-        return APIKeyCreated(store.api_key(row), plaintext)
+        return APIKeyCreated(records.api_key(row), plaintext)
 
     def _room(self, org: str, project: str | None, most: int) -> None:
         """Refuse a new key when its owner (the project, else the organization) already holds
@@ -241,7 +227,7 @@ class Lifecycle:
                     audits.append(
                         self._audit_row(scope[0], row["id"], AuditAction.create, actor, known[1])
                     )
-                    out.append(APIKeyCreated(_issued(row, known[2]), plaintext))
+                    out.append(APIKeyCreated(records.api_key(row, known[2]), plaintext))
                 # bench "create_keys, 100k keys": one executemany per table and batch
                 t.run_many(sql.insert_key, rows)
                 t.run_many(sql.insert_audit, audits)
@@ -258,7 +244,7 @@ class Lifecycle:
 
     def get_key(self, key_id: str) -> APIKey:
         """See KeyIssuer.get_key."""
-        return store.api_key(self._key_row(key_id))
+        return records.api_key(self._key_row(key_id))
 
     def _change(
         self, key_id: Any, action: AuditAction, actor: Any, values: Any, changes: Any
@@ -276,7 +262,7 @@ class Lifecycle:
             self._audit(row["org_id"], kid, action, actor, changes(row))
             fresh = t.row(t.key_by_id, {"id": kid})
         self.cache.drop(kid)
-        return store.api_key(fresh)
+        return records.api_key(fresh)
 
     def update_key(self, key_id: str, *, metadata: KeyMetadata, actor: str | None) -> APIKey:
         """See KeyIssuer.update_key."""
@@ -294,7 +280,7 @@ class Lifecycle:
             }
 
         def changes(row: dict) -> dict:
-            return audit_diff(store.api_key(row).metadata, lineage.updated(metadata, row))
+            return audit_diff(records.api_key(row).metadata, lineage.updated(metadata, row))
 
         return self._change(key_id, AuditAction.update, actor, values, changes)
 
@@ -348,7 +334,7 @@ class Lifecycle:
             old = t.locked_key(kid)
             now = self.ctx.clock()
             lineage.check_rollable(old, now)
-            was = store.api_key(old).metadata
+            was = records.api_key(old).metadata
             meta = was if metadata is None else metadata
             granted = metadata is not None
             if policy is not None:  # the successor within the policy; its credits move as they
@@ -369,4 +355,4 @@ class Lifecycle:
             made = {"rolled_from": kid, "settings": audited(meta)}
             self._audit(old["org_id"], row["id"], AuditAction.create, actor, made)
         self.cache.drop(kid)
-        return APIKeyCreated(store.api_key(row), plaintext)
+        return APIKeyCreated(records.api_key(row), plaintext)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ..core.compiled import Compiled
 from ..core.database import to_iso
-from . import store
+from . import records
 from .context import Context
 from .errors import InvalidInputError
 from .models import APIKey, AuditEvent, KeyStatus
@@ -58,7 +58,7 @@ class Listing:
         params = {"owner": owner, "now": to_iso(self.ctx.clock())}
         with self.ctx.guard("list keys"):  # bench "list_org_keys": one compiled query
             rows = self.ctx.tables.rows(self._keys(column, status), params)
-        return [store.api_key(r) for r in rows]
+        return [records.api_key(r) for r in rows]
 
     def list_org_keys(self, org_id: str, *, status: KeyStatus) -> list[APIKey]:
         """See KeyIssuer.list_org_keys."""
@@ -78,4 +78,4 @@ class Listing:
         if key_id is not None:
             stmt = stmt.where(a.c.key_id == known_id(key_id, "Key"))
         with self.ctx.guard("list audit"):
-            return [store.audit_event(r) for r in self.ctx.tables.execute(stmt).mappings()]
+            return [records.audit_event(r) for r in self.ctx.tables.execute(stmt).mappings()]

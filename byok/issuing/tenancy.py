@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..core.database import to_iso
-from . import store
+from . import records
 from .context import Context
 from .errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from .models import Organization, Product, Project, check_name
@@ -63,8 +63,8 @@ class _Kind(NamedTuple):
 
 
 _KINDS = {
-    "project": _Kind(lambda t: t.projects, "Project", store.project),
-    "product": _Kind(lambda t: t.products, "Product", store.product),
+    "project": _Kind(lambda t: t.projects, "Project", records.project),
+    "product": _Kind(lambda t: t.products, "Product", records.product),
 }
 
 
@@ -137,7 +137,7 @@ class Tenancy:
         """See KeyIssuer.get_or_create_organization."""
         row = self._new(name=check_name(name, "organization name"))
         return self._create_named(
-            self.ctx.tables.orgs, "Organization", row, ["name"], store.organization
+            self.ctx.tables.orgs, "Organization", row, ["name"], records.organization
         )
 
     def create_organization(self, name: str) -> Organization:
@@ -149,13 +149,13 @@ class Tenancy:
 
     def use_organization(self, org_id: str) -> Organization:
         """See KeyIssuer.use_organization."""
-        return store.organization(self.row(self.ctx.tables.orgs, org_id, "Organization"))
+        return records.organization(self.row(self.ctx.tables.orgs, org_id, "Organization"))
 
     def list_organizations(self) -> list[Organization]:
         """See KeyIssuer.list_organizations."""
         with self.ctx.guard("list organizations"):
             rows = self.ctx.tables.orgs.rows_where(order_by="created_at, name")
-            return [store.organization(r) for r in rows]
+            return [records.organization(r) for r in rows]
 
     # projects and products
 
@@ -176,11 +176,11 @@ class Tenancy:
 
     def get_project(self, project_id: Any) -> Project:
         """The project with this id; NotFoundError when there is none."""
-        return store.project(self.row(self.ctx.tables.projects, project_id, "Project"))
+        return records.project(self.row(self.ctx.tables.projects, project_id, "Project"))
 
     def get_product(self, product_id: Any) -> Product:
         """The product with this id; NotFoundError when there is none."""
-        return store.product(self.row(self.ctx.tables.products, product_id, "Product"))
+        return records.product(self.row(self.ctx.tables.products, product_id, "Product"))
 
     def listed(self, kind: str, org_id: str) -> list[Any]:
         """See KeyIssuer.list_projects / list_products."""
@@ -218,4 +218,4 @@ class Tenancy:
             .order_by(p.c.created_at, p.c.name)
         )
         with self.ctx.guard("list project products"):
-            return [store.product(r) for r in self.ctx.tables.execute(stmt).mappings()]
+            return [records.product(r) for r in self.ctx.tables.execute(stmt).mappings()]

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from ..core.compiled import Compiled
 from ..core.database import from_iso, to_iso
 from ..core.types import StorageError
-from . import limits, lineage, store, wants
+from . import limits, lineage, records, wants
 from .batches import batches_for
 from .cache import Entry, VerifiedCache
 from .combine import Combiner
@@ -445,7 +445,7 @@ def _entry(
     "validate_key defaults ≤ 4× HMAC + write": no JSON parse after a counted use)."""
     if previous is None or previous.row["metadata"] != row["metadata"]:
         row = dict(row)
-        return Entry(row, store.api_key(row), time.monotonic())
+        return Entry(row, records.api_key(row), time.monotonic())
     old = previous.key
     meta = old.metadata
     if meta.remaining != row["remaining"]:

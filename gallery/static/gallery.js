@@ -1157,6 +1157,6 @@
     };
     poll();
   }
-  // this script runs in <head>, before the marker is parsed
+  // (the marker is parsed by now: this script starts after the page's load; `ready` in case)
   ready(watchForReload);
 })();

@@ -44,12 +44,7 @@ class Prefs(NamedTuple):
     ) -> Prefs:
         """The choices in the cookies; a missing or malformed one is left at its default."""
         theme, groups, viewport, split = (_value(cookies, COOKIES[f]) for f in cls._fields)
-        return cls(
-            theme if isinstance(theme, str) and _NAME.fullmatch(theme) else None,
-            _groups(groups),
-            viewport if isinstance(viewport, str) and _NAME.fullmatch(viewport) else None,
-            _split(split),
-        )
+        return cls(_name(theme), _groups(groups), _name(viewport), _split(split))
 
 
 def _value(cookies: Mapping[str, str], name: str) -> Any:
@@ -61,6 +56,10 @@ def _value(cookies: Mapping[str, str], name: str) -> Any:
         return json.loads(unquote(raw))
     except ValueError:
         return None
+
+
+def _name(value: Any) -> str | None:
+    return value if isinstance(value, str) and _NAME.fullmatch(value) else None
 
 
 def _groups(value: Any) -> frozenset[str]:
