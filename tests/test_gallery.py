@@ -688,6 +688,23 @@ def test_every_full_page_carries_the_csrf_header(client: TestClient) -> None:
     assert "X-CSRF-Token" not in client.get("/", headers=HX).text  # fragments: body keeps it
 
 
+def test_a_kept_story_page_carries_each_sessions_own_token(client: TestClient) -> None:
+    """A story page as declared is rendered once and kept; each session still gets its own
+    token in it, and the page is the one rendered afresh (an argument in the URL)."""
+    gallery_app._declared_story.cache_clear()
+    url = "/story/alert--info-filled"
+    other = TestClient(client.app, base_url="http://127.0.0.1")
+    first, second = client.get(url), other.get(url)
+    assert gallery_app._declared_story.cache_info().hits == 1  # the second visitor's is the kept one
+    mine, theirs = (json.loads(soup(r.text).body["hx-headers"]) for r in (first, second))
+    assert mine == csrf(client) and theirs == csrf(other) and mine != theirs
+    assert mine["X-CSRF-Token"] not in second.text and gallery_app._TOKEN_MARK not in second.text
+    fresh = client.get(url + "?message=Keys+are+encrypted+before+they+are+stored.")
+    assert fresh.status_code == first.status_code == 200
+    assert fresh.text == first.text  # the declared arguments, spelled out: the same bytes
+    assert client.get(url + "?tab=code").text != first.text  # another tab, another kept page
+
+
 def test_playground_flow_add_card_test_delete(
     client: TestClient, providers_mock: FakeProviders
 ) -> None:

@@ -140,9 +140,13 @@ class Assets:
         *,
         remembered_theme: bool = False,  # read the theme from localStorage (a static export)
     ) -> list[FT]:
-        """The <head> elements: meta, the styles, then the scripts: what must run before the
-        first paint (an in-browser Tailwind) in place, gallery.js, htmx and byok.js once the page
-        has loaded (`shell_loader`)."""
+        """The <head> elements: meta, the inline scripts, the styles, then what must run before
+        the first paint (an in-browser Tailwind); gallery.js, htmx and byok.js start once the page
+        has loaded (`shell_loader`).
+
+        The inline scripts come before the stylesheets: an inline script after a stylesheet waits
+        for it, and the parser with it, so the canvas's iframe was requested only once the styles
+        had arrived (bench "cold load")."""
         front = self.front.scripts(prefix)
         later = [prefix + "gallery.js", *(s.attrs["src"] for s in front if s.attrs.get("defer"))]
         return [
@@ -150,11 +154,11 @@ class Assets:
             Meta(name="htmx-config", content=HTMX_CONFIG),
             Link(rel="icon", href="data:,"),  # no favicon request (a 404 in the console)
             Script(THEME_SCRIPT) if remembered_theme else None,  # before the first paint
+            Script(shell_loader(later)),
             *self.front.styles(prefix),
             Link(rel="stylesheet", href=prefix + "gallery.css"),
             *self.extra_styles(prefix),
             *(s for s in front if not s.attrs.get("defer")),
-            Script(shell_loader(later)),
         ]
 
     def extra_styles(
