@@ -695,7 +695,9 @@ def test_a_kept_story_page_carries_each_sessions_own_token(client: TestClient) -
     url = "/story/alert--info-filled"
     other = TestClient(client.app, base_url="http://127.0.0.1")
     first, second = client.get(url), other.get(url)
-    assert gallery_app._declared_story.cache_info().hits == 1  # the second visitor's is the kept one
+    assert (
+        gallery_app._declared_story.cache_info().hits == 1
+    )  # the second visitor's is the kept one
     mine, theirs = (json.loads(soup(r.text).body["hx-headers"]) for r in (first, second))
     assert mine == csrf(client) and theirs == csrf(other) and mine != theirs
     assert mine["X-CSRF-Token"] not in second.text and gallery_app._TOKEN_MARK not in second.text
