@@ -94,7 +94,10 @@ def test_the_gallery_shows_a_developers_own_components(shop_client: TestClient) 
     canvas = BeautifulSoup(shop_client.get("/story/price-tag--on-sale/canvas").text, "html.parser")
     assert canvas.find(id="story-root").find(class_="shopkit-was").get_text() == "24.00 EUR"
     styles = [link["href"] for link in canvas.head.find_all("link", rel="stylesheet")]
-    assert styles == ["/assets/canvas.css", "/assets/byok.css", "/assets/extra-1-shopkit.css"]
+    assert styles == ["/assets/byok.css", "/assets/extra-1-shopkit.css"]  # the developer's last
+    inline = canvas.head.find("style")  # the canvas's layouts, in the page (one request fewer)
+    assert inline.find_next("link", rel="stylesheet")["href"] == "/assets/byok.css"
+    assert "#story-root" in inline.string and "/assets/canvas.css" not in str(canvas.head)
     code = shop_client.get("/story/price-tag--on-sale/panel/code").text
     code = BeautifulSoup(code, "html.parser").find(id="code-source").get_text()
     assert "from examples.shopkit.components import PriceTag" in code
