@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.gallery_browser import main as versus
 
         print()
-        failed += versus(["--runs", "3"] if args.quick else [])
+        failed += versus(["--runs", "5"] if args.quick else [])
     return 1 if broken or (args.check and failed) else 0
 
 

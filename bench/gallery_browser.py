@@ -37,6 +37,9 @@ START = "alert--info-filled"  # the cold load's story
 SMALL = "alert--error-soft"  # the small story switched to
 DASHBOARD = "key-manager-dashboard--three-keys-of-six"  # the big one
 CHANGES = 3  # control changes timed per run
+# cold visits per side by default: one cold load on a 2-core machine varies by a quarter either
+# way (quartiles of 60 loads: 192-249 ms around 223), so the median needs more than a handful
+RUNS = 15
 
 
 class Metric(NamedTuple):
@@ -272,7 +275,12 @@ def table(samples: dict[str, dict[str, list[float]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the table; exit 1 when a bar is missed."""
     parser = argparse.ArgumentParser(prog="python -m bench.gallery_browser", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="cold visits per side (default 5)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=RUNS,
+        help=f"cold visits per side (default {RUNS})",
+    )
     parser.add_argument("--before", type=Path, help="also measure the gallery of this checkout")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args(argv)
