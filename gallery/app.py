@@ -69,6 +69,29 @@ def _is_fragment(req: Request) -> bool:
     return "hx-request" in req.headers and "hx-history-restore-request" not in req.headers
 
 
+def _reload_state(req: Request) -> str | None:
+    """The hot reload's state, which every full page carries (None: no reloader)."""
+    reloader = getattr(req.app.state, "gallery_reloader", None)
+    return reloader.state if reloader else None
+
+
+def _document(
+    title: str,  # the page title (without the brand)
+    main: FT,  # the #main content
+    assets: Assets | None,  # where the styles come from
+    hx_headers: str,  # the CSRF header JSON for htmx
+    group: str | None,  # the sidebar group shown open
+    reload_state: str | None,  # the hot reload's state (None: no reloader)
+    prefs: Prefs,  # the visitor's remembered choices
+) -> str:
+    """A whole gallery page's HTML."""
+    head = () if reload_state is None else (Meta(name="gallery-reload", content=reload_state),)
+    page = document(
+        LIVE, title, main, assets, hx_headers=hx_headers, group=group, head=head, prefs=prefs
+    )
+    return to_xml(page)
+
+
 def _page(
     req: Request,
     title: str,
@@ -84,20 +107,22 @@ def _page(
         body = to_xml((Title(f"{title} · {BRAND}"), main))
     else:
         assets = getattr(req.app.state, "gallery_assets", None)
-        reloader = getattr(req.app.state, "gallery_reloader", None)
-        head = (Meta(name="gallery-reload", content=reloader.state),) if reloader else ()
-        page = document(
-            LIVE,
-            title,
-            main,
-            assets,
-            hx_headers=csrf_headers(req),
-            group=group,
-            head=head,
-            prefs=Prefs.of(req.cookies) if prefs is None else prefs,
-        )
-        body = to_xml(page)
+        prefs = Prefs.of(req.cookies) if prefs is None else prefs
+        body = _document(title, main, assets, csrf_headers(req), group, _reload_state(req), prefs)
     return HTMLResponse(body, status_code=status, headers=hdrs)
+
+
+def _story(
+    found: Story,  # the story as declared
+    query: Mapping[str, list[str]],  # the request's query parameters (its arguments)
+    tab: str,  # the selected tab
+    prefs: Prefs,  # the visitor's remembered choices
+) -> tuple[str, FT, int]:
+    """A story page's title, #main content and status (422: its arguments were refused)."""
+    shown, errors, general = tweak(found, query)
+    main = story_page(LIVE, shown, tab, errors, general, base=found, prefs=prefs)
+    title = f"{found.component_name} · {found.name}"
+    return title, main, 422 if errors or general else 200
 
 
 # A story page as declared (no arguments in its URL) is the same for every visitor with the same
@@ -117,21 +142,9 @@ def _declared_story(
 ) -> tuple[str, int]:
     """The whole page of a story as declared, with the token mark, and its status."""
     found = reg.by_slug[slug]
-    shown, errors, general = tweak(found, {})
-    main = story_page(LIVE, shown, tab, errors, general, base=found, prefs=prefs)
-    head = () if reload_state is None else (Meta(name="gallery-reload", content=reload_state),)
-    title = f"{found.component_name} · {found.name}"
-    page = document(
-        LIVE,
-        title,
-        main,
-        assets,
-        hx_headers=json.dumps({CSRF_HEADER: _TOKEN_MARK}),
-        group=found.group,
-        head=head,
-        prefs=prefs,
-    )
-    return to_xml(page), 422 if errors or general else 200
+    title, main, status = _story(found, {}, tab, prefs)
+    mark = json.dumps({CSRF_HEADER: _TOKEN_MARK})
+    return _document(title, main, assets, mark, found.group, reload_state, prefs), status
 
 
 def _query(req: Request) -> dict[str, list[str]]:
@@ -232,17 +245,13 @@ def create_app(
             return _page(req, "Not found", not_found_page(LIVE, "story"), status=404)
         tab = req.query_params.get("tab", DEFAULT_TAB)
         tab = tab if tab in TABS else DEFAULT_TAB
+        prefs = Prefs.of(req.cookies)
         if not _is_fragment(req) and req.query_params.keys() <= {"tab"}:
-            reloader = getattr(req.app.state, "gallery_reloader", None)
-            state = reloader.state if reloader else None
-            kept, status = _declared_story(reg, slug, tab, Prefs.of(req.cookies), assets, state)
+            state = _reload_state(req)
+            kept, status = _declared_story(reg, slug, tab, prefs, assets, state)
             body = kept.replace(_TOKEN_MARK, csrf_token(req), 1)
             return HTMLResponse(body, status_code=status, headers=_VARY)
-        shown, errors, general = tweak(found, _query(req))
-        title = f"{found.component_name} · {found.name}"
-        prefs = Prefs.of(req.cookies)
-        main = story_page(LIVE, shown, tab, errors, general, base=found, prefs=prefs)
-        status = 422 if errors or general else 200
+        title, main, status = _story(found, _query(req), tab, prefs)
         return _page(req, title, main, status, group=found.group, prefs=prefs)
 
     def canvas_answer(
